@@ -1,0 +1,274 @@
+"""The normalized data model (schema ``secscan/1``): frozen, keyword-only dataclasses.
+
+Every stage of the pipeline is a plain function over these values. Nothing here does I/O;
+(de)serialization to the JSON result document lives in :mod:`secscan.resultio`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+SCHEMA = "secscan/1"
+
+
+class Severity(str, Enum):
+    """Normalized severity, ordered: ``rank`` grows with badness."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        """Parse a user-supplied severity name (case-insensitive); ValueError if unknown."""
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown severity {value!r} (expected one of: {names})") from None
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_SEVERITY_RANK = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+
+SEVERITIES_DESC: tuple[Severity, ...] = (
+    Severity.CRITICAL,
+    Severity.HIGH,
+    Severity.MEDIUM,
+    Severity.LOW,
+    Severity.INFO,
+)
+
+
+class Confidence(str, Enum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Kind(str, Enum):
+    SAST = "sast"
+    DEPENDENCY = "dependency"
+    DAST = "dast"
+    SECRET = "secret"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Status(str, Enum):
+    NEW = "new"
+    EXISTING = "existing"
+    FIXED = "fixed"
+    SUPPRESSED = "suppressed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ScannerState(str, Enum):
+    """How one scanner's run ended."""
+
+    OK = "ok"
+    FAILED = "failed"  # crashed, unparseable output, or could not audit everything
+    TIMEOUT = "timeout"
+    NOT_INSTALLED = "not_installed"
+    SKIPPED = "skipped"  # not selected, or nothing for it to scan (e.g. no requirements file)
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_error(self) -> bool:
+        return self in (ScannerState.FAILED, ScannerState.TIMEOUT, ScannerState.NOT_INSTALLED)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Location:
+    """Where a finding is. Which fields are set depends on the finding's kind."""
+
+    path: str | None = None
+    """sast/secret/dependency: repo-relative POSIX path (the manifest for dependencies)."""
+    start_line: int | None = None
+    """1-based first line."""
+    end_line: int | None = None
+    """1-based last line (inclusive)."""
+    start_column: int | None = None
+    """1-based column of the start, when the scanner reports one."""
+    end_column: int | None = None
+    """1-based column of the end, when the scanner reports one."""
+    snippet: str | None = None
+    """The flagged source text (untrusted)."""
+    package: str | None = None
+    """dependency: the distribution name as the scanner reported it."""
+    version: str | None = None
+    """dependency: the installed/pinned version."""
+    url: str | None = None
+    """dast: the full URL of the instance (untrusted)."""
+    method: str | None = None
+    """dast: HTTP method."""
+    param: str | None = None
+    """dast: the parameter or header involved."""
+    evidence: str | None = None
+    """dast: the evidence string ZAP matched (untrusted)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Identifier:
+    """An external identifier: CWE, CVE, GHSA, PYSEC, OWASP, ZAP plugin, WASC, scanner rule."""
+
+    type: str
+    """Lower-case namespace: ``cwe``, ``cve``, ``ghsa``, ``pysec``, ``osv``, ``owasp``, ``wasc``,
+    ``zap_plugin``, ``bandit``, ``semgrep``."""
+    value: str
+    """The id within the namespace, e.g. ``CWE-79``, ``CVE-2023-1234``, ``A03:2021``."""
+    url: str | None = None
+    """Where to read about it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source:
+    """One scanner result merged into a finding (kept verbatim-ish after dedupe)."""
+
+    scanner: str
+    rule_id: str
+    severity_original: str
+    """The scanner's own severity text, e.g. ``ERROR`` or ``Medium (High)``."""
+    message: str
+    location: Location
+
+
+@dataclass(frozen=True, kw_only=True)
+class Suppression:
+    """Why a finding is suppressed: an accepted risk with an owner, or an inline comment."""
+
+    origin: str
+    """``file`` (suppressions.toml / config), ``inline`` (# nosec, # nosemgrep) or ``baseline``."""
+    reason: str
+    owner: str | None = None
+    expires: str | None = None
+    """ISO date (YYYY-MM-DD) after which the suppression no longer applies."""
+    ticket: str | None = None
+    matched_by: str | None = None
+    """Which field matched: fingerprint, rule_id, path, package, advisory, inline."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """One normalized security finding."""
+
+    kind: Kind
+    scanner: str
+    """The (first) scanner that reported it; all of them are in ``sources``."""
+    rule_id: str
+    """The scanner's original rule/test/advisory id (e.g. ``B324``, ``PYSEC-2023-74``)."""
+    title: str
+    """Short name (plain text)."""
+    message: str
+    """The scanner's text (plain text, untrusted, never markup)."""
+    severity: Severity
+    severity_original: str
+    confidence: Confidence = Confidence.UNKNOWN
+    location: Location = field(default_factory=Location)
+    other_locations: tuple[Location, ...] = ()
+    """Further places the same problem was found (e.g. one advisory via two manifests)."""
+    identifiers: tuple[Identifier, ...] = ()
+    fix: str | None = None
+    """Remediation text."""
+    fixed_versions: tuple[str, ...] = ()
+    """dependency: versions that fix it."""
+    references: tuple[str, ...] = ()
+    compliance: tuple[str, ...] = ()
+    """Compliance ids, e.g. ``PCI-DSS-4.0:6.2.4``, ``OWASP-2021:A03``."""
+    status: Status = Status.NEW
+    suppression: Suppression | None = None
+    sources: tuple[Source, ...] = ()
+    fingerprint: str = ""
+    """Stable identity (``v1:<hex>``); empty until :mod:`secscan.fingerprint` has run."""
+    tags: tuple[str, ...] = ()
+    """Free-form labels (e.g. ``inline-suppression-refused``)."""
+
+    def cwe_ids(self) -> tuple[str, ...]:
+        return tuple(i.value for i in self.identifiers if i.type == "cwe")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScannerStatus:
+    """How one scanner's run went."""
+
+    name: str
+    state: ScannerState
+    version: str | None = None
+    duration_s: float = 0.0
+    error: str | None = None
+    """One-line error text when ``state`` is an error (or a warning when partially ok)."""
+    findings: int = 0
+    not_audited: tuple[str, ...] = ()
+    """pip-audit: dependencies that were skipped, i.e. NOT audited (never "clean")."""
+    command: tuple[str, ...] = ()
+    """The argv that was run (secrets are never passed on argv)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BlockReason:
+    """Why the gate failed: one policy rule hit by one finding (or by the run)."""
+
+    rule: str
+    """The policy rule, e.g. ``block_new_at_or_above=high``, ``fail_closed``."""
+    message: str
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verdict:
+    passed: bool
+    exit_code: int
+    policy: str
+    """Name or path of the policy that decided."""
+    reasons: tuple[BlockReason, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResult:
+    """One run: metadata plus findings. Serialized as ``secscan.json``."""
+
+    tool_version: str
+    target: str
+    started_at: str
+    """ISO-8601 UTC timestamp (arrives as data: reporters never read the clock)."""
+    finished_at: str
+    scanners: tuple[ScannerStatus, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    verdict: Verdict | None = None
+    advisory_db: str | None = None
+    """Snapshot id of the advisory database used for dependency audits."""
+    baseline: str | None = None
+    """Path or id of the baseline the statuses were computed against."""
+    diff_base: str | None = None
+    warnings: tuple[str, ...] = ()
+    meta: tuple[tuple[str, str], ...] = ()
+    """Extra run metadata as sorted key/value pairs (e.g. CI job URL, commit sha)."""
+    schema: str = SCHEMA
+
+    def meta_dict(self) -> dict[str, str]:
+        return dict(self.meta)
