@@ -1,0 +1,1 @@
+"""Example payment service (deliberately vulnerable)."""

@@ -1,0 +1,65 @@
+"""Make untrusted text (from scanned code: messages, snippets, URLs, paths) safe to show.
+
+Everything a scanner reports about the code under review is attacker-controlled in a merge
+request: a message can try to mention ``@all``, inject a link, an image or raw HTML, close our
+hidden marker comment, or break out of a code span. These helpers are the one place that
+neutralises such text for GitLab-flavoured Markdown.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Characters with Markdown meaning. Escaping them all is ugly in source but renders cleanly.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~=&:])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_MENTION = re.compile(r"@")
+
+
+def strip_controls(text: str) -> str:
+    """Remove control and bidi-override characters (terminal escapes, Trojan-source tricks)."""
+    return _CONTROL.sub("", text)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Collapse whitespace to one line and cut to ``limit`` characters (with an ellipsis)."""
+    flat = " ".join(strip_controls(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def md_text(text: str, limit: int | None = 300) -> str:
+    """Escape untrusted text for inline Markdown: no mentions, links, images, HTML or markers.
+
+    ``@`` becomes ``@`` followed by a zero-width joiner-free escape (``&#64;``) so GitLab does
+    not resolve a mention; every Markdown/HTML special character is backslash-escaped.
+    """
+    flat = one_line(text, limit) if limit is not None else " ".join(strip_controls(text).split())
+    escaped = _MD_SPECIAL.sub(r"\\\1", flat)
+    return _MENTION.sub("&#64;", escaped)
+
+
+def md_code_block(text: str, *, lang: str = "", max_lines: int = 20) -> str:
+    """A fenced code block that the untrusted content cannot close.
+
+    The fence is one backtick longer than the longest backtick run inside (CommonMark's rule),
+    and ``@`` inside code blocks is not a mention in GitLab, so only controls are stripped.
+    """
+    lines = strip_controls(text).splitlines()[:max_lines]
+    body = "\n".join(lines)
+    longest = max((len(m.group(0)) for m in re.finditer(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{body}\n{fence}"
+
+
+def md_code_span(text: str, limit: int = 200) -> str:
+    """An inline code span the content cannot break out of (same backtick-count rule)."""
+    flat = one_line(text, limit)
+    longest = max((len(m.group(0)) for m in re.finditer(r"`+", flat)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") or not flat else ""
+    return f"{ticks}{pad}{flat}{pad}{ticks}"
+
+
+def comment_safe(text: str) -> str:
+    """Text for inside an HTML comment (our hidden markers): it can never close the comment."""
+    return strip_controls(text).replace("--", "- -").replace(">", "&gt;")
