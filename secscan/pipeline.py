@@ -1,0 +1,179 @@
+"""The scan pipeline: collect (scanners in parallel) -> normalize -> fingerprint -> triage -> gate.
+
+Each stage is a plain function over plain data (see DESIGN.md's data flow); this module only
+sequences them, runs the scanners side by side, and makes sure an interrupted run stops its
+children. Files are written by the CLI, not here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from secscan import __version__, compliance, fingerprint, policy, triage
+from secscan.config import ScanConfig
+from secscan.errors import ConfigError
+from secscan.models import Finding, RunResult, ScannerState, ScannerStatus
+from secscan.scanners import get as get_scanner
+from secscan.scanners.base import EventSink, RunContext, ScanOutcome
+from secscan.sourcefiles import SourceTree
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Collected:
+    """What the scanners produced, before any triage."""
+
+    outcomes: tuple[ScanOutcome, ...]
+    advisory_db: str | None = None
+
+
+@contextlib.contextmanager
+def _advisory_service(cfg: ScanConfig) -> Iterator[tuple[str | None, str | None]]:
+    """(osv_url, snapshot) for pip-audit: the local advisory server when --advisory-db is set."""
+    if cfg.advisory_db is None or cfg.osv_url or "pip-audit" not in cfg.selected_scanners():
+        yield None, None
+        return
+    if not cfg.advisory_db.exists():
+        raise ConfigError(f"advisory database {cfg.advisory_db} does not exist")
+    from secscan.advisories import service
+
+    with service.start(cfg.advisory_db) as svc:
+        yield svc.url, svc.snapshot
+
+
+def collect(
+    cfg: ScanConfig,
+    *,
+    tree: SourceTree,
+    workdir: Path,
+    events: EventSink,
+    cancel: threading.Event,
+    changed_files: tuple[str, ...] | None = None,
+    on_done: Callable[[ScanOutcome], None] | None = None,
+) -> Collected:
+    """Run the selected scanners concurrently; every scanner returns an outcome, even on error."""
+    names = cfg.selected_scanners()
+    with _advisory_service(cfg) as (osv_url, snapshot):
+        ctx = RunContext(
+            workdir=workdir, tree=tree, osv_url=osv_url, events=events, cancel=cancel, changed_files=changed_files
+        )
+
+        def run_one(name: str) -> ScanOutcome:
+            events(name, "started")
+            started = time.monotonic()
+            try:
+                outcome = get_scanner(name).run(cfg, ctx)
+            except Exception as e:  # noqa: BLE001 - a bug in one backend must not lose the others' results
+                outcome = ScanOutcome(
+                    status=ScannerStatus(
+                        name=name,
+                        state=ScannerState.FAILED,
+                        error=f"internal error in the {name} backend: {type(e).__name__}: {e}",
+                        duration_s=time.monotonic() - started,
+                    )
+                )
+            if on_done is not None:
+                on_done(outcome)
+            return outcome
+
+        outcomes: list[ScanOutcome] = []
+        with ThreadPoolExecutor(max_workers=max(1, min(cfg.jobs, len(names) or 1)), thread_name_prefix="scan") as pool:
+            futures: list[Future[ScanOutcome]] = [pool.submit(run_one, n) for n in names]
+            try:
+                for fut in futures:
+                    # Poll so a KeyboardInterrupt reaches this thread promptly.
+                    while True:
+                        try:
+                            outcomes.append(fut.result(timeout=0.2))
+                            break
+                        except TimeoutError:
+                            continue
+            except BaseException:
+                cancel.set()  # scanners kill their process groups and return
+                raise
+    order = {n: i for i, n in enumerate(names)}
+    outcomes.sort(key=lambda o: order.get(o.status.name, 99))
+    return Collected(outcomes=tuple(outcomes), advisory_db=snapshot)
+
+
+def process(
+    findings: list[Finding],
+    *,
+    cfg: ScanConfig,
+    tree: SourceTree,
+    today: date,
+) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
+    """normalize -> fingerprint -> triage (pure stages)."""
+    normalized = compliance.annotate(findings)
+    fingerprinted = fingerprint.assign(normalized, tree=tree)
+    outcome = triage.apply(
+        fingerprinted,
+        triage.TriageContext(
+            tree=tree,
+            today=today,
+            suppressions=cfg.suppressions,
+            baseline=cfg.baseline,
+            diff_base=cfg.diff_base,
+        ),
+    )
+    return outcome.findings, outcome.warnings
+
+
+def gate(result: RunResult, cfg: ScanConfig) -> RunResult:
+    pol = policy.load_policy(cfg.policy)
+    if cfg.fail_closed is not None:
+        pol = replace(pol, fail_closed=cfg.fail_closed)
+    return replace(result, verdict=policy.evaluate(result, pol))
+
+
+def changed_files_for(cfg: ScanConfig) -> tuple[str, ...] | None:
+    if not cfg.changed_only:
+        return None
+    if not cfg.diff_base:
+        raise ConfigError("--changed-only needs --diff-base REF (or CI_MERGE_REQUEST_DIFF_BASE_SHA in a merge request pipeline)")
+    from secscan.triage import diff
+
+    return tuple(diff.changed_files(cfg.target, cfg.diff_base))
+
+
+def run_scan(
+    cfg: ScanConfig,
+    *,
+    workdir: Path,
+    events: EventSink,
+    cancel: threading.Event,
+    on_done: Callable[[ScanOutcome], None] | None = None,
+    meta: dict[str, str] | None = None,
+) -> RunResult:
+    """The whole `secscan scan` minus file writing and publishing."""
+    started = utc_now()
+    tree = SourceTree(cfg.target)
+    changed = changed_files_for(cfg)
+    collected = collect(cfg, tree=tree, workdir=workdir, events=events, cancel=cancel, changed_files=changed, on_done=on_done)
+    raw: list[Finding] = [f for o in collected.outcomes for f in o.findings]
+    findings, warnings = process(raw, cfg=cfg, tree=tree, today=datetime.now(UTC).date())
+    scanner_warnings = tuple(w for o in collected.outcomes for w in o.warnings)
+    result = RunResult(
+        tool_version=__version__,
+        target=str(cfg.target),
+        started_at=started,
+        finished_at=utc_now(),
+        scanners=tuple(o.status for o in collected.outcomes),
+        findings=findings,
+        advisory_db=collected.advisory_db,
+        baseline=str(cfg.baseline) if cfg.baseline else None,
+        diff_base=cfg.diff_base,
+        warnings=scanner_warnings + tuple(warnings),
+        meta=tuple(sorted((meta or {}).items())),
+    )
+    return gate(result, cfg)

@@ -1,0 +1,195 @@
+"""bandit: Python SAST. How to run it, and a pure ``parse()`` of its JSON report.
+
+Format facts (tests/data/scanners/README.md): ``issue_cwe``, ``col_offset`` and
+``end_col_offset`` exist only from bandit 1.7.5 on; paths may use Windows backslashes; bandit
+exits 1 when it found issues, so the exit code alone says nothing about failure.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from secscan.config import ScanConfig
+from secscan.errors import ParseError, ScannerError
+from secscan.models import Confidence, Finding, Identifier, Kind, Location, ScannerState, ScannerStatus, Severity, Source
+from secscan.scanners.base import (
+    RunContext,
+    Scanner,
+    ScannerName,
+    ScanOutcome,
+    failed_outcome,
+    find_executable,
+    outcome_for_error,
+    run_tool,
+    tail,
+)
+from secscan.sourcefiles import SourceTree, to_repo_path
+
+_SEVERITY = {"HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW, "UNDEFINED": Severity.INFO}
+_CONFIDENCE = {"HIGH": Confidence.HIGH, "MEDIUM": Confidence.MEDIUM, "LOW": Confidence.LOW}
+
+# Folders no one wants scanned: virtualenvs, VCS metadata, caches and vendored code.
+DEFAULT_EXCLUDES = (".git", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", "secscan-out", "build", "dist")
+
+
+def _strip_line_numbers(code: str) -> str:
+    """bandit's ``code`` prefixes each line with its number ("12 text"); drop that prefix."""
+    out = []
+    for line in code.splitlines():
+        num, sep, rest = line.partition(" ")
+        out.append(rest if sep and num.isdigit() else line)
+    return "\n".join(out)
+
+
+def _finding(item: dict[str, Any], n: int, tree: SourceTree) -> Finding:
+    where = f"results[{n}]"
+    try:
+        test_id = str(item["test_id"])
+        filename = str(item["filename"])
+        line = int(item["line_number"])
+        text = str(item.get("issue_text", ""))
+        sev_raw = str(item.get("issue_severity", "UNDEFINED")).upper()
+        conf_raw = str(item.get("issue_confidence", "")).upper()
+    except (KeyError, TypeError, ValueError) as e:
+        raise ParseError(f"bandit report: {where}: missing or invalid field ({e})") from e
+    line_range = item.get("line_range") or [line]
+    if not isinstance(line_range, list) or not all(isinstance(x, int) for x in line_range):
+        raise ParseError(f"bandit report: {where}.line_range: expected a list of line numbers")
+    path = to_repo_path(filename, tree.root)
+    start, end = min(line_range), max(line_range)
+    snippet = tree.lines(path, start, end)
+    if snippet is None and isinstance(item.get("code"), str):
+        snippet = _strip_line_numbers(item["code"])
+    col = item.get("col_offset")
+    end_col = item.get("end_col_offset")
+    loc = Location(
+        path=path,
+        start_line=start,
+        end_line=end,
+        # bandit's offsets are 0-based; ours are 1-based.
+        start_column=col + 1 if isinstance(col, int) else None,
+        end_column=end_col + 1 if isinstance(end_col, int) else None,
+        snippet=snippet,
+    )
+    identifiers = [Identifier(type="bandit", value=test_id, url=item.get("more_info") or None)]
+    cwe = item.get("issue_cwe")
+    if isinstance(cwe, dict) and isinstance(cwe.get("id"), int) and cwe["id"] > 0:
+        identifiers.append(Identifier(type="cwe", value=f"CWE-{cwe['id']}", url=cwe.get("link") or None))
+    test_name = str(item.get("test_name") or test_id)
+    return Finding(
+        kind=Kind.SAST,
+        scanner=ScannerName.BANDIT.value,
+        rule_id=test_id,
+        title=test_name.replace("_", " "),
+        message=text,
+        severity=_SEVERITY.get(sev_raw, Severity.INFO),
+        severity_original=sev_raw,
+        confidence=_CONFIDENCE.get(conf_raw, Confidence.UNKNOWN),
+        location=loc,
+        identifiers=tuple(identifiers),
+        references=(item["more_info"],) if item.get("more_info") else (),
+        sources=(
+            Source(scanner="bandit", rule_id=test_id, severity_original=sev_raw, message=text, location=loc),
+        ),
+    )
+
+
+def parse(text: str, *, tree: SourceTree) -> list[Finding]:
+    """Findings from a bandit JSON report (any version from 1.6 on)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ParseError(f"bandit report is not valid JSON: {e.msg} at line {e.lineno}") from e
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise ParseError("bandit report: expected an object with a 'results' list")
+    findings = []
+    for n, item in enumerate(data["results"]):
+        if not isinstance(item, dict):
+            raise ParseError(f"bandit report: results[{n}]: expected an object")
+        findings.append(_finding(item, n, tree))
+    return findings
+
+
+def parse_errors(text: str) -> list[str]:
+    """bandit's per-file errors (files it could not parse): reported as warnings."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return []
+    errors = data.get("errors") if isinstance(data, dict) else None
+    out = []
+    for e in errors or []:
+        if isinstance(e, dict):
+            out.append(f"bandit could not scan {e.get('filename', '?')}: {e.get('reason', 'unknown reason')}")
+    return out
+
+
+class BanditScanner(Scanner):
+    name = ScannerName.BANDIT
+
+    def version(self) -> str | None:
+        exe = find_executable("bandit")
+        if exe is None:
+            return None
+        try:
+            res = run_tool([exe, "--version"], timeout=30)
+        except ScannerError:
+            return None
+        first = res.stdout.strip().splitlines()[:1]
+        return first[0].split()[-1] if first else None
+
+    def command(self, exe: str, cfg: ScanConfig, out_file: Path, files: tuple[str, ...] | None) -> list[str]:
+        argv = [exe, "-f", "json", "-o", str(out_file), "-q", "--ignore-nosec"]
+        excludes = [f"./{x}" for x in (*DEFAULT_EXCLUDES, *cfg.exclude)]
+        argv += ["-x", ",".join(excludes)]
+        if files is None:
+            argv += ["-r", "."]
+        else:
+            argv += list(files)
+        return argv
+
+    def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
+        started = time.monotonic()
+        exe = find_executable("bandit")
+        if exe is None:
+            return failed_outcome(self.name, ScannerState.NOT_INSTALLED, "bandit is not installed (pip install bandit)")
+        files = None
+        if ctx.changed_files is not None:
+            files = tuple(f for f in ctx.changed_files if f.endswith(".py") and (cfg.target / f).is_file())
+            if not files:
+                return ScanOutcome(
+                    status=ScannerStatus(name=self.name.value, state=ScannerState.SKIPPED, error="no changed Python files")
+                )
+        out_file = ctx.workdir / "bandit.json"
+        out_file.unlink(missing_ok=True)
+        argv = self.command(exe, cfg, out_file, files)
+        version = self.version()
+        try:
+            res = run_tool(argv, timeout=cfg.timeout_for("bandit"), cancel=ctx.cancel, cwd=cfg.target)
+            # 0: clean, 1: issues found; anything else (or no report) is a crash.
+            if res.returncode not in (0, 1) or not out_file.exists():
+                detail = tail(res.stderr or res.stdout) or "no output"
+                raise ScannerError(f"bandit exited with code {res.returncode}: {detail}")
+            text = out_file.read_text(encoding="utf-8", errors="replace")
+            try:
+                findings = parse(text, tree=ctx.tree)
+            except ParseError as e:
+                raise ScannerError(f"bandit output could not be parsed: {e.message}") from e
+        except ScannerError as e:
+            return outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
+        warnings = tuple(parse_errors(text))
+        return ScanOutcome(
+            status=ScannerStatus(
+                name=self.name.value,
+                state=ScannerState.OK,
+                version=version,
+                duration_s=time.monotonic() - started,
+                findings=len(findings),
+                command=tuple(argv),
+            ),
+            findings=tuple(findings),
+            warnings=warnings,
+        )

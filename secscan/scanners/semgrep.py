@@ -1,0 +1,290 @@
+"""semgrep: pattern-based SAST with secscan's own rules (rules/semgrep) and any local rules.
+
+Format facts (tests/data/scanners/README.md): OSS output has ``extra.lines`` and
+``extra.fingerprint`` set to the literal ``"requires login"`` (we read the snippet from the file
+by line range); ``metadata.cwe`` is a string or a list; severity is ERROR/WARNING/INFO or, in
+newer rules, LOW/MEDIUM/HIGH/CRITICAL; rule ids carry the rule folder as a dotted prefix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from secscan.config import ScanConfig
+from secscan.errors import ParseError, ScannerError
+from secscan.models import Confidence, Finding, Identifier, Kind, Location, ScannerState, ScannerStatus, Severity, Source
+from secscan.resources import rules_dir
+from secscan.scanners.base import (
+    RunContext,
+    Scanner,
+    ScannerName,
+    ScanOutcome,
+    failed_outcome,
+    find_executable,
+    outcome_for_error,
+    run_tool,
+    tail,
+)
+from secscan.scanners.bandit import DEFAULT_EXCLUDES
+from secscan.sourcefiles import SourceTree, to_repo_path
+
+_SEVERITY = {
+    "ERROR": Severity.HIGH,
+    "WARNING": Severity.MEDIUM,
+    "INFO": Severity.LOW,
+    "CRITICAL": Severity.CRITICAL,
+    "HIGH": Severity.HIGH,
+    "MEDIUM": Severity.MEDIUM,
+    "LOW": Severity.LOW,
+    "INVENTORY": Severity.INFO,
+    "EXPERIMENT": Severity.INFO,
+}
+_CONFIDENCE = {"HIGH": Confidence.HIGH, "MEDIUM": Confidence.MEDIUM, "LOW": Confidence.LOW}
+_CWE = re.compile(r"CWE-(\d+)", re.IGNORECASE)
+_OWASP = re.compile(r"\b(A\d{2}:\d{4})\b")
+REQUIRES_LOGIN = "requires login"
+# Semgrep's environment: never phone home (metrics, version check) — offline runners stall
+# for minutes on the version check otherwise (DESIGN.md).
+SEMGREP_ENV = {"SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off"}
+
+
+def _as_list(v: Any) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, list):
+        return [str(x) for x in v]
+    return [str(v)]
+
+
+def short_rule_id(check_id: str, prefixes: tuple[str, ...] = ()) -> str:
+    """Drop the folder-derived dotted prefix semgrep adds to rule ids (``a.b.rules.x`` -> ``x``)."""
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        if prefix and check_id.startswith(prefix + "."):
+            return check_id[len(prefix) + 1 :]
+    return check_id
+
+
+def _finding(item: dict[str, Any], n: int, tree: SourceTree, prefixes: tuple[str, ...]) -> Finding:
+    where = f"results[{n}]"
+    try:
+        check_id = str(item["check_id"])
+        path = to_repo_path(str(item["path"]), tree.root)
+        start = item["start"]
+        end = item.get("end") or start
+        start_line, end_line = int(start["line"]), int(end["line"])
+        extra = item.get("extra") or {}
+        if not isinstance(extra, dict):
+            raise TypeError("extra is not an object")
+    except (KeyError, TypeError, ValueError) as e:
+        raise ParseError(f"semgrep report: {where}: missing or invalid field ({e})") from e
+    meta = extra.get("metadata") if isinstance(extra.get("metadata"), dict) else {}
+    assert isinstance(meta, dict)
+    rule_id = short_rule_id(check_id, prefixes)
+    message = str(extra.get("message", ""))
+    sev_raw = str(extra.get("severity", "INFO")).upper()
+    lines = extra.get("lines")
+    snippet = tree.lines(path, start_line, end_line)
+    if snippet is None and isinstance(lines, str) and lines != REQUIRES_LOGIN:
+        snippet = lines
+    loc = Location(
+        path=path,
+        start_line=start_line,
+        end_line=end_line,
+        start_column=int(start["col"]) if isinstance(start.get("col"), int) else None,
+        end_column=int(end["col"]) if isinstance(end.get("col"), int) else None,
+        snippet=snippet,
+    )
+    identifiers = [Identifier(type="semgrep", value=rule_id)]
+    seen: set[str] = set()
+    for cwe in _as_list(meta.get("cwe")):
+        m = _CWE.search(cwe)
+        if m and m.group(1) not in seen:
+            seen.add(m.group(1))
+            identifiers.append(
+                Identifier(
+                    type="cwe", value=f"CWE-{m.group(1)}", url=f"https://cwe.mitre.org/data/definitions/{m.group(1)}.html"
+                )
+            )
+    for owasp in _as_list(meta.get("owasp")):
+        m = _OWASP.search(owasp)
+        if m:
+            identifiers.append(Identifier(type="owasp", value=m.group(1)))
+    conf = _CONFIDENCE.get(str(meta.get("confidence", "")).upper(), Confidence.UNKNOWN)
+    fix = extra.get("fix") if isinstance(extra.get("fix"), str) else None
+    title = rule_id.rsplit(".", 1)[-1].replace("-", " ").replace("_", " ")
+    return Finding(
+        kind=Kind.SECRET if str(meta.get("category", "")).lower() == "secret" else Kind.SAST,
+        scanner=ScannerName.SEMGREP.value,
+        rule_id=rule_id,
+        title=title[:1].upper() + title[1:],
+        message=message,
+        severity=_SEVERITY.get(sev_raw, Severity.INFO),
+        severity_original=sev_raw,
+        confidence=conf,
+        location=loc,
+        identifiers=tuple(identifiers),
+        fix=fix,
+        references=tuple(_as_list(meta.get("references"))),
+        sources=(Source(scanner="semgrep", rule_id=rule_id, severity_original=sev_raw, message=message, location=loc),),
+    )
+
+
+def parse(text: str, *, tree: SourceTree, prefixes: tuple[str, ...] = ()) -> list[Finding]:
+    """Findings from a semgrep ``--json`` report (old and new severities, string or list CWE)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ParseError(f"semgrep report is not valid JSON: {e.msg} at line {e.lineno}") from e
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise ParseError("semgrep report: expected an object with a 'results' list")
+    out = []
+    for n, item in enumerate(data["results"]):
+        if not isinstance(item, dict):
+            raise ParseError(f"semgrep report: results[{n}]: expected an object")
+        out.append(_finding(item, n, tree, prefixes))
+    return out
+
+
+def fatal_errors(text: str) -> list[str]:
+    """semgrep errors that invalidate the run (rule/config errors), as opposed to per-file
+    parse problems, which are warnings: semgrep still scanned everything else."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return []
+    out = []
+    for e in data.get("errors") or [] if isinstance(data, dict) else []:
+        if not isinstance(e, dict):
+            continue
+        level = str(e.get("level", "")).lower()
+        etype = e.get("type")
+        etype_s = etype[0] if isinstance(etype, list) and etype else str(etype)
+        msg = " ".join(str(e.get("message", "")).split())[:300]
+        if level == "error" and not any(k in etype_s for k in ("Syntax", "Lexical", "PartialParsing", "Timeout")):
+            out.append(f"{etype_s}: {msg}")
+    return out
+
+
+def file_warnings(text: str) -> list[str]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return []
+    out = []
+    for e in data.get("errors") or [] if isinstance(data, dict) else []:
+        if isinstance(e, dict) and e.get("path"):
+            out.append(f"semgrep: {e.get('path')}: {' '.join(str(e.get('message', '')).split())[:200]}")
+    return out
+
+
+def is_remote_config(config: str) -> bool:
+    """Registry/remote configs (``p/ci``, ``r/...``, ``auto``, URLs) need the network."""
+    return config in ("auto",) or config.startswith(("p/", "r/", "s/", "http://", "https://", "supply-chain"))
+
+
+def rule_prefixes(configs: list[str], cwd: Path) -> tuple[str, ...]:
+    """The dotted prefixes semgrep will put before rule ids from these local configs."""
+    out = []
+    for c in configs:
+        p = Path(c)
+        try:
+            rel = p.resolve().relative_to(cwd.resolve())
+        except ValueError:
+            rel = Path(*p.resolve().parts[1:])
+        base = rel if p.is_dir() else rel.parent
+        dotted = ".".join(part for part in base.parts if part not in ("", "."))
+        if dotted:
+            out.append(dotted)
+    return tuple(out)
+
+
+class SemgrepScanner(Scanner):
+    name = ScannerName.SEMGREP
+
+    def version(self) -> str | None:
+        try:
+            from importlib.metadata import PackageNotFoundError, version
+
+            return version("semgrep")
+        except PackageNotFoundError:
+            return None
+
+    def configs(self, cfg: ScanConfig) -> list[str]:
+        configs = []
+        if cfg.semgrep_builtin_rules:
+            builtin = rules_dir() / "semgrep"
+            if builtin.is_dir() and any(builtin.rglob("*.y*ml")):
+                configs.append(str(builtin))
+        configs.extend(cfg.semgrep_rules)
+        return configs
+
+    def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
+        started = time.monotonic()
+        configs = self.configs(cfg)
+        remote = [c for c in configs if is_remote_config(c)]
+        if remote:
+            # Said at once: semgrep itself would retry the registry for ~97 s before failing.
+            return failed_outcome(
+                self.name,
+                ScannerState.FAILED,
+                f"semgrep config {remote[0]!r} needs the semgrep registry, which this offline run cannot reach; "
+                "use local rule files (semgrep_rules = [...]) instead",
+            )
+        for c in configs:
+            if not Path(c).exists():
+                return failed_outcome(self.name, ScannerState.FAILED, f"semgrep rule file {c!r} does not exist")
+        if not configs:
+            return failed_outcome(self.name, ScannerState.FAILED, "no semgrep rules configured")
+        exe = find_executable("semgrep")
+        if exe is None:
+            return failed_outcome(self.name, ScannerState.NOT_INSTALLED, "semgrep is not installed (pip install semgrep)")
+        targets: list[str] = ["."]
+        if ctx.changed_files is not None:
+            targets = [f for f in ctx.changed_files if (cfg.target / f).is_file()]
+            if not targets:
+                return ScanOutcome(
+                    status=ScannerStatus(name=self.name.value, state=ScannerState.SKIPPED, error="no changed files")
+                )
+        out_file = ctx.workdir / "semgrep.json"
+        out_file.unlink(missing_ok=True)
+        timeout = cfg.timeout_for("semgrep")
+        argv = [exe, "scan", "--json", "--output", str(out_file), "--metrics=off", "--disable-version-check"]
+        argv += ["--disable-nosem", "--quiet", "--no-git-ignore", "--timeout", "30"]
+        for c in configs:
+            argv += ["--config", str(Path(c).resolve())]
+        for x in (*DEFAULT_EXCLUDES, *cfg.exclude):
+            argv += ["--exclude", x]
+        argv += ["--", *targets]
+        version = self.version()
+        prefixes = rule_prefixes([str(Path(c).resolve()) for c in configs], cfg.target)
+        try:
+            res = run_tool(argv, timeout=timeout, cancel=ctx.cancel, cwd=cfg.target, env=SEMGREP_ENV)
+            if not out_file.exists():
+                raise ScannerError(f"semgrep exited with code {res.returncode}: {tail(res.stderr or res.stdout) or 'no output'}")
+            text = out_file.read_text(encoding="utf-8", errors="replace")
+            fatal = fatal_errors(text)
+            if fatal or res.returncode not in (0, 1):
+                detail = fatal[0] if fatal else tail(res.stderr) or "no details"
+                raise ScannerError(f"semgrep failed (exit {res.returncode}): {detail}")
+            try:
+                findings = parse(text, tree=ctx.tree, prefixes=prefixes)
+            except ParseError as e:
+                raise ScannerError(f"semgrep output could not be parsed: {e.message}") from e
+        except ScannerError as e:
+            return outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
+        return ScanOutcome(
+            status=ScannerStatus(
+                name=self.name.value,
+                state=ScannerState.OK,
+                version=version,
+                duration_s=time.monotonic() - started,
+                findings=len(findings),
+                command=tuple(argv),
+            ),
+            findings=tuple(findings),
+            warnings=tuple(file_warnings(text)),
+        )
