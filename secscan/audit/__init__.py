@@ -1,0 +1,1 @@
+"""Tamper-evident records of what secscan decided: the audit trail and the report manifest."""

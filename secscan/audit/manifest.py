@@ -1,0 +1,139 @@
+"""``secscan.manifest.json``: the SHA-256 of every report a run wrote, and checking it later.
+
+A report that is edited after the run (a finding deleted from the HTML before it is mailed on,
+a verdict flipped in secscan.json) no longer matches its recorded digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from secscan.errors import InputError
+from secscan.fsutil import atomic_write
+
+MANIFEST_NAME = "secscan.manifest.json"
+SCHEMA = "secscan-manifest/1"
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in blocks (reports can be large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _relative(path: Path, base: Path) -> str:
+    """The path as recorded: POSIX, relative to the manifest's folder (so the folder can move)."""
+    rel = os.path.relpath(Path(path).resolve(), base.resolve())
+    return PurePosixPath(Path(rel).as_posix()).as_posix()
+
+
+def write_manifest(out_dir: Path, files: Sequence[Path]) -> Path:
+    """Write ``<out_dir>/secscan.manifest.json`` listing ``files`` with their SHA-256 and size.
+
+    Unreadable or missing files are an error (a manifest must not silently omit a report).
+    """
+    out_dir = Path(out_dir)
+    target = out_dir / MANIFEST_NAME
+    entries: dict[str, dict[str, object]] = {}
+    for f in files:
+        p = Path(f)
+        if p.resolve() == target.resolve():
+            continue  # never list the manifest in itself
+        try:
+            digest = file_sha256(p)
+            size = p.stat().st_size
+        except OSError as e:
+            raise InputError(f"cannot hash report {p} for the manifest: {e.strerror or e}") from e
+        entries[_relative(p, out_dir)] = {"sha256": digest, "size": size}
+    doc = {
+        "schema": SCHEMA,
+        "algorithm": "sha256",
+        "files": [{"path": name, **entries[name]} for name in sorted(entries)],
+    }
+    atomic_write(target, json.dumps(doc, indent=2) + "\n")
+    return target
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileCheck:
+    path: str
+    """As recorded in the manifest (relative to its folder)."""
+    state: str
+    """``ok``, ``modified``, ``missing`` or ``unreadable``."""
+    detail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ManifestCheck:
+    manifest: Path
+    files: tuple[FileCheck, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(f.state == "ok" for f in self.files)
+
+    @property
+    def problems(self) -> tuple[FileCheck, ...]:
+        return tuple(f for f in self.files if f.state != "ok")
+
+
+def _load(path: Path) -> list[dict[str, object]]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise InputError(f"manifest {path} does not exist") from e
+    except OSError as e:
+        raise InputError(f"cannot read manifest {path}: {e.strerror or e}") from e
+    except (ValueError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not a JSON manifest ({e})") from e
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        raise InputError(f"{path}: not a secscan manifest (expected schema {SCHEMA!r})")
+    files = doc.get("files")
+    if not isinstance(files, list):
+        raise InputError(f"{path}: 'files' must be a list")
+    out = []
+    for n, item in enumerate(files):
+        if not (isinstance(item, dict) and isinstance(item.get("path"), str) and isinstance(item.get("sha256"), str)):
+            raise InputError(f"{path}: files[{n}] needs a 'path' and a 'sha256'")
+        name = item["path"]
+        if PurePosixPath(name).is_absolute() or Path(name).is_absolute():
+            raise InputError(f"{path}: files[{n}]: absolute path {name!r} (paths are relative to the manifest)")
+        out.append(item)
+    return out
+
+
+def verify_manifest(path: Path) -> ManifestCheck:
+    """Re-hash every file the manifest lists; InputError only if the manifest itself is unusable."""
+    path = Path(path)
+    base = path.parent
+    checks = []
+    for item in _load(path):
+        name = str(item["path"])
+        p = base / name
+        try:
+            actual = file_sha256(p)
+        except FileNotFoundError:
+            checks.append(FileCheck(path=name, state="missing", detail="file is gone"))
+            continue
+        except OSError as e:
+            checks.append(FileCheck(path=name, state="unreadable", detail=str(e.strerror or e)))
+            continue
+        if actual != item["sha256"]:
+            checks.append(
+                FileCheck(
+                    path=name,
+                    state="modified",
+                    detail=f"sha256 {actual[:16]}… but the manifest says {str(item['sha256'])[:16]}…",
+                )
+            )
+        else:
+            checks.append(FileCheck(path=name, state="ok"))
+    return ManifestCheck(manifest=path, files=tuple(checks))

@@ -1,0 +1,372 @@
+"""An append-only, hash-chained JSON-lines audit log of verdicts, suppressions and publish actions.
+
+Each line is one entry::
+
+    {"seq": 3, "timestamp": "...", "actor": {...}, "action": "gate.verdict", "payload": {...},
+     "payload_sha256": "<hex>", "alg": "sha256", "prev": "<hash of entry 2>", "hash": "<hex>"}
+
+``hash`` covers every other field (canonical JSON) and the previous entry's hash, so editing,
+removing, inserting or reordering any entry breaks the chain at that point. Anyone can recompute
+a plain SHA-256 chain, so with ``SECSCAN_AUDIT_KEY`` set the chain is keyed (HMAC-SHA256,
+``alg: hmac-sha256``): only a holder of the key can forge entries. Cutting entries off the end
+leaves a valid shorter chain; ``verify(..., expected_head=...)`` catches that against a head
+hash kept elsewhere (the CLI prints the head after each verification).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from secscan.errors import InputError, SecscanError
+from secscan.models import RunResult, Status
+
+GENESIS = "0" * 64
+"""The ``prev`` of the first entry."""
+ALG_PLAIN = "sha256"
+ALG_KEYED = "hmac-sha256"
+KEY_ENV = "SECSCAN_AUDIT_KEY"
+LOG_ENV = "SECSCAN_AUDIT_LOG"
+DEFAULT_LOG_NAME = "secscan-audit.jsonl"
+_ENTRY_FIELDS = ("seq", "timestamp", "actor", "action", "payload", "payload_sha256", "alg", "prev", "hash")
+
+
+class AuditError(SecscanError):
+    """The audit log cannot be read or appended to (exit 2)."""
+
+
+def canonical(value: Any) -> bytes:
+    """Canonical JSON bytes: sorted keys, no insignificant whitespace, UTF-8.
+
+    The same value always hashes the same, whatever order a dict was built in.
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def payload_digest(payload: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical(dict(payload))).hexdigest()
+
+
+def entry_hash(entry: Mapping[str, Any], key: bytes | None) -> str:
+    """The hash of an entry: over every field except ``hash`` itself (``prev`` included)."""
+    body = canonical({k: v for k, v in entry.items() if k != "hash"})
+    if key is not None:
+        return hmac.new(key, body, hashlib.sha256).hexdigest()
+    return hashlib.sha256(body).hexdigest()
+
+
+def key_from_env(env: Mapping[str, str]) -> bytes | None:
+    value = env.get(KEY_ENV, "")
+    return value.encode("utf-8") if value else None
+
+
+def log_path(out_dir: Path, env: Mapping[str, str]) -> Path:
+    """``$SECSCAN_AUDIT_LOG`` when set (a log shared by many runs), else ``<out_dir>/secscan-audit.jsonl``."""
+    configured = env.get(LOG_ENV, "")
+    return Path(configured) if configured else Path(out_dir) / DEFAULT_LOG_NAME
+
+
+def actor_from_env(env: Mapping[str, str]) -> dict[str, str]:
+    """Who acted: the GitLab user and job in CI, else the local user name."""
+    if env.get("GITLAB_CI") == "true" or env.get("CI_JOB_ID"):
+        ci = {
+            "user": env.get("GITLAB_USER_LOGIN", ""),
+            "job_id": env.get("CI_JOB_ID", ""),
+            "job_url": env.get("CI_JOB_URL", ""),
+            "project": env.get("CI_PROJECT_PATH", ""),
+            "pipeline_id": env.get("CI_PIPELINE_ID", ""),
+        }
+        return {"kind": "ci", **{k: v for k, v in ci.items() if v}}
+    user = env.get("USER") or env.get("LOGNAME") or env.get("USERNAME")
+    if not user:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # no passwd entry (e.g. an arbitrary uid in a container)
+            user = f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return {"kind": "local", "user": user}
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---------------------------------------------------------------- appending
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[IO[bytes]]:
+    """Open the log for appending under an exclusive lock, so concurrent runs never interleave."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # "a+b": O_APPEND means every write lands at the end even if another process appended first.
+    with open(path, "a+b") as fh:
+        try:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - Windows: no advisory locks; appends are still atomic lines
+            pass
+        yield fh
+
+
+def _last_line(fh: IO[bytes]) -> bytes | None:
+    """The last non-empty line of the file (read backwards in blocks: logs grow large)."""
+    fh.seek(0, os.SEEK_END)
+    end = fh.tell()
+    if end == 0:
+        return None
+    block = 8192
+    buf = b""
+    pos = end
+    while pos > 0:
+        step = min(block, pos)
+        pos -= step
+        fh.seek(pos)
+        buf = fh.read(step) + buf
+        stripped = buf.rstrip(b"\n")
+        if b"\n" in stripped:
+            return stripped.rsplit(b"\n", 1)[1]
+    stripped = buf.rstrip(b"\n")
+    return stripped or None
+
+
+def append(
+    path: Path,
+    action: str,
+    payload: Mapping[str, Any],
+    *,
+    env: Mapping[str, str],
+    timestamp: str | None = None,
+) -> dict[str, Any]:
+    """Append one entry chained to the current last entry; returns the entry written.
+
+    Refuses (AuditError) to extend a log whose last line is unreadable: chaining onto a damaged
+    entry would hide the damage.
+    """
+    key = key_from_env(env)
+    path = Path(path)
+    try:
+        with _locked(path) as fh:
+            last = _last_line(fh)
+            if last is None:
+                prev, seq = GENESIS, 1
+            else:
+                try:
+                    tail = json.loads(last)
+                    prev, seq = str(tail["hash"]), int(tail["seq"]) + 1
+                except (ValueError, KeyError, TypeError) as e:
+                    raise AuditError(
+                        f"audit log {path}: the last entry is damaged; run `secscan audit verify --log {path}`"
+                    ) from e
+            entry: dict[str, Any] = {
+                "seq": seq,
+                "timestamp": timestamp or _utc_now(),
+                "actor": actor_from_env(env),
+                "action": action,
+                "payload": dict(payload),
+                "payload_sha256": payload_digest(payload),
+                "alg": ALG_KEYED if key is not None else ALG_PLAIN,
+                "prev": prev,
+            }
+            entry["hash"] = entry_hash(entry, key)
+            if last is not None:
+                fh.seek(0, os.SEEK_END)
+                fh.seek(fh.tell() - 1)
+                needs_newline = fh.read(1) != b"\n"
+            else:
+                needs_newline = False
+            fh.seek(0, os.SEEK_END)
+            fh.write((b"\n" if needs_newline else b"") + canonical(entry) + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+            return entry
+    except OSError as e:
+        raise AuditError(f"cannot append to audit log {path}: {e.strerror or e}") from e
+
+
+def record(
+    action: str,
+    payload: Mapping[str, Any],
+    *,
+    path: Path,
+    env: Mapping[str, str],
+    timestamp: str | None = None,
+) -> dict[str, Any]:
+    """Append one action (e.g. ``publish.note``) to the log at ``path``; for other areas' use."""
+    return append(path, action, payload, env=env, timestamp=timestamp)
+
+
+def _verdict_payload(result: RunResult) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for f in result.findings:
+        k = f"{f.status.value}:{f.severity.value}"
+        counts[k] = counts.get(k, 0) + 1
+    v = result.verdict
+    meta = result.meta_dict()
+    return {
+        "target": result.target,
+        "started_at": result.started_at,
+        "finished_at": result.finished_at,
+        "tool_version": result.tool_version,
+        "verdict": None
+        if v is None
+        else {
+            "passed": v.passed,
+            "exit_code": v.exit_code,
+            "policy": v.policy,
+            "reasons": [{"rule": r.rule, "message": r.message, "fingerprint": r.fingerprint} for r in v.reasons],
+        },
+        "findings": len(result.findings),
+        "counts": dict(sorted(counts.items())),
+        "scanners": {s.name: s.state.value for s in result.scanners},
+        "commit": meta.get("commit_sha") or meta.get("CI_COMMIT_SHA") or meta.get("commit") or None,
+    }
+
+
+def record_run(result: RunResult, *, out_dir: Path, env: Mapping[str, str]) -> None:
+    """Append the run's gate verdict and every suppression it applied to the audit log.
+
+    The timestamp is the run's own ``finished_at`` (data, not the clock), so the log says when
+    the decision was made.
+    """
+    path = log_path(out_dir, env)
+    when = result.finished_at or None
+    append(path, "gate.verdict", _verdict_payload(result), env=env, timestamp=when)
+    for f in result.findings:
+        if f.status is not Status.SUPPRESSED or f.suppression is None:
+            continue
+        s = f.suppression
+        append(
+            path,
+            "suppression.applied",
+            {
+                "target": result.target,
+                "fingerprint": f.fingerprint,
+                "scanner": f.scanner,
+                "rule_id": f.rule_id,
+                "severity": f.severity.value,
+                "path": f.location.path or f.location.package or f.location.url,
+                "origin": s.origin,
+                "reason": s.reason,
+                "owner": s.owner,
+                "expires": s.expires,
+                "ticket": s.ticket,
+                "matched_by": s.matched_by,
+            },
+            env=env,
+            timestamp=when,
+        )
+
+
+# ---------------------------------------------------------------- verifying
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerifyResult:
+    """The outcome of checking a log."""
+
+    ok: bool
+    entries: int
+    """How many entries were read (all of them when ok)."""
+    head: str | None = None
+    """The hash of the last good entry: keep it elsewhere to detect truncation later."""
+    bad_line: int | None = None
+    """1-based line number of the first bad entry."""
+    problem: str | None = None
+    """What is wrong with it, one line."""
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"audit log OK: {self.entries} entries, head {self.head or GENESIS}"
+        return f"audit log TAMPERED at entry {self.bad_line} (line {self.bad_line}): {self.problem}"
+
+
+def verify(path: Path, key: bytes | None, *, expected_head: str | None = None) -> VerifyResult:
+    """Check every entry's payload digest, own hash, sequence number and link to its predecessor.
+
+    Returns at the first bad entry, naming it. With ``key``, every entry must be keyed (an
+    unkeyed entry in a keyed log is exactly what a forger without the key would write). Raises
+    :class:`AuditError` only when the file cannot be read at all.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as e:
+        raise AuditError(f"audit log {path} does not exist") from e
+    except OSError as e:
+        raise AuditError(f"cannot read audit log {path}: {e.strerror or e}") from e
+    prev = GENESIS
+    count = 0
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+
+    def bad(n: int, problem: str) -> VerifyResult:
+        return VerifyResult(ok=False, entries=count, head=prev, bad_line=n, problem=problem)
+
+    for n, line in enumerate(lines, start=1):
+        try:
+            entry = json.loads(line)
+        except (ValueError, UnicodeDecodeError):
+            return bad(n, "not a JSON entry (edited or damaged)")
+        if not isinstance(entry, dict) or set(entry) != set(_ENTRY_FIELDS):
+            return bad(n, "fields added or removed (edited)")
+        if not isinstance(entry["payload"], dict) or payload_digest(entry["payload"]) != entry["payload_sha256"]:
+            return bad(n, "payload does not match its SHA-256 digest (payload edited)")
+        alg = entry["alg"]
+        if alg == ALG_KEYED and key is None:
+            return bad(n, f"entry is keyed (HMAC); set {KEY_ENV} to verify it")
+        if alg == ALG_PLAIN and key is not None:
+            return bad(n, "entry is not keyed although a key was given (written without the key: forged or downgraded)")
+        if alg not in (ALG_PLAIN, ALG_KEYED):
+            return bad(n, f"unknown hash algorithm {alg!r}")
+        if not hmac.compare_digest(str(entry["hash"]), entry_hash(entry, key if alg == ALG_KEYED else None)):
+            what = "HMAC" if alg == ALG_KEYED else "hash"
+            return bad(n, f"entry {what} does not match its contents (edited, or forged without the key)")
+        if entry["prev"] != prev:
+            seq = entry["seq"]
+            if isinstance(seq, int) and seq > count + 1:
+                why = f"entries {count + 1}..{seq - 1} are missing (removed)"
+            elif isinstance(seq, int) and seq <= count:
+                why = f"it is entry {seq}, seen out of order (reordered or duplicated)"
+            else:
+                why = "it does not follow the previous entry (an entry was inserted, removed or reordered)"
+            return bad(n, f"chain broken: previous-hash does not match entry {count}: {why}")
+        if entry["seq"] != count + 1:
+            return bad(n, f"sequence number {entry['seq']!r} where {count + 1} was expected (inserted or reordered)")
+        prev = str(entry["hash"])
+        count += 1
+    if expected_head is not None and prev != expected_head:
+        return VerifyResult(
+            ok=False,
+            entries=count,
+            head=prev,
+            bad_line=count + 1,
+            problem=f"log ends at head {prev[:16]}… but {expected_head[:16]}… was expected (entries cut off the end)",
+        )
+    return VerifyResult(ok=True, entries=count, head=prev if count else None)
+
+
+def read_entries(path: Path) -> list[dict[str, Any]]:
+    """All entries, parsed (for display); InputError on a line that is not JSON."""
+    out = []
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"cannot read audit log {path}: {e.strerror or e}") from e
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except ValueError as e:
+            raise InputError(f"{path}: line {n} is not JSON") from e
+    return out
