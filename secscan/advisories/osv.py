@@ -1,0 +1,254 @@
+"""Validate and normalize one OSV record (pure: no I/O).
+
+Facts this module is written against (examples/advisories/README.md):
+
+- PyPA files are YAML; ``yaml.safe_load`` turns unquoted timestamps into ``datetime`` (and a
+  bare date into ``date``), so timestamps arrive as ``str`` or ``datetime``. They are written
+  back as RFC 3339 UTC strings ending in ``Z`` because pip-audit parses ``published`` with
+  ``strptime("%Y-%m-%dT%H:%M:%S[.%f]Z")`` and would crash on ``+00:00``.
+- A version that YAML read as a number (``fixed: 3.10`` -> ``3.1``) has already lost
+  information, so any non-string version makes the record malformed instead of being guessed.
+- ``aliases``, ``published``, ``summary``, ``severity`` and ``withdrawn`` are all optional.
+- Only PyPI entries of ``affected`` are indexed; GIT ranges cannot be evaluated without the
+  repository, so only ``ECOSYSTEM`` (and ``SEMVER``) ranges take part in matching.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from secscan.errors import InputError
+
+ECOSYSTEM = "PyPI"
+EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
+MATCHED_RANGE_TYPES = ("ECOSYSTEM", "SEMVER")
+# Ids travel in URL paths (/v1/vulns/{id}) and file names: keep them to OSV's usual alphabet.
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}$")
+
+
+class AdvisoryFormatError(InputError):
+    """One OSV record does not have the shape the OSV schema requires."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """One range event, e.g. ``introduced: "1.0"``."""
+
+    kind: str
+    """``introduced``, ``fixed``, ``last_affected`` or ``limit``."""
+    value: str
+    """The version string as written (``"0"`` and ``"*"`` are the spec's special values)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Range:
+    """An evaluable (``ECOSYSTEM`` or ``SEMVER``) range, events in file order."""
+
+    type: str
+    events: tuple[Event, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AffectedPackage:
+    """One ``affected[]`` entry for a PyPI package."""
+
+    name: str
+    """PEP 503 canonical name (what pip-audit queries with)."""
+    ranges: tuple[Range, ...]
+    versions: tuple[str, ...]
+    """The explicit ``versions`` list (an unordered set; may leave out real releases)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Advisory:
+    """A validated OSV record plus what the store indexes about it."""
+
+    id: str
+    modified: datetime
+    """UTC."""
+    withdrawn: str | None
+    aliases: tuple[str, ...]
+    affected: tuple[AffectedPackage, ...]
+    """PyPI entries only; empty when the record is about another ecosystem."""
+    record: Mapping[str, Any]
+    """The whole record, JSON-ready, timestamps normalized (served verbatim)."""
+    canonical_json: str
+    """``record`` as sorted, compact JSON: what is stored, served and hashed."""
+
+    @property
+    def summary(self) -> str:
+        text = self.record.get("summary") or self.record.get("details") or ""
+        return str(text).strip().splitlines()[0] if str(text).strip() else ""
+
+
+def format_timestamp(value: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z``, the two forms pip-audit's parser accepts."""
+    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if value.microsecond else "%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(value: object, *, field: str) -> datetime:
+    """A timestamp as YAML or JSON delivered it -> an aware UTC datetime."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise AdvisoryFormatError(f"{field}: not an RFC 3339 timestamp: {value[:40]!r}") from None
+    else:
+        raise AdvisoryFormatError(f"{field}: expected a timestamp, got {type(value).__name__}")
+    return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def parse_version(value: str) -> Version | None:
+    """PEP 440 version, or None when the string is not one."""
+    try:
+        return Version(value)
+    except InvalidVersion:
+        return None
+
+
+def _str_list(value: object, *, field: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise AdvisoryFormatError(f"{field}: expected a list, got {type(value).__name__}")
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            # e.g. `- 3.10` in YAML became the float 3.1: the original text is gone.
+            raise AdvisoryFormatError(f"{field}: {item!r} is a {type(item).__name__}, not a string (unquoted YAML?)")
+        out.append(item)
+    return tuple(out)
+
+
+def _check_event_version(kind: str, value: str, *, field: str) -> None:
+    if kind == "introduced" and value == "0":
+        return
+    if kind == "limit" and "*" in value:
+        return
+    if parse_version(value) is None:
+        raise AdvisoryFormatError(f"{field}: {kind} {value!r} is not a PEP 440 version")
+
+
+def _parse_range(raw: object, *, field: str) -> Range | None:
+    if not isinstance(raw, dict):
+        raise AdvisoryFormatError(f"{field}: expected a mapping")
+    rtype = raw.get("type")
+    if not isinstance(rtype, str):
+        raise AdvisoryFormatError(f"{field}.type: missing")
+    events_raw = raw.get("events")
+    if not isinstance(events_raw, list) or not events_raw:
+        raise AdvisoryFormatError(f"{field}.events: expected a non-empty list")
+    events: list[Event] = []
+    for j, ev in enumerate(events_raw):
+        where = f"{field}.events[{j}]"
+        if not isinstance(ev, dict) or len(ev) != 1:
+            raise AdvisoryFormatError(f"{where}: each event must have exactly one key")
+        ((kind, value),) = ev.items()
+        if kind not in EVENT_KINDS:
+            raise AdvisoryFormatError(f"{where}: unknown event {kind!r}")
+        if not isinstance(value, str):
+            raise AdvisoryFormatError(f"{where}: {kind} {value!r} is a {type(value).__name__}, not a string")
+        events.append(Event(kind=kind, value=value))
+    if not any(e.kind == "introduced" for e in events):
+        raise AdvisoryFormatError(f"{field}.events: no 'introduced' event")
+    if rtype not in MATCHED_RANGE_TYPES:
+        return None  # GIT: kept in the record, never evaluated (needs the repository's graph)
+    for j, e in enumerate(events):
+        _check_event_version(e.kind, e.value, field=f"{field}.events[{j}]")
+    return Range(type=rtype, events=tuple(events))
+
+
+def _parse_affected(raw: object, *, field: str) -> AffectedPackage | None:
+    if not isinstance(raw, dict):
+        raise AdvisoryFormatError(f"{field}: expected a mapping")
+    pkg = raw.get("package")
+    if not isinstance(pkg, dict):
+        raise AdvisoryFormatError(f"{field}.package: missing")
+    ecosystem, name = pkg.get("ecosystem"), pkg.get("name")
+    if not isinstance(ecosystem, str) or not isinstance(name, str) or not name.strip():
+        raise AdvisoryFormatError(f"{field}.package: needs string 'ecosystem' and 'name'")
+    ranges_raw = raw.get("ranges", [])
+    if not isinstance(ranges_raw, list):
+        raise AdvisoryFormatError(f"{field}.ranges: expected a list")
+    versions = _str_list(raw.get("versions"), field=f"{field}.versions")
+    # Validate every range (a GIT range with a broken shape is still a broken record) ...
+    ranges = [_parse_range(r, field=f"{field}.ranges[{k}]") for k, r in enumerate(ranges_raw)]
+    # ... but index only PyPI: "PyPI" exactly, as OSV spells it (no ":suffix" variants exist).
+    if ecosystem != ECOSYSTEM:
+        return None
+    return AffectedPackage(
+        name=canonicalize_name(name),
+        ranges=tuple(r for r in ranges if r is not None),
+        versions=versions,
+    )
+
+
+def _json_ready(value: object, *, field: str) -> Any:
+    """Deep-copy into JSON types; datetimes become RFC 3339 strings; anything else is an error."""
+    if isinstance(value, datetime | date):
+        return format_timestamp(parse_timestamp(value, field=field))
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, list):
+        return [_json_ready(v, field=f"{field}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise AdvisoryFormatError(f"{field}: non-string key {k!r}")
+            out[k] = _json_ready(v, field=f"{field}.{k}" if field else k)
+        return out
+    raise AdvisoryFormatError(f"{field}: unsupported value of type {type(value).__name__}")
+
+
+def parse_record(data: object) -> Advisory:
+    """Validate one OSV record (as loaded from YAML or JSON). Raises AdvisoryFormatError."""
+    if not isinstance(data, dict):
+        raise AdvisoryFormatError(f"expected one OSV record (a mapping), got {type(data).__name__}")
+    vid = data.get("id")
+    if not isinstance(vid, str) or not _ID_RE.match(vid):
+        raise AdvisoryFormatError(f"id: missing or not a valid OSV id: {str(vid)[:60]!r}")
+    schema_version = data.get("schema_version")
+    if schema_version is not None:
+        major = str(schema_version).split(".", 1)[0]
+        if major != "1":
+            raise AdvisoryFormatError(f"schema_version {schema_version!r} is not supported (only 1.x)")
+    if "modified" not in data:
+        raise AdvisoryFormatError("modified: missing (required by the OSV schema)")
+    record: dict[str, Any] = _json_ready(data, field="")
+    modified = parse_timestamp(data["modified"], field="modified")
+    record["modified"] = format_timestamp(modified)
+    for key in ("published", "withdrawn"):
+        if data.get(key) is not None:
+            record[key] = format_timestamp(parse_timestamp(data[key], field=key))
+    aliases = _str_list(data.get("aliases"), field="aliases")
+    affected_raw = data.get("affected", [])
+    if not isinstance(affected_raw, list):
+        raise AdvisoryFormatError("affected: expected a list")
+    affected = [_parse_affected(a, field=f"affected[{i}]") for i, a in enumerate(affected_raw)]
+    try:
+        canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError as e:  # NaN/Infinity: not JSON, and nothing a client could parse
+        raise AdvisoryFormatError(f"not representable as JSON: {e}") from None
+    return Advisory(
+        id=vid,
+        modified=modified,
+        withdrawn=record.get("withdrawn"),
+        aliases=aliases,
+        affected=tuple(a for a in affected if a is not None),
+        record=record,
+        canonical_json=canonical,
+    )
