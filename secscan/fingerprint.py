@@ -1,23 +1,325 @@
-"""Finding fingerprints.
+"""Finding fingerprints, algorithm v1 (documented in README, "Fingerprint v1").
 
-OWNER: [triage] issue, which replaces this with the documented, versioned v1 algorithm.
+A fingerprint is the identity of a problem, not of a report line: it must survive line moves,
+reformatting, a different checkout directory and a different run order, and it must change when
+the flagged code changes. The string is ``v1:`` + the first 32 hex digits of a SHA-256 over a
+``\\x1f``-separated key, so a future v2 never collides with v1 and baselines can tell them apart.
+
+* sast / secret: kind, rule family, repo-relative path, enclosing scope (``Class.method`` from
+  the Python AST; ``<module>`` at top level; empty for non-Python files), the normalized code of
+  the flagged lines, and an occurrence index: the n-th distinct place in that file with the same
+  key (counted in line order, so order-only, never the line number itself).
+* dependency: kind, normalized package name (PEP 503), canonical advisory id (aliases folded:
+  CVE first, then GHSA, then PYSEC/OSV), manifest path.
+* dast: kind, ZAP plugin id, HTTP method, URL path with ids and numbers generalized, parameter.
+
+The rule family is scanner-independent when the finding carries a CWE (so bandit B324 and a
+semgrep MD5 rule on the same code get the same fingerprint and dedupe merges them); otherwise it
+is ``scanner:rule_id``.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
-from collections.abc import Sequence
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from urllib.parse import urlsplit
 
-from secscan.models import Finding
-from secscan.sourcefiles import SourceTree
+from secscan.models import Finding, Kind
+from secscan.sourcefiles import SourceTree, to_repo_path
+
+VERSION = "v1"
+_SEP = "\x1f"
+
+# CWE -> family. Scanners disagree on the exact CWE for one problem (bandit says CWE-327 for
+# MD5, semgrep rules say CWE-328 or CWE-327), so related weaknesses share one family name.
+_CWE_FAMILIES: dict[int, str] = {
+    **dict.fromkeys((77, 78, 88), "command-injection"),
+    **dict.fromkeys((89, 564), "sql-injection"),
+    **dict.fromkeys((79, 80, 83, 116), "xss"),
+    **dict.fromkeys((94, 95, 96, 1336), "code-injection"),
+    **dict.fromkeys((502,), "deserialization"),
+    **dict.fromkeys((326, 327, 328, 916, 759, 760), "weak-crypto"),
+    **dict.fromkeys((259, 321, 798, 522), "hardcoded-secret"),
+    **dict.fromkeys((22, 23, 36, 73), "path-traversal"),
+    **dict.fromkeys((295, 297, 599), "tls-verification"),
+    **dict.fromkeys((330, 331, 338), "weak-random"),
+    **dict.fromkeys((611, 776, 827), "xml-entities"),
+    **dict.fromkeys((918,), "ssrf"),
+    **dict.fromkeys((601,), "open-redirect"),
+    **dict.fromkeys((377, 379), "insecure-temp-file"),
+    **dict.fromkeys((703, 390, 396, 397), "error-handling"),
+    **dict.fromkeys((319, 523), "cleartext-transport"),
+    **dict.fromkeys((352,), "csrf"),
+    **dict.fromkeys((209, 200, 497), "information-exposure"),
+    **dict.fromkeys((732, 276), "permissions"),
+    **dict.fromkeys((400, 1333), "resource-exhaustion"),
+}
+
+_CWE_NUM = re.compile(r"(?i)cwe[-_ ]?(\d+)")
+_ADVISORY_TYPES = ("cve", "ghsa", "pysec", "osv")
+_ADVISORY_PATTERNS = (
+    ("cve", re.compile(r"^CVE-\d{4}-\d+$", re.I)),
+    ("ghsa", re.compile(r"^GHSA(-[0-9a-z]{4}){3}$", re.I)),
+    ("pysec", re.compile(r"^PYSEC-\d{4}-\d+$", re.I)),
+)
+_ADVISORY_RANK = {"cve": 0, "ghsa": 1, "pysec": 2, "osv": 3}
+
+
+def _digest(parts: Iterable[str]) -> str:
+    return f"{VERSION}:" + hashlib.sha256(_SEP.join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+# ------------------------------------------------------------------ sast helpers
+
+
+def cwe_numbers(f: Finding) -> tuple[int, ...]:
+    out = set()
+    for value in f.cwe_ids():
+        m = _CWE_NUM.search(value)
+        if m:
+            out.add(int(m.group(1)))
+    return tuple(sorted(out))
+
+
+def rule_family(f: Finding) -> str:
+    """Scanner-independent family from the CWE ids, else ``scanner:rule_id``."""
+    families = sorted({_CWE_FAMILIES.get(n, f"cwe-{n}") for n in cwe_numbers(f)})
+    if families:
+        # Several CWEs on one finding: the first family name is as good as any, but it must be
+        # the same choice every time, hence sorted.
+        return families[0]
+    return f"rule:{f.scanner}:{f.rule_id}"
+
+
+_C_STYLE = frozenset({".js", ".jsx", ".ts", ".tsx", ".java", ".go", ".c", ".h", ".cc", ".cpp", ".cs", ".kt", ".rs"})
+_C_STYLE |= {".swift", ".scala", ".php"}
+
+
+def normalize_code(text: str, path: str = "") -> str:
+    """The code with whitespace and comments removed; string literals kept verbatim.
+
+    A small lexer rather than :mod:`tokenize`: scanners flag partial statements (one line of a
+    multi-line call) that tokenize rejects, and the result must not depend on whether the
+    fragment happens to parse. ``#`` comments everywhere except C-style languages, where ``//``
+    and ``/* */`` are comments instead.
+    """
+    ext = path[path.rfind(".") :].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    c_style = ext in _C_STYLE
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "\"'`":
+            triple = text[i : i + 3]
+            if triple in ('"""', "'''"):
+                end = text.find(triple, i + 3)
+                stop = n if end < 0 else end + 3
+            else:
+                j = i + 1
+                while j < n and text[j] != ch and text[j] != "\n":
+                    j += 2 if text[j] == "\\" else 1
+                stop = min(j + 1, n)
+            out.append(text[i:stop])
+            i = stop
+            continue
+        if (not c_style and ch == "#") or (c_style and text.startswith("//", i)):
+            nl = text.find("\n", i)
+            i = n if nl < 0 else nl
+            continue
+        if c_style and text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+            continue
+        if not ch.isspace():
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _python_scopes(text: str) -> list[tuple[int, int, str]] | None:
+    """(first line, last line, qualified name) of every def/class, or None if it does not parse."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    scopes: list[tuple[int, int, str]] = []
+
+    def walk(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = f"{prefix}.{child.name}" if prefix else child.name
+                # Decorators belong to the function: a finding in @app.route(...) is in it.
+                first = min([child.lineno, *(d.lineno for d in child.decorator_list)])
+                scopes.append((first, child.end_lineno or child.lineno, name))
+                walk(child, name)
+            else:
+                walk(child, prefix)
+
+    walk(tree, "")
+    return scopes
+
+
+class ScopeIndex:
+    """Caches parsed scopes per file text (the AST is the expensive part)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, list[tuple[int, int, str]] | None] = {}
+
+    def scope_at(self, text: str, line: int, *, key: str | None = None) -> str:
+        """Innermost ``Class.func`` enclosing ``line``; ``<module>`` at top level; ``""`` if unparseable."""
+        cache_key = key if key is not None else text
+        if cache_key not in self._cache:
+            self._cache[cache_key] = _python_scopes(text)
+        scopes = self._cache[cache_key]
+        if scopes is None:
+            return ""
+        best = "<module>"
+        best_span = None
+        for first, last, name in scopes:
+            if first <= line <= last and (best_span is None or last - first <= best_span):
+                best, best_span = name, last - first
+        return best
+
+
+def _is_python(path: str) -> bool:
+    return path.endswith((".py", ".pyi", ".pyw"))
+
+
+def flagged_code(f: Finding, tree: SourceTree, path: str | None = None) -> str:
+    """The flagged lines' text: from the tree when the file is there, else the reported snippet."""
+    loc = f.location
+    path = path if path is not None else to_repo_path(loc.path or "", tree.root)
+    if path and loc.start_line:
+        text = tree.lines(path, loc.start_line, loc.end_line)
+        if text is not None:
+            return text
+    return loc.snippet or ""
+
+
+def _sast_base(f: Finding, tree: SourceTree, scopes: ScopeIndex) -> tuple[str, ...]:
+    loc = f.location
+    path = to_repo_path(loc.path or "", tree.root)
+    scope = ""
+    if path and loc.start_line and _is_python(path):
+        text = tree.text(path)
+        if text is not None:
+            scope = scopes.scope_at(text, loc.start_line, key=path)
+    return (f.kind.value, rule_family(f), path, scope, normalize_code(flagged_code(f, tree, path), path))
+
+
+# ------------------------------------------------------------------ dependency helpers
+
+
+def normalize_package(name: str) -> str:
+    """PEP 503 normalized distribution name."""
+    return re.sub(r"[-_.]+", "-", name).lower().strip()
+
+
+def advisory_ids(f: Finding) -> tuple[str, ...]:
+    """Every advisory id the finding is known by (rule id and CVE/GHSA/PYSEC/OSV identifiers)."""
+    ids = {f.rule_id.strip().upper()} if f.rule_id.strip() else set()
+    ids |= {i.value.strip().upper() for i in f.identifiers if i.type.lower() in _ADVISORY_TYPES and i.value.strip()}
+    return tuple(sorted(ids))
+
+
+def canonical_advisory(f: Finding) -> str:
+    """One id for all aliases: the lowest CVE, else GHSA, else PYSEC, else any (sorted)."""
+
+    def rank(value: str) -> tuple[int, str]:
+        for kind, pattern in _ADVISORY_PATTERNS:
+            if pattern.match(value):
+                return (_ADVISORY_RANK[kind], value)
+        return (_ADVISORY_RANK["osv"], value)
+
+    ids = advisory_ids(f)
+    return min(ids, key=rank) if ids else ""
+
+
+def dependency_key(f: Finding) -> tuple[str, str]:
+    """(package, advisory): what makes two dependency findings the same problem."""
+    return (normalize_package(f.location.package or ""), canonical_advisory(f))
+
+
+# ------------------------------------------------------------------ dast helpers
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_HEXID = re.compile(r"^(?=.*\d)[0-9a-f]{16,}$", re.I)
+_DIGITS = re.compile(r"\d+")
+
+
+def generalize_url_path(url: str) -> str:
+    """The URL's path with ids generalized: ``/users/42/orders/9f1c...`` -> ``/users/{n}/orders/{id}``.
+
+    Host, scheme, port, query and fragment are dropped: review apps and staging differ in host,
+    and the same page with another query value is the same problem.
+    """
+    try:
+        path = urlsplit(url).path if "://" in url else url.split("?", 1)[0].split("#", 1)[0]
+    except ValueError:
+        path = url
+    segments = []
+    for seg in path.split("/"):
+        if _UUID.match(seg) or _HEXID.match(seg):
+            segments.append("{id}")
+        else:
+            segments.append(_DIGITS.sub("{n}", seg))
+    generalized = "/".join(segments)
+    return generalized or "/"
+
+
+def zap_plugin_id(f: Finding) -> str:
+    for i in f.identifiers:
+        if i.type == "zap_plugin":
+            return i.value
+    return f.rule_id
+
+
+# ------------------------------------------------------------------ entry points
+
+
+def fingerprint_one(f: Finding, tree: SourceTree, *, occurrence: int = 0, scopes: ScopeIndex | None = None) -> str:
+    """The v1 fingerprint of one finding (``occurrence`` only matters for sast/secret)."""
+    if f.kind is Kind.DEPENDENCY:
+        package, advisory = dependency_key(f)
+        manifest = to_repo_path(f.location.path or "", tree.root)
+        return _digest((f.kind.value, package, advisory, manifest))
+    if f.kind is Kind.DAST:
+        loc = f.location
+        return _digest(
+            (
+                f.kind.value,
+                zap_plugin_id(f),
+                (loc.method or "").upper(),
+                generalize_url_path(loc.url or ""),
+                loc.param or "",
+            )
+        )
+    return _digest((*_sast_base(f, tree, scopes or ScopeIndex()), str(occurrence)))
 
 
 def assign(findings: Sequence[Finding], *, tree: SourceTree) -> list[Finding]:
-    """Return the findings with ``fingerprint`` set."""
-    out = []
-    for f in findings:
-        loc = f.location
-        key = "|".join(str(x) for x in (f.kind.value, f.rule_id, loc.path, loc.package, loc.url, loc.snippet))
-        out.append(replace(f, fingerprint="v0:" + hashlib.sha256(key.encode()).hexdigest()[:32]))
-    return out
+    """Return the findings (same order) with ``fingerprint`` set by algorithm v1.
+
+    Occurrence indexes are counted per identical sast key in line order, so the result does not
+    depend on the order the findings arrive in. Two reports of one place (e.g. two scanners on
+    the same line) share the index and hence the fingerprint: that is what dedupe merges.
+    """
+    scopes = ScopeIndex()
+    out: list[Finding | None] = [None] * len(findings)
+    groups: dict[tuple[str, ...], list[tuple[int, int, int]]] = defaultdict(list)
+    for idx, f in enumerate(findings):
+        if f.kind in (Kind.SAST, Kind.SECRET):
+            base = _sast_base(f, tree, scopes)
+            groups[base].append((f.location.start_line or 0, f.location.start_column or 0, idx))
+        else:
+            out[idx] = replace(f, fingerprint=fingerprint_one(f, tree, scopes=scopes))
+    for base, members in groups.items():
+        places = sorted({line for line, _col, _idx in members})
+        occurrence = {line: n for n, line in enumerate(places)}
+        for line, _col, idx in members:
+            out[idx] = replace(findings[idx], fingerprint=_digest((*base, str(occurrence[line]))))
+    return [f for f in out if f is not None]

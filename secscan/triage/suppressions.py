@@ -1,0 +1,297 @@
+"""Accepted risks: the suppressions file and inline ``# nosec`` / ``# nosemgrep`` comments.
+
+File format (``.secscan/suppressions.toml``, versioned)::
+
+    version = 1
+
+    [[suppression]]
+    rule_id = "B324"                 # selectors: fingerprint, rule_id, path (glob), package,
+    path = "legacy/**"               # advisory; every one given must match (AND)
+    reason = "MD5 used as a cache key, not for security"
+    owner = "alice@example.com"
+    expires = 2026-03-31             # optional; TOML date or "YYYY-MM-DD"
+    ticket = "SEC-123"               # optional
+
+An expired suppression stops suppressing and is reported; one expiring within
+:data:`EXPIRY_WARNING_DAYS` is warned about. Suppressed findings are kept, marked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from secscan.errors import ConfigError
+from secscan.fingerprint import advisory_ids, normalize_package
+from secscan.models import Finding, Kind, Status, Suppression
+from secscan.sourcefiles import SourceTree
+from secscan.triage.dedupe import source_of
+
+FILE_VERSION = 1
+EXPIRY_WARNING_DAYS = 14
+SELECTORS = ("fingerprint", "rule_id", "path", "package", "advisory")
+_ALLOWED = frozenset((*SELECTORS, "reason", "owner", "expires", "ticket"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    """One entry of the suppressions file."""
+
+    index: int
+    """Position in the file (1-based), for messages."""
+    fingerprint: str | None = None
+    rule_id: str | None = None
+    path: str | None = None
+    """Glob on the repo-relative path: ``*`` within a folder, ``**`` across folders."""
+    package: str | None = None
+    advisory: str | None = None
+    reason: str
+    owner: str
+    expires: dt.date | None = None
+    ticket: str | None = None
+
+    def describe(self) -> str:
+        sel = ", ".join(f"{k}={getattr(self, k)}" for k in SELECTORS if getattr(self, k) is not None)
+        return f"suppression #{self.index} ({sel}; owner {self.owner})"
+
+    def to_model(self, matched_by: str) -> Suppression:
+        return Suppression(
+            origin="file",
+            reason=self.reason,
+            owner=self.owner,
+            expires=self.expires.isoformat() if self.expires else None,
+            ticket=self.ticket,
+            matched_by=matched_by,
+        )
+
+
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """``**`` matches across folders, ``*`` and ``?`` stay within one; a trailing ``/`` means a folder."""
+    pattern = pattern.strip().lstrip("./") if pattern.startswith("./") else pattern.strip()
+    if pattern.endswith("/"):
+        pattern += "**"
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def _parse_date(value: Any, where: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ConfigError(f"{where}: expires must be a date like 2026-03-31, got {value!r}")
+
+
+def parse_rules(data: dict[str, Any], *, origin: str) -> tuple[Rule, ...]:
+    """Validate a parsed suppressions document; :class:`ConfigError` naming entry and field."""
+    version = data.get("version")
+    if version != FILE_VERSION:
+        raise ConfigError(f"{origin}: expected 'version = {FILE_VERSION}' at the top, got {version!r}")
+    unknown_top = set(data) - {"version", "suppression"}
+    if unknown_top:
+        raise ConfigError(
+            f"{origin}: unknown key(s) {', '.join(sorted(unknown_top))} (expected [[suppression]] tables)"
+        )
+    entries = data.get("suppression", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{origin}: 'suppression' must be an array of tables ([[suppression]])")
+    rules = []
+    for n, entry in enumerate(entries, start=1):
+        where = f"{origin}: suppression #{n}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a table")
+        unknown = set(entry) - _ALLOWED
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {}
+        for key in (*SELECTORS, "reason", "owner", "ticket"):
+            v = entry.get(key)
+            if v is None:
+                continue
+            if not isinstance(v, str) or not v.strip():
+                raise ConfigError(f"{where}: {key} must be a non-empty string")
+            values[key] = v.strip()
+        if not any(k in values for k in SELECTORS):
+            raise ConfigError(f"{where}: needs at least one of {', '.join(SELECTORS)}")
+        for key in ("reason", "owner"):
+            if key not in values:
+                raise ConfigError(f"{where}: '{key}' is required (an accepted risk needs a {key})")
+        expires = _parse_date(entry["expires"], where) if "expires" in entry else None
+        if "path" in values:
+            glob_to_regex(values["path"])  # validate early
+        rules.append(Rule(index=n, expires=expires, **values))
+    return tuple(rules)
+
+
+def load_rules(path: Path) -> tuple[Rule, ...]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError(f"suppressions file {path} not found") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read suppressions file {path}: {e}") from e
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from e
+    return parse_rules(data, origin=str(path))
+
+
+def matches(rule: Rule, f: Finding) -> str | None:
+    """The selectors that matched (comma-separated) if every selector of ``rule`` matches ``f``."""
+    if rule.fingerprint is not None and rule.fingerprint != f.fingerprint:
+        return None
+    if rule.rule_id is not None and rule.rule_id not in {s.rule_id for s in source_of(f)} | {f.rule_id}:
+        return None
+    if rule.path is not None:
+        regex = glob_to_regex(rule.path)
+        paths = [loc.path for loc in (f.location, *f.other_locations) if loc.path]
+        if not any(regex.match(p) for p in paths):
+            return None
+    if rule.package is not None and normalize_package(rule.package) != normalize_package(f.location.package or ""):
+        return None
+    if rule.advisory is not None and rule.advisory.upper() not in advisory_ids(f):
+        return None
+    return ",".join(k for k in SELECTORS if getattr(rule, k) is not None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileSuppressionResult:
+    findings: tuple[Finding, ...]
+    warnings: tuple[str, ...]
+
+
+def apply_rules(findings: Sequence[Finding], rules: Sequence[Rule], *, today: dt.date) -> FileSuppressionResult:
+    """Mark findings matched by a live rule as suppressed; report expired and expiring rules."""
+    warnings: list[str] = []
+    expired_hits: dict[int, int] = {}
+    live_hits: dict[int, int] = {}
+    out = []
+    for finding in findings:
+        chosen: tuple[Rule, str] | None = None
+        lapsed = False
+        for rule in rules:
+            how = matches(rule, finding)
+            if how is None:
+                continue
+            if rule.expires is not None and rule.expires < today:
+                expired_hits[rule.index] = expired_hits.get(rule.index, 0) + 1
+                lapsed = True
+                continue
+            chosen = (rule, how)
+            break
+        if chosen is not None:
+            live_hits[chosen[0].index] = live_hits.get(chosen[0].index, 0) + 1
+            out.append(replace(finding, status=Status.SUPPRESSED, suppression=chosen[0].to_model(chosen[1])))
+        elif lapsed:
+            # Visible in every output: the accepted risk lapsed and nobody renewed it.
+            out.append(replace(finding, tags=tuple(sorted({*finding.tags, "suppression-expired"}))))
+        else:
+            out.append(finding)
+    for rule in rules:
+        if rule.index in expired_hits and rule.expires is not None:
+            warnings.append(
+                f"{rule.describe()} expired on {rule.expires.isoformat()}: "
+                f"{expired_hits[rule.index]} finding(s) no longer suppressed"
+            )
+        elif rule.expires is not None and (rule.expires - today).days <= EXPIRY_WARNING_DAYS:
+            days = (rule.expires - today).days
+            when = "today" if days == 0 else f"in {days} day(s)"
+            if rule.expires < today:
+                warnings.append(f"{rule.describe()} expired on {rule.expires.isoformat()} (matches nothing now)")
+            else:
+                warnings.append(f"{rule.describe()} expires {when} ({rule.expires.isoformat()}): renew or fix")
+    return FileSuppressionResult(findings=tuple(out), warnings=tuple(warnings))
+
+
+# ------------------------------------------------------------------ inline comments
+
+# bandit: "# nosec" or "# nosec B602, B607"; words that are not test ids (a free-text
+# justification) leave it a blanket nosec, as in bandit. semgrep: "# nosemgrep" or
+# "# nosemgrep: rule-id, other-id" (ids only after a colon). Also "//" comments.
+_NOSEC = re.compile(r"(?:#|//|/\*|--)\s*nosec\b(.*)", re.I)
+_BANDIT_ID = re.compile(r"\bB\d{3}\b", re.I)
+_NOSEMGREP = re.compile(r"(?:#|//|/\*|--)\s*nosem(?:grep)?\b(?:\s*:\s*([\w.\-/]+(?:\s*,\s*[\w.\-/]+)*))?", re.I)
+
+
+def _ids(raw: str | None) -> tuple[str, ...]:
+    return tuple(x for x in re.split(r"[\s,]+", (raw or "").strip()) if x)
+
+
+def _covers(ids: tuple[str, ...], rule_id: str, *, dotted: bool) -> bool:
+    if not ids:
+        return True
+    for wanted in ids:
+        w = wanted.lower()
+        r = rule_id.lower()
+        # semgrep prefixes rule ids with the rules folder (rules.python.foo): accept the suffix.
+        if w == r or (dotted and r.endswith("." + w)):
+            return True
+    return False
+
+
+def inline_marker(f: Finding, tree: SourceTree) -> str | None:
+    """The inline comment that suppresses ``f``, described, or None.
+
+    ``# nosec`` covers bandit sources, ``# nosemgrep`` semgrep sources; both on the flagged
+    lines (semgrep also honours a ``# nosemgrep`` comment alone on the line above). A merged
+    finding is suppressed when the comment covers any of its sources: they are one problem.
+    """
+    loc = f.location
+    if f.kind not in (Kind.SAST, Kind.SECRET) or not loc.path or not loc.start_line:
+        return None
+    text = tree.text(loc.path)
+    if text is None:
+        return None
+    lines = text.splitlines()
+    start = loc.start_line
+    end = max(loc.end_line or start, start)
+    window = [(n, lines[n - 1]) for n in range(start, min(end, len(lines)) + 1) if 0 < n <= len(lines)]
+    above = lines[start - 2] if start >= 2 and start - 2 < len(lines) else ""
+    for src in source_of(f):
+        scanner = src.scanner.lower()
+        for n, line in window:
+            if scanner == "bandit":
+                m = _NOSEC.search(line)
+                if m and _covers(tuple(_BANDIT_ID.findall(m.group(1))), src.rule_id, dotted=False):
+                    return f"# nosec on line {n}"
+            if scanner == "semgrep":
+                m = _NOSEMGREP.search(line)
+                if m and _covers(_ids(m.group(1)), src.rule_id, dotted=True):
+                    return f"# nosemgrep on line {n}"
+        if scanner == "semgrep" and above.strip().startswith(("#", "//")):
+            m = _NOSEMGREP.search(above)
+            if m and _covers(_ids(m.group(1)), src.rule_id, dotted=True):
+                return f"# nosemgrep on line {start - 1}"
+    return None
+
+
+def inline_suppression(marker: str) -> Suppression:
+    return Suppression(origin="inline", reason=f"inline comment: {marker}", matched_by="inline")
