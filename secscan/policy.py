@@ -1,48 +1,263 @@
-"""Gate policy and verdict.
+"""Gate policy (TOML) and the verdict that explains itself.
 
-OWNER: [triage] issue, which extends this (per-kind thresholds, max counts, inline suppression
-rules, TOML loading of rules/policy/default.toml).
+Policy file format (``rules/policy/default.toml`` is the default; README "Policy file")::
+
+    version = 1
+    name = "default"
+    fail_closed = true                    # a scanner error fails the gate (exit 3)
+
+    [block]
+    new_at_or_above = "high"              # new findings at or above this severity block ("none": never)
+    [block.kinds]                         # per-kind thresholds override the one above
+    dast = "medium"
+
+    [max_new]                             # more new findings than this blocks, per severity or total
+    medium = 10
+    total = 50
+
+    [inline_suppressions]
+    max_severity = "medium"               # # nosec / # nosemgrep accepted up to this severity ("none": never)
+
+Only findings with status ``new`` count (``existing`` are in the baseline or outside the diff,
+``fixed`` are gone, ``suppressed`` are accepted). An inline suppression of a finding above
+``max_severity`` is refused: the finding counts as it would without the comment.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tomllib
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from secscan.errors import ExitCode
-from secscan.models import BlockReason, RunResult, Severity, Status, Verdict
+from secscan.errors import ConfigError, ExitCode
+from secscan.models import BlockReason, Finding, Kind, RunResult, Severity, Status, Verdict
+from secscan.resources import rules_dir
+
+POLICY_VERSION = 1
+NONE = "none"
+_UNDERLYING_NEW = "underlying:new"  # set by secscan.triage on suppressed findings
 
 
 @dataclass(frozen=True, kw_only=True)
 class Policy:
     name: str = "default"
-    block_at_or_above: Severity = Severity.HIGH
+    block_at_or_above: Severity | None = Severity.HIGH
+    """New findings at or above this block; None never blocks on severity."""
+    kind_thresholds: Mapping[Kind, Severity | None] = field(default_factory=dict)
+    """Per-kind overrides of ``block_at_or_above``."""
+    max_new: Mapping[str, int] = field(default_factory=dict)
+    """Severity name or ``total`` -> the most new findings allowed."""
     fail_closed: bool = True
+    inline_max_severity: Severity | None = Severity.MEDIUM
+    """Inline suppressions are accepted up to this severity; None refuses them all."""
+    source: str = "builtin"
+    """Where the policy came from (path), for the verdict."""
+
+    def threshold(self, kind: Kind) -> tuple[Severity | None, str]:
+        """The blocking threshold for ``kind`` and the policy rule that sets it."""
+        if kind in self.kind_thresholds:
+            sev = self.kind_thresholds[kind]
+            return sev, f"block.kinds.{kind.value}={sev.value if sev else NONE}"
+        sev = self.block_at_or_above
+        return sev, f"block.new_at_or_above={sev.value if sev else NONE}"
+
+    def inline_refused(self, f: Finding) -> bool:
+        if f.status is not Status.SUPPRESSED or f.suppression is None or f.suppression.origin != "inline":
+            return False
+        return self.inline_max_severity is None or f.severity.rank > self.inline_max_severity.rank
+
+
+# ------------------------------------------------------------------ loading
+
+
+def _severity(value: Any, where: str) -> Severity | None:
+    if isinstance(value, str) and value.strip().lower() == NONE:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected a severity name, got {value!r}")
+    try:
+        return Severity.parse(value)
+    except ValueError as e:
+        raise ConfigError(f"{where}: {e} or 'none'") from None
+
+
+def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: [{key}] must be a table")
+    return value
+
+
+def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = set(table) - allowed
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(allowed))})")
+
+
+def parse_policy(data: dict[str, Any], *, origin: str) -> Policy:
+    """Validate a parsed policy document; :class:`ConfigError` naming the file and key."""
+    if data.get("version") != POLICY_VERSION:
+        raise ConfigError(f"{origin}: expected 'version = {POLICY_VERSION}', got {data.get('version')!r}")
+    _check_keys(data, {"version", "name", "fail_closed", "block", "max_new", "inline_suppressions"}, origin)
+    name = data.get("name", Path(origin).stem if origin != "builtin" else "default")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{origin}: name must be a non-empty string")
+    fail_closed = data.get("fail_closed", True)
+    if not isinstance(fail_closed, bool):
+        raise ConfigError(f"{origin}: fail_closed must be true or false")
+
+    block = _table(data, "block", origin)
+    _check_keys(block, {"new_at_or_above", "kinds"}, f"{origin}: [block]")
+    threshold = _severity(block.get("new_at_or_above", "high"), f"{origin}: block.new_at_or_above")
+    kinds: dict[Kind, Severity | None] = {}
+    for kind_name, value in _table(block, "kinds", f"{origin}: [block]").items():
+        try:
+            kind = Kind(kind_name)
+        except ValueError:
+            known = ", ".join(k.value for k in Kind)
+            raise ConfigError(f"{origin}: block.kinds: unknown kind {kind_name!r} (known: {known})") from None
+        kinds[kind] = _severity(value, f"{origin}: block.kinds.{kind_name}")
+
+    max_new: dict[str, int] = {}
+    for key, value in _table(data, "max_new", origin).items():
+        if key != "total" and key not in {s.value for s in Severity}:
+            raise ConfigError(f"{origin}: max_new: unknown key {key!r} (a severity name or 'total')")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{origin}: max_new.{key}: expected a non-negative integer, got {value!r}")
+        max_new[key] = value
+
+    inline = _table(data, "inline_suppressions", origin)
+    _check_keys(inline, {"max_severity"}, f"{origin}: [inline_suppressions]")
+    inline_max = _severity(inline.get("max_severity", "medium"), f"{origin}: inline_suppressions.max_severity")
+    return Policy(
+        name=name,
+        block_at_or_above=threshold,
+        kind_thresholds=kinds,
+        max_new=max_new,
+        fail_closed=fail_closed,
+        inline_max_severity=inline_max,
+        source=origin,
+    )
+
+
+def default_policy_path() -> Path:
+    return rules_dir() / "policy" / "default.toml"
 
 
 def load_policy(path: Path | None) -> Policy:
-    return Policy()
+    """Load a policy file (None: the shipped default); bad files are a ConfigError (exit 2)."""
+    path = default_policy_path() if path is None else Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError(f"policy file {path} not found") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read policy file {path}: {e}") from e
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from e
+    return parse_policy(data, origin=str(path))
+
+
+# ------------------------------------------------------------------ evaluation
+
+
+def _describe(f: Finding) -> str:
+    loc = f.location
+    if f.kind is Kind.DEPENDENCY:
+        where = f"{loc.package or '?'} {loc.version or ''}".strip() + (f" ({loc.path})" if loc.path else "")
+    elif f.kind is Kind.DAST:
+        where = f"{loc.method or ''} {loc.url or ''}".strip()
+    else:
+        where = f"{loc.path or '?'}:{loc.start_line}" if loc.start_line else (loc.path or "?")
+    return f"{f.severity.value} {f.kind.value} {f.rule_id} {f.title} at {where}"
 
 
 def evaluate(result: RunResult, policy: Policy) -> Verdict:
+    """Apply ``policy`` to ``result``: one BlockReason per blocking finding (and per rule of the run)."""
     reasons: list[BlockReason] = []
+    warnings: list[str] = []
+    counted: list[Finding] = []  # new findings that count as unsuppressed
     for f in result.findings:
-        if f.status is Status.NEW and f.severity.rank >= policy.block_at_or_above.rank:
-            reasons.append(
-                BlockReason(
-                    rule=f"block_new_at_or_above={policy.block_at_or_above.value}",
-                    message=f"{f.severity.value} {f.rule_id}: {f.title}",
-                    fingerprint=f.fingerprint,
+        if f.status is Status.NEW:
+            counted.append(f)
+        elif policy.inline_refused(f):
+            allowed = policy.inline_max_severity.value if policy.inline_max_severity else NONE
+            rule = f"inline_suppressions.max_severity={allowed}"
+            if _UNDERLYING_NEW in f.tags:
+                why = f.suppression.reason if f.suppression else ""
+                reasons.append(
+                    BlockReason(
+                        rule=rule,
+                        message=f"inline suppression refused for {_describe(f)} ({why})",
+                        fingerprint=f.fingerprint,
+                    )
                 )
+            else:
+                warnings.append(
+                    f"inline suppression of an existing {f.severity.value} finding is not accepted: {_describe(f)}"
+                )
+    for f in counted:
+        threshold, rule = policy.threshold(f.kind)
+        if threshold is not None and f.severity.rank >= threshold.rank:
+            reasons.append(BlockReason(rule=rule, message=f"new {_describe(f)}", fingerprint=f.fingerprint))
+    by_sev = Counter(f.severity.value for f in counted)
+    for key in sorted(policy.max_new, key=lambda k: (k == "total", k)):
+        limit = policy.max_new[key]
+        count = len(counted) if key == "total" else by_sev.get(key, 0)
+        if count > limit:
+            what = "new findings" if key == "total" else f"new {key} findings"
+            reasons.append(
+                BlockReason(rule=f"max_new.{key}={limit}", message=f"{count} {what} (at most {limit} allowed)")
             )
-    if reasons:
-        return Verdict(passed=False, exit_code=ExitCode.GATE_FAILED, policy=policy.name, reasons=tuple(reasons))
+
     failed = [s for s in result.scanners if s.state.is_error]
+    scanner_reasons = [
+        BlockReason(rule="fail_closed=true", message=f"scanner {s.name} {s.state.value}: {s.error or 'no details'}")
+        for s in failed
+    ]
+    if failed and not policy.fail_closed:
+        warnings.extend(f"scanner {s.name} {s.state.value} (fail_closed=false: not blocking)" for s in failed)
+    expired = sum(1 for f in result.findings if "suppression-expired" in f.tags)
+    if expired:
+        warnings.append(f"{expired} finding(s) no longer suppressed: their suppression expired")
+
+    if reasons:
+        # Blocking findings decide the exit code even when a scanner also failed: re-running
+        # will not make them go away, and the scanner failure is listed too.
+        all_reasons = reasons + (scanner_reasons if policy.fail_closed else [])
+        return Verdict(
+            passed=False,
+            exit_code=ExitCode.GATE_FAILED,
+            policy=policy.name,
+            reasons=tuple(all_reasons),
+            warnings=tuple(warnings),
+        )
     if failed and policy.fail_closed:
         return Verdict(
             passed=False,
             exit_code=ExitCode.SCANNER_FAILED,
             policy=policy.name,
-            reasons=tuple(BlockReason(rule="fail_closed", message=f"{s.name}: {s.error}") for s in failed),
+            reasons=tuple(scanner_reasons),
+            warnings=tuple(warnings),
         )
-    return Verdict(passed=True, exit_code=ExitCode.PASSED, policy=policy.name)
+    return Verdict(passed=True, exit_code=ExitCode.PASSED, policy=policy.name, warnings=tuple(warnings))
+
+
+def format_verdict(verdict: Verdict, *, limit: int = 50) -> str:
+    """The verdict for a terminal or CI log: one line per blocking reason (plain text)."""
+    from secscan.textsafe import one_line
+
+    head = "PASSED" if verdict.passed else f"FAILED (exit {verdict.exit_code})"
+    lines = [f"secscan gate: {head} - policy {verdict.policy}"]
+    for r in verdict.reasons[:limit]:
+        fp = f" [{r.fingerprint}]" if r.fingerprint else ""
+        lines.append(f"  blocked by {r.rule}: {one_line(r.message)}{fp}")
+    if len(verdict.reasons) > limit:
+        lines.append(f"  ... and {len(verdict.reasons) - limit} more (see secscan.json)")
+    lines.extend(f"  warning: {one_line(w)}" for w in verdict.warnings)
+    return "\n".join(lines)
