@@ -227,7 +227,7 @@ def _verdict_payload(result: RunResult) -> dict[str, Any]:
         "findings": len(result.findings),
         "counts": dict(sorted(counts.items())),
         "scanners": {s.name: s.state.value for s in result.scanners},
-        "commit": meta.get("commit_sha") or meta.get("CI_COMMIT_SHA") or meta.get("commit") or None,
+        "commit": meta.get("ci_commit_sha") or meta.get("commit_sha") or None,
     }
 
 
