@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -35,11 +36,12 @@ class AdvisoryService:
         host: str = LOOPBACK,
         port: int = 0,
         tmpdir: tempfile.TemporaryDirectory[str] | None = None,
+        log: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self._tmpdir = tmpdir
         try:
-            self._server = AdvisoryServer((host, port), store)
+            self._server = AdvisoryServer((host, port), store, log=log)
         except OSError as e:
             store.close()
             if tmpdir is not None:

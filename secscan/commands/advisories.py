@@ -1,0 +1,148 @@
+"""`secscan advisories`: import OSV advisories into the local database, serve them, describe them."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from dataclasses import asdict
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from secscan.errors import ConfigError
+from secscan.textsafe import one_line
+
+DB_FILENAME = "advisories.sqlite"
+
+
+def default_db() -> Path:
+    """The user's data dir, e.g. ~/.local/share/secscan/advisories.sqlite."""
+    import platformdirs
+
+    return platformdirs.user_data_path("secscan") / DB_FILENAME
+
+
+db_option = click.option(
+    "--db",
+    "db",
+    type=click.Path(path_type=Path, dir_okay=True),
+    default=None,
+    envvar="SECSCAN_ADVISORY_DB",
+    help=f"Advisory database (default: the user data dir's secscan/{DB_FILENAME}; env SECSCAN_ADVISORY_DB).",
+)
+
+
+@click.group("advisories")
+def advisories() -> None:
+    """Offline OSV advisory database for pip-audit: import, serve, info.
+
+    \b
+    secscan advisories import examples/advisories      # folder of OSV YAML/JSON, or a zip of OSV JSON
+    secscan advisories serve                           # prints the --osv-url for pip-audit
+    secscan scan . --advisory-db PATH                  # does both for one run
+    """
+
+
+@advisories.command("import")
+@click.argument("source", type=click.Path(path_type=Path, exists=True))
+@db_option
+@click.option("--strict", is_flag=True, help="Fail (exit 2, database unchanged) if any file is malformed.")
+def import_cmd(*, source: Path, db: Path | None, strict: bool) -> None:
+    """Load OSV advisories for PyPI from SOURCE (a folder or a zip) into the database."""
+    from secscan.advisories import sources, store
+
+    target = db or default_db()
+    if target.is_dir():
+        target = target / DB_FILENAME
+    loaded = sources.load(source)
+    for problem in loaded.problems:
+        click.echo(f"secscan: skipped {one_line(str(problem))}", err=True)
+    if loaded.problems and strict:
+        raise ConfigError(f"{len(loaded.problems)} malformed file(s) in {source} (--strict): database not written")
+    info = store.build(target, loaded, source=str(source))
+    click.echo(
+        f"imported {info.advisories} advisories ({info.withdrawn} withdrawn) for {info.packages} packages into {target}"
+    )
+    if info.ignored:
+        click.echo(f"ignored {info.ignored} record(s) without a PyPI package")
+    if info.skipped:
+        click.echo(f"skipped {info.skipped} malformed file(s) (listed above)")
+    click.echo(f"snapshot: {info.snapshot}")
+
+
+@advisories.command("serve")
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (the API has no authentication).")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port (0: any free port).")
+@click.option("--log", "log_requests", is_flag=True, help="Log every request to stderr.")
+def serve(*, db: Path | None, host: str, port: int, log_requests: bool) -> None:
+    """Answer the OSV API (POST /v1/query, /v1/querybatch, GET /v1/vulns/ID) until stopped.
+
+    DB may also be a source folder or zip: it is then imported into a temporary database.
+    """
+    import ipaddress
+
+    from secscan.advisories import service
+
+    store, tmpdir = service.open_store(db or default_db())
+    log = (lambda line: click.echo(one_line(line), err=True)) if log_requests else None
+    svc = service.AdvisoryService(store, host=host, port=port, tmpdir=tmpdir, log=log)
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        click.echo(f"secscan: warning: serving on {host}, not loopback; the API has no authentication", err=True)
+    stop = threading.Event()
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_term) if threading.current_thread() is threading.main_thread() else None
+    try:
+        click.echo(f"serving snapshot {svc.snapshot} ({store.info.advisories} advisories)")
+        click.echo(f"pip-audit --osv-url {svc.url}")
+        sys.stdout.flush()
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        svc.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+@advisories.command("info")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
+def info(*, db: Path | None, as_json: bool) -> None:
+    """Describe the database: snapshot id, counts, source, files skipped at import."""
+    from secscan.advisories.store import AdvisoryStore
+
+    path = db or default_db()
+    if path.is_dir() and (path / DB_FILENAME).is_file():
+        path = path / DB_FILENAME
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder: `advisories info` reads a database made by `advisories import`")
+    store = AdvisoryStore(path)
+    try:
+        meta = store.info
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps({"database": str(path), **asdict(meta)}, indent=2))
+        return
+    click.echo(f"database:        {path}")
+    click.echo(f"snapshot:        {meta.snapshot}")
+    click.echo(f"newest modified: {meta.newest_modified}")
+    click.echo(f"advisories:      {meta.advisories} ({meta.withdrawn} withdrawn), {meta.packages} packages")
+    click.echo(f"aliases:         {meta.aliases}")
+    click.echo(f"source:          {one_line(meta.source)} ({meta.files} files)")
+    click.echo(f"skipped:         {meta.skipped} malformed, {meta.ignored} not PyPI")
+    for problem in meta.problems:
+        click.echo(f"  {one_line(problem)}")
+    click.echo(f"created by:      {meta.created_by}")
