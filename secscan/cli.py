@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("secscan: interrupted", err=True)
         sys.exit(130)
-    except Exception as e:  # noqa: BLE001 - last line of defence: one line, not a traceback
+    except Exception as e:
         if debug:
             raise
         click.echo(f"secscan: internal error: {type(e).__name__}: {e} (re-run with --debug for details)", err=True)

@@ -189,7 +189,9 @@ def read_file_settings(target: Path) -> tuple[dict[str, Any], str | None]:
     return {}, None
 
 
-def apply_mapping(cfg: ScanConfig, raw: Mapping[str, Any], *, where: str, base: Path, strict: bool = True) -> ScanConfig:
+def apply_mapping(
+    cfg: ScanConfig, raw: Mapping[str, Any], *, where: str, base: Path, strict: bool = True
+) -> ScanConfig:
     """Apply a settings mapping (file table or flags) onto ``cfg``."""
     changes: dict[str, Any] = {}
     for key, value in raw.items():

@@ -65,7 +65,11 @@ class Progress:
             st = self.state[name]
             t0 = self.started.get(name)
             elapsed = (self.finished.get(name, now) - t0) if t0 is not None else 0.0
-            icon: Any = Spinner("dots") if st in ("started",) or st.startswith("running") else ("✓" if st.startswith("ok") else "•")
+            icon: Any = (
+                Spinner("dots")
+                if st in ("started",) or st.startswith("running")
+                else ("✓" if st.startswith("ok") else "•")
+            )
             table.add_row(icon, name, f"{elapsed:5.1f}s", one_line(st, 80))
         return table
 
@@ -85,12 +89,16 @@ class Progress:
         s = outcome.status
         with self._lock:
             self.finished[s.name] = time.monotonic()
-            self.state[s.name] = f"{s.state.value}, {s.findings} findings" + (f" ({one_line(s.error, 120)})" if s.error else "")
+            self.state[s.name] = f"{s.state.value}, {s.findings} findings" + (
+                f" ({one_line(s.error, 120)})" if s.error else ""
+            )
             if self._live is not None:
                 self._live.update(self._table())
             else:
-                self._line(f"{s.name}: finished {s.state.value} in {s.duration_s:.1f}s, {s.findings} findings"
-                           + (f": {one_line(s.error, 200)}" if s.error else ""))
+                self._line(
+                    f"{s.name}: finished {s.state.value} in {s.duration_s:.1f}s, {s.findings} findings"
+                    + (f": {one_line(s.error, 200)}" if s.error else "")
+                )
 
     def _line(self, text: str) -> None:
         elapsed = time.monotonic() - self._t0

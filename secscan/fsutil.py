@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -27,10 +28,8 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
             os.chmod(tmp, mode)
             os.replace(tmp, path)
         except BaseException:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-            except FileNotFoundError:
-                pass
             raise
     except OSError as e:
         raise SecscanError(f"cannot write {path}: {e.strerror or e}") from e

@@ -7,12 +7,12 @@ Every stage of the pipeline is a plain function over these values. Nothing here 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 SCHEMA = "secscan/1"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """Normalized severity, ordered: ``rank`` grows with badness."""
 
     INFO = "info"
@@ -55,7 +55,7 @@ SEVERITIES_DESC: tuple[Severity, ...] = (
 )
 
 
-class Confidence(str, Enum):
+class Confidence(StrEnum):
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
@@ -65,17 +65,17 @@ class Confidence(str, Enum):
         return self.value
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     SAST = "sast"
     DEPENDENCY = "dependency"
     DAST = "dast"
-    SECRET = "secret"
+    SECRET = "secret"  # noqa: S105 - a finding kind, not a password
 
     def __str__(self) -> str:
         return self.value
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     NEW = "new"
     EXISTING = "existing"
     FIXED = "fixed"
@@ -85,7 +85,7 @@ class Status(str, Enum):
         return self.value
 
 
-class ScannerState(str, Enum):
+class ScannerState(StrEnum):
     """How one scanner's run ended."""
 
     OK = "ok"

@@ -140,7 +140,9 @@ def changed_files_for(cfg: ScanConfig) -> tuple[str, ...] | None:
     if not cfg.changed_only:
         return None
     if not cfg.diff_base:
-        raise ConfigError("--changed-only needs --diff-base REF (or CI_MERGE_REQUEST_DIFF_BASE_SHA in a merge request pipeline)")
+        raise ConfigError(
+            "--changed-only needs --diff-base REF (or CI_MERGE_REQUEST_DIFF_BASE_SHA in a merge request pipeline)"
+        )
     from secscan.triage import diff
 
     return tuple(diff.changed_files(cfg.target, cfg.diff_base))
@@ -159,7 +161,9 @@ def run_scan(
     started = utc_now()
     tree = SourceTree(cfg.target)
     changed = changed_files_for(cfg)
-    collected = collect(cfg, tree=tree, workdir=workdir, events=events, cancel=cancel, changed_files=changed, on_done=on_done)
+    collected = collect(
+        cfg, tree=tree, workdir=workdir, events=events, cancel=cancel, changed_files=changed, on_done=on_done
+    )
     raw: list[Finding] = [f for o in collected.outcomes for f in o.findings]
     findings, warnings = process(raw, cfg=cfg, tree=tree, today=datetime.now(UTC).date())
     scanner_warnings = tuple(w for o in collected.outcomes for w in o.warnings)

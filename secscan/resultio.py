@@ -31,7 +31,7 @@ from secscan.models import (
 
 
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if v is not None and v != () and v != []}
+    return {k: v for k, v in d.items() if v is not None and v not in ((), [])}
 
 
 def location_to_dict(loc: Location) -> dict[str, Any]:
@@ -142,7 +142,9 @@ def result_to_dict(r: RunResult) -> dict[str, Any]:
             "passed": v.passed,
             "exit_code": v.exit_code,
             "policy": v.policy,
-            "reasons": [_drop_none({"rule": x.rule, "message": x.message, "fingerprint": x.fingerprint}) for x in v.reasons],
+            "reasons": [
+                _drop_none({"rule": x.rule, "message": x.message, "fingerprint": x.fingerprint}) for x in v.reasons
+            ],
             "warnings": list(v.warnings),
         }
     d["findings"] = [finding_to_dict(f) for f in r.findings]
@@ -255,7 +257,11 @@ class _Reader:
             w = f"{where}.identifiers[{n}]"
             xd = self.obj(x, w)
             idents.append(
-                Identifier(type=self.req(xd, "type", w), value=self.req(xd, "value", w), url=self.s(xd, "url", w, required=False))
+                Identifier(
+                    type=self.req(xd, "type", w),
+                    value=self.req(xd, "value", w),
+                    url=self.s(xd, "url", w, required=False),
+                )
             )
         sources = []
         for n, x in enumerate(self.lst(d.get("sources"), f"{where}.sources")):
@@ -352,7 +358,9 @@ class _Reader:
             started_at=self.s(d, "started_at", "document", required=False) or "",
             finished_at=self.s(d, "finished_at", "document", required=False) or "",
             scanners=tuple(scanners),
-            findings=tuple(self.finding(x, f"findings[{n}]") for n, x in enumerate(self.lst(d.get("findings"), "findings"))),
+            findings=tuple(
+                self.finding(x, f"findings[{n}]") for n, x in enumerate(self.lst(d.get("findings"), "findings"))
+            ),
             verdict=verdict,
             advisory_db=self.s(d, "advisory_db", "document", required=False),
             baseline=self.s(d, "baseline", "document", required=False),

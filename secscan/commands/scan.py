@@ -96,7 +96,9 @@ def build_flags(**opts: Any) -> dict[str, Any]:
 @click.command("scan")
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), help="Output directory [secscan-out].")
-@click.option("--only", multiple=True, help="Run only these scanners (bandit, semgrep, pip-audit, zap); repeat or comma-separate.")
+@click.option(
+    "--only", multiple=True, help="Run only these scanners (bandit, semgrep, pip-audit, zap); repeat or comma-separate."
+)
 @click.option("--skip", multiple=True, help="Do not run these scanners.")
 @click.option("--timeout", multiple=True, metavar="SCANNER=SECONDS", help="Per-scanner time limit, e.g. semgrep=600.")
 @click.option("-j", "--jobs", type=int, help="Scanners run at the same time [4].")
@@ -105,7 +107,9 @@ def build_flags(**opts: Any) -> dict[str, Any]:
 @click.option("--no-builtin-rules", is_flag=True, help="Do not use secscan's payment-security semgrep rules.")
 @click.option("-r", "--requirements", multiple=True, help="Requirements files for pip-audit [discovered under PATH].")
 @click.option("--audit-installed", is_flag=True, help="Also audit the installed Python environment.")
-@click.option("--advisory-db", type=click.Path(path_type=Path), help="Local OSV advisory database (or folder/zip of OSV files).")
+@click.option(
+    "--advisory-db", type=click.Path(path_type=Path), help="Local OSV advisory database (or folder/zip of OSV files)."
+)
 @click.option("--osv-url", help="An OSV-compatible endpoint for pip-audit.")
 @click.option("--zap-target", help="Run ZAP baseline against this URL.")
 @click.option("--zap-image", help="ZAP container image [ghcr.io/zaproxy/zaproxy:stable].")
@@ -113,12 +117,26 @@ def build_flags(**opts: Any) -> dict[str, Any]:
 @click.option("--zap-minutes", type=int, help="ZAP spider minutes [1].")
 @click.option("--zap-option", multiple=True, help="Extra option for zap-baseline.py (repeatable).")
 @click.option("--zap-config", type=click.Path(dir_okay=False, path_type=Path), help="ZAP rule config (-c).")
-@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path), help="Baseline file: mark findings new/existing/fixed.")
-@click.option("--diff-base", help="Git ref: findings on lines changed since REF are new [CI_MERGE_REQUEST_DIFF_BASE_SHA].")
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Baseline file: mark findings new/existing/fixed.",
+)
+@click.option(
+    "--diff-base", help="Git ref: findings on lines changed since REF are new [CI_MERGE_REQUEST_DIFF_BASE_SHA]."
+)
 @click.option("--changed-only", is_flag=True, help="Scan only files changed since --diff-base.")
-@click.option("--suppressions", type=click.Path(dir_okay=False, path_type=Path), help="Suppressions file [.secscan/suppressions.toml].")
-@click.option("--policy", type=click.Path(dir_okay=False, path_type=Path), help="Gate policy TOML [rules/policy/default.toml].")
-@click.option("--fail-closed/--fail-open", default=None, help="Whether a failed scanner fails the gate (exit 3) [policy].")
+@click.option(
+    "--suppressions",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Suppressions file [.secscan/suppressions.toml].",
+)
+@click.option(
+    "--policy", type=click.Path(dir_okay=False, path_type=Path), help="Gate policy TOML [rules/policy/default.toml]."
+)
+@click.option(
+    "--fail-closed/--fail-open", default=None, help="Whether a failed scanner fails the gate (exit 3) [policy]."
+)
 @click.option("-f", "--format", "formats", multiple=True, help="Extra report formats to write ('all' for every one).")
 @click.option("--publish", is_flag=True, help="Post the result to the GitLab merge request.")
 @click.option("--require-publish", is_flag=True, help="Exit 4 when publishing fails.")

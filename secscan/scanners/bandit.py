@@ -8,13 +8,24 @@ exits 1 when it found issues, so the exit code alone says nothing about failure.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from secscan.config import ScanConfig
 from secscan.errors import ParseError, ScannerError
-from secscan.models import Confidence, Finding, Identifier, Kind, Location, ScannerState, ScannerStatus, Severity, Source
+from secscan.models import (
+    Confidence,
+    Finding,
+    Identifier,
+    Kind,
+    Location,
+    ScannerState,
+    ScannerStatus,
+    Severity,
+    Source,
+)
 from secscan.scanners.base import (
     RunContext,
     Scanner,
@@ -32,16 +43,29 @@ _SEVERITY = {"HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.L
 _CONFIDENCE = {"HIGH": Confidence.HIGH, "MEDIUM": Confidence.MEDIUM, "LOW": Confidence.LOW}
 
 # Folders no one wants scanned: virtualenvs, VCS metadata, caches and vendored code.
-DEFAULT_EXCLUDES = (".git", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__", "secscan-out", "build", "dist")
+DEFAULT_EXCLUDES = (
+    ".git",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "node_modules",
+    "__pycache__",
+    "secscan-out",
+    "build",
+    "dist",
+)
 
 
-def _strip_line_numbers(code: str) -> str:
-    """bandit's ``code`` prefixes each line with its number ("12 text"); drop that prefix."""
+def _code_lines(code: str, start: int, end: int) -> str | None:
+    """The flagged lines out of bandit's ``code``, which numbers each line ("12 text") and adds
+    a line of context on either side."""
     out = []
     for line in code.splitlines():
         num, sep, rest = line.partition(" ")
-        out.append(rest if sep and num.isdigit() else line)
-    return "\n".join(out)
+        if sep and num.isdigit() and start <= int(num) <= end:
+            out.append(rest)
+    return "\n".join(out) if out else None
 
 
 def _finding(item: dict[str, Any], n: int, tree: SourceTree) -> Finding:
@@ -62,7 +86,7 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree) -> Finding:
     start, end = min(line_range), max(line_range)
     snippet = tree.lines(path, start, end)
     if snippet is None and isinstance(item.get("code"), str):
-        snippet = _strip_line_numbers(item["code"])
+        snippet = _code_lines(item["code"], start, end)
     col = item.get("col_offset")
     end_col = item.get("end_col_offset")
     loc = Location(
@@ -91,9 +115,7 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree) -> Finding:
         location=loc,
         identifiers=tuple(identifiers),
         references=(item["more_info"],) if item.get("more_info") else (),
-        sources=(
-            Source(scanner="bandit", rule_id=test_id, severity_original=sev_raw, message=text, location=loc),
-        ),
+        sources=(Source(scanner="bandit", rule_id=test_id, severity_original=sev_raw, message=text, location=loc),),
     )
 
 
@@ -130,16 +152,25 @@ def parse_errors(text: str) -> list[str]:
 class BanditScanner(Scanner):
     name = ScannerName.BANDIT
 
-    def version(self) -> str | None:
-        exe = find_executable("bandit")
+    def version(self, exe: str | None = None, cancel: threading.Event | None = None) -> str | None:
+        """The installed package's version; for a user-supplied executable, ask it (briefly)."""
+        import os
+        from importlib.metadata import PackageNotFoundError, version
+
+        if not os.environ.get("SECSCAN_BANDIT_BIN"):
+            try:
+                return version("bandit")
+            except PackageNotFoundError:
+                pass
+        exe = exe or find_executable("bandit")
         if exe is None:
             return None
         try:
-            res = run_tool([exe, "--version"], timeout=30)
+            res = run_tool([exe, "--version"], timeout=10, cancel=cancel)
         except ScannerError:
             return None
         first = res.stdout.strip().splitlines()[:1]
-        return first[0].split()[-1] if first else None
+        return first[0].split()[-1] if first and first[0].split() else None
 
     def command(self, exe: str, cfg: ScanConfig, out_file: Path, files: tuple[str, ...] | None) -> list[str]:
         argv = [exe, "-f", "json", "-o", str(out_file), "-q", "--ignore-nosec"]
@@ -161,12 +192,14 @@ class BanditScanner(Scanner):
             files = tuple(f for f in ctx.changed_files if f.endswith(".py") and (cfg.target / f).is_file())
             if not files:
                 return ScanOutcome(
-                    status=ScannerStatus(name=self.name.value, state=ScannerState.SKIPPED, error="no changed Python files")
+                    status=ScannerStatus(
+                        name=self.name.value, state=ScannerState.SKIPPED, error="no changed Python files"
+                    )
                 )
         out_file = ctx.workdir / "bandit.json"
         out_file.unlink(missing_ok=True)
         argv = self.command(exe, cfg, out_file, files)
-        version = self.version()
+        version = self.version(exe, ctx.cancel)
         try:
             res = run_tool(argv, timeout=cfg.timeout_for("bandit"), cancel=ctx.cancel, cwd=cfg.target)
             # 0: clean, 1: issues found; anything else (or no report) is a crash.

@@ -8,6 +8,7 @@ loses the other scanners' results.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from secscan.config import ScanConfig
@@ -25,7 +26,7 @@ from secscan.models import Finding, ScannerState, ScannerStatus
 from secscan.sourcefiles import SourceTree
 
 
-class ScannerName(str, Enum):
+class ScannerName(StrEnum):
     BANDIT = "bandit"
     SEMGREP = "semgrep"
     PIP_AUDIT = "pip-audit"
@@ -118,10 +119,8 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         try:
             proc.wait(timeout=grace)
             # The leader is gone; make sure no child in the group survives it.
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             return
         except subprocess.TimeoutExpired:
             continue

@@ -19,7 +19,18 @@ from typing import Any
 
 from secscan.config import ScanConfig
 from secscan.errors import ParseError, ScannerError
-from secscan.models import Confidence, Finding, Identifier, Kind, Location, ScannerState, ScannerStatus, Severity, Source
+from secscan.models import (
+    Confidence,
+    Finding,
+    Identifier,
+    Kind,
+    Location,
+    ScannerState,
+    ScannerStatus,
+    Severity,
+    Source,
+)
+from secscan.scanners.bandit import DEFAULT_EXCLUDES
 from secscan.scanners.base import (
     RunContext,
     Scanner,
@@ -31,7 +42,6 @@ from secscan.scanners.base import (
     run_tool,
     tail,
 )
-from secscan.scanners.bandit import DEFAULT_EXCLUDES
 
 # pip-audit's JSON carries no severity; OSV PyPI advisories rarely do either. A known,
 # published vulnerability in a pinned dependency is "medium" until an advisory says otherwise.
@@ -156,7 +166,8 @@ class PipAuditScanner(Scanner):
             changed = set(ctx.changed_files)
             # Audit only when a dependency manifest changed (diff-aware, --changed-only).
             lock_changed = any(
-                Path(f).name.startswith("requirements") or Path(f).name in ("poetry.lock", "Pipfile.lock", "pyproject.toml")
+                Path(f).name.startswith("requirements")
+                or Path(f).name in ("poetry.lock", "Pipfile.lock", "pyproject.toml")
                 for f in changed
             )
             if not lock_changed:
@@ -183,7 +194,9 @@ class PipAuditScanner(Scanner):
             return ScanOutcome(status=ScannerStatus(name=self.name.value, state=ScannerState.SKIPPED, error=why))
         exe = find_executable("pip-audit")
         if exe is None:
-            return failed_outcome(self.name, ScannerState.NOT_INSTALLED, "pip-audit is not installed (pip install pip-audit)")
+            return failed_outcome(
+                self.name, ScannerState.NOT_INSTALLED, "pip-audit is not installed (pip install pip-audit)"
+            )
         version = self.version()
         findings: list[Finding] = []
         not_audited: list[str] = []

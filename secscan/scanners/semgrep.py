@@ -16,8 +16,19 @@ from typing import Any
 
 from secscan.config import ScanConfig
 from secscan.errors import ParseError, ScannerError
-from secscan.models import Confidence, Finding, Identifier, Kind, Location, ScannerState, ScannerStatus, Severity, Source
+from secscan.models import (
+    Confidence,
+    Finding,
+    Identifier,
+    Kind,
+    Location,
+    ScannerState,
+    ScannerStatus,
+    Severity,
+    Source,
+)
 from secscan.resources import rules_dir
+from secscan.scanners.bandit import DEFAULT_EXCLUDES
 from secscan.scanners.base import (
     RunContext,
     Scanner,
@@ -29,7 +40,6 @@ from secscan.scanners.base import (
     run_tool,
     tail,
 )
-from secscan.scanners.bandit import DEFAULT_EXCLUDES
 from secscan.sourcefiles import SourceTree, to_repo_path
 
 _SEVERITY = {
@@ -106,7 +116,9 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree, prefixes: tuple[str
             seen.add(m.group(1))
             identifiers.append(
                 Identifier(
-                    type="cwe", value=f"CWE-{m.group(1)}", url=f"https://cwe.mitre.org/data/definitions/{m.group(1)}.html"
+                    type="cwe",
+                    value=f"CWE-{m.group(1)}",
+                    url=f"https://cwe.mitre.org/data/definitions/{m.group(1)}.html",
                 )
             )
     for owasp in _as_list(meta.get("owasp")):
@@ -241,7 +253,9 @@ class SemgrepScanner(Scanner):
             return failed_outcome(self.name, ScannerState.FAILED, "no semgrep rules configured")
         exe = find_executable("semgrep")
         if exe is None:
-            return failed_outcome(self.name, ScannerState.NOT_INSTALLED, "semgrep is not installed (pip install semgrep)")
+            return failed_outcome(
+                self.name, ScannerState.NOT_INSTALLED, "semgrep is not installed (pip install semgrep)"
+            )
         targets: list[str] = ["."]
         if ctx.changed_files is not None:
             targets = [f for f in ctx.changed_files if (cfg.target / f).is_file()]
@@ -264,7 +278,9 @@ class SemgrepScanner(Scanner):
         try:
             res = run_tool(argv, timeout=timeout, cancel=ctx.cancel, cwd=cfg.target, env=SEMGREP_ENV)
             if not out_file.exists():
-                raise ScannerError(f"semgrep exited with code {res.returncode}: {tail(res.stderr or res.stdout) or 'no output'}")
+                raise ScannerError(
+                    f"semgrep exited with code {res.returncode}: {tail(res.stderr or res.stdout) or 'no output'}"
+                )
             text = out_file.read_text(encoding="utf-8", errors="replace")
             fatal = fatal_errors(text)
             if fatal or res.returncode not in (0, 1):
