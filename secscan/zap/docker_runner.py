@@ -1,0 +1,164 @@
+"""Run zap-baseline.py in ZAP's image through the Docker Engine API (the ``docker`` SDK).
+
+Written for the real ``ghcr.io/zaproxy/zaproxy:stable`` image: the script is on the image's
+PATH, runs as the ``zap`` user (uid 1000) and reads/writes files in ``/zap/wrk``, which is a
+bind mount of a host directory here. The container uses the host's network, so a target on the
+runner's localhost is reachable (and it is what works on engines started with --bridge=none).
+The container is removed on every path: success, failure, time limit, cancellation, and, via
+:mod:`secscan.zap.reaper`, when secscan itself is killed.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from secscan.errors import ScannerError
+from secscan.scanners.base import ToolCancelled, ToolMissing, ToolTimeout
+from secscan.textsafe import one_line
+from secscan.zap.job import WRK, ZapJob
+from secscan.zap.reaper import LABEL, Reaper
+from secscan.zap.runner import Progress, ZapRun, ZapRunner
+
+ZAP_UID = 1000
+"""The ``zap`` user of ZAP's images; it must be able to write the mounted work directory."""
+POLL_S = 0.2
+LOG_TAIL_LINES = 200
+
+
+class EngineUnreachable(ScannerError):
+    """The Docker engine did not answer."""
+
+
+class ImageMissing(ToolMissing):
+    """The ZAP image is not present on the engine (and pulling was not asked for or failed)."""
+
+
+def _short(e: BaseException) -> str:
+    text = getattr(e, "explanation", None) or str(e) or type(e).__name__
+    return one_line(str(text), 200)
+
+
+def engine_address(env: Mapping[str, str]) -> str:
+    return env.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+
+
+class DockerRunner(ZapRunner):
+    mode = "docker"
+
+    def __init__(self, *, image: str, pull: bool = False, env: Mapping[str, str] | None = None) -> None:
+        self.image = image
+        self.pull = pull
+        self.env = dict(os.environ if env is None else env)
+
+    # -------------------------------------------------------------- set-up
+
+    def client(self) -> Any:
+        """A connected client; EngineUnreachable with the address tried otherwise."""
+        import docker
+        from docker.errors import DockerException
+
+        try:
+            client = docker.from_env(environment=self.env, timeout=60)
+            client.ping()
+        except DockerException as e:
+            raise EngineUnreachable(
+                f"Docker engine unreachable at {engine_address(self.env)} (set DOCKER_HOST?): {_short(e)}"
+            ) from e
+        except OSError as e:  # requests' connection errors are OSErrors
+            raise EngineUnreachable(f"Docker engine unreachable at {engine_address(self.env)}: {_short(e)}") from e
+        return client
+
+    def ensure_image(self, client: Any, progress: Progress) -> None:
+        from docker.errors import APIError, DockerException, ImageNotFound
+
+        try:
+            client.images.get(self.image)
+            return
+        except ImageNotFound:
+            pass
+        except DockerException as e:
+            raise EngineUnreachable(f"Docker engine error while looking up {self.image}: {_short(e)}") from e
+        if not self.pull:
+            raise ImageMissing(
+                f"ZAP image {self.image} is not present on the Docker engine; "
+                f"run `docker pull {self.image}` or pass --zap-pull"
+            )
+        progress(f"pulling {self.image}")
+        try:
+            client.images.pull(self.image)
+        except (APIError, DockerException) as e:
+            raise ImageMissing(f"cannot pull ZAP image {self.image}: {_short(e)}") from e
+
+    def workdir(self, scratch: Path) -> Path:
+        wrk = scratch / "zap-wrk"
+        wrk.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            os.chown(wrk, ZAP_UID, ZAP_UID)
+            wrk.chmod(0o755)
+        else:
+            # Not root: we cannot chown, so the zap user (another uid) needs write access. The
+            # directory lives in secscan's private scratch space, so this exposes nothing.
+            wrk.chmod(0o777)
+        return wrk
+
+    # -------------------------------------------------------------- the run
+
+    def run(self, job: ZapJob, *, wrk: Path, timeout: float, cancel: threading.Event, progress: Progress) -> ZapRun:
+        from docker.errors import DockerException, NotFound
+
+        started = time.monotonic()
+        deadline = started + timeout
+        client = self.client()
+        self.ensure_image(client, progress)
+        run_id = uuid.uuid4().hex
+        reaper = Reaper.start(run_id, env=self.env)
+        container: Any = None
+        try:
+            try:
+                container = client.containers.create(
+                    self.image,
+                    command=list(job.argv()),
+                    name=f"secscan-zap-{run_id[:12]}",
+                    labels={LABEL: run_id, "secscan.scanner": "zap"},
+                    network_mode="host",
+                    volumes={str(wrk.resolve()): {"bind": WRK, "mode": "rw"}},
+                    detach=True,
+                )
+                container.start()
+            except DockerException as e:
+                raise ScannerError(f"cannot start the ZAP container from {self.image}: {_short(e)}") from e
+            progress(f"ZAP baseline running in container {container.short_id} ({self.image})")
+            while True:
+                try:
+                    container.reload()
+                except NotFound as e:
+                    raise ScannerError("the ZAP container disappeared while running (removed by someone else?)") from e
+                if container.status in ("exited", "dead"):
+                    break
+                if cancel.is_set():
+                    raise ToolCancelled("ZAP cancelled; its container was removed")
+                if time.monotonic() > deadline:
+                    raise ToolTimeout(f"ZAP exceeded its time limit of {timeout:g}s; its container was removed")
+                time.sleep(POLL_S)
+            state = container.attrs.get("State", {})
+            exit_code = int(state.get("ExitCode", -1))
+            log = container.logs(stdout=True, stderr=True, tail=LOG_TAIL_LINES).decode("utf-8", errors="replace")
+            if state.get("OOMKilled"):
+                log += "\n(the ZAP container ran out of memory)"
+            return ZapRun(exit_code=exit_code, log=log, duration_s=time.monotonic() - started, mode=self.mode)
+        finally:
+            if container is not None:
+                try:
+                    container.remove(force=True)
+                except NotFound:
+                    pass
+                except DockerException:
+                    # Leave it to the watchdog (it removes by label when we close its pipe).
+                    reaper.abandon()
+            reaper.done()
