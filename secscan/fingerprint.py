@@ -59,6 +59,30 @@ _CWE_FAMILIES: dict[int, str] = {
     **dict.fromkeys((400, 1333), "resource-exhaustion"),
 }
 
+# bandit before 1.7.5 reports no CWE: the CWE each test has in newer bandit keeps the family
+# (and so the fingerprint) the same when a project upgrades bandit.
+_BANDIT_CWE: dict[str, int] = {
+    **dict.fromkeys(("B101", "B110", "B112"), 703),
+    **dict.fromkeys(("B102", "B307", "B404", "B601", "B602", "B603", "B604", "B605", "B606", "B607", "B609"), 78),
+    **dict.fromkeys(("B103",), 732),
+    **dict.fromkeys(("B104",), 605),
+    **dict.fromkeys(("B105", "B106", "B107"), 259),
+    **dict.fromkeys(("B108", "B306"), 377),
+    **dict.fromkeys(("B113",), 400),
+    **dict.fromkeys(("B201", "B612", "B701", "B702"), 94),
+    **dict.fromkeys(("B202", "B310"), 22),
+    **dict.fromkeys(("B301", "B302", "B403"), 502),
+    **dict.fromkeys(("B303", "B304", "B305", "B324", "B413", "B502", "B503", "B504"), 327),
+    **dict.fromkeys(("B308", "B703"), 79),
+    **dict.fromkeys(("B311",), 330),
+    **dict.fromkeys(("B312", "B321", "B401", "B402"), 319),
+    **dict.fromkeys(("B313", "B314", "B315", "B316", "B317", "B318", "B319", "B320", "B405", "B406"), 20),
+    **dict.fromkeys(("B407", "B408", "B409", "B410", "B411", "B506"), 20),
+    **dict.fromkeys(("B323", "B501", "B507"), 295),
+    **dict.fromkeys(("B505",), 326),
+    **dict.fromkeys(("B608", "B610", "B611"), 89),
+}
+
 _CWE_NUM = re.compile(r"(?i)cwe[-_ ]?(\d+)")
 _ADVISORY_TYPES = ("cve", "ghsa", "pysec", "osv")
 _ADVISORY_PATTERNS = (
@@ -87,7 +111,10 @@ def cwe_numbers(f: Finding) -> tuple[int, ...]:
 
 def rule_family(f: Finding) -> str:
     """Scanner-independent family from the CWE ids, else ``scanner:rule_id``."""
-    families = sorted({_CWE_FAMILIES.get(n, f"cwe-{n}") for n in cwe_numbers(f)})
+    numbers = cwe_numbers(f)
+    if not numbers and f.scanner == "bandit" and f.rule_id.upper() in _BANDIT_CWE:
+        numbers = (_BANDIT_CWE[f.rule_id.upper()],)
+    families = sorted({_CWE_FAMILIES.get(n, f"cwe-{n}") for n in numbers})
     if families:
         # Several CWEs on one finding: the first family name is as good as any, but it must be
         # the same choice every time, hence sorted.

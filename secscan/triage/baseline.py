@@ -100,8 +100,8 @@ def _entry(raw: Any, where: str) -> Entry:
         return v
 
     try:
-        kind = Kind(raw.get("kind"))
-        severity = Severity(raw.get("severity"))
+        kind = Kind(str(raw.get("kind")))
+        severity = Severity(str(raw.get("severity")))
     except ValueError as e:
         raise InputError(f"{where}: {e}") from None
     scanners = raw.get("scanners", [])

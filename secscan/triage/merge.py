@@ -1,0 +1,47 @@
+"""Merge several results (one per CI job) into one: order-independent, re-deduplicated.
+
+Findings are deduplicated again across the inputs (a bandit job and a semgrep job may report the
+same problem); a "fixed" entry from one job is dropped when another job still sees the finding.
+The verdict is not merged: ``secscan gate`` decides on the merged result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from secscan.models import RunResult, ScannerStatus
+from secscan.triage.dedupe import dedupe
+
+
+def _one(values: Sequence[str | None]) -> str | None:
+    """The common value, or all distinct values joined (sorted) when the inputs disagree."""
+    distinct = sorted({v for v in values if v})
+    return ", ".join(distinct) if distinct else None
+
+
+def _status_key(s: ScannerStatus) -> tuple[object, ...]:
+    return (s.name, s.state.value, s.version or "", s.error or "", s.findings, s.not_audited, s.command, s.duration_s)
+
+
+def merge_results(results: Sequence[RunResult]) -> RunResult:
+    if not results:
+        raise ValueError("nothing to merge")
+    findings = dedupe([f for r in results for f in r.findings])
+    scanners = sorted({_status_key(s): s for r in results for s in r.scanners}.values(), key=_status_key)
+    meta: dict[str, str] = {}
+    for key, value in sorted({kv for r in results for kv in r.meta}):
+        meta.setdefault(key, value)  # sorted: the smallest value wins when jobs disagree
+    return RunResult(
+        tool_version=_one([r.tool_version for r in results]) or "",
+        target=_one([r.target for r in results]) or "",
+        started_at=min((r.started_at for r in results if r.started_at), default=""),
+        finished_at=max((r.finished_at for r in results if r.finished_at), default=""),
+        scanners=tuple(scanners),
+        findings=tuple(findings),
+        verdict=None,
+        advisory_db=_one([r.advisory_db for r in results]),
+        baseline=_one([r.baseline for r in results]),
+        diff_base=_one([r.diff_base for r in results]),
+        warnings=tuple(sorted({w for r in results for w in r.warnings})),
+        meta=tuple(sorted(meta.items())),
+    )
