@@ -1,0 +1,202 @@
+"""The Markdown summary: merge request notes and job logs.
+
+Every piece of scanner text goes through :mod:`secscan.textsafe` (a finding's message may try to
+``@mention`` people, inject links, images or HTML). GitLab rejects notes over 1,000,000
+characters, so the findings list is cut to fit ``max_chars`` with a clear count of what was left
+out and a pointer to the full report. The pieces (:func:`render_header`,
+:func:`render_findings_table`, ...) are public so the GitLab note can reuse them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from secscan.models import Finding, RunResult, ScannerState, Severity, Status
+from secscan.reporters import _common as c
+from secscan.textsafe import md_text
+
+GITLAB_NOTE_LIMIT = 1_000_000
+
+SEVERITY_ICON = {
+    Severity.CRITICAL: "🟥",
+    Severity.HIGH: "🟧",
+    Severity.MEDIUM: "🟨",
+    Severity.LOW: "🟦",
+    Severity.INFO: "⬜",
+}
+STATE_ICON = {
+    ScannerState.OK: "✅",
+    ScannerState.FAILED: "❌",
+    ScannerState.TIMEOUT: "⏱️",
+    ScannerState.NOT_INSTALLED: "❌",
+    ScannerState.SKIPPED: "➖",
+}
+TABLE_HEAD = "| Severity | Status | Finding | Location | Scanner |\n|---|---|---|---|---|\n"
+
+
+def _verdict_line(result: RunResult) -> str:
+    v = result.verdict
+    if v is None:
+        return "**Verdict:** not gated yet"
+    if v.passed:
+        return f"✅ **Security gate passed** (policy {md_text(v.policy, 100) or 'default'})"
+    what = "a scanner failed (fail closed)" if v.exit_code == 3 else "blocking findings"
+    return f"❌ **Security gate failed**: {what} (exit {v.exit_code}, policy {md_text(v.policy, 100) or 'default'})"
+
+
+def render_header(result: RunResult) -> str:
+    """Title, verdict, and the counts by severity, status and kind."""
+    findings = c.active(result.findings)
+    sev = c.count_by_severity(findings)
+    st = c.count_by_status(result.findings)
+    kinds = c.count_by_kind(findings)
+    lines = [
+        "## secscan security report",
+        "",
+        _verdict_line(result),
+        "",
+        f"**{len(findings)} finding{'s' if len(findings) != 1 else ''}**: "
+        + " · ".join(f"{SEVERITY_ICON[s]} {n} {s.value}" for s, n in sev.items()),
+        "",
+        "Status: " + " · ".join(f"{n} {s.value}" for s, n in st.items())
+        + " — Kind: "
+        + " · ".join(f"{n} {k.value}" for k, n in kinds.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_reasons(result: RunResult, limit: int = 10) -> str:
+    """Why the gate failed (first ``limit`` reasons)."""
+    v = result.verdict
+    if v is None or not v.reasons:
+        return ""
+    lines = ["### Why the gate failed", ""]
+    for r in v.reasons[:limit]:
+        lines.append(f"- `{md_text(r.rule, 80).replace('`', '')}`: {md_text(r.message, 300)}")
+    if len(v.reasons) > limit:
+        lines.append(f"- … and {len(v.reasons) - limit} more")
+    for w in v.warnings:
+        lines.append(f"- ⚠️ {md_text(w, 300)}")
+    return "\n".join(lines) + "\n"
+
+
+def render_scanner_table(result: RunResult) -> str:
+    """Scanner health: a failed or partial scanner is never silent."""
+    if not result.scanners:
+        return ""
+    lines = ["### Scanners", "", "| Scanner | State | Version | Findings | Time | Note |", "|---|---|---|---|---|---|"]
+    for s in result.scanners:
+        note = s.error or ""
+        if s.not_audited:
+            note = (note + "; " if note else "") + f"not audited: {', '.join(s.not_audited)}"
+        lines.append(
+            f"| {md_text(s.name, 40)} | {STATE_ICON[s.state]} {s.state.value} | {md_text(s.version or '-', 40)} "
+            f"| {s.findings} | {s.duration_s:.1f}s | {md_text(note, 300)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def finding_row(f: Finding, blocking: frozenset[str] = frozenset()) -> str:
+    """One table row; every cell escaped (``|`` included, so a message cannot add columns)."""
+    sev = f"{SEVERITY_ICON[f.severity]} {f.severity.value}"
+    status = f.status.value + (" ⛔ blocking" if c.is_blocking(f, blocking) else "")
+    if f.status is Status.SUPPRESSED and f.suppression is not None:
+        status += f" ({md_text(f.suppression.reason, 80)})"
+    title = f"**{md_text(f.title or f.rule_id, 120)}** {md_text(f.rule_id, 80)}"
+    if f.message and f.message != f.title:
+        title += f"<br>{md_text(f.message, 240)}"
+    return f"| {sev} | {status} | {title} | {md_text(c.location_text(f.location), 160)} | {md_text(f.scanner, 30)} |\n"
+
+
+def render_findings_table(
+    findings: Sequence[Finding],
+    limit: int | None = None,
+    *,
+    blocking: frozenset[str] = frozenset(),
+    report_url: str | None = None,
+) -> str:
+    """A findings table of the first ``limit`` findings (in the given order), plus a count line."""
+    if not findings:
+        return "_No findings._\n"
+    shown = findings if limit is None else findings[: max(0, limit)]
+    out = TABLE_HEAD + "".join(finding_row(f, blocking) for f in shown)
+    return out + _more_line(len(findings) - len(shown), report_url)
+
+
+def _more_line(hidden: int, report_url: str | None) -> str:
+    if hidden <= 0:
+        return ""
+    where = f"[the full report]({_safe_url(report_url)})" if _safe_url(report_url) else "the full report (job artifacts)"
+    return f"\n**… {hidden} more finding{'s' if hidden != 1 else ''} not shown here**: see {where}.\n"
+
+
+def _safe_url(url: str | None) -> str | None:
+    """Only an http(s) URL without Markdown-breaking characters becomes a link."""
+    if not url or not c.is_http_url(url) or any(ch in url for ch in "()[]<> \"'`"):
+        return None
+    return url
+
+
+def render_suppressions(findings: Sequence[Finding], limit: int = 50) -> str:
+    sup = [f for f in findings if f.status is Status.SUPPRESSED and f.suppression is not None]
+    if not sup:
+        return ""
+    lines = ["### Suppressed (accepted risks)", "", "| Finding | Reason | Owner | Expires |", "|---|---|---|---|"]
+    for f in sup[:limit]:
+        s = f.suppression
+        assert s is not None
+        lines.append(
+            f"| {md_text(f.rule_id, 80)} {md_text(c.location_text(f.location), 120)} | {md_text(s.reason, 200)} "
+            f"| {md_text(s.owner or '-', 60)} | {md_text(s.expires or 'never', 20)} |"
+        )
+    if len(sup) > limit:
+        lines.append(f"\n… and {len(sup) - limit} more suppressed findings.")
+    return "\n".join(lines) + "\n"
+
+
+def render_footer(result: RunResult, report_url: str | None = None) -> str:
+    parts = [f"secscan {md_text(result.tool_version or 'unknown', 40)}"]
+    if result.started_at:
+        parts.append(f"started {md_text(result.started_at, 40)}")
+    if result.advisory_db:
+        parts.append(f"advisory DB {md_text(result.advisory_db, 80)}")
+    if result.baseline:
+        parts.append(f"baseline {md_text(result.baseline, 80)}")
+    if result.diff_base:
+        parts.append(f"diff base {md_text(result.diff_base, 80)}")
+    link = _safe_url(report_url)
+    if link:
+        parts.append(f"[full report]({link})")
+    return "<sub>" + " · ".join(parts) + "</sub>\n"
+
+
+def render(result: RunResult, *, report_url: str | None = None, max_chars: int = GITLAB_NOTE_LIMIT) -> str:
+    """The whole summary, at most ``max_chars`` characters (findings cut first, with a count)."""
+    blocking = c.blocking_fingerprints(result)
+    findings = c.ordered(result.findings, blocking)
+    head = "\n".join(
+        x for x in (render_header(result), render_reasons(result), render_scanner_table(result)) if x
+    )
+    tail = "\n".join(x for x in (render_suppressions(findings), render_footer(result, report_url)) if x)
+    section = "### Findings\n\n"
+    fixed = "\n".join((head, section)) + "\n" + tail
+    if not findings:
+        body = render_findings_table(findings)
+    else:
+        # Room for the rows: what is left after the fixed parts and the longest "more" line.
+        budget = max_chars - len(fixed) - len(TABLE_HEAD) - len(_more_line(len(findings), report_url)) - 2
+        rows: list[str] = []
+        used = 0
+        for f in findings:
+            row = finding_row(f, blocking)
+            if used + len(row) > budget:
+                break
+            rows.append(row)
+            used += len(row)
+        body = (TABLE_HEAD + "".join(rows) if rows else "") + _more_line(len(findings) - len(rows), report_url)
+    text = head + "\n" + section + body + "\n" + tail
+    if len(text) > max_chars:
+        # Even the fixed parts do not fit (a tiny max_chars): cut hard, but say so.
+        marker = "\n… (summary truncated; see the full report)\n"
+        text = text[: max(0, max_chars - len(marker))] + marker
+    return text

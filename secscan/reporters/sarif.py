@@ -1,0 +1,259 @@
+"""SARIF 2.1.0: one run per scanner, for GitHub code scanning and IDE SARIF viewers.
+
+Facts this follows (SARIF 2.1.0 errata01 and GitHub's code-scanning ingestion):
+- ``properties.security-severity`` is a numeric string; GitHub maps >= 9.0 critical, >= 7.0
+  high, >= 4.0 medium, else low.
+- CWE tags are ``external/cwe/cwe-<n>``; ``partialFingerprints`` carry secscan's fingerprint so
+  a result keeps its identity across line moves.
+- ``baselineState`` is set on every result of a run or on none (a mixed run is ambiguous).
+- Suppressed results are kept, with a ``suppressions`` entry and its justification. No
+  ``suppression.status``: the draft-07 variant of the schema (the ``Schemata/`` URL many tools
+  put in ``$schema``) does not allow it, and a suppression without status means "accepted".
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+from typing import Any
+
+from secscan.models import Confidence, Finding, Kind, Location, RunResult, ScannerState, Severity, Status
+from secscan.reporters import _common as c
+from secscan.textsafe import md_text
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+FINGERPRINT_KEY = "secscanFingerprint/v1"
+
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "0.0",
+}
+LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+PRECISION = {
+    Confidence.HIGH: "very-high",
+    Confidence.MEDIUM: "high",
+    Confidence.LOW: "medium",
+    Confidence.UNKNOWN: "medium",
+}
+BASELINE_STATE = {Status.NEW: "new", Status.EXISTING: "unchanged", Status.FIXED: "absent"}
+INFO_URI = {
+    "bandit": "https://bandit.readthedocs.io/",
+    "semgrep": "https://semgrep.dev/",
+    "pip-audit": "https://github.com/pypa/pip-audit",
+    "zap": "https://www.zaproxy.org/",
+}
+
+
+def _baseline_state(f: Finding) -> str:
+    if f.status is Status.SUPPRESSED:
+        # The status no longer says new or existing; a baseline suppression means "seen before".
+        return "unchanged" if f.suppression is not None and f.suppression.origin == "baseline" else "new"
+    return BASELINE_STATE[f.status]
+
+
+def _region(loc: Location) -> dict[str, Any] | None:
+    if not loc.start_line:
+        return None
+    region: dict[str, Any] = {"startLine": loc.start_line}
+    if loc.end_line and loc.end_line >= loc.start_line:
+        region["endLine"] = loc.end_line
+    if loc.start_column:
+        region["startColumn"] = loc.start_column
+        if loc.end_column and (loc.end_line not in (None, loc.start_line) or loc.end_column >= loc.start_column):
+            region["endColumn"] = loc.end_column
+    if loc.snippet:
+        region["snippet"] = {"text": loc.snippet}
+    return region
+
+
+def _location(loc: Location, kind: Kind) -> dict[str, Any] | None:
+    if kind is Kind.DAST and loc.url:
+        return {"physicalLocation": {"artifactLocation": {"uri": loc.url}}}
+    if not loc.path:
+        return None
+    # A relative URI reference resolved against the checkout root (%SRCROOT%, left to the consumer).
+    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(loc.path, safe="/"), "uriBaseId": "%SRCROOT%"}}
+    region = _region(loc)
+    if region:
+        physical["region"] = region
+    out: dict[str, Any] = {"physicalLocation": physical}
+    if loc.package:
+        name = f"{loc.package}=={loc.version}" if loc.version else loc.package
+        out["logicalLocations"] = [{"name": name, "kind": "package"}]
+    return out
+
+
+def _tags(f: Finding) -> list[str]:
+    tags = ["security", f.kind.value]
+    tags += [f"external/cwe/cwe-{n}" for n in c.cwe_numbers(f)]
+    tags += [i.value for i in f.identifiers if i.type.lower() == "owasp"]
+    return c.dedupe(tags)
+
+
+def _help(f: Finding) -> dict[str, str]:
+    text_parts = [f.title]
+    md_parts = [f"**{md_text(f.title, None)}**"]
+    if f.fix:
+        text_parts.append(f"Fix: {f.fix}")
+        md_parts.append(f"Fix: {md_text(f.fix, 2000)}")
+    if f.fixed_versions:
+        text_parts.append("Fixed in: " + ", ".join(f.fixed_versions))
+        md_parts.append("Fixed in: " + ", ".join(md_text(v, 100) for v in f.fixed_versions))
+    cwes = c.cwe_numbers(f)
+    if cwes:
+        text_parts.append("CWE: " + ", ".join(f"CWE-{n}" for n in cwes))
+        md_parts.append("CWE: " + ", ".join(f"[CWE-{n}](https://cwe.mitre.org/data/definitions/{n}.html)" for n in cwes))
+    refs = [r for r in f.references if c.is_http_url(r)]
+    if refs:
+        text_parts.append("References: " + " ".join(refs))
+        md_parts.append("References: " + " ".join(f"<{r}>" for r in refs if "<" not in r and ">" not in r))
+    return {"text": "\n\n".join(text_parts), "markdown": "\n\n".join(md_parts)}
+
+
+def _rule(f: Finding) -> dict[str, Any]:
+    rule: dict[str, Any] = {
+        "id": f.rule_id,
+        "name": f.rule_id,
+        "shortDescription": {"text": c.first_sentence(f.title or f.rule_id)},
+        "fullDescription": {"text": f.title or f.rule_id},
+        "help": _help(f),
+        "defaultConfiguration": {"level": LEVEL[f.severity]},
+        "properties": {
+            "security-severity": SECURITY_SEVERITY[f.severity],
+            "precision": PRECISION[f.confidence],
+            "tags": _tags(f),
+        },
+    }
+    refs = [r for r in f.references if c.is_http_url(r)]
+    if refs:
+        rule["helpUri"] = refs[0]
+    return rule
+
+
+def _result(f: Finding, rule_index: int, blocking: frozenset[str], with_baseline: bool) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index,
+        "level": LEVEL[f.severity],
+        "kind": "fail",
+        "message": {"text": f.message or f.title or f.rule_id},
+    }
+    locs = [x for x in (_location(loc, f.kind) for loc in (f.location, *f.other_locations)) if x is not None]
+    if locs:
+        res["locations"] = locs
+    res["partialFingerprints"] = {FINGERPRINT_KEY: c.stable_id(f)}
+    if with_baseline:
+        res["baselineState"] = _baseline_state(f)
+    if f.suppression is not None:
+        s = f.suppression
+        justification = s.reason
+        if s.owner:
+            justification += f" (owner: {s.owner})"
+        if s.expires:
+            justification += f" (expires: {s.expires})"
+        res["suppressions"] = [
+            {
+                "kind": "inSource" if s.origin == "inline" else "external",
+                "justification": justification,
+                "properties": c.compact(
+                    {"origin": s.origin, "owner": s.owner, "expires": s.expires, "ticket": s.ticket, "matchedBy": s.matched_by}
+                ),
+            }
+        ]
+    props: dict[str, Any] = {
+        "security-severity": SECURITY_SEVERITY[f.severity],
+        "secscan/severity": f.severity.value,
+        "secscan/severityOriginal": f.severity_original,
+        "secscan/confidence": f.confidence.value,
+        "secscan/status": f.status.value,
+        "secscan/blocking": c.is_blocking(f, blocking),
+        "tags": _tags(f),
+    }
+    if f.compliance:
+        props["secscan/compliance"] = list(f.compliance)
+    if f.identifiers:
+        props["secscan/identifiers"] = [f"{i.type}:{i.value}" for i in f.identifiers]
+    if f.fixed_versions:
+        props["secscan/fixedVersions"] = list(f.fixed_versions)
+    if len(f.sources) > 1:
+        props["secscan/sources"] = [f"{s.scanner}:{s.rule_id}" for s in f.sources]
+    res["properties"] = props
+    return res
+
+
+def _run(result: RunResult, scanner: str, findings: list[Finding], blocking: frozenset[str]) -> dict[str, Any]:
+    rules: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    for f in findings:
+        if f.rule_id not in index:
+            index[f.rule_id] = len(rules)
+            rules.append(_rule(f))
+    with_baseline = result.baseline is not None or result.diff_base is not None or any(
+        f.status in (Status.EXISTING, Status.FIXED) for f in findings
+    )
+    driver: dict[str, Any] = {"name": scanner, "rules": rules}
+    version = c.scanner_version(result, scanner)
+    if version:
+        driver["version"] = version
+    if scanner in INFO_URI:
+        driver["informationUri"] = INFO_URI[scanner]
+    status = next((s for s in result.scanners if s.name == scanner), None)
+    invocation: dict[str, Any] = {
+        "executionSuccessful": status is None or not status.state.is_error,
+        "startTimeUtc": c.sarif_time(result.started_at, "started_at"),
+        "endTimeUtc": c.sarif_time(result.finished_at, "finished_at"),
+    }
+    notes = []
+    if status is not None and status.error:
+        notes.append({"level": "error" if status.state.is_error else "warning", "message": {"text": status.error}})
+    if status is not None and status.not_audited:
+        notes.append(
+            {"level": "warning", "message": {"text": "not audited: " + ", ".join(status.not_audited)}},
+        )
+    if notes:
+        invocation["toolExecutionNotifications"] = notes
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": driver,
+        },
+        "automationDetails": {"id": f"secscan/{scanner}/"},
+        "invocations": [invocation],
+        "columnKind": "unicodeCodePoints",
+        "results": [_result(f, index[f.rule_id], blocking, with_baseline) for f in findings],
+        "properties": c.compact(
+            {
+                "secscan/toolVersion": result.tool_version or "unknown",
+                "secscan/state": status.state.value if status is not None else ScannerState.OK.value,
+                "secscan/advisoryDb": result.advisory_db,
+                "secscan/baseline": result.baseline,
+                "secscan/diffBase": result.diff_base,
+            }
+        ),
+    }
+    return run
+
+
+def to_dict(result: RunResult) -> dict[str, Any]:
+    blocking = c.blocking_fingerprints(result)
+    names = c.scanner_names(result) or ["secscan"]
+    by_scanner: dict[str, list[Finding]] = {n: [] for n in names}
+    for f in c.ordered(result.findings, blocking):
+        by_scanner.setdefault(f.scanner, []).append(f)
+    return {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [_run(result, name, fs, blocking) for name, fs in by_scanner.items()],
+    }
+
+
+def render(result: RunResult) -> str:
+    return json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n"
