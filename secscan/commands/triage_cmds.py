@@ -1,0 +1,87 @@
+"""`secscan merge`, `secscan gate` and `secscan baseline create`: the split-pipeline commands."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+_RESULT = click.Path(path_type=Path, dir_okay=False)
+
+
+@click.command("merge")
+@click.argument("results", nargs=-1, required=True, type=_RESULT)
+@click.option("-o", "--out", type=_RESULT, default=Path("merged.json"), show_default=True, help="Merged result file.")
+def merge(*, results: tuple[Path, ...], out: Path) -> int:
+    """Merge several secscan.json files (one per CI job) into one.
+
+    Findings about the same problem are merged again across the files; the order of the files
+    does not matter. The verdict is left to `secscan gate`.
+    """
+    from secscan import resultio
+    from secscan.fsutil import atomic_write
+    from secscan.triage.merge import merge_results
+
+    loaded = [resultio.load(p) for p in results]
+    merged = merge_results(loaded)
+    atomic_write(out, resultio.dumps(merged))
+    click.echo(f"secscan merge: {len(merged.findings)} finding(s) from {len(results)} result file(s) -> {out}")
+    return 0
+
+
+@click.command("gate")
+@click.argument("result", type=_RESULT)
+@click.option("--policy", type=_RESULT, envvar="SECSCAN_POLICY", help="Policy file (default: the shipped default).")
+@click.option(
+    "--fail-closed/--no-fail-closed",
+    "fail_closed",
+    default=None,
+    help="Override the policy: do scanner errors fail the gate?",
+)
+@click.option("-o", "--out", type=_RESULT, help="Also write the result with its verdict to this file.")
+def gate(*, result: Path, policy: Path | None, fail_closed: bool | None, out: Path | None) -> int:
+    """Apply the policy to a secscan.json and exit with the verdict's code.
+
+    0 passed, 1 findings blocked, 2 bad input or policy, 3 a scanner failed (fail closed).
+    """
+    from secscan import policy as policy_mod
+    from secscan import resultio
+    from secscan.fsutil import atomic_write
+
+    loaded = resultio.load(result)
+    pol = policy_mod.load_policy(policy)
+    if fail_closed is not None:
+        pol = replace(pol, fail_closed=fail_closed)
+    verdict = policy_mod.evaluate(loaded, pol)
+    if out is not None:
+        atomic_write(out, resultio.dumps(replace(loaded, verdict=verdict)))
+    click.echo(policy_mod.format_verdict(verdict))
+    return verdict.exit_code
+
+
+@click.group("baseline")
+def baseline() -> None:
+    """Create a baseline of accepted findings (use it with --baseline FILE)."""
+
+
+@baseline.command("create")
+@click.argument("result", type=_RESULT)
+@click.option(
+    "-o",
+    "--out",
+    type=_RESULT,
+    default=Path(".secscan") / "baseline.json",
+    show_default=True,
+    help="Baseline file to write.",
+)
+def create(*, result: Path, out: Path) -> int:
+    """Write a baseline from RESULT (a secscan.json): every finding in it becomes accepted."""
+    from secscan import resultio
+    from secscan.fsutil import atomic_write
+    from secscan.triage import baseline as baseline_mod
+
+    made = baseline_mod.from_result(resultio.load(result), origin=str(result))
+    atomic_write(out, baseline_mod.dumps(made))
+    click.echo(f"secscan baseline: {len(made.entries)} finding(s) -> {out}")
+    return 0
