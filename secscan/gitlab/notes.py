@@ -1,0 +1,167 @@
+"""The bodies secscan posts: the summary note, inline thread bodies and resolve replies (pure).
+
+Everything taken from a finding is untrusted (it comes from the code under review) and goes
+through :mod:`secscan.textsafe`; URLs from CI variables become links only when they are plain
+http(s) URLs. No clock is read: a re-run with the same result renders byte-identical bodies, which
+is what lets the publisher skip the edit entirely.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from secscan.gitlab import markers
+from secscan.models import Finding, RunResult, Severity, Status, Suppression
+from secscan.reporters import _common as c
+from secscan.reporters import markdown
+from secscan.textsafe import md_code_block, md_code_span, md_text
+
+NOTE_LIMIT = 1_000_000  # GitLab rejects longer notes
+_SAFE_URL = re.compile(r"^https?://[^\s<>()\[\]`\"'\\]+$")
+SEVERITY_LABEL = {s: f"{markdown.SEVERITY_ICON[s]} **{s.value.capitalize()}**" for s in Severity}
+
+
+def safe_url(url: str | None) -> str | None:
+    """A URL that may become a Markdown link (http(s), nothing that can end the link early)."""
+    return url if url and _SAFE_URL.match(url) else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class InlineReport:
+    """What happened to inline threads, for the summary."""
+
+    min_severity: Severity
+    max_threads: int
+    threads_open: int = 0
+    """Findings discussed inline (threads that exist after this run)."""
+    over_cap: tuple[Finding, ...] = ()
+    """New findings that qualified for a thread but exceeded --max-threads."""
+    unplaced: tuple[Finding, ...] = ()
+    """New findings GitLab refused to position (400): listed in full here instead."""
+    state_line: str | None = None
+    """Hidden marker remembering rejected positions (so a re-run does not retry them)."""
+
+
+def _finding_line(f: Finding) -> str:
+    loc = md_text(c.location_text(f.location), 160)
+    return (
+        f"- {SEVERITY_LABEL[f.severity]} {md_text(f.title or f.rule_id, 120)} "
+        f"({md_code_span(f.rule_id, 80)}, {md_text(f.scanner, 30)}) at {loc}: {md_text(f.message, 300)}"
+    )
+
+
+def render_inline_section(inline: InlineReport, *, limit: int = 50) -> str:
+    lines: list[str] = []
+    if inline.unplaced:
+        lines += ["### Not placed inline", ""]
+        lines.append("GitLab could not attach these new findings to a diff line, so they are listed here:")
+        lines.append("")
+        lines += [_finding_line(f) for f in inline.unplaced[:limit]]
+        if len(inline.unplaced) > limit:
+            lines.append(f"- … and {len(inline.unplaced) - limit} more (see the full report)")
+        lines.append("")
+    if inline.over_cap:
+        n = len(inline.over_cap)
+        lines.append(
+            f"**{n} more new finding{'s' if n != 1 else ''}** at or above {inline.min_severity.value} "
+            f"{'are' if n != 1 else 'is'} not discussed inline (at most {inline.max_threads} threads):"
+        )
+        lines.append("")
+        lines += [_finding_line(f) for f in inline.over_cap[:limit]]
+        if n > limit:
+            lines.append(f"- … and {n - limit} more (see the full report)")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_links(*, job_url: str | None, pipeline_url: str | None, html_report_url: str | None) -> str:
+    parts = []
+    for label, url in (("HTML report", html_report_url), ("job", job_url), ("pipeline", pipeline_url)):
+        link = safe_url(url)
+        if link:
+            parts.append(f"[{label}]({link})")
+    return ("🔗 " + " · ".join(parts) + "\n") if parts else ""
+
+
+def render_summary(
+    result: RunResult,
+    *,
+    report: str,
+    inline: InlineReport,
+    job_url: str | None = None,
+    pipeline_url: str | None = None,
+    html_report_url: str | None = None,
+    commit_sha: str | None = None,
+) -> str:
+    """The summary note: marker line, the [reports] Markdown summary, inline-thread accounting, links."""
+    head = markers.summary_marker(report) + "\n"
+    if report != "secscan":
+        head += f"**Report:** {md_text(report, 64)}\n\n"
+    extra = render_inline_section(inline)
+    links = render_links(job_url=job_url, pipeline_url=pipeline_url, html_report_url=html_report_url)
+    sha = commit_sha if commit_sha and re.fullmatch(r"[0-9a-fA-F]{7,64}", commit_sha) else None
+    tail_parts = [x for x in (extra, links) if x]
+    if sha:
+        tail_parts.append(
+            f"<sub>commit {sha[:12]} · findings at or above {inline.min_severity.value} on changed "
+            f"lines get a thread ({inline.threads_open} open)</sub>\n"
+        )
+    tail = "\n".join(tail_parts)
+    if inline.state_line:
+        tail += "\n" + inline.state_line + "\n"
+    room = NOTE_LIMIT - len(head) - len(tail) - 100
+    body = markdown.render(result, report_url=safe_url(html_report_url), max_chars=room)
+    return head + body.rstrip("\n") + "\n\n" + tail
+
+
+def thread_body(f: Finding, *, report: str, key: str) -> str:
+    """An inline thread: marker, severity, title, message, fix, snippet (secrets redacted)."""
+    lines = [markers.thread_marker(report, key)]
+    lines.append(
+        f"{SEVERITY_LABEL[f.severity]}: {md_text(f.title or f.rule_id, 160)} "
+        f"({md_code_span(f.rule_id, 80)} · {md_text(f.scanner, 30)})"
+    )
+    lines.append("")
+    if f.message and f.message != f.title:
+        lines += [md_text(f.message, 1000), ""]
+    ids = [md_text(i.value, 40) for i in f.identifiers if i.type in ("cwe", "owasp", "cve", "ghsa")]
+    if ids:
+        lines += ["**Identifiers:** " + ", ".join(ids[:8]), ""]
+    if f.fix:
+        lines += [f"**Fix:** {md_text(f.fix, 600)}", ""]
+    snippet = c.snippet_for(f)
+    if snippet:
+        lines += [md_code_block(snippet, max_lines=10), ""]
+    lines.append(f"<sub>secscan · {md_code_span(key, 140)} · new in this merge request</sub>")
+    return "\n".join(lines) + "\n"
+
+
+def resolve_reply(f: Finding | None, *, commit_sha: str | None) -> str:
+    """The short reply posted when a thread is resolved because its finding went away."""
+    at = f" at commit {commit_sha[:12]}" if commit_sha and re.fullmatch(r"[0-9a-fA-F]{7,64}", commit_sha) else ""
+    if f is not None and f.status is Status.SUPPRESSED:
+        return "Resolved by secscan: this finding is now suppressed" + at + _suppression_text(f.suppression) + "."
+    return "✅ Resolved by secscan: this finding is no longer reported" + at + "."
+
+
+def _suppression_text(s: Suppression | None) -> str:
+    if s is None:
+        return ""
+    text = f" ({md_text(s.reason, 200)}"
+    if s.owner:
+        text += f", owner {md_text(s.owner, 60)}"
+    if s.expires:
+        text += f", until {md_text(s.expires, 20)}"
+    return text + ")"
+
+
+def dry_run_listing(kind: str, target: str, body: str) -> str:
+    """How ``--dry-run`` shows one write."""
+    return f"--- would {kind} {target}\n{body.rstrip()}\n"
+
+
+def count_line(findings: Sequence[Finding]) -> str:
+    st = c.count_by_status(findings)
+    return ", ".join(f"{n} {s.value}" for s, n in st.items() if n)
