@@ -130,13 +130,18 @@ class ZapScanner(Scanner):
             self._prepare(wrk, job, conf_text)
             try:
                 remaining = cfg.timeout_for("zap") - (time.monotonic() - started)
-                zrun = runner.run(
-                    job,
-                    wrk=wrk,
-                    timeout=max(remaining, 0.0),
-                    cancel=ctx.cancel,
-                    progress=lambda msg: ctx.events(self.name.value, msg),
-                )
+                try:
+                    zrun = runner.run(
+                        job,
+                        wrk=wrk,
+                        timeout=max(remaining, 0.0),
+                        cancel=ctx.cancel,
+                        progress=lambda msg: ctx.events(self.name.value, msg),
+                    )
+                except ToolTimeout as e:
+                    # Name the configured limit, not what was left of it when ZAP started.
+                    how = "its container was removed" if runner.mode == "docker" else "zap-baseline.py was killed"
+                    raise ToolTimeout(f"ZAP exceeded its time limit of {cfg.timeout_for('zap'):g}s; {how}") from e
                 return self._outcome(zrun, wrk, job, conf, started)
             finally:
                 if runner.mode == "local":

@@ -1,0 +1,208 @@
+"""Real components for the ZAP tests: a private Docker engine, a stand-in ZAP image built with
+``docker import``, and an HTTP target on loopback.
+
+The engine runs with --bridge=none (no iptables here), so containers use host networking,
+which is also what secscan's runner asks for.
+"""
+
+from __future__ import annotations
+
+import http.server
+import io
+import os
+import shutil
+import signal
+import subprocess
+import tarfile
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import DATA, require
+
+HERE = Path(__file__).resolve().parent
+STANDIN_SCRIPT = HERE / "standin_zap_baseline.sh"
+STANDIN_IMAGE = "secscan-test/zap-standin:1"
+SAMPLE_JSON = DATA / "zap" / "zap-2.16.1_baseline_report_json.json"
+SAMPLE_XML = DATA / "zap" / "zap_2.16.1_with_req_resp.xml"
+APPLETS = ("sh", "cat", "cp", "echo", "grep", "id", "nc", "printf", "sleep", "busybox")
+
+
+def busybox_path() -> str | None:
+    """A statically linked busybox (busybox-static): the only binary the stand-in image needs."""
+    for candidate in (shutil.which("busybox"), "/bin/busybox", "/usr/bin/busybox"):
+        if candidate and Path(candidate).is_file():
+            with open(candidate, "rb") as fh:
+                head = fh.read(4096)
+            # A dynamic ELF names its interpreter (ld-linux); a static one does not.
+            if b"ld-linux" not in head:
+                return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class Engine:
+    host: str
+    """DOCKER_HOST value (unix://...)."""
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SECSCAN_ZAP")}
+        env["DOCKER_HOST"] = self.host
+        env.update(extra)
+        return env
+
+    def client(self) -> Any:
+        import docker
+
+        return docker.DockerClient(base_url=self.host, timeout=60)
+
+    def zap_containers(self) -> list[Any]:
+        return list(self.client().containers.list(all=True, filters={"label": "secscan.scanner=zap"}))
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[Engine]:
+    dockerd = shutil.which("dockerd")
+    require(dockerd is not None and os.geteuid() == 0, "dockerd (docker.io) run as root")
+    assert dockerd is not None
+    root = Path(tempfile.mkdtemp(prefix="szd-"))  # short: unix socket paths are limited to 108 bytes
+    sock = root / "d.sock"
+    log = open(root / "dockerd.log", "wb")  # noqa: SIM115 - closed in teardown
+    proc = subprocess.Popen(
+        [
+            dockerd,
+            "--storage-driver=vfs",
+            "--iptables=false",
+            "--bridge=none",
+            "--data-root",
+            str(root / "data"),
+            "--exec-root",
+            str(root / "exec"),
+            "-H",
+            f"unix://{sock}",
+            "--pidfile",
+            str(root / "d.pid"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    engine = Engine(host=f"unix://{sock}")
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            engine.client().ping()
+            break
+        except Exception:  # noqa: BLE001 - not up yet
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                text = (root / "dockerd.log").read_text(errors="replace")[-2000:]
+                pytest.fail(f"dockerd did not start: {text}")
+            time.sleep(0.2)
+    try:
+        yield engine
+    finally:
+        try:
+            for c in engine.client().containers.list(all=True):
+                c.remove(force=True)
+        except Exception:  # noqa: BLE001, S110 - best effort before stopping the engine
+            pass
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _rootfs_tar(busybox: str) -> bytes:
+    """busybox-static plus the stand-in script and two real recorded ZAP reports."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+
+        def add_dir(name: str, mode: int = 0o755) -> None:
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.DIRTYPE
+            info.mode = mode
+            tar.addfile(info)
+
+        def add_file(name: str, data: bytes, mode: int = 0o644) -> None:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = mode
+            tar.addfile(info, io.BytesIO(data))
+
+        for d in ("bin", "zap", "zap/samples", "etc"):
+            add_dir(d)
+        add_dir("tmp", 0o1777)
+        add_dir("zap/wrk", 0o777)
+        add_file("bin/busybox", Path(busybox).read_bytes(), 0o755)
+        for applet in APPLETS[:-1]:
+            info = tarfile.TarInfo(f"bin/{applet}")
+            info.type = tarfile.SYMTYPE
+            info.linkname = "busybox"
+            tar.addfile(info)
+        add_file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nzap:x:1000:1000:zap:/zap:/bin/sh\n")
+        add_file("zap/zap-baseline.py", STANDIN_SCRIPT.read_bytes(), 0o755)
+        add_file("zap/samples/report.json", SAMPLE_JSON.read_bytes())
+        add_file("zap/samples/report.xml", SAMPLE_XML.read_bytes())
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def zap_image(docker_engine: Engine) -> str:
+    busybox = busybox_path()
+    require(busybox is not None, "busybox-static")
+    assert busybox is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        tar = Path(tmp) / "rootfs.tar"
+        tar.write_bytes(_rootfs_tar(busybox))
+        repo, tag = STANDIN_IMAGE.rsplit(":", 1)
+        # Like ZAP's image: the script is on PATH, the default user is zap (uid 1000).
+        docker_engine.client().api.import_image(
+            src=str(tar), repository=repo, tag=tag, changes=["ENV PATH=/zap:/bin", "USER 1000", "WORKDIR /zap"]
+        )
+    return STANDIN_IMAGE
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = b"<html><body>payment app</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def target_url() -> Iterator[str]:
+    """http://127.0.0.1:PORT: a real HTTP server the stand-in ZAP talks to over host networking."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (bound then released)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
