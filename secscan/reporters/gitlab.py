@@ -156,7 +156,7 @@ def _location(f: Finding, kind: Kind, result: RunResult) -> dict[str, Any]:
     loc = f.location
     if kind is Kind.DEPENDENCY:
         return {
-            "file": loc.path or "requirements.txt",
+            "file": loc.path or "(unknown manifest)",
             "dependency": {"package": {"name": loc.package or f.rule_id}, "version": loc.version or "unknown"},
         }
     if kind is Kind.DAST:

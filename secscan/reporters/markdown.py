@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from secscan.models import Finding, RunResult, ScannerState, Severity, Status
 from secscan.reporters import _common as c
-from secscan.textsafe import md_text
+from secscan.textsafe import md_code_span, md_text
 
 GITLAB_NOTE_LIMIT = 1_000_000
 
@@ -72,7 +72,7 @@ def render_reasons(result: RunResult, limit: int = 10) -> str:
         return ""
     lines = ["### Why the gate failed", ""]
     for r in v.reasons[:limit]:
-        lines.append(f"- `{md_text(r.rule, 80).replace('`', '')}`: {md_text(r.message, 300)}")
+        lines.append(f"- {md_code_span(r.rule, 80)}: {md_text(r.message, 300)}")
     if len(v.reasons) > limit:
         lines.append(f"- … and {len(v.reasons) - limit} more")
     for w in v.warnings:

@@ -60,7 +60,7 @@ def _baseline_state(f: Finding) -> str:
     return BASELINE_STATE[f.status]
 
 
-def _region(loc: Location) -> dict[str, Any] | None:
+def _region(loc: Location, kind: Kind) -> dict[str, Any] | None:
     if not loc.start_line:
         return None
     region: dict[str, Any] = {"startLine": loc.start_line}
@@ -71,7 +71,7 @@ def _region(loc: Location) -> dict[str, Any] | None:
         if loc.end_column and (loc.end_line not in (None, loc.start_line) or loc.end_column >= loc.start_column):
             region["endColumn"] = loc.end_column
     if loc.snippet:
-        region["snippet"] = {"text": loc.snippet}
+        region["snippet"] = {"text": c.redact_secret(loc.snippet) if kind is Kind.SECRET else loc.snippet}
     return region
 
 
@@ -82,7 +82,7 @@ def _location(loc: Location, kind: Kind) -> dict[str, Any] | None:
         return None
     # A relative URI reference resolved against the checkout root (%SRCROOT%, left to the consumer).
     physical: dict[str, Any] = {"artifactLocation": {"uri": quote(loc.path, safe="/"), "uriBaseId": "%SRCROOT%"}}
-    region = _region(loc)
+    region = _region(loc, kind)
     if region:
         physical["region"] = region
     out: dict[str, Any] = {"physicalLocation": physical}

@@ -1,0 +1,60 @@
+"""`secscan report RESULT.json --format F [-o FILE]`: render a result in other formats.
+
+Thin on purpose: options -> formats -> :func:`secscan.reporters.render` -> atomic writes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from secscan import reporters
+from secscan.errors import ConfigError
+from secscan.fsutil import atomic_write
+from secscan.resultio import load
+
+
+@click.command("report")
+@click.argument("result_file", metavar="RESULT.json", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "-f",
+    "--format",
+    "formats",
+    multiple=True,
+    required=True,
+    metavar="FORMAT",
+    help=f"Report format (repeatable, or comma-separated): {reporters.valid_names()}.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=str,
+    default=None,
+    metavar="FILE",
+    help="Output file for a single format ('-' prints to stdout). Default: the format's file name in --out-dir.",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    show_default=True,
+    help="Directory for the reports when -o is not given.",
+)
+@click.option("--report-url", default=None, help="URL of the full report, linked from the Markdown summary when it is cut.")
+def report(*, result_file: Path, formats: tuple[str, ...], output: str | None, out_dir: Path, report_url: str | None) -> None:
+    """Render RESULT.json (a secscan.json) as one or more report formats."""
+    names = reporters.expand(formats)  # validates before the (possibly large) file is read
+    if output is not None and len(names) != 1:
+        raise ConfigError(f"-o/--output takes one format, got {len(names)} ({', '.join(names)}); use --out-dir")
+    result = load(result_file)
+    if any(f.strip().lower() == reporters.ALL for raw in formats for f in raw.split(",")):
+        names = reporters.expand(formats, result)
+    for name in names:
+        text = reporters.render(name, result, report_url=report_url)
+        if output == "-":
+            click.echo(text, nl=False)
+            continue
+        path = Path(output) if output is not None else out_dir / reporters.default_filename(name)
+        atomic_write(path, text)
+        click.echo(f"wrote {path} ({name})", err=True)
