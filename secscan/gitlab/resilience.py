@@ -1,0 +1,169 @@
+"""Retries with exponential backoff and jitter, a total time budget, and a circuit breaker.
+
+A flaky GitLab (429 with Retry-After, 5xx, timeouts, connection resets) is retried; a GitLab that
+keeps failing is not hammered: after ``threshold`` consecutive failed attempts the circuit opens
+and every further call fails at once. The whole publish shares one deadline, so a CI job never
+hangs on GitLab. Clock, sleep and randomness are injectable for tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+T = TypeVar("T")
+log = logging.getLogger("secscan.gitlab")
+
+
+class CallFailed(Exception):
+    """One API call failed for good (after retries, or not retryable). Message is already redacted."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class CircuitOpen(CallFailed):
+    """The circuit breaker is open: GitLab was not called."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attempt:
+    """How one failed attempt is classified (see ``api.classify``)."""
+
+    retryable: bool
+    message: str
+    status: int | None = None
+    retry_after: float | None = None
+    ambiguous: bool = False
+    """A write whose outcome is unknown (timeout, reset): it may have landed."""
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+class CircuitBreaker:
+    """Opens after ``threshold`` consecutive failed attempts; any success closes it again."""
+
+    def __init__(self, threshold: int) -> None:
+        self.threshold = threshold
+        self.failures = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.failures >= self.threshold
+
+    def success(self) -> None:
+        self.failures = 0
+
+    def failure(self) -> None:
+        self.failures += 1
+
+
+class Retrier:
+    """Runs API calls under one budget, one breaker and one backoff policy."""
+
+    def __init__(
+        self,
+        *,
+        budget_s: float,
+        base_s: float,
+        max_sleep_s: float,
+        max_attempts: int,
+        breaker: CircuitBreaker,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.deadline = clock() + budget_s
+        self.base_s = base_s
+        self.max_sleep_s = max_sleep_s
+        self.max_attempts = max_attempts
+        self.breaker = breaker
+        self.clock = clock
+        self.sleep = sleep
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.retries = 0
+        """Total retries made (for the outcome and the benchmark)."""
+
+    def remaining(self) -> float:
+        return self.deadline - self.clock()
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with "equal jitter": half fixed, half random (spreads retrying clients)."""
+        cap = min(self.max_sleep_s, self.base_s * (2**attempt))
+        return cap / 2 + self.rng.uniform(0, cap / 2)
+
+    def call(
+        self,
+        what: str,
+        fn: Callable[[], T],
+        classify: Callable[[BaseException], Attempt],
+        *,
+        recheck: Callable[[], T | None] | None = None,
+    ) -> T:
+        """``fn()`` with retries. ``recheck`` (for creates) looks for the object before re-sending a
+        write whose first attempt may have landed, so a timeout never makes a duplicate note."""
+        attempt = 0
+        while True:
+            if self.breaker.is_open:
+                raise CircuitOpen(f"{what}: not attempted, GitLab keeps failing (circuit breaker open)")
+            if self.remaining() <= 0:
+                raise CallFailed(f"{what}: time budget for publishing exhausted")
+            try:
+                result = fn()
+            except Exception as e:  # noqa: BLE001 - classified below; unknown errors are not retried
+                info = classify(e)
+                if info.retryable:
+                    self.breaker.failure()
+                attempt += 1
+                if not info.retryable or attempt >= self.max_attempts or self.breaker.is_open:
+                    raise CallFailed(f"{what}: {info.message}", status=info.status) from None
+                wait = self.backoff(attempt - 1)
+                if info.retry_after is not None:
+                    wait = max(wait, info.retry_after)
+                if wait >= self.remaining():
+                    raise CallFailed(
+                        f"{what}: {info.message}; retrying in {wait:.1f}s would exceed the time budget",
+                        status=info.status,
+                    ) from None
+                log.debug("%s: %s; retry %d in %.2fs", what, info.message, attempt, wait)
+                self.retries += 1
+                self.sleep(wait)
+                if info.ambiguous and recheck is not None:
+                    found = self._recheck(what, recheck, classify)
+                    if found is not None:
+                        log.debug("%s: the earlier attempt had landed; not sending it again", what)
+                        return found
+                continue
+            self.breaker.success()
+            return result
+
+    def _recheck(
+        self, what: str, recheck: Callable[[], T | None], classify: Callable[[BaseException], Attempt]
+    ) -> T | None:
+        try:
+            return recheck()
+        except Exception as e:  # noqa: BLE001 - a failed look-up just means "send again"
+            info = classify(e)
+            if info.retryable:
+                self.breaker.failure()
+            log.debug("%s: re-check failed: %s", what, info.message)
+            return None
