@@ -1,0 +1,208 @@
+"""`secscan history`, `aggregate`, `dashboard`, `audit` and `verify-report`: the security team's commands.
+
+Thin click layer: options -> the aggregate/audit modules -> files and an exit code. Verification
+commands exit 1 when they find tampering (like a failed gate) and 2 when the input is unusable.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from secscan.errors import ConfigError, ExitCode
+
+_DB_HELP = "History database [$SECSCAN_HISTORY_DB, else history.sqlite3 in the user data directory]."
+
+
+def _db_path(db: Path | None) -> Path:
+    from secscan.aggregate.history import default_db_path
+
+    return db if db is not None else default_db_path(os.environ)
+
+
+# ---------------------------------------------------------------- history
+
+
+@click.group()
+def history() -> None:
+    """Store runs in the history database (for the dashboard)."""
+
+
+@history.command("add")
+@click.argument("results", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--project", required=True, help="Project name, e.g. group/payment-api.")
+@click.option("--ref", help="Branch or tag the run scanned [from the result's CI metadata, else 'default'].")
+@click.option("--at", "at", help="Record the run as finished at this ISO-8601 time (backfilling old results).")
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help=_DB_HELP)
+def history_add(*, results: tuple[Path, ...], project: str, ref: str | None, at: str | None, db: Path | None) -> int:
+    """Store each RESULT (a secscan.json) as a run of PROJECT. Adding the same file twice is a no-op."""
+    from secscan.aggregate.history import History, add_file
+
+    with History(_db_path(db)) as h:
+        for path in results:
+            out = add_file(h, path, project=project, ref=ref, at=at)
+            what = "added" if out.added else "already stored"
+            run = f"run {out.run_id} of {out.project}@{out.ref}"
+            click.echo(f"{path}: {what} as {run} ({out.finished_at}, {out.findings} findings)")
+    return ExitCode.PASSED
+
+
+@history.command("list")
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help=_DB_HELP)
+def history_list(*, db: Path | None) -> int:
+    """List the projects and refs in the history with their number of runs."""
+    from secscan.aggregate.history import History
+
+    with History(_db_path(db)) as h:
+        for project, ref in h.streams():
+            s = h.stream(project, ref)
+            last = s.runs[-1].finished_at if s.runs else "-"
+            click.echo(f"{project}\t{ref}\t{len(s.runs)} runs\tlast {last}")
+    return ExitCode.PASSED
+
+
+# ---------------------------------------------------------------- aggregate
+
+
+@click.command()
+@click.option("--gitlab-group", "group", required=True, help="Group id or full path, e.g. payments/backend.")
+@click.option("--url", "api_url", help="GitLab API URL [$CI_API_V4_URL], e.g. https://gitlab.example.com/api/v4.")
+@click.option(
+    "--artifact-path",
+    default="secscan-out/secscan.json",
+    show_default=True,
+    help="Path of secscan.json inside the job artifacts.",
+)
+@click.option("--job", "job_name", help="Only take the artifact from jobs with this name.")
+@click.option(
+    "--pipelines",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Newest pipelines to search per project.",
+)
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help=_DB_HELP)
+def aggregate(
+    *, group: str, api_url: str | None, artifact_path: str, job_name: str | None, pipelines: int, db: Path | None
+) -> int:
+    """Add the newest secscan.json of each project's default-branch pipeline in a GitLab group.
+
+    Needs a token that can read the group's projects and job artifacts in $SECSCAN_GITLAB_TOKEN
+    (or $GITLAB_TOKEN). A project without such an artifact is reported and skipped.
+    """
+    from secscan.aggregate import gitlab_group
+    from secscan.aggregate.history import History
+
+    source = gitlab_group.GroupSource.from_env(os.environ, api_url=api_url)
+    with History(_db_path(db)) as h:
+        summary = gitlab_group.collect(
+            source, group, h, artifact_path=artifact_path, job_name=job_name, max_pipelines=pipelines
+        )
+    for line in summary.lines():
+        click.echo(line)
+    return ExitCode.PASSED
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+def _parse_now(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    from secscan.aggregate.history import parse_time
+    from secscan.errors import InputError
+
+    try:
+        return parse_time(value, what="--now")
+    except InputError as e:
+        raise ConfigError(e.message) from None
+
+
+@click.command()
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=Path("dashboard.html"), show_default=True
+)
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help=_DB_HELP)
+@click.option("--now", help="Compute ages and windows as of this ISO-8601 time [the current time].")
+@click.option(
+    "--days", default=60, show_default=True, type=click.IntRange(7, 730), help="Days shown in the trend charts."
+)
+@click.option("--title", default="Security dashboard", show_default=True)
+def dashboard(*, output: Path, db: Path | None, now: str | None, days: int, title: str) -> int:
+    """Write the security team's dashboard: one self-contained HTML file."""
+    from secscan.aggregate import dashboard as dash
+    from secscan.aggregate import metrics
+    from secscan.aggregate.history import History
+    from secscan.fsutil import atomic_write
+
+    when = _parse_now(now)
+    path = _db_path(db)
+    if not path.exists():
+        raise ConfigError(f"history database {path} does not exist (add runs with `secscan history add`)")
+    with History(path) as h:
+        data = metrics.compute(h.iter_streams(), now=when, trend_days=days)
+    atomic_write(output, dash.render(data, title=title))
+    click.echo(f"Dashboard: {output} ({len(data.projects)} projects, {data.total_runs} runs)")
+    return ExitCode.PASSED
+
+
+# ---------------------------------------------------------------- audit
+
+
+@click.group()
+def audit() -> None:
+    """The tamper-evident audit trail of verdicts, suppressions and publish actions."""
+
+
+@audit.command("verify")
+@click.option(
+    "--log",
+    "log",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Audit log [$SECSCAN_AUDIT_LOG, else secscan-out/secscan-audit.jsonl].",
+)
+@click.option("--expect-head", help="The head hash recorded earlier: also detects entries cut off the end.")
+def audit_verify(*, log: Path | None, expect_head: str | None) -> int:
+    """Check every entry's digest, hash chain and order; name the first bad entry.
+
+    With $SECSCAN_AUDIT_KEY set the chain must be keyed with that key (HMAC-SHA256).
+    Exit 0 when intact, 1 when tampered, 2 when the log cannot be read.
+    """
+    from secscan.audit import trail
+
+    path = log if log is not None else trail.log_path(Path("secscan-out"), os.environ)
+    res = trail.verify(path, trail.key_from_env(os.environ), expected_head=expect_head)
+    click.echo(f"{path}: {res.describe()}")
+    return ExitCode.PASSED if res.ok else ExitCode.GATE_FAILED
+
+
+# ---------------------------------------------------------------- verify-report
+
+
+@click.command("verify-report")
+@click.argument("manifest", required=False, type=click.Path(path_type=Path))
+def verify_report(*, manifest: Path | None) -> int:
+    """Check report files against MANIFEST (secscan.manifest.json, or the folder holding it).
+
+    Default: ./secscan.manifest.json, else secscan-out/secscan.manifest.json.
+    Exit 0 when every file matches, 1 when one was changed or removed, 2 when the manifest is unusable.
+    """
+    from secscan.audit.manifest import MANIFEST_NAME, verify_manifest
+
+    if manifest is None:
+        here = Path(MANIFEST_NAME)
+        manifest = here if here.exists() else Path("secscan-out") / MANIFEST_NAME
+    elif manifest.is_dir():
+        manifest = manifest / MANIFEST_NAME
+    check = verify_manifest(manifest)
+    for f in check.files:
+        mark = "ok      " if f.state == "ok" else f"{f.state.upper():8}"
+        click.echo(f"{mark} {f.path}{'  (' + f.detail + ')' if f.detail else ''}")
+    if check.ok:
+        click.echo(f"{manifest}: all {len(check.files)} reports match")
+        return ExitCode.PASSED
+    click.echo(f"{manifest}: {len(check.problems)} of {len(check.files)} reports do NOT match", err=True)
+    return ExitCode.GATE_FAILED
