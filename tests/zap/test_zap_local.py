@@ -1,0 +1,104 @@
+"""Local mode: zap-baseline.py on PATH (a CI job in ZAP's own image) runs without Docker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from secscan.config import ScanConfig
+from secscan.models import ScannerState
+from secscan.scanners.base import RunContext
+from secscan.scanners.zap import ZapScanner, select_runner
+from secscan.sourcefiles import SourceTree
+from secscan.zap.docker_runner import DockerRunner
+from secscan.zap.local_runner import LocalRunner
+from tests.conftest import require
+from tests.zap.conftest import SAMPLE_JSON, SAMPLE_XML, STANDIN_SCRIPT, Engine, busybox_path
+
+pytestmark = pytest.mark.integration
+
+
+def _local_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """PATH with the stand-in as zap-baseline.py; its work dir and samples in tmp_path."""
+    require(busybox_path() is not None, "busybox-static")
+    bin_dir = tmp_path / "zapbin"
+    bin_dir.mkdir()
+    shutil.copy(STANDIN_SCRIPT, bin_dir / "zap-baseline.py")
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    shutil.copy(SAMPLE_JSON, samples / "report.json")
+    shutil.copy(SAMPLE_XML, samples / "report.xml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SECSCAN_ZAP")}
+    env.update(
+        PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+        SECSCAN_ZAP_WRK=str(tmp_path / "wrk"),
+        SECSCAN_STANDIN_SAMPLES=str(samples),
+        DOCKER_HOST=f"unix://{tmp_path}/no-engine.sock",  # proves Docker is not used
+    )
+    env.update(extra)
+    return env
+
+
+def _cfg(target: str, *, timeout: float = 60.0) -> ScanConfig:
+    return ScanConfig(zap_target=target, timeouts={"zap": timeout})
+
+
+def _ctx(tmp_path: Path) -> RunContext:
+    return RunContext(workdir=tmp_path / "scratch", tree=SourceTree(None))
+
+
+def test_runner_selection(tmp_path: Path) -> None:
+    env = _local_env(tmp_path)
+    assert isinstance(select_runner(ScanConfig(), env), LocalRunner)
+    assert isinstance(select_runner(ScanConfig(), {**env, "SECSCAN_ZAP_MODE": "docker"}), DockerRunner)
+    assert isinstance(select_runner(ScanConfig(), {"PATH": str(tmp_path / "empty")}), DockerRunner)
+
+
+def test_local_mode_scans_and_cleans_up_only_its_files(target_url: str, tmp_path: Path) -> None:
+    env = _local_env(tmp_path)
+    wrk = tmp_path / "wrk"
+    wrk.mkdir()
+    (wrk / "users-context.context").write_text("kept")
+    out = ZapScanner(env=env).run(_cfg(f"{target_url}/fail"), _ctx(tmp_path))
+    assert out.status.state is ScannerState.OK, out.status.error
+    assert len(out.findings) == 11 and out.status.version == "2.16.1"
+    assert (wrk / "users-context.context").read_text() == "kept"
+    for name in ("secscan-zap-baseline.conf", "secscan-zap-report.json", "secscan-zap-report.xml"):
+        assert not (wrk / name).exists()
+
+
+def test_local_mode_same_errors(target_url: str, tmp_path: Path) -> None:
+    env = _local_env(tmp_path)
+    out = ZapScanner(env=env).run(_cfg(f"{target_url}/exit3"), _ctx(tmp_path))
+    assert out.status.state is ScannerState.FAILED
+    assert "exit 3" in (out.status.error or "") and "ERROR stand-in scenario exit3" in (out.status.error or "")
+    out = ZapScanner(env=env).run(_cfg(f"{target_url}/sleep", timeout=2), _ctx(tmp_path))
+    assert out.status.state is ScannerState.TIMEOUT
+    assert out.status.error == "ZAP exceeded its time limit of 2s; zap-baseline.py was killed"
+
+
+@pytest.mark.xdist_group("zap-docker")
+def test_local_and_docker_give_the_same_findings(
+    docker_engine: Engine, zap_image: str, target_url: str, tmp_path: Path
+) -> None:
+    local = ZapScanner(env=_local_env(tmp_path)).run(_cfg(f"{target_url}/warn"), _ctx(tmp_path))
+    cfg = ScanConfig(zap_target=f"{target_url}/warn", zap_image=zap_image, timeouts={"zap": 60.0})
+    docker = ZapScanner(env=docker_engine.env()).run(cfg, RunContext(workdir=tmp_path / "d", tree=SourceTree(None)))
+    assert local.status.state is docker.status.state is ScannerState.OK
+    assert local.findings == docker.findings
+    assert local.status.command == docker.status.command
+
+
+def test_cancel_in_local_mode(target_url: str, tmp_path: Path) -> None:
+    cancel = threading.Event()
+    timer = threading.Timer(1.0, cancel.set)
+    timer.start()
+    ctx = RunContext(workdir=tmp_path / "scratch", tree=SourceTree(None), cancel=cancel)
+    out = ZapScanner(env=_local_env(tmp_path)).run(_cfg(f"{target_url}/sleep"), ctx)
+    timer.join()
+    assert out.status.state is ScannerState.FAILED
+    assert "cancelled" in (out.status.error or "")
