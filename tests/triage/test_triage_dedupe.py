@@ -117,5 +117,7 @@ def test_merge_keeps_a_suppression_from_either_job() -> None:
     [live] = fingerprint.assign([sast()], tree=SourceTree(PROJECT))
     sup = replace(live, status=Status.SUPPRESSED, suppression=Suppression(origin="inline", reason="# nosec"))
     for order in ((live, sup), (sup, live)):
-        merged = merge_results([_result([order[0]], "a", "2026-01-01T10:00:00Z"), _result([order[1]], "b", "2026-01-01T10:00:00Z")])
+        merged = merge_results(
+            [_result([order[0]], "a", "2026-01-01T10:00:00Z"), _result([order[1]], "b", "2026-01-01T10:00:00Z")]
+        )
         assert merged.findings[0].status is Status.SUPPRESSED

@@ -46,7 +46,8 @@ def test_independent_of_line_number(tmp_path: Path) -> None:
 
 def test_independent_of_whitespace_and_comments(tmp_path: Path) -> None:
     edited = CODE.replace(
-        "    value = hashlib.md5(data).hexdigest()", "    value   =   hashlib.md5( data ).hexdigest()   # legacy cache key"
+        "    value = hashlib.md5(data).hexdigest()",
+        "    value   =   hashlib.md5( data ).hexdigest()   # legacy cache key",
     )
     assert fp_of(tmp_path / "a", CODE, 5) == fp_of(tmp_path / "b", edited, 5)
 
@@ -106,7 +107,9 @@ def test_independent_of_run_order_and_occurrence_index(tmp_path: Path) -> None:
     forward = fingerprint.assign(findings, tree=SourceTree(root))
     backward = fingerprint.assign(list(reversed(findings)), tree=SourceTree(root))
     assert forward[0].fingerprint != forward[1].fingerprint  # repeats get an occurrence index
-    assert {f.location.start_line: f.fingerprint for f in forward} == {f.location.start_line: f.fingerprint for f in backward}
+    assert {f.location.start_line: f.fingerprint for f in forward} == {
+        f.location.start_line: f.fingerprint for f in backward
+    }
 
 
 def test_snippet_is_used_when_the_file_is_absent(tmp_path: Path) -> None:
@@ -150,7 +153,10 @@ def test_dependency_aliases_are_folded_and_manifest_counts(tmp_path: Path) -> No
     via_cve_only = dep(advisory="CVE-2023-32681", aliases=(), version="2.20.0")
     other_manifest = dep(manifest="requirements/prod.txt")
     other_advisory = dep(advisory="PYSEC-2018-28", aliases=("CVE-2018-18074",))
-    fps = [f.fingerprint for f in fingerprint.assign([via_pysec, via_ghsa, via_cve_only, other_manifest, other_advisory], tree=tree)]
+    fps = [
+        f.fingerprint
+        for f in fingerprint.assign([via_pysec, via_ghsa, via_cve_only, other_manifest, other_advisory], tree=tree)
+    ]
     assert fps[0] == fps[1] == fps[2]
     assert len({fps[0], fps[3], fps[4]}) == 3
     assert fingerprint.canonical_advisory(via_ghsa) == "CVE-2023-32681"
@@ -170,7 +176,9 @@ def test_dast_generalizes_ids_and_ignores_host(tmp_path: Path) -> None:
     fps = {k: f.fingerprint for k, f in zip(cases, fingerprint.assign(list(cases.values()), tree=tree), strict=True)}
     [b] = fingerprint.assign([base], tree=tree)
     assert fps["same"] == b.fingerprint
-    assert fingerprint.generalize_url_path("https://x/api/users/3f2b8c1e-9d4a-4c61-8b1e-2f3a4b5c6d7e") == "/api/users/{id}"
+    assert (
+        fingerprint.generalize_url_path("https://x/api/users/3f2b8c1e-9d4a-4c61-8b1e-2f3a4b5c6d7e") == "/api/users/{id}"
+    )
     assert all(fps[k] != b.fingerprint for k in ("path", "param", "method", "plugin"))
 
 

@@ -100,7 +100,10 @@ def test_expiring_within_14_days_is_warned_about(tmp_path: Path, expires: str, w
         ('version = 1\n[[suppression]]\nrule_id = "B1"\nreason = "r"\n', "'owner' is required"),
         ('version = 1\n[[suppression]]\nreason = "r"\nowner = "o"\n', "needs at least one of"),
         ('version = 1\n[[suppression]]\nrule = "B1"\nreason = "r"\nowner = "o"\n', "unknown key(s) rule"),
-        ('version = 1\n[[suppression]]\nrule_id = "B1"\nreason = "r"\nowner = "o"\nexpires = "soon"\n', "expires must be a date"),
+        (
+            'version = 1\n[[suppression]]\nrule_id = "B1"\nreason = "r"\nowner = "o"\nexpires = "soon"\n',
+            "expires must be a date",
+        ),
         ("version = 1\nsuppression = [", "invalid TOML"),
     ],
 )

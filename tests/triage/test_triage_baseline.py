@@ -1,0 +1,116 @@
+"""Baselines: create from a result, mark new/existing, report fixed entries."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from triage_helpers import PROJECT, dep, sast
+
+from secscan import fingerprint, triage
+from secscan.errors import InputError
+from secscan.models import Finding, RunResult, Status
+from secscan.resultio import dumps
+from secscan.sourcefiles import SourceTree
+from secscan.triage import baseline as bl
+
+TREE = SourceTree(PROJECT)
+
+
+def run(findings: list[Finding], baseline: Path, **kw: object) -> tuple[Finding, ...]:
+    ctx = triage.TriageContext(tree=TREE, today=date(2026, 1, 1), baseline=baseline, **kw)  # type: ignore[arg-type]
+    return triage.apply(fingerprint.assign(findings, tree=TREE), ctx).findings
+
+
+def make_baseline(tmp_path: Path, findings: list[Finding]) -> Path:
+    res = RunResult(
+        tool_version="t",
+        target=".",
+        started_at="s",
+        finished_at="f",
+        findings=tuple(fingerprint.assign(findings, tree=TREE)),
+    )
+    path = tmp_path / "baseline.json"
+    path.write_text(bl.dumps(bl.from_result(res)))
+    return path
+
+
+def test_new_existing_and_fixed(tmp_path: Path) -> None:
+    old_md5, old_shell, old_dep = sast(), sast(rule_id="B602", line=8, cwe="CWE-78"), dep()
+    base = make_baseline(tmp_path, [old_md5, old_shell, old_dep])
+    doc = json.loads(base.read_text())
+    assert doc["schema"] == "secscan-baseline/1" and len(doc["entries"]) == 3
+    out = run([old_md5, sast(rule_id="B301", line=12, cwe="CWE-502"), old_dep], base)
+    status = {f.rule_id: f.status for f in out}
+    assert status == {
+        "B324": Status.EXISTING,
+        "B301": Status.NEW,
+        "PYSEC-2023-74": Status.EXISTING,
+        "B602": Status.FIXED,
+    }
+    [fixed] = [f for f in out if f.status is Status.FIXED]
+    assert fixed.location.path == "app/views.py" and fixed.scanner == "bandit"
+
+
+def test_fixed_only_when_one_of_its_scanners_ran(tmp_path: Path) -> None:
+    base = make_baseline(tmp_path, [sast(), dep()])
+    out = run([], base, scanners_run=("pip-audit",))
+    assert [(f.rule_id, f.status) for f in out] == [("PYSEC-2023-74", Status.FIXED)]
+
+
+def test_fixed_only_for_scanned_paths_with_changed_only(tmp_path: Path) -> None:
+    base = make_baseline(tmp_path, [sast()])
+    assert run([], base, scanned_paths=("other.py",)) == ()
+    assert [f.status for f in run([], base, scanned_paths=("app/views.py",))] == [Status.FIXED]
+
+
+def test_a_secscan_json_works_as_a_baseline(tmp_path: Path) -> None:
+    res = RunResult(
+        tool_version="t",
+        target=".",
+        started_at="s",
+        finished_at="f",
+        findings=tuple(fingerprint.assign([sast()], tree=TREE)),
+    )
+    path = tmp_path / "secscan.json"
+    path.write_text(dumps(res))
+    assert [f.status for f in run([sast()], path)] == [Status.EXISTING]
+
+
+def test_suppressed_and_fixed_findings_in_the_source_result(tmp_path: Path) -> None:
+    [f] = fingerprint.assign([sast()], tree=TREE)
+    res = RunResult(
+        tool_version="t",
+        target=".",
+        started_at="s",
+        finished_at="f",
+        findings=(replace(f, status=Status.FIXED), replace(f, fingerprint="v1:abc", status=Status.SUPPRESSED)),
+    )
+    assert [e.fingerprint for e in bl.from_result(res).entries] == ["v1:abc"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{", "not valid JSON"),
+        ('{"schema": "other"}', "not a secscan baseline"),
+        ('{"schema": "secscan-baseline/1", "entries": {}}', "entries: expected a list"),
+        (
+            '{"schema": "secscan-baseline/1", "entries": [{"kind": "sast", "severity": "high", "rule_id": "B1"}]}',
+            "entries[0].fingerprint",
+        ),
+        (
+            '{"schema": "secscan-baseline/1", "entries": [{"fingerprint": "v1:x", "kind": "web", "severity": "high", "rule_id": "B1"}]}',
+            "entries[0]",
+        ),
+    ],
+)
+def test_malformed_baselines_are_input_errors(tmp_path: Path, text: str, message: str) -> None:
+    p = tmp_path / "b.json"
+    p.write_text(text)
+    with pytest.raises(InputError) as e:
+        bl.load(p)
+    assert message in e.value.message and str(p) in e.value.message
