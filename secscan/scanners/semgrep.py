@@ -9,6 +9,7 @@ newer rules, LOW/MEDIUM/HIGH/CRITICAL; rule ids carry the rule folder as a dotte
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -234,6 +235,15 @@ class SemgrepScanner(Scanner):
         configs.extend(cfg.semgrep_rules)
         return configs
 
+    def jobs(self, cfg: ScanConfig) -> int:
+        """Cores for semgrep: what the other CPU-bound scanners of this run leave free.
+
+        bandit is single-threaded and runs at the same time; letting semgrep take every core
+        would make both slower than running them one after the other on small runners.
+        """
+        others = sum(1 for s in cfg.selected_scanners() if s == "bandit")
+        return max(1, (os.cpu_count() or 1) - others)
+
     def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
         started = time.monotonic()
         configs = self.configs(cfg)
@@ -267,7 +277,7 @@ class SemgrepScanner(Scanner):
         out_file.unlink(missing_ok=True)
         timeout = cfg.timeout_for("semgrep")
         argv = [exe, "scan", "--json", "--output", str(out_file), "--metrics=off", "--disable-version-check"]
-        argv += ["--disable-nosem", "--quiet", "--no-git-ignore", "--timeout", "30"]
+        argv += ["--disable-nosem", "--quiet", "--no-git-ignore", "--timeout", "30", "--jobs", str(self.jobs(cfg))]
         for c in configs:
             argv += ["--config", str(Path(c).resolve())]
         for x in (*DEFAULT_EXCLUDES, *cfg.exclude):

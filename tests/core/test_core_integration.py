@@ -1,0 +1,151 @@
+"""The real scanners (bandit, semgrep, pip-audit against the local advisory server) on the bundled
+example app and on a scratch tree, end to end through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from secscan.models import Kind, ScannerState
+from secscan.resultio import load
+from tests.conftest import ROOT, require_tool
+
+EXAMPLE = ROOT / "examples" / "payment-app"
+ADVISORIES = ROOT / "examples" / "advisories"
+
+
+def secscan(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("CI_MERGE_REQUEST_DIFF_BASE_SHA", "SECSCAN_BANDIT_BIN")}
+    full_env = {**base, "SEMGREP_ENABLE_VERSION_CHECK": "0", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "secscan", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def example_scan(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    for tool in ("bandit", "semgrep", "pip-audit"):
+        require_tool(tool)
+    out = tmp_path_factory.mktemp("example-out")
+    proc = secscan("scan", str(EXAMPLE), "--advisory-db", str(ADVISORIES), "--out", str(out), "--no-progress")
+    return proc, out
+
+
+@pytest.mark.xdist_group("example-scan")
+def test_example_app_all_three_scanners_report(example_scan: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    proc, out = example_scan
+    result = load(out / "secscan.json")
+    states = {s.name: s.state for s in result.scanners}
+    assert states == {"bandit": ScannerState.OK, "semgrep": ScannerState.OK, "pip-audit": ScannerState.OK}, proc.stderr
+    scanners_with_findings = {s.scanner for f in result.findings for s in f.sources}
+    assert {"bandit", "semgrep", "pip-audit"} <= scanners_with_findings
+    deps = {f.location.package for f in result.findings if f.kind is Kind.DEPENDENCY}
+    assert {"requests", "jinja2", "pyyaml", "flask"} <= {d.lower() for d in deps if d}
+    assert "urllib3" not in {d.lower() for d in deps if d}, "urllib3 2.2.2 is not affected by the bundled advisories"
+    # The run is reproducible: the advisory snapshot is recorded.
+    assert result.advisory_db and result.advisory_db.startswith("sha256:")
+    for f in result.findings:
+        assert f.fingerprint, "every finding has a fingerprint"
+        if f.kind is Kind.SAST:
+            assert f.location.path and not f.location.path.startswith("/"), "paths are repo-relative"
+
+
+@pytest.mark.xdist_group("example-scan")
+def test_example_app_gate_fails_with_exit_1_and_explains(
+    example_scan: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    proc, out = example_scan
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    doc = json.loads((out / "secscan.json").read_text())
+    assert doc["schema"] == "secscan/1"
+    assert doc["verdict"]["passed"] is False
+    assert doc["verdict"]["reasons"], "the verdict says which findings blocked"
+    assert "FAILED" in proc.stdout
+    assert "Findings by severity" in proc.stdout and "Scanners" in proc.stdout
+    # Plain one-line progress events in a non-terminal log.
+    assert "bandit: started" in proc.stderr and "pip-audit: finished ok" in proc.stderr
+
+
+def test_clean_scratch_tree_passes(tmp_path: Path) -> None:
+    require_tool("bandit")
+    require_tool("semgrep")
+    project = tmp_path / "clean"
+    project.mkdir()
+    (project / "app.py").write_text("def add(a: int, b: int) -> int:\n    return a + b\n")
+    proc = secscan("scan", str(project), "--out", str(tmp_path / "out"), "--no-progress")
+    result = load(tmp_path / "out" / "secscan.json")
+    states = {s.name: s.state for s in result.scanners}
+    # No requirements file: pip-audit has nothing to audit and says so (skipped is not an error).
+    assert states["pip-audit"] is ScannerState.SKIPPED
+    assert states["bandit"] is ScannerState.OK and states["semgrep"] is ScannerState.OK
+    assert result.findings == ()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "PASSED" in proc.stdout
+
+
+def test_config_file_and_env_and_flags_precedence(tmp_path: Path) -> None:
+    require_tool("bandit")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "app.py").write_text("import hashlib\nhashlib.md5(b'x')\n")
+    (project / "pyproject.toml").write_text('[tool.secscan]\nonly = ["bandit", "semgrep"]\nout_dir = "from-file"\n')
+    # The file says bandit+semgrep; the environment narrows to bandit; the flag sets --out.
+    proc = secscan(
+        "scan", str(project), "--out", str(tmp_path / "flag-out"), "--no-progress", env={"SECSCAN_ONLY": "bandit"}
+    )
+    result = load(tmp_path / "flag-out" / "secscan.json")
+    assert [s.name for s in result.scanners] == ["bandit"]
+    assert not (project / "from-file").exists()
+    assert proc.returncode == 1  # B324 md5 is high
+
+
+def test_scanners_run_concurrently(tmp_path: Path) -> None:
+    """Two fake scanners that each sleep 2 s finish in about 2 s together, not 4 s."""
+    require_tool("bandit")
+    fakes = tmp_path / "bin"
+    fakes.mkdir()
+    for name in ("bandit", "semgrep"):
+        script = fakes / name
+        script.write_text(
+            "#!/bin/sh\nsleep 2\nwhile [ $# -gt 0 ]; do\n"
+            '  case "$1" in -o|--output) shift; echo \'{"results": [], "errors": []}\' > "$1";; esac\n'
+            "  shift\ndone\nexit 0\n"
+        )
+        script.chmod(0o755)
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "a.py").write_text("x = 1\n")
+    env = {"SECSCAN_BANDIT_BIN": str(fakes / "bandit"), "SECSCAN_SEMGREP_BIN": str(fakes / "semgrep")}
+    proc = secscan(
+        "scan", str(project), "--only", "bandit,semgrep", "--out", str(tmp_path / "o"), "--no-progress", env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = load(tmp_path / "o" / "secscan.json")
+    # Overlap is read from the scanners' own start/finish events, not from a wall-clock bound.
+    starts = [line for line in proc.stderr.splitlines() if line.endswith("started")]
+    first_finish = next(i for i, line in enumerate(proc.stderr.splitlines()) if "finished" in line)
+    assert len(starts) == 2
+    assert all(proc.stderr.splitlines().index(s) < first_finish for s in starts), "both started before either finished"
+    assert all(s.duration_s >= 1.9 for s in result.scanners), [
+        (s.name, s.state, s.duration_s, s.error) for s in result.scanners
+    ]
+
+
+def test_python_m_secscan_and_version() -> None:
+    proc = secscan("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("secscan, version ")
+    exe = shutil.which("secscan") or str(Path(sys.executable).parent / "secscan")
+    out = subprocess.run([exe, "--help"], capture_output=True, text=True, check=False, timeout=60)
+    assert out.returncode == 0 and "scan" in out.stdout and "publish" in out.stdout
