@@ -84,7 +84,8 @@ def main() -> None:
         print(f"{name} alone: {t:.1f} s")
     print(f"secscan scan (bandit + semgrep, {findings} findings): {t_secscan:.1f} s")
     print(
-        f"RATIO secscan / slower scanner alone ({slower}): {ratio:.3f}  (bar <= 1.15) {'OK' if ratio <= 1.15 else 'OVER'}"
+        f"RATIO secscan / slower scanner alone ({slower}): {ratio:.3f} "
+        f"(bar <= 1.15) {'OK' if ratio <= 1.15 else 'OVER'}"
     )
 
     runs = []
