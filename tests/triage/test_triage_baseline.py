@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from triage_helpers import PROJECT, dep, sast
 
 from secscan import fingerprint, triage
 from secscan.errors import InputError
@@ -16,6 +15,7 @@ from secscan.models import Finding, RunResult, Status
 from secscan.resultio import dumps
 from secscan.sourcefiles import SourceTree
 from secscan.triage import baseline as bl
+from tests.triage.triage_helpers import PROJECT, dep, sast
 
 TREE = SourceTree(PROJECT)
 
@@ -103,7 +103,8 @@ def test_suppressed_and_fixed_findings_in_the_source_result(tmp_path: Path) -> N
             "entries[0].fingerprint",
         ),
         (
-            '{"schema": "secscan-baseline/1", "entries": [{"fingerprint": "v1:x", "kind": "web", "severity": "high", "rule_id": "B1"}]}',
+            '{"schema": "secscan-baseline/1", "entries": '
+            '[{"fingerprint": "v1:x", "kind": "web", "severity": "high", "rule_id": "B1"}]}',
             "entries[0]",
         ),
     ],

@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from triage_helpers import DATA, PROJECT
 
 from secscan.cli import main
+from tests.triage.triage_helpers import DATA, PROJECT
 
 
 def secscan(*argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -26,8 +26,8 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def findings(path: Path) -> list[dict]:  # type: ignore[type-arg]
-    return json.loads(path.read_text())["findings"]  # type: ignore[no-any-return]
+def findings(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["findings"]
 
 
 @pytest.mark.parametrize(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from triage_helpers import DATA, PROJECT, dep, sast
 
 from secscan import fingerprint
 from secscan.models import RunResult, ScannerState, ScannerStatus, Severity, Status
@@ -15,9 +15,10 @@ from secscan.scanners import bandit, semgrep
 from secscan.sourcefiles import SourceTree
 from secscan.triage.dedupe import dedupe
 from secscan.triage.merge import merge_results
+from tests.triage.triage_helpers import DATA, PROJECT, dep, sast
 
 
-def _real() -> list:  # type: ignore[type-arg]
+def _real() -> list:
     tree = SourceTree(PROJECT)
     b = bandit.parse((DATA / "bandit-1.9.4_generated.json").read_text(), tree=tree)
     s = semgrep.parse((DATA / "semgrep-1.182.0_generated.json").read_text(), tree=tree)
@@ -67,14 +68,14 @@ def test_one_advisory_through_two_manifests_is_one_finding_with_two_locations() 
 
 @settings(max_examples=30, deadline=None)
 @given(st.randoms(use_true_random=False))
-def test_property_dedupe_is_order_independent(rnd: object) -> None:
+def test_property_dedupe_is_order_independent(rnd: random.Random) -> None:
     findings = _real() + fingerprint.assign([dep(), dep(manifest="b.txt")], tree=SourceTree(None))
     shuffled = list(findings)
-    rnd.shuffle(shuffled)  # type: ignore[attr-defined]
+    rnd.shuffle(shuffled)
     assert dedupe(shuffled) == dedupe(findings)
 
 
-def _result(findings: list, name: str, started: str) -> RunResult:  # type: ignore[type-arg]
+def _result(findings: list, name: str, started: str) -> RunResult:
     return RunResult(
         tool_version="0.1.0",
         target=".",

@@ -6,11 +6,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from triage_helpers import dast, dep, sast
 
 from secscan.errors import ConfigError, ExitCode
 from secscan.models import Finding, RunResult, ScannerState, ScannerStatus, Severity, Status, Suppression
 from secscan.policy import Policy, evaluate, format_verdict, load_policy
+from tests.triage.triage_helpers import dast, dep, sast
 
 DEFAULT = load_policy(None)
 

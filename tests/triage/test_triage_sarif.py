@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from triage_helpers import DATA, PROJECT
 
 from secscan import fingerprint
 from secscan.errors import ParseError
@@ -14,6 +13,7 @@ from secscan.importers import sarif
 from secscan.models import Confidence, Kind, Severity
 from secscan.scanners import bandit
 from secscan.sourcefiles import SourceTree
+from tests.triage.triage_helpers import DATA, PROJECT
 
 TREE = SourceTree(PROJECT)
 

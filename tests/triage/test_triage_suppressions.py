@@ -6,13 +6,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from triage_helpers import PROJECT, dep, sast, write_tree
 
 from secscan import fingerprint, triage
 from secscan.errors import ConfigError
 from secscan.models import Finding, Status
 from secscan.sourcefiles import SourceTree
 from secscan.triage import suppressions as sup
+from tests.triage.triage_helpers import PROJECT, dep, sast, write_tree
 
 TODAY = date(2026, 3, 1)
 
