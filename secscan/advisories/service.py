@@ -58,7 +58,10 @@ class AdvisoryService:
         self.warnings: tuple[str, ...] = (
             (f"advisories: {store.info.skipped} malformed file(s) skipped at import",) if store.info.skipped else ()
         )
-        self._thread = threading.Thread(target=self._server.serve_forever, name="secscan-advisories", daemon=True)
+        # A short poll interval: shutdown() waits up to one interval (0.5 s by default).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="secscan-advisories", daemon=True
+        )
         self._thread.start()
         self._closed = False
 
