@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 VENV_BIN = Path(sys.executable).parent
 
-# Shared fixtures from tests/support/ (importable as `support.*`: pytest puts tests/ on sys.path).
-pytest_plugins = ["support.gitlab_standin"]
+# Shared fixtures from tests/support/ (importable as `tests.support.*`).
+pytest_plugins = ["tests.support.gitlab_standin"]
 
 
 def require(ok: bool, what: str) -> None:

@@ -7,7 +7,8 @@ from typing import Any
 import gitlab
 import pytest
 import requests
-from support.gitlab_standin import POSITION_400, ApiError, Fault, GitLabStandIn, Request, Response
+
+from tests.support.gitlab_standin import POSITION_400, ApiError, Fault, GitLabStandIn, Request, Response
 
 OLD = "def pay(amount):\n    return amount\n"
 NEW = "import hashlib\n\ndef pay(amount):\n    h = hashlib.md5(b'x')\n    return amount\n"

@@ -152,6 +152,8 @@ class Fault:
     times: int | None = 1
     route: str | None = None
     method: str | None = None
+    message: str | None = None
+    """Error message to answer with (GitLab's ``{"message": ...}``), e.g. one echoing a header."""
     apply_after_delay: bool = True
     """With only ``delay``: still handle the request afterwards (a write lands even if the
     client has given up waiting: the classic duplicate-on-retry trap)."""
@@ -327,6 +329,9 @@ class GitLabStandIn:
             "avatar_url": None,
             "web_url": "https://gitlab.com/k0nserv",
         }
+        self.reject_positions: set[tuple[str, int]] = set()
+        """(new_path, new_line) positions refused with GitLab's 400 although they are in the diff,
+        as GitLab does for lines of a collapsed or too-large diff."""
         self._ids = itertools.count(100_000)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -619,7 +624,7 @@ class GitLabStandIn:
                     fault.status, f"{fault.status} Service Unavailable"
                 )
                 self._record(req, name, fault.status)
-                return Response(fault.status, {"message": message}, headers)
+                return Response(fault.status, {"message": fault.message or message}, headers)
             if not fault.apply_after_delay:
                 self._record(req, name, 504)
                 return Response(504, {"message": "504 Gateway Timeout"})
@@ -857,6 +862,8 @@ def install_core_routes(gl: GitLabStandIn) -> None:
             mr = mr_of(params)
             if position is not None:
                 _check_position(mr, position)
+                if (position.get("new_path"), _int_or_none(position.get("new_line"))) in gl.reject_positions:
+                    raise ApiError(400, POSITION_400)
             note = gl._new_note(
                 mr, body, author=gl.bot_user, note_type="DiffNote" if position else "DiscussionNote", resolvable=True
             )
