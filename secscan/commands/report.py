@@ -41,8 +41,12 @@ from secscan.resultio import load
     show_default=True,
     help="Directory for the reports when -o is not given.",
 )
-@click.option("--report-url", default=None, help="URL of the full report, linked from the Markdown summary when it is cut.")
-def report(*, result_file: Path, formats: tuple[str, ...], output: str | None, out_dir: Path, report_url: str | None) -> None:
+@click.option(
+    "--report-url", default=None, help="URL of the full report, linked from the Markdown summary when it is cut."
+)
+def report(
+    *, result_file: Path, formats: tuple[str, ...], output: str | None, out_dir: Path, report_url: str | None
+) -> None:
     """Render RESULT.json (a secscan.json) as one or more report formats."""
     names = reporters.expand(formats)  # validates before the (possibly large) file is read
     if output is not None and len(names) != 1:

@@ -17,12 +17,12 @@ from secscan.errors import ConfigError
 from secscan.models import Kind, RunResult, ScannerState
 
 
-class Format(str, Enum):
+class Format(str, Enum):  # noqa: UP042 - same str-valued enum style as secscan.models
     SARIF = "sarif"
     GITLAB_SAST = "gitlab-sast"
     GITLAB_DEPENDENCY_SCANNING = "gitlab-dependency-scanning"
     GITLAB_DAST = "gitlab-dast"
-    GITLAB_SECRET_DETECTION = "gitlab-secret-detection"
+    GITLAB_SECRET_DETECTION = "gitlab-secret-detection"  # noqa: S105 - a format name, not a password
     CODEQUALITY = "codequality"
     JUNIT = "junit"
     HTML = "html"

@@ -47,7 +47,17 @@ def stable_id(f: Finding) -> str:
     loc = f.location
     key = "\x1f".join(
         str(x)
-        for x in (f.kind.value, f.scanner, f.rule_id, loc.path, loc.start_line, loc.package, loc.version, loc.url, loc.param)
+        for x in (
+            f.kind.value,
+            f.scanner,
+            f.rule_id,
+            loc.path,
+            loc.start_line,
+            loc.package,
+            loc.version,
+            loc.url,
+            loc.param,
+        )
     )
     return "local:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
@@ -202,7 +212,7 @@ def scanner_version(result: RunResult, name: str) -> str | None:
 
 def compact(d: dict[str, object]) -> dict[str, object]:
     """Drop keys whose value is None or empty (schemas reject empty strings in many places)."""
-    return {k: v for k, v in d.items() if v is not None and v != "" and v != [] and v != {}}
+    return {k: v for k, v in d.items() if v is not None and v not in ("", [], {})}
 
 
 def first_sentence(text: str, limit: int = 200) -> str:

@@ -36,7 +36,9 @@ def _entry(f: Finding) -> dict[str, Any]:
     begin = loc.start_line or 1
     prefix = "[suppressed] " if f.status is Status.SUPPRESSED else ""
     text = " ".join((f.message or f.title).split())
-    description = c.truncate(f"{prefix}{f.scanner} {f.rule_id}: {f.title}" + (f" - {text}" if text != f.title else ""), 1000)
+    description = c.truncate(
+        f"{prefix}{f.scanner} {f.rule_id}: {f.title}" + (f" - {text}" if text != f.title else ""), 1000
+    )
     if loc.package:
         description = c.truncate(f"{description} ({loc.package} {loc.version or ''})".strip(), 1000)
     return {

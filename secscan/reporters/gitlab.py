@@ -19,9 +19,7 @@ from secscan.reporters import _common as c
 from secscan.textsafe import md_text
 
 SCHEMA_VERSION = "15.2.1"
-_SCHEMA_BASE = (
-    "https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/v15.2.1/dist/{name}-report-format.json"
-)
+_SCHEMA_BASE = "https://gitlab.com/gitlab-org/security-products/security-report-schemas/-/raw/v15.2.1/dist/{name}-report-format.json"
 SEVERITY = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low", "info": "Info"}
 # "hash" is one of the signature algorithms GitLab's vulnerability tracking knows; its value is
 # our location-independent fingerprint, so a moved finding keeps its GitLab identity.
@@ -74,7 +72,7 @@ def identifiers(f: Finding) -> list[dict[str, str]]:
         out.append(_ident(i.type.lower(), i.value, i.value, i.url))
     for i in f.identifiers:
         t = i.type.lower()
-        if t in rank or t == "cwe" or t == "zap_plugin" or not i.value:
+        if t in rank or t in {"cwe", "zap_plugin"} or not i.value:
             continue
         out.append(_ident(t, i.value if t != "owasp" else f"OWASP {i.value}", i.value, i.url))
     seen: set[tuple[str, str]] = set()
@@ -217,7 +215,12 @@ _SCAN_TYPE = {
     Kind.DAST: ("dast", "dast"),
     Kind.SECRET: ("secret_detection", "secret-detection"),
 }
-_KIND_SCANNERS = {Kind.SAST: ("bandit", "semgrep"), Kind.DEPENDENCY: ("pip-audit",), Kind.DAST: ("zap",), Kind.SECRET: ()}
+_KIND_SCANNERS = {
+    Kind.SAST: ("bandit", "semgrep"),
+    Kind.DEPENDENCY: ("pip-audit",),
+    Kind.DAST: ("zap",),
+    Kind.SECRET: (),
+}
 
 
 def _scan(result: RunResult, kind: Kind, findings: list[Finding]) -> dict[str, Any]:

@@ -37,7 +37,12 @@ SEVERITY_COLOR = {
     Severity.LOW: "#2f6fd6",
     Severity.INFO: "#7b8494",
 }
-STATUS_COLOR = {Status.NEW: "#b4232a", Status.EXISTING: "#c99400", Status.SUPPRESSED: "#7b8494", Status.FIXED: "#1f8a4c"}
+STATUS_COLOR = {
+    Status.NEW: "#b4232a",
+    Status.EXISTING: "#c99400",
+    Status.SUPPRESSED: "#7b8494",
+    Status.FIXED: "#1f8a4c",
+}
 KIND_COLOR = {Kind.SAST: "#5b4bc4", Kind.DEPENDENCY: "#0f7c8c", Kind.DAST: "#b0417a", Kind.SECRET: "#8a5a00"}
 KIND_LABEL = {Kind.SAST: "code (SAST)", Kind.DEPENDENCY: "dependency", Kind.DAST: "web (DAST)", Kind.SECRET: "secret"}
 
@@ -117,7 +122,12 @@ def _finding_view(f: Finding, n: int, blocking: frozenset[str], today: date | No
         if url is None and i.type.lower() == "cwe":
             num = c.cwe_number(i)
             url = f"https://cwe.mitre.org/data/definitions/{num}.html" if num else None
-        idents.append({"text": i.value if i.type.lower() in ("cwe", "cve", "ghsa", "pysec") else f"{i.type}: {i.value}", "url": url})
+        idents.append(
+            {
+                "text": i.value if i.type.lower() in ("cwe", "cve", "ghsa", "pysec") else f"{i.type}: {i.value}",
+                "url": url,
+            }
+        )
     sup = None
     if f.suppression is not None:
         s = f.suppression

@@ -42,7 +42,9 @@ def _suppression_text(f: Finding) -> str:
     s = f.suppression
     if s is None:
         return "suppressed"
-    extra = ", ".join(x for x in (f"owner {s.owner}" if s.owner else "", f"expires {s.expires}" if s.expires else "") if x)
+    extra = ", ".join(
+        x for x in (f"owner {s.owner}" if s.owner else "", f"expires {s.expires}" if s.expires else "") if x
+    )
     return c.xml_safe(f"suppressed ({s.origin}): {s.reason}" + (f" [{extra}]" if extra else ""))
 
 
@@ -90,7 +92,13 @@ def _health_case(parent: ET.Element, s: ScannerStatus) -> int:
 
 
 def _suite(
-    root: ET.Element, name: str, findings: Sequence[Finding], status: ScannerStatus | None, result: RunResult, blocking: frozenset[str]
+    root: ET.Element,
+    name: str,
+    findings: Sequence[Finding],
+    *,
+    status: ScannerStatus | None,
+    result: RunResult,
+    blocking: frozenset[str],
 ) -> tuple[int, int, int, int]:
     suite = ET.SubElement(root, "testsuite", {"name": f"secscan: {name}"})
     failures = skipped = errors = 0
@@ -121,7 +129,9 @@ def render(result: RunResult) -> str:
     statuses = {s.name: s for s in result.scanners}
     totals = [0, 0, 0, 0]
     for name, findings in by_scanner.items():
-        for i, n in enumerate(_suite(root, name, findings, statuses.get(name), result, blocking)):
+        for i, n in enumerate(
+            _suite(root, name, findings, status=statuses.get(name), result=result, blocking=blocking)
+        ):
             totals[i] += n
     for key, n in zip(("tests", "failures", "errors", "skipped"), totals, strict=True):
         root.set(key, str(n))

@@ -58,7 +58,8 @@ def render_header(result: RunResult) -> str:
         f"**{len(findings)} finding{'s' if len(findings) != 1 else ''}**: "
         + " · ".join(f"{SEVERITY_ICON[s]} {n} {s.value}" for s, n in sev.items()),
         "",
-        "Status: " + " · ".join(f"{n} {s.value}" for s, n in st.items())
+        "Status: "
+        + " · ".join(f"{n} {s.value}" for s, n in st.items())
         + " — Kind: "
         + " · ".join(f"{n} {k.value}" for k, n in kinds.items()),
     ]
@@ -126,7 +127,9 @@ def render_findings_table(
 def _more_line(hidden: int, report_url: str | None) -> str:
     if hidden <= 0:
         return ""
-    where = f"[the full report]({_safe_url(report_url)})" if _safe_url(report_url) else "the full report (job artifacts)"
+    where = (
+        f"[the full report]({_safe_url(report_url)})" if _safe_url(report_url) else "the full report (job artifacts)"
+    )
     return f"\n**… {hidden} more finding{'s' if hidden != 1 else ''} not shown here**: see {where}.\n"
 
 
@@ -174,9 +177,7 @@ def render(result: RunResult, *, report_url: str | None = None, max_chars: int =
     """The whole summary, at most ``max_chars`` characters (findings cut first, with a count)."""
     blocking = c.blocking_fingerprints(result)
     findings = c.ordered(result.findings, blocking)
-    head = "\n".join(
-        x for x in (render_header(result), render_reasons(result), render_scanner_table(result)) if x
-    )
+    head = "\n".join(x for x in (render_header(result), render_reasons(result), render_scanner_table(result)) if x)
     tail = "\n".join(x for x in (render_suppressions(findings), render_footer(result, report_url)) if x)
     section = "### Findings\n\n"
     fixed = "\n".join((head, section)) + "\n" + tail

@@ -14,8 +14,8 @@ Facts this follows (SARIF 2.1.0 errata01 and GitHub's code-scanning ingestion):
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 from secscan.models import Confidence, Finding, Kind, Location, RunResult, ScannerState, Severity, Status
 from secscan.reporters import _common as c
@@ -111,7 +111,9 @@ def _help(f: Finding) -> dict[str, str]:
     cwes = c.cwe_numbers(f)
     if cwes:
         text_parts.append("CWE: " + ", ".join(f"CWE-{n}" for n in cwes))
-        md_parts.append("CWE: " + ", ".join(f"[CWE-{n}](https://cwe.mitre.org/data/definitions/{n}.html)" for n in cwes))
+        md_parts.append(
+            "CWE: " + ", ".join(f"[CWE-{n}](https://cwe.mitre.org/data/definitions/{n}.html)" for n in cwes)
+        )
     refs = [r for r in f.references if c.is_http_url(r)]
     if refs:
         text_parts.append("References: " + " ".join(refs))
@@ -165,7 +167,13 @@ def _result(f: Finding, rule_index: int, blocking: frozenset[str], with_baseline
                 "kind": "inSource" if s.origin == "inline" else "external",
                 "justification": justification,
                 "properties": c.compact(
-                    {"origin": s.origin, "owner": s.owner, "expires": s.expires, "ticket": s.ticket, "matchedBy": s.matched_by}
+                    {
+                        "origin": s.origin,
+                        "owner": s.owner,
+                        "expires": s.expires,
+                        "ticket": s.ticket,
+                        "matchedBy": s.matched_by,
+                    }
                 ),
             }
         ]
@@ -197,8 +205,10 @@ def _run(result: RunResult, scanner: str, findings: list[Finding], blocking: fro
         if f.rule_id not in index:
             index[f.rule_id] = len(rules)
             rules.append(_rule(f))
-    with_baseline = result.baseline is not None or result.diff_base is not None or any(
-        f.status in (Status.EXISTING, Status.FIXED) for f in findings
+    with_baseline = (
+        result.baseline is not None
+        or result.diff_base is not None
+        or any(f.status in (Status.EXISTING, Status.FIXED) for f in findings)
     )
     driver: dict[str, Any] = {"name": scanner, "rules": rules}
     version = c.scanner_version(result, scanner)

@@ -38,7 +38,9 @@ def _finding_block(f: Finding, blocking: frozenset[str]) -> list[str]:
         lines.append(f"           {_clean(f.message, 300)}")
     if f.status is Status.SUPPRESSED and f.suppression is not None:
         s = f.suppression
-        extra = "".join((f", owner {_clean(s.owner, 60)}" if s.owner else "", f", expires {s.expires}" if s.expires else ""))
+        extra = "".join(
+            (f", owner {_clean(s.owner, 60)}" if s.owner else "", f", expires {s.expires}" if s.expires else "")
+        )
         lines.append(f"           suppressed ({s.origin}): {_clean(s.reason, 200)}{extra}")
     if f.fix:
         lines.append(f"           fix: {_clean(f.fix, 200)}")
@@ -74,8 +76,8 @@ def render(result: RunResult, *, limit: int | None = None) -> str:
         out.append("Scanners")
         out.append("-" * WIDTH)
         for s in result.scanners:
-            line = f"  {_clean(s.name, 20):12} {s.state.value:14} {_clean(s.version or '-', 20):12} {s.findings:6} findings {s.duration_s:7.1f}s"
-            out.append(line)
+            name, version = _clean(s.name, 20), _clean(s.version or "-", 20)
+            out.append(f"  {name:12} {s.state.value:14} {version:12} {s.findings:6} findings {s.duration_s:7.1f}s")
             if s.error:
                 out.append(f"      {_clean(s.error, 300)}")
             if s.not_audited:

@@ -32,9 +32,7 @@ def test_sarif_one_run_per_scanner_with_identity_and_state(result: RunResult) ->
     doc = json.loads(reporters.render("sarif", result))
     assert doc["version"] == "2.1.0"
     assert [r["tool"]["driver"]["name"] for r in doc["runs"]] == ["bandit", "semgrep", "pip-audit", "zap"]
-    results = {
-        r["partialFingerprints"][sarif.FINGERPRINT_KEY]: (run, r) for run in doc["runs"] for r in run["results"]
-    }
+    results = {r["partialFingerprints"][sarif.FINGERPRINT_KEY]: (run, r) for run in doc["runs"] for r in run["results"]}
     findings = _by_fp(result)
     assert set(results) == set(findings)  # fixed and suppressed ones are kept too
     expected_state = {Status.NEW: "new", Status.EXISTING: "unchanged", Status.FIXED: "absent"}
@@ -91,8 +89,17 @@ def test_gitlab_identifiers_primary_first(result: RunResult) -> None:
     assert dep["location"]["dependency"] == {"package": {"name": "requests"}, "version": "2.19.0"}
     dast = json.loads(reporters.render("gitlab-dast", result))
     first = dast["vulnerabilities"][0]
-    assert first["identifiers"][0] == {"type": "ZAProxy_PluginId", "name": "Missing Anti-clickjacking Header (10020)", "value": "10020"}
-    assert first["location"] == {"hostname": "http://payments.test:8080", "path": "/checkout?step=2", "method": "GET", "param": "X-Frame-Options"}
+    assert first["identifiers"][0] == {
+        "type": "ZAProxy_PluginId",
+        "name": "Missing Anti-clickjacking Header (10020)",
+        "value": "10020",
+    }
+    assert first["location"] == {
+        "hostname": "http://payments.test:8080",
+        "path": "/checkout?step=2",
+        "method": "GET",
+        "param": "X-Frame-Options",
+    }
     urls = {r["url"] for r in dast["scan"]["scanned_resources"]}
     assert urls == {"http://payments.test:8080/checkout?step=2", "http://payments.test:8080/"}
 
@@ -101,7 +108,10 @@ def test_gitlab_ids_are_stable_and_follow_the_fingerprint(result: RunResult) -> 
     a = json.loads(reporters.render("gitlab-sast", result))["vulnerabilities"]
     moved = replace(
         result,
-        findings=tuple(replace(f, location=replace(f.location, start_line=(f.location.start_line or 0) + 7)) for f in result.findings),
+        findings=tuple(
+            replace(f, location=replace(f.location, start_line=(f.location.start_line or 0) + 7))
+            for f in result.findings
+        ),
     )
     b = json.loads(reporters.render("gitlab-sast", moved))["vulnerabilities"]
     assert [v["id"] for v in a] == [v["id"] for v in b]
@@ -136,7 +146,7 @@ def test_codequality(result: RunResult) -> None:
 
 
 def test_junit_failures_are_exactly_the_blocking_findings(result: RunResult) -> None:
-    root = ET.fromstring(reporters.render("junit", result))
+    root = ET.fromstring(reporters.render("junit", result))  # noqa: S314 - our own output
     failed = [tc for tc in root.iter("testcase") if tc.find("failure") is not None]
     skipped = [tc for tc in root.iter("testcase") if tc.find("skipped") is not None]
     assert result.verdict is not None
@@ -154,7 +164,7 @@ def test_junit_failed_scanner_is_an_error_and_xml_stays_valid(result: RunResult)
         scanners=(ScannerStatus(name="zap", state=ScannerState.FAILED, error="bad \x00\x1b[31m byte"),),
         findings=(replace(result.findings[0], message="ctrl \x01\x02 and \ud800 surrogate"),),
     )
-    root = ET.fromstring(reporters.render("junit", broken))
+    root = ET.fromstring(reporters.render("junit", broken))  # noqa: S314 - our own output
     errors = [tc for tc in root.iter("testcase") if tc.find("error") is not None]
     assert [tc.get("classname") for tc in errors] == ["secscan.zap.health"]
     assert root.get("errors") == "1"

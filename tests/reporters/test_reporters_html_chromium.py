@@ -58,9 +58,10 @@ class _Dom(HTMLParser):
             self.body_attrs = a
         if tag == "title":
             self._in_title = True
-        if a.get("id") in ("shown", "verdict"):
-            self._capture = a["id"]
-            self.text_by_id[self._capture] = ""
+        ident = a.get("id")
+        if ident in ("shown", "verdict"):
+            self._capture = ident
+            self.text_by_id[ident] = ""
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":

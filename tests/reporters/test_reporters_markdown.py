@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan.models import Finding, Location, RunResult, Severity, Kind
+from secscan.models import Finding, Kind, Location, RunResult, Severity
 from secscan.reporters import markdown
 from secscan.resultio import load
 
@@ -48,12 +48,18 @@ def test_hostile_message_is_inert(result: RunResult) -> None:
 
 def test_truncates_under_limit_with_count_and_link(result: RunResult) -> None:
     big = _many(result, 3000)
-    text = markdown.render(big, report_url="https://gitlab.example.com/pay/app/-/jobs/4242/artifacts/file/secscan-report.html", max_chars=100_000)
+    text = markdown.render(
+        big,
+        report_url="https://gitlab.example.com/pay/app/-/jobs/4242/artifacts/file/secscan-report.html",
+        max_chars=100_000,
+    )
     assert len(text) <= 100_000
     shown = sum(1 for line in text.splitlines() if line.startswith("| 🟥 critical"))
     assert 100 < shown < 3000
     assert f"… {3000 - shown} more findings not shown here" in text
-    assert "[the full report](https://gitlab.example.com/pay/app/-/jobs/4242/artifacts/file/secscan-report.html)" in text
+    assert (
+        "[the full report](https://gitlab.example.com/pay/app/-/jobs/4242/artifacts/file/secscan-report.html)" in text
+    )
     # the parts around the table survive the cut
     assert "Security gate failed" in text and "### Scanners" in text
     assert text.rstrip().endswith("</sub>")
@@ -69,7 +75,9 @@ def test_default_limit_is_gitlabs_note_limit(result: RunResult) -> None:
 def test_everything_fits_means_no_more_line(result: RunResult) -> None:
     text = markdown.render(result)
     assert "not shown" not in text
-    assert text.count("\n| 🟥") + text.count("\n| 🟧") + text.count("\n| 🟨") + text.count("\n| 🟦") >= len(result.findings)
+    assert text.count("\n| 🟥") + text.count("\n| 🟧") + text.count("\n| 🟨") + text.count("\n| 🟦") >= len(
+        result.findings
+    )
 
 
 def test_unsafe_report_url_is_not_linked(result: RunResult) -> None:
@@ -92,7 +100,15 @@ def test_findings_table_helper(result: RunResult) -> None:
 
 
 def test_no_verdict_and_no_fingerprints() -> None:
-    f = Finding(kind=Kind.SAST, scanner="bandit", rule_id="B1", title="t", message="m", severity=Severity.LOW, severity_original="")
+    f = Finding(
+        kind=Kind.SAST,
+        scanner="bandit",
+        rule_id="B1",
+        title="t",
+        message="m",
+        severity=Severity.LOW,
+        severity_original="",
+    )
     r = RunResult(tool_version="0.1.0", target=".", started_at="", finished_at="", findings=(f,))
     text = markdown.render(r)
     assert "not gated yet" in text and "B1" in text

@@ -49,7 +49,9 @@ def test_all_includes_secret_detection_only_with_secret_findings() -> None:
 
 
 def test_all_includes_dast_when_zap_ran_even_without_findings() -> None:
-    bare = RunResult(tool_version="0.1.0", target=".", started_at="2024-05-01T12:00:00Z", finished_at="2024-05-01T12:00:01Z")
+    bare = RunResult(
+        tool_version="0.1.0", target=".", started_at="2024-05-01T12:00:00Z", finished_at="2024-05-01T12:00:01Z"
+    )
     assert "gitlab-dast" not in reporters.expand(["all"], bare)
     ran = replace(bare, scanners=(ScannerStatus(name="zap", state=ScannerState.OK),))
     assert "gitlab-dast" in reporters.expand(["all"], ran)

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from secscan import reporters
@@ -57,9 +57,13 @@ def _edge_results() -> dict[str, RunResult]:
     ]
     return {
         "rich": base,
-        "empty": RunResult(tool_version="", target="", started_at="2024-05-01T12:00:00+02:00", finished_at="2024-05-01T12:00:01"),
+        "empty": RunResult(
+            tool_version="", target="", started_at="2024-05-01T12:00:00+02:00", finished_at="2024-05-01T12:00:01"
+        ),
         # Before [triage]: no fingerprints, no verdict, no statuses; bare locations.
-        "untriaged": replace(base, verdict=None, findings=tuple(replace(f, fingerprint="") for f in base.findings) + tuple(bare)),
+        "untriaged": replace(
+            base, verdict=None, findings=tuple(replace(f, fingerprint="") for f in base.findings) + tuple(bare)
+        ),
         "scanner-failed": replace(
             base,
             scanners=(
