@@ -69,7 +69,7 @@ def _remove_labelled(label: str) -> int:
 
     client = docker.from_env()
     removed = 0
-    for container in client.containers.list(all=True, filters={"label": label}):
+    for container in client.containers.list(all=True, filters={"label": label}, ignore_removed=True):
         try:
             container.remove(force=True)
             removed += 1

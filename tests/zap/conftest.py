@@ -63,7 +63,9 @@ class Engine:
         return docker.DockerClient(base_url=self.host, timeout=60)
 
     def zap_containers(self) -> list[Any]:
-        return list(self.client().containers.list(all=True, filters={"label": "secscan.scanner=zap"}))
+        return list(
+            self.client().containers.list(all=True, filters={"label": "secscan.scanner=zap"}, ignore_removed=True)
+        )
 
 
 @pytest.fixture(scope="session")

@@ -142,9 +142,9 @@ def test_reaper_removes_labelled_containers_when_its_pipe_closes(docker_engine: 
         lost = Reaper.start("a", env=docker_engine.env())
         lost.abandon()  # EOF without "done": as if secscan had died
         deadline = time.monotonic() + 30
-        while victim.id in {c.id for c in client.containers.list(all=True)}:
+        while victim.id in {c.id for c in client.containers.list(all=True, ignore_removed=True)}:
             assert time.monotonic() < deadline, "the watchdog did not remove the container"
             time.sleep(0.1)
-        assert kept.id in {c.id for c in client.containers.list(all=True)}
+        assert kept.id in {c.id for c in client.containers.list(all=True, ignore_removed=True)}
     finally:
         kept.remove(force=True)
