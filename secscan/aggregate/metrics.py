@@ -474,14 +474,16 @@ def compute(
         now=iso(now),
         projects=tuple(rows),
         total_runs=total_runs,
-        trend=tuple(
-            TrendDay(
-                day=d.isoformat(),
-                open_by_severity=tuple(acc.trend_open[i]),
-                new=acc.trend_new[i],
-                fixed=acc.trend_fixed[i],
+        trend=_trim(
+            tuple(
+                TrendDay(
+                    day=d.isoformat(),
+                    open_by_severity=tuple(acc.trend_open[i]),
+                    new=acc.trend_new[i],
+                    fixed=acc.trend_fixed[i],
+                )
+                for i, d in enumerate(days)
             )
-            for i, d in enumerate(days)
         ),
         top_rules=tuple(rules),
         top_cwes=tuple(cwes),
@@ -496,6 +498,13 @@ def compute(
         ),
         totals=totals,
     )
+
+
+def _trim(days: tuple[TrendDay, ...], *, keep: int = 14) -> tuple[TrendDay, ...]:
+    """Drop the empty days before the history starts (one empty day stays, as a baseline)."""
+    first = next((i for i, d in enumerate(days) if any(d.open_by_severity) or d.new or d.fixed), len(days))
+    start = min(max(0, first - 1), max(0, len(days) - keep))
+    return days[start:]
 
 
 def _utc_date(epoch: int) -> date:
