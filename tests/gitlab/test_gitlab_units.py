@@ -1,0 +1,256 @@
+"""Pure parts of secscan.gitlab: settings, markers, diff map, redaction, retry policy."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+import pytest
+
+from secscan.errors import ConfigError
+from secscan.gitlab import markers
+from secscan.gitlab.diffmap import DiffRefs, changed_files, parse_hunks, position_for
+from secscan.gitlab.redact import MASK, RedactingFilter, Redactor
+from secscan.gitlab.resilience import Attempt, CallFailed, CircuitBreaker, CircuitOpen, Retrier, parse_retry_after
+from secscan.gitlab.settings import from_env
+from secscan.models import Severity
+from tests.support.gitlab_standin import load_fixture
+from tests.support.gitlab_testkit import MD5
+
+# ------------------------------------------------------------------ settings
+
+CI = {
+    "CI_API_V4_URL": "https://gitlab.example.com/api/v4",
+    "CI_MERGE_REQUEST_PROJECT_ID": "7",
+    "CI_MERGE_REQUEST_IID": "3",
+    "CI_COMMIT_SHA": "04e58de1fa97502d7e28c1394d471bb8fb1fc4a8",
+    "SECSCAN_GITLAB_TOKEN": "glpat-abcdefghijklmnop1234",
+}
+
+
+def test_settings_from_ci_variables_and_flag_overrides() -> None:
+    s = from_env(CI, {"mr_iid": 5, "min_severity": "HIGH", "max_threads": None})
+    assert (s.base_url, s.project_id, s.mr_iid, s.min_severity, s.max_threads) == (
+        "https://gitlab.example.com",
+        "7",
+        5,
+        Severity.HIGH,
+        10,
+    )
+    assert s.problems() == []
+    assert "glpat" not in repr(s)
+    assert s.token_source == "SECSCAN_GITLAB_TOKEN"
+
+
+def test_settings_token_fallback_and_job_token_message() -> None:
+    env = {k: v for k, v in CI.items() if k != "SECSCAN_GITLAB_TOKEN"}
+    assert from_env({**env, "GITLAB_TOKEN": "glpat-other-token-value"}, {}).token_source == "GITLAB_TOKEN"
+    [problem] = from_env({**env, "CI_JOB_TOKEN": "glcbt-64_xyz"}, {}).problems()
+    assert problem.startswith("CI_JOB_TOKEN cannot post merge request notes")
+    assert "api" in problem and "SECSCAN_GITLAB_TOKEN" in problem
+
+
+def test_settings_problems_for_missing_context_and_http() -> None:
+    problems = from_env({"CI_API_V4_URL": "http://gitlab.local/api/v4", "CI_MERGE_REQUEST_IID": "x"}, {}).problems()
+    text = "\n".join(problems)
+    assert "CI_MERGE_REQUEST_IID" in text and "refusing to send the GitLab token over plain HTTP" in text
+    assert "no GitLab token" in text
+    ok = from_env({**CI, "CI_API_V4_URL": "http://gitlab.local/api/v4"}, {"allow_http": True})
+    assert ok.problems() == []
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"report_name": "a -->b"}, {"min_severity": "urgent"}, {"max_threads": -1}, {"commit_sha": "not-a-sha"}, {"x": 1}],
+)
+def test_settings_bad_flags_are_usage_errors(overrides: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        from_env(CI, overrides)
+
+
+# ------------------------------------------------------------------ markers
+
+
+def test_markers_only_count_on_the_first_line() -> None:
+    marker = markers.summary_marker("secscan")
+    assert markers.is_summary(marker + "\r\nbody", "secscan")
+    assert not markers.is_summary(marker + "\n", "other")
+    assert not markers.is_summary("quoted:\n" + marker, "secscan")  # e.g. inside a snippet
+    body = markers.thread_marker("secscan", "v1:ab12") + "\ntext"
+    assert markers.thread_key(body, "secscan") == "v1:ab12"
+    assert markers.thread_key(body, "dast") is None
+
+
+def test_finding_key_is_marker_safe() -> None:
+    import dataclasses
+
+    assert markers.finding_key(MD5) == "v1:aaaa0001"
+    evil = dataclasses.replace(MD5, fingerprint="v1:x --> <b>")
+    key = markers.finding_key(evil)
+    assert key.startswith("x:") and "-->" not in key
+    assert markers.finding_key(dataclasses.replace(MD5, fingerprint="")).startswith("x:")
+
+
+def test_state_marker_round_trip_per_head() -> None:
+    line = markers.state_marker("abcdef1", ["v1:b", "v1:a", "v1:a"])
+    assert markers.read_state("x\n" + line + "\n", "abcdef1") == {"v1:a", "v1:b"}
+    assert markers.read_state(line, "1234567") == frozenset()
+
+
+def test_same_body_ignores_crlf_and_trailing_space() -> None:
+    assert markers.same_body("a  \r\nb\r\n", "a\nb")
+    assert not markers.same_body("a\nb", "a\nc")
+
+
+# ------------------------------------------------------------------ diff map
+
+
+def test_diff_map_on_gitlabs_recorded_changes() -> None:
+    changes = load_fixture("danger_merge_request_1_changes_response.json")["changes"]
+    files = changed_files(changes)
+    assert set(files) == {"Dangerfile", "a", "b"}
+    # "@@ -1,13 +1,11 @@": new lines 3 and 6 replace old ones, 8-10 replace old 8-9; the blank
+    # new line 11 is old line 10
+    assert files["Dangerfile"].added == {3, 6, 8, 9, 10}
+    assert files["Dangerfile"].context[1] == 1 and files["Dangerfile"].context[7] == 7
+    assert files["Dangerfile"].context[11] == 10
+    assert files["a"].added == {1}
+
+
+def test_position_uses_first_added_line_in_range() -> None:
+    added, context = parse_hunks("@@ -1,3 +1,4 @@\n a\n-b\n+B\n+C\n c\n\\ No newline at end of file\n")
+    assert added == {2, 3} and context == {1: 1, 4: 3}
+    files = changed_files(
+        [{"old_path": "old.py", "new_path": "new.py", "diff": "@@ -1,3 +1,4 @@\n a\n-b\n+B\n+C\n c\n"}]
+    )
+    refs = DiffRefs(base_sha="b" * 40, start_sha="s" * 40, head_sha="h" * 40)
+    pos = position_for(files, refs, "new.py", 1, 3)
+    assert pos is not None
+    assert (pos["old_path"], pos["new_path"], pos["new_line"]) == ("old.py", "new.py", 2)
+    assert "old_line" not in pos  # an added line has no old line
+    assert position_for(files, refs, "new.py", 4, None) is None  # unchanged line: no thread
+    assert position_for(files, refs, "other.py", 2, None) is None
+    assert changed_files([{"new_path": "gone.py", "deleted_file": True, "diff": "@@ -1 +0,0 @@\n-x\n"}]) == {}
+
+
+# ------------------------------------------------------------------ redaction
+
+
+def test_redactor_masks_token_and_token_shapes() -> None:
+    r = Redactor(["s3cr3t-value"])
+    text = r("a s3cr3t-value b glpat-ZZZZZZZZZZZZZZZZZZZZ c PRIVATE-TOKEN: hunter2hunter2 d")
+    assert "s3cr3t-value" not in text and "glpat-ZZZ" not in text and "hunter2" not in text
+    assert text.count(MASK) == 3
+
+
+def test_redacting_filter_scrubs_args_and_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("secscan.gitlab.test")
+    f = RedactingFilter(Redactor(["tok-123456"]))
+    logger.addFilter(f)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="secscan.gitlab.test"):
+            logger.debug("header %s", "tok-123456")
+            try:
+                raise RuntimeError("boom tok-123456")
+            except RuntimeError:
+                logger.debug("failed", exc_info=True)
+    finally:
+        logger.removeFilter(f)
+    assert "tok-123456" not in caplog.text
+    assert MASK in caplog.text
+
+
+# ------------------------------------------------------------------ retries
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, s: float) -> None:
+        self.sleeps.append(s)
+        self.now += s
+
+
+def retrier(clock: FakeClock, **kw: float) -> Retrier:
+    return Retrier(
+        budget_s=kw.get("budget_s", 60.0),
+        base_s=0.5,
+        max_sleep_s=8.0,
+        max_attempts=int(kw.get("max_attempts", 5)),
+        breaker=CircuitBreaker(int(kw.get("threshold", 10))),
+        clock=clock,
+        sleep=clock.sleep,
+        rng=random.Random(1),
+    )
+
+
+class Flaky:
+    def __init__(self, failures: int, attempt: Attempt) -> None:
+        self.failures = failures
+        self.attempt = attempt
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError("flaky")
+        return "ok"
+
+    def classify(self, e: BaseException) -> Attempt:
+        return self.attempt
+
+
+def test_backoff_is_exponential_with_jitter_and_honours_retry_after() -> None:
+    clock = FakeClock()
+    fn = Flaky(3, Attempt(retryable=True, message="503"))
+    assert retrier(clock).call("x", fn, fn.classify) == "ok"
+    # equal jitter: attempt n sleeps within [cap/2, cap], cap = 0.5 * 2**n
+    for n, s in enumerate(clock.sleeps):
+        cap = 0.5 * 2**n
+        assert cap / 2 <= s <= cap
+    clock2 = FakeClock()
+    fn2 = Flaky(1, Attempt(retryable=True, message="429", retry_after=7.0))
+    retrier(clock2).call("x", fn2, fn2.classify)
+    assert clock2.sleeps == [7.0]
+
+
+def test_budget_stops_retrying() -> None:
+    clock = FakeClock()
+    fn = Flaky(100, Attempt(retryable=True, message="503", retry_after=30.0))
+    with pytest.raises(CallFailed, match="exceed the time budget"):
+        retrier(clock, budget_s=45.0).call("x", fn, fn.classify)
+    assert fn.calls == 2 and clock.now <= 45.0
+
+
+def test_non_retryable_fails_at_once_and_breaker_opens() -> None:
+    clock = FakeClock()
+    fn = Flaky(100, Attempt(retryable=False, message="401"))
+    with pytest.raises(CallFailed):
+        retrier(clock).call("x", fn, fn.classify)
+    assert fn.calls == 1
+    r = retrier(clock, threshold=3, max_attempts=10)
+    fn2 = Flaky(100, Attempt(retryable=True, message="503"))
+    with pytest.raises(CallFailed):
+        r.call("a", fn2, fn2.classify)
+    assert fn2.calls == 3
+    with pytest.raises(CircuitOpen):
+        r.call("b", fn2, fn2.classify)
+    assert fn2.calls == 3  # not called while open
+
+
+def test_ambiguous_write_is_rechecked_before_resending() -> None:
+    clock = FakeClock()
+    fn = Flaky(1, Attempt(retryable=True, ambiguous=True, message="timeout"))
+    assert retrier(clock).call("x", fn, fn.classify, recheck=lambda: "found") == "found"
+    assert fn.calls == 1
+
+
+def test_parse_retry_after_forms() -> None:
+    assert parse_retry_after("12") == 12.0
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
+    assert parse_retry_after("soon") is None and parse_retry_after(None) is None
