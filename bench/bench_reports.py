@@ -1,0 +1,142 @@
+"""Render every report format for 100,000 findings: wall time and peak memory per format.
+
+Each format renders in a forked child process: wall time, and peak memory as the child's
+high-water RSS above its RSS before rendering (tracemalloc would slow rendering several-fold). Ratios are against the ``json`` format in the
+same run, so they compare across machines. ``SECSCAN_BENCH_FINDINGS`` changes the count.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import resource
+import time
+
+from secscan import reporters
+from secscan.models import (
+    BlockReason,
+    Confidence,
+    Finding,
+    Identifier,
+    Kind,
+    Location,
+    RunResult,
+    ScannerState,
+    ScannerStatus,
+    Severity,
+    Source,
+    Status,
+    Suppression,
+    Verdict,
+)
+
+SCANNER = {Kind.SAST: "bandit", Kind.DEPENDENCY: "pip-audit", Kind.DAST: "zap", Kind.SECRET: "semgrep"}
+
+
+def _finding(i: int) -> Finding:
+    kind = list(Kind)[i % 4]
+    sev = list(Severity)[i % 5]
+    status = list(Status)[(i // 7) % 4]
+    if kind is Kind.DEPENDENCY:
+        loc = Location(path="requirements.txt", package=f"pkg{i % 500}", version=f"1.{i % 30}.0")
+    elif kind is Kind.DAST:
+        loc = Location(url=f"http://app.test:8080/p/{i % 2000}?q=1", method="GET", param="X-Frame-Options", evidence="nginx")
+    else:
+        loc = Location(
+            path=f"app/module_{i % 3000}/file_{i % 41}.py",
+            start_line=1 + i % 900,
+            end_line=2 + i % 900,
+            snippet=f"value_{i} = compute(request.args['x'])  # line {i}",
+        )
+    return Finding(
+        kind=kind,
+        scanner=SCANNER[kind],
+        rule_id=f"R{i % 250}",
+        title=f"Rule {i % 250} title",
+        message=f"Finding {i}: untrusted <input> reaches a sink | with `markup` and @mention.",
+        severity=sev,
+        severity_original=sev.value.upper(),
+        confidence=Confidence.HIGH,
+        location=loc,
+        identifiers=(Identifier(type="cwe", value=f"CWE-{79 + i % 20}"), Identifier(type="cve", value=f"CVE-2024-{i:05d}")),
+        fix="Use the safe API.",
+        references=("https://example.org/advice",),
+        compliance=("PCI-DSS-4.0:6.2.4",),
+        status=status,
+        suppression=Suppression(origin="file", reason="accepted", owner="team", expires="2030-01-01")
+        if status is Status.SUPPRESSED
+        else None,
+        sources=(Source(scanner=SCANNER[kind], rule_id=f"R{i % 250}", severity_original="X", message="m", location=loc),),
+        fingerprint=f"v1:{i:032x}",
+    )
+
+
+def _result(n: int) -> RunResult:
+    findings = tuple(_finding(i) for i in range(n))
+    reasons = tuple(
+        BlockReason(rule="block_new_at_or_above=high", message=f.title, fingerprint=f.fingerprint)
+        for f in findings
+        if f.status is Status.NEW and f.severity.rank >= Severity.HIGH.rank
+    )
+    return RunResult(
+        tool_version="0.1.0",
+        target="bench",
+        started_at="2024-05-01T12:00:00Z",
+        finished_at="2024-05-01T12:10:00Z",
+        scanners=tuple(ScannerStatus(name=s, state=ScannerState.OK, version="1.0") for s in SCANNER.values()),
+        findings=findings,
+        verdict=Verdict(passed=False, exit_code=1, policy="default", reasons=reasons),
+    )
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/statm", encoding="ascii") as fh:
+        return int(fh.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+
+
+def _measure(fmt: reporters.Format, result: RunResult) -> tuple[float, int, int]:
+    """Render in a forked child (sharing the result copy-on-write): (seconds, output bytes, peak KB).
+
+    Peak = the child's high-water RSS minus its RSS before rendering, so formats do not inherit
+    each other's garbage and tracing overhead does not distort the time.
+    """
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            os.close(read)
+            before = _rss_kb()
+            t = time.perf_counter()
+            text = reporters.render(fmt, result)
+            elapsed = time.perf_counter() - t
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+            os.write(write, f"{elapsed} {len(text.encode('utf-8'))} {peak}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as fh:
+        data = fh.read().decode()
+    os.waitpid(pid, 0)
+    elapsed, size, peak = data.split()
+    return float(elapsed), int(size), int(peak)
+
+
+def main() -> None:
+    n = int(os.environ.get("SECSCAN_BENCH_FINDINGS", "100000"))
+    t0 = time.perf_counter()
+    result = _result(n)
+    gc.collect()
+    gc.freeze()  # keep the child's garbage collector from touching (and copying) the shared result
+    print(f"{n} findings built in {time.perf_counter() - t0:.1f}s (RSS {_rss_kb() / 1024:.0f} MB)", flush=True)
+    print(f"{'format':28} {'time s':>8} {'us/finding':>11} {'x json':>7} {'output MB':>10} {'peak MB':>8}", flush=True)
+    rows = []
+    for fmt in reporters.Format:
+        elapsed, size, peak = _measure(fmt, result)
+        rows.append((fmt.value, elapsed, size, peak))
+    base = next(r[1] for r in rows if r[0] == "json") or 1e-9
+    for name, elapsed, size, peak in rows:
+        print(
+            f"{name:28} {elapsed:8.2f} {elapsed / n * 1e6:11.1f} {elapsed / base:7.2f} {size / 1e6:10.1f} {peak / 1024:8.1f}"
+        )
+    total = sum(r[1] for r in rows)
+    print(f"all {len(rows)} formats: {total:.1f}s ({total / n * 1e6:.0f} us per finding)")
