@@ -1,8 +1,9 @@
 """Render every report format for 100,000 findings: wall time and peak memory per format.
 
 Each format renders in a forked child process: wall time, and peak memory as the child's
-high-water RSS above its RSS before rendering (tracemalloc would slow rendering several-fold). Ratios are against the ``json`` format in the
-same run, so they compare across machines. ``SECSCAN_BENCH_FINDINGS`` changes the count.
+high-water RSS above its RSS before rendering (tracemalloc would slow rendering several-fold).
+Ratios are against the ``json`` format in the same run, so they compare across machines.
+``SECSCAN_BENCH_FINDINGS`` changes the count.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ def _finding(i: int) -> Finding:
     if kind is Kind.DEPENDENCY:
         loc = Location(path="requirements.txt", package=f"pkg{i % 500}", version=f"1.{i % 30}.0")
     elif kind is Kind.DAST:
-        loc = Location(url=f"http://app.test:8080/p/{i % 2000}?q=1", method="GET", param="X-Frame-Options", evidence="nginx")
+        loc = Location(
+            url=f"http://app.test:8080/p/{i % 2000}?q=1", method="GET", param="X-Frame-Options", evidence="nginx"
+        )
     else:
         loc = Location(
             path=f"app/module_{i % 3000}/file_{i % 41}.py",
@@ -58,7 +61,10 @@ def _finding(i: int) -> Finding:
         severity_original=sev.value.upper(),
         confidence=Confidence.HIGH,
         location=loc,
-        identifiers=(Identifier(type="cwe", value=f"CWE-{79 + i % 20}"), Identifier(type="cve", value=f"CVE-2024-{i:05d}")),
+        identifiers=(
+            Identifier(type="cwe", value=f"CWE-{79 + i % 20}"),
+            Identifier(type="cve", value=f"CVE-2024-{i:05d}"),
+        ),
         fix="Use the safe API.",
         references=("https://example.org/advice",),
         compliance=("PCI-DSS-4.0:6.2.4",),
@@ -66,7 +72,9 @@ def _finding(i: int) -> Finding:
         suppression=Suppression(origin="file", reason="accepted", owner="team", expires="2030-01-01")
         if status is Status.SUPPRESSED
         else None,
-        sources=(Source(scanner=SCANNER[kind], rule_id=f"R{i % 250}", severity_original="X", message="m", location=loc),),
+        sources=(
+            Source(scanner=SCANNER[kind], rule_id=f"R{i % 250}", severity_original="X", message="m", location=loc),
+        ),
         fingerprint=f"v1:{i:032x}",
     )
 
@@ -109,16 +117,16 @@ def _measure(fmt: reporters.Format, result: RunResult) -> tuple[float, int, int]
             t = time.perf_counter()
             text = reporters.render(fmt, result)
             elapsed = time.perf_counter() - t
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
-            os.write(write, f"{elapsed} {len(text.encode('utf-8'))} {peak}".encode())
+            grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+            os.write(write, f"{elapsed} {len(text.encode('utf-8'))} {grown}".encode())
         finally:
             os._exit(0)
     os.close(write)
     with os.fdopen(read, "rb") as fh:
         data = fh.read().decode()
     os.waitpid(pid, 0)
-    elapsed, size, peak = data.split()
-    return float(elapsed), int(size), int(peak)
+    secs, size, peak = data.split()
+    return float(secs), int(size), int(peak)
 
 
 def main() -> None:
@@ -135,8 +143,7 @@ def main() -> None:
         rows.append((fmt.value, elapsed, size, peak))
     base = next(r[1] for r in rows if r[0] == "json") or 1e-9
     for name, elapsed, size, peak in rows:
-        print(
-            f"{name:28} {elapsed:8.2f} {elapsed / n * 1e6:11.1f} {elapsed / base:7.2f} {size / 1e6:10.1f} {peak / 1024:8.1f}"
-        )
+        per = elapsed / n * 1e6
+        print(f"{name:28} {elapsed:8.2f} {per:11.1f} {elapsed / base:7.2f} {size / 1e6:10.1f} {peak / 1024:8.1f}")
     total = sum(r[1] for r in rows)
     print(f"all {len(rows)} formats: {total:.1f}s ({total / n * 1e6:.0f} us per finding)")
