@@ -172,7 +172,7 @@ def scan(*, path: Path, progress: bool | None, **opts: Any) -> int:
             except KeyboardInterrupt:
                 cancel.set()
                 raise Interrupted("interrupted", exit_code=130) from None
-    written = write_outputs(result, out_dir, formats)
+    written = write_outputs(result, out_dir, cfg.formats if formats else ())
     console.summary(result, color=None if sys.stdout.isatty() else False)
     click.echo(f"Reports: {', '.join(str(p) for p in written)}")
     assert result.verdict is not None
@@ -209,8 +209,12 @@ def write_outputs(result: Any, out_dir: Path, formats: tuple[str, ...]) -> list[
     if formats:
         from secscan import reporters
 
-        for fmt in formats:
+        # Re-expanded against the result: "all" then skips formats that do not apply (no DAST
+        # report without ZAP findings...); secscan.json itself is already written.
+        for fmt in reporters.expand(formats, result):
             target = out_dir / reporters.default_filename(fmt)
+            if target == main:
+                continue
             atomic_write(target, reporters.render(fmt, result))
             written.append(target)
     try:
