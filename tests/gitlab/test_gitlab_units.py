@@ -254,3 +254,35 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after("12") == 12.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+# ------------------------------------------------------------------ thread planning
+
+
+def test_plan_resolves_suppressed_and_vanished_and_keeps_one_thread_per_key() -> None:
+    import dataclasses
+
+    from secscan.gitlab.plan import ExistingThread, plan_threads
+    from secscan.models import Status, Suppression
+
+    files = changed_files(
+        [{"old_path": "app/pay.py", "new_path": "app/pay.py", "diff": "@@ -0,0 +1,8 @@\n" + "+x\n" * 8}]
+    )
+    refs = DiffRefs(base_sha="b" * 40, start_sha="b" * 40, head_sha="c" * 40)
+    suppressed = dataclasses.replace(
+        MD5, status=Status.SUPPRESSED, suppression=Suppression(origin="file", reason="accepted @all", owner="sec")
+    )
+    existing = [
+        ExistingThread(discussion_id="d1", key="v1:aaaa0001", resolved=False),  # now suppressed
+        ExistingThread(discussion_id="d2", key="v1:gone", resolved=False),  # no longer reported
+        ExistingThread(discussion_id="d3", key="v1:old", resolved=True),  # already resolved: left alone
+    ]
+    twice = dataclasses.replace(MD5, fingerprint="v1:dup", location=dataclasses.replace(MD5.location, start_line=2))
+    plan = plan_threads(
+        [suppressed, twice, twice], existing, files, refs, report="secscan", min_severity=Severity.LOW, max_threads=5
+    )
+    assert [n.key for n in plan.create] == ["v1:dup"]  # a duplicate in the input gets one thread
+    replies = {r.discussion_id: r.reply for r in plan.resolve}
+    assert set(replies) == {"d1", "d2"}
+    assert "suppressed" in replies["d1"] and "&#64;all" in replies["d1"] and "@all" not in replies["d1"]
+    assert "no longer reported" in replies["d2"]
