@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from secscan import resultio
+from tests.conftest import require_tool
 from tests.support.gitlab_standin import Fault, GitLabStandIn
 from tests.support.gitlab_testkit import MD5, SHELL, add_mr, ci_env, result
 
@@ -146,3 +147,31 @@ def test_flags_override_ci_variables_and_bad_flags_exit_2(
     assert bad.returncode == 2 and "unknown severity" in bad.stderr
     missing = run(["publish", str(tmp_path / "nope.json")], env, tmp_path)
     assert missing.returncode == 2
+
+
+def test_scan_publish_end_to_end_with_real_bandit(gitlab_standin: GitLabStandIn, tmp_path: Path) -> None:
+    """`secscan scan --publish`: real bandit on a small app, its findings on the MR's added lines."""
+    require_tool("bandit")
+    app = tmp_path / "repo" / "app"
+    app.mkdir(parents=True)
+    source = (
+        "import hashlib\nimport subprocess\n\n\ndef pay(amount):\n    return hashlib.md5(str(amount).encode())\n"
+        "\n\ndef refund(cmd):\n    subprocess.call(cmd, shell=True)\n"
+    )
+    (app / "pay.py").write_text(source, encoding="utf-8")
+    gitlab_standin.add_merge_request(project_id=7, iid=3, files={"app/pay.py": ("", source)})
+    env = {**ci_env(gitlab_standin), "SECSCAN_GITLAB_ALLOW_HTTP": "1"}
+    # this checkout is not a git work tree: no diff-aware statuses (every finding is new)
+    del env["CI_MERGE_REQUEST_DIFF_BASE_SHA"]
+    out = tmp_path / "out"
+    args = ["scan", str(tmp_path / "repo"), "--only", "bandit", "--publish", "--out", str(out)]
+    proc = run(args, env, tmp_path)
+    assert proc.returncode == 1, proc.stderr  # the gate's verdict stands (B324/B602 are high)
+    positions = sorted(d["notes"][0]["position"]["new_line"] for d in gitlab_standin.merge_requests[(7, 3)].threads())
+    assert positions == [6, 10]  # md5 and shell=True, both on added lines
+    assert gitlab_standin.write_count("note_create") == 1
+    gitlab_standin.reset_calls()
+    again = run(args, env, tmp_path)
+    assert again.returncode == 1
+    assert [c.route for c in gitlab_standin.writes()] in ([], ["note_update"])  # at most the note (new start time)
+    assert_no_secret(gitlab_standin.private_token, again, tmp_path)
