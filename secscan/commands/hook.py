@@ -1,0 +1,79 @@
+"""`secscan hook install` and `secscan hook run` (what the installed pre-push hook executes)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.group("hook")
+def hook() -> None:
+    """The git pre-push hook: the merge request's diff-aware scan, run before pushing."""
+
+
+@hook.command("install")
+@click.option(
+    "-C",
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The git repository.",
+)
+@click.option("--force", is_flag=True, help="Replace a pre-push hook secscan did not write (it is kept as a backup).")
+@click.option("--base", help="Compare with this ref instead of the remote's default branch (e.g. origin/develop).")
+@click.option(
+    "--scan-arg",
+    "scan_args",
+    multiple=True,
+    help="Extra option passed to `secscan scan` by the hook (repeatable), e.g. --scan-arg=--advisory-db=osv.db.",
+)
+def install_cmd(*, repo: Path, force: bool, base: str | None, scan_args: tuple[str, ...]) -> int:
+    """Write .git/hooks/pre-push: on `git push`, scan what changed since the merge-base with the
+    upstream branch, with the policy CI uses, and block the push when the gate fails."""
+    from secscan import hook as hook_mod
+
+    run_args: list[str] = []
+    if base:
+        run_args += ["--base", base]
+    run_args += [f"--scan-arg={a}" for a in scan_args]
+    outcome = hook_mod.install(repo, force=force, run_args=run_args)
+    if outcome.replaced == "foreign":
+        click.echo(f"secscan: moved the existing hook to {outcome.backup}")
+    verb = "updated" if outcome.replaced == "secscan" else "installed"
+    click.echo(f"secscan: pre-push hook {verb}: {outcome.path}")
+    return 0
+
+
+@hook.command("run")
+@click.argument("remote", required=False, default="")
+@click.argument("url", required=False, default="")
+@click.option("--base", envvar="SECSCAN_HOOK_BASE", help="Compare with this ref [the remote's default branch].")
+@click.option("--scan-arg", "scan_args", multiple=True, help="Extra option for `secscan scan` (repeatable).")
+@click.option("-C", "--repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."), hidden=True)
+def run_cmd(*, remote: str, url: str, base: str | None, scan_args: tuple[str, ...], repo: Path) -> int:
+    """What the pre-push hook runs: reads git's pre-push lines on stdin (REMOTE and URL are the
+    hook's arguments), scans each pushed commit and exits with the verdict (0 lets the push go).
+
+    Typed by hand (no stdin), it checks a push of the current branch to REMOTE [origin].
+    """
+    from secscan import hook as hook_mod
+
+    del url  # git passes it; the remote's name is what finds the refs
+    if os.environ.get(hook_mod.SKIP_VARIABLE, "0") not in ("", "0"):
+        click.echo(f"secscan: pre-push scan skipped ({hook_mod.SKIP_VARIABLE} is set)", err=True)
+        return 0
+    updates = hook_mod.updates_from_env(os.environ)
+    if not updates:
+        text = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+        updates = hook_mod.parse_push_lines(text)
+        if not updates and not text.strip():
+            if sys.stdin is not None and not sys.stdin.isatty():
+                # git gives an empty stdin when nothing is pushed ("Everything up-to-date").
+                return 0
+            updates = (hook_mod.head_update(repo),)
+    remote = remote or os.environ.get("PRE_COMMIT_REMOTE_NAME", "") or "origin"
+    return hook_mod.run(repo, updates, remote=remote, base=base or None, scan_args=scan_args)
