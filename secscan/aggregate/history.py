@@ -212,6 +212,9 @@ class History:
         try:
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA journal_mode = WAL")  # readers (dashboard) never block a writer
+            # In WAL mode NORMAL cannot corrupt the database; a power cut may lose the last runs
+            # added, which `history add` / `aggregate` simply add again (adds are idempotent).
+            self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.executescript(_DDL)
             row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if row is None:

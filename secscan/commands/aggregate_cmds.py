@@ -91,7 +91,8 @@ def aggregate(
     """Add the newest secscan.json of each project's default-branch pipeline in a GitLab group.
 
     Needs a token that can read the group's projects and job artifacts in $SECSCAN_GITLAB_TOKEN
-    (or $GITLAB_TOKEN). A project without such an artifact is reported and skipped.
+    (or $GITLAB_TOKEN). A project without such an artifact is reported and skipped; one whose
+    artifact cannot be downloaded or read is reported and the command exits 2 after storing the rest.
     """
     from secscan.aggregate import gitlab_group
     from secscan.aggregate.history import History
@@ -103,7 +104,8 @@ def aggregate(
         )
     for line in summary.lines():
         click.echo(line)
-    return ExitCode.PASSED
+    # Every readable result is stored; an unreadable one still makes the run say so (exit 2).
+    return ExitCode.USAGE if summary.count("error") else ExitCode.PASSED
 
 
 # ---------------------------------------------------------------- dashboard
