@@ -45,34 +45,42 @@ def parse_report(tool: str, text: str, *, origin: str, tree: SourceTree, manifes
     if not text.strip():
         # A tool that crashed before writing anything: not "no findings" (fail closed).
         raise InputError(f"{origin}: the {tool} report is empty (did the tool crash?)")
+    from secscan.fingerprint import gc_paused
+
     try:
-        not_audited: tuple[str, ...] = ()
-        version = None
-        if tool == "bandit":
-            from secscan.scanners import bandit
-
-            findings = bandit.parse(text, tree=tree)
-        elif tool == "semgrep":
-            from secscan.scanners import semgrep
-
-            findings = semgrep.parse(text, tree=tree)
-        elif tool == "pip-audit":
-            from secscan.scanners import pip_audit
-
-            report = pip_audit.parse(text, manifest=manifest)
-            findings, not_audited = list(report.findings), report.not_audited
-        elif tool == "zap":
-            from secscan.scanners import zap_report
-
-            findings = zap_report.parse(text)
-            version = zap_report.report_version(text)
-        else:
-            from secscan.importers import sarif
-
-            findings = sarif.parse(text, tree=tree, origin=origin)
+        with gc_paused():
+            return _parse(tool, text, origin=origin, tree=tree, manifest=manifest)
     except ParseError as e:
         msg = e.message if e.message.startswith(origin) else f"{origin}: {e.message}"
         raise InputError(msg) from e
+
+
+def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str | None) -> Imported:
+    """Dispatch to the tool's pure parser (ParseError propagates to :func:`parse_report`)."""
+    not_audited: tuple[str, ...] = ()
+    version = None
+    if tool == "bandit":
+        from secscan.scanners import bandit
+
+        findings = bandit.parse(text, tree=tree)
+    elif tool == "semgrep":
+        from secscan.scanners import semgrep
+
+        findings = semgrep.parse(text, tree=tree)
+    elif tool == "pip-audit":
+        from secscan.scanners import pip_audit
+
+        report = pip_audit.parse(text, manifest=manifest)
+        findings, not_audited = list(report.findings), report.not_audited
+    elif tool == "zap":
+        from secscan.scanners import zap_report
+
+        findings = zap_report.parse(text)
+        version = zap_report.report_version(text)
+    else:
+        from secscan.importers import sarif
+
+        findings = sarif.parse(text, tree=tree, origin=origin)
     state = ScannerState.OK
     error = None
     if not_audited:

@@ -108,6 +108,8 @@ def _score(props: dict[str, Any]) -> float | None:
 
 def _uri_to_path(uri: str, bases: dict[str, str], tree: SourceTree) -> str:
     """A repo-relative POSIX path from a SARIF artifact URI (relative, file:// or Windows)."""
+    if not any(c in uri for c in ":%\\") and not uri.startswith(("/", "./")) and "//" not in uri:
+        return uri  # already a clean relative path: the common case, without pathlib
     # A relative URI stays relative whatever its uriBaseId: that base is the checkout root on
     # the machine that produced the report, not ours.
     full = uri
@@ -219,6 +221,27 @@ def _suppression(ctx: _Ctx, result: dict[str, Any], where: str) -> Suppression |
     return None
 
 
+def _cwe_identifier(cwe: str) -> Identifier:
+    return Identifier(type="cwe", value=cwe, url=f"https://cwe.mitre.org/data/definitions/{cwe[4:]}.html")
+
+
+def _rule_static(
+    ctx: _Ctx, rule_id: str, rule: dict[str, Any], rprops: dict[str, Any], scanner: str
+) -> tuple[str, tuple[Identifier, ...], str | None]:
+    """(title, identifiers, help URI) of a rule."""
+    short = ctx.obj(rule.get("shortDescription"), "rule.shortDescription").get("text")
+    name = rule.get("name")
+    title = name if isinstance(name, str) and name != rule_id else None
+    title = title or (short if isinstance(short, str) else None) or rule_id
+    cwes = _cwes(rprops.get("tags"), rprops.get("cwe"))
+    identifiers = (
+        Identifier(type=scanner if scanner in ("bandit", "semgrep") else "rule", value=rule_id),
+        *(_cwe_identifier(c) for c in cwes),
+    )
+    help_uri = rule.get("helpUri") if isinstance(rule.get("helpUri"), str) else None
+    return str(title).replace("_", " "), identifiers, help_uri
+
+
 def parse(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> list[Finding]:
     """Findings from a SARIF 2.1.0 log; :class:`ParseError` naming ``origin`` and the JSON path."""
     ctx = _Ctx(origin)
@@ -245,6 +268,8 @@ def parse(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> list[
             for i, x in enumerate(ctx.lst(driver.get("rules"), f"runs[{r}].tool.driver.rules"))
         ]
         by_id = {x["id"]: x for x in rules if isinstance(x.get("id"), str)}
+        # What depends only on the rule is computed once per rule, not once per result.
+        statics: dict[str, tuple[str, tuple[Identifier, ...], str | None]] = {}
         bases = {
             k: str(ctx.obj(v, f"runs[{r}].originalUriBaseIds.{k}").get("uri", ""))
             for k, v in ctx.obj(run.get("originalUriBaseIds"), f"runs[{r}].originalUriBaseIds").items()
@@ -273,29 +298,28 @@ def parse(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> list[
             conf_raw = str(props.get("issue_confidence") or rprops.get("precision") or "").lower()
             location = _location(ctx, res, bases, tree, where)
             message = _message(ctx, res, rule, where)
-            short = ctx.obj(rule.get("shortDescription"), "rule.shortDescription").get("text")
-            title = rule.get("name") if isinstance(rule.get("name"), str) and rule.get("name") != rule_id else None
-            title = title or (short if isinstance(short, str) else None) or rule_id
-            cwes = _cwes(rprops.get("tags"), props.get("tags"), rprops.get("cwe"), props.get("cwe"))
-            identifiers = [Identifier(type=scanner if scanner in ("bandit", "semgrep") else "rule", value=rule_id)]
-            identifiers += [
-                Identifier(type="cwe", value=c, url=f"https://cwe.mitre.org/data/definitions/{c[4:]}.html")
-                for c in cwes
-            ]
-            help_uri = rule.get("helpUri") if isinstance(rule.get("helpUri"), str) else None
+            static = statics.get(rule_id)
+            if static is None:
+                static = statics[rule_id] = _rule_static(ctx, rule_id, rule, rprops, scanner)
+            title, identifiers, help_uri = static
+            if props.get("tags") is not None or props.get("cwe") is not None:
+                extra = [
+                    c for c in _cwes(props.get("tags"), props.get("cwe")) if c not in {i.value for i in identifiers}
+                ]
+                identifiers = identifiers + tuple(_cwe_identifier(c) for c in extra)
             suppression = _suppression(ctx, res, where)
             findings.append(
                 Finding(
                     kind=Kind.DAST if location.url else Kind.SAST,
                     scanner=scanner,
                     rule_id=rule_id,
-                    title=str(title).replace("_", " "),
+                    title=title,
                     message=message,
                     severity=severity,
                     severity_original=original,
                     confidence=_PRECISION.get(conf_raw, Confidence.UNKNOWN),
                     location=location,
-                    identifiers=tuple(identifiers),
+                    identifiers=identifiers,
                     references=(help_uri,) if help_uri else (),
                     suppression=suppression,
                     sources=(

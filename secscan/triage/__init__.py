@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from secscan.fingerprint import ScopeIndex, normalize_code, normalize_package
+from secscan.fingerprint import ScopeIndex, evolve, gc_paused, normalize_code, normalize_package
 from secscan.models import Finding, Kind, Status
 from secscan.sourcefiles import SourceTree
 from secscan.triage import baseline as baseline_mod
@@ -157,8 +157,8 @@ def _suppress_inline(f: Finding, tree: SourceTree, *, new: bool) -> Finding:
         elif f.suppression is not None and f.suppression.origin == "inline":
             # Already suppressed in the input (e.g. SARIF inSource): keep it, marked.
             f = replace(f, status=Status.SUPPRESSED)
-        else:
-            f = replace(f, suppression=None)
+        elif f.suppression is not None:
+            f = evolve(f, suppression=None)
     if f.status is Status.SUPPRESSED:
         tags = {t for t in f.tags if not t.startswith("underlying:")} | {UNDERLYING_NEW if new else UNDERLYING_EXISTING}
         f = replace(f, tags=tuple(sorted(tags)))
@@ -167,6 +167,11 @@ def _suppress_inline(f: Finding, tree: SourceTree, *, new: bool) -> Finding:
 
 def apply(findings: Sequence[Finding], ctx: TriageContext) -> TriageOutcome:
     """Dedupe, then mark statuses and suppressions; baseline entries not found become fixed."""
+    with gc_paused():
+        return _apply(findings, ctx)
+
+
+def _apply(findings: Sequence[Finding], ctx: TriageContext) -> TriageOutcome:
     warnings: list[str] = []
     live = [f for f in dedupe(findings) if f.status is not Status.FIXED]
 
@@ -190,7 +195,8 @@ def apply(findings: Sequence[Finding], ctx: TriageContext) -> TriageOutcome:
             is_new = False
         if is_new and introduced is not None and not introduced(f):
             is_new = False
-        out.append(replace(f, status=Status.NEW if is_new else Status.EXISTING, suppression=f.suppression))
+        status = Status.NEW if is_new else Status.EXISTING
+        out.append(f if f.status is status else evolve(f, status=status))
 
     file_result = sup.apply_rules(out, rules, today=ctx.today)
     warnings.extend(file_result.warnings)

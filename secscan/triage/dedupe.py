@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import replace
 
-from secscan.fingerprint import dependency_key
+from secscan.fingerprint import dependency_key, evolve
 from secscan.models import Confidence, Finding, Identifier, Kind, Location, Source, Status, Suppression
 
 _CONFIDENCE_RANK = {Confidence.UNKNOWN: 0, Confidence.LOW: 1, Confidence.MEDIUM: 2, Confidence.HIGH: 3}
@@ -23,12 +23,12 @@ _CONFIDENCE_RANK = {Confidence.UNKNOWN: 0, Confidence.LOW: 1, Confidence.MEDIUM:
 _STATUS_RANK = {Status.SUPPRESSED: 0, Status.NEW: 1, Status.EXISTING: 2, Status.FIXED: 3}
 
 
-def _loc_key(loc: Location) -> tuple[str, ...]:
+def _loc_key(loc: Location) -> tuple[str | int, ...]:
     return (
         loc.path or "",
-        f"{loc.start_line or 0:09d}",
-        f"{loc.start_column or 0:09d}",
-        f"{loc.end_line or 0:09d}",
+        loc.start_line or 0,
+        loc.start_column or 0,
+        loc.end_line or 0,
         loc.package or "",
         loc.version or "",
         loc.url or "",
@@ -84,11 +84,11 @@ def merge_group(group: Sequence[Finding]) -> Finding:
     """Fold findings about one problem into one (highest severity; every source kept)."""
     if len(group) == 1:
         f = group[0]
-        return f if f.sources else replace(f, sources=source_of(f))
+        return f if f.sources else evolve(f, sources=source_of(f))
     ordered = sorted(group, key=_primary_key)
     primary = ordered[0]
     sources = {_source_key(s): s for f in ordered for s in source_of(f)}
-    locations: dict[tuple[str, ...], Location] = {}
+    locations: dict[tuple[str | int, ...], Location] = {}
     for f in ordered:
         for loc in (f.location, *f.other_locations):
             locations.setdefault(_loc_key(loc), loc)
