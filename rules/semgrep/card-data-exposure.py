@@ -66,3 +66,11 @@ def refund(request, card, log):
 
     # ok: payment.card-data-in-log
     log.info("refund of %s", len(card.pan))
+
+
+class Gateway:
+    def pay(self, card_number):
+        # ruleid: payment.card-data-in-log
+        self.logger.info("paying with %s", card_number)
+        # ok: payment.card-data-in-log
+        self.catalog.info("paying with %s", card_number)

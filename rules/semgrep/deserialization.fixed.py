@@ -1,0 +1,54 @@
+import json
+import pickle
+
+import yaml
+
+
+def load_session(raw):
+    # ruleid: payment.unsafe-pickle-load
+    return pickle.loads(raw)
+
+
+def load_cart(fh):
+    # ruleid: payment.unsafe-pickle-load
+    return pickle.load(fh)
+
+
+def save_cart(cart):
+    # ok: payment.unsafe-pickle-load
+    return pickle.dumps(cart)
+
+
+def load_session_json(raw):
+    # ok: payment.unsafe-pickle-load
+    return json.loads(raw)
+
+
+def load_settings(text):
+    # ruleid: payment.unsafe-yaml-load
+    return yaml.safe_load(text)
+
+
+def load_settings_full(text):
+    # ruleid: payment.unsafe-yaml-load
+    return yaml.safe_load(text)
+
+
+def load_settings_unsafe(text):
+    # ruleid: payment.unsafe-yaml-load
+    return yaml.safe_load(text)
+
+
+def load_settings_safe(text):
+    # ok: payment.unsafe-yaml-load
+    return yaml.safe_load(text)
+
+
+def load_settings_safe_loader(text):
+    # ok: payment.unsafe-yaml-load
+    return yaml.load(text, Loader=yaml.SafeLoader)
+
+
+def dump_settings(data):
+    # ok: payment.unsafe-yaml-load
+    return yaml.dump(data)

@@ -1,0 +1,49 @@
+import sqlite3
+
+
+def find_payment(conn, payment_id):
+    # ruleid: payment.sql-built-by-string-formatting
+    return conn.execute("SELECT id, amount FROM payments WHERE id = '%s'" % payment_id).fetchone()
+
+
+def find_by_order(cur, order_ref):
+    # ruleid: payment.sql-built-by-string-formatting
+    cur.execute(f"SELECT * FROM payments WHERE order_ref = '{order_ref}'")
+
+
+def refund(cur, payment_id):
+    # ruleid: payment.sql-built-by-string-formatting
+    cur.execute("UPDATE payments SET status = 'refunded' WHERE id = {}".format(payment_id))
+
+
+def by_customer(cur, customer):
+    query = "SELECT * FROM payments WHERE customer = '" + customer + "'"
+    # ruleid: payment.sql-built-by-string-formatting
+    cur.execute(query)
+
+
+def by_status(cur, status):
+    sql = "DELETE FROM payments WHERE status = '%s'" % status
+    # ruleid: payment.sql-built-by-string-formatting
+    return cur.execute(sql)
+
+
+def find_payment_ok(conn, payment_id):
+    # ok: payment.sql-built-by-string-formatting
+    return conn.execute("SELECT id, amount FROM payments WHERE id = ?", (payment_id,)).fetchone()
+
+
+def find_payment_pyformat(cur, payment_id):
+    # ok: payment.sql-built-by-string-formatting
+    cur.execute("SELECT id FROM payments WHERE id = %(id)s", {"id": payment_id})
+
+
+def not_sql(log, payment_id):
+    # ok: payment.sql-built-by-string-formatting
+    log.execute("processing payment %s" % payment_id)
+
+
+def constant_query(cur):
+    query = "SELECT count(*) FROM payments"
+    # ok: payment.sql-built-by-string-formatting
+    cur.execute(query)
