@@ -227,6 +227,7 @@ def write_outputs(result: Any, out_dir: Path, formats: tuple[str, ...]) -> list[
 
 
 def _publish(result: Any, required: bool, code: int) -> int:
+    """Publishing never changes the verdict; it can only turn the exit code into 4 when required."""
     from secscan.errors import PublishError
 
     try:
@@ -234,9 +235,13 @@ def _publish(result: Any, required: bool, code: int) -> int:
     except ImportError as e:
         raise PublishError("GitLab publishing is not available in this build") from e
     try:
-        publish.publish_result(result, settings.from_env(os.environ, {}))
+        outcome = publish.publish_result(result, settings.from_env(os.environ, {"require": required or None}))
+    except publish.PublishFailed as e:
+        for err in e.outcome.errors:
+            click.echo(f"secscan: publish failed: {err}", err=True)
+        return ExitCode.PUBLISH_FAILED if required else code
     except PublishError as e:
         click.echo(f"secscan: publish failed: {e.message}", err=True)
-        if required:
-            return ExitCode.PUBLISH_FAILED
+        return ExitCode.PUBLISH_FAILED if required else code
+    click.echo(outcome.describe())
     return code
