@@ -27,7 +27,7 @@ from secscan.zap.runner import Progress, ZapRun, ZapRunner
 
 ZAP_UID = 1000
 """The ``zap`` user of ZAP's images; it must be able to write the mounted work directory."""
-POLL_S = 0.2
+POLL_S = 0.25
 LOG_TAIL_LINES = 200
 
 
@@ -110,6 +110,7 @@ class DockerRunner(ZapRunner):
     # -------------------------------------------------------------- the run
 
     def run(self, job: ZapJob, *, wrk: Path, timeout: float, cancel: threading.Event, progress: Progress) -> ZapRun:
+        import requests
         from docker.errors import DockerException, NotFound
 
         started = time.monotonic()
@@ -135,17 +136,21 @@ class DockerRunner(ZapRunner):
                 raise ScannerError(f"cannot start the ZAP container from {self.image}: {_short(e)}") from e
             progress(f"ZAP baseline running in container {container.short_id} ({self.image})")
             while True:
-                try:
-                    container.reload()
-                except NotFound as e:
-                    raise ScannerError("the ZAP container disappeared while running (removed by someone else?)") from e
-                if container.status in ("exited", "dead"):
-                    break
                 if cancel.is_set():
                     raise ToolCancelled("ZAP cancelled; its container was removed")
-                if time.monotonic() > deadline:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
                     raise ToolTimeout(f"ZAP exceeded its time limit of {timeout:g}s; its container was removed")
-                time.sleep(POLL_S)
+                try:
+                    # A short blocking wait: returns the moment ZAP exits, and lets us look at
+                    # cancel/deadline between waits.
+                    container.wait(timeout=max(0.05, min(POLL_S, remaining)))
+                    break
+                except NotFound as e:
+                    raise ScannerError("the ZAP container disappeared while running (removed by someone else?)") from e
+                except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+                    continue
+            container.reload()
             state = container.attrs.get("State", {})
             exit_code = int(state.get("ExitCode", -1))
             log = container.logs(stdout=True, stderr=True, tail=LOG_TAIL_LINES).decode("utf-8", errors="replace")

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,56 +74,66 @@ def docker_engine() -> Iterator[Engine]:
     dockerd = shutil.which("dockerd")
     require(dockerd is not None and os.geteuid() == 0, "dockerd (docker.io) run as root")
     assert dockerd is not None
+    started = start_engine(dockerd)
+    try:
+        yield started.engine
+    finally:
+        started.stop()
+
+
+@dataclass
+class StartedEngine:
+    engine: Engine
+    proc: subprocess.Popen[bytes]
+    root: Path
+
+    def stop(self) -> None:
+        try:
+            for c in self.engine.client().containers.list(all=True, ignore_removed=True):
+                c.remove(force=True)
+        except Exception:  # noqa: BLE001, S110 - best effort before stopping the engine
+            pass
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_engine(dockerd: str) -> StartedEngine:
+    """A private dockerd (vfs storage, no bridge, no iptables) on a socket in a new temp dir."""
     root = Path(tempfile.mkdtemp(prefix="szd-"))  # short: unix socket paths are limited to 108 bytes
     sock = root / "d.sock"
-    log = open(root / "dockerd.log", "wb")  # noqa: SIM115 - closed in teardown
-    proc = subprocess.Popen(
-        [
-            dockerd,
-            "--storage-driver=vfs",
-            "--iptables=false",
-            "--bridge=none",
-            "--data-root",
-            str(root / "data"),
-            "--exec-root",
-            str(root / "exec"),
-            "-H",
-            f"unix://{sock}",
-            "--pidfile",
-            str(root / "d.pid"),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with open(root / "dockerd.log", "wb") as log:
+        proc = subprocess.Popen(
+            [
+                dockerd,
+                "--storage-driver=vfs",
+                "--iptables=false",
+                "--bridge=none",
+                "--data-root", str(root / "data"),
+                "--exec-root", str(root / "exec"),
+                "-H", f"unix://{sock}",
+                "--pidfile", str(root / "d.pid"),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
     engine = Engine(host=f"unix://{sock}")
     deadline = time.monotonic() + 60
     while True:
         try:
             engine.client().ping()
-            break
-        except Exception:  # noqa: BLE001 - not up yet
+            return StartedEngine(engine=engine, proc=proc, root=root)
+        except Exception as e:
             if proc.poll() is not None or time.monotonic() > deadline:
-                log.close()
                 text = (root / "dockerd.log").read_text(errors="replace")[-2000:]
-                pytest.fail(f"dockerd did not start: {text}")
+                StartedEngine(engine=engine, proc=proc, root=root).stop()
+                raise RuntimeError(f"dockerd did not start: {text}") from e
             time.sleep(0.2)
-    try:
-        yield engine
-    finally:
-        try:
-            for c in engine.client().containers.list(all=True):
-                c.remove(force=True)
-        except Exception:  # noqa: BLE001, S110 - best effort before stopping the engine
-            pass
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def _rootfs_tar(busybox: str) -> bytes:
@@ -159,20 +170,24 @@ def _rootfs_tar(busybox: str) -> bytes:
     return buf.getvalue()
 
 
+def build_standin_image(engine: Engine, busybox: str) -> str:
+    """Import the stand-in ZAP image (like ZAP's: script on PATH, default user zap, uid 1000)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tar = Path(tmp) / "rootfs.tar"
+        tar.write_bytes(_rootfs_tar(busybox))
+        repo, tag = STANDIN_IMAGE.rsplit(":", 1)
+        engine.client().api.import_image(
+            src=str(tar), repository=repo, tag=tag, changes=["ENV PATH=/zap:/bin", "USER 1000", "WORKDIR /zap"]
+        )
+    return STANDIN_IMAGE
+
+
 @pytest.fixture(scope="session")
 def zap_image(docker_engine: Engine) -> str:
     busybox = busybox_path()
     require(busybox is not None, "busybox-static")
     assert busybox is not None
-    with tempfile.TemporaryDirectory() as tmp:
-        tar = Path(tmp) / "rootfs.tar"
-        tar.write_bytes(_rootfs_tar(busybox))
-        repo, tag = STANDIN_IMAGE.rsplit(":", 1)
-        # Like ZAP's image: the script is on PATH, the default user is zap (uid 1000).
-        docker_engine.client().api.import_image(
-            src=str(tar), repository=repo, tag=tag, changes=["ENV PATH=/zap:/bin", "USER 1000", "WORKDIR /zap"]
-        )
-    return STANDIN_IMAGE
+    return build_standin_image(docker_engine, busybox)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -188,8 +203,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def target_url() -> Iterator[str]:
+@contextmanager
+def serve_target() -> Iterator[str]:
     """http://127.0.0.1:PORT: a real HTTP server the stand-in ZAP talks to over host networking."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -199,6 +214,12 @@ def target_url() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def target_url() -> Iterator[str]:
+    with serve_target() as url:
+        yield url
 
 
 def free_port() -> int:
