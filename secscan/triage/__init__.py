@@ -127,9 +127,11 @@ class _Introduced:
         return False
 
     def __call__(self, f: Finding) -> bool:
-        if f.kind is Kind.DAST:
-            return True  # a URL cannot be placed in a diff: judge it as new (fail closed)
-        change = self.diff.files.get(f.location.path or "")
+        if f.kind is Kind.DAST or not f.location.path:
+            # A URL, or an installed package with no manifest, cannot be placed in a diff:
+            # judge it as new (fail closed) rather than let it pass unseen.
+            return True
+        change = self.diff.files.get(f.location.path)
         if change is None:
             return False
         if f.kind is Kind.DEPENDENCY:

@@ -228,3 +228,61 @@ def test_end_to_end_diff_aware_scan_reports_one_new_finding_and_gates_on_it(tmp_
     )
     assert proc.returncode == 1
     assert len(json.loads((tmp_path / "o2" / "secscan.json").read_text())["verdict"]["reasons"]) == 3
+
+
+def test_end_to_end_changed_only_scans_just_the_changed_file(tmp_path: Path) -> None:
+    require_tool("bandit")
+    root = repo(tmp_path / "r", {"app.py": BASE, "untouched.py": BASE.replace("def run", "def run_old")})
+    commit(root, {"app.py": FEATURE})
+    env = {**os.environ, **GIT_ENV}
+    env.pop("CI_MERGE_REQUEST_DIFF_BASE_SHA", None)
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "secscan", "scan", str(root), "--only", "bandit", "--diff-base", "main"]
+    proc = subprocess.run(
+        [*argv, "--changed-only", "-o", str(out), "--no-progress"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads((out / "secscan.json").read_text())
+    assert {f["location"]["path"] for f in doc["findings"]} == {"app.py"}  # untouched.py not scanned
+    assert [f["rule_id"] for f in doc["findings"] if f["status"] == "new"] == ["B602"]
+
+
+INLINE_APP = """import hashlib
+import yaml
+
+
+def digest(data):
+    return hashlib.md5(data).hexdigest()  # nosec
+
+
+def parse(text):
+    return yaml.load(text)  # nosec B506
+"""
+
+
+def test_end_to_end_inline_suppressions_are_reported_and_high_ones_refused(tmp_path: Path) -> None:
+    require_tool("bandit")
+    root = write_tree(tmp_path / "p", {"app.py": INLINE_APP})
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "secscan", "scan", str(root), "--only", "bandit", "-o", str(out), "--no-progress"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    doc = json.loads((out / "secscan.json").read_text())
+    by_rule = {f["rule_id"]: f for f in doc["findings"]}
+    # bandit ran with --ignore-nosec, so both are reported, marked as inline suppressions.
+    assert by_rule["B324"]["status"] == by_rule["B506"]["status"] == "suppressed"
+    assert by_rule["B324"]["suppression"]["origin"] == "inline"
+    # The default policy accepts # nosec up to medium (B506) but not for a new high (B324).
+    assert proc.returncode == 1, proc.stderr
+    assert [(r["rule"], r["fingerprint"]) for r in doc["verdict"]["reasons"]] == [
+        ("inline_suppressions.max_severity=medium", by_rule["B324"]["fingerprint"])
+    ]
