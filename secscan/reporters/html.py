@@ -14,6 +14,7 @@ import base64
 import hashlib
 from datetime import date
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
@@ -113,7 +114,9 @@ def _expiry(expires: str | None, today: date | None) -> tuple[str, str]:
     return f"{expires} (in {days} d)", ""
 
 
-def _finding_view(f: Finding, n: int, blocking: frozenset[str], today: date | None) -> dict[str, Any]:
+def _finding_view(f: Finding, n: int, blocking: frozenset[str], today: date | None) -> SimpleNamespace:
+    # A namespace, not a dict: jinja2 looks attributes up with getattr() first, and a dict's
+    # failing getattr (an exception per field) was a third of the time for 100,000 findings.
     loc = f.location
     where = c.location_text(loc)
     idents = []
@@ -132,15 +135,15 @@ def _finding_view(f: Finding, n: int, blocking: frozenset[str], today: date | No
     if f.suppression is not None:
         s = f.suppression
         exp_text, exp_class = _expiry(s.expires, today)
-        sup = {
-            "reason": s.reason,
-            "origin": s.origin,
-            "owner": s.owner or "",
-            "ticket": s.ticket or "",
-            "matched_by": s.matched_by or "",
-            "expires": exp_text,
-            "expires_class": exp_class,
-        }
+        sup = SimpleNamespace(
+            reason=s.reason,
+            origin=s.origin,
+            owner=s.owner or "",
+            ticket=s.ticket or "",
+            matched_by=s.matched_by or "",
+            expires=exp_text,
+            expires_class=exp_class,
+        )
     search = " ".join(
         x
         for x in (
@@ -155,36 +158,36 @@ def _finding_view(f: Finding, n: int, blocking: frozenset[str], today: date | No
         )
         if x
     ).lower()
-    return {
-        "n": n,
-        "severity": f.severity.value,
-        "sev_rank": f.severity.rank,
-        "status": f.status.value,
-        "status_rank": c.STATUS_ORDER.index(f.status),
-        "kind": f.kind.value,
-        "kind_label": KIND_LABEL[f.kind],
-        "blocking": c.is_blocking(f, blocking),
-        "rule_id": f.rule_id,
-        "title": f.title or f.rule_id,
-        "message": f.message,
-        "scanner": f.scanner,
-        "where": where,
-        "other_locations": [c.location_text(x) for x in f.other_locations],
-        "snippet": c.snippet_for(f) or "",
-        "evidence": loc.evidence or "",
-        "fix": f.fix or "",
-        "fixed_versions": list(f.fixed_versions),
-        "references": [{"url": r, "link": c.is_http_url(r)} for r in f.references],
-        "identifiers": idents,
-        "compliance": list(f.compliance),
-        "sources": [{"scanner": s.scanner, "rule_id": s.rule_id, "severity": s.severity_original} for s in f.sources],
-        "fingerprint": c.stable_id(f),
-        "confidence": f.confidence.value,
-        "severity_original": f.severity_original,
-        "suppression": sup,
-        "tags": list(f.tags),
-        "search": search,
-    }
+    return SimpleNamespace(
+        n=n,
+        severity=f.severity.value,
+        sev_rank=f.severity.rank,
+        status=f.status.value,
+        status_rank=c.STATUS_ORDER.index(f.status),
+        kind=f.kind.value,
+        kind_label=KIND_LABEL[f.kind],
+        blocking=c.is_blocking(f, blocking),
+        rule_id=f.rule_id,
+        title=f.title or f.rule_id,
+        message=f.message,
+        scanner=f.scanner,
+        where=where,
+        other_locations=[c.location_text(x) for x in f.other_locations],
+        snippet=c.snippet_for(f) or "",
+        evidence=loc.evidence or "",
+        fix=f.fix or "",
+        fixed_versions=list(f.fixed_versions),
+        references=[{"url": r, "link": c.is_http_url(r)} for r in f.references],
+        identifiers=idents,
+        compliance=list(f.compliance),
+        sources=[{"scanner": s.scanner, "rule_id": s.rule_id, "severity": s.severity_original} for s in f.sources],
+        fingerprint=c.stable_id(f),
+        confidence=f.confidence.value,
+        severity_original=f.severity_original,
+        suppression=sup,
+        tags=list(f.tags),
+        search=search,
+    )
 
 
 def context(result: RunResult) -> dict[str, Any]:
@@ -240,7 +243,7 @@ def context(result: RunResult) -> dict[str, Any]:
         "verdict": verdict,
         "total": len(act),
         "all_total": len(findings),
-        "blocking_count": sum(1 for x in views if x["blocking"]),
+        "blocking_count": sum(1 for x in views if x.blocking),
         "sev_counts": [(s.value, sev[s], SEVERITY_COLOR[s]) for s in SEVERITIES_DESC],
         "status_counts": [(s.value, n, STATUS_COLOR[s]) for s, n in st.items()],
         "kind_counts": [(KIND_LABEL[k], n, KIND_COLOR[k]) for k, n in kinds.items()],
@@ -250,7 +253,7 @@ def context(result: RunResult) -> dict[str, Any]:
         "scanners": scanners,
         "scanners_ok": sum(1 for s in scanners if s["ok"]),
         "findings": views,
-        "suppressed": [x for x in views if x["suppression"] is not None],
+        "suppressed": [x for x in views if x.suppression is not None],
         "run": [(k, val) for k, val in run if val],
         "warnings": list(result.warnings),
         "severities": [s.value for s in SEVERITIES_DESC],
