@@ -153,7 +153,7 @@ class ZapScanner(Scanner):
                     state=_state_for(e),
                     error=e.message,
                     duration_s=time.monotonic() - started,
-                    command=job.argv() if job is not None else (),
+                    command=job.display_argv() if job is not None else (),
                 )
             )
 
@@ -202,7 +202,7 @@ class ZapScanner(Scanner):
                 version=version,
                 duration_s=duration,
                 findings=len(kept),
-                command=job.argv(),
+                command=job.display_argv(),
             ),
             findings=tuple(kept),
             warnings=warnings,

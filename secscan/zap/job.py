@@ -56,6 +56,15 @@ class ZapJob:
             *self.options,
         )
 
+    def display_argv(self) -> tuple[str, ...]:
+        """The argv as recorded in results and logs: credentials in the target URL and the
+        values of ``-z`` (ZAP options, where auth headers are usually passed) are masked."""
+        from secscan.zap.target import redact
+
+        head = list(self.argv()[: len(self.argv()) - len(self.options)])
+        head[2] = redact(self.target)
+        return (*head, *_mask_zap_options(self.options))
+
     def files(self) -> tuple[str, ...]:
         """The files this job puts in or expects from the work directory."""
         return (self.config_name, self.json_report, self.xml_report)
@@ -80,3 +89,31 @@ def split_options(raw: str) -> tuple[str, ...]:
         if opt in _RESERVED:
             raise ConfigError(f"ZAP option {opt} is set by secscan; use {_RESERVED[opt]}")
     return tuple(tokens)
+
+
+_NO_ARG = frozenset("hdaijsI")
+
+
+def _mask_zap_options(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """Mask the argument of -z in getopt's forms: ``-z V``, ``-zV`` and clusters like ``-aj -zV``."""
+    out: list[str] = []
+    mask_next = False
+    for tok in tokens:
+        if mask_next:
+            out.append("***")
+            mask_next = False
+            continue
+        shown = tok
+        if tok.startswith("-") and not tok.startswith("--"):
+            flags = tok[1:]
+            for k, ch in enumerate(flags):
+                if ch == "z":
+                    if k == len(flags) - 1:
+                        mask_next = True
+                    else:
+                        shown = tok[: k + 2] + "***"
+                    break
+                if ch not in _NO_ARG:
+                    break  # an option that takes the rest of the token as its value
+        out.append(shown)
+    return tuple(out)

@@ -63,6 +63,24 @@ def test_scan_zap_failure_exits_3(docker_engine: Engine, zap_image: str, target_
     assert docker_engine.zap_containers() == []
 
 
+def test_scan_zap_time_limit(docker_engine: Engine, zap_image: str, target_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        _scan_argv(_project(tmp_path), out, f"{target_url}/sleep", zap_image, "--timeout", "zap=3"),
+        env=docker_engine.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    doc = json.loads((out / "secscan.json").read_text())
+    (status,) = [s for s in doc["scanners"] if s["name"] == "zap"]
+    assert status["state"] == "timeout"
+    assert status["error"] == "ZAP exceeded its time limit of 3s; its container was removed"
+    assert docker_engine.zap_containers() == []
+
+
 def _wait_for_container(engine: Engine, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while not engine.zap_containers():

@@ -148,3 +148,14 @@ def test_reaper_removes_labelled_containers_when_its_pipe_closes(docker_engine: 
         assert kept.id in {c.id for c in client.containers.list(all=True, ignore_removed=True)}
     finally:
         kept.remove(force=True)
+
+
+def test_recorded_command_hides_credentials() -> None:
+    opts = split_options("-a -z '-config replacer.full_list(0).replacement=Bearer s3cret' -j -zX=s3cret -ajz s3cret")
+    job = ZapJob(target="https://bot:s3cret@shop.example/", options=opts)
+    shown = job.display_argv()
+    assert "s3cret" not in " ".join(shown)
+    assert shown[:3] == ("zap-baseline.py", "-t", "https://***@shop.example/")
+    assert shown[11:] == ("-a", "-z", "***", "-j", "-z***", "-ajz", "***")
+    # ZAP itself still gets the real values.
+    assert "s3cret" in " ".join(job.argv())
