@@ -215,3 +215,23 @@ def test_missing_and_bad_inputs(work: Path, capsys: pytest.CaptureFixture[str]) 
     (work / "notresult.json").write_text('{"schema": "other"}')
     rc, _, err = secscan("gate", str(work / "notresult.json"), capsys=capsys)
     assert rc == 2 and "is this a secscan result file" in err
+
+
+def test_empty_reports_are_not_errors(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty_bandit = work / "bandit-empty.json"
+    empty_bandit.write_text('{"errors": [], "results": [], "metrics": {}}')
+    for tool, report in (("zap", DATA / "empty_2.9.0.xml"), ("bandit", empty_bandit)):
+        rc, out, err = secscan("import", "--tool", tool, str(report), "-o", str(work / "e.json"), capsys=capsys)
+        assert rc == 0, err
+        assert "0 finding(s)" in out and findings(work / "e.json") == []
+        assert secscan("gate", str(work / "e.json"), capsys=capsys)[0] == 0
+
+
+def test_newer_semgrep_severities(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = json.loads((DATA / "semgrep-1.182.0_generated.json").read_text())
+    for r, sev in zip(doc["results"], ("CRITICAL", "LOW", "MEDIUM"), strict=True):
+        r["extra"]["severity"] = sev  # rules written with the newer severity names
+    report = work / "semgrep-new.json"
+    report.write_text(json.dumps(doc))
+    assert secscan("import", "--tool", "semgrep", str(report), "-o", str(work / "s.json"), capsys=capsys)[0] == 0
+    assert sorted(f["severity"] for f in findings(work / "s.json")) == ["critical", "low", "medium"]

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -137,6 +138,9 @@ def test_moved_code_is_existing_added_code_is_new(tmp_path: Path) -> None:
         ],
         tree=tree,
     )
+    installed = dep(package="jinja2", advisory="PYSEC-2019-217", aliases=())
+    installed = replace(installed, location=replace(installed.location, path=None))  # --audit-installed
+    findings += fingerprint.assign([installed], tree=tree)
     out = triage.apply(findings, triage.TriageContext(tree=tree, today=date(2026, 1, 1), diff_base="main")).findings
     status = {(f.location.start_line, f.location.package): f.status for f in out}
     assert status == {
@@ -145,6 +149,7 @@ def test_moved_code_is_existing_added_code_is_new(tmp_path: Path) -> None:
         (run_line, None): Status.EXISTING,
         (None, "requests"): Status.EXISTING,
         (None, "urllib3"): Status.NEW,  # its requirement line was added
+        (None, "jinja2"): Status.NEW,  # no manifest: cannot be placed in the diff, judged new
     }
 
 
