@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
 
@@ -43,7 +43,7 @@ _Loader.add_constructor("!reference", lambda loader, node: loader.construct_sequ
 
 
 def load(text: str) -> Any:
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(text, Loader=_Loader)
 
 
 def errors(config: Any) -> list[str]:
@@ -93,6 +93,16 @@ def test_component_is_valid_gitlab_ci_with_default_and_custom_inputs() -> None:
     assert custom[".secscan-base"]["variables"]["SECSCAN_ZAP_TARGET"] == "https://review.example.com"
 
 
+def test_every_script_line_is_a_string() -> None:
+    # A line like `- echo "a: b"` is a YAML mapping, not a command: GitLab rejects the file.
+    for path in (TEMPLATE, PROJECT):
+        for name, job in load(path.read_text(encoding="utf-8")).items():
+            if isinstance(job, dict):
+                for key in ("before_script", "script", "after_script"):
+                    for line in job.get(key, []):
+                        assert isinstance(line, str), f"{path.name}: {name}.{key}: {line!r}"
+
+
 def test_validator_rejects_a_broken_template() -> None:
     # The check is only worth something if the schema really bites on this template.
     config = load(TEMPLATE.read_text(encoding="utf-8"))
@@ -123,7 +133,7 @@ def test_one_job_per_scanner_each_keeping_its_result() -> None:
         assert job["variables"]["SECSCAN_SCANNER"] == scanner
         assert job["extends"] == ".secscan-scan"
     scan = config[".secscan-scan"]
-    assert any("--only \"$SECSCAN_SCANNER\"" in line for line in scan["script"])
+    assert any('--only "$SECSCAN_SCANNER"' in line for line in scan["script"])
     assert scan["artifacts"]["paths"] == ["secscan-results/"]
     needed = {n["job"] for n in config["secscan"]["needs"]}
     assert needed == {"secscan:bandit", "secscan:semgrep", "secscan:pip-audit", "secscan:zap"}
