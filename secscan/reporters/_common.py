@@ -6,10 +6,11 @@ All pure: they read the :class:`RunResult` and never the clock, the environment 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from secscan.errors import InputError
@@ -243,3 +244,36 @@ def snippet_for(f: Finding) -> str | None:
     if snip is None:
         return None
     return redact_secret(snip) if f.kind is Kind.SECRET else snip
+
+
+def dumps_json(doc: object, *, one_line: Callable[[tuple[str | int, ...]], bool]) -> str:
+    """JSON with an indented skeleton and one compact line per bulk item (finding, result, rule).
+
+    ``json.dumps(indent=...)`` runs CPython's pure-Python encoder (the C one only does compact
+    output): for 100,000 findings it was ~4x slower than compact encoding. Items for which
+    ``one_line(path)`` is true are encoded compactly by the C encoder, one per line, so files stay
+    readable and diff line by line per finding.
+    """
+    out: list[str] = []
+    _dump(doc, (), 0, one_line, out)
+    out.append("\n")
+    return "".join(out)
+
+
+def _dump(obj: object, path: tuple[str | int, ...], depth: int, one_line: Callable[..., bool], out: list[str]) -> None:
+    if (path and one_line(path)) or not isinstance(obj, (dict, list)) or not obj:
+        out.append(json.dumps(obj, ensure_ascii=False, separators=(", ", ": ")))
+        return
+    pad = "\n" + "  " * (depth + 1)
+    if isinstance(obj, dict):
+        out.append("{")
+        for n, (k, v) in enumerate(obj.items()):
+            out.append(("," if n else "") + pad + json.dumps(k, ensure_ascii=False) + ": ")
+            _dump(v, (*path, k), depth + 1, one_line, out)
+        out.append("\n" + "  " * depth + "}")
+    else:
+        out.append("[")
+        for n, v in enumerate(obj):
+            out.append(("," if n else "") + pad)
+            _dump(v, (*path, n), depth + 1, one_line, out)
+        out.append("\n" + "  " * depth + "]")

@@ -10,7 +10,6 @@ not in the run. Suppressed findings stay (dropping them would show as "resolved"
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from secscan.models import Finding, Kind, RunResult, Severity, Status
@@ -63,4 +62,4 @@ def to_list(result: RunResult) -> list[dict[str, Any]]:
 
 
 def render(result: RunResult) -> str:
-    return json.dumps(to_list(result), indent=2, ensure_ascii=False) + "\n"
+    return c.dumps_json(to_list(result), one_line=lambda p: len(p) == 1)

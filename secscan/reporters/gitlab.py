@@ -8,7 +8,6 @@ findings are not in the run and are left out.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -289,9 +288,14 @@ def to_dict(result: RunResult, kind: Kind) -> dict[str, Any]:
     }
 
 
+def _one_line(path: tuple[str | int, ...]) -> bool:
+    # vulnerabilities[i] and scan.scanned_resources[i]: one line each
+    return (len(path) == 2 and path[0] == "vulnerabilities") or (len(path) == 3 and path[1] == "scanned_resources")
+
+
 def _renderer(kind: Kind) -> Callable[[RunResult], str]:
     def render(result: RunResult) -> str:
-        return json.dumps(to_dict(result, kind), indent=2, ensure_ascii=False) + "\n"
+        return c.dumps_json(to_dict(result, kind), one_line=_one_line)
 
     render.__name__ = f"render_{kind.value}"
     return render

@@ -13,7 +13,6 @@ Facts this follows (SARIF 2.1.0 errata01 and GitHub's code-scanning ingestion):
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -265,5 +264,10 @@ def to_dict(result: RunResult) -> dict[str, Any]:
     }
 
 
+def _one_line(path: tuple[str | int, ...]) -> bool:
+    # runs[i].results[j] and runs[i].tool.driver.rules[k]: one line each
+    return (len(path) == 4 and path[2] == "results") or (len(path) == 6 and path[4] == "rules")
+
+
 def render(result: RunResult) -> str:
-    return json.dumps(to_dict(result), indent=2, ensure_ascii=False) + "\n"
+    return c.dumps_json(to_dict(result), one_line=_one_line)
