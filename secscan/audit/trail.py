@@ -370,3 +370,22 @@ def read_entries(path: Path) -> list[dict[str, Any]]:
         except ValueError as e:
             raise InputError(f"{path}: line {n} is not JSON") from e
     return out
+
+
+def record_publish(outcome: Any, *, result: RunResult, out_dir: Path, env: Mapping[str, str]) -> None:
+    """Append what publishing did (a ``PublishOutcome``) for the run ``result``; dry runs are not
+    actions and are not recorded."""
+    if getattr(outcome, "dry_run", False):
+        return
+    payload = {
+        "mr": str(getattr(outcome, "mr", "")),
+        "ok": bool(getattr(outcome, "ok", False)),
+        "note": str(getattr(outcome, "note", "")),
+        "threads_created": int(getattr(outcome, "threads_created", 0)),
+        "threads_resolved": int(getattr(outcome, "threads_resolved", 0)),
+        "commit_status": str(getattr(outcome, "commit_status", "")),
+        "errors": [str(e) for e in getattr(outcome, "errors", ())],
+        "result_started_at": result.started_at,
+        "verdict_passed": result.verdict.passed if result.verdict is not None else None,
+    }
+    record("publish", payload, path=log_path(out_dir, env), env=env, timestamp=result.finished_at or None)

@@ -70,9 +70,12 @@ def publish(ctx: click.Context, *, result_file: Path, require_publish: bool, dry
     debug = bool((ctx.find_root().obj or {}).get("debug"))
     handler = _debug_logging(Redactor(settings.secrets)) if debug else None
     try:
+        from secscan.audit import trail
+
         try:
             outcome = publish_result(result, settings)
         except PublishFailed as e:
+            trail.record_publish(e.outcome, result=result, out_dir=result_file.parent, env=os.environ)
             for err in e.outcome.errors:
                 click.echo(f"secscan: publish failed: {err}", err=True)
             click.echo(e.outcome.describe(), err=True)
@@ -80,6 +83,7 @@ def publish(ctx: click.Context, *, result_file: Path, require_publish: bool, dry
                 return ExitCode.PUBLISH_FAILED
             click.echo("secscan: publishing is not required (--require-publish not given): exit code 0", err=True)
             return ExitCode.PASSED
+        trail.record_publish(outcome, result=result, out_dir=result_file.parent, env=os.environ)
         for item in outcome.planned:
             click.echo(item)
         click.echo(outcome.describe())

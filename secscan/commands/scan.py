@@ -178,7 +178,7 @@ def scan(*, path: Path, progress: bool | None, **opts: Any) -> int:
     assert result.verdict is not None
     code = result.verdict.exit_code
     if cfg.publish:
-        code = _publish(result, cfg.require_publish, code)
+        code = _publish(result, cfg.require_publish, code, out_dir)
     return code
 
 
@@ -193,7 +193,14 @@ def _resolve_formats(names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _ci_meta(env: dict[str, str]) -> dict[str, str]:
-    keys = ("CI_JOB_URL", "CI_PIPELINE_URL", "CI_COMMIT_SHA", "CI_PROJECT_PATH", "CI_MERGE_REQUEST_IID")
+    keys = (
+        "CI_JOB_URL",
+        "CI_PIPELINE_URL",
+        "CI_COMMIT_SHA",
+        "CI_COMMIT_REF_NAME",
+        "CI_PROJECT_PATH",
+        "CI_MERGE_REQUEST_IID",
+    )
     return {k.lower(): env[k] for k in keys if env.get(k)}
 
 
@@ -226,7 +233,7 @@ def write_outputs(result: Any, out_dir: Path, formats: tuple[str, ...]) -> list[
     return written
 
 
-def _publish(result: Any, required: bool, code: int) -> int:
+def _publish(result: Any, required: bool, code: int, out_dir: Path) -> int:
     """Publishing never changes the verdict; it can only turn the exit code into 4 when required."""
     from secscan.errors import PublishError
 
@@ -234,14 +241,18 @@ def _publish(result: Any, required: bool, code: int) -> int:
         from secscan.gitlab import publish, settings
     except ImportError as e:
         raise PublishError("GitLab publishing is not available in this build") from e
+    from secscan.audit import trail
+
     try:
         outcome = publish.publish_result(result, settings.from_env(os.environ, {"require": required or None}))
     except publish.PublishFailed as e:
+        trail.record_publish(e.outcome, result=result, out_dir=out_dir, env=os.environ)
         for err in e.outcome.errors:
             click.echo(f"secscan: publish failed: {err}", err=True)
         return ExitCode.PUBLISH_FAILED if required else code
     except PublishError as e:
         click.echo(f"secscan: publish failed: {e.message}", err=True)
         return ExitCode.PUBLISH_FAILED if required else code
+    trail.record_publish(outcome, result=result, out_dir=out_dir, env=os.environ)
     click.echo(outcome.describe())
     return code
