@@ -248,12 +248,15 @@ def _clean(repo: Path) -> bool:
     return git(repo, "status", "--porcelain", "--untracked-files=normal") == ""
 
 
-def scan_command(root: Path, p: ScanPlan, *, out_dir: Path, scan_args: Sequence[str]) -> list[str]:
+def scan_command(
+    root: Path, p: ScanPlan, *, out_dir: Path, scan_args: Sequence[str], skip: Sequence[str] = ()
+) -> list[str]:
     cmd = [sys.executable, "-m", "secscan", "scan", str(root), "--out", str(out_dir), "--no-progress"]
     if p.merge_base:
         cmd += ["--changed-only", "--diff-base", p.merge_base]
     # DAST needs a deployed application: a pre-push check is static (CI's ZAP job covers it).
-    cmd += ["--skip", "zap", *scan_args]
+    # --skip replaces the configured list, so the project's own skips are carried over.
+    cmd += ["--skip", ",".join(sorted({*skip, "zap"})), *scan_args]
     return cmd
 
 
@@ -310,7 +313,10 @@ def run(
 
 
 def _scan(root: Path, p: ScanPlan, *, out_dir: Path, scan_args: Sequence[str], env: Mapping[str, str]) -> int:
-    cmd = scan_command(root, p, out_dir=out_dir, scan_args=scan_args)
+    from secscan import config
+
+    skip = config.load(root, {}, env=env).skip
+    cmd = scan_command(root, p, out_dir=out_dir, scan_args=scan_args, skip=skip)
     # stdin closed: the scan must never eat git's remaining pre-push lines or wait on a terminal.
     return subprocess.run(cmd, cwd=root, env=dict(env), stdin=subprocess.DEVNULL, check=False).returncode
 
