@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secscan import reporters
 from secscan.errors import InputError
@@ -187,3 +189,21 @@ def test_timestamps_come_from_the_result_only(result: RunResult) -> None:
 def test_bad_timestamp_is_a_clear_input_error(result: RunResult) -> None:
     with pytest.raises(InputError, match="started_at 'yesterday' is not an ISO-8601 timestamp"):
         reporters.render("gitlab-sast", replace(result, started_at="yesterday"))
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(doc=_json_values, depth=st.integers(min_value=0, max_value=3))
+def test_dumps_json_round_trips(doc: object, depth: int) -> None:
+    from secscan.reporters._common import dumps_json
+
+    text = dumps_json(doc, one_line=lambda p: len(p) == depth)
+    assert json.loads(text) == doc
+    if depth == 0:  # nothing compacted: byte-identical to json.dumps(indent=2)
+        assert text == json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
