@@ -99,7 +99,20 @@ class StartedEngine:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        # dockerd leaves its default network namespace bind-mounted under exec-root.
+        for mount_point in _mounts_under(self.root):
+            subprocess.run(["umount", "-l", mount_point], capture_output=True, check=False)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _mounts_under(root: Path) -> list[str]:
+    try:
+        lines = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return []
+    prefix = str(root.resolve()) + "/"
+    points = [line.split()[1] for line in lines if len(line.split()) > 1]
+    return sorted((p for p in points if p.startswith(prefix)), key=len, reverse=True)
 
 
 def start_engine(dockerd: str) -> StartedEngine:
