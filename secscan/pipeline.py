@@ -23,6 +23,7 @@ from secscan.models import Finding, RunResult, ScannerState, ScannerStatus
 from secscan.scanners import get as get_scanner
 from secscan.scanners.base import EventSink, RunContext, ScanOutcome
 from secscan.sourcefiles import SourceTree
+from secscan.triage.diff import DiffInfo
 
 
 def utc_now() -> str:
@@ -112,8 +113,16 @@ def process(
     cfg: ScanConfig,
     tree: SourceTree,
     today: date,
+    diff_info: DiffInfo | None = None,
+    scanners_run: tuple[str, ...] | None = None,
+    scanned_paths: tuple[str, ...] | None = None,
 ) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
-    """normalize -> fingerprint -> triage (pure stages)."""
+    """normalize -> fingerprint -> triage (pure stages).
+
+    ``scanners_run``/``scanned_paths`` keep baseline entries that this run could not have seen
+    (a scanner that failed or was not selected, a file outside --changed-only) from being
+    reported as fixed.
+    """
     normalized = compliance.annotate(findings)
     fingerprinted = fingerprint.assign(normalized, tree=tree)
     outcome = triage.apply(
@@ -124,6 +133,9 @@ def process(
             suppressions=cfg.suppressions,
             baseline=cfg.baseline,
             diff_base=cfg.diff_base,
+            diff=diff_info,
+            scanners_run=scanners_run,
+            scanned_paths=scanned_paths,
         ),
     )
     return outcome.findings, outcome.warnings
