@@ -327,10 +327,16 @@ def generalize_url_path(url: str) -> str:
 
 
 def zap_plugin_id(f: Finding) -> str:
+    """ZAP's ``alertRef`` (the rule id): plugin id plus a variant suffix such as ``10055-13``.
+
+    The bare plugin id is not enough: two variants of one plugin on the same path and
+    parameter are different problems and must not be merged by dedupe."""
+    if f.rule_id:
+        return f.rule_id
     for i in f.identifiers:
         if i.type == "zap_plugin":
             return i.value
-    return f.rule_id
+    return ""
 
 
 # ------------------------------------------------------------------ entry points
