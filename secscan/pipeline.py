@@ -36,20 +36,22 @@ class Collected:
 
     outcomes: tuple[ScanOutcome, ...]
     advisory_db: str | None = None
+    warnings: tuple[str, ...] = ()
+    """Warnings of the collection itself (e.g. advisory files skipped at import)."""
 
 
 @contextlib.contextmanager
-def _advisory_service(cfg: ScanConfig) -> Iterator[tuple[str | None, str | None]]:
-    """(osv_url, snapshot) for pip-audit: the local advisory server when --advisory-db is set."""
+def _advisory_service(cfg: ScanConfig) -> Iterator[tuple[str | None, str | None, tuple[str, ...]]]:
+    """(osv_url, snapshot, warnings) for pip-audit: the local advisory server with --advisory-db."""
     if cfg.advisory_db is None or cfg.osv_url or "pip-audit" not in cfg.selected_scanners():
-        yield None, None
+        yield None, None, ()
         return
     if not cfg.advisory_db.exists():
         raise ConfigError(f"advisory database {cfg.advisory_db} does not exist")
     from secscan.advisories import service
 
     with service.start(cfg.advisory_db) as svc:
-        yield svc.url, svc.snapshot
+        yield svc.url, svc.snapshot, tuple(svc.warnings)
 
 
 def collect(
@@ -64,7 +66,7 @@ def collect(
 ) -> Collected:
     """Run the selected scanners concurrently; every scanner returns an outcome, even on error."""
     names = cfg.selected_scanners()
-    with _advisory_service(cfg) as (osv_url, snapshot):
+    with _advisory_service(cfg) as (osv_url, snapshot, service_warnings):
         ctx = RunContext(
             workdir=workdir, tree=tree, osv_url=osv_url, events=events, cancel=cancel, changed_files=changed_files
         )
@@ -104,7 +106,7 @@ def collect(
                 raise
     order = {n: i for i, n in enumerate(names)}
     outcomes.sort(key=lambda o: order.get(o.status.name, 99))
-    return Collected(outcomes=tuple(outcomes), advisory_db=snapshot)
+    return Collected(outcomes=tuple(outcomes), advisory_db=snapshot, warnings=service_warnings)
 
 
 def process(
@@ -178,7 +180,7 @@ def run_scan(
     )
     raw: list[Finding] = [f for o in collected.outcomes for f in o.findings]
     findings, warnings = process(raw, cfg=cfg, tree=tree, today=datetime.now(UTC).date())
-    scanner_warnings = tuple(w for o in collected.outcomes for w in o.warnings)
+    scanner_warnings = collected.warnings + tuple(w for o in collected.outcomes for w in o.warnings)
     result = RunResult(
         tool_version=__version__,
         target=str(cfg.target),
