@@ -47,3 +47,28 @@ def constant_query(cur):
     query = "SELECT count(*) FROM payments"
     # ok: payment.sql-built-by-string-formatting
     cur.execute(query)
+
+
+def count_rows(cur, quote_name, table):
+    # ok: payment.sql-built-by-string-formatting
+    cur.execute("SELECT COUNT(*) FROM %s" % quote_name(table))
+
+
+def delete_keys(cur, table, keys):
+    # ok: payment.sql-built-by-string-formatting
+    cur.execute("DELETE FROM %s WHERE cache_key IN (%s)" % (table, ", ".join(["%s"] * len(keys))), keys)
+
+
+def delete_ids(cur, ids):
+    # ruleid: payment.sql-built-by-string-formatting
+    cur.execute("DELETE FROM payments WHERE id IN (%s)" % ", ".join(ids))
+
+
+def by_amount(cur, limit):
+    # ruleid: payment.sql-built-by-string-formatting
+    cur.execute("SELECT * FROM payments WHERE amount > %d" % limit)
+
+
+def by_placeholder_escape(cur, table, key):
+    # ok: payment.sql-built-by-string-formatting
+    cur.execute("SELECT value FROM %s WHERE cache_key = %%s" % table, [key])

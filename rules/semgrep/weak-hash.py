@@ -13,12 +13,28 @@ def signature_digest(blob):
     return hashlib.sha1(blob).digest()
 
 
-def by_name(blob):
+def verify_download(blob, expected):
+    # ruleid: payment.weak-hash-algorithm
+    if hashlib.md5(blob).hexdigest() != expected:
+        raise ValueError("corrupt")
+
+
+def cache_key_md5(url):
+    # ok: payment.weak-hash-algorithm
+    return hashlib.md5(url.encode()).hexdigest()
+
+
+def _sqlite_md5(text):
+    # ok: payment.weak-hash-algorithm
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+def checksum_by_name(blob):
     # ruleid: payment.weak-hash-algorithm
     return hashlib.new("md5", blob).hexdigest()
 
 
-def crypto_digest():
+def sign_digest():
     # ruleid: payment.weak-hash-algorithm
     return hashes.Hash(hashes.SHA1())
 
