@@ -67,7 +67,11 @@ def test_rule_entry_wins_over_cwe_for_the_category() -> None:
 
 
 def test_semgrep_rule_id_matches_with_any_folder_prefix() -> None:
-    for rid in ("payment.card-data-in-log", "rules.semgrep.payment.card-data-in-log", "x.y.rules.payment.card-data-in-log"):
+    for rid in (
+        "payment.card-data-in-log",
+        "rules.semgrep.payment.card-data-in-log",
+        "x.y.rules.payment.card-data-in-log",
+    ):
         (out,) = annotate([_finding(scanner="semgrep", rule_id=rid)])
         assert out.compliance == (
             "OWASP-2021:A09",
@@ -133,8 +137,18 @@ def test_bundled_table_is_consistent() -> None:
         assert entry.owasp is None or entry.owasp in table.owasp
         assert all(re.fullmatch(r"\d{1,2}(\.\d{1,2}){1,3}", p) for p in entry.pci)
     # OWASP lists every CWE under exactly one 2021 category: spot-check well-known ones.
-    expected = {"CWE-79": "A03", "CWE-89": "A03", "CWE-327": "A02", "CWE-502": "A08", "CWE-798": "A07",
-                "CWE-918": "A10", "CWE-352": "A01", "CWE-532": "A09", "CWE-1104": "A06", "CWE-611": "A05"}
+    expected = {
+        "CWE-79": "A03",
+        "CWE-89": "A03",
+        "CWE-327": "A02",
+        "CWE-502": "A08",
+        "CWE-798": "A07",
+        "CWE-918": "A10",
+        "CWE-352": "A01",
+        "CWE-532": "A09",
+        "CWE-1104": "A06",
+        "CWE-611": "A05",
+    }
     for cwe, cat in expected.items():
         assert table.cwe[cwe].owasp == cat, cwe
     assert table.pci_title("6.2.4")
