@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
+from collections.abc import Iterator
 from datetime import date
 from functools import lru_cache
 from types import SimpleNamespace
@@ -190,6 +192,28 @@ def _finding_view(f: Finding, n: int, blocking: frozenset[str], today: date | No
     )
 
 
+class _Views:
+    """The findings' views, built one at a time while the template loops over them.
+
+    For 100,000 findings, holding every view at once cost more memory than the HTML itself.
+    """
+
+    def __init__(self, findings: list[Finding], blocking: frozenset[str], today: date | None) -> None:
+        self._findings = findings
+        self._blocking = blocking
+        self._today = today
+
+    def __iter__(self) -> Iterator[SimpleNamespace]:
+        for i, f in enumerate(self._findings):
+            yield _finding_view(f, i, self._blocking, self._today)
+
+    def __len__(self) -> int:
+        return len(self._findings)
+
+    def __bool__(self) -> bool:
+        return bool(self._findings)
+
+
 def context(result: RunResult) -> dict[str, Any]:
     """Everything the template shows, as plain data (tests and other templates can reuse it)."""
     blocking = c.blocking_fingerprints(result)
@@ -199,7 +223,7 @@ def context(result: RunResult) -> dict[str, Any]:
     sev = c.count_by_severity(act)
     st = c.count_by_status(findings)
     kinds = c.count_by_kind(act)
-    views = [_finding_view(f, i, blocking, today) for i, f in enumerate(findings)]
+    views = _Views(findings, blocking, today)
     scanners = [
         {
             "name": s.name,
@@ -243,7 +267,7 @@ def context(result: RunResult) -> dict[str, Any]:
         "verdict": verdict,
         "total": len(act),
         "all_total": len(findings),
-        "blocking_count": sum(1 for x in views if x.blocking),
+        "blocking_count": sum(1 for f in findings if c.is_blocking(f, blocking)),
         "sev_counts": [(s.value, sev[s], SEVERITY_COLOR[s]) for s in SEVERITIES_DESC],
         "status_counts": [(s.value, n, STATUS_COLOR[s]) for s, n in st.items()],
         "kind_counts": [(KIND_LABEL[k], n, KIND_COLOR[k]) for k, n in kinds.items()],
@@ -253,7 +277,9 @@ def context(result: RunResult) -> dict[str, Any]:
         "scanners": scanners,
         "scanners_ok": sum(1 for s in scanners if s["ok"]),
         "findings": views,
-        "suppressed": [x for x in views if x.suppression is not None],
+        "suppressed": [
+            _finding_view(f, i, blocking, today) for i, f in enumerate(findings) if f.suppression is not None
+        ],
         "run": [(k, val) for k, val in run if val],
         "warnings": list(result.warnings),
         "severities": [s.value for s in SEVERITIES_DESC],
@@ -269,4 +295,9 @@ def render(result: RunResult) -> str:
         f"script-src {_csp_hash(js)}; style-src {_csp_hash(css)}; "
         "img-src data:; base-uri 'none'; form-action 'none'"
     )
-    return template.render(context(result), css=Markup(css), js=Markup(js), csp=csp)  # noqa: S704 - our own files
+    # Streamed into one buffer instead of template.render()'s list of millions of small strings.
+    own_css, own_js = Markup(css), Markup(js)  # noqa: S704 - secscan's own files, not input
+    buf = io.StringIO()
+    for chunk in template.generate(context(result), css=own_css, js=own_js, csp=csp):
+        buf.write(chunk)
+    return buf.getvalue()
