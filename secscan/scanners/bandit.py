@@ -68,6 +68,13 @@ def _code_lines(code: str, start: int, end: int) -> str | None:
     return "\n".join(out) if out else None
 
 
+def _title(issue_text: str, limit: int = 90) -> str:
+    """A short title from bandit's text: its first sentence (test names like "blacklist" or
+    "hashlib" say too little to a reader)."""
+    first = issue_text.strip().split(". ", 1)[0].rstrip(".")
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
 def _finding(item: dict[str, Any], n: int, tree: SourceTree) -> Finding:
     where = f"results[{n}]"
     try:
@@ -107,7 +114,7 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree) -> Finding:
         kind=Kind.SAST,
         scanner=ScannerName.BANDIT.value,
         rule_id=test_id,
-        title=test_name.replace("_", " "),
+        title=_title(text) or test_name.replace("_", " "),
         message=text,
         severity=_SEVERITY.get(sev_raw, Severity.INFO),
         severity_original=sev_raw,
