@@ -21,6 +21,7 @@ from secscan.models import (
     Kind,
     Location,
     RunResult,
+    ScannerState,
     Severity,
     Status,
 )
@@ -195,8 +196,6 @@ def truncate(text: str, limit: int) -> str:
 
 def scanner_names(result: RunResult) -> list[str]:
     """Scanners that took part (not skipped) plus any that reported findings, in a stable order."""
-    from secscan.models import ScannerState
-
     names = [s.name for s in result.scanners if s.state is not ScannerState.SKIPPED]
     for f in result.findings:
         if f.scanner not in names:

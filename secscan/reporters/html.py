@@ -22,6 +22,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup
 
+from secscan.errors import InputError
 from secscan.models import (
     SEVERITIES_DESC,
     Finding,
@@ -94,7 +95,7 @@ def _bars(counts: list[tuple[str, str, int]], width: int = 360) -> dict[str, Any
 def _run_date(result: RunResult) -> date | None:
     try:
         return c.parse_timestamp(result.finished_at or result.started_at, "finished_at").date()
-    except Exception:  # noqa: BLE001 - only used for the "expires in" hint; absent is fine
+    except InputError:  # only used for the "expires in" hint; without it the raw date is shown
         return None
 
 
