@@ -42,3 +42,9 @@ amex_test = 378282246310005
 
 # ruleid: payment.card-number-literal
 looks_like_a_test_card = "4242424242424200"
+
+# ok: payment.test-card-number-outside-tests
+spaced_for_display = "4242 4242 4242 4242"
+
+# ok: payment.test-card-number-outside-tests
+almost_a_test_card = "4242424242424243"
