@@ -61,3 +61,17 @@ def create_order():
 # ok: payment.webhook-without-signature-verification
 def webhook_ping():
     return "pong"
+
+
+@app.route("/ipn/paypal", methods=["POST"])
+# ruleid: payment.webhook-without-signature-verification
+def paypal_notification():
+    # verify later (a comment is not a check)
+    data = request.form
+    return mark_paid(data["invoice"])
+
+
+# ok: payment.webhook-without-signature-verification
+def braintree_webhook(request, gateway):
+    notification = gateway.webhook_notification.parse(request.POST["bt_signature"], request.POST["bt_payload"])
+    return mark_paid(notification.subscription.id)
