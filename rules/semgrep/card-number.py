@@ -28,8 +28,17 @@ timestamp_ms = 1700000000004
 # ok: payment.card-number-literal
 unix_ns = "1699999999999999992"
 
-# ok: payment.card-number-literal
+# ruleid: payment.card-number-literal
 with_text = "card 4916338506082832 on file"
+
+# ruleid: payment.card-number-literal
+# customer called about 5312602340191845, see ticket 4411
+
+# ok: payment.card-number-literal
+hex_digest = "a4916338506082832f"
+
+# ok: payment.card-number-literal
+version = "4916338506082832.1"
 
 # ok: payment.card-number-literal
 masked = "491633******2832"
