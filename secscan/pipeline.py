@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -19,10 +19,11 @@ from pathlib import Path
 from secscan import __version__, compliance, fingerprint, policy, triage
 from secscan.config import ScanConfig
 from secscan.errors import ConfigError
-from secscan.models import Finding, RunResult, ScannerState, ScannerStatus
+from secscan.models import Finding, Kind, Location, RunResult, ScannerState, ScannerStatus
 from secscan.scanners import get as get_scanner
 from secscan.scanners.base import EventSink, RunContext, ScanOutcome
 from secscan.sourcefiles import SourceTree
+from secscan.textsafe import redact_secret
 from secscan.triage.diff import DiffInfo
 
 
@@ -140,7 +141,27 @@ def process(
             scanned_paths=scanned_paths,
         ),
     )
-    return outcome.findings, outcome.warnings
+    return tuple(redact_secrets(outcome.findings)), outcome.warnings
+
+
+def _redacted(loc: Location) -> Location:
+    return replace(loc, snippet=redact_secret(loc.snippet)) if loc.snippet else loc
+
+
+def redact_secrets(findings: Sequence[Finding]) -> list[Finding]:
+    """Mask the secret in secret findings' snippets, after fingerprinting (which needs the real
+    code) and before anything is written: a live key must not spread into CI artifacts."""
+    return [
+        replace(
+            f,
+            location=_redacted(f.location),
+            other_locations=tuple(_redacted(x) for x in f.other_locations),
+            sources=tuple(replace(s, location=_redacted(s.location)) for s in f.sources),
+        )
+        if f.kind is Kind.SECRET
+        else f
+        for f in findings
+    ]
 
 
 def gate(result: RunResult, cfg: ScanConfig) -> RunResult:

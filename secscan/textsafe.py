@@ -63,3 +63,12 @@ def md_code_span(text: str, limit: int = 200) -> str:
 def comment_safe(text: str) -> str:
     """Text for inside an HTML comment (our hidden markers): it can never close the comment."""
     return strip_controls(text).replace("--", "- -").replace(">", "&gt;")
+
+
+def redact_secret(snippet: str) -> str:
+    """Keep the shape of a line with a secret, not the secret (quoted strings and long tokens).
+
+    Applied to secret findings before anything is written: result files and reports travel
+    further than the repository (artifacts, MR notes, dashboards)."""
+    masked = re.sub(r"(['\"])([^'\"\n]{0,4})[^'\"\n]*(['\"])", r"\1\2****\3", snippet)
+    return re.sub(r"([A-Za-z0-9_\-+/]{4})[A-Za-z0-9_\-+/]{12,}", r"\1****", masked)

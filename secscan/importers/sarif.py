@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 from secscan.errors import ParseError
 from secscan.models import Confidence, Finding, Identifier, Kind, Location, Severity, Source, Suppression
+from secscan.scanners.base import sast_kind
 from secscan.sourcefiles import SourceTree, to_repo_path
 
 _LEVEL = {"error": Severity.HIGH, "warning": Severity.MEDIUM, "note": Severity.LOW, "none": Severity.INFO}
@@ -310,7 +311,9 @@ def parse(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> list[
             suppression = _suppression(ctx, res, where)
             findings.append(
                 Finding(
-                    kind=Kind.DAST if location.url else Kind.SAST,
+                    kind=Kind.DAST
+                    if location.url
+                    else sast_kind((i.value for i in identifiers if i.type == "cwe"), rule_id=rule_id),
                     scanner=scanner,
                     rule_id=rule_id,
                     title=title,

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
+from secscan import textsafe
 from secscan.errors import InputError
 from secscan.models import (
     SEVERITIES_DESC,
@@ -230,10 +231,7 @@ def dedupe(items: Sequence[str]) -> list[str]:
     return out
 
 
-def redact_secret(snippet: str) -> str:
-    """Keep the shape of a line with a secret, not the secret (quoted strings and long tokens)."""
-    masked = re.sub(r"(['\"])([^'\"\n]{0,4})[^'\"\n]*(['\"])", r"\1\2****\3", snippet)
-    return re.sub(r"([A-Za-z0-9_\-+/]{4})[A-Za-z0-9_\-+/]{12,}", r"\1****", masked)
+redact_secret = textsafe.redact_secret
 
 
 def snippet_for(f: Finding) -> str | None:

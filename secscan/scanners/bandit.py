@@ -19,7 +19,6 @@ from secscan.models import (
     Confidence,
     Finding,
     Identifier,
-    Kind,
     Location,
     ScannerState,
     ScannerStatus,
@@ -35,6 +34,7 @@ from secscan.scanners.base import (
     find_executable,
     outcome_for_error,
     run_tool,
+    sast_kind,
     tail,
 )
 from secscan.sourcefiles import SourceTree, to_repo_path
@@ -111,7 +111,7 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree) -> Finding:
         identifiers.append(Identifier(type="cwe", value=f"CWE-{cwe['id']}", url=cwe.get("link") or None))
     test_name = str(item.get("test_name") or test_id)
     return Finding(
-        kind=Kind.SAST,
+        kind=sast_kind((i.value for i in identifiers if i.type == "cwe"), rule_id=test_id),
         scanner=ScannerName.BANDIT.value,
         rule_id=test_id,
         title=_title(text) or test_name.replace("_", " "),

@@ -15,14 +15,14 @@ import subprocess
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
 from secscan.config import ScanConfig
 from secscan.errors import ScannerError
-from secscan.models import Finding, ScannerState, ScannerStatus
+from secscan.models import Finding, Kind, ScannerState, ScannerStatus
 from secscan.sourcefiles import SourceTree
 
 
@@ -34,6 +34,22 @@ class ScannerName(StrEnum):
 
     def __str__(self) -> str:
         return self.value
+
+
+# Hard-coded credentials: findings with these CWEs are secrets, whichever SAST tool found them,
+# so they reach GitLab's secret-detection report and get their snippets masked.
+SECRET_CWES = frozenset({"CWE-798", "CWE-259", "CWE-321", "CWE-547"})
+# bandit's hard-coded password tests, for reports old enough to carry no CWE.
+SECRET_RULES = frozenset({"B105", "B106", "B107"})
+
+
+def sast_kind(cwe_ids: Iterable[str], category: str = "", rule_id: str = "") -> Kind:
+    """``secret`` for hard-coded credentials (by CWE, rule id or a rule's ``secret`` category),
+    else ``sast``. Every parser and importer uses this, so one problem has one kind (and one
+    fingerprint) whichever report it came from."""
+    if category.lower() in ("secret", "secrets") or rule_id in SECRET_RULES or any(c in SECRET_CWES for c in cwe_ids):
+        return Kind.SECRET
+    return Kind.SAST
 
 
 EventSink = Callable[[str, str], None]

@@ -21,7 +21,6 @@ from secscan.models import (
     Confidence,
     Finding,
     Identifier,
-    Kind,
     Location,
     ScannerState,
     ScannerStatus,
@@ -39,6 +38,7 @@ from secscan.scanners.base import (
     find_executable,
     outcome_for_error,
     run_tool,
+    sast_kind,
     tail,
 )
 from secscan.sourcefiles import SourceTree, to_repo_path
@@ -130,7 +130,7 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree, prefixes: tuple[str
     fix = extra.get("fix") if isinstance(extra.get("fix"), str) else None
     title = rule_id.rsplit(".", 1)[-1].replace("-", " ").replace("_", " ")
     return Finding(
-        kind=Kind.SECRET if str(meta.get("category", "")).lower() == "secret" else Kind.SAST,
+        kind=sast_kind((i.value for i in identifiers if i.type == "cwe"), str(meta.get("category", ""))),
         scanner=ScannerName.SEMGREP.value,
         rule_id=rule_id,
         title=title[:1].upper() + title[1:],

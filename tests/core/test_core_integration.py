@@ -149,3 +149,18 @@ def test_python_m_secscan_and_version() -> None:
     exe = shutil.which("secscan") or str(Path(sys.executable).parent / "secscan")
     out = subprocess.run([exe, "--help"], capture_output=True, text=True, check=False, timeout=60)
     assert out.returncode == 0 and "scan" in out.stdout and "publish" in out.stdout
+
+
+def test_live_secret_never_reaches_result_or_reports(tmp_path: Path) -> None:
+    """A live payment key in code is found, but the key itself is masked in every file written."""
+    require_tool("semgrep")
+    project = tmp_path / "p"
+    project.mkdir()
+    key = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+    (project / "billing.py").write_text(f'STRIPE_KEY = "{key}"\n')
+    out = tmp_path / "out"
+    secscan("scan", str(project), "--only", "semgrep", "--out", str(out), "--format", "all", "--no-progress")
+    result = load(out / "secscan.json")
+    assert any(f.kind is Kind.SECRET for f in result.findings), [f.rule_id for f in result.findings]
+    for written in out.iterdir():
+        assert key not in written.read_text(errors="replace"), written.name

@@ -39,7 +39,10 @@ def test_bandit_sarif_matches_bandit_json() -> None:
     assert [(f.rule_id, f.severity, f.location.start_line) for f in from_sarif] == [
         (f.rule_id, f.severity, f.location.start_line) for f in from_json
     ]
-    assert all(f.scanner == "bandit" and f.kind is Kind.SAST for f in from_sarif)
+    assert all(f.scanner == "bandit" for f in from_sarif)
+    # Same kinds as the JSON parser: the hard-coded password (B105, CWE-259) is a secret.
+    assert [f.kind for f in from_sarif] == [f.kind for f in from_json]
+    assert {f.rule_id for f in from_sarif if f.kind is Kind.SECRET} == {"B105"}
     md5 = next(f for f in from_sarif if f.rule_id == "B324")
     assert md5.cwe_ids() == ("CWE-327",) and md5.confidence is Confidence.HIGH
     # Same fingerprints whichever format the report came in (B110's range differs: bandit JSON
