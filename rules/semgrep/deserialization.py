@@ -52,3 +52,21 @@ def load_settings_safe_loader(text):
 def dump_settings(data):
     # ok: payment.unsafe-yaml-load
     return yaml.dump(data)
+
+
+def round_trip(obj):
+    # ok: payment.unsafe-pickle-load
+    return pickle.loads(pickle.dumps(obj, 2))
+
+
+def round_trip_via_name(obj):
+    dumped = pickle.dumps(obj)
+    # ok: payment.unsafe-pickle-load
+    restored = pickle.loads(dumped)
+    return restored
+
+
+def from_queue(message, dumped):
+    # ruleid: payment.unsafe-pickle-load
+    return pickle.loads(message.body)
+

@@ -72,3 +72,23 @@ def by_amount(cur, limit):
 def by_placeholder_escape(cur, table, key):
     # ok: payment.sql-built-by-string-formatting
     cur.execute("SELECT value FROM %s WHERE cache_key = %%s" % table, [key])
+
+
+def format_identifier_with_bound_value(cur, table, params):
+    # ok: payment.sql-built-by-string-formatting
+    cur.executemany("DELETE FROM {} WHERE 0=1 AND 0=%s".format(table), params)
+
+
+def fstring_identifiers_with_bound_values(cur, table, column, params):
+    # ok: payment.sql-built-by-string-formatting
+    cur.execute(f"UPDATE {table} SET {column} = %s WHERE id = %s", params)
+
+
+def concat_suffix(cur, suffix):
+    # ok: payment.sql-built-by-string-formatting
+    cur.execute("SELECT '%s'" + suffix)
+
+
+def fstring_value(cur, amount):
+    # ruleid: payment.sql-built-by-string-formatting
+    cur.execute(f"SELECT * FROM payments WHERE amount = {amount}")

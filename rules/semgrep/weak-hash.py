@@ -90,3 +90,8 @@ def hash_spinner(spin):
 def legacy_password(password):
     # ruleid: payment.fast-hash-for-password, payment.weak-hash-algorithm
     return hashlib.new("sha1", password.encode()).hexdigest()
+
+
+def test_hmac_block(secret):
+    # ok: payment.weak-hash-algorithm
+    return {"secret": secret, "size": hashlib.sha1().block_size}
