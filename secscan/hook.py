@@ -23,6 +23,7 @@ from pathlib import Path
 
 from secscan.errors import ConfigError, InputError
 from secscan.fsutil import atomic_write
+from secscan.gitutil import run_git
 
 MARKER = "# secscan-managed pre-push hook"
 """First comment line of a hook we wrote: only such a hook is replaced without --force."""
@@ -117,26 +118,7 @@ def render_hook(*, python: str, run_args: Sequence[str] = ()) -> str:
 
 def git(repo: Path, *args: str, check: bool = True) -> str:
     """Run the real git in ``repo``; failures become a one-line :class:`ConfigError`."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(repo), *args],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            env=env,
-            timeout=120,
-            check=False,
-        )
-    except FileNotFoundError as e:
-        raise ConfigError("the pre-push hook needs git, which is not installed") from e
-    except subprocess.TimeoutExpired as e:
-        raise ConfigError(f"git {args[0]} took longer than 120s in {repo}") from e
-    if check and proc.returncode != 0:
-        err = " ".join(proc.stderr.strip().splitlines()[-1:]) or f"exit code {proc.returncode}"
-        raise ConfigError(f"git {args[0]} failed in {repo}: {err}")
-    return proc.stdout.strip()
+    return run_git(repo, *args, check=check, purpose="the pre-push hook").strip()
 
 
 def toplevel(repo: Path) -> Path:

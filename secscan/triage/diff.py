@@ -10,7 +10,6 @@ a :class:`ConfigError` (a bad ``--diff-base`` is a usage problem, exit 2).
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from secscan.errors import ConfigError
+from secscan.gitutil import run_git
 
 # Requirement and lock files: with --changed-only pip-audit runs only when one of them changed.
 _MANIFEST = re.compile(
@@ -102,26 +102,7 @@ def parse_unified_diff(text: str) -> dict[str, FileChange]:
 
 
 def _git(root: Path, *args: str, check: bool = True) -> str:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
-    try:
-        proc = subprocess.run(
-            ["git", "-c", "core.quotepath=off", "-C", str(root), *args],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            env=env,
-            timeout=120,
-            check=False,
-        )
-    except FileNotFoundError as e:
-        raise ConfigError("diff-aware mode needs git, which is not installed") from e
-    except subprocess.TimeoutExpired as e:
-        raise ConfigError(f"git {args[0]} took longer than 120s in {root}") from e
-    if check and proc.returncode != 0:
-        err = " ".join(proc.stderr.strip().splitlines()[-1:]) or f"exit code {proc.returncode}"
-        raise ConfigError(f"git {args[0]} failed in {root}: {err}")
-    return proc.stdout
+    return run_git(root, *args, check=check, purpose="diff-aware mode")
 
 
 def merge_base(root: Path, base_ref: str) -> str:
