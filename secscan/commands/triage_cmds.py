@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -54,8 +55,13 @@ def gate(*, result: Path, policy: Path | None, fail_closed: bool | None, out: Pa
     if fail_closed is not None:
         pol = replace(pol, fail_closed=fail_closed)
     verdict = policy_mod.evaluate(loaded, pol)
+    gated = replace(loaded, verdict=verdict)
     if out is not None:
-        atomic_write(out, resultio.dumps(replace(loaded, verdict=verdict)))
+        atomic_write(out, resultio.dumps(gated))
+    # Every verdict is on the audit trail, whichever command reached it (split pipelines gate here).
+    from secscan.audit import trail
+
+    trail.record_run(gated, out_dir=(out or result).parent, env=os.environ)
     click.echo(policy_mod.format_verdict(verdict))
     return verdict.exit_code
 

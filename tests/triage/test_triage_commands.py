@@ -106,6 +106,13 @@ def test_gate_with_a_policy_file(work: Path, capsys: pytest.CaptureFixture[str])
     pol.write_text('version = 1\nname = "lenient"\n[block]\nnew_at_or_above = "critical"\n')
     rc, out, _ = secscan("gate", str(work / "b.json"), "--policy", str(pol), capsys=capsys)
     assert rc == 0 and "PASSED - policy lenient" in out
+    # The verdict is on the audit trail next to the result, and the chain verifies.
+    from secscan.audit import trail
+
+    log = work / "secscan-audit.jsonl"
+    entries = trail.read_entries(log)
+    assert any(e["action"].startswith("gate") or "verdict" in e["action"] for e in entries), entries
+    assert trail.verify(log, None).ok
     pol.write_text("version = 1\n[block]\nnew_at_or_above = 3\n")
     rc, _, err = secscan("gate", str(work / "b.json"), "--policy", str(pol), capsys=capsys)
     assert rc == 2 and "strict.toml" in err and "Traceback" not in err
