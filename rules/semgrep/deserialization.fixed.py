@@ -70,3 +70,12 @@ def from_queue(message, dumped):
     # ruleid: payment.unsafe-pickle-load
     return pickle.loads(message.body)
 
+
+
+def round_trip_in_blocks(self, obj):
+    with self.assertNumQueries(0):
+        dumped = pickle.dumps(obj)
+    with self.assertNumQueries(0):
+        # ok: payment.unsafe-pickle-load
+        reloaded = pickle.loads(dumped)
+    return reloaded
