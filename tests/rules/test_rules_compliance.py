@@ -90,6 +90,9 @@ def test_zap_plugin_id_alert_ref_and_identifier() -> None:
     ident = Identifier(type="zap_plugin", value="10062")
     (by_ident,) = annotate([_finding(scanner="zap", kind=Kind.DAST, rule_id="PII Disclosure", identifiers=(ident,))])
     assert "PCI-DSS-4.0:3.4.1" in by_ident.compliance
+    # A form posting card data from HTTPS to HTTP: transmission (4.2.1), whatever its CWE says.
+    (clear,) = annotate([_finding(scanner="zap", kind=Kind.DAST, rule_id="10042", identifiers=(_cwe(319),))])
+    assert clear.compliance == ("OWASP-2021:A02", "PCI-DSS-4.0:4.2.1", "PCI-DSS-4.0:6.4.1")
 
 
 def test_dependency_findings_are_vulnerable_components() -> None:
