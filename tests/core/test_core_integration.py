@@ -164,3 +164,30 @@ def test_live_secret_never_reaches_result_or_reports(tmp_path: Path) -> None:
     assert any(f.kind is Kind.SECRET for f in result.findings), [f.rule_id for f in result.findings]
     for written in out.iterdir():
         assert key not in written.read_text(errors="replace"), written.name
+
+
+def test_audit_installed_environment(tmp_path: Path) -> None:
+    """--audit-installed audits the Python environment on PATH (here a venv holding an old
+    `requests`, installed as metadata only: pip-audit reads distributions, not code)."""
+    require_tool("pip-audit")
+    venv_dir = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv_dir)], check=True, timeout=300)
+    site = next(venv_dir.glob("lib/python3*/site-packages"))
+    dist = site / "requests-2.19.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: requests\nVersion: 2.19.1\n")
+    (dist / "RECORD").write_text("")
+    (dist / "INSTALLER").write_text("pip\n")
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "a.py").write_text("x = 1\n")
+    env = {"PATH": f"{venv_dir / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = secscan(
+        "scan", str(project), "--only", "pip-audit", "--audit-installed", "--advisory-db", str(ADVISORIES),
+        "--out", str(tmp_path / "out"), "--no-progress", env=env,
+    )  # fmt: skip
+    result = load(tmp_path / "out" / "secscan.json")
+    assert result.scanners[0].state is ScannerState.OK, proc.stderr
+    found = {(f.location.package, f.rule_id) for f in result.findings}
+    assert ("requests", "PYSEC-2018-28") in found
+    assert all(f.location.path == "<installed environment>" for f in result.findings)
