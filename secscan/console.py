@@ -46,7 +46,13 @@ class Progress:
             from rich.console import Console
             from rich.live import Live
 
-            self._live = Live(self._table(), console=Console(file=self.stream), refresh_per_second=8, transient=True)
+            # get_renderable: rebuilt at every refresh, so running scanners' clocks keep ticking.
+            self._live = Live(
+                console=Console(file=self.stream),
+                get_renderable=self._table,
+                refresh_per_second=8,
+                transient=True,
+            )
             self._live.__enter__()
         return self
 
@@ -80,9 +86,7 @@ class Progress:
                 self.state[scanner] = "running"
             else:
                 self.state[scanner] = f"running: {message}"
-            if self._live is not None:
-                self._live.update(self._table())
-            else:
+            if self._live is None:
                 self._line(f"{scanner}: {message}")
 
     def done(self, outcome: ScanOutcome) -> None:
@@ -92,9 +96,7 @@ class Progress:
             self.state[s.name] = f"{s.state.value}, {s.findings} findings" + (
                 f" ({one_line(s.error, 120)})" if s.error else ""
             )
-            if self._live is not None:
-                self._live.update(self._table())
-            else:
+            if self._live is None:
                 self._line(
                     f"{s.name}: finished {s.state.value} in {s.duration_s:.1f}s, {s.findings} findings"
                     + (f": {one_line(s.error, 200)}" if s.error else "")

@@ -191,3 +191,41 @@ def test_audit_installed_environment(tmp_path: Path) -> None:
     found = {(f.location.package, f.rule_id) for f in result.findings}
     assert ("requests", "PYSEC-2018-28") in found
     assert all(f.location.path == "<installed environment>" for f in result.findings)
+
+
+def test_live_progress_on_a_terminal(tmp_path: Path) -> None:
+    """On a terminal the progress is a live per-scanner display (redrawn in place), not log lines."""
+    import pty
+    import select
+
+    require_tool("bandit")
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "a.py").write_text("import hashlib\nhashlib.md5(b'x')\n")
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "CI_MERGE_REQUEST_DIFF_BASE_SHA"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "secscan", "scan", str(project), "--only", "bandit", "--out", str(tmp_path / "o")],
+        stdin=slave, stdout=slave, stderr=slave, env={**env, "TERM": "xterm", "COLUMNS": "100"}, close_fds=True,
+    )  # fmt: skip
+    os.close(slave)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            break
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(master)
+    screen = b"".join(chunks).decode("utf-8", errors="replace")
+    assert proc.returncode == 1
+    assert "\x1b[" in screen, "a terminal gets ANSI redraws"
+    assert "bandit" in screen and "running" in screen
+    assert "[secscan +" not in screen, "no CI-style log lines on a terminal"
+    assert "Findings by severity" in screen
