@@ -23,7 +23,7 @@ from secscan.models import Finding, Kind, Location, RunResult, ScannerState, Sca
 from secscan.scanners import get as get_scanner
 from secscan.scanners.base import EventSink, RunContext, ScanOutcome
 from secscan.sourcefiles import SourceTree
-from secscan.textsafe import redact_secret
+from secscan.textsafe import mask_pans, redact_secret
 from secscan.triage.diff import DiffInfo
 
 
@@ -144,24 +144,33 @@ def process(
     return tuple(redact_secrets(outcome.findings)), outcome.warnings
 
 
-def _redacted(loc: Location) -> Location:
-    return replace(loc, snippet=redact_secret(loc.snippet)) if loc.snippet else loc
+def _redacted(loc: Location, secret: bool) -> Location:
+    snippet = loc.snippet
+    if snippet:
+        snippet = mask_pans(redact_secret(snippet) if secret else snippet)
+    evidence = mask_pans(loc.evidence) if loc.evidence else loc.evidence
+    return replace(loc, snippet=snippet, evidence=evidence)
 
 
 def redact_secrets(findings: Sequence[Finding]) -> list[Finding]:
-    """Mask the secret in secret findings' snippets, after fingerprinting (which needs the real
-    code) and before anything is written: a live key must not spread into CI artifacts."""
-    return [
-        replace(
-            f,
-            location=_redacted(f.location),
-            other_locations=tuple(_redacted(x) for x in f.other_locations),
-            sources=tuple(replace(s, location=_redacted(s.location)) for s in f.sources),
+    """Mask secrets and card numbers in what findings quote from the code, after fingerprinting
+    (which needs the real code) and before anything is written: a live key or a PAN must not
+    spread into CI artifacts, merge request notes or dashboards."""
+    out = []
+    for f in findings:
+        secret = f.kind is Kind.SECRET
+        out.append(
+            replace(
+                f,
+                message=mask_pans(f.message),
+                location=_redacted(f.location, secret),
+                other_locations=tuple(_redacted(x, secret) for x in f.other_locations),
+                sources=tuple(
+                    replace(s, location=_redacted(s.location, secret), message=mask_pans(s.message)) for s in f.sources
+                ),
+            )
         )
-        if f.kind is Kind.SECRET
-        else f
-        for f in findings
-    ]
+    return out
 
 
 def gate(result: RunResult, cfg: ScanConfig) -> RunResult:

@@ -72,3 +72,32 @@ def redact_secret(snippet: str) -> str:
     further than the repository (artifacts, MR notes, dashboards)."""
     masked = re.sub(r"(['\"])([^'\"\n]{0,4})[^'\"\n]*(['\"])", r"\1\2****\3", snippet)
     return re.sub(r"([A-Za-z0-9_\-+/]{4})[A-Za-z0-9_\-+/]{12,}", r"\1****", masked)
+
+
+_PAN_CANDIDATE = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for n, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if n % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def mask_pans(text: str) -> str:
+    """Mask Luhn-valid 13-19 digit card numbers to first six / last four (PCI DSS 3.4.1).
+
+    Scanned code can contain real card numbers; secscan's own reports, notes and logs must not
+    repeat them in full."""
+
+    def repl(m: re.Match[str]) -> str:
+        raw = m.group(0)
+        digits = re.sub(r"[ -]", "", raw)
+        if not 13 <= len(digits) <= 19 or not _luhn_ok(digits):
+            return raw
+        return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
+
+    return _PAN_CANDIDATE.sub(repl, text) if any(c.isdigit() for c in text) else text

@@ -56,6 +56,11 @@ def test_example_app_all_three_scanners_report(example_scan: tuple[subprocess.Co
     assert "urllib3" not in {d.lower() for d in deps if d}, "urllib3 2.2.2 is not affected by the bundled advisories"
     # The run is reproducible: the advisory snapshot is recorded.
     assert result.advisory_db and result.advisory_db.startswith("sha256:")
+    # The example app hard-codes a Luhn-valid card number: it is found, and never repeated in full.
+    assert any(f.rule_id.endswith("card-number-literal") for f in result.findings)
+    pan = "4916338506082832"
+    assert pan not in (out / "secscan.json").read_text()
+    assert "491633******2832" in (out / "secscan.json").read_text()
     for f in result.findings:
         assert f.fingerprint, "every finding has a fingerprint"
         if f.kind is Kind.SAST:
