@@ -7,6 +7,7 @@ clear error (exit 2) instead of a silently ignored setting.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -158,6 +159,8 @@ def _timeouts(raw: Any, where: str) -> dict[str, float]:
             seconds = float(v)
         except (TypeError, ValueError):
             raise ConfigError(f"{where}.{k}: expected seconds, got {v!r}") from None
+        if not math.isfinite(seconds):
+            raise ConfigError(f"{where}.{k}: expected a finite number of seconds, got {v!r}")
         if seconds <= 0:
             raise ConfigError(f"{where}.{k}: must be positive")
         out[k] = seconds

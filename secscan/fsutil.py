@@ -16,9 +16,13 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
     Same directory so the rename never crosses file systems (rename is only atomic within one).
     """
     path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
+        if _write_in_place(path):
+            with open(path, "wb") as fh:
+                fh.write(payload)
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = data.encode("utf-8") if isinstance(data, str) else data
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -31,5 +35,22 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+    except FileExistsError as e:
+        # mkdir found a file where a folder of the path should be.
+        raise SecscanError(f"cannot write {path}: {e.filename or path.parent} is not a directory") from e
     except OSError as e:
         raise SecscanError(f"cannot write {path}: {e.strerror or e}") from e
+
+
+def _write_in_place(path: Path) -> bool:
+    """A device, FIFO or socket, or a path through /dev or /proc (``-o /dev/stdout``): write into it.
+
+    Renaming a temp file over such a path would replace the device node or the /dev/stdout link
+    itself (as root, that breaks the system) instead of writing to it.
+    """
+    try:
+        if path.is_symlink() and Path(os.path.abspath(path)).parts[1:2] in (("dev",), ("proc",)):
+            return True
+        return path.exists() and not path.is_file() and not path.is_dir()
+    except OSError:
+        return False

@@ -196,6 +196,9 @@ class AddOutcome:
     findings: int
 
 
+_TABLES = frozenset({"meta", "projects", "runs", "scanner_runs", "findings", "observations"})
+
+
 # ---------------------------------------------------------------- the store
 
 
@@ -210,6 +213,14 @@ class History:
         except (OSError, sqlite3.Error) as e:
             raise ConfigError(f"cannot open history database {self.path}: {e}") from e
         try:
+            # Another application's SQLite file (the advisory database, say) is refused before
+            # anything is written into it.
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            foreign = sorted(t for t in tables - _TABLES if not t.startswith("sqlite_"))
+            if foreign:
+                raise ConfigError(
+                    f"{self.path} is not a secscan history database (it has tables {', '.join(foreign[:5])})"
+                )
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA journal_mode = WAL")  # readers (dashboard) never block a writer
             # In WAL mode NORMAL cannot corrupt the database; a power cut may lose the last runs
@@ -224,6 +235,9 @@ class History:
                 raise ConfigError(
                     f"{self.path}: history schema version {row[0]} is not supported (expected {SCHEMA_VERSION})"
                 )
+        except ConfigError:
+            self.db.close()
+            raise
         except sqlite3.DatabaseError as e:
             self.db.close()
             raise ConfigError(f"{self.path} is not a secscan history database: {e}") from e

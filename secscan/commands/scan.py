@@ -160,6 +160,8 @@ def scan(*, path: Path, progress: bool | None, **opts: Any) -> int:
     if not names:
         raise config_mod.ConfigError("no scanner selected (check --only/--skip)")
     formats = _resolve_formats(cfg.formats)
+    if cfg.publish:
+        _check_publish_settings(env, cfg.require_publish)
 
     with tempfile.TemporaryDirectory(prefix="secscan-") as tmp, _signals(cancel):
         workdir = Path(tmp)
@@ -190,6 +192,15 @@ def _resolve_formats(names: tuple[str, ...]) -> tuple[str, ...]:
     except ImportError as e:
         raise config_mod.ConfigError("report formats are not available in this build") from e
     return reporters.expand(names)
+
+
+def _check_publish_settings(env: dict[str, str], required: bool) -> None:
+    """A malformed SECSCAN_* publish setting is a usage error (exit 2): say so before scanning."""
+    try:
+        from secscan.gitlab import settings
+    except ImportError:
+        return  # _publish reports that publishing is not available
+    settings.from_env(env, {"require": required or None})
 
 
 def _ci_meta(env: dict[str, str]) -> dict[str, str]:

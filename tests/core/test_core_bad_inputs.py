@@ -1,0 +1,170 @@
+"""Bad inputs and output paths: one clear line, the documented exit code, nothing half-written.
+
+Each test runs the real CLI as a subprocess, as a pipeline would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SECSCAN_", "CI_", "GITLAB_"))}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "secscan", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def one_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr
+    return lines[0]
+
+
+@pytest.fixture
+def result_file(tmp_path: Path) -> Path:
+    """A valid secscan.json (an empty bandit report, imported)."""
+    report = tmp_path / "bandit.json"
+    report.write_text(json.dumps({"results": [], "errors": []}))
+    out = tmp_path / "secscan.json"
+    proc = run("import", "--tool", "bandit", str(report), "-o", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_report_into_a_fifo_writes_into_it_and_keeps_it(tmp_path: Path, result_file: Path) -> None:
+    # Renaming a temp file over the target would replace a FIFO (or /dev/stdout, /dev/full as
+    # root) with a regular file instead of writing into it.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+
+    def reader() -> None:
+        with open(fifo, "rb") as fh:
+            received.append(fh.read())
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    proc = run("report", str(result_file), "--format", "sarif", "-o", str(fifo), cwd=tmp_path)
+    thread.join(timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert f"wrote {fifo} (sarif)" in proc.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert json.loads(received[0])["version"] == "2.1.0"
+
+
+def test_report_to_proc_self_fd_goes_to_stdout(tmp_path: Path, result_file: Path) -> None:
+    proc = run("report", str(result_file), "--format", "markdown", "-o", "/proc/self/fd/1", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote /proc/self/fd/1 (markdown)" in proc.stderr
+    assert proc.stdout.startswith("## secscan")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["report", "{result}", "--format", "json", "-o", "{out}"],
+        ["gate", "{result}", "-o", "{out}"],
+        ["merge", "{result}", "-o", "{out}"],
+        ["baseline", "create", "{result}", "-o", "{out}"],
+    ],
+)
+def test_output_under_a_file_names_the_file(tmp_path: Path, result_file: Path, command: list[str]) -> None:
+    blocker = tmp_path / "notadir"
+    blocker.write_text("x")
+    out = blocker / "out.json"
+    args = [a.format(result=result_file, out=out) for a in command]
+    proc = run(*args, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert one_line(proc.stderr) == f"secscan: error: cannot write {out}: {blocker} is not a directory"
+    assert blocker.read_text() == "x"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_scan_timeout_must_be_finite(tmp_path: Path, value: str) -> None:
+    (tmp_path / "proj").mkdir()
+    out = tmp_path / "out"
+    proc = run(
+        "scan",
+        "proj",
+        "--only",
+        "bandit",
+        "--no-progress",
+        "--timeout",
+        f"bandit={value}",
+        "-o",
+        str(out),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert one_line(proc.stderr) == (
+        f"secscan: error: command line: timeouts.bandit: expected a finite number of seconds, got '{value}'"
+    )
+    assert not out.exists()
+
+
+def test_history_refuses_another_sqlite_database(tmp_path: Path, result_file: Path) -> None:
+    # e.g. the advisory database given to --db by mistake: nothing may be written into it.
+    other = tmp_path / "advisories.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE advisories (id TEXT PRIMARY KEY)")
+    before = other.read_bytes()
+    for args in (
+        ["history", "add", str(result_file), "--project", "p", "--at", "2024-01-01T00:00:00Z", "--db", str(other)],
+        ["history", "list", "--db", str(other)],
+        ["dashboard", "-o", str(tmp_path / "d.html"), "--db", str(other)],
+    ):
+        proc = run(*args, cwd=tmp_path)
+        assert proc.returncode == 2, args
+        assert one_line(proc.stderr) == (
+            f"secscan: error: {other} is not a secscan history database (it has tables advisories)"
+        )
+    assert other.read_bytes() == before
+    assert not (tmp_path / "d.html").exists()
+
+
+def test_history_still_opens_its_own_database(tmp_path: Path, result_file: Path) -> None:
+    db = tmp_path / "h.sqlite3"
+    args = ["history", "add", str(result_file), "--project", "p", "--at", "2024-01-01T00:00:00Z", "--db", str(db)]
+    assert run(*args, cwd=tmp_path).returncode == 0
+    proc = run(*args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "already stored" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "message"),
+    [
+        ("SECSCAN_MAX_THREADS", "abc", "SECSCAN_MAX_THREADS: expected an integer, got 'abc'"),
+        (
+            "SECSCAN_THREAD_MIN_SEVERITY",
+            "zzz",
+            "SECSCAN_THREAD_MIN_SEVERITY: unknown severity 'zzz' (expected one of: info, low, medium, high, critical)",
+        ),
+    ],
+)
+def test_scan_publish_bad_setting_fails_before_scanning(tmp_path: Path, var: str, value: str, message: str) -> None:
+    (tmp_path / "proj").mkdir()
+    out = tmp_path / "out"
+    proc = run(
+        "scan", "proj", "--only", "bandit", "--no-progress", "--publish", "-o", str(out), cwd=tmp_path, env={var: value}
+    )
+    assert proc.returncode == 2
+    assert one_line(proc.stderr) == f"secscan: error: {message}"
+    assert not out.exists()
