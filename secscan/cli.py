@@ -105,8 +105,13 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("secscan: aborted", err=True)
         sys.exit(130)
+    except click.UsageError as e:
+        # One line, like every other error; the command's --help is one step away.
+        where = e.ctx.command_path if e.ctx is not None else "secscan"
+        click.echo(f"secscan: error: {e.format_message()} (see '{where} --help')", err=True)
+        sys.exit(ExitCode.USAGE)
     except click.ClickException as e:
-        e.show()
+        click.echo(f"secscan: error: {e.format_message()}", err=True)
         sys.exit(ExitCode.USAGE)
     except KeyboardInterrupt:
         click.echo("secscan: interrupted", err=True)

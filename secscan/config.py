@@ -231,6 +231,11 @@ def from_env(cfg: ScanConfig, env: Mapping[str, str], *, base: Path) -> ScanConf
     return apply_mapping(cfg, raw, where="environment", base=base)
 
 
+def is_remote_semgrep_config(config: str) -> bool:
+    """Registry/remote semgrep configs (``p/ci``, ``r/...``, ``auto``, URLs) need the network."""
+    return config == "auto" or config.startswith(("p/", "r/", "s/", "http://", "https://", "supply-chain"))
+
+
 def validate(cfg: ScanConfig) -> ScanConfig:
     for name in (*cfg.only, *cfg.skip):
         if name not in ALL_SCANNERS:
@@ -241,6 +246,21 @@ def validate(cfg: ScanConfig) -> ScanConfig:
         raise ConfigError(f"scan target {cfg.target} is not a directory")
     if cfg.only == ("zap",) and not cfg.zap_target:
         raise ConfigError("--only zap needs --zap-target URL")
+    # Inputs the user named must exist now, not after minutes of scanning (exit 2, not 3).
+    for req in cfg.requirements:
+        if not (cfg.target / req).is_file():
+            raise ConfigError(f"requirements file {req!r} not found under {cfg.target}")
+    for rules in cfg.semgrep_rules:
+        if not is_remote_semgrep_config(rules) and not Path(rules).exists():
+            raise ConfigError(f"semgrep rule file {rules!r} does not exist")
+    for label, path in (
+        ("policy", cfg.policy),
+        ("baseline", cfg.baseline),
+        ("suppressions", cfg.suppressions),
+        ("ZAP rule config", cfg.zap_config),
+    ):
+        if path is not None and not path.is_file():
+            raise ConfigError(f"{label} file {path} does not exist")
     return cfg
 
 

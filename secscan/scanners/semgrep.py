@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from secscan.config import ScanConfig
+from secscan.config import ScanConfig, is_remote_semgrep_config
 from secscan.errors import ParseError, ScannerError
 from secscan.models import (
     Confidence,
@@ -196,7 +196,7 @@ def file_warnings(text: str) -> list[str]:
 
 def is_remote_config(config: str) -> bool:
     """Registry/remote configs (``p/ci``, ``r/...``, ``auto``, URLs) need the network."""
-    return config in ("auto",) or config.startswith(("p/", "r/", "s/", "http://", "https://", "supply-chain"))
+    return is_remote_semgrep_config(config)
 
 
 def rule_prefixes(configs: list[str], cwd: Path) -> tuple[str, ...]:

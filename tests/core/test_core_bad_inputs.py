@@ -168,3 +168,45 @@ def test_scan_publish_bad_setting_fails_before_scanning(tmp_path: Path, var: str
     assert proc.returncode == 2
     assert one_line(proc.stderr) == f"secscan: error: {message}"
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["scan", ".", "--jobs", "x"], "'x' is not a valid integer"),
+        (["scan", ".", "--nope"], "No such option '--nope'"),
+        (["report"], "Missing argument"),
+        (["gate", "missing.json"], "cannot read missing.json"),
+    ],
+)
+def test_usage_errors_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    proc = run(*args, cwd=tmp_path)
+    assert proc.returncode == 2
+    line = one_line(proc.stderr)
+    assert line.startswith("secscan: error: ") and message in line
+    assert "--help" in line or "cannot read" in line
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--requirements", "nope.txt", "requirements file 'nope.txt' not found"),
+        ("--semgrep-rules", "missing-rules.yml", "semgrep rule file 'missing-rules.yml' does not exist"),
+        ("--policy", "missing.toml", "policy file "),
+        ("--baseline", "missing.json", "baseline file "),
+        ("--suppressions", "missing.toml", "suppressions file "),
+    ],
+)
+def test_named_scan_inputs_are_checked_before_any_scanner_runs(
+    tmp_path: Path, flag: str, value: str, message: str
+) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    # A scanner that would hang if it were ever started: the check must come first.
+    hang = tmp_path / "hang"
+    hang.write_text("#!/bin/sh\nsleep 600\n")
+    hang.chmod(0o755)
+    proc = run("scan", ".", flag, value, "--out", "out", cwd=tmp_path, env={"SECSCAN_BANDIT_BIN": str(hang)})
+    assert proc.returncode == 2
+    line = one_line(proc.stderr)
+    assert message in line and value in line
+    assert not (tmp_path / "out").exists()
