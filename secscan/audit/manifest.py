@@ -67,7 +67,7 @@ class FileCheck:
     path: str
     """As recorded in the manifest (relative to its folder)."""
     state: str
-    """``ok``, ``modified``, ``missing`` or ``unreadable``."""
+    """``ok``, ``modified``, ``missing``, ``unreadable`` or ``refused`` (path outside the folder)."""
     detail: str = ""
 
 
@@ -118,6 +118,11 @@ def verify_manifest(path: Path) -> ManifestCheck:
     for item in _load(path):
         name = str(item["path"])
         p = base / name
+        # A manifest lists the reports beside it; a path leaving that folder (../) would let a
+        # tampered manifest point the check at some other file. (Absolute paths fail _load.)
+        if not p.resolve().is_relative_to(base.resolve()):
+            checks.append(FileCheck(path=name, state="refused", detail="path leaves the manifest's folder"))
+            continue
         try:
             actual = file_sha256(p)
         except FileNotFoundError:

@@ -84,3 +84,23 @@ def test_bad_manifest_is_a_clear_error(tmp_path: Path, content: str, match: str)
     m.write_text(content, encoding="utf-8")
     with pytest.raises(InputError, match=match):
         verify_manifest(m)
+
+
+def test_manifest_paths_outside_its_folder_are_refused(tmp_path: Path) -> None:
+    """A tampered manifest cannot point the check at files elsewhere (../ refused, absolute paths
+    make the manifest unusable)."""
+    out = tmp_path / "out"
+    m = write_manifest(out, _reports(out))
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("x", encoding="utf-8")
+    doc = json.loads(m.read_text())
+    digest = hashlib.sha256(b"x").hexdigest()
+    doc["files"].append({"path": "../elsewhere.txt", "sha256": digest, "size": 1})
+    m.write_text(json.dumps(doc), encoding="utf-8")
+    check = verify_manifest(m)
+    assert not check.ok
+    assert {f.path for f in check.files if f.state == "refused"} == {"../elsewhere.txt"}
+    doc["files"][-1]["path"] = str(outside)
+    m.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(InputError, match="absolute path"):
+        verify_manifest(m)
