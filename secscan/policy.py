@@ -220,6 +220,18 @@ def evaluate(result: RunResult, policy: Policy) -> Verdict:
         BlockReason(rule="fail_closed=true", message=f"scanner {s.name} {s.state.value}: {s.error or 'no details'}")
         for s in failed
     ]
+    if not result.scanners and not result.findings and policy.fail_closed:
+        # A document that records no scanner at all (a hand-made or truncated file, a merge of
+        # nothing) proves nothing was checked: that is not a pass.
+        return Verdict(
+            passed=False,
+            exit_code=ExitCode.SCANNER_FAILED,
+            policy=policy.name,
+            reasons=(
+                BlockReason(rule="fail_closed=true", message="the result records no scanner run: nothing was checked"),
+            ),
+            warnings=tuple(warnings),
+        )
     if failed and not policy.fail_closed:
         warnings.extend(f"scanner {s.name} {s.state.value} (fail_closed=false: not blocking)" for s in failed)
     expired = sum(1 for f in result.findings if "suppression-expired" in f.tags)

@@ -153,3 +153,13 @@ def test_format_verdict_lists_every_reason_in_plain_text() -> None:
 
 def test_policy_dataclass_default_matches_file() -> None:
     assert Policy().block_at_or_above == DEFAULT.block_at_or_above
+
+
+def test_a_result_with_no_scanner_at_all_is_not_a_pass() -> None:
+    v = evaluate(result(), DEFAULT)
+    assert not v.passed and v.exit_code == ExitCode.SCANNER_FAILED
+    assert "no scanner run" in v.reasons[0].message
+    # Skipped scanners (e.g. --changed-only with nothing to scan) did run: that passes.
+    skipped = ScannerStatus(name="bandit", state=ScannerState.SKIPPED, error="no changed Python files")
+    assert evaluate(result(scanners=(skipped,)), DEFAULT).passed
+    assert evaluate(result(), replace(DEFAULT, fail_closed=False)).passed
