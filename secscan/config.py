@@ -246,6 +246,13 @@ def validate(cfg: ScanConfig) -> ScanConfig:
         raise ConfigError(f"scan target {cfg.target} is not a directory")
     if cfg.only == ("zap",) and not cfg.zap_target:
         raise ConfigError("--only zap needs --zap-target URL")
+    if cfg.zap_target:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(cfg.zap_target)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            # Never echo the URL itself: it may carry credentials.
+            raise ConfigError("--zap-target must be an http:// or https:// URL with a host")
     # Inputs the user named must exist now, not after minutes of scanning (exit 2, not 3).
     for req in cfg.requirements:
         if not (cfg.target / req).is_file():

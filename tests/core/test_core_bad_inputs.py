@@ -210,3 +210,11 @@ def test_named_scan_inputs_are_checked_before_any_scanner_runs(
     line = one_line(proc.stderr)
     assert message in line and value in line
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/", "not a url", "http://"])
+def test_malformed_zap_target_is_a_usage_error(tmp_path: Path, url: str) -> None:
+    proc = run("scan", ".", "--only", "zap", "--zap-target", url, "--out", "out", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "--zap-target must be an http:// or https:// URL" in one_line(proc.stderr)
+    assert not (tmp_path / "out").exists()
