@@ -32,6 +32,7 @@ from secscan.scanners.base import (
     ScanOutcome,
     failed_outcome,
     find_executable,
+    ok_outcome,
     outcome_for_error,
     run_tool,
     sast_kind,
@@ -221,15 +222,4 @@ class BanditScanner(Scanner):
         except ScannerError as e:
             return outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
         warnings = tuple(parse_errors(text))
-        return ScanOutcome(
-            status=ScannerStatus(
-                name=self.name.value,
-                state=ScannerState.OK,
-                version=version,
-                duration_s=time.monotonic() - started,
-                findings=len(findings),
-                command=tuple(argv),
-            ),
-            findings=tuple(findings),
-            warnings=warnings,
-        )
+        return ok_outcome(self.name, findings, started=started, version=version, argv=argv, warnings=warnings)

@@ -221,6 +221,35 @@ def failed_outcome(
     )
 
 
+def ok_outcome(
+    name: ScannerName,
+    findings: Sequence[Finding],
+    *,
+    started: float,
+    version: str | None,
+    argv: Sequence[str],
+    warnings: Sequence[str] = (),
+) -> ScanOutcome:
+    """A successful run: its findings, time since ``started`` (monotonic) and the argv it ran."""
+    return ScanOutcome(
+        status=ScannerStatus(
+            name=name.value,
+            state=ScannerState.OK,
+            version=version,
+            duration_s=time.monotonic() - started,
+            findings=len(findings),
+            command=tuple(argv),
+        ),
+        findings=tuple(findings),
+        warnings=tuple(warnings),
+    )
+
+
+def skipped_outcome(name: ScannerName, why: str) -> ScanOutcome:
+    """Nothing for this scanner to do (no changed files, no manifest): not an error."""
+    return ScanOutcome(status=ScannerStatus(name=name.value, state=ScannerState.SKIPPED, error=why))
+
+
 def outcome_for_error(name: ScannerName, e: ScannerError, *, duration_s: float, version: str | None) -> ScanOutcome:
     """Map a runner exception to the scanner's status (timeout, not installed, failed)."""
     if isinstance(e, ToolTimeout):

@@ -40,6 +40,7 @@ from secscan.scanners.base import (
     find_executable,
     outcome_for_error,
     run_tool,
+    skipped_outcome,
     tail,
 )
 
@@ -191,7 +192,7 @@ class PipAuditScanner(Scanner):
         manifests = self.manifests(cfg, ctx)
         if not manifests:
             why = "no dependency manifest changed" if ctx.changed_files is not None else "no requirements files found"
-            return ScanOutcome(status=ScannerStatus(name=self.name.value, state=ScannerState.SKIPPED, error=why))
+            return skipped_outcome(self.name, why)
         exe = find_executable("pip-audit")
         if exe is None:
             return failed_outcome(

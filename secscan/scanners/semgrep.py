@@ -23,7 +23,6 @@ from secscan.models import (
     Identifier,
     Location,
     ScannerState,
-    ScannerStatus,
     Severity,
     Source,
 )
@@ -36,9 +35,11 @@ from secscan.scanners.base import (
     ScanOutcome,
     failed_outcome,
     find_executable,
+    ok_outcome,
     outcome_for_error,
     run_tool,
     sast_kind,
+    skipped_outcome,
     tail,
 )
 from secscan.sourcefiles import SourceTree, to_repo_path
@@ -270,9 +271,7 @@ class SemgrepScanner(Scanner):
         if ctx.changed_files is not None:
             targets = [f for f in ctx.changed_files if (cfg.target / f).is_file()]
             if not targets:
-                return ScanOutcome(
-                    status=ScannerStatus(name=self.name.value, state=ScannerState.SKIPPED, error="no changed files")
-                )
+                return skipped_outcome(self.name, "no changed files")
         out_file = ctx.workdir / "semgrep.json"
         out_file.unlink(missing_ok=True)
         timeout = cfg.timeout_for("semgrep")
@@ -302,15 +301,6 @@ class SemgrepScanner(Scanner):
                 raise ScannerError(f"semgrep output could not be parsed: {e.message}") from e
         except ScannerError as e:
             return outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
-        return ScanOutcome(
-            status=ScannerStatus(
-                name=self.name.value,
-                state=ScannerState.OK,
-                version=version,
-                duration_s=time.monotonic() - started,
-                findings=len(findings),
-                command=tuple(argv),
-            ),
-            findings=tuple(findings),
-            warnings=tuple(file_warnings(text)),
+        return ok_outcome(
+            self.name, findings, started=started, version=version, argv=argv, warnings=file_warnings(text)
         )
