@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from secscan.errors import ConfigError
+from secscan.fsutil import load_toml
 
 ALL_SCANNERS: tuple[str, ...] = ("bandit", "semgrep", "pip-audit", "zap")
 DEFAULT_TIMEOUTS: dict[str, float] = {"bandit": 600.0, "semgrep": 900.0, "pip-audit": 300.0, "zap": 1800.0}
@@ -176,12 +176,7 @@ def read_file_settings(target: Path) -> tuple[dict[str, Any], str | None]:
         path = target / name
         if not path.is_file():
             continue
-        try:
-            data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as e:
-            raise ConfigError(f"cannot read {path}: {e}") from e
-        except tomllib.TOMLDecodeError as e:
-            raise ConfigError(f"{path}: invalid TOML: {e}") from e
+        data: Any = load_toml(path, what="settings file")
         for key in table_path:
             data = data.get(key) if isinstance(data, dict) else None
         if data is None:

@@ -1,4 +1,5 @@
-"""File helpers: atomic writes, so a crash never leaves half a report behind."""
+"""File helpers: atomic writes (a crash never leaves half a report behind) and reading inputs
+with one-line errors that name the file."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from secscan.errors import SecscanError
+from secscan.errors import ConfigError, InputError, SecscanError
 
 
 def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
@@ -54,3 +56,29 @@ def _write_in_place(path: Path) -> bool:
         return path.exists() and not path.is_file() and not path.is_dir()
     except OSError:
         return False
+
+
+def read_input_text(path: Path, *, what: str = "") -> str:
+    """A UTF-8 input file's text; :class:`InputError` naming it (``what``: e.g. "baseline ")."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"cannot read {what}{path}: {e.strerror or e}") from e
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text ({e.reason})") from e
+
+
+def load_toml(path: Path, *, what: str) -> dict[str, Any]:
+    """A TOML settings file (policy, suppressions); :class:`ConfigError` (exit 2) on any problem."""
+    import tomllib
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError(f"{what} {path} not found") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read {what} {path}: {e}") from e
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from e

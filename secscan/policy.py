@@ -25,7 +25,6 @@ Only findings with status ``new`` count (``existing`` are in the baseline or out
 
 from __future__ import annotations
 
-import tomllib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from secscan.errors import ConfigError, ExitCode
+from secscan.fsutil import load_toml
 from secscan.models import BlockReason, Finding, Kind, RunResult, Severity, Status, Verdict
 from secscan.resources import rules_dir
 
@@ -150,17 +150,7 @@ def default_policy_path() -> Path:
 def load_policy(path: Path | None) -> Policy:
     """Load a policy file (None: the shipped default); bad files are a ConfigError (exit 2)."""
     path = default_policy_path() if path is None else Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as e:
-        raise ConfigError(f"policy file {path} not found") from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read policy file {path}: {e}") from e
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: invalid TOML: {e}") from e
-    return parse_policy(data, origin=str(path))
+    return parse_policy(load_toml(path, what="policy file"), origin=str(path))
 
 
 # ------------------------------------------------------------------ evaluation

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from secscan.errors import InputError
+from secscan.fsutil import read_input_text
 from secscan.models import (
     SCHEMA,
     BlockReason,
@@ -398,10 +399,4 @@ def loads(text: str, *, origin: str = "<input>") -> RunResult:
 
 def load(path: Path) -> RunResult:
     """Read a ``secscan.json`` file."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}") from e
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not UTF-8 text ({e.reason})") from e
-    return loads(text, origin=str(path))
+    return loads(read_input_text(path), origin=str(path))

@@ -461,9 +461,14 @@ def add_file(
     history: History, path: Path, *, project: str, ref: str | None = None, at: str | None = None
 ) -> AddOutcome:
     """Load a ``secscan.json`` and store it (the digest is of the file's bytes as given)."""
-    result = resultio.load(path)
     try:
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError as e:  # pragma: no cover - load() just read it
+        raw = Path(path).read_bytes()  # read once: the digest and the parse see the same bytes
+    except OSError as e:
         raise InputError(f"cannot read {path}: {e.strerror or e}") from e
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text ({e.reason})") from e
+    result = resultio.loads(text, origin=str(path))
+    digest = hashlib.sha256(raw).hexdigest()
     return history.add(result, project=project, ref=ref, finished_at=at, digest=digest)

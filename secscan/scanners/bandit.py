@@ -32,6 +32,7 @@ from secscan.scanners.base import (
     ScanOutcome,
     failed_outcome,
     find_executable,
+    installed_version,
     ok_outcome,
     outcome_for_error,
     run_tool,
@@ -163,13 +164,11 @@ class BanditScanner(Scanner):
     def version(self, exe: str | None = None, cancel: threading.Event | None = None) -> str | None:
         """The installed package's version; for a user-supplied executable, ask it (briefly)."""
         import os
-        from importlib.metadata import PackageNotFoundError, version
 
         if not os.environ.get("SECSCAN_BANDIT_BIN"):
-            try:
-                return version("bandit")
-            except PackageNotFoundError:
-                pass
+            found = installed_version("bandit")
+            if found is not None:
+                return found
         exe = exe or find_executable("bandit")
         if exe is None:
             return None

@@ -261,6 +261,16 @@ def outcome_for_error(name: ScannerName, e: ScannerError, *, duration_s: float, 
     return failed_outcome(name, state, e.message, duration_s=duration_s, version=version)
 
 
+def installed_version(distribution: str) -> str | None:
+    """The installed version of a Python distribution (the scanner secscan runs), or None."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
+
+
 def find_executable(name: str) -> str | None:
     """Where the tool is: ``SECSCAN_<NAME>_BIN`` if set, else next to our interpreter (the venv
     secscan runs from), else PATH. The override lets users pin a tool and tests swap in fakes."""

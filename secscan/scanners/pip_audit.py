@@ -38,6 +38,7 @@ from secscan.scanners.base import (
     ScanOutcome,
     failed_outcome,
     find_executable,
+    installed_version,
     outcome_for_error,
     run_tool,
     skipped_outcome,
@@ -154,12 +155,7 @@ class PipAuditScanner(Scanner):
     name = ScannerName.PIP_AUDIT
 
     def version(self) -> str | None:
-        try:
-            from importlib.metadata import PackageNotFoundError, version
-
-            return version("pip-audit")
-        except PackageNotFoundError:
-            return None
+        return installed_version("pip-audit")
 
     def manifests(self, cfg: ScanConfig, ctx: RunContext) -> list[str]:
         reqs = list(cfg.requirements) or discover_requirements(cfg.target, cfg.exclude)

@@ -35,6 +35,7 @@ from secscan.scanners.base import (
     ScanOutcome,
     failed_outcome,
     find_executable,
+    installed_version,
     ok_outcome,
     outcome_for_error,
     run_tool,
@@ -147,14 +148,21 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree, prefixes: tuple[str
     )
 
 
-def parse(text: str, *, tree: SourceTree, prefixes: tuple[str, ...] = ()) -> list[Finding]:
-    """Findings from a semgrep ``--json`` report (old and new severities, string or list CWE)."""
+def _load(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise ParseError(f"semgrep report is not valid JSON: {e.msg} at line {e.lineno}") from e
+    return _checked(data)
+
+
+def _checked(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
         raise ParseError("semgrep report: expected an object with a 'results' list")
+    return data
+
+
+def _findings(data: dict[str, Any], tree: SourceTree, prefixes: tuple[str, ...]) -> list[Finding]:
     out = []
     for n, item in enumerate(data["results"]):
         if not isinstance(item, dict):
@@ -163,17 +171,19 @@ def parse(text: str, *, tree: SourceTree, prefixes: tuple[str, ...] = ()) -> lis
     return out
 
 
-def fatal_errors(text: str) -> list[str]:
-    """semgrep errors that invalidate the run (rule/config errors), as opposed to per-file
-    parse problems, which are warnings: semgrep still scanned everything else."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        return []
+def parse(text: str, *, tree: SourceTree, prefixes: tuple[str, ...] = ()) -> list[Finding]:
+    """Findings from a semgrep ``--json`` report (old and new severities, string or list CWE)."""
+    return _findings(_load(text), tree, prefixes)
+
+
+def _error_entries(data: Any) -> list[dict[str, Any]]:
+    errors = data.get("errors") if isinstance(data, dict) else None
+    return [e for e in errors or [] if isinstance(e, dict)]
+
+
+def _fatal(entries: list[dict[str, Any]]) -> list[str]:
     out = []
-    for e in data.get("errors") or [] if isinstance(data, dict) else []:
-        if not isinstance(e, dict):
-            continue
+    for e in entries:
         level = str(e.get("level", "")).lower()
         etype = e.get("type")
         etype_s = etype[0] if isinstance(etype, list) and etype else str(etype)
@@ -183,21 +193,28 @@ def fatal_errors(text: str) -> list[str]:
     return out
 
 
-def file_warnings(text: str) -> list[str]:
+def _file_warnings(entries: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"semgrep: {e.get('path')}: {' '.join(str(e.get('message', '')).split())[:200]}"
+        for e in entries
+        if e.get("path")
+    ]
+
+
+def _loads_or_none(text: str) -> Any:
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError:
-        return []
-    out = []
-    for e in data.get("errors") or [] if isinstance(data, dict) else []:
-        if isinstance(e, dict) and e.get("path"):
-            out.append(f"semgrep: {e.get('path')}: {' '.join(str(e.get('message', '')).split())[:200]}")
-    return out
+        return None
 
 
-def is_remote_config(config: str) -> bool:
-    """Registry/remote configs (``p/ci``, ``r/...``, ``auto``, URLs) need the network."""
-    return is_remote_semgrep_config(config)
+def fatal_errors(text: str) -> list[str]:
+    """semgrep errors that invalidate the run (rule/config errors), as opposed to per-file
+    parse problems, which are warnings: semgrep still scanned everything else."""
+    return _fatal(_error_entries(_loads_or_none(text)))
+
+
+is_remote_config = is_remote_semgrep_config
 
 
 def rule_prefixes(configs: list[str], cwd: Path) -> tuple[str, ...]:
@@ -220,12 +237,7 @@ class SemgrepScanner(Scanner):
     name = ScannerName.SEMGREP
 
     def version(self) -> str | None:
-        try:
-            from importlib.metadata import PackageNotFoundError, version
-
-            return version("semgrep")
-        except PackageNotFoundError:
-            return None
+        return installed_version("semgrep")
 
     def configs(self, cfg: ScanConfig) -> list[str]:
         configs = []
@@ -291,16 +303,20 @@ class SemgrepScanner(Scanner):
                     f"semgrep exited with code {res.returncode}: {tail(res.stderr or res.stdout) or 'no output'}"
                 )
             text = out_file.read_text(encoding="utf-8", errors="replace")
-            fatal = fatal_errors(text)
+            # Parsed once: semgrep's JSON on a large tree is tens of megabytes.
+            data = _loads_or_none(text)
+            entries = _error_entries(data)
+            fatal = _fatal(entries)
             if fatal or res.returncode not in (0, 1):
                 detail = fatal[0] if fatal else tail(res.stderr) or "no details"
                 raise ScannerError(f"semgrep failed (exit {res.returncode}): {detail}")
             try:
-                findings = parse(text, tree=ctx.tree, prefixes=prefixes)
+                report = _load(text) if data is None else _checked(data)  # _load: for its error message
+                findings = _findings(report, ctx.tree, prefixes)
             except ParseError as e:
                 raise ScannerError(f"semgrep output could not be parsed: {e.message}") from e
         except ScannerError as e:
             return outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
         return ok_outcome(
-            self.name, findings, started=started, version=version, argv=argv, warnings=file_warnings(text)
+            self.name, findings, started=started, version=version, argv=argv, warnings=_file_warnings(entries)
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from secscan.errors import InputError
+from secscan.fsutil import read_input_text
 from secscan.models import Finding, Kind, Location, RunResult, Severity, Source, Status
 from secscan.resultio import loads as load_result
 from secscan.triage.dedupe import source_of
@@ -137,13 +138,7 @@ def loads(text: str, *, origin: str) -> Baseline:
 
 
 def load(path: Path) -> Baseline:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as e:
-        raise InputError(f"cannot read baseline {path}: {e.strerror or e}") from e
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not UTF-8 text ({e.reason})") from e
-    return loads(text, origin=str(path))
+    return loads(read_input_text(path, what="baseline "), origin=str(path))
 
 
 def fixed_finding(e: Entry) -> Finding:

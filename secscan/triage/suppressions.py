@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 from secscan.errors import ConfigError
 from secscan.fingerprint import advisory_ids, normalize_package
+from secscan.fsutil import load_toml
 from secscan.models import Finding, Kind, Status, Suppression
 from secscan.sourcefiles import SourceTree
 from secscan.triage.dedupe import source_of
@@ -151,17 +151,7 @@ def parse_rules(data: dict[str, Any], *, origin: str) -> tuple[Rule, ...]:
 
 
 def load_rules(path: Path) -> tuple[Rule, ...]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as e:
-        raise ConfigError(f"suppressions file {path} not found") from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read suppressions file {path}: {e}") from e
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: invalid TOML: {e}") from e
-    return parse_rules(data, origin=str(path))
+    return parse_rules(load_toml(path, what="suppressions file"), origin=str(path))
 
 
 def matches(rule: Rule, f: Finding) -> str | None:
