@@ -180,16 +180,17 @@ def gate(result: RunResult, cfg: ScanConfig) -> RunResult:
     return replace(result, verdict=policy.evaluate(result, pol))
 
 
-def changed_files_for(cfg: ScanConfig) -> tuple[str, ...] | None:
-    if not cfg.changed_only:
-        return None
-    if not cfg.diff_base:
+def diff_for(cfg: ScanConfig) -> DiffInfo | None:
+    """The diff against --diff-base, computed once for --changed-only and for new/existing."""
+    if cfg.changed_only and not cfg.diff_base:
         raise ConfigError(
             "--changed-only needs --diff-base REF (or CI_MERGE_REQUEST_DIFF_BASE_SHA in a merge request pipeline)"
         )
+    if not cfg.diff_base:
+        return None
     from secscan.triage import diff
 
-    return tuple(diff.changed_files(cfg.target, cfg.diff_base))
+    return diff.diff_info(cfg.target, cfg.diff_base)
 
 
 def run_scan(
@@ -204,12 +205,21 @@ def run_scan(
     """The whole `secscan scan` minus file writing and publishing."""
     started = utc_now()
     tree = SourceTree(cfg.target)
-    changed = changed_files_for(cfg)
+    diff_info = diff_for(cfg)
+    changed = diff_info.changed_paths() if diff_info is not None and cfg.changed_only else None
     collected = collect(
         cfg, tree=tree, workdir=workdir, events=events, cancel=cancel, changed_files=changed, on_done=on_done
     )
     raw: list[Finding] = [f for o in collected.outcomes for f in o.findings]
-    findings, warnings = process(raw, cfg=cfg, tree=tree, today=datetime.now(UTC).date())
+    findings, warnings = process(
+        raw,
+        cfg=cfg,
+        tree=tree,
+        today=datetime.now(UTC).date(),
+        diff_info=diff_info,
+        scanners_run=tuple(o.status.name for o in collected.outcomes if o.status.state is ScannerState.OK),
+        scanned_paths=changed,
+    )
     scanner_warnings = collected.warnings + tuple(w for o in collected.outcomes for w in o.warnings)
     result = RunResult(
         tool_version=__version__,

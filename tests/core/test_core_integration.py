@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan.models import Kind, ScannerState
+from secscan.models import Kind, ScannerState, Status
 from secscan.resultio import load
 from tests.conftest import ROOT, require_tool
 
@@ -234,3 +234,29 @@ def test_live_progress_on_a_terminal(tmp_path: Path) -> None:
     assert "bandit" in screen and "running" in screen
     assert "[secscan +" not in screen, "no CI-style log lines on a terminal"
     assert "Findings by severity" in screen
+
+
+def test_baseline_entries_of_scanners_not_run_are_not_fixed(tmp_path: Path) -> None:
+    """A baseline made by bandit+semgrep, then a bandit-only scan: semgrep's entries were not
+    looked at, so they must not come back as "fixed"; bandit's still-present ones are existing."""
+    require_tool("bandit")
+    require_tool("semgrep")
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "app.py").write_text(
+        "import hashlib\nimport pickle\n\n\ndef load(raw):\n    return pickle.loads(raw)\n\n\n"
+        "def digest(data):\n    return hashlib.md5(data).hexdigest()\n\n\n"
+        'SUPPORT_CARD = "4916338506082832"\n'  # semgrep only: bandit has no card-number test
+    )
+    full = tmp_path / "full"
+    secscan("scan", str(project), "--only", "bandit,semgrep", "--out", str(full), "--no-progress")
+    first = load(full / "secscan.json")
+    assert {s.scanner for f in first.findings for s in f.sources} >= {"bandit", "semgrep"}
+    assert any({s.scanner for s in f.sources} == {"semgrep"} for f in first.findings)
+    base = tmp_path / "baseline.json"
+    assert secscan("baseline", "create", str(full / "secscan.json"), "-o", str(base)).returncode == 0
+    only = tmp_path / "only"
+    secscan("scan", str(project), "--only", "bandit", "--baseline", str(base), "--out", str(only), "--no-progress")
+    second = load(only / "secscan.json")
+    assert [f for f in second.findings if f.status is Status.FIXED] == []
+    assert second.findings and all(f.status is Status.EXISTING for f in second.findings)
