@@ -11,12 +11,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from secscan import config as config_mod
 from secscan.errors import ExitCode, SecscanError
+
+if TYPE_CHECKING:  # heavy modules: imported only when a scan really publishes
+    from secscan.gitlab.settings import PublishSettings
+    from secscan.models import RunResult
 
 
 class Interrupted(SecscanError):
@@ -159,9 +163,10 @@ def scan(*, path: Path, progress: bool | None, **opts: Any) -> int:
     names = cfg.selected_scanners()
     if not names:
         raise config_mod.ConfigError("no scanner selected (check --only/--skip)")
-    formats = _resolve_formats(cfg.formats)
-    if cfg.publish:
-        _check_publish_settings(env, cfg.require_publish)
+    _check_formats(cfg.formats)  # an unknown --format is a usage error before anything runs
+    # Publish settings are read now: a malformed SECSCAN_* publish setting is a usage error
+    # (exit 2) before minutes of scanning, not after.
+    publish_settings = _publish_settings(env, cfg.require_publish) if cfg.publish else None
 
     with tempfile.TemporaryDirectory(prefix="secscan-") as tmp, _signals(cancel):
         workdir = Path(tmp)
@@ -174,33 +179,28 @@ def scan(*, path: Path, progress: bool | None, **opts: Any) -> int:
             except KeyboardInterrupt:
                 cancel.set()
                 raise Interrupted("interrupted", exit_code=130) from None
-    written = write_outputs(result, out_dir, cfg.formats if formats else ())
+    written = write_outputs(result, out_dir, cfg.formats)
     console.summary(result, color=None if sys.stdout.isatty() else False)
     click.echo(f"Reports: {', '.join(str(p) for p in written)}")
     assert result.verdict is not None
     code = result.verdict.exit_code
     if cfg.publish:
-        code = _publish(result, cfg.require_publish, code, out_dir)
+        assert publish_settings is not None
+        code = _publish(result, publish_settings, code, out_dir)
     return code
 
 
-def _resolve_formats(names: tuple[str, ...]) -> tuple[str, ...]:
-    if not names:
-        return ()
-    try:
+def _check_formats(names: tuple[str, ...]) -> None:
+    if names:
         from secscan import reporters
-    except ImportError as e:
-        raise config_mod.ConfigError("report formats are not available in this build") from e
-    return reporters.expand(names)
+
+        reporters.expand(names)
 
 
-def _check_publish_settings(env: dict[str, str], required: bool) -> None:
-    """A malformed SECSCAN_* publish setting is a usage error (exit 2): say so before scanning."""
-    try:
-        from secscan.gitlab import settings
-    except ImportError:
-        return  # _publish reports that publishing is not available
-    settings.from_env(env, {"require": required or None})
+def _publish_settings(env: dict[str, str], required: bool) -> PublishSettings:
+    from secscan.gitlab import settings
+
+    return settings.from_env(env, {"require": required or None})
 
 
 def _ci_meta(env: dict[str, str]) -> dict[str, str]:
@@ -215,7 +215,7 @@ def _ci_meta(env: dict[str, str]) -> dict[str, str]:
     return {k.lower(): env[k] for k in keys if env.get(k)}
 
 
-def write_outputs(result: Any, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
+def write_outputs(result: RunResult, out_dir: Path, formats: tuple[str, ...]) -> list[Path]:
     """secscan.json, every requested format, the audit entry and the SHA-256 manifest."""
     from secscan import resultio
     from secscan.fsutil import atomic_write
@@ -235,27 +235,22 @@ def write_outputs(result: Any, out_dir: Path, formats: tuple[str, ...]) -> list[
                 continue
             atomic_write(target, reporters.render(fmt, result))
             written.append(target)
-    try:
-        from secscan.audit import manifest, trail
-    except ImportError:
-        return written
+    from secscan.audit import manifest, trail
+
     trail.record_run(result, out_dir=out_dir, env=os.environ)
     written.append(manifest.write_manifest(out_dir, written))
     return written
 
 
-def _publish(result: Any, required: bool, code: int, out_dir: Path) -> int:
+def _publish(result: RunResult, settings: PublishSettings, code: int, out_dir: Path) -> int:
     """Publishing never changes the verdict; it can only turn the exit code into 4 when required."""
-    from secscan.errors import PublishError
-
-    try:
-        from secscan.gitlab import publish, settings
-    except ImportError as e:
-        raise PublishError("GitLab publishing is not available in this build") from e
     from secscan.audit import trail
+    from secscan.errors import PublishError
+    from secscan.gitlab import publish
 
+    required = settings.require
     try:
-        outcome = publish.publish_result(result, settings.from_env(os.environ, {"require": required or None}))
+        outcome = publish.publish_result(result, settings)
     except publish.PublishFailed as e:
         trail.record_publish(e.outcome, result=result, out_dir=out_dir, env=os.environ)
         for err in e.outcome.errors:
