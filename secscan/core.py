@@ -19,7 +19,7 @@ from secscan import __version__, compliance, fingerprint, policy, triage
 from secscan.inputs import TriageInputs
 from secscan.models import Finding, Kind, Location, RunResult, ScannerState, ScannerStatus
 from secscan.sourcefiles import SourceTree
-from secscan.textsafe import mask_pans, redact_secret
+from secscan.textsafe import mask_pans, redact_secret, secret_values
 from secscan.triage.dedupe import dedupe, sort_key
 
 
@@ -97,12 +97,18 @@ def gate(result: RunResult, pol: policy.Policy) -> RunResult:
     return replace(result, verdict=policy.evaluate(result, pol))
 
 
-def _masked(loc: Location, secret: bool) -> Location:
+def _masked(loc: Location, values: tuple[str, ...] | None) -> Location:
     snippet = loc.snippet
     if snippet:
-        snippet = mask_pans(redact_secret(snippet) if secret else snippet)
-    evidence = mask_pans(loc.evidence) if loc.evidence else loc.evidence
+        snippet = mask_pans(redact_secret(snippet, values) if values is not None else snippet)
+    evidence = loc.evidence
+    if evidence:
+        evidence = mask_pans(redact_secret(evidence, values) if values is not None else evidence)
     return replace(loc, snippet=snippet, evidence=evidence)
+
+
+def _text(text: str, values: tuple[str, ...] | None) -> str:
+    return mask_pans(redact_secret(text, values) if values is not None else text)
 
 
 def mask(findings: Sequence[Finding]) -> list[Finding]:
@@ -112,16 +118,22 @@ def mask(findings: Sequence[Finding]) -> list[Finding]:
     pass through it twice (merge) are unchanged."""
     out = []
     for f in findings:
-        secret = f.kind is Kind.SECRET
+        values: tuple[str, ...] | None = None
+        if f.kind is Kind.SECRET:
+            # The values quoted in any of its snippets: titles and messages repeat them
+            # (bandit: "Possible hardcoded password: '...'").
+            snippets = [f.location.snippet, *(s.location.snippet for s in f.sources)]
+            values = tuple(sorted({v for sn in snippets if sn for v in secret_values(sn)}, key=len, reverse=True))
         out.append(
             replace(
                 f,
-                title=mask_pans(f.title),
-                message=mask_pans(f.message),
-                location=_masked(f.location, secret),
-                other_locations=tuple(_masked(x, secret) for x in f.other_locations),
+                title=_text(f.title, values),
+                message=_text(f.message, values),
+                location=_masked(f.location, values),
+                other_locations=tuple(_masked(x, values) for x in f.other_locations),
                 sources=tuple(
-                    replace(s, location=_masked(s.location, secret), message=mask_pans(s.message)) for s in f.sources
+                    replace(s, location=_masked(s.location, values), message=_text(s.message, values))
+                    for s in f.sources
                 ),
             )
         )
