@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -21,12 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from secscan import config
+from secscan import trusted as trust
 from secscan.config import ScanConfig
 from secscan.errors import ConfigError
 from secscan.policy import Policy, load_policy
 from secscan.triage import suppressions as sup
 from secscan.triage.baseline import Baseline
 from secscan.triage.diff import DiffInfo
+from secscan.trusted import TrustedBase
 from secscan.zap.baseline_conf import BaselineConfig
 
 DEFAULT_SUPPRESSIONS = Path(".secscan") / "suppressions.toml"
@@ -83,8 +86,12 @@ def read_triage_inputs(
     baseline: Path | None = None,
     diff_base: str | None = None,
     today: date | None = None,
+    default_suppressions: bool = True,
 ) -> TriageInputs:
-    """Load the policy, suppressions, baseline and diff (each ConfigError/InputError is exit 2)."""
+    """Load the policy, suppressions, baseline and diff (each ConfigError/InputError is exit 2).
+
+    ``default_suppressions``: look for ``.secscan/suppressions.toml`` in ``root`` when no file is
+    named (off when the trusted side has already said which file applies)."""
     from secscan.triage import baseline as baseline_mod
 
     for label, path in (("policy", policy), ("baseline", baseline), ("suppressions", suppressions)):
@@ -93,7 +100,7 @@ def read_triage_inputs(
     if fail_closed is not None:
         pol = replace(pol, fail_closed=fail_closed)
     sup_path = suppressions
-    if sup_path is None and root is not None and (root / DEFAULT_SUPPRESSIONS).is_file():
+    if sup_path is None and default_suppressions and root is not None and (root / DEFAULT_SUPPRESSIONS).is_file():
         sup_path = root / DEFAULT_SUPPRESSIONS
     rules = sup.load_rules(sup_path) if sup_path is not None else ()
     base = baseline_mod.load(baseline) if baseline is not None else None
@@ -154,25 +161,111 @@ def check_out_dir(out_dir: Path, *, tree: Path | None = None) -> Path:
     return out
 
 
+PENDING = "pending settings change (applies once merged): "
+"""Prefix of the warnings that name a merge request's changes to what decides the verdict."""
+
+# Settings naming files or folders whose content decides the verdict.
+_FILE_SETTINGS = ("policy", "suppressions", "baseline", "zap_config", "advisory_db")
+
+
+def _trusted_file_layer(trusted: TrustedBase, target: Path) -> tuple[dict[str, Any], str | None, list[str]]:
+    """The settings table at the merge base, and what the head changes in it."""
+    base_raw: dict[str, Any] = {}
+    base_origin = None
+    for name in config.SETTINGS_FILES:
+        text = trusted.text(name)
+        if text is None:
+            continue
+        try:
+            table = config.settings_table(tomllib.loads(text), name)
+        except tomllib.TOMLDecodeError:
+            table = None  # a broken file at the base: nothing there applies
+        if table is not None:
+            base_raw, base_origin = table, f"{name} at {trusted.sha[:12]} (merge base)"
+            break
+    pending = []
+    try:
+        head_raw, head_origin = config.read_file_settings(target)
+    except ConfigError as e:
+        # The head's file does not decide anything here: broken, it is only a pending change.
+        return base_raw, base_origin, [f"{PENDING}{e.message}"]
+    changed = sorted(k for k in set(base_raw) | set(head_raw) if base_raw.get(k) != head_raw.get(k))
+    if changed:
+        where = head_origin or base_origin or "settings"
+        pending.append(f"{PENDING}{Path(where.split(' at ')[0]).name}: {', '.join(changed)}")
+    return base_raw, base_origin, pending
+
+
+def _trusted_paths(cfg: ScanConfig, trusted: TrustedBase) -> tuple[ScanConfig, list[str]]:
+    """Every verdict-deciding file inside the tree, replaced by its merge-base copy."""
+    root = trusted.root
+    changes: dict[str, Any] = {}
+    pending: list[str] = []
+
+    def swap(value: Path | str, label: str) -> Path | None:
+        rel = trust.inside(Path(value), root)
+        if rel is None:
+            return Path(value)  # the operator's own file, outside the tree
+        if trust.differs(trusted, rel):
+            pending.append(f"{PENDING}{label} {rel}")
+        return trusted.materialize(rel)
+
+    for key in _FILE_SETTINGS:
+        value = getattr(cfg, key)
+        if value is not None:
+            changes[key] = swap(value, key.replace("_", " "))
+    if cfg.suppressions is None:
+        changes["suppressions"] = swap(root / DEFAULT_SUPPRESSIONS, "suppressions")
+    rules = []
+    for r in cfg.semgrep_rules:
+        if config.is_remote_semgrep_config(r):
+            rules.append(r)
+            continue
+        copy = swap(r, "semgrep rules")
+        if copy is not None:
+            rules.append(str(copy))
+    changes["semgrep_rules"] = tuple(rules)
+    return replace(cfg, **changes), pending
+
+
 def read_scan_inputs(
     target: Path,
     flags: Mapping[str, Any],
     *,
     env: Mapping[str, str],
     today: date | None = None,
+    scratch: Path | None = None,
 ) -> Inputs:
     """Settings, policy, suppressions, baseline, rules, ZAP config, requirements, diff and the
-    output folder: all read and checked here, in well under a second on any tree."""
+    output folder: all read and checked here, in well under a second on any tree.
+
+    With a diff base (a merge request, ``--diff-base``, the pre-push hook) and a ``scratch``
+    folder, what decides the verdict comes from the merge-base commit (:mod:`secscan.trusted`);
+    the head's changes to it are reported as pending. Operator settings (environment, flags)
+    still win over both."""
     from secscan import reporters
     from secscan.scanners import registry
+    from secscan.triage.diff import merge_base
 
     flags = dict(flags)
     if "diff_base" not in flags and not env.get("SECSCAN_DIFF_BASE") and env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA"):
         flags["diff_base"] = env["CI_MERGE_REQUEST_DIFF_BASE_SHA"]
     target = Path(target)
-    raw, origin = config.read_file_settings(target) if target.is_dir() else ({}, None)
+    if not target.is_dir():
+        raise ConfigError(f"scan target {target} is not a directory")
     env_raw, env_warnings = config.env_settings(env)
+    diff_base = flags.get("diff_base") or env_raw.get("diff_base")
+    trusted = None
+    pending: list[str] = []
+    if diff_base and scratch is not None:
+        trusted = TrustedBase(root=target.resolve(), sha=merge_base(target, str(diff_base)), store=scratch)
+        raw, origin, pending = _trusted_file_layer(trusted, target)
+    else:
+        raw, origin = config.read_file_settings(target)
     cfg = config.combine(target, config.Layers(file=raw, file_origin=origin, env=env_raw, flags=flags))
+    if trusted is not None:
+        cfg, changed_files = _trusted_paths(cfg, trusted)
+        pending += changed_files
     scanners = cfg.selected_scanners()
     if not scanners:
         raise ConfigError("no scanner selected (check --only/--skip)")
@@ -202,6 +295,7 @@ def read_scan_inputs(
         baseline=cfg.baseline,
         diff_base=cfg.diff_base,
         today=today,
+        default_suppressions=trusted is None,
     )
     out_dir = check_out_dir(cfg.out_dir, tree=cfg.target)
     changed = triage.diff.changed_paths() if triage.diff is not None and cfg.changed_only else None
@@ -214,5 +308,5 @@ def read_scan_inputs(
         formats=formats,
         zap_config=zap_conf,
         changed_files=changed,
-        warnings=env_warnings,
+        warnings=env_warnings + tuple(pending),
     )

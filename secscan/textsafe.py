@@ -67,7 +67,9 @@ def comment_safe(text: str) -> str:
 
 _QUOTED = re.compile(r"""(['"])([^'"\n]*)(['"])""")
 # An unquoted run that looks like a key rather than a name: long, with letters and digits.
-_KEYLIKE = re.compile(r"(?<![A-Za-z0-9_\-+/])(?=[A-Za-z0-9_\-+/]*\d)(?=[A-Za-z0-9_\-+/]*[A-Za-z])[A-Za-z0-9_\-+/]{20,}={0,2}")
+_KEYLIKE = re.compile(
+    r"(?<![A-Za-z0-9_\-+/])(?=[A-Za-z0-9_\-+/]*\d)(?=[A-Za-z0-9_\-+/]*[A-Za-z])[A-Za-z0-9_\-+/]{20,}={0,2}"
+)
 
 
 def _mask_value(value: str) -> str:

@@ -64,31 +64,32 @@ def scan(*, path: Path, progress: bool | None, **opts: Any) -> int:
     from secscan.sourcefiles import SourceTree
 
     env = dict(os.environ)
-    # Inputs first: every file that decides the verdict is read and checked before anything runs.
-    given = inputs.read_scan_inputs(path, config_mod.flags_from_options(opts), env=env)
-    cfg = given.cfg
-    # Publish settings too: a malformed SECSCAN_* publish setting is exit 2 now, not after minutes.
-    publish_settings = _publish_settings(env, cfg.require_publish) if cfg.publish else None
-    cancel = threading.Event()
-    tree = SourceTree(cfg.target)
-    with (
-        tempfile.TemporaryDirectory(prefix="secscan-") as tmp,
-        _signals(cancel),
-        console.Progress(given.scanners, live=progress) as prog,
-    ):
-        try:
-            evidence = collect(
-                given,
-                tree=tree,
-                workdir=Path(tmp),
-                events=prog.event,
-                cancel=cancel,
-                on_done=prog.done,
-                meta=tuple(sorted(_ci_meta(env).items())),
-            )
-        except KeyboardInterrupt:
-            cancel.set()
-            raise Interrupted("interrupted", exit_code=130) from None
+    with tempfile.TemporaryDirectory(prefix="secscan-") as tmp:
+        scratch = Path(tmp)
+        # Inputs first: every file that decides the verdict is read and checked before anything
+        # runs (in a merge request: from the merge-base commit, copied into the scratch folder).
+        given = inputs.read_scan_inputs(path, config_mod.flags_from_options(opts), env=env, scratch=scratch / "inputs")
+        cfg = given.cfg
+        # Publish settings too: a malformed SECSCAN_* publish setting is exit 2 now, not after minutes.
+        publish_settings = _publish_settings(env, cfg.require_publish) if cfg.publish else None
+        cancel = threading.Event()
+        tree = SourceTree(cfg.target)
+        work = scratch / "work"
+        work.mkdir()
+        with _signals(cancel), console.Progress(given.scanners, live=progress) as prog:
+            try:
+                evidence = collect(
+                    given,
+                    tree=tree,
+                    workdir=work,
+                    events=prog.event,
+                    cancel=cancel,
+                    on_done=prog.done,
+                    meta=tuple(sorted(_ci_meta(env).items())),
+                )
+            except KeyboardInterrupt:
+                cancel.set()
+                raise Interrupted("interrupted", exit_code=130) from None
     result = core.produce(evidence, tree=tree, inputs=given.triage)
     written = outputs.write_outputs(result, given.out_dir, cfg.formats, env=env)
     console.summary(result, color=None if sys.stdout.isatty() else False)

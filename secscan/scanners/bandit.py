@@ -188,12 +188,16 @@ class BanditScanner(CommandScanner):
     def argv(
         self, exe: str, cfg: ScanConfig, ctx: RunContext, out_file: Path, targets: tuple[str, ...] | None
     ) -> list[str]:
-        argv = [exe, "-f", "json", "-o", str(out_file), "-q", "--ignore-nosec"]
-        excludes = [f"./{x}" for x in (*DEFAULT_EXCLUDES, *cfg.exclude)]
+        root = cfg.target.resolve()
+        # --ini with secscan's own (empty) file: bandit never reads a .bandit planted in the tree.
+        ini = ctx.workdir / "bandit.ini"
+        ini.write_text("[bandit]\n", encoding="utf-8")
+        argv = [exe, "-f", "json", "-o", str(out_file), "-q", "--ignore-nosec", "--ini", str(ini)]
+        excludes = [str(root / x) for x in (*DEFAULT_EXCLUDES, *cfg.exclude)]
         argv += ["-x", ",".join(excludes)]
         # "--" first: a changed file named like an option must stay a file name.
         if targets is None:
-            argv += ["-r", "--", "."]
+            argv += ["-r", "--", str(root)]
         else:
-            argv += ["--", *targets]
+            argv += ["--", *(str(root / t) for t in targets)]
         return argv

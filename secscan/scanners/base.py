@@ -264,6 +264,39 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
             continue
 
 
+# What a scanner's environment may carry from ours: where things are, locale, temp folders and
+# certificates. Nothing else: CI job tokens, GitLab tokens, the audit key and any other
+# credential in the job's environment must never reach a process that reads untrusted files.
+_ENV_ALLOW = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP", "TERM",
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+        "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "VIRTUAL_ENV", "PYTHONIOENCODING",
+        "NO_PROXY", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
+    }
+)  # fmt: skip
+_CREDENTIAL_HINT = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE", "_KEY", "AUTH")
+
+
+def scanner_env(environ: Mapping[str, str], extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a scanner runs with: an allow list of ours, a safe import path, and what
+    the backend adds. ``PYTHONSAFEPATH``: Python tools never import from their working folder or
+    script folder, so a ``pip.py`` or ``bandit.py`` planted in a tree cannot run."""
+    env: dict[str, str] = {}
+    for name, value in environ.items():
+        if name in _ENV_ALLOW or name.startswith("LC_"):
+            if "PROXY" in name.upper() and "@" in value:
+                continue  # a proxy URL with userinfo is a credential
+            env[name] = value
+    env["PYTHONSAFEPATH"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    for name, value in (extra or {}).items():
+        if any(h in name.upper() for h in _CREDENTIAL_HINT):
+            raise ValueError(f"refusing to pass {name} to a scanner")
+        env[name] = value
+    return env
+
+
 def run_tool(
     argv: Sequence[str],
     *,
@@ -279,9 +312,7 @@ def run_tool(
     import tempfile
 
     started = time.monotonic()
-    full_env = dict(os.environ)
-    if env:
-        full_env.update(env)
+    full_env = scanner_env(os.environ, env)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:
             proc = subprocess.Popen(

@@ -235,7 +235,7 @@ class PipAuditScanner(Scanner):
                 commands = argv
                 ctx.events(self.name, f"auditing {manifest}")
                 remaining = max(1.0, deadline - time.monotonic())
-                res = run_tool(argv, timeout=remaining, cancel=ctx.cancel, cwd=cfg.target, env=env)
+                res = run_tool(argv, timeout=remaining, cancel=ctx.cancel, cwd=ctx.workdir, env=env)
                 if res.returncode not in (0, 1) or not out_file.exists():
                     raise ScannerError(
                         f"pip-audit failed on {manifest} (exit {res.returncode}): "

@@ -281,14 +281,18 @@ class SemgrepScanner(CommandScanner):
             argv += ["--config", str(Path(c).resolve())]
         for x in (*DEFAULT_EXCLUDES, *cfg.exclude):
             argv += ["--exclude", x]
-        argv += ["--", *(targets if targets is not None else (".",))]
+        root = cfg.target.resolve()
+        # No .semgrepignore from the tree: what is excluded is what secscan's settings say.
+        argv += ["--x-semgrepignore-filename=none"]
+        paths = [str(root / t) for t in targets] if targets is not None else [str(root)]
+        argv += ["--", *paths]
         return argv
 
     def env(self, cfg: ScanConfig) -> dict[str, str]:
         return dict(SEMGREP_ENV)
 
     def parse_output(self, text: str, cfg: ScanConfig, ctx: RunContext) -> Parsed:
-        prefixes = rule_prefixes([str(Path(c).resolve()) for c in self.configs(cfg)], cfg.target)
+        prefixes = rule_prefixes([str(Path(c).resolve()) for c in self.configs(cfg)], ctx.workdir)
         # Parsed once: semgrep's JSON on a large tree is tens of megabytes.
         return _parsed(_loads_or_none(text), text, ctx.tree, prefixes)
 
