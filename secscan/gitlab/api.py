@@ -71,9 +71,11 @@ class NotFound(CallFailed):
 
 
 def role_name(level: int | None) -> str:
+    """``the Reporter role``, as it reads in a message."""
     if level is None:
-        return "no role (not a member)"
-    return ROLE_NAMES.get(level, f"access level {level}")
+        return "no role on the project (not a member)"
+    name = ROLE_NAMES.get(level)
+    return f"the {name} role" if name else f"access level {level}"
 
 
 def refine(e: CallFailed) -> CallFailed:

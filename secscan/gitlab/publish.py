@@ -29,7 +29,15 @@ from secscan.gitlab.api import (
 )
 from secscan.gitlab.diffmap import ChangedFile, DiffRefs, changed_files
 from secscan.gitlab.existing import find_reply, find_thread, read_existing
-from secscan.gitlab.plan import Duplicate, NewThread, ThreadPlan, duplicate_threads, inline_candidates, plan_threads
+from secscan.gitlab.plan import (
+    Duplicate,
+    ExistingThread,
+    NewThread,
+    ThreadPlan,
+    duplicate_threads,
+    inline_candidates,
+    plan_threads,
+)
 from secscan.gitlab.redact import Redactor
 from secscan.gitlab.resilience import CallFailed, CircuitBreaker, CircuitOpen, Retrier
 from secscan.gitlab.settings import PublishSettings
@@ -172,6 +180,8 @@ class _Publisher:
         """A 403 on resolving: the token's role cannot resolve; no other resolve is tried."""
         self.comment_room = settings.comment_limit
         """Notes this run may still add before the merge request hits GitLab's comment limit."""
+        self.opened: set[str] = set()
+        """Discussion ids of the threads this run opened."""
 
     # ------------------------------------------------------------------ looking things up again
 
@@ -350,7 +360,8 @@ class _Publisher:
         body = nt.body
         for attempt in range(2):
             try:
-                self.api.create_thread(body, dict(nt.position), recheck=partial(self._find_thread, nt.key))
+                d = self.api.create_thread(body, dict(nt.position), recheck=partial(self._find_thread, nt.key))
+                self.opened.add(str(d.get("id")))
                 self.t.created += 1
                 self._took_note()
                 return
@@ -419,8 +430,15 @@ class _Publisher:
                 return
             if self._resolve(dup.thread.discussion_id):
                 self.t.duplicates_resolved += 1
-                if "duplicate" not in dup.thread.replies:
+                if "duplicate" not in dup.thread.replies and not self._replied(dup.thread, "duplicate"):
                     self._reply(dup.thread.discussion_id, reply, dup.thread.key, "duplicate")
+
+    def _replied(self, thread: ExistingThread, kind: str) -> bool:
+        """Reply once: a concurrent run may have posted this reply since the thread was listed."""
+        try:
+            return self._find_reply(thread.discussion_id, thread.key, kind) is not None
+        except CallFailed:
+            return False
 
     # ------------------------------------------------------------------ the summary
 
@@ -562,7 +580,9 @@ class _Publisher:
                     self.t.note = "updated"
                 except CallFailed as e:
                     self._fail(e)
-        self._duplicates(duplicate_threads(now.threads))
+        # Only the extra threads this run opened: each racing run cleans up after itself (so one
+        # pointer per duplicate), and a run that crashed first leaves open ones for the next run.
+        self._duplicates(tuple(d for d in duplicate_threads(now.threads) if d.thread.discussion_id in self.opened))
 
     # ------------------------------------------------------------------ commit status
 

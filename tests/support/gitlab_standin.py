@@ -925,7 +925,9 @@ def install_core_routes(gl: GitLabStandIn) -> None:
     @gl.route("GET", "/projects/{project}/members/all/{user}", name="member_get")
     def member_get(req: Request, params: dict[str, str]) -> Response:
         with gl.lock:
-            token = next((t for t in gl.tokens.values() if str(t.user["id"]) == params["user"]), None)
+            same = req.token is not None and str(req.user["id"]) == params["user"]
+            others = (t for t in gl.tokens.values() if str(t.user["id"]) == params["user"])
+            token = req.token if same else next(others, None)
             if token is None or token.access_level <= 0:
                 raise ApiError(404, "404 Not found")
             member = {k: token.user[k] for k in ("id", "username", "name", "state", "avatar_url", "web_url")}
