@@ -112,7 +112,9 @@ _SLASH_LINE = re.compile(r"^([ \t]*)/")
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
-def gitlab_code_block(text: str, *, first_line: int | None = None, max_lines: int = 10, max_line_chars: int = 200) -> str:
+def gitlab_code_block(
+    text: str, *, first_line: int | None = None, max_lines: int = 10, max_line_chars: int = 200
+) -> str:
     """A code block for a GitLab note that neither its content nor GitLab can turn into anything else.
 
     Every line gets a gutter (``12 │ code``): no line of the block can start a quick action, close

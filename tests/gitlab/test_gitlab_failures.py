@@ -35,9 +35,7 @@ def mr_of(gl: GitLabStandIn) -> MergeRequestState:
 
 def summaries(gl: GitLabStandIn, user_id: int | None = None) -> list[dict[str, Any]]:
     uid = gl.bot_user["id"] if user_id is None else user_id
-    return [
-        n for n in mr_of(gl).notes() if n["author"]["id"] == uid and markers.is_summary(str(n["body"]), "secscan")
-    ]
+    return [n for n in mr_of(gl).notes() if n["author"]["id"] == uid and markers.is_summary(str(n["body"]), "secscan")]
 
 
 def threads_by_key(gl: GitLabStandIn, user_id: int | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -52,9 +50,7 @@ def threads_by_key(gl: GitLabStandIn, user_id: int | None = None) -> dict[str, l
 
 
 def open_threads(gl: GitLabStandIn, user_id: int | None = None) -> dict[str, int]:
-    return {
-        k: sum(1 for d in ds if not d["notes"][0]["resolved"]) for k, ds in threads_by_key(gl, user_id).items()
-    }
+    return {k: sum(1 for d in ds if not d["notes"][0]["resolved"]) for k, ds in threads_by_key(gl, user_id).items()}
 
 
 def replies(thread: dict[str, Any], kind: str, key: str) -> list[dict[str, Any]]:

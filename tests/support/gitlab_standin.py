@@ -235,7 +235,7 @@ class Token:
 @dataclass
 class Trigger:
     route: str
-    fn: Callable[[], None]
+    fn: Callable[[], object]
     times: int | None = 1
 
 
@@ -377,7 +377,7 @@ class GitLabStandIn:
         self.merge_requests: dict[tuple[int, int], MergeRequestState] = {}
         self.project_paths: dict[str, int] = {}
         self.statuses: dict[tuple[int, str], list[dict[str, Any]]] = {}
-        self.bot_user = {
+        self.bot_user: dict[str, Any] = {
             "id": 9001,
             "username": bot_username,
             "name": "secscan bot",
@@ -484,7 +484,7 @@ class GitLabStandIn:
             self.tokens[token] = Token(user=dict(user or self.bot_user), access_level=access_level, scopes=scopes)
         return token
 
-    def on(self, route: str, fn: Callable[[], None], *, times: int | None = 1) -> None:
+    def on(self, route: str, fn: Callable[[], object], *, times: int | None = 1) -> None:
         """Run ``fn`` (e.g. a push) when a request reaches ``route``, before it is handled."""
         with self.lock:
             self.triggers.append(Trigger(route, fn, times))
