@@ -182,6 +182,8 @@ class _Publisher:
         """Notes this run may still add before the merge request hits GitLab's comment limit."""
         self.opened: set[str] = set()
         """Discussion ids of the threads this run opened."""
+        self.uncertain: set[str] = set()
+        """Keys of threads whose creation had an unknown outcome: an attempt may land late."""
 
     # ------------------------------------------------------------------ looking things up again
 
@@ -190,6 +192,9 @@ class _Publisher:
         return dict(found[0]) if found else None
 
     def _find_thread(self, key: str) -> dict[str, Any] | None:
+        # Only called after an attempt with an unknown outcome: it may still land after this
+        # look-up (a slow GitLab), so the run's converging step checks this key too.
+        self.uncertain.add(key)
         return find_thread(self.api.discussions(), me=self.me, report=self.s.report_name, key=key)
 
     def _find_reply(self, discussion_id: str, key: str, kind: str) -> dict[str, Any] | None:
@@ -580,9 +585,16 @@ class _Publisher:
                     self.t.note = "updated"
                 except CallFailed as e:
                     self._fail(e)
-        # Only the extra threads this run opened: each racing run cleans up after itself (so one
-        # pointer per duplicate), and a run that crashed first leaves open ones for the next run.
-        self._duplicates(tuple(d for d in duplicate_threads(now.threads) if d.thread.discussion_id in self.opened))
+        # Only the extra threads this run opened (or may have opened: an attempt that landed late):
+        # each racing run cleans up after itself, so one pointer per duplicate; a run that crashed
+        # first leaves its open ones for the next run.
+        self._duplicates(
+            tuple(
+                d
+                for d in duplicate_threads(now.threads)
+                if d.thread.discussion_id in self.opened or d.thread.key in self.uncertain
+            )
+        )
 
     # ------------------------------------------------------------------ commit status
 

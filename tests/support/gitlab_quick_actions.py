@@ -104,4 +104,9 @@ def slash_lines(body: str) -> list[Command]:
 
 def quick_actions(body: str) -> list[Command]:
     """Every command any extractor (or the strict rule) finds in ``body``."""
-    return [*legacy_commands(body), *modern_commands(body), *slash_lines(body)]
+    strict = slash_lines(body)
+    if not strict:
+        # Both extractors need "/" at the start of a source line, so neither can find anything:
+        # skip them (the regex one is slow on long notes: its multi-line alternatives backtrack).
+        return []
+    return [*legacy_commands(body), *modern_commands(body), *strict]
