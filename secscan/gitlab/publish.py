@@ -3,9 +3,15 @@
 ``publish_result(result, settings)`` is idempotent: it finds its own summary note and threads
 again by hidden markers (only in notes written by the token's own user, so nobody can plant a
 fake marker), edits the note only when its body changed, never opens a second thread for a
-finding, and resolves the threads of findings that went away. Publishing never changes the gate's
-verdict; failures are collected, redacted, and raised as :class:`PublishFailed` (exit 4, which
-callers apply only with ``--require-publish``).
+finding, and resolves the threads of findings that went away (resolve first, then one reply).
+
+It holds against GitLab as it really fails (issue 15): a write whose answer was lost is looked up
+by its marker before it is sent again; every run converges (one summary per report name, one
+open thread per finding: duplicates from races or lost answers are merged away, oldest kept);
+positions come from the diff version whose head is the scanned commit; GitLab's 400s (position,
+too long, comment limit), 403s (scope, role) and 404s are told apart. Publishing never changes
+the gate's verdict; failures are collected, redacted, and raised as :class:`PublishFailed`
+(exit 4, which callers apply only with ``--require-publish``).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -401,3 +402,30 @@ def test_summary_deleted_between_listing_and_editing_is_created_again(gitlab_sta
     assert out.ok and out.note == "created"
     [new] = summaries(gitlab_standin)
     assert new["id"] != old["id"] and "12\\:00\\:00" in new["body"]
+
+
+def test_a_thread_that_lands_after_its_look_up_is_merged_away_in_the_same_run(gitlab_standin: GitLabStandIn) -> None:
+    """A slow GitLab commits the first attempt after secscan looked for it and sent it again."""
+    mr = add_mr(gitlab_standin)
+    release = threading.Event()
+    # The first attempt is held inside GitLab (the client times out) until the run's converging
+    # listing arrives; then it lands, just before that listing is answered.
+    gitlab_standin.on("discussion_create", lambda: release.wait(10), times=1)
+    listings = {"n": 0}
+
+    def third_listing_lets_the_late_write_land() -> None:
+        listings["n"] += 1
+        if listings["n"] == 3:  # initial, look-up after the timeout, then the converging one
+            release.set()
+            for _ in range(100):
+                if len(mr.threads()) >= 2:
+                    return
+                time.sleep(0.01)
+
+    gitlab_standin.on("discussions_list", third_listing_lets_the_late_write_land, times=None)
+    out = publish_result(result(MD5), dataclasses.replace(settings(gitlab_standin), timeout_s=0.5))
+    assert out.ok and out.duplicates_resolved == 1
+    assert gitlab_standin.write_count("discussion_create") == 2  # the late one really landed
+    assert open_threads(gitlab_standin) == {"v1:aaaa0001": 1}
+    late = max(threads_by_key(gitlab_standin)["v1:aaaa0001"], key=lambda d: d["notes"][0]["id"])
+    assert late["notes"][0]["resolved"] and len(replies(late, "duplicate", "v1:aaaa0001")) == 1
