@@ -240,7 +240,7 @@ class _Publisher:
             max_threads=self.s.max_threads,
             path_prefix=self.s.path_prefix,
             rejected_keys=rejected,
-            commit_sha=self.s.commit_sha or str(mr.get("sha") or "") or None,
+            commit_sha=self.s.scanned_sha or str(mr.get("sha") or "") or None,
         )
         if no_version:
             # Never onto another version's lines: everything that would get a thread is listed.
