@@ -65,13 +65,43 @@ def comment_safe(text: str) -> str:
     return strip_controls(text).replace("--", "- -").replace(">", "&gt;")
 
 
-def redact_secret(snippet: str) -> str:
-    """Keep the shape of a line with a secret, not the secret (quoted strings and long tokens).
+_QUOTED = re.compile(r"""(['"])([^'"\n]*)(['"])""")
+# An unquoted run that looks like a key rather than a name: long, with letters and digits.
+_KEYLIKE = re.compile(r"(?<![A-Za-z0-9_\-+/])(?=[A-Za-z0-9_\-+/]*\d)(?=[A-Za-z0-9_\-+/]*[A-Za-z])[A-Za-z0-9_\-+/]{20,}={0,2}")
+
+
+def _mask_value(value: str) -> str:
+    """A secret's first four characters (enough to tell keys apart, as GitLab shows) only when
+    it is long enough that they give nothing away."""
+    return value[:4] + "****" if len(value) >= 12 else "****"
+
+
+def secret_values(snippet: str) -> tuple[str, ...]:
+    """The values in a line holding a secret: quoted strings and key-like tokens (not names)."""
+    found = [m.group(2) for m in _QUOTED.finditer(snippet) if len(m.group(2)) >= 4]
+    # Short ones are masked where they stand, but not searched for elsewhere ("abc" is in too
+    # many words to replace it in a title).
+    found += [m.group(0) for m in _KEYLIKE.finditer(_QUOTED.sub("", snippet))]
+    return tuple(sorted(set(found), key=len, reverse=True))
+
+
+def redact_secret(text: str, values: tuple[str, ...] = ()) -> str:
+    """Mask the secret in a text, keep the code around it: ``password = "Zq8!****"`` still
+    shows a reviewer which variable holds it. ``values`` are secrets found elsewhere (the
+    snippet) that the text may repeat, e.g. bandit's title quoting the password.
 
     Applied to secret findings before anything is written: result files and reports travel
-    further than the repository (artifacts, MR notes, dashboards)."""
-    masked = re.sub(r"(['\"])([^'\"\n]{0,4})[^'\"\n]*(['\"])", r"\1\2****\3", snippet)
-    return re.sub(r"([A-Za-z0-9_\-+/]{4})[A-Za-z0-9_\-+/]{12,}", r"\1****", masked)
+    further than the repository (artifacts, MR notes, dashboards). Idempotent."""
+    for value in values:
+        if "****" not in value:
+            text = text.replace(value, _mask_value(value))
+
+    def quoted(m: re.Match[str]) -> str:
+        inner = m.group(2)
+        return m.group(0) if not inner or inner.endswith("****") else m.group(1) + _mask_value(inner) + m.group(3)
+
+    text = _QUOTED.sub(quoted, text)
+    return _KEYLIKE.sub(lambda m: _mask_value(m.group(0)), text)
 
 
 _PAN_CANDIDATE = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
