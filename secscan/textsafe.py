@@ -133,3 +133,68 @@ def mask_pans(text: str) -> str:
         return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
 
     return _PAN_CANDIDATE.sub(repl, text) if any(c.isdigit() for c in text) else text
+
+
+# A GitLab quick action is a line of a note that starts with ``/command`` (GitLab's
+# Gitlab::QuickActions::Extractor). Which lines count has changed between GitLab versions (a regex
+# that skips only ```-fenced blocks, then a Markdown parse that looks at top-level paragraphs), so
+# secscan does not rely on any of them: no line it posts may start with a slash at all, inside or
+# outside a code block. Leading blanks are included because some Markdown parsers strip them.
+_SLASH_LINE = re.compile(r"^([ \t]*)/")
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def gitlab_code_block(
+    text: str, *, first_line: int | None = None, max_lines: int = 10, max_line_chars: int = 200
+) -> str:
+    """A code block for a GitLab note that neither its content nor GitLab can turn into anything else.
+
+    Every line gets a gutter (``12 │ code``): no line of the block can start a quick action, close
+    the fence (a closing fence must start the line) or open a quote/HTML block, whatever the
+    snippet holds. The fence is also longer than any backtick run inside (CommonMark's rule), lines
+    are cut to ``max_line_chars`` and the block to ``max_lines`` so one minified line cannot blow
+    GitLab's note limit.
+    """
+    raw = strip_controls(text).splitlines() or [""]
+    lines = raw[:max_lines]
+    numbers = [str(first_line + i) if first_line is not None else "" for i in range(len(lines))]
+    width = max((len(n) for n in numbers), default=0)
+    out = []
+    for n, line in zip(numbers, lines, strict=True):
+        cut = line if len(line) <= max_line_chars else line[: max_line_chars - 1] + "…"
+        out.append(f"{n:>{width}} │ {cut}" if width else f"│ {cut}")
+    if len(raw) > max_lines:
+        out.append(f"{'':>{width}} ┆ … {len(raw) - max_lines} more line{'s' if len(raw) - max_lines != 1 else ''}")
+    body = "\n".join(out)
+    longest = max((len(m.group(0)) for m in re.finditer(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{body}\n{fence}"
+
+
+def defuse_quick_actions(body: str) -> str:
+    """The last guard before a text is posted to GitLab: no line starts with ``/`` (a quick action).
+
+    Outside code blocks a backslash goes before the slash (Markdown shows ``/``, GitLab sees no
+    command); inside a fenced block, where a backslash would be shown, a gutter bar goes in front.
+    Lines that do not start with a slash are returned unchanged.
+    """
+    if "/" not in body:
+        return body
+    out: list[str] = []
+    fence: str | None = None
+    for line in body.split("\n"):
+        if fence is None:
+            m = _FENCE_OPEN.match(line)
+            if m:
+                fence = m.group(1)
+                out.append(line)
+                continue
+            out.append(_SLASH_LINE.sub(lambda s: s.group(1) + "\\/", line, count=1))
+            continue
+        stripped = line.strip()
+        if stripped and set(stripped) == {fence[0]} and len(stripped) >= len(fence) and not line.startswith("    "):
+            fence = None
+            out.append(line)
+            continue
+        out.append(_SLASH_LINE.sub(lambda s: "│ " + s.group(1) + "/", line, count=1))
+    return "\n".join(out)
