@@ -19,7 +19,7 @@ from secscan import __version__, compliance, fingerprint, policy, triage
 from secscan.inputs import TriageInputs
 from secscan.models import Finding, Kind, Location, RunResult, ScannerState, ScannerStatus
 from secscan.sourcefiles import SourceTree
-from secscan.textsafe import mask_pans, redact_secret, secret_values
+from secscan.textsafe import mask_pans, mask_userinfo, redact_secret, secret_values
 from secscan.triage.dedupe import dedupe, sort_key
 
 
@@ -82,19 +82,28 @@ def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None
         target=evidence.target,
         started_at=evidence.started_at,
         finished_at=evidence.finished_at,
-        scanners=evidence.statuses,
+        scanners=tuple(_masked_status(s) for s in evidence.statuses),
         findings=tuple(mask(findings)),
         advisory_db=evidence.advisory_db,
         baseline=evidence.baseline or (inputs.baseline_origin if inputs is not None else None),
         diff_base=evidence.diff_base or (inputs.diff_base if inputs is not None else None),
-        warnings=tuple(dict.fromkeys(warnings)),
-        meta=evidence.meta,
+        warnings=tuple(dict.fromkeys(mask_userinfo(w) for w in warnings)),
+        meta=tuple((k, mask_userinfo(v)) for k, v in evidence.meta),
     )
     return gate(result, inputs.policy) if inputs is not None else result
 
 
 def gate(result: RunResult, pol: policy.Policy) -> RunResult:
     return replace(result, verdict=policy.evaluate(result, pol))
+
+
+def _masked_status(s: ScannerStatus) -> ScannerStatus:
+    """Credentials in a URL of a recorded command line or error (``--osv-url https://u:p@...``)."""
+    return replace(
+        s,
+        command=tuple(mask_userinfo(a) for a in s.command),
+        error=mask_userinfo(s.error) if s.error else s.error,
+    )
 
 
 def _masked(loc: Location, values: tuple[str, ...] | None) -> Location:

@@ -144,6 +144,12 @@ def check_out_dir(out_dir: Path, *, tree: Path | None = None) -> Path:
         probe = probe.parent
     if out.exists() and not out.is_dir():
         raise ConfigError(f"output folder {out_dir} is not a directory")
+    if root is not None and out.is_dir() and out.is_relative_to(root):
+        # Reports, the manifest and the audit log are written into it: a committed
+        # secscan-out/secscan-audit.jsonl -> ~/.ssh/authorized_keys must not be followed.
+        links = sorted(p.name for p in out.iterdir() if p.is_symlink())
+        if links:
+            raise ConfigError(f"output folder {out_dir}: {links[0]} is a symlink inside the scanned tree; refusing")
     # Prove it writable without leaving anything behind when a later check fails: probe the
     # folder itself, or the nearest existing folder it will be created in.
     existing = out

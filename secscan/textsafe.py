@@ -198,3 +198,12 @@ def defuse_quick_actions(body: str) -> str:
             continue
         out.append(_SLASH_LINE.sub(lambda s: "│ " + s.group(1) + "/", line, count=1))
     return "\n".join(out)
+
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+
+
+def mask_userinfo(text: str) -> str:
+    """``https://user:token@host`` -> ``https://****@host``: a URL recorded in a result, a log or
+    an argv (an --osv-url, a ZAP target, a proxy) never carries its credentials further."""
+    return _USERINFO.sub(r"\1****@", text) if "@" in text else text

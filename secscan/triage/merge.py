@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from secscan.core import Evidence
+from secscan.errors import InputError
 from secscan.models import RunResult, ScannerStatus
 
 
@@ -23,11 +24,21 @@ def _status_key(s: ScannerStatus) -> tuple[object, ...]:
     return (s.name, s.state.value, s.version or "", s.error or "", s.findings, s.not_audited, s.command, s.duration_s)
 
 
+def _same(results: Sequence[RunResult], what: str, values: Sequence[str | None]) -> None:
+    """Results of one pipeline scan one commit of one target; anything else is refused (a
+    result file planted in the tree, or left over from another pipeline, must not be merged)."""
+    distinct = sorted({v for v in values if v})
+    if len(distinct) > 1:
+        raise InputError(f"refusing to merge results of different {what}s: {', '.join(distinct)}")
+
+
 def merge_evidence(results: Sequence[RunResult]) -> Evidence:
     """The inputs' findings and metadata as one :class:`Evidence` for :func:`secscan.core.produce`
     (which re-deduplicates, keeps statuses and masks)."""
     if not results:
         raise ValueError("nothing to merge")
+    _same(results, "commit", [r.meta_dict().get("ci_commit_sha") for r in results])
+    _same(results, "target", [r.target for r in results])
     scanners = sorted({_status_key(s): s for r in results for s in r.scanners}.values(), key=_status_key)
     meta: dict[str, str] = {}
     for key, value in sorted({kv for r in results for kv in r.meta}):
