@@ -25,6 +25,7 @@ from secscan import config
 from secscan import trusted as trust
 from secscan.config import ScanConfig
 from secscan.errors import ConfigError
+from secscan.models import PENDING_SETTINGS
 from secscan.policy import Policy, load_policy
 from secscan.triage import suppressions as sup
 from secscan.triage.baseline import Baseline
@@ -167,8 +168,7 @@ def check_out_dir(out_dir: Path, *, tree: Path | None = None) -> Path:
     return out
 
 
-PENDING = "pending settings change (applies once merged): "
-"""Prefix of the warnings that name a merge request's changes to what decides the verdict."""
+PENDING = PENDING_SETTINGS
 
 # Settings naming files or folders whose content decides the verdict.
 _FILE_SETTINGS = ("policy", "suppressions", "baseline", "zap_config", "advisory_db")

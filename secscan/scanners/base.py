@@ -190,9 +190,9 @@ class CommandScanner(Scanner):
         argv = self.argv(exe, cfg, ctx, out_file, targets)
         version = self.version()
         try:
-            res = run_tool(
-                argv, timeout=cfg.timeout_for(self.name), cancel=ctx.cancel, cwd=cfg.target, env=self.env(cfg)
-            )
+            # The private work folder, never the scanned tree: nothing there is on any search path.
+            limit = cfg.timeout_for(self.name)
+            res = run_tool(argv, timeout=limit, cancel=ctx.cancel, cwd=ctx.workdir, env=self.env(cfg))
             if not out_file.exists():
                 detail = tail(res.stderr or res.stdout) or "no output"
                 raise ScannerError(f"{self.name} exited with code {res.returncode}: {detail}")
@@ -313,6 +313,9 @@ def run_tool(
 
     started = time.monotonic()
     full_env = scanner_env(os.environ, env)
+    # Never the caller's folder (in CI: the scanned checkout) unless asked: nothing there may be
+    # on a tool's search path.
+    cwd = cwd if cwd is not None else Path(tempfile.gettempdir())
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:
             proc = subprocess.Popen(
