@@ -50,9 +50,9 @@ def make_mr(tmp_path: Path, base: dict[str, str], head: dict[str, str | None]) -
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
-    for name, text in base.items():
+    for name, content in base.items():
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
+        (repo / name).write_text(content)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "base")
     base_sha = git(repo, "rev-parse", "HEAD")
