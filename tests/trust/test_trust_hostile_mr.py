@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, require_tool
+from tests.support.gitlab_standin import GitLabStandIn
+from tests.support.gitlab_testkit import add_mr, ci_env
 
 # The job's secrets, as GitLab gives them to a merge request pipeline.
 SECRETS = {
@@ -400,3 +402,39 @@ def test_merge_refuses_results_of_another_commit(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "refusing to merge results of different commits" in proc.stderr
+
+
+def test_a_merge_request_that_only_changes_settings_shows_them_as_pending_in_the_note(
+    tmp_path: Path, gitlab_standin: GitLabStandIn
+) -> None:
+    require_tool("bandit")
+    repo, base = make_mr(
+        tmp_path,
+        {"app.py": CLEAN, ".secscan.toml": 'skip = ["zap"]\n'},
+        {".secscan.toml": 'skip = ["zap"]\nexclude = ["legacy/**"]\n'},
+    )
+    code, result = scan(repo, base, "bandit")
+    assert code == 0
+    assert pending(result) == ["pending settings change (applies once merged): .secscan.toml: exclude"]
+    add_mr(gitlab_standin)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_", "SECSCAN_", "GITLAB_"))}
+    env.update(ci_env(gitlab_standin))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "secscan",
+            "publish",
+            str(repo / "secscan-results" / "bandit" / "secscan.json"),
+            "--allow-http",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    [note] = [n for n in gitlab_standin.merge_requests[(7, 3)].notes() if n.get("type") != "DiffNote"]
+    assert "This merge request changes secscan settings" in note["body"]
+    assert "exclude" in note["body"] and "apply once merged" in note["body"]
