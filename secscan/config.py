@@ -198,11 +198,6 @@ def env_name(key: str) -> str:
     return "SECSCAN_" + key.upper()
 
 
-def verdict_keys() -> frozenset[str]:
-    """Settings that decide the verdict (read from the trusted side in a merge request)."""
-    return frozenset(k for k, (_f, s) in specs().items() if s.verdict)
-
-
 # SECSCAN_* variables read elsewhere (not scan settings), so they are not reported as unknown.
 # Each is documented in the README section of the part that reads it.
 OTHER_VARIABLES: frozenset[str] = frozenset(

@@ -199,12 +199,6 @@ def _loads_or_none(text: str) -> Any:
         return None
 
 
-def fatal_errors(text: str) -> list[str]:
-    """semgrep errors that invalidate the run (rule/config errors), as opposed to per-file
-    parse problems, which are warnings: semgrep still scanned everything else."""
-    return _fatal(_error_entries(_loads_or_none(text)))
-
-
 is_remote_config = is_remote_semgrep_config
 
 
