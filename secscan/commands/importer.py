@@ -60,14 +60,16 @@ def import_cmd(
     """
     from secscan import compliance, fingerprint, resultio, triage
     from secscan.fsutil import atomic_write
-    from secscan.importers import import_files
+    from secscan.importers import import_files, summary
     from secscan.models import RunResult
     from secscan.sourcefiles import SourceTree
 
     started = _now()
     tree = SourceTree(root)
-    findings, statuses = import_files(tool, files, tree=tree, manifest=manifest)
-    findings = fingerprint.assign(compliance.annotate(findings), tree=tree)
+    imported = import_files(tool, files, tree=tree, manifest=manifest)
+    findings = fingerprint.assign(compliance.annotate([f for i in imported for f in i.findings]), tree=tree)
+    statuses = [i.status for i in imported]
+    import_warnings = tuple(w for i in imported for w in i.warnings)
     scanners_run = tuple(sorted({f.scanner for f in findings} | {tool}))
     outcome = triage.apply(
         findings,
@@ -80,6 +82,7 @@ def import_cmd(
             scanners_run=scanners_run,
         ),
     )
+    counts = summary.count(imported, outcome.findings)
     result = RunResult(
         tool_version=__version__,
         target=str(root),
@@ -89,12 +92,16 @@ def import_cmd(
         findings=outcome.findings,
         baseline=str(baseline) if baseline else None,
         diff_base=diff_base,
-        warnings=outcome.warnings,
-        meta=(("imported_from", ", ".join(p.name for p in files)), ("imported_tool", tool)),
+        warnings=import_warnings + outcome.warnings,
+        meta=(
+            *summary.as_meta(counts),
+            ("imported_from", ", ".join(p.name for p in files)),
+            ("imported_tool", tool),
+        ),
     )
     atomic_write(out, resultio.dumps(result))
-    click.echo(f"secscan import: {len(outcome.findings)} finding(s) from {len(files)} {tool} report(s) -> {out}")
-    for w in outcome.warnings:
+    click.echo(f"secscan import: {summary.describe(counts)} from {len(files)} {tool} report(s) -> {out}")
+    for w in (*import_warnings, *outcome.warnings):
         click.echo(f"warning: {w}", err=True)
     for s in statuses:
         if s.error:

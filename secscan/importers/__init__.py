@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secscan.errors import InputError, ParseError
+from secscan.importers import completeness
 from secscan.models import Finding, ScannerState, ScannerStatus
 from secscan.sourcefiles import SourceTree
 
@@ -22,7 +23,14 @@ TOOLS: tuple[str, ...] = ("bandit", "semgrep", "pip-audit", "zap", "sarif")
 class Imported:
     findings: tuple[Finding, ...]
     status: ScannerStatus
-    """One status per imported file, named after the tool (pip-audit skips make it FAILED)."""
+    """One status per imported file, named after the tool. FAILED when the report says the scan
+    was incomplete (pip-audit skips, bandit/semgrep ``errors``, an unsuccessful SARIF run)."""
+    results: int = 0
+    """Results the report holds (findings or not): the import summary counts from this."""
+    skipped: int = 0
+    """Results that are not findings (SARIF ``pass`` / ``notApplicable`` / ``absent``)."""
+    warnings: tuple[str, ...] = ()
+    """What the summary must say: absolute paths outside the root, tool warnings."""
 
 
 def decode(data: bytes, origin: str) -> str:
@@ -59,14 +67,19 @@ def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str
     """Dispatch to the tool's pure parser (ParseError propagates to :func:`parse_report`)."""
     not_audited: tuple[str, ...] = ()
     version = None
+    failures: list[str] = []
+    warnings: list[str] = []
+    results = skipped = 0
     if tool == "bandit":
         from secscan.scanners import bandit
 
         findings = bandit.parse(text, tree=tree)
+        failures = completeness.bandit_failures(text)
     elif tool == "semgrep":
         from secscan.scanners import semgrep
 
         findings = semgrep.parse(text, tree=tree)
+        failures, warnings = completeness.semgrep_failures(text)
     elif tool == "pip-audit":
         from secscan.scanners import pip_audit
 
@@ -80,32 +93,45 @@ def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str
     else:
         from secscan.importers import sarif
 
-        findings = sarif.parse(text, tree=tree, origin=origin)
+        log = sarif.read(text, tree=tree, origin=origin)
+        findings, failures, warnings = list(log.findings), list(log.failures), list(log.warnings)
+        results, skipped = log.results, log.skipped
+    outside = completeness.outside_paths(findings)
+    if outside:
+        shown = ", ".join(outside[:3]) + (", ..." if len(outside) > 3 else "")
+        warnings.append(
+            f"{origin}: {len(outside)} path(s) lie outside --root and are kept as they are ({shown}); "
+            "import with --root set to the checkout the tool scanned"
+        )
     state = ScannerState.OK
     error = None
     if not_audited:
         # pip-audit's "skipped" means NOT audited: never report that as clean.
         state = ScannerState.FAILED
         error = f"{len(not_audited)} dependencies not audited ({origin}): " + "; ".join(not_audited[:5])
+    elif failures:
+        # An incomplete scan is not a clean one: the gate fails closed as for a live scan.
+        state = ScannerState.FAILED
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        error = f"incomplete scan ({origin}): {failures[0]}{more}"
     return Imported(
         findings=tuple(findings),
         status=ScannerStatus(
             name=tool, state=state, version=version, error=error, findings=len(findings), not_audited=not_audited
         ),
+        results=results or len(findings),
+        skipped=skipped,
+        warnings=tuple(warnings),
     )
 
 
-def import_files(
-    tool: str, paths: Sequence[Path], *, tree: SourceTree, manifest: str | None = None
-) -> tuple[list[Finding], list[ScannerStatus]]:
-    findings: list[Finding] = []
-    statuses: list[ScannerStatus] = []
+def import_files(tool: str, paths: Sequence[Path], *, tree: SourceTree, manifest: str | None = None) -> list[Imported]:
+    """One :class:`Imported` per file, in order; :class:`InputError` names an unreadable one."""
+    out: list[Imported] = []
     for path in paths:
         try:
             data = Path(path).read_bytes()
         except OSError as e:
             raise InputError(f"cannot read {path}: {e.strerror or e}") from e
-        imported = parse_report(tool, decode(data, str(path)), origin=str(path), tree=tree, manifest=manifest)
-        findings.extend(imported.findings)
-        statuses.append(imported.status)
-    return findings, statuses
+        out.append(parse_report(tool, decode(data, str(path)), origin=str(path), tree=tree, manifest=manifest))
+    return out
