@@ -68,9 +68,9 @@ def import_cmd(
     tree = SourceTree(root)
     imported = import_files(tool, files, tree=tree, manifest=manifest)
     findings = fingerprint.assign(compliance.annotate([f for i in imported for f in i.findings]), tree=tree)
-    statuses = [i.status for i in imported]
+    statuses = [s for i in imported for s in i.statuses]
     import_warnings = tuple(w for i in imported for w in i.warnings)
-    scanners_run = tuple(sorted({f.scanner for f in findings} | {tool}))
+    scanners_run = tuple(sorted({f.scanner for f in findings} | {s.name for s in statuses} | {tool}))
     outcome = triage.apply(
         findings,
         triage.TriageContext(

@@ -22,9 +22,10 @@ TOOLS: tuple[str, ...] = ("bandit", "semgrep", "pip-audit", "zap", "sarif")
 @dataclass(frozen=True, kw_only=True)
 class Imported:
     findings: tuple[Finding, ...]
-    status: ScannerStatus
-    """One status per imported file, named after the tool. FAILED when the report says the scan
-    was incomplete (pip-audit skips, bandit/semgrep ``errors``, an unsuccessful SARIF run)."""
+    statuses: tuple[ScannerStatus, ...]
+    """One status per scanner the file reports on: the tool, or each SARIF run's producer (with
+    its version). FAILED when the report says the scan was incomplete (pip-audit skips,
+    bandit/semgrep ``errors``, an unsuccessful SARIF run)."""
     results: int = 0
     """Results the report holds (findings or not): the import summary counts from this."""
     skipped: int = 0
@@ -70,6 +71,7 @@ def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str
     failures: list[str] = []
     warnings: list[str] = []
     results = skipped = 0
+    sarif_statuses: list[ScannerStatus] = []
     if tool == "bandit":
         from secscan.scanners import bandit
 
@@ -94,8 +96,12 @@ def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str
         from secscan.importers import sarif
 
         log = sarif.read(text, tree=tree, origin=origin)
-        findings, failures, warnings = list(log.findings), list(log.failures), list(log.warnings)
+        findings, warnings = list(log.findings), list(log.warnings)
         results, skipped = log.results, log.skipped
+        sarif_statuses = [
+            _status(run.scanner, list(run.failures), origin=origin, version=run.version, findings=run.findings)
+            for run in log.runs
+        ]
     outside = completeness.outside_paths(findings)
     if outside:
         shown = ", ".join(outside[:3]) + (", ..." if len(outside) > 3 else "")
@@ -103,25 +109,44 @@ def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str
             f"{origin}: {len(outside)} path(s) lie outside --root and are kept as they are ({shown}); "
             "import with --root set to the checkout the tool scanned"
         )
-    state = ScannerState.OK
-    error = None
-    if not_audited:
+    if tool == "sarif" and sarif_statuses:
+        statuses = tuple(sarif_statuses)
+    elif not_audited:
         # pip-audit's "skipped" means NOT audited: never report that as clean.
-        state = ScannerState.FAILED
         error = f"{len(not_audited)} dependencies not audited ({origin}): " + "; ".join(not_audited[:5])
-    elif failures:
-        # An incomplete scan is not a clean one: the gate fails closed as for a live scan.
-        state = ScannerState.FAILED
-        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-        error = f"incomplete scan ({origin}): {failures[0]}{more}"
+        statuses = (
+            ScannerStatus(
+                name=tool,
+                state=ScannerState.FAILED,
+                version=version,
+                error=error,
+                findings=len(findings),
+                not_audited=not_audited,
+            ),
+        )
+    else:
+        statuses = (_status(tool, failures, origin=origin, version=version, findings=len(findings)),)
     return Imported(
         findings=tuple(findings),
-        status=ScannerStatus(
-            name=tool, state=state, version=version, error=error, findings=len(findings), not_audited=not_audited
-        ),
+        statuses=statuses,
         results=results or len(findings),
         skipped=skipped,
         warnings=tuple(warnings),
+    )
+
+
+def _status(name: str, failures: list[str], *, origin: str, version: str | None, findings: int) -> ScannerStatus:
+    """OK, or FAILED with the first reason: an incomplete scan is not a clean one, so the gate
+    fails closed as it does for a live scan."""
+    if not failures:
+        return ScannerStatus(name=name, state=ScannerState.OK, version=version, findings=findings)
+    more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+    return ScannerStatus(
+        name=name,
+        state=ScannerState.FAILED,
+        version=version,
+        error=f"incomplete scan ({origin}): {failures[0]}{more}",
+        findings=findings,
     )
 
 

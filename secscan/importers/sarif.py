@@ -66,6 +66,18 @@ _NOT_FINDINGS = ("pass", "notApplicable")
 
 
 @dataclass(frozen=True, kw_only=True)
+class SarifRun:
+    """What one run says about the tool that produced it."""
+
+    scanner: str
+    version: str | None
+    information_uri: str | None
+    findings: int
+    failures: tuple[str, ...]
+    """Why this run is incomplete (empty: it completed)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class SarifImport:
     """What one SARIF log holds: findings, and what the import summary must say about it."""
 
@@ -77,6 +89,7 @@ class SarifImport:
     failures: tuple[str, ...]
     """Why the scan is incomplete (empty: it completed)."""
     warnings: tuple[str, ...]
+    runs: tuple[SarifRun, ...] = ()
 
 
 class _Ctx:
@@ -114,6 +127,10 @@ class _Ctx:
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise self.fail(f"{where}.{key}", f"expected a positive integer, got {v!r}")
         return v or None
+
+
+def _text_or_none(v: Any) -> str | None:
+    return v if isinstance(v, str) and v.strip() else None
 
 
 def _index(v: Any) -> int | None:
@@ -435,6 +452,7 @@ def read(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> SarifI
     results = skipped = 0
     failures: list[str] = []
     warnings: list[str] = []
+    runs: list[SarifRun] = []
     for r, run_raw in enumerate(ctx.lst(doc.get("runs"), "runs")):
         run = ctx.obj(run_raw, f"runs[{r}]", optional=False)
         tables = _Run(ctx, run, r)
@@ -446,6 +464,7 @@ def read(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> SarifI
         failures += run_failures
         warnings += run_warnings
         locations = _Locations(ctx, tables, tree)
+        before = len(findings)
         # What depends only on the rule is computed once per rule, not once per result.
         statics: dict[tuple[str, int], tuple[str, tuple[Identifier, ...], str | None]] = {}
         for n, res_raw in enumerate(ctx.lst(run.get("results"), f"runs[{r}].results")):
@@ -519,7 +538,17 @@ def read(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> SarifI
                     ),
                 )
             )
+        runs.append(
+            SarifRun(
+                scanner=scanner,
+                version=_text_or_none(tables.driver.get("version") or tables.driver.get("semanticVersion")),
+                information_uri=_text_or_none(tables.driver.get("informationUri")),
+                findings=len(findings) - before,
+                failures=tuple(run_failures),
+            )
+        )
     return SarifImport(
+        runs=tuple(runs),
         findings=tuple(findings),
         results=results,
         skipped=skipped,
