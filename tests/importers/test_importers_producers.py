@@ -66,23 +66,16 @@ def test_at_least_ten_producers() -> None:
     assert on_disk == {f for f, *_ in PRODUCERS}, "every copied file is tested, and only those"
 
 
-@pytest.mark.parametrize(
-    ("name", "results", "findings", "duplicates", "skipped", "scanners"), PRODUCERS, ids=[p[0] for p in PRODUCERS]
-)
+@pytest.mark.parametrize("case", PRODUCERS, ids=[p[0] for p in PRODUCERS])
 def test_every_result_is_a_finding_or_a_counted_duplicate(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    name: str,
-    results: int,
-    findings: int,
-    duplicates: int,
-    skipped: int,
-    scanners: set[str],
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: tuple[str, int, int, int, int, set[str]]
 ) -> None:
+    name, results, findings, duplicates, skipped, scanners = case
     src = SARIF / name
     raw = json.loads(src.read_text(encoding="utf-8"))
     out = tmp_path / "secscan.json"
-    rc, stdout, _ = secscan("import", "--tool", "sarif", str(src), "-o", str(out), "--root", str(tmp_path), capsys=capsys)
+    argv = ("import", "--tool", "sarif", str(src), "-o", str(out), "--root", str(tmp_path))
+    rc, stdout, _ = secscan(*argv, capsys=capsys)
     assert rc == 0
     doc = load(out)
     meta = doc["meta"]
