@@ -109,7 +109,9 @@ def _region(loc: Location, kind: Kind) -> dict[str, Any] | None:
 
 def _location(loc: Location, kind: Kind) -> dict[str, Any] | None:
     if kind is Kind.DAST and loc.url:
-        return {"physicalLocation": {"artifactLocation": {"uri": loc.url}, "region": dict(_WHOLE_ARTIFACT)}}
+        return {
+            "physicalLocation": {"artifactLocation": {"uri": _conformant(loc.url)}, "region": dict(_WHOLE_ARTIFACT)}
+        }
     if not loc.path:
         return None
     physical: dict[str, Any] = {"artifactLocation": _artifact_location(loc.path)}
@@ -135,6 +137,16 @@ def _artifact_location(path: str) -> dict[str, str]:
     if path.startswith("/"):
         return {"uri": "file://" + quote(path, safe="/")}
     return {"uri": quote(path, safe="/"), "uriBaseId": "%SRCROOT%"}
+
+
+# RFC 3986's reserved and unreserved characters, and "%" of an escape already there.
+_URI_SAFE = ":/?#[]@!$&'()*+,;=-._~%"
+
+
+def _conformant(uri: str) -> str:
+    """An untrusted URL (a scanner's reference, a DAST target) as a conformant URI reference
+    (SARIF1002): anything outside RFC 3986, such as ``<``, ``>``, a space, percent-encoded."""
+    return quote(uri, safe=_URI_SAFE)
 
 
 def _version(version: str | None) -> str:
@@ -193,7 +205,7 @@ def _rule(f: Finding) -> dict[str, Any]:
     }
     refs = [r for r in f.references if c.is_http_url(r)]
     if refs:
-        rule["helpUri"] = refs[0]
+        rule["helpUri"] = _conformant(refs[0])
     return rule
 
 
@@ -268,7 +280,11 @@ def _run(result: RunResult, scanner: str, findings: list[Finding], blocking: fro
     )
     # SARIF2005: a driver says which version ran; "unknown" when the result does not record it.
     version = c.scanner_version(result, scanner) or (result.tool_version if scanner == "secscan" else None)
-    driver: dict[str, Any] = {"name": scanner, "version": _version(version), "rules": rules}
+    # SARIF2005: a tool name of at most three words; the name as the result has it goes to fullName.
+    short = re.sub(r"\s+", "-", scanner.strip()) or "secscan"
+    driver: dict[str, Any] = {"name": short, "version": _version(version), "rules": rules}
+    if short != scanner:
+        driver["fullName"] = scanner
     driver["informationUri"] = _information_uri(scanner)
     status = next((s for s in result.scanners if s.name == scanner), None)
     invocation: dict[str, Any] = {
