@@ -220,6 +220,10 @@ def _result(f: Finding, rule_index: int, blocking: frozenset[str], with_baseline
     locs = [x for x in (_location(loc, f.kind) for loc in (f.location, *f.other_locations)) if x is not None]
     if locs:
         res["locations"] = locs
+    related = [x for x in (_location(loc, f.kind) for loc in f.related_locations) if x is not None]
+    if related:
+        # Context of the problem (a taint source...), as the importer read it: ids from 1.
+        res["relatedLocations"] = [{"id": n, **x} for n, x in enumerate(related, 1)]
     res["partialFingerprints"] = {FINGERPRINT_KEY: c.stable_id(f)}
     if with_baseline:
         res["baselineState"] = _baseline_state(f)

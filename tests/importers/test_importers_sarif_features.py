@@ -185,6 +185,15 @@ def test_related_locations_are_kept_and_survive_the_result_file(
     secscan("import", "--tool", "sarif", str(src), "-o", str(tmp_path / "r.json"), capsys=capsys)
     [doc] = load(tmp_path / "r.json")["findings"]
     assert doc["related_locations"] == [{"path": "app/views.py", "start_line": 7, "end_line": 7, "start_column": 3}]
+    # And secscan's own SARIF writes them back as relatedLocations.
+    assert (
+        secscan("report", str(tmp_path / "r.json"), "-f", "sarif", "-o", str(tmp_path / "r.sarif"), capsys=capsys)[0]
+        == 0
+    )
+    [written] = load(tmp_path / "r.sarif")["runs"][0]["results"]
+    [rel] = written["relatedLocations"]
+    assert rel["physicalLocation"]["artifactLocation"]["uri"] == "app/views.py"
+    assert rel["physicalLocation"]["region"]["startColumn"] == 3
 
 
 def test_artifact_location_by_index_and_uri_base_ids() -> None:
