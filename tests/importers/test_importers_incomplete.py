@@ -60,6 +60,19 @@ def test_bandit_report_without_errors_is_ok(tmp_path: Path, capsys: pytest.Captu
     assert doc["scanners"][0]["state"] == "ok"
 
 
+def test_real_spotbugs_run_with_missing_classes_fails_the_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SpotBugs 4.4.0: executionSuccessful false, and why in an error-level configuration notification.
+    doc, err = _import("sarif", SARIF / "spotbugs/spotbugs_4.4.0.sarif", tmp_path, capsys)
+    [status] = doc["scanners"]
+    assert (status["name"], status["state"], status["version"]) == ("spotbugs", "failed", "4.4.0")
+    assert "executionSuccessful: false): Classes needed for analysis were missing" in status["error"]
+    assert len(doc["findings"]) == 56 and "incomplete scan" in err
+    # Only notes were found, so nothing blocks: the failed scan alone fails the gate (closed).
+    assert _gate(tmp_path, capsys) == 3
+
+
 @pytest.mark.parametrize(
     ("invocation", "reason"),
     [

@@ -28,6 +28,8 @@ PRODUCERS: list[tuple[str, int, int, int, int, set[str]]] = [
     ("composer/composer-audit_sarif-php-converters.sarif.json", 1, 1, 0, 0, {"composer"}),
     ("bandit/bandit-1.9.4_generated.sarif", 8, 8, 0, 0, {"bandit"}),
     ("semgrep/semgrep-1.182.0_generated.sarif", 3, 3, 0, 0, {"semgrep"}),
+    ("flawfinder/flawfinder_2.0.19.sarif", 54, 53, 0, 1, {"flawfinder"}),
+    ("spotbugs/spotbugs_4.4.0.sarif", 56, 56, 0, 0, {"spotbugs"}),
 ]
 
 

@@ -95,6 +95,33 @@ def test_codeql_rules_in_tool_extensions_give_cwe_and_security_severity() -> Non
     assert g.cwe_ids() == ("CWE-89",) and g.severity is Severity.HIGH
 
 
+def test_cwe_from_rule_relationships_of_a_real_file() -> None:
+    # Flawfinder links each rule to the CWE taxonomy by rule.relationships (name and guid).
+    got = {f.rule_id: f for f in read("flawfinder/flawfinder_2.0.19.sarif").findings}
+    assert got["FF1021"].cwe_ids() == ("CWE-120", "CWE-20")
+    assert got["FF1013"].cwe_ids() == ("CWE-119", "CWE-120")
+    assert got["FF1048"].cwe_ids() == ("CWE-327",) and got["FF1048"].title == "random/setstate"
+    assert got["FF1021"].severity is Severity.HIGH  # the last FF1021 result says level error
+
+
+def test_a_pass_result_without_message_is_counted_not_imported() -> None:
+    got = read("flawfinder/flawfinder_2.0.19.sarif")
+    assert (got.results, got.skipped, len(got.findings)) == (54, 1, 53)
+
+
+def test_messages_from_message_strings_of_a_real_file() -> None:
+    # SpotBugs gives only message.id + arguments; the text is the rule's template filled in.
+    got = read("spotbugs/spotbugs_4.4.0.sarif").findings
+    assert (
+        got[1].message
+        == "Found reliance on default encoding in Boot.writeFrags(Log, String): new java.io.FileWriter(File)."
+    )
+    assert (
+        got[-1].message
+        == "The method name XonoticParser$You_cannotContext.Word() doesn't start with a lower case letter."
+    )
+
+
 def test_cwe_from_rule_relationships_and_result_taxa() -> None:
     # Flawfinder's shape: rule.relationships into the CWE taxonomy (by name and guid); and
     # result.taxa pointing at run.taxonomies by index, with numeric taxon ids.
