@@ -18,6 +18,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -103,6 +104,13 @@ def _as_path(uri: str) -> str:
     return unquote(uri) if "%" in uri else uri
 
 
+@lru_cache(maxsize=256)
+def _is_checkout_root(base: BaseUri | None) -> bool:
+    """A base a relative path needs nothing from: undefined, empty, or absolute (the producing
+    machine's checkout)."""
+    return base is None or not base.uri or is_absolute(_as_path(base.uri).replace("\\", "/"))
+
+
 def normalize(
     uri: str,
     *,
@@ -112,11 +120,11 @@ def normalize(
 ) -> RepoPath:
     """A repo-relative path for ``uri`` (see the module docstring)."""
     if (
-        base_id is None
-        and not any(c in uri for c in ":%\\")
+        not any(c in uri for c in ":%\\")
         and not uri.startswith(("/", "."))
         and "//" not in uri
         and "/." not in uri
+        and (base_id is None or not bases or _is_checkout_root(bases.get(base_id)))
     ):
         return RepoPath(path=uri)  # already clean: nearly every result of every tool
     path = _as_path(uri)
