@@ -8,7 +8,9 @@ the flagged code changes. The string is ``v1:`` + the first 32 hex digits of a S
 * sast / secret: kind, rule family, repo-relative path, enclosing scope (``Class.method`` from
   the Python AST; ``<module>`` at top level; empty for non-Python files), the normalized code of
   the flagged lines, and an occurrence index: the n-th distinct place in that file with the same
-  key (counted in line order, so order-only, never the line number itself).
+  key (counted in line order, so order-only, never the line number itself). Results of one
+  scanner on one line that differ in region or rule get a rank there too (``spot``; the first
+  keeps the fingerprint it had before ranks existed), so they are never merged as one problem.
 * dependency: kind, normalized package name (PEP 503), canonical advisory id (aliases folded:
   CVE first, then GHSA, then PYSEC/OSV), manifest path.
 * dast: kind, ZAP plugin id, HTTP method, URL path with ids and numbers generalized, parameter.
