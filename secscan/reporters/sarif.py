@@ -18,6 +18,7 @@ Facts this follows (SARIF 2.1.0 errata01 and GitHub's code-scanning ingestion):
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -220,7 +221,8 @@ def _result(f: Finding, rule_index: int, blocking: frozenset[str], with_baseline
     locs = [x for x in (_location(loc, f.kind) for loc in (f.location, *f.other_locations)) if x is not None]
     if locs:
         res["locations"] = locs
-    related = [x for x in (_location(loc, f.kind) for loc in f.related_locations) if x is not None]
+    # No snippet: the masking stage reads only a finding's own locations (and importers keep none).
+    related = [x for x in (_location(replace(loc, snippet=None), f.kind) for loc in f.related_locations) if x]
     if related:
         # Context of the problem (a taint source...), as the importer read it: ids from 1.
         res["relatedLocations"] = [{"id": n, **x} for n, x in enumerate(related, 1)]
