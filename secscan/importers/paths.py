@@ -48,7 +48,12 @@ def is_absolute(path: str) -> bool:
 
 def _file_uri_path(uri: str) -> str:
     """The local path a ``file:`` URI names (RFC 8089, plus the forms tools really write)."""
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        # Not a parseable URI (e.g. "file://[..." is an unterminated IPv6 host): the rest after
+        # the scheme is the best path there is, and it ends up reported as outside the root.
+        return unquote(uri[5:])
     path = unquote(parts.path)
     host = parts.netloc
     if host and host.lower() != "localhost":

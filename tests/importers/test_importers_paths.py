@@ -39,6 +39,7 @@ ROOT = Path("/builds/group/app")
         ("C:\\code\\file1.c", RepoPath(path="C:/code/file1.c", outside=True)),
         ("file://fileserver/share/x.c", RepoPath(path="//fileserver/share/x.c", outside=True)),
         ("../outside.py", RepoPath(path="../outside.py", outside=True)),
+        ("file://[::1/x.py", RepoPath(path="//[::1/x.py", outside=True)),  # not a URI urllib can split
     ],
 )
 def test_normalize(uri: str, expected: RepoPath) -> None:
