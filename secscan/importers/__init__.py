@@ -16,7 +16,14 @@ from secscan.importers import completeness
 from secscan.models import Finding, ScannerState, ScannerStatus
 from secscan.sourcefiles import SourceTree
 
-TOOLS: tuple[str, ...] = ("bandit", "semgrep", "pip-audit", "zap", "sarif")
+SARIF = "sarif"
+
+
+def tools() -> tuple[str, ...]:
+    """What ``--tool`` accepts: every scanner of the registry that reads its reports, and SARIF."""
+    from secscan.scanners import registry
+
+    return (*registry.importable(), SARIF)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,8 +56,8 @@ def decode(data: bytes, origin: str) -> str:
 
 def parse_report(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str | None = None) -> Imported:
     """Findings of one report; :class:`InputError` (exit 2) naming ``origin`` when malformed."""
-    if tool not in TOOLS:
-        raise InputError(f"unknown tool {tool!r} (known: {', '.join(TOOLS)})")
+    if tool not in tools():
+        raise InputError(f"unknown tool {tool!r} (known: {', '.join(tools())})")
     if not text.strip():
         # A tool that crashed before writing anything: not "no findings" (fail closed).
         raise InputError(f"{origin}: the {tool} report is empty (did the tool crash?)")
@@ -66,42 +73,35 @@ def parse_report(tool: str, text: str, *, origin: str, tree: SourceTree, manifes
 
 def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str | None) -> Imported:
     """Dispatch to the tool's pure parser (ParseError propagates to :func:`parse_report`)."""
+    results = skipped = 0
     not_audited: tuple[str, ...] = ()
     version = None
-    failures: list[str] = []
-    warnings: list[str] = []
-    results = skipped = 0
-    sarif_statuses: list[ScannerStatus] = []
-    if tool == "bandit":
-        from secscan.scanners import bandit
-
-        findings = bandit.parse(text, tree=tree)
-        failures = completeness.bandit_failures(text)
-    elif tool == "semgrep":
-        from secscan.scanners import semgrep
-
-        findings = semgrep.parse(text, tree=tree)
-        failures, warnings = completeness.semgrep_failures(text)
-    elif tool == "pip-audit":
-        from secscan.scanners import pip_audit
-
-        report = pip_audit.parse(text, manifest=manifest)
-        findings, not_audited = list(report.findings), report.not_audited
-    elif tool == "zap":
-        from secscan.scanners import zap_report
-
-        findings = zap_report.parse(text)
-        version = zap_report.report_version(text)
-    else:
+    run_statuses: list[ScannerStatus] = []
+    if tool == SARIF:
         from secscan.importers import sarif
 
         log = sarif.read(text, tree=tree, origin=origin)
-        findings, warnings = list(log.findings), list(log.warnings)
+        findings, warnings, failures = list(log.findings), list(log.warnings), []
         results, skipped = log.results, log.skipped
-        sarif_statuses = [
+        run_statuses = [
             _status(run.scanner, list(run.failures), origin=origin, version=run.version, findings=run.findings)
             for run in log.runs
         ]
+    else:
+        from secscan.scanners import registry
+
+        parsed = registry.get_class(tool).parse_report(text, tree=tree, origin=origin, manifest=manifest)
+        findings, warnings, failures = list(parsed.findings), list(parsed.warnings), list(parsed.errors)
+        not_audited, version = parsed.not_audited, parsed.version
+        # An imported report is all there is of that scan (issue 17): what the live run calls
+        # a warning - a file bandit could not parse, a file semgrep stopped on - makes it
+        # incomplete here, so the gate fails closed instead of passing what was never scanned.
+        if tool == "bandit":
+            stopped = completeness.bandit_failures(text)
+            failures += stopped
+            warnings = [w for w in warnings if w not in stopped]
+        elif tool == "semgrep":
+            failures, warnings = completeness.semgrep_failures(text)
     outside = completeness.outside_paths(findings)
     if outside:
         shown = ", ".join(outside[:3]) + (", ..." if len(outside) > 3 else "")
@@ -109,9 +109,9 @@ def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str
             f"{origin}: {len(outside)} path(s) lie outside --root and are kept as they are ({shown}); "
             "import with --root set to the checkout the tool scanned"
         )
-    if tool == "sarif" and sarif_statuses:
-        statuses = tuple(sarif_statuses)
-    elif not_audited:
+    if run_statuses:
+        statuses = tuple(run_statuses)
+    elif not_audited and not failures:
         # pip-audit's "skipped" means NOT audited: never report that as clean.
         error = f"{len(not_audited)} dependencies not audited ({origin}): " + "; ".join(not_audited[:5])
         statuses = (
@@ -125,7 +125,9 @@ def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str
             ),
         )
     else:
-        statuses = (_status(tool, failures, origin=origin, version=version, findings=len(findings)),)
+        statuses = (
+            _status(tool, failures, origin=origin, version=version, findings=len(findings), not_audited=not_audited),
+        )
     return Imported(
         findings=tuple(findings),
         statuses=statuses,
@@ -135,7 +137,15 @@ def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str
     )
 
 
-def _status(name: str, failures: list[str], *, origin: str, version: str | None, findings: int) -> ScannerStatus:
+def _status(
+    name: str,
+    failures: list[str],
+    *,
+    origin: str,
+    version: str | None,
+    findings: int,
+    not_audited: tuple[str, ...] = (),
+) -> ScannerStatus:
     """OK, or FAILED with the first reason: an incomplete scan is not a clean one, so the gate
     fails closed as it does for a live scan."""
     if not failures:
@@ -147,10 +157,13 @@ def _status(name: str, failures: list[str], *, origin: str, version: str | None,
         version=version,
         error=f"incomplete scan ({origin}): {failures[0]}{more}",
         findings=findings,
+        not_audited=not_audited,
     )
 
 
-def import_files(tool: str, paths: Sequence[Path], *, tree: SourceTree, manifest: str | None = None) -> list[Imported]:
+def import_reports(
+    tool: str, paths: Sequence[Path], *, tree: SourceTree, manifest: str | None = None
+) -> list[Imported]:
     """One :class:`Imported` per file, in order; :class:`InputError` names an unreadable one."""
     out: list[Imported] = []
     for path in paths:
@@ -160,3 +173,11 @@ def import_files(tool: str, paths: Sequence[Path], *, tree: SourceTree, manifest
             raise InputError(f"cannot read {path}: {e.strerror or e}") from e
         out.append(parse_report(tool, decode(data, str(path)), origin=str(path), tree=tree, manifest=manifest))
     return out
+
+
+def import_files(
+    tool: str, paths: Sequence[Path], *, tree: SourceTree, manifest: str | None = None
+) -> tuple[list[Finding], list[ScannerStatus]]:
+    """Findings and statuses of the files (:func:`import_reports` also has the summary's counts)."""
+    imported = import_reports(tool, paths, tree=tree, manifest=manifest)
+    return [f for i in imported for f in i.findings], [s for i in imported for s in i.statuses]

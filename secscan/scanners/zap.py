@@ -18,19 +18,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from secscan.config import ScanConfig
-from secscan.errors import SecscanError
-from secscan.models import Finding, ScannerState, ScannerStatus
+from secscan.errors import ConfigError, SecscanError
+from secscan.models import Finding, Kind, ScannerState, ScannerStatus
 from secscan.scanners import zap_report
 from secscan.scanners.base import (
+    Parsed,
     RunContext,
     Scanner,
-    ScannerName,
     ScanOutcome,
     ToolMissing,
     ToolTimeout,
     failed_outcome,
     tail,
 )
+from secscan.sourcefiles import SourceTree
 from secscan.zap import baseline_conf
 from secscan.zap.baseline_conf import BaselineConfig
 from secscan.zap.job import SCRIPT, ZapJob, split_options
@@ -108,7 +109,29 @@ def _state_for(e: SecscanError) -> ScannerState:
 
 
 class ZapScanner(Scanner):
-    name = ScannerName.ZAP
+    name = "zap"
+    kinds = frozenset({Kind.DAST})
+    default_timeout = 1800.0
+    description = "OWASP ZAP baseline scan of a running deployment"
+    scans_files = False
+    needs_deployment = True
+
+    @classmethod
+    def enabled_by_default(cls, cfg: ScanConfig) -> bool:
+        return bool(cfg.zap_target)
+
+    @classmethod
+    def check_selected(cls, cfg: ScanConfig) -> None:
+        if not cfg.zap_target:
+            raise ConfigError("--only zap needs --zap-target URL")
+
+    @classmethod
+    def relevant(cls, path: str) -> bool:
+        return False  # a deployment, not files: a diff says nothing about it
+
+    @classmethod
+    def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
+        return Parsed(findings=tuple(zap_report.parse(text)), version=zap_report.report_version(text))
 
     def __init__(self, *, env: Mapping[str, str] | None = None) -> None:
         self.env = dict(os.environ if env is None else env)
@@ -117,13 +140,12 @@ class ZapScanner(Scanner):
         started = time.monotonic()
         if not cfg.zap_target:
             return ScanOutcome(
-                status=ScannerStatus(name=self.name.value, state=ScannerState.SKIPPED, error="no ZAP target URL")
+                status=ScannerStatus(name=self.name, state=ScannerState.SKIPPED, error="no ZAP target URL")
             )
         job: ZapJob | None = None
         try:
             job = build_job(cfg, cfg.zap_target)
-            conf_path = cfg.zap_config or baseline_conf.default_path()
-            conf_text, conf = baseline_conf.load(conf_path)
+            conf_text, conf = ctx.zap_config or baseline_conf.load(cfg.zap_config or baseline_conf.default_path())
             check_reachable(cfg.zap_target)
             runner = select_runner(cfg, self.env)
             wrk = runner.workdir(ctx.workdir)
@@ -136,7 +158,7 @@ class ZapScanner(Scanner):
                         wrk=wrk,
                         timeout=max(remaining, 0.0),
                         cancel=ctx.cancel,
-                        progress=lambda msg: ctx.events(self.name.value, msg),
+                        progress=lambda msg: ctx.events(self.name, msg),
                     )
                 except ToolTimeout as e:
                     # Name the configured limit, not what was left of it when ZAP started.
@@ -149,7 +171,7 @@ class ZapScanner(Scanner):
         except SecscanError as e:
             return ScanOutcome(
                 status=ScannerStatus(
-                    name=self.name.value,
+                    name=self.name,
                     state=_state_for(e),
                     error=e.message,
                     duration_s=time.monotonic() - started,
@@ -197,7 +219,7 @@ class ZapScanner(Scanner):
         kept, warnings = apply_levels(findings, conf)
         return ScanOutcome(
             status=ScannerStatus(
-                name=self.name.value,
+                name=self.name,
                 state=ScannerState.OK,
                 version=version,
                 duration_s=duration,

@@ -198,8 +198,11 @@ def scratch_repo(root: Path) -> tuple[Path, str, str]:
 
 def run_job(job: Job, *, origin: Path, work: Path, store: Path) -> tuple[int, str]:
     project = work / job.name.replace(":", "-")
-    subprocess.run(["git", "clone", "-q", str(origin), str(project)], check=True)
-    git(project, "checkout", "-q", job.variables["CI_COMMIT_SHA"])
+    if job.variables.get("GIT_STRATEGY") == "none":
+        project.mkdir(parents=True)  # GitLab: no checkout at all, only the artifacts of needs:
+    else:
+        subprocess.run(["git", "clone", "-q", str(origin), str(project)], check=True)
+        git(project, "checkout", "-q", job.variables["CI_COMMIT_SHA"])
     needs = job.spec.get("needs")
     sources = [n["job"] if isinstance(n, dict) else n for n in needs] if needs is not None else []
     for source in sources:
