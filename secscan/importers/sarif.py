@@ -15,7 +15,9 @@ producer):
 * CWE: ``properties.tags`` (``external/cwe/cwe-78``, ``CWE-327: ...``) and ``properties.cwe``
   of the rule and the result; ``rule.relationships`` and ``result.taxa`` pointing into a CWE
   taxonomy (``run.taxonomies``, found by index, name or guid).
-* paths: :mod:`secscan.importers.paths`; ``artifactLocation.index`` reads ``run.artifacts``.
+* paths: :mod:`secscan.importers.paths`; ``artifactLocation.index`` reads ``run.artifacts``;
+  an absolute path under an absolute ``originalUriBaseIds`` entry or the invocation's
+  ``workingDirectory`` is relative to it (the producing machine's checkout).
   Absolute paths outside the root are kept and reported (``RunInfo.outside``).
 * every location is kept: the first is the finding's location, the others ``other_locations``;
   ``relatedLocations`` become ``related_locations``.
@@ -59,6 +61,7 @@ _PRECISION = {
 }
 _CWE = re.compile(r"(?i)\bcwe[-_/: ]?(\d+)")
 _ARG = re.compile(r"\{(\d+)\}")
+_CWE_PAGE = re.compile(r"^https?://cwe\.mitre\.org/data/definitions/(\d+)\.html?$", re.I)
 _URL = re.compile(r"^https?://", re.I)
 # Tool names as they appear in driver.name -> our scanner names.
 _SCANNERS = {"bandit": "bandit", "semgrep": "semgrep", "semgrep oss": "semgrep", "semgrep pro": "semgrep"}
@@ -201,6 +204,13 @@ class _Run:
             )
             for k, v in ctx.obj(run.get("originalUriBaseIds"), f"runs[{r}].originalUriBaseIds").items()
         }
+        # Where the tool ran is the checkout it scanned (sast-scan, bandit run in the repo): an
+        # absolute path under it is a repo path. Keyed so that no uriBaseId can name it.
+        for i, inv in enumerate(ctx.lst(run.get("invocations"), f"runs[{r}].invocations")):
+            wd = inv.get("workingDirectory") if isinstance(inv, dict) else None
+            uri = wd.get("uri") if isinstance(wd, dict) else None
+            if isinstance(uri, str) and uri:
+                self.bases.setdefault(f"\x00workingDirectory[{i}]", BaseUri(uri=uri))
 
     def _rules(self, component: dict[str, Any], where: str) -> list[dict[str, Any]]:
         return [
@@ -566,6 +576,11 @@ def _rule_static(
     title = name if isinstance(name, str) and name and name != rule_id else None
     title = title or (short if isinstance(short, str) and short else None) or rule_id
     cwes = _cwes(rprops.get("tags"), rprops.get("cwe"))
+    help_uri = rule.get("helpUri") if isinstance(rule.get("helpUri"), str) else None
+    cwe_page = _CWE_PAGE.match(help_uri or "")
+    if cwe_page and f"CWE-{int(cwe_page.group(1))}" not in cwes:
+        # A rule whose help page is the CWE entry (ShiftLeft sast-scan, Flawfinder) names its CWE.
+        cwes.append(f"CWE-{int(cwe_page.group(1))}")
     relationships = ctx.lst(rule.get("relationships"), "rule.relationships")
     targets = (r.get("target") for r in relationships if isinstance(r, dict))
     cwes += [c for c in run.taxon_cwes(targets) if c not in cwes]
@@ -573,7 +588,6 @@ def _rule_static(
         Identifier(type=scanner if scanner in ("bandit", "semgrep") else "rule", value=rule_id),
         *(_cwe_identifier(c) for c in cwes),
     )
-    help_uri = rule.get("helpUri") if isinstance(rule.get("helpUri"), str) else None
     return str(title).replace("_", " "), identifiers, help_uri
 
 

@@ -30,6 +30,7 @@ PRODUCERS: list[tuple[str, int, int, int, int, set[str]]] = [
     ("semgrep/semgrep-1.182.0_generated.sarif", 3, 3, 0, 0, {"semgrep"}),
     ("flawfinder/flawfinder_2.0.19.sarif", 54, 53, 0, 1, {"flawfinder"}),
     ("spotbugs/spotbugs_4.4.0.sarif", 56, 56, 0, 0, {"spotbugs"}),
+    ("sast-scan/taint-python-report.sarif", 11, 10, 1, 0, {"python-security-analysis"}),
 ]
 
 

@@ -104,6 +104,40 @@ def test_cwe_from_rule_relationships_of_a_real_file() -> None:
     assert got["FF1021"].severity is Severity.HIGH  # the last FF1021 result says level error
 
 
+def test_cwe_from_a_rule_help_page_on_cwe_mitre_org() -> None:
+    # ShiftLeft sast-scan names each rule's CWE only by linking its help to the CWE entry.
+    got = {f.rule_id: f.cwe_ids() for f in read("sast-scan/taint-python-report.sarif").findings}
+    assert got == {
+        "taint-xmli": ("CWE-91",),
+        "taint-basic-xss": ("CWE-80",),
+        "taint-idor": ("CWE-639",),
+        "taint-file-write": ("CWE-732",),
+    }
+
+
+def test_absolute_paths_under_the_invocation_working_directory_are_repo_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # sast-scan ran in /home/damien/dd and wrote file:///home/damien/dd/dojo/... URIs.
+    out = tmp_path / "r.json"
+    src = SARIF / "sast-scan/taint-python-report.sarif"
+    rc, _, err = secscan("import", "--tool", "sarif", str(src), "-o", str(out), "--root", str(tmp_path), capsys=capsys)
+    assert rc == 0 and "outside --root" not in err
+    paths = {f["location"]["path"] for f in load(out)["findings"]}
+    assert "dojo/forms.py" in paths and all(p.startswith("dojo/") for p in paths)
+
+
+def test_same_rule_and_region_merge_and_keep_both_messages(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Two taint-idor results from one source line (views.py:592) to two sinks: one problem at
+    # that place, merged and counted, and both messages survive as sources.
+    out = tmp_path / "r.json"
+    secscan(
+        "import", "--tool", "sarif", str(SARIF / "sast-scan/taint-python-report.sarif"), "-o", str(out), capsys=capsys
+    )
+    [idor] = [f for f in load(out)["findings"] if f["rule_id"] == "taint-idor"]
+    assert {s["message"].rsplit("`", 2)[-2] for s in idor["sources"]} == {"views.py:595", "views.py:642"}
+
+
 def test_a_pass_result_without_message_is_counted_not_imported() -> None:
     got = read("flawfinder/flawfinder_2.0.19.sarif")
     assert (got.results, got.skipped, len(got.findings)) == (54, 1, 53)
