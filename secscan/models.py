@@ -196,6 +196,9 @@ class Finding:
     location: Location = field(default_factory=Location)
     other_locations: tuple[Location, ...] = ()
     """Further places the same problem was found (e.g. one advisory via two manifests)."""
+    related_locations: tuple[Location, ...] = ()
+    """Places that explain the problem without being it (SARIF ``relatedLocations``: a taint
+    source, the declaration a use refers to). No snippets: only what locates them."""
     identifiers: tuple[Identifier, ...] = ()
     fix: str | None = None
     """Remediation text."""

@@ -71,6 +71,8 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
     }
     if f.other_locations:
         d["other_locations"] = [location_to_dict(x) for x in f.other_locations]
+    if f.related_locations:
+        d["related_locations"] = [location_to_dict(x) for x in f.related_locations]
     d["identifiers"] = [_drop_none({"type": i.type, "value": i.value, "url": i.url}) for i in f.identifiers]
     if f.fix is not None:
         d["fix"] = f.fix
@@ -308,6 +310,10 @@ class _Reader:
             other_locations=tuple(
                 self.location(x, f"{where}.other_locations[{n}]")
                 for n, x in enumerate(self.lst(d.get("other_locations"), f"{where}.other_locations"))
+            ),
+            related_locations=tuple(
+                self.location(x, f"{where}.related_locations[{n}]")
+                for n, x in enumerate(self.lst(d.get("related_locations"), f"{where}.related_locations"))
             ),
             identifiers=tuple(idents),
             fix=self.s(d, "fix", where, required=False),
