@@ -96,16 +96,25 @@ def test_suppressed_and_fixed_findings_in_the_source_result(tmp_path: Path) -> N
     ("text", "message"),
     [
         ("{", "not valid JSON"),
-        ('{"schema": "other"}', "not a secscan baseline"),
-        ('{"schema": "secscan-baseline/1", "entries": {}}', "entries: expected a list"),
+        ('{"schema": "other"}', "$.schema: expected 'secscan-baseline/1' or 'secscan/1', got 'other'"),
+        ('{"schema": "secscan-baseline/1", "entries": {}}', "$.entries: expected an array, got an object"),
         (
             '{"schema": "secscan-baseline/1", "entries": [{"kind": "sast", "severity": "high", "rule_id": "B1"}]}',
-            "entries[0].fingerprint",
+            "$.entries[0]: missing required field 'fingerprint'",
+        ),
+        (
+            '{"schema": "secscan-baseline/1", "entries": '
+            '[{"fingerprint": "", "kind": "sast", "severity": "high", "rule_id": "B1"}]}',
+            "$.entries[0].fingerprint: expected a non-empty string",
         ),
         (
             '{"schema": "secscan-baseline/1", "entries": '
             '[{"fingerprint": "v1:x", "kind": "web", "severity": "high", "rule_id": "B1"}]}',
-            "entries[0]",
+            "$.entries[0].kind: expected one of sast, dependency, dast, secret, got 'web'",
+        ),
+        (
+            '{"schema": "secscan/1", "findings": [{"kind": "sast", "scanner": "s", "rule_id": "r", "severity": 3}]}',
+            "$.findings[0].severity: expected a string, got an integer",
         ),
     ],
 )
@@ -114,4 +123,4 @@ def test_malformed_baselines_are_input_errors(tmp_path: Path, text: str, message
     p.write_text(text)
     with pytest.raises(InputError) as e:
         bl.load(p)
-    assert message in e.value.message and str(p) in e.value.message
+    assert e.value.message.startswith(f"{p}: {message}")
