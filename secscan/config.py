@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from secscan import pathmatch
 from secscan.errors import ConfigError
 from secscan.fsutil import load_toml
 
@@ -40,7 +41,7 @@ class ScanConfig:
     semgrep_builtin_rules: bool = True
     """Use secscan's bundled payment-security rules."""
     exclude: tuple[str, ...] = ()
-    """Path globs (relative to target) that bandit and semgrep skip."""
+    """gitignore-style patterns (relative to target) that no scanner looks at (:mod:`secscan.pathmatch`)."""
     requirements: tuple[str, ...] = ()
     """Requirements files for pip-audit (empty: discover under target)."""
     audit_installed: bool = False
@@ -237,6 +238,10 @@ def validate(cfg: ScanConfig) -> ScanConfig:
             raise ConfigError(f"unknown scanner {name!r} (known: {', '.join(ALL_SCANNERS)})")
     if cfg.jobs < 1:
         raise ConfigError("jobs must be at least 1")
+    try:  # an exclude that can never match is a typo: said now, not by files scanned anyway
+        pathmatch.check(cfg.exclude)
+    except ValueError as e:
+        raise ConfigError(f"exclude: {e}") from None
     if not cfg.target.is_dir():
         raise ConfigError(f"scan target {cfg.target} is not a directory")
     if cfg.only == ("zap",) and not cfg.zap_target:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from secscan import pathmatch
 from secscan.config import ScanConfig
 from secscan.errors import ParseError, ScannerError
 from secscan.models import (
@@ -44,19 +45,8 @@ from secscan.sourcefiles import SourceTree, to_repo_path
 _SEVERITY = {"HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW, "UNDEFINED": Severity.INFO}
 _CONFIDENCE = {"HIGH": Confidence.HIGH, "MEDIUM": Confidence.MEDIUM, "LOW": Confidence.LOW}
 
-# Folders no one wants scanned: virtualenvs, VCS metadata, caches and vendored code.
-DEFAULT_EXCLUDES = (
-    ".git",
-    ".venv",
-    "venv",
-    ".tox",
-    ".nox",
-    "node_modules",
-    "__pycache__",
-    "secscan-out",
-    "build",
-    "dist",
-)
+# bandit's own file selection: the suffixes it picks up when it walks a folder.
+PYTHON_SUFFIXES = (".py", ".pyw")
 
 
 def _code_lines(code: str, start: int, end: int) -> str | None:
@@ -179,33 +169,35 @@ class BanditScanner(Scanner):
         first = res.stdout.strip().splitlines()[:1]
         return first[0].split()[-1] if first and first[0].split() else None
 
-    def command(self, exe: str, cfg: ScanConfig, out_file: Path, files: tuple[str, ...] | None) -> list[str]:
-        argv = [exe, "-f", "json", "-o", str(out_file), "-q", "--ignore-nosec"]
-        excludes = [f"./{x}" for x in (*DEFAULT_EXCLUDES, *cfg.exclude)]
-        argv += ["-x", ",".join(excludes)]
-        if files is None:
-            argv += ["-r", "."]
-        else:
-            argv += list(files)
-        return argv
+    def command(self, exe: str, out_file: Path, targets: tuple[str, ...]) -> list[str]:
+        """``targets`` come from :mod:`secscan.pathmatch` (excludes applied), so no ``-x``: bandit's
+        own exclude matching differs from semgrep's (``./tests`` is only the top-level folder)."""
+        return [exe, "-f", "json", "-o", str(out_file), "-q", "--ignore-nosec", "-r", *targets]
 
     def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
         started = time.monotonic()
         exe = find_executable("bandit")
         if exe is None:
             return failed_outcome(self.name, ScannerState.NOT_INSTALLED, "bandit is not installed (pip install bandit)")
-        files = None
+        # --- which files (secscan.pathmatch): the same selection semgrep gets
         if ctx.changed_files is not None:
-            files = tuple(f for f in ctx.changed_files if f.endswith(".py") and (cfg.target / f).is_file())
-            if not files:
-                return ScanOutcome(
-                    status=ScannerStatus(
-                        name=self.name.value, state=ScannerState.SKIPPED, error="no changed Python files"
-                    )
-                )
+            changed = pathmatch.kept(ctx.changed_files, pathmatch.excludes(cfg.exclude))
+            targets = tuple(f for f in changed if f.endswith(PYTHON_SUFFIXES) and (cfg.target / f).is_file())
+            empty = "no changed Python files"
+        else:
+            # A file named on the command line is scanned whatever its suffix: keep Python ones.
+            targets = tuple(
+                t
+                for t in ctx.selection.targets(cfg.target, cfg.exclude)
+                if (cfg.target / t).is_dir() or t.endswith(PYTHON_SUFFIXES)
+            )
+            empty = "no Python files left after excludes"
+        if not targets:
+            return ScanOutcome(status=ScannerStatus(name=self.name.value, state=ScannerState.SKIPPED, error=empty))
+        # ---
         out_file = ctx.workdir / "bandit.json"
         out_file.unlink(missing_ok=True)
-        argv = self.command(exe, cfg, out_file, files)
+        argv = self.command(exe, out_file, targets)
         version = self.version(exe, ctx.cancel)
         try:
             res = run_tool(argv, timeout=cfg.timeout_for("bandit"), cancel=ctx.cancel, cwd=cfg.target)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from secscan import pathmatch
 from secscan.config import ScanConfig
 from secscan.errors import ScannerError
 from secscan.models import Finding, Kind, ScannerState, ScannerStatus
@@ -70,6 +71,8 @@ class RunContext:
     """Set when secscan is interrupted: scanners stop their children and return."""
     changed_files: tuple[str, ...] | None = None
     """With --changed-only: repo-relative files to scan (None: the whole tree)."""
+    selection: pathmatch.Selection = field(default_factory=pathmatch.Selection)
+    """The files left after excludes, walked once per run and shared by bandit and semgrep."""
 
 
 @dataclass(frozen=True, kw_only=True)

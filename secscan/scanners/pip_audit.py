@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from secscan import pathmatch
 from secscan.config import ScanConfig
 from secscan.errors import ParseError, ScannerError
 from secscan.models import (
@@ -30,7 +31,6 @@ from secscan.models import (
     Severity,
     Source,
 )
-from secscan.scanners.bandit import DEFAULT_EXCLUDES
 from secscan.scanners.base import (
     RunContext,
     Scanner,
@@ -140,14 +140,18 @@ _REQ_NAMES = ("requirements*.txt", "requirements/*.txt", "requirements*.in")
 
 def discover_requirements(root: Path, excludes: tuple[str, ...] = ()) -> list[str]:
     """Requirements files under ``root`` (repo-relative), skipping virtualenvs and vendored trees."""
-    skip = set(DEFAULT_EXCLUDES) | set(excludes)
+    skip = pathmatch.excludes(excludes)  # the same meaning as for bandit and semgrep
     found: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in skip and not d.startswith("."))
         rel_dir = Path(dirpath).relative_to(root)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not skip.matches((rel_dir / d).as_posix(), is_dir=True)
+        )
         for fn in filenames:
-            if fn.endswith((".txt", ".in")) and (fn.startswith("requirements") or rel_dir.name == "requirements"):
-                found.add((rel_dir / fn).as_posix())
+            rel = (rel_dir / fn).as_posix()
+            wanted = fn.endswith((".txt", ".in")) and (fn.startswith("requirements") or rel_dir.name == "requirements")
+            if wanted and not skip.matches(rel):
+                found.add(rel)
     return sorted(found)
 
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from secscan import pathmatch
 from secscan.config import ScanConfig, is_remote_semgrep_config
 from secscan.errors import ParseError, ScannerError
 from secscan.models import (
@@ -27,7 +28,6 @@ from secscan.models import (
     Source,
 )
 from secscan.resources import rules_dir
-from secscan.scanners.bandit import DEFAULT_EXCLUDES
 from secscan.scanners.base import (
     RunContext,
     Scanner,
@@ -279,11 +279,17 @@ class SemgrepScanner(Scanner):
             return failed_outcome(
                 self.name, ScannerState.NOT_INSTALLED, "semgrep is not installed (pip install semgrep)"
             )
-        targets: list[str] = ["."]
+        # --- which files (secscan.pathmatch): the same selection bandit gets
         if ctx.changed_files is not None:
-            targets = [f for f in ctx.changed_files if (cfg.target / f).is_file()]
+            changed = pathmatch.kept(ctx.changed_files, pathmatch.excludes(cfg.exclude))
+            targets = [f for f in changed if (cfg.target / f).is_file()]
             if not targets:
                 return skipped_outcome(self.name, "no changed files")
+        else:
+            targets = list(ctx.selection.targets(cfg.target, cfg.exclude))
+            if not targets:
+                return skipped_outcome(self.name, "no files left after excludes")
+        # ---
         out_file = ctx.workdir / "semgrep.json"
         out_file.unlink(missing_ok=True)
         timeout = cfg.timeout_for("semgrep")
@@ -291,8 +297,10 @@ class SemgrepScanner(Scanner):
         argv += ["--disable-nosem", "--quiet", "--no-git-ignore", "--timeout", "30", "--jobs", str(self.jobs(cfg))]
         for c in configs:
             argv += ["--config", str(Path(c).resolve())]
-        for x in (*DEFAULT_EXCLUDES, *cfg.exclude):
-            argv += ["--exclude", x]
+        # No --exclude (the targets have them applied) and no .semgrepignore: semgrep's built-in
+        # one skips every tests/ folder, and a .semgrepignore in a merge request is untrusted.
+        # --x-ignore-semgrepignore-files is internal, hence semgrep pinned (a test pins the effect).
+        argv.append("--x-ignore-semgrepignore-files")
         argv += ["--", *targets]
         version = self.version()
         prefixes = rule_prefixes([str(Path(c).resolve()) for c in configs], cfg.target)
