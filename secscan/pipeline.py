@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from secscan import __version__, compliance, fingerprint, policy, triage
+from secscan import __version__, compliance, fingerprint, pathmatch, policy, triage
 from secscan.config import ScanConfig
 from secscan.errors import ConfigError
 from secscan.models import Finding, Kind, Location, RunResult, ScannerState, ScannerStatus
@@ -139,6 +139,7 @@ def process(
             diff=diff_info,
             scanners_run=scanners_run,
             scanned_paths=scanned_paths,
+            excluded=pathmatch.excludes(cfg.exclude),  # schema branch: what no scanner looked at
         ),
     )
     return tuple(redact_secrets(outcome.findings)), outcome.warnings

@@ -13,6 +13,7 @@ from pathlib import Path
 from secscan import schema
 from secscan.fsutil import read_input_text
 from secscan.models import Baseline, BaselineEntry, Finding, Kind, Location, RunResult, Source, Status
+from secscan.pathmatch import PathMatcher
 from secscan.triage.dedupe import source_of
 
 
@@ -77,11 +78,13 @@ def fixed_entries(
     *,
     scanners_run: Sequence[str] | None = None,
     scanned_paths: Sequence[str] | None = None,
+    excluded: PathMatcher | None = None,
 ) -> list[Finding]:
     """Baseline entries no run finding matches, as FIXED findings.
 
     An entry only counts as fixed when the run could have seen it: one of its scanners ran
-    (split pipelines run one scanner per job) and, with --changed-only, its file was scanned.
+    (split pipelines run one scanner per job), with --changed-only its file was scanned, and its
+    file (or manifest) is not one the scan excluded.
     """
     seen = {f.fingerprint for f in present}
     ran = set(scanners_run) if scanners_run is not None else None
@@ -93,6 +96,8 @@ def fixed_entries(
         if ran is not None and e.scanners and not (set(e.scanners) & ran):
             continue
         if paths is not None and e.kind in (Kind.SAST, Kind.SECRET) and e.path not in paths:
+            continue
+        if excluded is not None and e.kind is not Kind.DAST and e.path and excluded.matches(e.path):
             continue
         out.append(fixed_finding(e))
     return out

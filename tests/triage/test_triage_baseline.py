@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan import fingerprint, triage
+from secscan import fingerprint, pathmatch, triage
 from secscan.errors import InputError
 from secscan.models import Finding, RunResult, Status
 from secscan.resultio import dumps
@@ -65,6 +65,26 @@ def test_fixed_only_for_scanned_paths_with_changed_only(tmp_path: Path) -> None:
     base = make_baseline(tmp_path, [sast()])
     assert run([], base, scanned_paths=("other.py",)) == ()
     assert [f.status for f in run([], base, scanned_paths=("app/views.py",))] == [Status.FIXED]
+
+
+def test_not_fixed_where_the_scan_was_told_not_to_look(tmp_path: Path) -> None:
+    """An entry in an excluded file (or a manifest in an excluded folder) was not seen, not fixed."""
+    base = make_baseline(tmp_path, [sast(), dep(manifest="vendor/requirements.txt"), dep(package="jinja2")])
+    out = run([], base, excluded=pathmatch.excludes(("app/*.py", "vendor")))
+    assert [(f.location.package, f.status) for f in out] == [("jinja2", Status.FIXED)]
+    everything = run([], base, excluded=pathmatch.excludes(()))
+    assert len(everything) == 3 and {f.status for f in everything} == {Status.FIXED}
+
+
+def test_baseline_file_text_and_round_trip(tmp_path: Path) -> None:
+    path = make_baseline(tmp_path, [sast(), dep()])
+    text = path.read_text()
+    assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+    doc = json.loads(text)
+    assert doc["entries"][0].keys() >= {"fingerprint", "kind", "rule_id", "title", "severity", "scanners"}
+    assert "package" not in next(e for e in doc["entries"] if e["kind"] == "sast")
+    loaded = bl.load(path)
+    assert bl.dumps(loaded) == text and len(loaded.entries) == 2
 
 
 def test_a_secscan_json_works_as_a_baseline(tmp_path: Path) -> None:
