@@ -1,11 +1,11 @@
 """The files secscan writes and reads back: ``secscan.json`` (``secscan/1``) and the baseline
 (``secscan-baseline/1``), as one typed, validated layer built on msgspec.
 
-The structs below are the wire format, field for field and in the order they are written; the
-rest of secscan works on the frozen dataclasses of :mod:`secscan.models`, converted here at the
-boundary. Reading is strict (a wrong type, an unknown enum value or a missing required field is
-an :class:`InputError` naming the file and the JSON path, e.g. ``res.json: $.findings[3].severity:
-expected one of info, low, medium, high, critical, got 'urgent'``); unknown keys are ignored so a
+:mod:`~secscan.schema.documents` holds the wire format; the rest of secscan works on the frozen
+dataclasses of :mod:`secscan.models`, converted here at the boundary. Reading is strict (a wrong
+type, an unknown enum value or a missing required field is an :class:`InputError` naming the file
+and the JSON path, e.g. ``res.json: $.findings[3].severity: expected one of info, low, medium,
+high, critical, got 'urgent'``: :mod:`~secscan.schema.messages`); unknown keys are ignored so a
 newer secscan's extra fields do not break an older reader.
 
 Writing is byte-for-byte what the earlier ``json.dumps(..., indent=2, ensure_ascii=False)``
@@ -15,176 +15,48 @@ library, and the only float, a duration rounded to milliseconds, prints alike be
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
-from msgspec import UNSET, Meta, UnsetType, field
+from msgspec import UNSET
 
 from secscan.errors import InputError
 from secscan.fingerprint import gc_paused
 from secscan.models import (
-    SCHEMA,
     Baseline,
     BaselineEntry,
     BlockReason,
-    Confidence,
     Finding,
     Identifier,
-    Kind,
     Location,
     RunResult,
-    ScannerState,
     ScannerStatus,
-    Severity,
     Source,
-    Status,
     Suppression,
     Verdict,
 )
+from secscan.schema.documents import (
+    BASELINE_DECODER,
+    BASELINE_SCHEMA,
+    ENCODER,
+    RESULT_DECODER,
+    BaselineDoc,
+    EntryDoc,
+    FindingDoc,
+    IdentifierDoc,
+    LocationDoc,
+    ReasonDoc,
+    ResultDoc,
+    ScannerDoc,
+    SourceDoc,
+    SuppressionDoc,
+    ToolDoc,
+    VerdictDoc,
+)
+from secscan.schema.messages import decode
 
-BASELINE_SCHEMA = "secscan-baseline/1"
-
-NonEmpty = Annotated[str, Meta(min_length=1)]
-
-# Fields typed ``X | UnsetType = UNSET`` are written only when set: the format leaves them out
-# when empty (absent on reading means empty too). Fields with a plain default are always written.
-# gc=False: these trees never hold a cycle, and 100,000 findings are millions of structs the
-# cyclic collector would otherwise keep re-scanning.
-
-
-class LocationDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
-    path: str | None = None
-    start_line: int | None = None
-    end_line: int | None = None
-    start_column: int | None = None
-    end_column: int | None = None
-    snippet: str | None = None
-    package: str | None = None
-    version: str | None = None
-    url: str | None = None
-    method: str | None = None
-    param: str | None = None
-    evidence: str | None = None
-
-
-class IdentifierDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
-    type: str
-    value: str
-    url: str | None = None
-
-
-class SuppressionDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
-    origin: str
-    reason: str
-    owner: str | None = None
-    expires: str | None = None
-    ticket: str | None = None
-    matched_by: str | None = None
-
-
-class SourceDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    scanner: str
-    rule_id: str
-    severity_original: str = ""
-    message: str = ""
-    location: LocationDoc = field(default_factory=LocationDoc)
-
-
-class FindingDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    fingerprint: str = ""
-    kind: Kind
-    scanner: str
-    rule_id: str
-    title: str = ""
-    message: str = ""
-    severity: Severity
-    severity_original: str = ""
-    confidence: Confidence = Confidence.UNKNOWN
-    location: LocationDoc = field(default_factory=LocationDoc)
-    status: Status = Status.NEW
-    other_locations: tuple[LocationDoc, ...] | UnsetType = UNSET
-    identifiers: tuple[IdentifierDoc, ...] = ()
-    fix: str | UnsetType | None = UNSET
-    fixed_versions: tuple[str, ...] | UnsetType = UNSET
-    references: tuple[str, ...] = ()
-    compliance: tuple[str, ...] = ()
-    suppression: SuppressionDoc | UnsetType | None = UNSET
-    sources: tuple[SourceDoc, ...] = ()
-    tags: tuple[str, ...] | UnsetType = UNSET
-
-
-class ScannerDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    name: str
-    state: ScannerState
-    version: str | UnsetType | None = UNSET
-    duration_s: float = 0.0
-    error: str | UnsetType | None = UNSET
-    findings: int = 0
-    not_audited: tuple[str, ...] | UnsetType = UNSET
-    command: tuple[str, ...] | UnsetType = UNSET
-
-
-class ToolDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    name: str = "secscan"
-    version: str = ""
-
-
-class ReasonDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):
-    rule: str
-    message: str
-    fingerprint: str | None = None
-
-
-class VerdictDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    passed: bool
-    exit_code: int = 0
-    policy: str = ""
-    reasons: tuple[ReasonDoc, ...] = ()
-    warnings: tuple[str, ...] = ()
-
-
-class ResultDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="schema", tag=SCHEMA):
-    """``secscan.json``: ``"schema": "secscan/1"`` is written first (msgspec writes the tag first)."""
-
-    tool: ToolDoc = field(default_factory=ToolDoc)
-    target: str = ""
-    started_at: str = ""
-    finished_at: str = ""
-    scanners: tuple[ScannerDoc, ...] = ()
-    advisory_db: str | UnsetType | None = UNSET
-    baseline: str | UnsetType | None = UNSET
-    diff_base: str | UnsetType | None = UNSET
-    warnings: tuple[str, ...] | UnsetType = UNSET
-    meta: dict[str, str] | UnsetType = UNSET
-    verdict: VerdictDoc | UnsetType | None = UNSET
-    findings: tuple[FindingDoc, ...] = ()
-
-
-class EntryDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    fingerprint: NonEmpty
-    kind: Kind
-    rule_id: NonEmpty
-    title: str = ""
-    severity: Severity
-    path: str | UnsetType | None = UNSET
-    package: str | UnsetType | None = UNSET
-    scanners: tuple[str, ...] = ()
-
-
-class BaselineDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="schema", tag=BASELINE_SCHEMA):
-    entries: tuple[EntryDoc, ...]
-
-
-class _BaselineHead(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="schema", tag=BASELINE_SCHEMA):
-    """Recognizes a baseline where a result is expected (without decoding its entries)."""
-
-
-# A union tagged by "schema": the tag is then required, and a file of the other kind is named as such.
-_RESULT_DECODER = msgspec.json.Decoder(ResultDoc | _BaselineHead)
-_BASELINE_DECODER = msgspec.json.Decoder(BaselineDoc | ResultDoc)
-_ENCODER = msgspec.json.Encoder()
+__all__ = ["BASELINE_SCHEMA", "dumps_baseline", "dumps_result", "loads_baseline", "loads_result"]
 
 
 # ---------------------------------------------------------------- models -> documents
@@ -298,7 +170,7 @@ def _result_doc(r: RunResult) -> ResultDoc:
 
 
 def _pretty(doc: msgspec.Struct) -> str:
-    return msgspec.json.format(_ENCODER.encode(doc), indent=2).decode("utf-8") + "\n"
+    return msgspec.json.format(ENCODER.encode(doc), indent=2).decode("utf-8") + "\n"
 
 
 _BATCH = 256
@@ -320,7 +192,7 @@ def dumps_result(r: RunResult) -> str:
         parts = [head[: -len(_EMPTY_TAIL)], '"findings": [\n']
         for start in range(0, len(r.findings), _BATCH):
             batch = tuple(_finding_doc(f) for f in r.findings[start : start + _BATCH])
-            text = msgspec.json.format(_ENCODER.encode(batch), indent=2)
+            text = msgspec.json.format(ENCODER.encode(batch), indent=2)
             # "[\n  {...},\n  {...}\n]", items at depth 1 -> the items alone, at depth 2 as in the document.
             if start:
                 parts.append(",\n")
@@ -458,7 +330,7 @@ def _result(d: ResultDoc) -> RunResult:
 def loads_result(text: str | bytes, *, origin: str) -> RunResult:
     """A ``secscan.json`` document; :class:`InputError` naming ``origin`` and the JSON path."""
     with gc_paused():
-        doc = _decode(_RESULT_DECODER, text, origin=origin, kind="result")
+        doc = decode(RESULT_DECODER, text, origin=origin, kind="result")
         if not isinstance(doc, ResultDoc):
             raise InputError(f"{origin}: $.schema: this is a baseline ({BASELINE_SCHEMA!r}), not a secscan result file")
         return _result(doc)
@@ -467,7 +339,7 @@ def loads_result(text: str | bytes, *, origin: str) -> RunResult:
 def loads_baseline(text: str | bytes, *, origin: str) -> Baseline | RunResult:
     """A baseline file, or a ``secscan.json`` (which the caller turns into a baseline)."""
     with gc_paused():
-        doc = _decode(_BASELINE_DECODER, text, origin=origin, kind="baseline")
+        doc = decode(BASELINE_DECODER, text, origin=origin, kind="baseline")
         if isinstance(doc, ResultDoc):
             return _result(doc)
     assert isinstance(doc, BaselineDoc)
@@ -487,97 +359,3 @@ def loads_baseline(text: str | bytes, *, origin: str) -> Baseline | RunResult:
             for e in doc.entries
         ),
     )
-
-
-# ---------------------------------------------------------------- errors
-
-
-def _decode(decoder: msgspec.json.Decoder[Any], text: str | bytes, *, origin: str, kind: str) -> Any:
-    try:
-        return decoder.decode(text)
-    except msgspec.ValidationError as e:
-        raise InputError(f"{origin}: {_describe(str(e), decoder.type, kind=kind)}") from None
-    except msgspec.DecodeError as e:
-        raise InputError(f"{origin}: not valid JSON: {_syntax(str(e), text)}") from None
-
-
-_BYTE = re.compile(r"^(?:JSON is malformed: )?(.*?) \(byte (\d+)\)$")
-
-
-def _syntax(message: str, text: str | bytes) -> str:
-    """msgspec says where by byte offset; people (and editors) count lines and columns."""
-    m = _BYTE.match(message)
-    if m is None:
-        return "the document ends too early" if "truncated" in message else message
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    before = data[: int(m.group(2))]
-    line = before.count(b"\n") + 1
-    column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", errors="replace")) + 1
-    return f"{m.group(1)} at line {line} column {column}"
-
-
-_AT = " - at `"
-_PATH_TOKEN = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
-
-
-def _describe(message: str, root: Any, *, kind: str) -> str:
-    """``$.path: what is wrong`` from msgspec's ``What - at `$.path```."""
-    what, sep, where = message.partition(_AT)
-    path = where.rstrip("`") if sep else "$"
-    if path == "$.schema" or (what == "Object missing required field `schema`" and path == "$"):
-        expected = f"{SCHEMA!r}" if kind == "result" else f"{BASELINE_SCHEMA!r} or {SCHEMA!r}"
-        found = what.removeprefix("Invalid value ") if what.startswith("Invalid value") else "nothing"
-        return f"$.schema: expected {expected}, got {found} (is this a secscan {kind} file?)"
-    if what.startswith("Invalid enum value "):
-        allowed = _enum_values(root, path)
-        if allowed:
-            return f"{path}: expected one of {', '.join(allowed)}, got {what.removeprefix('Invalid enum value ')}"
-    if what.startswith("Object missing required field "):
-        return f"{path}: missing required field {what.removeprefix('Object missing required field ')}".replace("`", "'")
-    if what.startswith("Expected `str` of length >= 1"):
-        return f"{path}: expected a non-empty string"
-    m = _EXPECTED.match(what)
-    if m is not None:
-        return f"{path}: expected {_json_types(m.group(1))}, got {_json_types(m.group(2))}"
-    return f"{path}: {what[:1].lower()}{what[1:]}".replace("`", "")
-
-
-_EXPECTED = re.compile(r"^Expected `([^`]+)`, got `([^`]+)`$")
-# msgspec names Python types; the reader of the message is looking at JSON.
-_JSON_TYPE = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false"}
-_JSON_TYPE |= {"object": "an object", "array": "an array", "null": "null"}
-
-
-def _json_types(names: str) -> str:
-    return " or ".join(_JSON_TYPE.get(n.strip(), n.strip()) for n in names.split("|"))
-
-
-def _enum_values(root: Any, path: str) -> tuple[str, ...]:
-    """The values the enum at ``path`` (e.g. ``$.findings[3].severity``) allows."""
-    t: Any = msgspec.inspect.type_info(root)
-    for name, _index in _PATH_TOKEN.findall(path):
-        t = _step(t, name)
-        if t is None:
-            return ()
-    t = _unwrap(t, msgspec.inspect.EnumType)
-    return tuple(str(x.value) for x in t.cls) if isinstance(t, msgspec.inspect.EnumType) else ()
-
-
-def _unwrap(t: Any, want: type) -> Any:
-    if isinstance(t, msgspec.inspect.UnionType):
-        return next((x for x in t.types if isinstance(x, want)), None)
-    return t
-
-
-def _step(t: Any, name: str) -> Any:
-    """The type one path step below ``t``: a field (``name``) or an item (``name`` empty)."""
-    if not name:
-        t = _unwrap(t, msgspec.inspect.VarTupleType)
-        return t.item_type if isinstance(t, msgspec.inspect.VarTupleType) else None
-    structs = t.types if isinstance(t, msgspec.inspect.UnionType) else (t,)
-    for s in structs:
-        if isinstance(s, msgspec.inspect.StructType):
-            for f in s.fields:
-                if f.encode_name == name:
-                    return f.type
-    return None
