@@ -7,6 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secscan import resultio, schema
 from secscan.errors import InputError
@@ -83,6 +85,19 @@ def test_text_is_exactly_the_standard_json_pretty_print(n: int) -> None:
     assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
     assert [f["rule_id"] for f in json.loads(text)["findings"]] == [f"R{i}" for i in range(n)]
     assert resultio.loads(text) == replace(r, scanners=(*r.scanners[:-1], replace(r.scanners[-1], duration_s=1234.568)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(), number=st.floats(min_value=0, max_value=1e9, allow_nan=False), line=st.integers(1, 2**40))
+def test_any_text_is_written_like_the_standard_library_and_read_back(text: str, number: float, line: int) -> None:
+    r = sample_result()
+    f = replace(r.findings[0], message=text, location=replace(r.findings[0].location, snippet=text, start_line=line))
+    r = replace(r, findings=(f,), target=text, scanners=(replace(r.scanners[0], duration_s=number),))
+    out = resultio.dumps(r)
+    assert out == json.dumps(json.loads(out), indent=2, ensure_ascii=False) + "\n"
+    back = resultio.loads(out)
+    assert back.findings == r.findings and back.target == text
+    assert back.scanners[0].duration_s == round(number, 3)
 
 
 @pytest.mark.parametrize("name", ["result.json", "golden/secscan.json"])
