@@ -17,8 +17,6 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import pathspec
-
 # Folders no one wants scanned: virtualenvs, VCS metadata, caches, build output and vendored
 # code. Includes bandit's own default excludes (.svn, CVS, .bzr, .hg, .eggs, *.egg), which it
 # applies by itself, so that semgrep skips exactly what bandit does.
@@ -63,6 +61,8 @@ class PathMatcher:
         for given, p in zip(raw, self.patterns, strict=True):
             if not p or p in ("/", "!", ".") or p.startswith("#"):
                 raise ValueError(f"pattern {given!r} selects nothing")
+        import pathspec  # loaded by the runs that match paths, not by every import of secscan.triage
+
         try:
             self._spec = pathspec.GitIgnoreSpec.from_lines(self.patterns)
         except ValueError as e:  # pathspec's pattern errors are ValueErrors naming the pattern

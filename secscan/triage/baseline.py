@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from secscan import schema
 from secscan.fsutil import read_input_text
 from secscan.models import Baseline, BaselineEntry, Finding, Kind, Location, RunResult, Source, Status
 from secscan.pathmatch import PathMatcher
@@ -37,11 +36,15 @@ def from_result(result: RunResult, *, origin: str = "") -> Baseline:
 
 
 def dumps(baseline: Baseline) -> str:
+    from secscan import schema  # msgspec is loaded only by a run that reads or writes a baseline
+
     return schema.dumps_baseline(baseline)
 
 
 def loads(text: str, *, origin: str) -> Baseline:
     """A baseline file, or a plain ``secscan.json`` (its present findings become the entries)."""
+    from secscan import schema
+
     doc = schema.loads_baseline(text, origin=origin)
     return from_result(doc, origin=origin) if isinstance(doc, RunResult) else doc
 
