@@ -116,8 +116,12 @@ def targets(root: Path, matcher: PathMatcher) -> tuple[str, ...]:
     of the tree.
     """
 
-    def walk(rel: str) -> list[str] | None:
+    def walk(rel: str, depth: int = 0) -> list[str] | None:
         """The entries that cover ``rel``, or None when all of ``rel`` is kept."""
+        if depth > _MAX_DEPTH:
+            # A tree planted this deep is handed over whole (both scanners alike) instead of
+            # running out of stack; no real project nests this far.
+            return None
         try:
             with os.scandir(root / rel if rel else root) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -137,7 +141,7 @@ def targets(root: Path, matcher: PathMatcher) -> tuple[str, ...]:
                 continue
             if is_link:
                 continue
-            below = walk(child) if is_dir else None
+            below = walk(child, depth + 1) if is_dir else None
             if below is None:
                 out.append(child)
             else:
@@ -147,6 +151,9 @@ def targets(root: Path, matcher: PathMatcher) -> tuple[str, ...]:
 
     found = walk("")
     return (".",) if found is None else tuple(found)
+
+
+_MAX_DEPTH = 200
 
 
 def kept(paths: Iterable[str], matcher: PathMatcher) -> tuple[str, ...]:

@@ -89,6 +89,14 @@ def test_targets_list_only_what_is_kept_and_stay_short(tmp_path: Path) -> None:
     assert pathmatch.targets(root / "app", pathmatch.excludes(["*.py"])) == ()
 
 
+def test_a_planted_very_deep_tree_is_handed_over_whole_not_a_crash(tmp_path: Path) -> None:
+    deep = tmp_path / "/".join(["d"] * 300)
+    deep.mkdir(parents=True)
+    (deep / "tests").mkdir()
+    (tmp_path / "tests").mkdir()
+    assert pathmatch.targets(tmp_path, pathmatch.excludes(["tests"])) == ("d",)
+
+
 def test_changed_files_are_filtered_the_same_way() -> None:
     changed = ("app/a.py", "pkg/tests/test_b.py", "tests/x.py", "node_modules/m.js", "pkg/testsuite/c.py")
     assert pathmatch.kept(changed, pathmatch.excludes(["tests"])) == ("app/a.py", "pkg/testsuite/c.py")
