@@ -19,6 +19,7 @@ from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from secscan import pathmatch
 from secscan.errors import ConfigError
 from secscan.fsutil import load_toml
 
@@ -95,7 +96,7 @@ class ScanConfig:
         kind="list",
         verdict=True,
         metavar="GLOB",
-        help="Paths bandit and semgrep skip (virtualenvs, .git, node_modules, build output are always skipped).",
+        help="gitignore-style patterns no scanner looks at (virtualenvs, .git, node_modules, build output always).",
     )
     requirements: tuple[str, ...] = setting(
         (),
@@ -412,6 +413,10 @@ def validate(cfg: ScanConfig) -> ScanConfig:
             raise ConfigError(f"unknown scanner {name!r} ({extra}known: {', '.join(known)})")
     if cfg.jobs < 1:
         raise ConfigError("jobs must be at least 1")
+    try:  # an exclude that can never match is a typo: said now, not by files scanned anyway
+        pathmatch.check(cfg.exclude)
+    except ValueError as e:
+        raise ConfigError(f"exclude: {e}") from None
     if not cfg.target.is_dir():
         raise ConfigError(f"scan target {cfg.target} is not a directory")
     for name in cfg.only:

@@ -49,6 +49,8 @@ class TriageInputs:
     diff: DiffInfo | None = None
     """The diff against --diff-base (None: no diff-aware mode)."""
     diff_base: str | None = None
+    excludes: tuple[str, ...] = ()
+    """The scan's excludes: baseline entries in files no scanner looked at are not "fixed"."""
     today: date
     """Injected so expiry checks are testable."""
 
@@ -88,6 +90,7 @@ def read_triage_inputs(
     diff_base: str | None = None,
     today: date | None = None,
     default_suppressions: bool = True,
+    excludes: tuple[str, ...] = (),
 ) -> TriageInputs:
     """Load the policy, suppressions, baseline and diff (each ConfigError/InputError is exit 2).
 
@@ -120,6 +123,7 @@ def read_triage_inputs(
         baseline_origin=str(baseline) if baseline is not None else None,
         diff=diff,
         diff_base=diff_base,
+        excludes=excludes,
         today=today or datetime.now(UTC).date(),
     )
 
@@ -302,6 +306,7 @@ def read_scan_inputs(
         diff_base=cfg.diff_base,
         today=today,
         default_suppressions=trusted is None,
+        excludes=cfg.exclude,
     )
     out_dir = check_out_dir(cfg.out_dir, tree=cfg.target)
     changed = triage.diff.changed_paths() if triage.diff is not None and cfg.changed_only else None

@@ -1,7 +1,7 @@
 """The normalized data model (schema ``secscan/1``): frozen, keyword-only dataclasses.
 
 Every stage of the pipeline is a plain function over these values. Nothing here does I/O;
-(de)serialization to the JSON result document lives in :mod:`secscan.resultio`.
+(de)serialization to ``secscan.json`` and the baseline file lives in :mod:`secscan.schema`.
 """
 
 from __future__ import annotations
@@ -280,3 +280,31 @@ class RunResult:
 
     def meta_dict(self) -> dict[str, str]:
         return dict(self.meta)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BaselineEntry:
+    """One accepted finding of a baseline file (``secscan-baseline/1``)."""
+
+    fingerprint: str
+    kind: Kind
+    rule_id: str
+    title: str
+    severity: Severity
+    path: str | None = None
+    """sast: the file; dependency: the manifest; dast: the URL."""
+    package: str | None = None
+    scanners: tuple[str, ...] = ()
+    """Which scanners reported it: only a run of one of them can say it is fixed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Baseline:
+    """The findings a project has accepted as its starting point."""
+
+    origin: str
+    """Where it was read from (for messages)."""
+    entries: tuple[BaselineEntry, ...]
+
+    def fingerprints(self) -> frozenset[str]:
+        return frozenset(e.fingerprint for e in self.entries)

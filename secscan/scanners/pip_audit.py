@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from secscan import pathmatch
 from secscan.config import ScanConfig
 from secscan.errors import ParseError, ScannerError
 from secscan.models import (
@@ -31,7 +32,6 @@ from secscan.models import (
     Severity,
     Source,
 )
-from secscan.scanners.bandit import DEFAULT_EXCLUDES
 from secscan.scanners.base import (
     Parsed,
     RunContext,
@@ -158,14 +158,16 @@ def is_requirements_file(path: str) -> bool:
 
 def discover_requirements(root: Path, excludes: tuple[str, ...] = ()) -> list[str]:
     """Requirements files under ``root`` (repo-relative), skipping virtualenvs and vendored trees."""
-    skip = set(DEFAULT_EXCLUDES) | set(excludes)
+    skip = pathmatch.excludes(excludes)  # the same meaning as for bandit and semgrep
     found: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in skip and not d.startswith("."))
         rel_dir = Path(dirpath).relative_to(root)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not skip.matches((rel_dir / d).as_posix(), is_dir=True)
+        )
         for fn in filenames:
             rel = (rel_dir / fn).as_posix()
-            if is_requirements_file(rel):
+            if is_requirements_file(rel) and not skip.matches(rel):
                 found.add(rel)
     return sorted(found)
 
