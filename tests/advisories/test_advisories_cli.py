@@ -49,9 +49,9 @@ def test_malformed_files_are_listed_counted_and_strict_refuses(tmp_path: Path) -
     skipped = [line for line in lenient.stderr.splitlines() if line.startswith("secscan: skipped malformed/")]
     assert len(skipped) == 8
     assert "skipped 8 malformed file(s)" in lenient.stdout
-    assert "ignored 1 record(s) without a PyPI package" in lenient.stdout
+    assert "ignored 1 record(s) without a PyPI or npm package" in lenient.stdout
     info = json.loads(secscan("info", "--db", str(db), "--json").stdout)
-    assert (info["advisories"], info["withdrawn"], info["skipped"], info["ignored"]) == (6, 1, 8, 1)
+    assert (info["advisories"], info["withdrawn"], info["skipped"], info["ignored"]) == (7, 1, 8, 1)
     assert len(info["problems"]) == 8
 
 

@@ -116,7 +116,7 @@ def test_malformed_files_are_reported_and_skipped_with_a_count(
     shutil.copytree(edge_dir, src / "edge")
     shutil.copytree(malformed_dir, src / "malformed")
     loaded = sources.load(src)
-    assert loaded.files == 7 + 8
+    assert loaded.files == 8 + 8
     assert len(loaded.problems) == 8
     by_file = {p.file: p.message for p in loaded.problems}
     assert set(by_file) == {f"malformed/{p.name}" for p in malformed_dir.iterdir()}
@@ -128,9 +128,10 @@ def test_malformed_files_are_reported_and_skipped_with_a_count(
     assert "PEP 440" in by_file["malformed/bad_version.yaml"]
     assert "timestamp" in by_file["malformed/bad_timestamp.json"]
     assert "not valid JSON" in by_file["malformed/truncated.json"]
-    # The valid ones all made it; the npm-only record is counted, not silently dropped.
+    # The valid ones all made it (npm ones too); the Maven-only record is counted, not dropped.
     assert {a.id for a in loaded.advisories} == {
         "TEST-LAST-1", "TEST-LIMIT-1", "TEST-LIST-1", "TEST-WITHDRAWN-1", "TEST-PRE-1", "TEST-MULTI-1",
+        "TEST-NPM-1",
     }  # fmt: skip
     assert loaded.ignored == 1
 
@@ -166,7 +167,7 @@ def test_withdrawn_and_aliases_are_stored(combined_db: Path) -> None:
 
 def test_build_is_atomic_and_refuses_an_empty_source(tmp_path: Path, malformed_dir: Path) -> None:
     db = tmp_path / "adv.sqlite"
-    with pytest.raises(ConfigError, match="no PyPI advisories"):
+    with pytest.raises(ConfigError, match="no PyPI or npm advisories"):
         store.build(db, sources.load(malformed_dir), source="malformed")
     assert list(tmp_path.iterdir()) == []  # no half-written database, no temp file left
 
