@@ -17,8 +17,14 @@ from typing import Any
 from secscan.errors import ConfigError
 from secscan.fsutil import load_toml
 
-ALL_SCANNERS: tuple[str, ...] = ("bandit", "semgrep", "pip-audit", "zap")
-DEFAULT_TIMEOUTS: dict[str, float] = {"bandit": 600.0, "semgrep": 900.0, "pip-audit": 300.0, "zap": 1800.0}
+ALL_SCANNERS: tuple[str, ...] = ("bandit", "semgrep", "pip-audit", "zap", "npm-audit")
+DEFAULT_TIMEOUTS: dict[str, float] = {
+    "bandit": 600.0,
+    "semgrep": 900.0,
+    "pip-audit": 300.0,
+    "zap": 1800.0,
+    "npm-audit": 300.0,  # issue 19 (js)
+}
 
 
 @dataclass(frozen=True, kw_only=True)

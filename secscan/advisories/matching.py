@@ -46,6 +46,7 @@ def parser_for(ecosystem: str) -> Parser:
     """The version parser whose ordering the ecosystem's advisories are written in."""
     return parse_npm_version if ecosystem == NPM else parse_version
 
+
 _ZERO = Version("0")
 # Tie-break for events at the same version: open before close, so introduced X + fixed X is
 # empty and introduced X + last_affected X affects exactly X.

@@ -222,9 +222,9 @@ def _parse_affected(raw: object, *, field: str) -> AffectedPackage | None:
     )
 
 
-def _shape_only(raw: object, field: str, k: int) -> None:
-    """Validate a range of an ecosystem that is not indexed: its shape, not its versions."""
-    _parse_range(raw, field=f"{field}.ranges[{k}]", ecosystem="")
+def _shape_only(raw: object, field: str, k: int) -> Range | None:
+    """Validate a range of an ecosystem that is not indexed: its shape, not its versions (None)."""
+    return _parse_range(raw, field=f"{field}.ranges[{k}]", ecosystem="")
 
 
 def _json_default(value: object) -> str:

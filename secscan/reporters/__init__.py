@@ -85,7 +85,7 @@ REGISTRY: dict[Format, FormatSpec] = {
         filename="gl-dependency-scanning-report.json",
         description="GitLab dependency scanning report (schema 15.2.1)",
         gitlab_report="dependency_scanning",
-        applies=_has_kind(Kind.DEPENDENCY, ("pip-audit",)),
+        applies=_has_kind(Kind.DEPENDENCY, ("pip-audit", "npm-audit")),
     ),
     Format.GITLAB_DAST: FormatSpec(
         module="secscan.reporters.gitlab:render_dast",

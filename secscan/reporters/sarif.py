@@ -48,6 +48,7 @@ INFO_URI = {
     "bandit": "https://bandit.readthedocs.io/",
     "semgrep": "https://semgrep.dev/",
     "pip-audit": "https://github.com/pypa/pip-audit",
+    "npm-audit": "https://github.com/ossf/osv-schema",  # secscan's own lockfile audit (OSV data)
     "zap": "https://www.zaproxy.org/",
 }
 

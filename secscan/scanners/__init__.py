@@ -14,6 +14,8 @@ _BACKENDS: dict[ScannerName, str] = {
     ScannerName.SEMGREP: "secscan.scanners.semgrep:SemgrepScanner",
     ScannerName.PIP_AUDIT: "secscan.scanners.pip_audit:PipAuditScanner",
     ScannerName.ZAP: "secscan.scanners.zap:ZapScanner",
+    # issue 19 (js): lockfile audit, in-process against the offline OSV store.
+    ScannerName.NPM_AUDIT: "secscan.scanners.npm_audit:NpmAuditScanner",
 }
 
 

@@ -31,6 +31,7 @@ class ScannerName(StrEnum):
     SEMGREP = "semgrep"
     PIP_AUDIT = "pip-audit"
     ZAP = "zap"
+    NPM_AUDIT = "npm-audit"  # issue 19 (js): npm/yarn/pnpm lockfiles against the offline OSV store
 
     def __str__(self) -> str:
         return self.value
