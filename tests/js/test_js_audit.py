@@ -125,10 +125,9 @@ HAND_TABLE = [
 ]
 
 
-@pytest.mark.parametrize(("lock", "package", "version", "advisory", "hit"), HAND_TABLE)
-def test_hand_checked_pairs(
-    lock: str, package: str, version: str, advisory: str, hit: bool, db: store.AdvisoryStore
-) -> None:
+@pytest.mark.parametrize("row", HAND_TABLE, ids=[f"{r[0]}-{r[1]}-{r[2]}-{r[3]}" for r in HAND_TABLE])
+def test_hand_checked_pairs(row: tuple[str, str, str, str, bool], db: store.AdvisoryStore) -> None:
+    lock, package, version, advisory, hit = row
     assert any(p.name == package and p.version == version for p in load(lock).packages), "the lockfile pins it"
     assert ((package, version, advisory) in pairs(lock, db)) is hit
 
@@ -190,7 +189,9 @@ def _one(name: str, version: str) -> Lockfile:
 
 def test_severity_label_when_the_record_has_no_vector(db: store.AdvisoryStore) -> None:
     # GHSA-2p57-rm9w-gvfp has an empty `severity` array: GitHub's label decides.
-    (f,) = [x for x in npm_audit.audit("package-lock.json", _one("ip", "2.0.0"), db) if x.rule_id == "GHSA-2p57-rm9w-gvfp"]
+    (f,) = [
+        x for x in npm_audit.audit("package-lock.json", _one("ip", "2.0.0"), db) if x.rule_id == "GHSA-2p57-rm9w-gvfp"
+    ]
     assert f.severity is Severity.HIGH and f.severity_original == "HIGH"
     # GHSA-952p-6rrq-rcjv: empty `severity`, label MODERATE -> medium.
     (g,) = npm_audit.audit("package-lock.json", _one("micromatch", "4.0.5"), db)

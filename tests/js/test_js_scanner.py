@@ -87,7 +87,7 @@ def test_scan_reports_lockfile_findings_in_every_format(tmp_path: Path) -> None:
     # Fingerprints do not depend on where the tree is.
     moved = tmp_path / "elsewhere"
     shutil.copytree(root, moved)
-    again = secscan("scan", str(moved), "--only", "npm-audit", "--advisory-db", str(ADVISORIES),
+    secscan("scan", str(moved), "--only", "npm-audit", "--advisory-db", str(ADVISORIES),
                     "--out", str(tmp_path / "out2"), "--no-progress")  # fmt: skip
     assert {f.fingerprint for f in load(tmp_path / "out2" / "secscan.json").findings} == {f.fingerprint for f in deps}
 
