@@ -15,6 +15,13 @@ function discount(rule, order) {
   setTimeout(() => fn(order), 10);
   // ok: payment.js-eval-of-dynamic-code
   eval("1 + 1");
+  // ruleid: payment.js-eval-of-dynamic-code
+  setTimeout("recalc(" + order.id + ")", 10);
+  const script = new vm.Script("total * 2");
+  // ok: payment.js-eval-of-dynamic-code
+  script.runInContext(context);
+  // ok: payment.js-eval-of-dynamic-code
+  setTimeout(handleTimeout, 1000);
   return fn(order);
 }
 

@@ -25,6 +25,21 @@ async function byToken(sequelize, token) {
   return sequelize.query(q);
 }
 
+async function alterColumn(client, tableName, columnInfo) {
+  const sql = `alter table ${tableName} alter column c set default '${columnInfo.defaultValue}'`;
+  // ruleid: payment.js-sql-built-by-string-formatting
+  return client.raw(sql);
+}
+
+async function libraryInternals(connection, client, path, symbol, column, value) {
+  // ok: payment.js-sql-built-by-string-formatting
+  await connection.query(`set search_path to ${path}`);
+  // ok: payment.js-sql-built-by-string-formatting
+  await client.raw(`?? ${symbol} ?`, [column, value]);
+  // ok: payment.js-sql-built-by-string-formatting
+  return this._graphQLClient.query(`query { payment(id: "${value}") { id } }`);
+}
+
 async function safe(req, knex, sql) {
   // ok: payment.js-sql-built-by-string-formatting
   await pool.query("SELECT * FROM orders WHERE id = $1", [req.params.id]);

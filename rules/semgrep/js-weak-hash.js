@@ -12,8 +12,13 @@ function receiptId(order) {
 }
 
 function verifyWebhook(body, header) {
+  // ok: payment.js-weak-hash-algorithm
+  return crypto.createHmac("sha1", secret).update(body).digest("hex") === header; // HMAC: collisions do not break it
+}
+
+function lookup(req) {
   // ruleid: payment.js-weak-hash-algorithm
-  return crypto.createHmac("md5", secret).update(body).digest("hex") === header;
+  return cache.get(crypto.createHash("md5").update(req.query.token).digest("hex"));
 }
 
 function cacheKey(url) {

@@ -169,3 +169,23 @@ def test_published_test_cards_are_luhn_valid_and_excluded_from_the_real_card_rul
     assert all(re.match(real_regex, n) is None for n in numbers)
     assert re.match(real_regex, "4916338506082832")
     assert {"tests/", "test_*.py", "conftest.py"} <= set(test["paths"]["exclude"])
+
+
+def test_javascript_card_rules_keep_the_python_test_cards_and_add_braintrees() -> None:
+    def card_list(rid: str) -> set[str]:
+        (rule,) = [r for _, r in ALL if r["id"] == rid]
+        regex = next(p["metavariable-regex"]["regex"] for p in rule["patterns"] if "metavariable-regex" in p)
+        m = re.search(r"\(\?:([\d|]+)\)", regex)
+        assert m
+        return set(m.group(1).split("|"))
+
+    py_tests = card_list("payment.test-card-number-outside-tests")
+    js_tests = card_list("payment.js-test-card-number-outside-tests")
+    # braintree-node ships its sandbox numbers as braintree.Test.CreditCardNumbers (precision run).
+    assert py_tests < js_tests and "4111111111131010" in js_tests - py_tests
+    assert all(_luhn_ok(n) for n in js_tests)
+    assert card_list("payment.js-card-number-literal") == js_tests, "the real-card rule excludes every test card"
+    (real,) = [r for _, r in ALL if r["id"] == "payment.js-card-number-literal"]
+    real_regex = next(p["metavariable-regex"]["regex"] for p in real["patterns"] if "metavariable-regex" in p)
+    assert all(re.match(real_regex, n) is None for n in js_tests)
+    assert re.match(real_regex, "4916338506082832")
