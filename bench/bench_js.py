@@ -96,7 +96,8 @@ def main() -> None:
         lock_text = json.dumps(synthesize_lockfile(N_PACKAGES), indent=2)
         (project / "package-lock.json").write_text(lock_text, encoding="utf-8")
         parse_s, lock = _timed(lambda: parse_lockfile("package-lock.json", lock_text))
-        print(f"lockfile: {len(lock.packages)} packages, {len(lock_text) / 1e6:.1f} MB, parsed in {parse_s * 1000:.0f} ms")
+        size = len(lock_text) / 1e6
+        print(f"lockfile: {len(lock.packages)} packages, {size:.1f} MB, parsed in {parse_s * 1000:.0f} ms")
 
         opened = store.AdvisoryStore(db)
         try:
