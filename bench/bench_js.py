@@ -56,7 +56,8 @@ def synthesize_lockfile(n: int) -> dict[str, Any]:
         for name, entry in entries:
             if len(packages) > n:
                 break
-            packages[f"node_modules/{name}-syn{copy}"] = {"version": entry["version"], "dev": entry.get("dev", False)}
+            # The whole real entry (resolved, integrity, dependencies, ...): a realistic file size.
+            packages[f"node_modules/{name}-syn{copy}"] = entry
         copy += 1
     return {"name": "bench", "lockfileVersion": 3, "requires": True, "packages": packages}
 
