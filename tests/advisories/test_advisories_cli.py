@@ -24,13 +24,14 @@ def test_import_then_info_report_the_same_snapshot(tmp_path: Path) -> None:
     db = tmp_path / "adv.sqlite"
     proc = secscan("import", str(EXAMPLES), "--db", str(db))
     assert proc.returncode == 0, proc.stderr
-    assert "imported 82 advisories (0 withdrawn) for 9 packages" in proc.stdout
+    # 82 PyPA records (9 packages) and 13 npm ones (11 packages).
+    assert "imported 95 advisories (0 withdrawn) for 20 packages" in proc.stdout
     snapshot = proc.stdout.split("snapshot: ")[1].strip()
     info = secscan("info", "--db", str(db), "--json")
     assert info.returncode == 0, info.stderr
     data = json.loads(info.stdout)
     assert data["snapshot"] == snapshot
-    assert (data["advisories"], data["packages"], data["skipped"], data["files"]) == (82, 9, 0, 82)
+    assert (data["advisories"], data["packages"], data["skipped"], data["files"]) == (95, 20, 0, 95)
     text = secscan("info", "--db", str(db))
     assert f"snapshot:        {snapshot}" in text.stdout
 
