@@ -215,3 +215,27 @@ def test_mixed_case_scoped_and_prerelease_versions(db: store.AdvisoryStore) -> N
     # The osv.dev export form (SEMVER ranges, purl) matches like the GitHub form.
     assert "GHSA-whgm-jr23-g3j9" in ids("ansi-html", "0.0.7")
     assert ids("ansi-html", "0.0.8") == set()
+
+
+def test_lockfile_shapes_read_as_the_package_manager_wrote_them() -> None:
+    # pnpm 5.4 (/name/1.0.0_peer), 6 (/name@1.0.0(peer)) and 9 (name@1.0.0 + snapshots) of the
+    # same app, resolved at different times: the same 424 packages but for two versions.
+    sets = {
+        n: {(p.name, p.version) for p in load(n).packages} for n in ("pnpm-v5.4-goof", "pnpm-v6-goof", "pnpm-v9-goof")
+    }
+    assert all(len(s) == 424 for s in sets.values())
+    assert sets["pnpm-v5.4-goof"] == sets["pnpm-v6-goof"]
+    assert len(sets["pnpm-v6-goof"] ^ sets["pnpm-v9-goof"]) == 4
+    # Peer suffixes are not part of the version; names with "_" stay whole.
+    assert ("dustjs-helpers", "1.5.0") in sets["pnpm-v5.4-goof"]
+    assert ("string_decoder", "1.1.1") in sets["pnpm-v5.4-goof"]
+    # yarn berry: the workspace itself is not a dependency; a patched package is audited as itself.
+    berry = {(p.name, p.version) for p in load("yarn-berry-v8-goof").packages}
+    assert not any(name == "goof" for name, _ in berry)
+    assert ("resolve", "1.22.11") in berry
+    # npm aliases resolve to the real package (v1 `npm:` version, v3 `name` field).
+    assert ("@yao-pkg/pkg", "6.5.0") in {(p.name, p.version) for p in load("npm-v1-aliases").packages}
+    assert not any(p.name == "pkg" for p in load("npm-v3-aliases").packages)
+    # Workspaces (`packages/a`, links) are local code, not registry packages.
+    names = {p.name for p in load("npm-v3-workspaces").packages}
+    assert "express" in names and not names & {"a", "b", "npm-workspaces"}

@@ -176,3 +176,16 @@ def test_changed_only_runs_the_audit_only_when_a_lockfile_or_manifest_changed(tm
     lock["packages"]["node_modules/ms"] = {"version": "0.6.2"}
     (root / "package-lock.json").write_text(json.dumps(lock))
     assert scan("o2") is ScannerState.OK
+
+
+def test_a_symlinked_lockfile_is_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.json"
+    outside.write_text('{"lockfileVersion": 3, "packages": {}}')
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "package-lock.json").symlink_to(outside)
+    proc = secscan("scan", str(root), "--only", "npm-audit", "--advisory-db", str(ADVISORIES),
+                   "--out", str(tmp_path / "out"), "--no-progress")  # fmt: skip
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    (status,) = load(tmp_path / "out" / "secscan.json").scanners
+    assert "symbolic link" in (status.error or "")
