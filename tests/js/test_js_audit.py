@@ -54,12 +54,18 @@ def pairs(name: str, db: store.AdvisoryStore) -> set[tuple[str, str, str]]:
 
 
 def _npm_semver() -> Path | None:
+    """npm's own copy of node-semver: next to npm's CLI (npm's bundled dependencies), under the
+    global root, or where Debian's nodejs packages put shared modules."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         return None
+    cli = Path(npm).resolve()  # .../npm/bin/npm-cli.js
+    candidates = [cli.parent.parent / "node_modules" / "semver"]
     root = subprocess.run([npm, "root", "-g"], capture_output=True, text=True, timeout=60, check=False).stdout.strip()
-    candidate = Path(root) / "npm" / "node_modules" / "semver"
-    return candidate if (candidate / "package.json").is_file() else None
+    if root:
+        candidates.append(Path(root) / "npm" / "node_modules" / "semver")
+    candidates.append(Path("/usr/share/nodejs/semver"))
+    return next((c for c in candidates if (c / "package.json").is_file()), None)
 
 
 def oracle(payload: dict[str, Any]) -> dict[str, Any]:
