@@ -378,6 +378,30 @@ def parse_pnpm_lock(text: str) -> Lockfile:
     return Lockfile(kind=f"pnpm-{raw}", packages=_merge(found), not_audited=tuple(skipped))
 
 
+# ------------------------------------------------------------------ diff-aware triage
+
+
+def is_lockfile(path: str) -> bool:
+    return path.rsplit("/", 1)[-1] in LOCKFILE_NAMES
+
+
+def line_pins(line: str, name: str, version: str) -> bool:
+    """Does this lockfile line pin ``name`` at ``version``? Every format writes the two together
+    on one line whenever the version changes: npm's ``resolved`` URL (``.../express/-/
+    express-4.18.0.tgz``), yarn's ``resolved``/``resolution`` (``express@npm:4.18.0``), pnpm's
+    package key (``/express/4.18.0``, ``express@4.18.0``). The name's own line (``"node_modules/
+    express": {``) does not change on an upgrade, so it cannot be what makes a finding new."""
+    if not name or not version or name not in line:
+        return False
+    # The name stands alone: `express/`, `express@`, `"express"`, `express-4.18.0.tgz`, never
+    # the `express` in `express-session`.
+    if re.search(rf"(?<![\w.-]){re.escape(name)}(?=[@/:\"'\s]|-\d)", line) is None:
+        return False
+    # Bounded so that 4.18.0 is not found in 14.18.0 or 4.18.0-beta.1, but is in
+    # `express-4.18.0.tgz` (npm's tarball name puts a hyphen before and `.tgz` after it).
+    return re.search(rf"(?<![\w.+]){re.escape(version)}(?![\w+-])(?!\.(?!tgz)\w)", line) is not None
+
+
 # ------------------------------------------------------------------ dispatch
 
 

@@ -189,3 +189,71 @@ def test_a_symlinked_lockfile_is_not_followed(tmp_path: Path) -> None:
     assert proc.returncode == 3, proc.stdout + proc.stderr
     (status,) = load(tmp_path / "out" / "secscan.json").scanners
     assert "symbolic link" in (status.error or "")
+
+
+def _lock(**versions: str) -> str:
+    packages: dict[str, object] = {"": {"name": "app", "version": "1.0.0"}}
+    for name, version in versions.items():
+        packages[f"node_modules/{name}"] = {
+            "version": version,
+            "resolved": f"https://registry.npmjs.org/{name}/-/{name}-{version}.tgz",
+            "integrity": "sha512-" + "A" * 86 + "==",
+        }
+    return json.dumps({"name": "app", "lockfileVersion": 3, "requires": True, "packages": packages}, indent=2) + "\n"
+
+
+def test_diff_aware_status_follows_the_changed_lockfile_lines(tmp_path: Path) -> None:
+    git = shutil.which("git")
+    assert git is not None
+    root = tmp_path / "repo"
+    root.mkdir()
+    ident = ("-c", "user.email=t@example.com", "-c", "user.name=t")
+
+    def run(*args: str) -> None:
+        subprocess.run([git, "-C", str(root), *ident, *args], check=True, capture_output=True)
+
+    run("init", "-q", "-b", "main")
+    (root / "package-lock.json").write_text(_lock(ms="0.7.1", qs="1.2.2"))
+    run("add", ".")
+    run("commit", "-qm", "base: qs 1.2.2 is already vulnerable")
+    # The merge request downgrades ms to a vulnerable version; qs is untouched.
+    (root / "package-lock.json").write_text(_lock(ms="0.6.2", qs="1.2.2"))
+    proc = secscan("scan", str(root), "--only", "npm-audit", "--advisory-db", str(ADVISORIES),
+                   "--diff-base", "main", "--out", str(tmp_path / "out"), "--no-progress")  # fmt: skip
+    result = load(tmp_path / "out" / "secscan.json")
+    status = {(f.location.package, f.rule_id): f.status.value for f in result.findings}
+    assert status[("ms", "GHSA-3fx5-fwvr-xrjg")] == "new"
+    assert status[("qs", "GHSA-hrpp-h998-j3pp")] == "existing"
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the new high finding blocks
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "version", "pins"),
+    [
+        ('  "resolved": "https://registry.npmjs.org/express/-/express-4.18.0.tgz",', "express", "4.18.0", True),
+        ('  resolved "https://registry.yarnpkg.com/express/-/express-4.18.0.tgz#0a1b"', "express", "4.18.0", True),
+        ('  resolution: "express@npm:4.18.0"', "express", "4.18.0", True),
+        ("  /express/4.18.0:", "express", "4.18.0", True),
+        ("  /express@4.18.0(supports-color@1.3.1):", "express", "4.18.0", True),
+        ("  '@babel/traverse@7.23.0':", "@babel/traverse", "7.23.0", True),
+        (
+            '  "resolved": "https://registry.npmjs.org/@babel/traverse/-/traverse-7.23.0.tgz",',
+            "@babel/traverse",
+            "7.23.0",
+            True,
+        ),
+        ('  "version": "4.18.0",', "express", "4.18.0", False),
+        ('  "resolved": "https://registry.npmjs.org/express/-/express-14.18.0.tgz",', "express", "4.18.0", False),
+        ("  express@4.18.0-beta.1:", "express", "4.18.0", False),
+        (
+            '  "resolved": "https://registry.npmjs.org/express-session/-/express-session-4.18.0.tgz",',
+            "express",
+            "4.18.0",
+            False,
+        ),
+    ],
+)
+def test_which_lockfile_lines_pin_a_version(line: str, name: str, version: str, pins: bool) -> None:
+    from secscan.scanners.npm_lockfiles import line_pins
+
+    assert line_pins(line, name, version) is pins
