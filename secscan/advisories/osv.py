@@ -9,8 +9,12 @@ Facts this module is written against (examples/advisories/README.md):
 - A version that YAML read as a number (``fixed: 3.10`` -> ``3.1``) has already lost
   information, so any non-string version makes the record malformed instead of being guessed.
 - ``aliases``, ``published``, ``summary``, ``severity`` and ``withdrawn`` are all optional.
-- Only PyPI entries of ``affected`` are indexed; GIT ranges cannot be evaluated without the
-  repository, so only ``ECOSYSTEM`` (and ``SEMVER``) ranges take part in matching.
+- Only PyPI and npm entries of ``affected`` are indexed; GIT ranges cannot be evaluated without
+  the repository, so only ``ECOSYSTEM`` (and ``SEMVER``) ranges take part in matching.
+- npm: github/advisory-database writes ``"type": "ECOSYSTEM"`` for npm ranges and osv.dev serves
+  the same records as ``"type": "SEMVER"``; both are SemVer-ordered (``npm_versions``). npm names
+  are matched in lower case: GHSA-8hc4-vh64-cxmj names the package ``Axios``, and the registry
+  refuses names that differ from an existing one only by case.
 """
 
 from __future__ import annotations
@@ -25,9 +29,12 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from secscan.advisories.npm_versions import parse_npm_version
 from secscan.errors import InputError
 
 ECOSYSTEM = "PyPI"
+NPM = "npm"
+ECOSYSTEMS = (ECOSYSTEM, NPM)
 EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
 MATCHED_RANGE_TYPES = ("ECOSYSTEM", "SEMVER")
 # Ids travel in URL paths (/v1/vulns/{id}) and file names: keep them to OSV's usual alphabet.
@@ -58,13 +65,15 @@ class Range:
 
 @dataclass(frozen=True, kw_only=True)
 class AffectedPackage:
-    """One ``affected[]`` entry for a PyPI package."""
+    """One ``affected[]`` entry for a PyPI or npm package."""
 
     name: str
-    """PEP 503 canonical name (what pip-audit queries with)."""
+    """PyPI: PEP 503 canonical name (what pip-audit queries with); npm: the name in lower case."""
     ranges: tuple[Range, ...]
     versions: tuple[str, ...]
     """The explicit ``versions`` list (an unordered set; may leave out real releases)."""
+    ecosystem: str = ECOSYSTEM
+    """``PyPI`` or ``npm``: which version ordering applies."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,7 +86,7 @@ class Advisory:
     withdrawn: str | None
     aliases: tuple[str, ...]
     affected: tuple[AffectedPackage, ...]
-    """PyPI entries only; empty when the record is about another ecosystem."""
+    """PyPI and npm entries only; empty when the record is about another ecosystem."""
     record: Mapping[str, Any]
     """The whole record, JSON-ready, timestamps normalized (served verbatim)."""
     canonical_json: str
@@ -133,16 +142,24 @@ def _str_list(value: object, *, field: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _check_event_version(kind: str, value: str, *, field: str) -> None:
+def normalize_name(name: str, ecosystem: str) -> str:
+    """The indexed spelling of a package name: PEP 503 for PyPI, lower case for npm."""
+    return name.strip().lower() if ecosystem == NPM else canonicalize_name(name)
+
+
+def _check_event_version(kind: str, value: str, *, field: str, ecosystem: str = ECOSYSTEM) -> None:
     if kind == "introduced" and value == "0":
         return
     if kind == "limit" and "*" in value:
         return
-    if parse_version(value) is None:
+    if ecosystem == NPM:
+        if parse_npm_version(value) is None:
+            raise AdvisoryFormatError(f"{field}: {kind} {value!r} is not a SemVer version")
+    elif parse_version(value) is None:
         raise AdvisoryFormatError(f"{field}: {kind} {value!r} is not a PEP 440 version")
 
 
-def _parse_range(raw: object, *, field: str) -> Range | None:
+def _parse_range(raw: object, *, field: str, ecosystem: str) -> Range | None:
     if not isinstance(raw, dict):
         raise AdvisoryFormatError(f"{field}: expected a mapping")
     rtype = raw.get("type")
@@ -166,8 +183,10 @@ def _parse_range(raw: object, *, field: str) -> Range | None:
         raise AdvisoryFormatError(f"{field}.events: no 'introduced' event")
     if rtype not in MATCHED_RANGE_TYPES:
         return None  # GIT: kept in the record, never evaluated (needs the repository's graph)
+    if not ecosystem:
+        return None  # an ecosystem that is not indexed: its versions are never compared here
     for j, e in enumerate(events):
-        _check_event_version(e.kind, e.value, field=f"{field}.events[{j}]")
+        _check_event_version(e.kind, e.value, field=f"{field}.events[{j}]", ecosystem=ecosystem)
     return Range(type=rtype, events=tuple(events))
 
 
@@ -185,15 +204,27 @@ def _parse_affected(raw: object, *, field: str) -> AffectedPackage | None:
         raise AdvisoryFormatError(f"{field}.ranges: expected a list")
     versions = _str_list(raw.get("versions"), field=f"{field}.versions")
     # Validate every range (a GIT range with a broken shape is still a broken record) ...
-    ranges = [_parse_range(r, field=f"{field}.ranges[{k}]") for k, r in enumerate(ranges_raw)]
-    # ... but index only PyPI: "PyPI" exactly, as OSV spells it (no ":suffix" variants exist).
-    if ecosystem != ECOSYSTEM:
+    # (Versions are checked with the ordering of the entry's own ecosystem; other ecosystems'
+    # ranges only need the shape, as their versions are never compared here.)
+    ordering = ecosystem if ecosystem in ECOSYSTEMS else None
+    ranges = [
+        _parse_range(r, field=f"{field}.ranges[{k}]", ecosystem=ordering) if ordering else _shape_only(r, field, k)
+        for k, r in enumerate(ranges_raw)
+    ]
+    # ... but index only PyPI and npm, spelled exactly as OSV does (no ":suffix" variants exist).
+    if ordering is None:
         return None
     return AffectedPackage(
-        name=canonicalize_name(name),
+        name=normalize_name(name, ecosystem),
         ranges=tuple(r for r in ranges if r is not None),
         versions=versions,
+        ecosystem=ecosystem,
     )
+
+
+def _shape_only(raw: object, field: str, k: int) -> Range | None:
+    """Validate a range of an ecosystem that is not indexed: its shape, not its versions (None)."""
+    return _parse_range(raw, field=f"{field}.ranges[{k}]", ecosystem="")
 
 
 def _json_default(value: object) -> str:

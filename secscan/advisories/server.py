@@ -1,4 +1,4 @@
-"""An OSV-compatible query server over one advisory store (PyPI only).
+"""An OSV-compatible query server over one advisory store (PyPI and npm).
 
 Endpoints, shaped like api.osv.dev's:
 
@@ -24,9 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
-from packaging.utils import canonicalize_name
-
-from secscan.advisories.osv import ECOSYSTEM, parse_version
+from secscan.advisories.matching import parser_for
+from secscan.advisories.osv import ECOSYSTEM, ECOSYSTEMS, normalize_name
 from secscan.advisories.store import AdvisoryStore
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -51,8 +50,9 @@ class Query:
     """A validated OSV query."""
 
     package: str | None
-    """Canonical PyPI name; None when the query is for another ecosystem (never matches here)."""
+    """Normalized name (``osv.normalize_name``); None for another ecosystem (never matches here)."""
     version: str | None
+    ecosystem: str = ECOSYSTEM
 
 
 def parse_purl(purl: str) -> tuple[str, str, str | None]:
@@ -63,9 +63,12 @@ def parse_purl(purl: str) -> tuple[str, str, str | None]:
     ptype, _, path = rest.partition("/")
     if not ptype or not path:
         raise QueryError(f"invalid purl {purl[:80]!r}")
-    path, _, version = path.partition("@")
-    name = unquote(path.rsplit("/", 1)[-1])
-    if not name:
+    head, slash, last = path.rpartition("/")
+    last, _, version = last.partition("@")
+    # npm's namespace is part of the package name: pkg:npm/%40babel/traverse is @babel/traverse.
+    namespace = unquote(head) if ptype.lower() == "npm" and slash and head else ""
+    name = (namespace + "/" if namespace else "") + unquote(last)
+    if not last:
         raise QueryError(f"invalid purl {purl[:80]!r}")
     return ptype.lower(), name, unquote(version) if version else None
 
@@ -90,22 +93,27 @@ def parse_query(body: object) -> Query:
         ptype, pname, pversion = parse_purl(purl)
         if pversion is not None and version is not None:
             raise QueryError("version specified in params and PURL query")
-        return Query(package=canonicalize_name(pname) if ptype == "pypi" else None, version=pversion or version)
+        eco = {"pypi": ECOSYSTEM, "npm": "npm"}.get(ptype)
+        return Query(
+            package=normalize_name(pname, eco) if eco else None, version=pversion or version, ecosystem=eco or ""
+        )
     if not isinstance(name, str) or not name:
         raise QueryError("package.name (or package.purl) is required")
     if ecosystem is not None and not isinstance(ecosystem, str):
         raise QueryError("package.ecosystem must be a string")
-    # This store only holds PyPI; a name without ecosystem can only mean PyPI here.
-    return Query(package=canonicalize_name(name) if ecosystem in (None, ECOSYSTEM) else None, version=version)
+    # A name without ecosystem means PyPI here (what pip-audit's queries always were).
+    eco = ECOSYSTEM if ecosystem is None else ecosystem
+    known = eco in ECOSYSTEMS
+    return Query(package=normalize_name(name, eco) if known else None, version=version, ecosystem=eco)
 
 
 def match(store: AdvisoryStore, query: Query) -> list[tuple[str, str]]:
     """(id, modified) of every non-withdrawn advisory affecting the query, sorted by id."""
     if query.package is None:
         return []
-    parsed = parse_version(query.version) if query.version is not None else None
+    parsed = parser_for(query.ecosystem)(query.version) if query.version is not None else None
     hits: dict[str, str] = {}
-    for cand in store.candidates(query.package):
+    for cand in store.candidates(query.package, query.ecosystem):
         if cand.advisory_id in hits:
             continue
         if query.version is None or cand.matcher.affects(query.version, parsed):
@@ -174,7 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._send(200, record.encode())
         elif path in ("/", "/v1"):
-            info = {"service": "secscan advisories (OSV API, PyPI)", "snapshot": self.server.store.snapshot}
+            info = {"service": "secscan advisories (OSV API, PyPI and npm)", "snapshot": self.server.store.snapshot}
             self._send(200, json.dumps(info).encode())
         else:
             self._error(404, NOT_FOUND, "Not found.")

@@ -42,11 +42,11 @@ class Problem:
 @dataclass(frozen=True, kw_only=True)
 class LoadResult:
     advisories: tuple[Advisory, ...]
-    """Valid records with at least one PyPI package, one per id, sorted by id."""
+    """Valid records with at least one PyPI or npm package, one per id, sorted by id."""
     problems: tuple[Problem, ...]
     """Malformed, unreadable or duplicate files: skipped, and reported."""
     ignored: int
-    """Valid records without any PyPI package (nothing to index)."""
+    """Valid records without any PyPI or npm package (nothing to index)."""
     files: int
     """Candidate files read (``*.yaml``, ``*.yml``, ``*.json``)."""
 

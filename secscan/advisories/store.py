@@ -23,11 +23,13 @@ from pathlib import Path
 
 from secscan import __version__
 from secscan.advisories.matching import CompiledAffected, compile_affected
-from secscan.advisories.osv import AffectedPackage, Event, Range, format_timestamp
+from secscan.advisories.osv import ECOSYSTEM, AffectedPackage, Event, Range, format_timestamp
 from secscan.advisories.sources import LoadResult
 from secscan.errors import ConfigError
 
-FORMAT = "secscan-advisories/1"
+# /2: `affected` gained the `ecosystem` column (PyPI and npm). A /1 file is refused with a
+# request to re-import instead of being read as if every package were PyPI.
+FORMAT = "secscan-advisories/2"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _SCHEMA = """
@@ -41,11 +43,12 @@ CREATE TABLE advisories (
 );
 CREATE TABLE affected (
     advisory_id TEXT NOT NULL REFERENCES advisories(id),
-    package TEXT NOT NULL,          -- PEP 503 canonical name
+    ecosystem TEXT NOT NULL,        -- "PyPI" or "npm"
+    package TEXT NOT NULL,          -- PyPI: PEP 503 canonical name; npm: lower case
     ranges TEXT NOT NULL,           -- JSON: [{"type": ..., "events": [[kind, value], ...]}]
     versions TEXT NOT NULL          -- JSON list of strings
 );
-CREATE INDEX affected_package ON affected(package);
+CREATE INDEX affected_package ON affected(ecosystem, package);
 CREATE TABLE aliases (alias TEXT NOT NULL, advisory_id TEXT NOT NULL REFERENCES advisories(id));
 CREATE INDEX aliases_alias ON aliases(alias);
 CREATE TABLE problems (file TEXT NOT NULL, message TEXT NOT NULL);
@@ -68,7 +71,7 @@ class StoreInfo:
     skipped: int
     """Malformed/unreadable/duplicate files that were skipped at import."""
     ignored: int
-    """Valid records without a PyPI package."""
+    """Valid records without a PyPI or npm package."""
     created_by: str
     problems: tuple[str, ...] = ()
 
@@ -102,9 +105,9 @@ def _ranges_json(ranges: Sequence[Range]) -> str:
 def build(db_path: Path, load: LoadResult, *, source: str) -> StoreInfo:
     """Write a new database at ``db_path`` (atomically: temp file + rename). Returns its info."""
     if not load.advisories:
-        raise ConfigError(f"no PyPI advisories found in {source} ({load.files} files read)")
+        raise ConfigError(f"no PyPI or npm advisories found in {source} ({load.files} files read)")
     snapshot, newest = snapshot_id(load)
-    packages = {a.name for adv in load.advisories for a in adv.affected}
+    packages = {(a.ecosystem, a.name) for adv in load.advisories for a in adv.affected}
     info = StoreInfo(
         snapshot=snapshot,
         newest_modified=newest,
@@ -151,9 +154,9 @@ def build(db_path: Path, load: LoadResult, *, source: str) -> StoreInfo:
                 ),
             )
             conn.executemany(
-                "INSERT INTO affected VALUES (?, ?, ?, ?)",
+                "INSERT INTO affected VALUES (?, ?, ?, ?, ?)",
                 (
-                    (adv.id, aff.name, _ranges_json(aff.ranges), json.dumps(list(aff.versions)))
+                    (adv.id, aff.ecosystem, aff.name, _ranges_json(aff.ranges), json.dumps(list(aff.versions)))
                     for adv in load.advisories
                     for aff in adv.affected
                 ),
@@ -215,6 +218,10 @@ class AdvisoryStore:
             meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.Error as e:
             raise ConfigError(f"{self.path} is not a secscan advisory database: {e}") from e
+        if meta.get("format") == "secscan-advisories/1":
+            raise ConfigError(
+                f"{self.path} was made by an older secscan (PyPI only): re-import it with `secscan advisories import`"
+            )
         if meta.get("format") != FORMAT:
             raise ConfigError(f"{self.path} is not a secscan advisory database (format {meta.get('format')!r})")
         self._lock = threading.Lock()
@@ -229,7 +236,7 @@ class AdvisoryStore:
 
     def _read_info(self, meta: dict[str, str]) -> StoreInfo:
         ((advisories, withdrawn),) = self._query("SELECT count(*), count(withdrawn) FROM advisories")
-        ((packages,),) = self._query("SELECT count(DISTINCT package) FROM affected")
+        ((packages,),) = self._query("SELECT count(*) FROM (SELECT DISTINCT ecosystem, package FROM affected)")
         ((aliases,),) = self._query("SELECT count(*) FROM aliases")
         problems = tuple(f"{f}: {m}" for f, m in self._query("SELECT file, message FROM problems ORDER BY rowid"))
         return StoreInfo(
@@ -247,11 +254,12 @@ class AdvisoryStore:
             problems=problems,
         )
 
-    def _load_candidates(self, package: str) -> tuple[Candidate, ...]:
+    def _load_candidates(self, package: str, ecosystem: str = ECOSYSTEM) -> tuple[Candidate, ...]:
+        """Every indexed entry for ``package`` (already normalized, ``osv.normalize_name``)."""
         rows = self._query(
             "SELECT a.id, a.modified, f.ranges, f.versions FROM affected f JOIN advisories a ON a.id = f.advisory_id"
-            " WHERE f.package = ? AND a.withdrawn IS NULL ORDER BY a.id",
-            (package,),
+            " WHERE f.ecosystem = ? AND f.package = ? AND a.withdrawn IS NULL ORDER BY a.id",
+            (ecosystem, package),
         )
         return tuple(
             Candidate(
@@ -262,6 +270,7 @@ class AdvisoryStore:
                         name=package,
                         ranges=_parse_ranges(str(ranges)),
                         versions=tuple(json.loads(str(versions))),
+                        ecosystem=ecosystem,
                     )
                 ),
             )

@@ -67,7 +67,7 @@ def import_cmd(*, source: Path, db: Path | None, strict: bool) -> None:
         f"imported {info.advisories} advisories ({info.withdrawn} withdrawn) for {info.packages} packages into {target}"
     )
     if info.ignored:
-        click.echo(f"ignored {info.ignored} record(s) without a PyPI package")
+        click.echo(f"ignored {info.ignored} record(s) without a PyPI or npm package")
     if info.skipped:
         click.echo(f"skipped {info.skipped} malformed file(s) (listed above)")
     click.echo(f"snapshot: {info.snapshot}")

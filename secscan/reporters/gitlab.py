@@ -216,7 +216,7 @@ _SCAN_TYPE = {
 }
 _KIND_SCANNERS = {
     Kind.SAST: ("bandit", "semgrep"),
-    Kind.DEPENDENCY: ("pip-audit",),
+    Kind.DEPENDENCY: ("pip-audit", "npm-audit"),
     Kind.DAST: ("zap",),
     Kind.SECRET: (),
 }

@@ -54,6 +54,7 @@ INFO_URI = {
     "bandit": "https://bandit.readthedocs.io/",
     "semgrep": "https://semgrep.dev/",
     "pip-audit": "https://github.com/pypa/pip-audit",
+    "npm-audit": "https://github.com/ossf/osv-schema",  # secscan's own lockfile audit (OSV data)
     "zap": "https://www.zaproxy.org/",
     # Producers whose SARIF `secscan import` reads (tests/data/importers/sarif/) and others
     # common in CI, so a re-rendered import still says where to read about its tool.

@@ -120,7 +120,10 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree, prefixes: tuple[str
             identifiers.append(Identifier(type="owasp", value=m.group(1)))
     conf = _CONFIDENCE.get(str(meta.get("confidence", "")).upper(), Confidence.UNKNOWN)
     fix = extra.get("fix") if isinstance(extra.get("fix"), str) else None
-    title = rule_id.rsplit(".", 1)[-1].replace("-", " ").replace("_", " ")
+    short = rule_id.rsplit(".", 1)[-1]
+    # secscan's JavaScript twins are `payment.js-<name>` (issue 19): "Card number literal (JavaScript)".
+    short = short[3:] + " (JavaScript)" if rule_id.startswith("payment.js-") or ".payment.js-" in rule_id else short
+    title = short.replace("-", " ").replace("_", " ")
     return Finding(
         kind=sast_kind((i.value for i in identifiers if i.type == "cwe"), str(meta.get("category", ""))),
         scanner="semgrep",

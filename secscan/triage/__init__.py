@@ -22,6 +22,7 @@ from datetime import date
 from secscan.fingerprint import ScopeIndex, evolve, gc_paused, normalize_code, normalize_package
 from secscan.models import Finding, Kind, Status
 from secscan.pathmatch import PathMatcher
+from secscan.scanners.npm_lockfiles import is_lockfile, line_pins
 from secscan.sourcefiles import SourceTree
 from secscan.triage import baseline as baseline_mod
 from secscan.triage import suppressions as sup
@@ -117,6 +118,11 @@ class _Introduced:
         if text is None or not package:
             return bool(change.added)
         lines = text.splitlines()
+        if is_lockfile(change.path):
+            # issue 19 (js): an npm/yarn/pnpm lockfile names a package and its version on one
+            # changed line (see npm_lockfiles.line_pins), not on a requirement line.
+            name, version = f.location.package or "", f.location.version or ""
+            return any(0 < n <= len(lines) and line_pins(lines[n - 1], name, version) for n in change.added)
         for n in change.added:
             if 0 < n <= len(lines):
                 name = lines[n - 1].split(";", 1)[0]

@@ -24,13 +24,14 @@ def test_import_then_info_report_the_same_snapshot(tmp_path: Path) -> None:
     db = tmp_path / "adv.sqlite"
     proc = secscan("import", str(EXAMPLES), "--db", str(db))
     assert proc.returncode == 0, proc.stderr
-    assert "imported 82 advisories (0 withdrawn) for 9 packages" in proc.stdout
+    # 82 PyPA records (9 packages) and 13 npm ones (11 packages).
+    assert "imported 95 advisories (0 withdrawn) for 20 packages" in proc.stdout
     snapshot = proc.stdout.split("snapshot: ")[1].strip()
     info = secscan("info", "--db", str(db), "--json")
     assert info.returncode == 0, info.stderr
     data = json.loads(info.stdout)
     assert data["snapshot"] == snapshot
-    assert (data["advisories"], data["packages"], data["skipped"], data["files"]) == (82, 9, 0, 82)
+    assert (data["advisories"], data["packages"], data["skipped"], data["files"]) == (95, 20, 0, 95)
     text = secscan("info", "--db", str(db))
     assert f"snapshot:        {snapshot}" in text.stdout
 
@@ -49,9 +50,9 @@ def test_malformed_files_are_listed_counted_and_strict_refuses(tmp_path: Path) -
     skipped = [line for line in lenient.stderr.splitlines() if line.startswith("secscan: skipped malformed/")]
     assert len(skipped) == 8
     assert "skipped 8 malformed file(s)" in lenient.stdout
-    assert "ignored 1 record(s) without a PyPI package" in lenient.stdout
+    assert "ignored 1 record(s) without a PyPI or npm package" in lenient.stdout
     info = json.loads(secscan("info", "--db", str(db), "--json").stdout)
-    assert (info["advisories"], info["withdrawn"], info["skipped"], info["ignored"]) == (6, 1, 8, 1)
+    assert (info["advisories"], info["withdrawn"], info["skipped"], info["ignored"]) == (7, 1, 8, 1)
     assert len(info["problems"]) == 8
 
 

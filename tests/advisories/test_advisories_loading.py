@@ -56,8 +56,9 @@ def _to_json_zip(src: Path, dest: Path) -> Path:
 
 
 def test_pypa_fixtures_all_load_with_nothing_skipped(examples_dir: Path) -> None:
-    loaded = sources.load(examples_dir)
-    assert loaded.files == 82  # README.md next to them is not a candidate
+    # (examples/advisories/npm/ holds the demo's npm records: tests/js covers those.)
+    loaded = sources.load(examples_dir / "pypa")
+    assert loaded.files == 82
     assert loaded.problems == ()
     assert len(loaded.advisories) == 82
     assert {a.affected[0].name for a in loaded.advisories} == {
@@ -86,8 +87,8 @@ def test_record_without_aliases_or_published_loads(examples_dir: Path) -> None:
 
 
 def test_snapshot_is_the_same_from_yaml_folder_and_json_zip(examples_dir: Path, tmp_path: Path) -> None:
-    from_yaml = sources.load(examples_dir)
-    zipped = _to_json_zip(examples_dir, tmp_path / "all.zip")
+    from_yaml = sources.load(examples_dir / "pypa")
+    zipped = _to_json_zip(examples_dir / "pypa", tmp_path / "all.zip")
     from_zip = sources.load(zipped)
     assert from_zip.problems == ()
     assert len(from_zip.advisories) == 82
@@ -116,7 +117,7 @@ def test_malformed_files_are_reported_and_skipped_with_a_count(
     shutil.copytree(edge_dir, src / "edge")
     shutil.copytree(malformed_dir, src / "malformed")
     loaded = sources.load(src)
-    assert loaded.files == 7 + 8
+    assert loaded.files == 8 + 8
     assert len(loaded.problems) == 8
     by_file = {p.file: p.message for p in loaded.problems}
     assert set(by_file) == {f"malformed/{p.name}" for p in malformed_dir.iterdir()}
@@ -128,9 +129,10 @@ def test_malformed_files_are_reported_and_skipped_with_a_count(
     assert "PEP 440" in by_file["malformed/bad_version.yaml"]
     assert "timestamp" in by_file["malformed/bad_timestamp.json"]
     assert "not valid JSON" in by_file["malformed/truncated.json"]
-    # The valid ones all made it; the npm-only record is counted, not silently dropped.
+    # The valid ones all made it (npm ones too); the Maven-only record is counted, not dropped.
     assert {a.id for a in loaded.advisories} == {
         "TEST-LAST-1", "TEST-LIMIT-1", "TEST-LIST-1", "TEST-WITHDRAWN-1", "TEST-PRE-1", "TEST-MULTI-1",
+        "TEST-NPM-1",
     }  # fmt: skip
     assert loaded.ignored == 1
 
@@ -166,7 +168,7 @@ def test_withdrawn_and_aliases_are_stored(combined_db: Path) -> None:
 
 def test_build_is_atomic_and_refuses_an_empty_source(tmp_path: Path, malformed_dir: Path) -> None:
     db = tmp_path / "adv.sqlite"
-    with pytest.raises(ConfigError, match="no PyPI advisories"):
+    with pytest.raises(ConfigError, match="no PyPI or npm advisories"):
         store.build(db, sources.load(malformed_dir), source="malformed")
     assert list(tmp_path.iterdir()) == []  # no half-written database, no temp file left
 

@@ -203,7 +203,7 @@ def test_start_errors_are_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         service.start(tmp_path / "missing")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ConfigError, match="no PyPI advisories"):
+    with pytest.raises(ConfigError, match="no PyPI or npm advisories"):
         service.start(tmp_path / "empty")
     notes = tmp_path / "notes.txt"
     notes.write_text("hi")

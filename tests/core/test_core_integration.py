@@ -48,9 +48,14 @@ def test_example_app_all_three_scanners_report(example_scan: tuple[subprocess.Co
     proc, out = example_scan
     result = load(out / "secscan.json")
     states = {s.name: s.state for s in result.scanners}
-    assert states == {"bandit": ScannerState.OK, "semgrep": ScannerState.OK, "pip-audit": ScannerState.OK}, proc.stderr
+    assert states == {
+        "bandit": ScannerState.OK,
+        "semgrep": ScannerState.OK,
+        "pip-audit": ScannerState.OK,
+        "npm-audit": ScannerState.OK,  # issue 19: examples/payment-app/checkout-node/package-lock.json
+    }, proc.stderr
     scanners_with_findings = {s.scanner for f in result.findings for s in f.sources}
-    assert {"bandit", "semgrep", "pip-audit"} <= scanners_with_findings
+    assert {"bandit", "semgrep", "pip-audit", "npm-audit"} <= scanners_with_findings
     deps = {f.location.package for f in result.findings if f.kind is Kind.DEPENDENCY}
     assert {"requests", "jinja2", "pyyaml", "flask"} <= {d.lower() for d in deps if d}
     assert "urllib3" not in {d.lower() for d in deps if d}, "urllib3 2.2.2 is not affected by the bundled advisories"

@@ -16,6 +16,22 @@ from secscan.compliance import default_table
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules" / "semgrep"
 RULE_FILES = sorted(RULES.glob("*.yaml"))
+# JavaScript/TypeScript twins live in js-<family>.yaml with a js-<family>.js test file (issue 19).
+PY_FILES = [p for p in RULE_FILES if not p.stem.startswith("js-")]
+JS_FILES = [p for p in RULE_FILES if p.stem.startswith("js-")]
+FAMILIES = {
+    "card-number",
+    "card-data-exposure",
+    "payment-secrets",
+    "weak-hash",
+    "weak-cipher",
+    "tls-verification",
+    "idempotency",
+    "webhooks",
+    "jwt",
+    "deserialization",
+    "sql-injection",
+}
 
 
 def _rules() -> list[tuple[Path, dict[str, Any]]]:
@@ -53,28 +69,23 @@ def _luhn_ok(number: str) -> bool:
 def test_about_twenty_rules_covering_every_family() -> None:
     ids = [rule["id"] for _, rule in ALL]
     assert len(ids) == len(set(ids)), "rule ids are unique"
-    assert 18 <= len(ids) <= 30
-    families = {p.stem for p in RULE_FILES}
-    assert {
-        "card-number",
-        "card-data-exposure",
-        "payment-secrets",
-        "weak-hash",
-        "weak-cipher",
-        "tls-verification",
-        "idempotency",
-        "webhooks",
-        "jwt",
-        "deserialization",
-        "sql-injection",
-    } <= families
+    py_ids = [r["id"] for p, r in ALL if p in PY_FILES]
+    assert 18 <= len(py_ids) <= 30
+    assert {p.stem for p in PY_FILES} >= FAMILIES
+
+
+def test_every_python_family_has_a_javascript_twin() -> None:
+    js_ids = [r["id"] for p, r in ALL if p in JS_FILES]
+    assert 18 <= len(js_ids) <= 35
+    assert {p.stem.removeprefix("js-") for p in JS_FILES} == FAMILIES
+    assert all(i.startswith("payment.js-") for i in js_ids)
 
 
 @pytest.mark.parametrize(("path", "rule"), ALL, ids=[r["id"] for _, r in ALL])
 def test_rule_metadata(path: Path, rule: dict[str, Any]) -> None:
     table = default_table()
     assert re.fullmatch(r"payment\.[a-z0-9]+(-[a-z0-9]+)*", rule["id"])
-    assert rule["languages"] == ["python"]
+    assert rule["languages"] == (["javascript", "typescript"] if path in JS_FILES else ["python"])
     assert rule["severity"] in ("ERROR", "WARNING", "INFO")
     assert len(rule["message"]) > 60, "the message says what is wrong and what to do instead"
     meta = rule["metadata"]
@@ -94,21 +105,24 @@ def test_rule_metadata(path: Path, rule: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=[p.stem for p in RULE_FILES])
 def test_every_rule_has_true_positives_and_near_misses(path: Path) -> None:
-    test_file = path.with_suffix(".py")
+    test_file = path.with_suffix(".js" if path in JS_FILES else ".py")
     assert test_file.is_file(), f"{test_file.name} missing"
     text = test_file.read_text(encoding="utf-8")
+    comment = "//" if path in JS_FILES else "#"
     for rule in yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]:
         rid = re.escape(rule["id"])
-        positives = re.findall(rf"#\s*ruleid:[^\n]*\b{rid}\b", text)
-        negatives = re.findall(rf"#\s*ok:[^\n]*\b{rid}\b", text)
+        positives = re.findall(rf"{comment}\s*ruleid:[^\n]*\b{rid}\b(?![-\w])", text)
+        negatives = re.findall(rf"{comment}\s*ok:[^\n]*\b{rid}\b(?![-\w])", text)
         assert len(positives) >= 2, f"{rule['id']}: at least two true positives"
         assert len(negatives) >= 1, f"{rule['id']}: at least one near-miss negative"
 
 
 def test_every_annotation_names_an_existing_rule() -> None:
     ids = {rule["id"] for _, rule in ALL}
-    for path in RULES.glob("*.py"):
-        for name in re.findall(r"#\s*(?:ruleid|ok|todoruleid|todook):\s*([^\n]+)", path.read_text(encoding="utf-8")):
+    for path in [*RULES.glob("*.py"), *RULES.glob("*.js")]:
+        for name in re.findall(
+            r"(?:#|//)\s*(?:ruleid|ok|todoruleid|todook):\s*([^\n]+)", path.read_text(encoding="utf-8")
+        ):
             for rid in name.split(","):
                 assert rid.strip() in ids, f"{path.name}: unknown rule {rid.strip()!r}"
 
@@ -120,8 +134,9 @@ def test_fix_only_where_marked_safe() -> None:
     assert (RULES / "deserialization.fixed.py").is_file(), "every fix has a fix test"
 
 
-def test_card_number_rule_uses_the_generated_luhn_check() -> None:
-    (rule,) = [r for _, r in ALL if r["id"] == "payment.card-number-literal"]
+@pytest.mark.parametrize("rid", ["payment.card-number-literal", "payment.js-card-number-literal"])
+def test_card_number_rule_uses_the_generated_luhn_check(rid: str) -> None:
+    (rule,) = [r for _, r in ALL if r["id"] == rid]
     comparisons = [
         p["metavariable-comparison"]["comparison"] for p in rule["patterns"] if "metavariable-comparison" in p
     ]
@@ -154,3 +169,23 @@ def test_published_test_cards_are_luhn_valid_and_excluded_from_the_real_card_rul
     assert all(re.match(real_regex, n) is None for n in numbers)
     assert re.match(real_regex, "4916338506082832")
     assert {"tests/", "test_*.py", "conftest.py"} <= set(test["paths"]["exclude"])
+
+
+def test_javascript_card_rules_keep_the_python_test_cards_and_add_braintrees() -> None:
+    def card_list(rid: str) -> set[str]:
+        (rule,) = [r for _, r in ALL if r["id"] == rid]
+        regex = next(p["metavariable-regex"]["regex"] for p in rule["patterns"] if "metavariable-regex" in p)
+        m = re.search(r"\(\?:([\d|]+)\)", regex)
+        assert m
+        return set(m.group(1).split("|"))
+
+    py_tests = card_list("payment.test-card-number-outside-tests")
+    js_tests = card_list("payment.js-test-card-number-outside-tests")
+    # braintree-node ships its sandbox numbers as braintree.Test.CreditCardNumbers (precision run).
+    assert py_tests < js_tests and "4111111111131010" in js_tests - py_tests
+    assert all(_luhn_ok(n) for n in js_tests)
+    assert card_list("payment.js-card-number-literal") == js_tests, "the real-card rule excludes every test card"
+    (real,) = [r for _, r in ALL if r["id"] == "payment.js-card-number-literal"]
+    real_regex = next(p["metavariable-regex"]["regex"] for p in real["patterns"] if "metavariable-regex" in p)
+    assert all(re.match(real_regex, n) is None for n in js_tests)
+    assert re.match(real_regex, "4916338506082832")

@@ -81,6 +81,9 @@ def test_example_app_triggers_every_rule_family_and_test_cards_only_outside_test
     (app / "tests").mkdir()
     (app / "tests" / "test_checkout.py").write_text('CARD = "4242424242424242"\n', encoding="utf-8")
     (app / "payments" / "test_refunds.py").write_text('CARD = "5555555555554444"\n', encoding="utf-8")
+    (app / "checkout-node" / "test").mkdir()
+    (app / "checkout-node" / "test" / "checkout.test.js").write_text('const CARD = "4242424242424242";\n')
+    (app / "checkout-node" / "refunds.spec.ts").write_text('export const CARD = "5555555555554444";\n')
 
     doc = _scan(Path("."), cwd=app)
     hits = [(_short(r["check_id"]), r["path"]) for r in doc["results"]]
@@ -90,6 +93,11 @@ def test_example_app_triggers_every_rule_family_and_test_cards_only_outside_test
     assert fired == set().union(*_rule_ids_by_family().values()), "every single rule fires on the example app"
     test_cards = {path for rid, path in hits if rid == "payment.test-card-number-outside-tests"}
     assert test_cards == {"payments/config.py"}
+    js_test_cards = {path for rid, path in hits if rid == "payment.js-test-card-number-outside-tests"}
+    assert js_test_cards == {"checkout-node/server.js"}
+    # Python rules fire on Python files only, and the JavaScript twins on JavaScript only.
+    for rid, path in hits:
+        assert path.endswith(".js") is rid.startswith("payment.js-"), (rid, path)
 
 
 def test_bandit_still_has_something_to_say_about_the_example_app() -> None:

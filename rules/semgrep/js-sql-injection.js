@@ -1,0 +1,52 @@
+const { Pool } = require("pg");
+const mysql = require("mysql2/promise");
+const pool = new Pool();
+
+async function orderById(req) {
+  // ruleid: payment.js-sql-built-by-string-formatting
+  const { rows } = await pool.query(`SELECT * FROM orders WHERE id = ${req.params.id}`);
+  return rows[0];
+}
+
+async function refunds(conn, merchant) {
+  // ruleid: payment.js-sql-built-by-string-formatting
+  const [rows] = await conn.execute("SELECT * FROM refunds WHERE merchant = '" + merchant + "'");
+  return rows;
+}
+
+async function search(knex, term) {
+  // ruleid: payment.js-sql-built-by-string-formatting
+  return knex.raw(`select * from payments where note like '%${term}%'`);
+}
+
+async function byToken(sequelize, token) {
+  const q = `SELECT * FROM cards WHERE token = '${token}'`;
+  // ruleid: payment.js-sql-built-by-string-formatting
+  return sequelize.query(q);
+}
+
+async function alterColumn(client, tableName, columnInfo) {
+  const sql = `alter table ${tableName} alter column c set default '${columnInfo.defaultValue}'`;
+  // ruleid: payment.js-sql-built-by-string-formatting
+  return client.raw(sql);
+}
+
+async function libraryInternals(connection, client, path, symbol, column, value) {
+  // ok: payment.js-sql-built-by-string-formatting
+  await connection.query(`set search_path to ${path}`);
+  // ok: payment.js-sql-built-by-string-formatting
+  await client.raw(`?? ${symbol} ?`, [column, value]);
+  // ok: payment.js-sql-built-by-string-formatting
+  return this._graphQLClient.query(`query { payment(id: "${value}") { id } }`);
+}
+
+async function safe(req, knex, sql) {
+  // ok: payment.js-sql-built-by-string-formatting
+  await pool.query("SELECT * FROM orders WHERE id = $1", [req.params.id]);
+  // ok: payment.js-sql-built-by-string-formatting
+  await knex.raw("select * from payments where id = ?", [req.params.id]);
+  // ok: payment.js-sql-built-by-string-formatting
+  await pool.query(`SELECT count(*) FROM orders`);
+  // ok: payment.js-sql-built-by-string-formatting
+  return sql`SELECT * FROM orders WHERE id = ${req.params.id}`;
+}

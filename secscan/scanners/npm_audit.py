@@ -1,0 +1,271 @@
+"""npm-audit: known vulnerabilities in npm, yarn and pnpm lockfiles, from the offline OSV store.
+
+No package manager runs and nothing from the scanned tree executes: lockfiles are parsed as data
+(:mod:`secscan.scanners.npm_lockfiles`) and every pinned version is matched against the npm
+advisories of the same local OSV database pip-audit is served from (``--advisory-db``), with
+SemVer ordering from ``semantic_version`` (:mod:`secscan.advisories.matching`).
+
+Fail closed, like pip-audit: a lockfile that cannot be read or parsed, a dependency that is not
+a registry package (git, tarball: no advisory can be matched to it) or a missing advisory
+database fails the scanner; it never reports a tree it could not audit as clean.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from secscan import __version__, pathmatch
+from secscan.advisories.matching import compile_range, parser_for
+from secscan.advisories.osv import NPM, Event, Range, normalize_name
+from secscan.advisories.severity import record_severity
+from secscan.advisories.store import AdvisoryStore
+from secscan.config import ScanConfig
+from secscan.errors import ConfigError, ParseError
+from secscan.models import Confidence, Finding, Identifier, Kind, Location, ScannerState, ScannerStatus, Source
+from secscan.scanners.base import RunContext, Scanner, ScanOutcome, failed_outcome, skipped_outcome
+from secscan.scanners.npm_lockfiles import LOCKFILE_NAMES, LockedPackage, Lockfile, parse_lockfile, parse_manifest
+from secscan.scanners.pip_audit import _id_type, _id_url
+
+NAME = "npm-audit"
+DEV_TAG = "dev-dependency"
+UNKNOWN_SCOPE_TAG = "dependency-scope-unknown"
+MAX_LOCKFILE_BYTES = 64 * 1024 * 1024
+"""A 2,000-package lockfile is about 1.5 MB; anything this large is refused, not parsed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Match:
+    """One advisory that affects one locked package."""
+
+    package: LockedPackage
+    record: Mapping[str, Any]
+    """The advisory's OSV record (as stored)."""
+
+
+def fixed_versions(record: Mapping[str, Any], name: str, version: str) -> tuple[str, ...]:
+    """The ``fixed`` events of the record's ranges for ``name`` that contain ``version``: the
+    upgrades that clear *this* version (express 4.12.4 needs 4.19.2, not 5.0.0-beta.3)."""
+    parse = parser_for(NPM)
+    v = parse(version)
+    out: list[str] = []
+    for aff in record.get("affected") or []:
+        pkg = aff.get("package") or {}
+        if pkg.get("ecosystem") != NPM or normalize_name(str(pkg.get("name", "")), NPM) != name.lower():
+            continue
+        for rng in aff.get("ranges") or []:
+            if rng.get("type") not in ("SEMVER", "ECOSYSTEM"):
+                continue
+            events = tuple(Event(kind=k, value=str(val)) for ev in rng.get("events") or [] for k, val in ev.items())
+            if v is not None and compile_range(Range(type=str(rng["type"]), events=events), parse).contains(v):
+                out.extend(e.value for e in events if e.kind == "fixed")
+    return tuple(dict.fromkeys(out))
+
+
+def finding(manifest: str, match: Match) -> Finding:
+    """The normalized finding for one match (pure)."""
+    rec, pkg = match.record, match.package
+    vid = str(rec["id"])
+    aliases = [str(a) for a in rec.get("aliases") or [] if isinstance(a, str)]
+    specific = rec.get("database_specific") if isinstance(rec.get("database_specific"), dict) else {}
+    cwes = [str(c) for c in (specific or {}).get("cwe_ids") or [] if isinstance(c, str)]
+    idents = tuple(Identifier(type=_id_type(i), value=i, url=_id_url(i)) for i in [vid, *aliases]) + tuple(
+        Identifier(type="cwe", value=c, url=f"https://cwe.mitre.org/data/definitions/{c.split('-')[-1]}.html")
+        for c in cwes
+    )
+    fixes = fixed_versions(rec, pkg.name, pkg.version)
+    sev = record_severity(rec)
+    summary = " ".join(str(rec.get("summary") or "").split())
+    details = str(rec.get("details") or "").strip()
+    message = (summary + "\n\n" + details).strip() if details else summary or f"{pkg.name} {pkg.version}: {vid}"
+    scope = "dev dependency" if pkg.dev else "dependency" if pkg.dev is False else "dependency (dev or not: unknown)"
+    fix = (
+        f"Upgrade {pkg.name} to {' or '.join(fixes)} or later ({scope} in {manifest})."
+        if fixes
+        else f"No fixed version is published yet for {pkg.name} {pkg.version} ({scope} in {manifest})."
+    )
+    loc = Location(path=manifest, package=pkg.name, version=pkg.version)
+    refs = [i.url for i in idents if i.url and i.type != "cwe"]
+    for r in rec.get("references") or []:
+        if isinstance(r, dict) and isinstance(r.get("url"), str):
+            refs.append(str(r["url"]))
+    tags = (DEV_TAG,) if pkg.dev else (UNKNOWN_SCOPE_TAG,) if pkg.dev is None else ()
+    return Finding(
+        kind=Kind.DEPENDENCY,
+        scanner=NAME,
+        rule_id=vid,
+        title=f"{pkg.name} {pkg.version}: {summary or vid}"[:200],
+        message=message,
+        severity=sev.severity,
+        severity_original=sev.original,
+        confidence=Confidence.HIGH,
+        location=loc,
+        identifiers=idents,
+        fix=fix,
+        fixed_versions=fixes,
+        references=tuple(dict.fromkeys(refs)),
+        sources=(Source(scanner=NAME, rule_id=vid, severity_original=sev.original, message=message, location=loc),),
+        tags=tags,
+    )
+
+
+def matches(lockfile: Lockfile, store: AdvisoryStore) -> list[Match]:
+    """Every (package, advisory) pair: each locked version against the npm advisories of its name."""
+    parse = parser_for(NPM)
+    out: list[Match] = []
+    for pkg in lockfile.packages:
+        candidates = store.candidates(normalize_name(pkg.name, NPM), NPM)
+        if not candidates:
+            continue
+        parsed = parse(pkg.version)
+        seen: set[str] = set()
+        for cand in candidates:
+            if cand.advisory_id in seen or not cand.matcher.affects(pkg.version, parsed):
+                continue
+            seen.add(cand.advisory_id)
+            text = store.record(cand.advisory_id)
+            if text is not None:
+                out.append(Match(package=pkg, record=json.loads(text)))
+    return out
+
+
+def audit(manifest: str, lockfile: Lockfile, store: AdvisoryStore) -> list[Finding]:
+    return [finding(manifest, m) for m in matches(lockfile, store)]
+
+
+def discover_lockfiles(root: Path, excludes: Sequence[str] = ()) -> list[str]:
+    """Lockfiles under ``root`` (repo-relative), skipping node_modules, virtualenvs and dot dirs."""
+    skip = pathmatch.excludes(excludes)  # the same meaning as for every other scanner
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = Path(dirpath).relative_to(root)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not skip.matches((rel / d).as_posix(), is_dir=True)
+        )
+        found.extend(
+            (rel / fn).as_posix()
+            for fn in filenames
+            if fn in LOCKFILE_NAMES and not skip.matches((rel / fn).as_posix())
+        )
+    return sorted(found)
+
+
+def is_manifest(path: str) -> bool:
+    """A lockfile or package.json: --changed-only runs the audit when one of them changed."""
+    return Path(path).name in (*LOCKFILE_NAMES, "package.json")
+
+
+def relevant(changed: Iterable[str]) -> bool:
+    return any(is_manifest(f) for f in changed)
+
+
+def read_lockfile(root: Path, rel: str) -> tuple[Lockfile, str | None]:
+    """Parse one lockfile (and the package.json beside it, for dev flags). Raises ParseError."""
+    path = root / rel
+    try:
+        if path.is_symlink():
+            raise ParseError(f"{rel}: is a symbolic link (not followed)")
+        if path.stat().st_size > MAX_LOCKFILE_BYTES:
+            raise ParseError(f"{rel}: larger than {MAX_LOCKFILE_BYTES} bytes")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ParseError(f"{rel}: cannot be read: {getattr(e, 'strerror', None) or e}") from None
+    manifest: Mapping[str, Any] | None = None
+    warning: str | None = None
+    pkg_json = path.parent / "package.json"
+    if pkg_json.is_file() and not pkg_json.is_symlink():
+        try:
+            manifest = parse_manifest(pkg_json.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ParseError) as e:
+            warning = f"{NAME}: {Path(rel).parent / 'package.json'} unreadable, dev flags unknown: {e}"
+    try:
+        return parse_lockfile(rel, text, manifest), warning
+    except ParseError as e:
+        raise ParseError(f"{rel}: {e.message}") from None
+
+
+class NpmAuditScanner(Scanner):
+    name = NAME
+    kinds = frozenset({Kind.DEPENDENCY})
+    default_timeout = 300.0
+    description = "npm, yarn and pnpm lockfile audit (offline OSV advisories)"
+    importable = False  # it has no report format of its own: it reads the lockfiles in-process
+
+    @classmethod
+    def relevant(cls, path: str) -> bool:
+        return is_manifest(path)
+
+    def version(self) -> str | None:
+        return __version__
+
+    def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
+        started = time.monotonic()
+        if ctx.changed_files is not None and not relevant(ctx.changed_files):
+            return skipped_outcome(self.name, "no lockfile or package.json changed")
+        lockfiles = discover_lockfiles(cfg.target, cfg.exclude)
+        if not lockfiles:
+            return skipped_outcome(self.name, "no npm, yarn or pnpm lockfile found")
+        if cfg.advisory_db is None:
+            return failed_outcome(
+                self.name,
+                ScannerState.FAILED,
+                f"{len(lockfiles)} lockfile(s) found but no advisory database: pass --advisory-db "
+                "(a database from `secscan advisories import`, or a folder/zip of OSV files)",
+                version=self.version(),
+            )
+        from secscan.advisories import service
+
+        try:
+            store, tmpdir = service.open_store(cfg.advisory_db)
+        except ConfigError as e:
+            return failed_outcome(self.name, ScannerState.FAILED, e.message, version=self.version())
+        findings: list[Finding] = []
+        warnings: list[str] = []
+        not_audited: list[str] = []
+        try:
+            for rel in lockfiles:
+                if ctx.cancel.is_set():
+                    return failed_outcome(self.name, ScannerState.FAILED, f"{NAME} cancelled", version=self.version())
+                ctx.events(self.name, f"auditing {rel}")
+                try:
+                    lockfile, warning = read_lockfile(cfg.target, rel)
+                except ParseError as e:
+                    return failed_outcome(
+                        self.name,
+                        ScannerState.FAILED,
+                        f"lockfile could not be read: {e.message}",
+                        duration_s=time.monotonic() - started,
+                        version=self.version(),
+                    )
+                if warning:
+                    warnings.append(warning)
+                not_audited.extend(f"{rel}: {d}" for d in lockfile.not_audited)
+                findings.extend(audit(rel, lockfile, store))
+        finally:
+            store.close()
+            if tmpdir is not None:
+                tmpdir.cleanup()
+        state, error = ScannerState.OK, None
+        if not_audited:
+            # Fail closed: a dependency no advisory can be matched to is unknown, not clean.
+            state = ScannerState.FAILED
+            error = f"{len(not_audited)} dependencies are not registry packages and were NOT audited ({not_audited[0]})"
+        return ScanOutcome(
+            status=ScannerStatus(
+                name=self.name,
+                state=state,
+                version=self.version(),
+                duration_s=time.monotonic() - started,
+                error=error,
+                findings=len(findings),
+                not_audited=tuple(not_audited),
+                command=(NAME, *lockfiles),
+            ),
+            findings=tuple(findings),
+            warnings=tuple(warnings),
+        )
