@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
+from secscan.scanners import registry
 from tests.conftest import ROOT, VENV_BIN, require_tool
 from tests.support.gitlab_standin import GitLabStandIn
 
@@ -270,7 +271,9 @@ def test_rules_select_the_jobs_a_merge_request_pipeline_gets() -> None:
     config = load_template()
     mr = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_DEFAULT_BRANCH": "main"}
     names = [j.name for j in plan(config, mr, {})]
-    assert set(names) == {"secscan:bandit", "secscan:semgrep", "secscan:pip-audit", "secscan"}
+    # One job per scanner of the registry (those of a running deployment only with a target).
+    static = {f"secscan:{n}" for n in registry.names() if n not in registry.needing_deployment()}
+    assert set(names) == static | {"secscan"}
     assert names[-1] == "secscan"
     with_zap = [j.name for j in plan(config, mr, {"SECSCAN_ZAP_TARGET": "https://review.example.com"})]
     assert "secscan:zap" in with_zap
@@ -282,7 +285,7 @@ def test_rules_select_the_jobs_a_merge_request_pipeline_gets() -> None:
         plan(config, {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "topic", "CI_DEFAULT_BRANCH": "main"}, {}) == []
     )
     default = plan(config, {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"}, {})
-    assert {j.name for j in default} == {"secscan:bandit", "secscan:semgrep", "secscan:pip-audit", "secscan"}
+    assert {j.name for j in default} == static | {"secscan"}
 
 
 @pytest.mark.integration
@@ -316,7 +319,7 @@ def test_template_jobs_in_pipeline_order_end_to_end(tmp_path: Path, gitlab_stand
         codes[job.name], logs[job.name] = run_job(job, origin=origin, work=work, store=store)
 
     # Scanner jobs succeed (the verdict is the final job's) and hand over their results.
-    for name in ("secscan:bandit", "secscan:semgrep", "secscan:pip-audit"):
+    for name in ("secscan:bandit", "secscan:semgrep", "secscan:pip-audit", "secscan:npm-audit"):
         scanner = name.split(":", 1)[1]
         assert codes[name] == 0, logs[name]
         result = json.loads((store / name / "secscan-results" / scanner / "secscan.json").read_text())
@@ -325,7 +328,9 @@ def test_template_jobs_in_pipeline_order_end_to_end(tmp_path: Path, gitlab_stand
     assert codes["secscan"] == 1, logs["secscan"]
     final = store / "secscan"
     gated = json.loads((final / "secscan-reports" / "secscan.json").read_text())
-    assert {s["name"] for s in gated["scanners"]} == {"bandit", "semgrep", "pip-audit"}
+    assert {s["name"] for s in gated["scanners"]} == {"bandit", "semgrep", "pip-audit", "npm-audit"}
+    # No lockfile in this project: the npm audit had nothing to do (not a failure).
+    assert {s["state"] for s in gated["scanners"] if s["name"] == "npm-audit"} == {"skipped"}
     assert gated["verdict"]["passed"] is False
     rules = {f["rule_id"] for f in gated["findings"]}
     assert "B602" in rules

@@ -18,6 +18,7 @@ import yaml
 
 from secscan import reporters
 from secscan.cli import COMMANDS
+from secscan.scanners import registry
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "tests" / "data" / "ci" / "gitlab-ci.json").read_text(encoding="utf-8"))
@@ -128,7 +129,7 @@ def test_final_job_declares_every_report_with_the_reporters_file_names() -> None
 
 def test_one_job_per_scanner_each_keeping_its_result() -> None:
     config = load(TEMPLATE.read_text(encoding="utf-8"))
-    for scanner in ("bandit", "semgrep", "pip-audit", "zap"):
+    for scanner in registry.names():  # one job per scanner the registry knows
         job = config[f"secscan:{scanner}"]
         assert job["variables"]["SECSCAN_SCANNER"] == scanner
         assert job["extends"] == ".secscan-scan"
@@ -136,7 +137,7 @@ def test_one_job_per_scanner_each_keeping_its_result() -> None:
     assert any('--only "$SECSCAN_SCANNER"' in line for line in scan["script"])
     assert scan["artifacts"]["paths"] == ["secscan-results/"]
     needed = {n["job"] for n in config["secscan"]["needs"]}
-    assert needed == {"secscan:bandit", "secscan:semgrep", "secscan:pip-audit", "secscan:zap"}
+    assert needed == {f"secscan:{n}" for n in registry.names()}
     zap_rules = config["secscan:zap"]["rules"]
     assert zap_rules[0] == {"if": '$SECSCAN_ZAP_TARGET == null || $SECSCAN_ZAP_TARGET == ""', "when": "never"}
 
