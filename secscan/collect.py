@@ -59,11 +59,19 @@ def collect(
             zap_config=inputs.zap_config,
         )
 
+        shard = cfg.shard_of()
+
         def run_one(name: str) -> ScanOutcome:
             events(name, "started")
             started = time.monotonic()
             try:
-                outcome = registry.get(name).run(cfg, ctx)
+                if shard is not None and shard[0] != 1 and not getattr(registry.get_class(name), "per_file", False):
+                    # Only per-file scanners are split; the others run once, in shard 1.
+                    outcome = ScanOutcome(
+                        status=ScannerStatus(name=name, state=ScannerState.SKIPPED, error=f"runs in shard 1/{shard[1]}")
+                    )
+                else:
+                    outcome = registry.get(name).run(cfg, ctx)
             except Exception as e:  # noqa: BLE001 - a bug in one backend must not lose the others' results
                 outcome = ScanOutcome(
                     status=ScannerStatus(
@@ -103,5 +111,12 @@ def collect(
         warnings=inputs.warnings + service_warnings + tuple(w for o in outcomes for w in o.warnings),
         advisory_db=snapshot,
         meta=meta,
-        scanned_paths=inputs.changed_files,
+        scanned_paths=_scanned(inputs, outcomes),
     )
+
+
+def _scanned(inputs: Inputs, outcomes: list[ScanOutcome]) -> tuple[str, ...] | None:
+    """The files this run covered, when not the whole tree (--changed-only, a shard)."""
+    if inputs.cfg.shard_of() is None:
+        return inputs.changed_files
+    return tuple(sorted({f for o in outcomes if o.scanned is not None for f in o.scanned}))

@@ -166,6 +166,26 @@ class ScanConfig:
         help="Whether a failed scanner fails the gate (exit 3) [the policy's fail_closed].",
     )
     jobs: int = setting(4, kind="int", flags=("-j", "--jobs"), metavar="N", help="Scanners running at the same time.")
+    cache: bool = setting(
+        True, kind="bool", help="Reuse per-file results of bandit and semgrep for files that did not change."
+    )
+    cache_dir: Path | None = setting(
+        None, kind="path", metavar="DIR", help="Folder of the per-file result cache [the user cache folder]."
+    )
+    shard: str | None = setting(
+        None,
+        kind="str",
+        verdict=True,
+        metavar="K/N",
+        help="Scan the K-th of N deterministic slices of the files (merge the N results with secscan merge).",
+    )
+
+    def shard_of(self) -> tuple[int, int] | None:
+        """``(k, n)`` of --shard K/N (1 <= k <= n), or None."""
+        if not self.shard:
+            return None
+        k, _, n = self.shard.partition("/")
+        return int(k), int(n)
 
     def selected_scanners(self) -> tuple[str, ...]:
         """Scanners to run, in registry order. Scanners that need a target (ZAP) run only with one."""
@@ -413,6 +433,10 @@ def validate(cfg: ScanConfig) -> ScanConfig:
             raise ConfigError(f"unknown scanner {name!r} ({extra}known: {', '.join(known)})")
     if cfg.jobs < 1:
         raise ConfigError("jobs must be at least 1")
+    if cfg.shard:
+        k, sep, n = cfg.shard.partition("/")
+        if not (sep and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+            raise ConfigError(f"shard {cfg.shard!r}: expected K/N with 1 <= K <= N, e.g. 2/4")
     try:  # an exclude that can never match is a typo: said now, not by files scanned anyway
         pathmatch.check(cfg.exclude)
     except ValueError as e:

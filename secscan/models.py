@@ -234,6 +234,10 @@ class ScannerStatus:
     """pip-audit: dependencies that were skipped, i.e. NOT audited (never "clean")."""
     command: tuple[str, ...] = ()
     """The argv that was run (secrets are never passed on argv)."""
+    cache_hits: int = 0
+    """Files whose results came from the per-file result cache (not scanned again)."""
+    cache_misses: int = 0
+    """Files the scanner ran on because the cache had no result for them."""
 
 
 @dataclass(frozen=True, kw_only=True)

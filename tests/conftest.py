@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 VENV_BIN = Path(sys.executable).parent
+
+# The per-file result cache of this test run: its own folder (never the user's ~/.cache), shared
+# by the scans of one worker as it would be by a developer's runs. XDG_CACHE_HOME reaches the
+# subprocesses even where a test drops every SECSCAN_* variable from their environment.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="secscan-test-cache-")
 
 # Shared fixtures from tests/support/ (importable as `tests.support.*`).
 pytest_plugins = ["tests.support.gitlab_standin"]

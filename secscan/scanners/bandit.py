@@ -139,6 +139,17 @@ def parse_errors(text: str) -> list[str]:
     return out
 
 
+def _error_paths(text: str, tree: SourceTree) -> list[str]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return []
+    errors = data.get("errors") if isinstance(data, dict) else None
+    return [
+        to_repo_path(str(e["filename"]), tree.root) for e in errors or [] if isinstance(e, dict) and e.get("filename")
+    ]
+
+
 class BanditScanner(CommandScanner):
     name = "bandit"
     kinds = frozenset({Kind.SAST, Kind.SECRET})
@@ -152,9 +163,24 @@ class BanditScanner(CommandScanner):
     def relevant(cls, path: str) -> bool:
         return path.endswith(PYTHON_SUFFIXES)
 
+    per_file = True
+
     @classmethod
     def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
-        return Parsed(findings=tuple(parse(text, tree=tree)), warnings=tuple(parse_errors(text)))
+        return Parsed(
+            findings=tuple(parse(text, tree=tree)),
+            warnings=tuple(parse_errors(text)),
+            incomplete=tuple(_error_paths(text, tree)),
+        )
+
+    def wants_file(self, path: str) -> bool:
+        return path.endswith(PYTHON_SUFFIXES)
+
+    def cache_context(self, cfg: ScanConfig, ctx: RunContext) -> list[str]:
+        import platform
+
+        # bandit parses with the interpreter it runs on: another Python version, another AST.
+        return [*super().cache_context(cfg, ctx), platform.python_version()]
 
     def version(self) -> str | None:
         """The installed package's version; for a user-supplied executable, ask it (briefly)."""

@@ -9,6 +9,7 @@ loses the other scanners' results.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -75,6 +76,9 @@ class ScanOutcome:
     status: ScannerStatus
     findings: tuple[Finding, ...] = ()
     warnings: tuple[str, ...] = ()
+    scanned: tuple[str, ...] | None = None
+    """The files it covered when that is a subset of the tree (a shard): baseline entries of
+    other files are not "fixed" by this run."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,6 +94,8 @@ class Parsed:
     """Dependencies the tool could not audit (pip-audit's "skipped"): never reported as clean."""
     version: str | None = None
     """The tool version the report names, if it names one."""
+    incomplete: tuple[str, ...] = ()
+    """Files (repo-relative) the tool could not fully scan: their results are not cached."""
 
 
 class Scanner(ABC):
@@ -148,6 +154,9 @@ class CommandScanner(Scanner):
 
     executable: ClassVar[str]
     install_hint: ClassVar[str]
+    per_file: ClassVar[bool] = False
+    """Its results for a file depend on that file alone (bandit, OSS semgrep): they are cached
+    per file and the files can be split into shards."""
     ok_codes: ClassVar[tuple[int, ...]] = (0, 1)
     """Exit codes of a completed run (with or without findings)."""
     output_name: ClassVar[str]
@@ -181,6 +190,40 @@ class CommandScanner(Scanner):
     def parse_output(self, text: str, cfg: ScanConfig, ctx: RunContext) -> Parsed:
         return self.parse_report(text, tree=ctx.tree, origin=f"{self.name} output")
 
+    def wants_file(self, path: str) -> bool:
+        """Whether this scanner reads a file met while walking a target folder."""
+        return True
+
+    def cache_context(self, cfg: ScanConfig, ctx: RunContext) -> list[str]:
+        """Everything besides a file that decides its results: the executable (which one, and
+        which build of it), its version, rules and options."""
+        exe = find_executable(self.executable) or ""
+        try:
+            st = os.stat(exe)
+            build = f"{st.st_size}:{st.st_mtime_ns}"
+        except OSError:
+            build = ""
+        return [self.name, exe, build, self.version() or "", *self.argv("<exe>", cfg, ctx, Path("<out>"), ())]
+
+    def files(self, cfg: ScanConfig, targets: tuple[str, ...]) -> list[str]:
+        """The files ``targets`` stand for (folders walked; links not followed, as the scanners
+        do not follow them either), in a stable order."""
+        root = cfg.target
+        out: list[str] = []
+        for t in targets:
+            base = root / t if t != "." else root
+            if not base.is_dir():
+                out.append(t)
+                continue
+            for dirpath, dirnames, filenames in os.walk(base):
+                dirnames.sort()
+                rel_dir = Path(dirpath).relative_to(root).as_posix()
+                for fn in sorted(filenames):
+                    rel = fn if rel_dir == "." else f"{rel_dir}/{fn}"
+                    if self.wants_file(rel) and not (root / rel).is_symlink():
+                        out.append(rel)
+        return out
+
     def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
         started = time.monotonic()
         problem = self.preflight(cfg)
@@ -192,37 +235,103 @@ class CommandScanner(Scanner):
                 self.name, ScannerState.NOT_INSTALLED, f"{self.executable} is not installed ({self.install_hint})"
             )
         targets = self.targets(cfg, ctx)
+        shard = cfg.shard_of()
+        files: list[str] | None = None
+        if self.per_file and (cfg.cache or shard):
+            files = self.files(cfg, targets)
+            if shard is not None:
+                files = [f for f in files if shard_index(f, shard[1]) == shard[0] - 1]
+            targets = tuple(files) if files else ()
         if not targets:
             why = "no changed files" if ctx.changed_files is not None else "no files left after excludes"
-            return skipped_outcome(self.name, f"{why} that {self.name} scans")
-        out_file = ctx.workdir / self.output_name
-        out_file.unlink(missing_ok=True)
-        argv = self.argv(exe, cfg, ctx, out_file, targets)
+            return skipped_outcome(
+                self.name, f"{why} that {self.name} scans" + (f" in shard {cfg.shard}" if shard else "")
+            )
         version = self.version()
-        try:
-            # The private work folder, never the scanned tree: nothing there is on any search path.
-            limit = cfg.timeout_for(self.name)
-            res = run_tool(argv, timeout=limit, cancel=ctx.cancel, cwd=ctx.workdir, env=self.env(cfg))
-            if not out_file.exists():
-                detail = tail(res.stderr or res.stdout) or "no output"
-                raise ScannerError(f"{self.name} exited with code {res.returncode}: {detail}")
-            text = out_file.read_text(encoding="utf-8", errors="replace")
+        cached: dict[str, tuple[Finding, ...]] = {}
+        digests: dict[str, str] = {}
+        store = None
+        if self.per_file and cfg.cache and files is not None:
+            from secscan import cache
+
+            store = cache.FileCache(
+                cfg.cache_dir or cache.default_dir(),
+                scanner=self.name,
+                context=cache.context_digest(self.cache_context(cfg, ctx)),
+            )
+            for f in files:
+                try:
+                    digests[f] = cache.digest((cfg.target / f).read_bytes())
+                except OSError:
+                    continue  # unreadable: the scanner meets it and reports it
+                hit = store.get(f, digests[f])
+                if hit is not None:
+                    cached[f] = hit
+            misses = tuple(f for f in files if f not in cached)
+            # Everything missed (a cold run): hand the scanner its folders, not thousands of names.
+            run_targets = misses if cached or shard else self.targets(cfg, ctx)
+        else:
+            misses = targets
+            run_targets = targets
+        hits = len(cached)
+        found = [f for fs in cached.values() for f in fs]
+        argv: list[str] = []
+        warnings: tuple[str, ...] = ()
+        if run_targets:
+            out_file = ctx.workdir / self.output_name
+            out_file.unlink(missing_ok=True)
+            argv = self.argv(exe, cfg, ctx, out_file, run_targets)
             try:
-                parsed = self.parse_output(text, cfg, ctx)
-            except ParseError as e:
-                if res.returncode not in self.ok_codes:
-                    raise ScannerError(
-                        f"{self.name} exited with code {res.returncode}: {tail(res.stderr) or 'no details'}"
-                    ) from e
-                raise ScannerError(f"{self.name} output could not be parsed: {e.message}") from e
-            if parsed.errors or res.returncode not in self.ok_codes:
-                detail = parsed.errors[0] if parsed.errors else tail(res.stderr) or "no details"
-                raise ScannerError(f"{self.name} failed (exit {res.returncode}): {detail}")
-        except ScannerError as e:
-            return outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
-        return ok_outcome(
-            self.name, parsed.findings, started=started, version=version, argv=argv, warnings=parsed.warnings
+                # The private work folder, never the scanned tree: nothing there is on any search path.
+                limit = cfg.timeout_for(self.name)
+                res = run_tool(argv, timeout=limit, cancel=ctx.cancel, cwd=ctx.workdir, env=self.env(cfg))
+                if not out_file.exists():
+                    detail = tail(res.stderr or res.stdout) or "no output"
+                    raise ScannerError(f"{self.name} exited with code {res.returncode}: {detail}")
+                text = out_file.read_text(encoding="utf-8", errors="replace")
+                try:
+                    parsed = self.parse_output(text, cfg, ctx)
+                except ParseError as e:
+                    if res.returncode not in self.ok_codes:
+                        raise ScannerError(
+                            f"{self.name} exited with code {res.returncode}: {tail(res.stderr) or 'no details'}"
+                        ) from e
+                    raise ScannerError(f"{self.name} output could not be parsed: {e.message}") from e
+                if parsed.errors or res.returncode not in self.ok_codes:
+                    detail = parsed.errors[0] if parsed.errors else tail(res.stderr) or "no details"
+                    raise ScannerError(f"{self.name} failed (exit {res.returncode}): {detail}")
+            except ScannerError as e:
+                # Nothing of a failed run is cached: a crash or a timeout proves nothing about a file.
+                return outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
+            warnings = parsed.warnings
+            found += parsed.findings
+            if store is not None:
+                by_path: dict[str, list[Finding]] = {}
+                for finding in parsed.findings:
+                    by_path.setdefault(finding.location.path or "", []).append(finding)
+                skip = set(parsed.incomplete)
+                from secscan.core import mask
+
+                for f in misses:
+                    if f in digests and f not in skip:  # a file the tool could not fully read stays uncached
+                        # Stored masked: the cache is a file secscan writes, and no secret or card
+                        # number leaves secscan in clear (masking is idempotent, fingerprints
+                        # are computed from the tree, so a warm run gives the same result).
+                        store.put(f, digests[f], mask(by_path.get(f, ())))
+        if store is not None:
+            store.prune()
+        out = ok_outcome(self.name, found, started=started, version=version, argv=argv, warnings=warnings)
+        return replace(
+            out,
+            status=replace(out.status, cache_hits=hits, cache_misses=len(misses) if store is not None else 0),
+            scanned=tuple(files) if files is not None else None,
         )
+
+
+def shard_index(path: str, n: int) -> int:
+    """Which of ``n`` shards a repo-relative path belongs to: by its hash, so the split is
+    balanced, does not depend on the machine, and a file stays in its shard as others change."""
+    return int(hashlib.sha256(path.encode("utf-8", errors="surrogateescape")).hexdigest()[:12], 16) % n
 
 
 # ------------------------------------------------------------------ processes

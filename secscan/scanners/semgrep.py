@@ -229,9 +229,25 @@ class SemgrepScanner(CommandScanner):
     install_hint = "pip install semgrep"
     output_name = "semgrep.json"
 
+    per_file = True  # OSS semgrep: intra-file analysis only, so a file's results are its own
+
     @classmethod
     def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
         return _parsed(_loads_or_none(text), text, tree, ())
+
+    def cache_context(self, cfg: ScanConfig, ctx: RunContext) -> list[str]:
+        """The rules' content too: a changed rule must rescan every file."""
+        import hashlib
+
+        parts = super().cache_context(cfg, ctx)
+        for c in self.configs(cfg):
+            base = Path(c)
+            rule_files = sorted(base.rglob("*")) if base.is_dir() else [base]
+            for f in rule_files:
+                if f.is_file():
+                    name = f.relative_to(base) if base.is_dir() else f.name
+                    parts.append(f"{name}:{hashlib.sha256(f.read_bytes()).hexdigest()}")
+        return parts
 
     def version(self) -> str | None:
         return installed_version("semgrep")
@@ -296,4 +312,9 @@ def _parsed(data: Any, text: str, tree: SourceTree, prefixes: tuple[str, ...]) -
     if fatal:
         return Parsed(errors=tuple(fatal), warnings=tuple(_file_warnings(entries)))
     report = _load(text) if data is None else _checked(data)  # _load: for its error message
-    return Parsed(findings=tuple(_findings(report, tree, prefixes)), warnings=tuple(_file_warnings(entries)))
+    incomplete = tuple(to_repo_path(str(e["path"]), tree.root) for e in entries if e.get("path"))
+    return Parsed(
+        findings=tuple(_findings(report, tree, prefixes)),
+        warnings=tuple(_file_warnings(entries)),
+        incomplete=incomplete,
+    )

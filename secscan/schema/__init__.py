@@ -149,6 +149,8 @@ def _result_doc(r: RunResult) -> ResultDoc:
                 findings=s.findings,
                 not_audited=_many(s.not_audited),
                 command=_many(s.command),
+                cache_hits=s.cache_hits or UNSET,
+                cache_misses=s.cache_misses or UNSET,
             )
             for s in r.scanners
         ),
@@ -308,6 +310,8 @@ def _result(d: ResultDoc) -> RunResult:
                 findings=s.findings,
                 not_audited=_set(s.not_audited, ()),
                 command=_set(s.command, ()),
+                cache_hits=_set(s.cache_hits, 0),
+                cache_misses=_set(s.cache_misses, 0),
             )
             for s in d.scanners
         ),

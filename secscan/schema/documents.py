@@ -91,6 +91,8 @@ class ScannerDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     findings: int = 0
     not_audited: tuple[str, ...] | UnsetType = UNSET
     command: tuple[str, ...] | UnsetType = UNSET
+    cache_hits: int | UnsetType = UNSET
+    cache_misses: int | UnsetType = UNSET
 
 
 class ToolDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):

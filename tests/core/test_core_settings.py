@@ -49,6 +49,9 @@ SAMPLES: dict[str, tuple[Any, str]] = {
     "require_publish": (True, "true"),
     "fail_closed": (False, "false"),
     "jobs": (2, "2"),
+    "cache": (False, "false"),
+    "cache_dir": ("c", "c"),
+    "shard": ("2/4", "2/4"),
 }
 
 
