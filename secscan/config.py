@@ -52,12 +52,28 @@ class ScanConfig:
     zap_target: str | None = None
     zap_image: str = "ghcr.io/zaproxy/zaproxy:stable"
     zap_pull: bool = False
-    zap_minutes: int = 1
-    """ZAP spider minutes (-m)."""
+    zap_minutes: int | None = None
+    """ZAP spider minutes (-m); None: the mode's default (zap-2: 1, full scans 10)."""
     zap_options: str = ""
     """Extra options passed to zap-baseline.py (-z is for ZAP itself)."""
     zap_config: Path | None = None
     """ZAP rule config file (-c); default rules/zap/baseline.conf."""
+    # --- zap-2 (issue 22): ZAP modes and authentication; see secscan/zap/settings.py -------
+    zap_mode: str | None = None
+    """baseline, api or full (None: api with an API definition, else baseline)."""
+    zap_api_definition: str | None = None
+    """OpenAPI / WSDL / GraphQL schema file or URL for api mode."""
+    zap_api_format: str | None = None
+    """openapi, soap or graphql (None: detected from the definition)."""
+    zap_auth_header: str | None = None
+    """Header ZAP adds to every request to the target (its value comes from the environment)."""
+    zap_auth_header_env: str | None = None
+    """Environment variable holding the header's value [ZAP_AUTH_HEADER_VALUE]."""
+    zap_context: Path | None = None
+    """ZAP context file (-n) for form/script logins."""
+    zap_user: str | None = None
+    """The context's user to scan as (-U)."""
+    # --- end zap-2 ------------------------------------------------------------------------
     baseline: Path | None = None
     diff_base: str | None = None
     changed_only: bool = False
@@ -99,6 +115,15 @@ KEYS: dict[str, tuple[str, str]] = {
     "zap_minutes": ("int", "zap_minutes"),
     "zap_options": ("str", "zap_options"),
     "zap_config": ("path", "zap_config"),
+    # --- zap-2 (issue 22) ---
+    "zap_mode": ("str", "zap_mode"),
+    "zap_api_definition": ("str", "zap_api_definition"),
+    "zap_api_format": ("str", "zap_api_format"),
+    "zap_auth_header": ("str", "zap_auth_header"),
+    "zap_auth_header_env": ("str", "zap_auth_header_env"),
+    "zap_context": ("path", "zap_context"),
+    "zap_user": ("str", "zap_user"),
+    # --- end zap-2 ---
     "baseline": ("path", "baseline"),
     "diff_base": ("str", "diff_base"),
     "changed_only": ("bool", "changed_only"),
@@ -260,9 +285,14 @@ def validate(cfg: ScanConfig) -> ScanConfig:
         ("baseline", cfg.baseline),
         ("suppressions", cfg.suppressions),
         ("ZAP rule config", cfg.zap_config),
+        ("ZAP context", cfg.zap_context),
     ):
         if path is not None and not path.is_file():
             raise ConfigError(f"{label} file {path} does not exist")
+    if cfg.zap_target:  # zap-2 (issue 22): modes, API definition, authentication
+        from secscan.zap.settings import validate as validate_zap
+
+        validate_zap(cfg, os.environ)
     return cfg
 
 

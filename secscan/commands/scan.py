@@ -71,6 +71,14 @@ def build_flags(**opts: Any) -> dict[str, Any]:
         "zap_image": "zap_image",
         "zap_minutes": "zap_minutes",
         "zap_config": "zap_config",
+        # zap-2 (issue 22)
+        "zap_mode": "zap_mode",
+        "zap_api_definition": "zap_api_definition",
+        "zap_api_format": "zap_api_format",
+        "zap_auth_header": "zap_auth_header",
+        "zap_auth_header_env": "zap_auth_header_env",
+        "zap_context": "zap_context",
+        "zap_user": "zap_user",
         "baseline": "baseline",
         "diff_base": "diff_base",
         "suppressions": "suppressions",
@@ -121,6 +129,19 @@ def build_flags(**opts: Any) -> dict[str, Any]:
 @click.option("--zap-minutes", type=int, help="ZAP spider minutes [1].")
 @click.option("--zap-option", multiple=True, help="Extra option for zap-baseline.py (repeatable).")
 @click.option("--zap-config", type=click.Path(dir_okay=False, path_type=Path), help="ZAP rule config (-c).")
+# --- zap-2 (issue 22): ZAP modes and authentication -------------------------------------------
+@click.option(
+    "--zap-mode", type=click.Choice(["baseline", "api", "full"]), help="ZAP scan [baseline; api with a definition]."
+)
+@click.option("--zap-api-definition", metavar="PATH|URL", help="OpenAPI/WSDL/GraphQL schema for --zap-mode api.")
+@click.option("--zap-api-format", type=click.Choice(["openapi", "soap", "graphql"]), help="API format [detected].")
+@click.option(
+    "--zap-auth-header", metavar="NAME", help="Header ZAP sends to the target; value from --zap-auth-header-env."
+)
+@click.option("--zap-auth-header-env", metavar="VAR", help="Variable holding the header value [ZAP_AUTH_HEADER_VALUE].")
+@click.option("--zap-context", type=click.Path(dir_okay=False, path_type=Path), help="ZAP context file (logins, -n).")
+@click.option("--zap-user", metavar="NAME", help="User of --zap-context to scan as (-U).")
+# --- end zap-2 ---------------------------------------------------------------------------------
 @click.option(
     "--baseline",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -109,7 +109,44 @@ class DockerRunner(ZapRunner):
 
     # -------------------------------------------------------------- the run
 
-    def run(self, job: ZapJob, *, wrk: Path, timeout: float, cancel: threading.Event, progress: Progress) -> ZapRun:
+    def _create(self, client: Any, job: ZapJob, wrk: Path, run_id: str, env: Mapping[str, str]) -> _Pending:
+        """Send the create request from a helper thread, so that a cancellation or the time
+        limit never waits for a slow engine (a large image on vfs takes seconds)."""
+        pending = _Pending()
+
+        def create() -> None:
+            try:
+                pending.container = client.containers.create(
+                    self.image,
+                    command=list(job.argv()),
+                    name=f"secscan-zap-{run_id[:12]}",
+                    labels={LABEL: run_id, "secscan.scanner": "zap"},
+                    network_mode="host",
+                    volumes={str(wrk.resolve()): {"bind": WRK, "mode": "rw"}},
+                    environment=dict(env) or None,
+                    detach=True,
+                )
+            except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
+                pending.error = e
+            finally:
+                pending.finished.set()
+
+        # A daemon thread: if secscan gives up on it, it must not keep the interpreter alive;
+        # the watchdog removes whatever the engine creates afterwards.
+        threading.Thread(target=create, name="zap-create", daemon=True).start()
+        return pending
+
+    def run(
+        self,
+        job: ZapJob,
+        *,
+        wrk: Path,
+        timeout: float,
+        cancel: threading.Event,
+        progress: Progress,
+        reaper: Reaper | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> ZapRun:
         import requests
         from docker.errors import DockerException, NotFound
 
@@ -118,29 +155,44 @@ class DockerRunner(ZapRunner):
         client = self.client()
         self.ensure_image(client, progress)
         run_id = uuid.uuid4().hex
-        reaper = Reaper.start(run_id, env=self.env)
+        own_reaper = reaper is None
+        watchdog = reaper if reaper is not None else Reaper.start(run_id, env=self.env)
         container: Any = None
+        handed_off = False
+
+        def check(stage: str) -> None:
+            if cancel.is_set():
+                raise ToolCancelled(f"ZAP cancelled {stage}; its container was removed")
+            if time.monotonic() >= deadline:
+                raise ToolTimeout(f"ZAP exceeded its time limit of {timeout:g}s; its container was removed")
+
         try:
+            watchdog.send(f"label {LABEL}={run_id}")
+            watchdog.send("creating")
+            pending = self._create(client, job, wrk, run_id, env or {})
+            while not pending.finished.wait(POLL_S):
+                if cancel.is_set() or time.monotonic() >= deadline:
+                    # Do not wait for the engine: the watchdog removes the container as soon as
+                    # the in-flight create produces it.
+                    handed_off = True
+                    watchdog.handoff()
+                    check("while its container was being created")
+            if pending.error is not None:
+                e = pending.error
+                if isinstance(e, DockerException):
+                    raise ScannerError(f"cannot create the ZAP container from {self.image}: {_short(e)}") from e
+                raise e
+            container = pending.container
+            watchdog.send(f"created {container.id}")
+            check("before its container started")  # a signal during the create: never start ZAP
             try:
-                container = client.containers.create(
-                    self.image,
-                    command=list(job.argv()),
-                    name=f"secscan-zap-{run_id[:12]}",
-                    labels={LABEL: run_id, "secscan.scanner": "zap"},
-                    network_mode="host",
-                    volumes={str(wrk.resolve()): {"bind": WRK, "mode": "rw"}},
-                    detach=True,
-                )
                 container.start()
             except DockerException as e:
                 raise ScannerError(f"cannot start the ZAP container from {self.image}: {_short(e)}") from e
-            progress(f"ZAP baseline running in container {container.short_id} ({self.image})")
+            progress(f"ZAP {job.mode} running in container {container.short_id} ({self.image})")
             while True:
-                if cancel.is_set():
-                    raise ToolCancelled("ZAP cancelled; its container was removed")
+                check("while running")
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise ToolTimeout(f"ZAP exceeded its time limit of {timeout:g}s; its container was removed")
                 try:
                     # A short blocking wait: returns the moment ZAP exits, and lets us look at
                     # cancel/deadline between waits.
@@ -158,12 +210,24 @@ class DockerRunner(ZapRunner):
                 log += "\n(the ZAP container ran out of memory)"
             return ZapRun(exit_code=exit_code, log=log, duration_s=time.monotonic() - started, mode=self.mode)
         finally:
-            if container is not None:
+            if container is not None and not handed_off:
                 try:
                     container.remove(force=True)
+                    watchdog.send("removed")
                 except NotFound:
-                    pass
+                    watchdog.send("removed")
                 except DockerException:
-                    # Leave it to the watchdog (it removes by label when we close its pipe).
-                    reaper.abandon()
-            reaper.done()
+                    # Leave it to the watchdog (it removes by label).
+                    handed_off = True
+                    watchdog.handoff()
+            if own_reaper and not handed_off:
+                watchdog.done()
+
+
+class _Pending:
+    """The outcome of a create request running in a helper thread."""
+
+    def __init__(self) -> None:
+        self.finished = threading.Event()
+        self.container: Any = None
+        self.error: BaseException | None = None

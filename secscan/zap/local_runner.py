@@ -1,4 +1,4 @@
-"""Run zap-baseline.py directly: for CI jobs whose image is ZAP's own (the script is on PATH).
+"""Run a ZAP scan script directly: for CI jobs whose image is ZAP's own (the scripts are on PATH).
 
 Inside ZAP's image zap-baseline.py detects that it runs in a container and uses ``/zap/wrk`` as
 its work directory; SECSCAN_ZAP_WRK names another one (for a custom image). Same job, same exit
@@ -16,6 +16,7 @@ from pathlib import Path
 from secscan.errors import ScannerError
 from secscan.scanners.base import run_tool
 from secscan.zap.job import WRK, ZapJob
+from secscan.zap.reaper import Reaper
 from secscan.zap.runner import Progress, ZapRun, ZapRunner
 
 
@@ -36,10 +37,20 @@ class LocalRunner(ZapRunner):
             raise ScannerError(f"ZAP's work directory {wrk} is not writable")
         return wrk
 
-    def run(self, job: ZapJob, *, wrk: Path, timeout: float, cancel: threading.Event, progress: Progress) -> ZapRun:
+    def run(
+        self,
+        job: ZapJob,
+        *,
+        wrk: Path,
+        timeout: float,
+        cancel: threading.Event,
+        progress: Progress,
+        reaper: Reaper | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> ZapRun:
         started = time.monotonic()
-        progress(f"ZAP baseline running locally ({self.executable})")
+        progress(f"ZAP {job.mode} running locally ({self.executable})")
         argv = (self.executable, *job.argv()[1:])
-        res = run_tool(argv, timeout=timeout, cancel=cancel, cwd=wrk, env=self.env)
+        res = run_tool(argv, timeout=timeout, cancel=cancel, cwd=wrk, env={**self.env, **(env or {})})
         log = res.stdout + ("\n" if res.stdout and res.stderr else "") + res.stderr
         return ZapRun(exit_code=res.returncode, log=log, duration_s=time.monotonic() - started, mode=self.mode)

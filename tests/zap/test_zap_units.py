@@ -140,7 +140,7 @@ def test_reaper_removes_labelled_containers_when_its_pipe_closes(docker_engine: 
         done = Reaper.start("b", env=docker_engine.env())
         done.done()  # "done": the watchdog exits without touching Docker
         lost = Reaper.start("a", env=docker_engine.env())
-        lost.abandon()  # EOF without "done": as if secscan had died
+        lost.handoff()  # "handoff": the watchdog removes the run's containers
         deadline = time.monotonic() + 30
         while victim.id in {c.id for c in client.containers.list(all=True, ignore_removed=True)}:
             assert time.monotonic() < deadline, "the watchdog did not remove the container"
