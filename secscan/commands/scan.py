@@ -10,7 +10,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -44,20 +43,15 @@ def _timeouts(values: tuple[str, ...]) -> dict[str, str]:
 
 @contextmanager
 def _signals(cancel: threading.Event) -> Iterator[None]:
-    """Turn SIGTERM (a cancelled CI job) into the same orderly stop as Ctrl-C."""
+    """SIGTERM (a cancelled CI job) and SIGINT stop the run in order; a second signal never cuts
+    the cleanup short (zap-2, issue 22: secscan/interrupts.py)."""
+    from secscan import interrupts
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        cancel.set()
-        raise Interrupted(f"stopped by {signal.Signals(signum).name}", exit_code=128 + signum)
+    def error(signum: int) -> BaseException:
+        return Interrupted(f"stopped by {signal.Signals(signum).name}", exit_code=128 + signum)
 
-    if threading.current_thread() is not threading.main_thread():
+    with interrupts.guard(cancel, error):
         yield
-        return
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def build_flags(**opts: Any) -> dict[str, Any]:
@@ -189,7 +183,7 @@ def scan(*, path: Path, progress: bool | None, **opts: Any) -> int:
     # (exit 2) before minutes of scanning, not after.
     publish_settings = _publish_settings(env, cfg.require_publish) if cfg.publish else None
 
-    with tempfile.TemporaryDirectory(prefix="secscan-") as tmp, _signals(cancel):
+    with _signals(cancel), tempfile.TemporaryDirectory(prefix="secscan-") as tmp:
         workdir = Path(tmp)
         live = progress if progress is not None else None
         with console.Progress(names, live=live) as prog:

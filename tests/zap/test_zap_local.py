@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from secscan.config import ScanConfig
+from secscan.errors import SecscanError
 from secscan.models import ScannerState
 from secscan.scanners.base import RunContext
 from secscan.scanners.zap import ZapScanner, select_runner
@@ -17,7 +18,15 @@ from secscan.sourcefiles import SourceTree
 from secscan.zap.docker_runner import DockerRunner
 from secscan.zap.local_runner import LocalRunner
 from tests.conftest import require
-from tests.zap.conftest import SAMPLE_JSON, SAMPLE_XML, STANDIN_SCRIPT, Engine, busybox_path
+from tests.zap.conftest import (
+    SAMPLE_API_JSON,
+    SAMPLE_JSON,
+    SAMPLE_XML,
+    SCRIPT_NAMES,
+    STANDIN_SCRIPT,
+    Engine,
+    busybox_path,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -27,10 +36,12 @@ def _local_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     require(busybox_path() is not None, "busybox-static")
     bin_dir = tmp_path / "zapbin"
     bin_dir.mkdir()
-    shutil.copy(STANDIN_SCRIPT, bin_dir / "zap-baseline.py")
+    for name in SCRIPT_NAMES:
+        shutil.copy(STANDIN_SCRIPT, bin_dir / name)
     samples = tmp_path / "samples"
     samples.mkdir()
     shutil.copy(SAMPLE_JSON, samples / "report.json")
+    shutil.copy(SAMPLE_API_JSON, samples / "api-report.json")
     shutil.copy(SAMPLE_XML, samples / "report.xml")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SECSCAN_ZAP")}
     env.update(
@@ -54,7 +65,17 @@ def _ctx(tmp_path: Path) -> RunContext:
 def test_runner_selection(tmp_path: Path) -> None:
     env = _local_env(tmp_path)
     assert isinstance(select_runner(ScanConfig(), env), LocalRunner)
-    assert isinstance(select_runner(ScanConfig(), {**env, "SECSCAN_ZAP_MODE": "docker"}), DockerRunner)
+    assert isinstance(select_runner(ScanConfig(), {**env, "SECSCAN_ZAP_RUNNER": "docker"}), DockerRunner)
+    # SECSCAN_ZAP_MODE is the scan mode setting now; the runner has its own variable.
+    with pytest.raises(SecscanError, match="SECSCAN_ZAP_RUNNER='podman'"):
+        select_runner(ScanConfig(), {**env, "SECSCAN_ZAP_RUNNER": "podman"})
+    # Each mode looks for its own script.
+    only_api = tmp_path / "only-api"
+    only_api.mkdir()
+    shutil.copy(STANDIN_SCRIPT, only_api / "zap-api-scan.py")
+    api_cfg = ScanConfig(zap_mode="api", zap_api_definition="https://app.example/openapi.json")
+    assert isinstance(select_runner(api_cfg, {"PATH": str(only_api)}), LocalRunner)
+    assert isinstance(select_runner(ScanConfig(zap_mode="full"), {"PATH": str(only_api)}), DockerRunner)
     assert isinstance(select_runner(ScanConfig(), {"PATH": str(tmp_path / "empty")}), DockerRunner)
 
 

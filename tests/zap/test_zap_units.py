@@ -125,8 +125,11 @@ def test_ignored_rules_are_left_out_with_a_warning() -> None:
 
 
 def test_reaper_usage() -> None:
-    proc = subprocess.run([sys.executable, "-m", "secscan.zap.reaper"], capture_output=True, text=True, check=False)
-    assert proc.returncode == 2 and "usage" in proc.stderr
+    for argv in (["no-label-value"], ["--create-grace", "soon"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "secscan.zap.reaper", *argv], capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 2 and "usage" in proc.stderr
 
 
 @pytest.mark.integration
