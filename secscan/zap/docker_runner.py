@@ -14,7 +14,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -110,31 +110,19 @@ class DockerRunner(ZapRunner):
     # -------------------------------------------------------------- the run
 
     def _create(self, client: Any, job: ZapJob, wrk: Path, run_id: str, env: Mapping[str, str]) -> _Pending:
-        """Send the create request from a helper thread, so that a cancellation or the time
-        limit never waits for a slow engine (a large image on vfs takes seconds)."""
-        pending = _Pending()
-
-        def create() -> None:
-            try:
-                pending.container = client.containers.create(
-                    self.image,
-                    command=list(job.argv()),
-                    name=f"secscan-zap-{run_id[:12]}",
-                    labels={LABEL: run_id, "secscan.scanner": "zap"},
-                    network_mode="host",
-                    volumes={str(wrk.resolve()): {"bind": WRK, "mode": "rw"}},
-                    environment=dict(env) or None,
-                    detach=True,
-                )
-            except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
-                pending.error = e
-            finally:
-                pending.finished.set()
-
-        # A daemon thread: if secscan gives up on it, it must not keep the interpreter alive;
-        # the watchdog removes whatever the engine creates afterwards.
-        threading.Thread(target=create, name="zap-create", daemon=True).start()
-        return pending
+        return _in_background(
+            "zap-create",
+            lambda: client.containers.create(
+                self.image,
+                command=list(job.argv()),
+                name=f"secscan-zap-{run_id[:12]}",
+                labels={LABEL: run_id, "secscan.scanner": "zap"},
+                network_mode="host",
+                volumes={str(wrk.resolve()): {"bind": WRK, "mode": "rw"}},
+                environment=dict(env) or None,
+                detach=True,
+            ),
+        )
 
     def run(
         self,
@@ -170,25 +158,15 @@ class DockerRunner(ZapRunner):
             watchdog.send(f"label {LABEL}={run_id}")
             watchdog.send("creating")
             pending = self._create(client, job, wrk, run_id, env or {})
-            while not pending.finished.wait(POLL_S):
-                if cancel.is_set() or time.monotonic() >= deadline:
-                    # Do not wait for the engine: the watchdog removes the container as soon as
-                    # the in-flight create produces it.
-                    handed_off = True
-                    watchdog.handoff()
-                    check("while its container was being created")
-            if pending.error is not None:
-                e = pending.error
-                if isinstance(e, DockerException):
-                    raise ScannerError(f"cannot create the ZAP container from {self.image}: {_short(e)}") from e
-                raise e
-            container = pending.container
+            handed_off = self._await(pending, watchdog, cancel, deadline)
+            check("while its container was being created")
+            container = pending.value(f"cannot create the ZAP container from {self.image}")
             watchdog.send(f"created {container.id}")
             check("before its container started")  # a signal during the create: never start ZAP
-            try:
-                container.start()
-            except DockerException as e:
-                raise ScannerError(f"cannot start the ZAP container from {self.image}: {_short(e)}") from e
+            pending = _in_background("zap-start", container.start)
+            handed_off = self._await(pending, watchdog, cancel, deadline)
+            check("while its container was starting")
+            pending.value(f"cannot start the ZAP container from {self.image}")
             progress(f"ZAP {job.mode} running in container {container.short_id} ({self.image})")
             while True:
                 check("while running")
@@ -223,11 +201,51 @@ class DockerRunner(ZapRunner):
             if own_reaper and not handed_off:
                 watchdog.done()
 
+    @staticmethod
+    def _await(pending: _Pending, watchdog: Reaper, cancel: threading.Event, deadline: float) -> bool:
+        """Wait for an engine request; True when secscan stopped waiting (cancelled or out of
+        time) and handed the container over to the watchdog."""
+        while not pending.finished.wait(POLL_S):
+            if cancel.is_set() or time.monotonic() >= deadline:
+                # Do not wait for the engine: the watchdog removes the container as soon as
+                # the in-flight request lets it (the create produces it, the start returns).
+                watchdog.handoff()
+                return True
+        return False
+
 
 class _Pending:
-    """The outcome of a create request running in a helper thread."""
+    """The outcome of an engine request running in a helper thread."""
 
     def __init__(self) -> None:
         self.finished = threading.Event()
-        self.container: Any = None
+        self.result: Any = None
         self.error: BaseException | None = None
+
+    def value(self, what: str) -> Any:
+        """The request's result; ScannerError ``what: reason`` for an engine error."""
+        from docker.errors import DockerException
+
+        if self.error is not None:
+            if isinstance(self.error, DockerException):
+                raise ScannerError(f"{what}: {_short(self.error)}") from self.error
+            raise self.error
+        return self.result
+
+
+def _in_background(name: str, request: Callable[[], Any]) -> _Pending:
+    """Send an engine request from a helper thread, so that a cancellation or the time limit
+    never waits for a slow engine (a large image on vfs takes seconds to create). A daemon
+    thread: if secscan gives up on it, it must not keep the interpreter alive."""
+    pending = _Pending()
+
+    def run() -> None:
+        try:
+            pending.result = request()
+        except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
+            pending.error = e
+        finally:
+            pending.finished.set()
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return pending
