@@ -110,6 +110,8 @@ def mask(obj: T, secrets: tuple[str, ...]) -> T:
 
 def _mask(obj: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(obj, str):
+        if type(obj) is not str:
+            return obj  # an enum member (severity, kind...): a fixed value, never a secret
         for s in secrets:
             obj = obj.replace(s, MASK)
         return obj

@@ -243,6 +243,13 @@ def serve_target() -> Iterator[str]:
         server.server_close()
 
 
+@pytest.fixture
+def seen_requests() -> list[tuple[str, dict[str, str]]]:
+    """The requests the targets received (this module's list: pytest imports conftest under
+    its own name, so a test importing SEEN directly would get another copy)."""
+    return SEEN
+
+
 @pytest.fixture(scope="session")
 def target_url() -> Iterator[str]:
     with serve_target() as url:

@@ -67,7 +67,9 @@ if [ "$script" = zap-api-scan.py ]; then
       [ "$format" = graphql ] && { echo "Target must start with 'http://' or 'https://' and be a valid GraphQL endpoint."; exit 3; }
       [ -f "$wrk/$target" ] || { echo "File does not exist: $wrk/$target"; exit 3; }
       # ZAP sends its requests to the server the imported definition names.
-      url=$(grep -o 'https\?://[^"'"'"' <]*' "$wrk/$target" | head -n 1) ;;
+      # (OpenAPI: the first servers url; WSDL: the first address location.)
+      url=$(grep -o -e 'url: *https\?://[^"'"'"' <]*' -e 'location="https\?://[^"]*' "$wrk/$target" \
+        | head -n 1 | sed -e 's/^url: *//' -e 's/^location="//') ;;
   esac
   if [ -n "$schema" ]; then
     case $schema in
