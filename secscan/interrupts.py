@@ -5,7 +5,8 @@ The first signal sets the cancel event (scanners kill their children and remove 
 containers) and raises in the main thread, which then waits for the worker threads. Python's
 default SIGINT handler would raise KeyboardInterrupt again on a second Ctrl-C, interrupting
 that wait; the interpreter then exits without the workers' cleanup (a ZAP container left
-running). So while the guard is active every later signal only sets the event again.
+running). So while the guard is active every later signal only sets the event again; after a stop the
+handler stays in place until the process exits.
 """
 
 from __future__ import annotations
@@ -39,5 +40,9 @@ def guard(cancel: threading.Event, error: Callable[[int], BaseException]) -> Ite
     try:
         yield
     finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+        # Once stopping, keep absorbing: a signal that arrived during the cleanup may only be
+        # dispatched now (another thread received it), and must not raise KeyboardInterrupt in
+        # the middle of printing the error and exiting.
+        if not fired:
+            for sig, old in previous.items():
+                signal.signal(sig, old)

@@ -110,6 +110,13 @@ class DockerRunner(ZapRunner):
     # -------------------------------------------------------------- the run
 
     def _create(self, client: Any, job: ZapJob, wrk: Path, run_id: str, env: Mapping[str, str]) -> _Pending:
+        from docker.types import Mount
+
+        # A Mount, not a "volumes" bind: the engine refuses to start the container if the work
+        # directory is gone, where a volumes bind would silently recreate it (an empty,
+        # root-owned scratch folder left behind by a start that was in flight when secscan
+        # stopped waiting).
+        mount = Mount(target=WRK, source=str(wrk.resolve()), type="bind", read_only=False)
         return _in_background(
             "zap-create",
             lambda: client.containers.create(
@@ -118,7 +125,7 @@ class DockerRunner(ZapRunner):
                 name=f"secscan-zap-{run_id[:12]}",
                 labels={LABEL: run_id, "secscan.scanner": "zap"},
                 network_mode="host",
-                volumes={str(wrk.resolve()): {"bind": WRK, "mode": "rw"}},
+                mounts=[mount],
                 environment=dict(env) or None,
                 detach=True,
             ),
