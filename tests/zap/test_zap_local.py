@@ -123,3 +123,34 @@ def test_cancel_in_local_mode(target_url: str, tmp_path: Path) -> None:
     timer.join()
     assert out.status.state is ScannerState.FAILED
     assert "cancelled" in (out.status.error or "")
+
+
+def test_local_api_scan_with_an_auth_header(target_url: str, tmp_path: Path) -> None:
+    """Local mode (CI job in ZAP's image): zap-api-scan.py from PATH, the definition copied into
+    the work dir, the header through ZAP_AUTH_HEADER*; our files removed afterwards."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "payment-app" / "openapi.yaml"
+    definition = tmp_path / "api.yaml"
+    definition.write_text(example.read_text().replace("servers:\n", f"servers:\n  - url: {target_url}/warn\n", 1))
+    env = _local_env(tmp_path, PAY_TOKEN="Bearer tok_live_local0000000001")
+    cfg = ScanConfig(
+        zap_target=target_url,
+        zap_api_definition=str(definition),
+        zap_auth_header="Authorization",
+        zap_auth_header_env="PAY_TOKEN",
+        timeouts={"zap": 60.0},
+    )
+    out = ZapScanner(env=env).run(cfg, _ctx(tmp_path))
+    assert out.status.state is ScannerState.OK, out.status.error
+    wrk = tmp_path / "wrk"
+    assert (wrk / "standin-script.txt").read_text().strip() == "zap-api-scan.py"
+    assert (wrk / "standin-argv.txt").read_text().splitlines()[:4] == [
+        "-t",
+        "secscan-api-definition.yaml",
+        "-f",
+        "openapi",
+    ]
+    assert "ZAP_AUTH_HEADER_VALUE=(set)" in (wrk / "standin-env.txt").read_text()
+    assert len(out.findings) == 9
+    assert "tok_live" not in repr(out)
+    for name in ("secscan-api-definition.yaml", "secscan-zap-report.json", "secscan-zap-baseline.conf"):
+        assert not (wrk / name).exists()
