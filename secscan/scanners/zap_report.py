@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
@@ -276,10 +276,31 @@ def _findings_for(alert: _Alert, *, per_operation: bool = False, templates: tupl
     groups: dict[str, list[Location]] = {}
     for loc in sorted(locations, key=_sort_key):
         groups.setdefault(_group_key(loc, per_operation, templates), []).append(loc)
-    return [
-        Finding(**common, location=locs[0], other_locations=tuple(locs[1:]))
-        for _, locs in sorted(groups.items(), key=lambda kv: kv[0])
-    ]
+    out = []
+    for _, locs in sorted(groups.items(), key=lambda kv: kv[0]):
+        operation = _operation_location(locs[0], templates) if per_operation else None
+        if operation is not None:
+            # The operation itself is the location (its URL carries the definition's path
+            # template, so the fingerprint does not depend on which payment id ZAP tried);
+            # every concrete request is kept in other_locations.
+            out.append(Finding(**common, location=operation, other_locations=tuple(locs)))
+        else:
+            out.append(Finding(**common, location=locs[0], other_locations=tuple(locs[1:])))
+    return out
+
+
+def _operation_location(loc: Location, templates: tuple[str, ...]) -> Location | None:
+    """``loc`` with its URL replaced by the operation's: same origin, the matching path
+    template, no query (``http://shop/api/v1/payments/{paymentId}``); None without a match."""
+    template = template_path(loc.url or "", templates)
+    if template is None:
+        return None
+    try:
+        parts = urlsplit(loc.url or "")
+    except ValueError:
+        return None
+    origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    return replace(loc, url=origin + template)
 
 
 def _findings(

@@ -70,10 +70,12 @@ def test_api_scan_of_an_openapi_file(docker_engine: Engine, zap_image: str, targ
     # The definition ZAP imported is the user's file, byte for byte.
     assert (tmp_path / "zap-wrk" / "secscan-api-definition.yaml").read_bytes() == definition.read_bytes()
     assert out.status.command[0] == "zap-api-scan.py"
-    # One finding per alert, operation (the definition's path template) and parameter.
-    ops = sorted(
-        (f.rule_id, f.location.method, f.location.param or "", len(f.other_locations) + 1) for f in out.findings
+    # One finding per alert, operation (the definition's path template) and parameter; the
+    # location is the operation, every request ZAP made is in other_locations.
+    assert all(
+        f.location.url and f.location.url.startswith("http://localhost:8000/api/v1/payments") for f in out.findings
     )
+    ops = sorted((f.rule_id, f.location.method, f.location.param or "", len(f.other_locations)) for f in out.findings)
     assert ops == [
         ("100000", "POST", "amount", 2),  # two payments' refunds: one operation
         ("100000", "POST", "reason", 1),
@@ -202,3 +204,39 @@ def test_report_of_an_api_scan_imports_into_the_result_schema() -> None:
     # Without the definition the opaque payment ids split one operation into several findings.
     assert len(per_url) > len(per_op) == 9
     assert json.loads(_dump(per_op))  # serializable as secscan/1 findings
+
+
+def test_api_scan_result_is_gated_against_a_baseline(
+    docker_engine: Engine, zap_image: str, target_url: str, tmp_path: Path
+) -> None:
+    """`secscan scan` in api mode, a baseline of its result, and the next scan: only new API
+    alerts would block (the same DAST baseline gate as the passive scan's)."""
+    import subprocess
+
+    from tests.conftest import require_tool
+
+    secscan = require_tool("secscan")
+    project = tmp_path / "app"
+    project.mkdir()
+    definition = _api_definition(tmp_path, target_url)
+
+    def scan(out: str, *extra: str) -> subprocess.CompletedProcess[str]:
+        argv = [secscan, "scan", str(project), "--only", "zap", "--zap-target", target_url,
+                "--zap-image", zap_image, "--zap-api-definition", str(definition),
+                "--out", str(tmp_path / out), "--no-progress", *extra]  # fmt: skip
+        return subprocess.run(argv, env=docker_engine.env(), capture_output=True, text=True, timeout=120, check=False)
+
+    first = scan("r1")
+    assert first.returncode == 1, first.stdout + first.stderr  # SQL injection (high) blocks
+    baseline = tmp_path / "baseline.json"
+    made = subprocess.run(
+        [secscan, "baseline", "create", str(tmp_path / "r1" / "secscan.json"), "-o", str(baseline)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    second = scan("r2", "--baseline", str(baseline))
+    assert second.returncode == 0, second.stdout + second.stderr
+    doc = json.loads((tmp_path / "r2" / "secscan.json").read_text())
+    assert len(doc["findings"]) == 9 and {f["status"] for f in doc["findings"]} == {"existing"}

@@ -251,3 +251,34 @@ def test_zap_settings_from_the_environment(tmp_path: Path) -> None:
     env = {"SECSCAN_ZAP_MODE": "fast"}
     proc = _scan(str(tmp_path), "--only", "zap", "--zap-target", "http://127.0.0.1:9/", env=env, cwd=tmp_path)
     assert proc.returncode == 2 and "zap_mode 'fast': expected one of baseline, api, full" in proc.stderr
+
+
+def test_api_fingerprints_do_not_depend_on_the_ids_zap_tried() -> None:
+    """Two API scans of the same app try other payment ids: the findings (and fingerprints) are
+    the same per operation and parameter; a new parameter is a new finding."""
+    from secscan import fingerprint
+    from secscan.scanners import zap_report
+    from secscan.sourcefiles import SourceTree
+
+    text = (ROOT / "tests" / "data" / "zap" / "zap-api-scan_payment-api_constructed.json").read_text()
+    templates = api_definition.operation_paths(EXAMPLE_API)
+    other_ids = text.replace("pay_9fK2xQ7a", "pay_Q1w2E3r4").replace("pay_Zt81LmQe", "pay_88aa77bb")
+    prints = []
+    for report in (text, other_ids):
+        findings = zap_report.parse(report, per_operation=True, templates=templates)
+        prints.append({f.fingerprint for f in fingerprint.assign(findings, tree=SourceTree(None))})
+    assert prints[0] == prints[1] and len(prints[0]) == 9
+    sqli = [
+        f
+        for f in zap_report.parse(text, per_operation=True, templates=templates)
+        if f.rule_id == "40018" and f.location.param == "paymentId"
+    ]
+    (op,) = sqli
+    assert op.location.url == "http://localhost:8000/api/v1/payments/{paymentId}"
+    assert [loc.url for loc in op.other_locations] == [
+        "http://localhost:8000/api/v1/payments/pay_9fK2xQ7a",
+        "http://localhost:8000/api/v1/payments/pay_Zt81LmQe",
+    ]
+    # Per URL (no definition), the opaque ids would have made them different findings.
+    per_url = [fingerprint.assign(zap_report.parse(r), tree=SourceTree(None)) for r in (text, other_ids)]
+    assert {f.fingerprint for f in per_url[0]} != {f.fingerprint for f in per_url[1]}
