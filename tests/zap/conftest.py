@@ -50,6 +50,9 @@ def busybox_path() -> str | None:
     return None
 
 
+_CLIENTS: dict[str, Any] = {}
+
+
 @dataclass(frozen=True)
 class Engine:
     host: str
@@ -62,9 +65,13 @@ class Engine:
         return env
 
     def client(self) -> Any:
+        """One client per engine: tests poll the engine every few ms, and a new client each
+        time leaves its connections open until the engine stops accepting new ones."""
         import docker
 
-        return docker.DockerClient(base_url=self.host, timeout=60)
+        if self.host not in _CLIENTS:
+            _CLIENTS[self.host] = docker.DockerClient(base_url=self.host, timeout=60)
+        return _CLIENTS[self.host]
 
     def zap_containers(self) -> list[Any]:
         return list(
