@@ -175,6 +175,9 @@ class ZapScanner(Scanner):
                 scratch=self._scratch(ctx),
                 secrets_env=(cfg.zap_auth_header_env,) if cfg.zap_auth_header_env else (),
             )
+            if runner.mode == "local":
+                for name in job.files():  # outside the scratch folder: named one by one
+                    reaper.send(f"file {(wrk / name).resolve()}")
             try:
                 self._prepare(wrk, job, conf_text, inputs)
                 remaining = limit - (time.monotonic() - started)

@@ -15,6 +15,12 @@ it, one line at a time, what it is doing:
 ``handoff``
     secscan gives up waiting (cancelled while a create was in flight): remove the container
     when it appears, leave the scratch folder to secscan, which is still alive;
+``file PATH``
+    a file secscan put outside its scratch folder (local mode writes into the shared
+    ``/zap/wrk``: the rule config, the API definition, the context file with its logins, the
+    reports): removed too if secscan dies;
+``pgid N`` / ``pgid-gone``
+    local mode: the scan script's process group (ZAP's JVM included) / it has ended;
 ``done``
     nothing left to do: exit without touching anything.
 
@@ -32,8 +38,10 @@ the scanned tree is never imported. Run as ``python -P -m secscan.zap.reaper LAB
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -149,6 +157,16 @@ def _remove_scratch(scratch: str | None) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _kill_group(lines: list[str]) -> None:
+    """SIGKILL the local scan's process group if it may still run (killed first: it writes the
+    files that are removed next)."""
+    last = max((i for i, x in enumerate(lines) if x.startswith("pgid ")), default=None)
+    if last is None or "pgid-gone" in lines[last:]:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        os.killpg(int(lines[last].split(" ", 1)[1]), signal.SIGKILL)
+
+
 def watch(label: str | None, *, scratch: str | None, create_grace: float, lines: list[str]) -> None:
     """Clean up after a dead (or departing) secscan, given the lines it sent."""
     import docker
@@ -163,6 +181,11 @@ def watch(label: str | None, *, scratch: str | None, create_grace: float, lines:
         # secscan is gone: nothing of its scratch folder is needed any more. Removed first: it
         # is local and quick, while the engine may be slow to answer.
         _remove_scratch(scratch)
+        _kill_group(lines)
+        for line in lines:
+            if line.startswith("file "):
+                with contextlib.suppress(OSError):
+                    Path(line[5:]).unlink(missing_ok=True)
     in_flight = "creating" in lines and not any(x.startswith("created") for x in lines)
     removed_by_secscan = lines[-1:] == ["removed"]
     if not labels or (removed_by_secscan and not in_flight):

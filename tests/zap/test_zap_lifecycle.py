@@ -245,3 +245,74 @@ def test_watchdog_removes_a_container_created_after_secscan_died(docker_engine: 
         for c in late:
             with contextlib.suppress(Exception):
                 c.remove(force=True)
+
+
+def test_sigkill_in_local_mode_leaves_no_zap_process_and_none_of_our_files(tmp_path: Path, runs: list[Run]) -> None:
+    """Local mode (CI job in ZAP's image): the script runs in its own session, so a SIGKILL of
+    secscan would leave it (and ZAP's JVM) running, and our files (with the context's logins)
+    in the shared /zap/wrk. The watchdog kills the process group and removes exactly those."""
+    import os
+    import shutil
+
+    from tests.conftest import require
+    from tests.zap.conftest import SAMPLE_JSON, SCRIPT_NAMES, STANDIN_SCRIPT, busybox_path, serve_target
+
+    require(busybox_path() is not None, "busybox-static")
+    bin_dir, samples, wrk = tmp_path / "zapbin", tmp_path / "samples", tmp_path / "wrk"
+    for d in (bin_dir, samples, wrk):
+        d.mkdir()
+    for name in SCRIPT_NAMES:
+        shutil.copy(STANDIN_SCRIPT, bin_dir / name)
+    shutil.copy(SAMPLE_JSON, samples / "report.json")
+    (wrk / "users-own.context").write_text("kept")
+    context = tmp_path / "login.context"
+    context.write_text("<configuration><context><name>shop</name></context></configuration>")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SECSCAN_ZAP")}
+    env.update(
+        PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+        SECSCAN_ZAP_WRK=str(wrk),
+        SECSCAN_STANDIN_SAMPLES=str(samples),
+    )
+    with serve_target() as url:
+        run = _start(tmp_path, f"unix://{tmp_path}/no-engine.sock", f"{url}/sleep", "unused",
+                     "--zap-context", str(context), env=env)  # fmt: skip
+        runs.append(run)
+        _until("the local script never started", lambda: (wrk / "standin-uid.txt").exists(), 60)
+        script_pid = _pid_of(str(wrk))
+        assert script_pid is not None
+        try:
+            run.proc.kill()
+            assert run.proc.wait(timeout=30) == -9
+            _until("the local ZAP script outlived secscan", lambda: not _alive(script_pid))
+        finally:
+            if _alive(script_pid):  # a failing run must not leave the stand-in behind either
+                with contextlib.suppress(OSError):
+                    os.killpg(script_pid, signal.SIGKILL)
+        _until(f"the scratch folder was left behind: {run.scratch()}", lambda: run.scratch() == [])
+        ours = ("secscan-zap-baseline.conf", "secscan-zap.context")
+        _until("secscan's files were left in /zap/wrk", lambda: not any((wrk / n).exists() for n in ours))
+        assert (wrk / "users-own.context").read_text() == "kept"
+
+
+def _pid_of(needle: str) -> int | None:
+    """The stand-in script's pid (its command line names the work folder in no argument, but its
+    environment does: SECSCAN_ZAP_WRK)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"zap-baseline.py" in cmd and f"SECSCAN_ZAP_WRK={needle}".encode() in environ:
+            return int(proc.name)
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
