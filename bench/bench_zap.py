@@ -190,7 +190,7 @@ def bench_local(tmp: Path) -> None:
     shutil.copy(SAMPLE_JSON, samples / "report.json")
     shutil.copy(SAMPLE_XML, samples / "report.xml")
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ.get('PATH', '')}", "SECSCAN_ZAP_WRK": str(wrk),
-           "SECSCAN_STANDIN_SAMPLES": str(samples)}  # fmt: skip
+           "SECSCAN_ZAP_STANDIN_SAMPLES": str(samples)}  # fmt: skip
     with serve_target() as url:
         cfg = ScanConfig(zap_target=f"{url}/warn")
         scanner = ZapScanner(env=env)

@@ -1,4 +1,4 @@
-"""A small error hierarchy; each class carries the exit code it maps to (see DESIGN.md).
+"""A small error hierarchy; each class carries the exit code it maps to (README, "Exit codes").
 
 Foreign errors (OSError, json.JSONDecodeError, gitlab/docker exceptions) are wrapped where they
 enter with ``raise ... from e`` so the CLI only ever has to handle ``SecscanError``.

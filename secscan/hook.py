@@ -110,7 +110,8 @@ def render_hook(*, python: str, run_args: Sequence[str] = ()) -> str:
         "fi\n"
         f"SECSCAN_PYTHON={shlex.quote(python)}\n"
         'if [ -x "$SECSCAN_PYTHON" ]; then\n'
-        f'  exec "$SECSCAN_PYTHON" -m secscan hook run{args} "$@"\n'
+        # -P: git runs hooks in the work tree, whose secscan.py must never shadow secscan.
+        f'  exec "$SECSCAN_PYTHON" -P -m secscan hook run{args} "$@"\n'
         "fi\n"
         f'exec secscan hook run{args} "$@"\n'
     )
@@ -233,12 +234,16 @@ def _clean(repo: Path) -> bool:
 def scan_command(
     root: Path, p: ScanPlan, *, out_dir: Path, scan_args: Sequence[str], skip: Sequence[str] = ()
 ) -> list[str]:
-    cmd = [sys.executable, "-m", "secscan", "scan", str(root), "--out", str(out_dir), "--no-progress"]
+    from secscan.scanners import registry
+
+    # -P: the repository is the working directory, and a committed secscan.py (or click.py...)
+    # must never be imported instead of secscan's own modules.
+    cmd = [sys.executable, "-P", "-m", "secscan", "scan", str(root), "--out", str(out_dir), "--no-progress"]
     if p.merge_base:
         cmd += ["--changed-only", "--diff-base", p.merge_base]
-    # DAST needs a deployed application: a pre-push check is static (CI's ZAP job covers it).
+    # Scanners of a running deployment (DAST) are left to CI: a pre-push check is static.
     # --skip replaces the configured list, so the project's own skips are carried over.
-    cmd += ["--skip", ",".join(sorted({*skip, "zap"})), *scan_args]
+    cmd += ["--skip", ",".join(sorted({*skip, *registry.needing_deployment()})), *scan_args]
     return cmd
 
 

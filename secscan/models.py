@@ -102,6 +102,11 @@ class ScannerState(StrEnum):
         return self in (ScannerState.FAILED, ScannerState.TIMEOUT, ScannerState.NOT_INSTALLED)
 
 
+# Warnings with this prefix name a merge request's changes to what decides the verdict
+# (settings, policy, suppressions, baseline, rules): shown as pending, applied once merged.
+PENDING_SETTINGS = "pending settings change (applies once merged): "
+
+
 @dataclass(frozen=True, kw_only=True)
 class Location:
     """Where a finding is. Which fields are set depends on the finding's kind."""

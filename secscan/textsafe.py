@@ -65,13 +65,45 @@ def comment_safe(text: str) -> str:
     return strip_controls(text).replace("--", "- -").replace(">", "&gt;")
 
 
-def redact_secret(snippet: str) -> str:
-    """Keep the shape of a line with a secret, not the secret (quoted strings and long tokens).
+_QUOTED = re.compile(r"""(['"])([^'"\n]*)(['"])""")
+# An unquoted run that looks like a key rather than a name: long, with letters and digits.
+_KEYLIKE = re.compile(
+    r"(?<![A-Za-z0-9_\-+/])(?=[A-Za-z0-9_\-+/]*\d)(?=[A-Za-z0-9_\-+/]*[A-Za-z])[A-Za-z0-9_\-+/]{20,}={0,2}"
+)
+
+
+def _mask_value(value: str) -> str:
+    """A secret's first four characters (enough to tell keys apart, as GitLab shows) only when
+    it is long enough that they give nothing away."""
+    return value[:4] + "****" if len(value) >= 12 else "****"
+
+
+def secret_values(snippet: str) -> tuple[str, ...]:
+    """The values in a line holding a secret: quoted strings and key-like tokens (not names)."""
+    found = [m.group(2) for m in _QUOTED.finditer(snippet) if len(m.group(2)) >= 4]
+    # Short ones are masked where they stand, but not searched for elsewhere ("abc" is in too
+    # many words to replace it in a title).
+    found += [m.group(0) for m in _KEYLIKE.finditer(_QUOTED.sub("", snippet))]
+    return tuple(sorted(set(found), key=len, reverse=True))
+
+
+def redact_secret(text: str, values: tuple[str, ...] = ()) -> str:
+    """Mask the secret in a text, keep the code around it: ``password = "Zq8!****"`` still
+    shows a reviewer which variable holds it. ``values`` are secrets found elsewhere (the
+    snippet) that the text may repeat, e.g. bandit's title quoting the password.
 
     Applied to secret findings before anything is written: result files and reports travel
-    further than the repository (artifacts, MR notes, dashboards)."""
-    masked = re.sub(r"(['\"])([^'\"\n]{0,4})[^'\"\n]*(['\"])", r"\1\2****\3", snippet)
-    return re.sub(r"([A-Za-z0-9_\-+/]{4})[A-Za-z0-9_\-+/]{12,}", r"\1****", masked)
+    further than the repository (artifacts, MR notes, dashboards). Idempotent."""
+    for value in values:
+        if "****" not in value:
+            text = text.replace(value, _mask_value(value))
+
+    def quoted(m: re.Match[str]) -> str:
+        inner = m.group(2)
+        return m.group(0) if not inner or inner.endswith("****") else m.group(1) + _mask_value(inner) + m.group(3)
+
+    text = _QUOTED.sub(quoted, text)
+    return _KEYLIKE.sub(lambda m: _mask_value(m.group(0)), text)
 
 
 _PAN_CANDIDATE = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
@@ -101,3 +133,77 @@ def mask_pans(text: str) -> str:
         return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
 
     return _PAN_CANDIDATE.sub(repl, text) if any(c.isdigit() for c in text) else text
+
+
+# A GitLab quick action is a line of a note that starts with ``/command`` (GitLab's
+# Gitlab::QuickActions::Extractor). Which lines count has changed between GitLab versions (a regex
+# that skips only ```-fenced blocks, then a Markdown parse that looks at top-level paragraphs), so
+# secscan does not rely on any of them: no line it posts may start with a slash at all, inside or
+# outside a code block. Leading blanks are included because some Markdown parsers strip them.
+_SLASH_LINE = re.compile(r"^([ \t]*)/")
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def gitlab_code_block(
+    text: str, *, first_line: int | None = None, max_lines: int = 10, max_line_chars: int = 200
+) -> str:
+    """A code block for a GitLab note that neither its content nor GitLab can turn into anything else.
+
+    Every line gets a gutter (``12 │ code``): no line of the block can start a quick action, close
+    the fence (a closing fence must start the line) or open a quote/HTML block, whatever the
+    snippet holds. The fence is also longer than any backtick run inside (CommonMark's rule), lines
+    are cut to ``max_line_chars`` and the block to ``max_lines`` so one minified line cannot blow
+    GitLab's note limit.
+    """
+    raw = strip_controls(text).splitlines() or [""]
+    lines = raw[:max_lines]
+    numbers = [str(first_line + i) if first_line is not None else "" for i in range(len(lines))]
+    width = max((len(n) for n in numbers), default=0)
+    out = []
+    for n, line in zip(numbers, lines, strict=True):
+        cut = line if len(line) <= max_line_chars else line[: max_line_chars - 1] + "…"
+        out.append(f"{n:>{width}} │ {cut}" if width else f"│ {cut}")
+    if len(raw) > max_lines:
+        out.append(f"{'':>{width}} ┆ … {len(raw) - max_lines} more line{'s' if len(raw) - max_lines != 1 else ''}")
+    body = "\n".join(out)
+    longest = max((len(m.group(0)) for m in re.finditer(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{body}\n{fence}"
+
+
+def defuse_quick_actions(body: str) -> str:
+    """The last guard before a text is posted to GitLab: no line starts with ``/`` (a quick action).
+
+    Outside code blocks a backslash goes before the slash (Markdown shows ``/``, GitLab sees no
+    command); inside a fenced block, where a backslash would be shown, a gutter bar goes in front.
+    Lines that do not start with a slash are returned unchanged.
+    """
+    if "/" not in body:
+        return body
+    out: list[str] = []
+    fence: str | None = None
+    for line in body.split("\n"):
+        if fence is None:
+            m = _FENCE_OPEN.match(line)
+            if m:
+                fence = m.group(1)
+                out.append(line)
+                continue
+            out.append(_SLASH_LINE.sub(lambda s: s.group(1) + "\\/", line, count=1))
+            continue
+        stripped = line.strip()
+        if stripped and set(stripped) == {fence[0]} and len(stripped) >= len(fence) and not line.startswith("    "):
+            fence = None
+            out.append(line)
+            continue
+        out.append(_SLASH_LINE.sub(lambda s: "│ " + s.group(1) + "/", line, count=1))
+    return "\n".join(out)
+
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+
+
+def mask_userinfo(text: str) -> str:
+    """``https://user:token@host`` -> ``https://****@host``: a URL recorded in a result, a log or
+    an argv (an --osv-url, a ZAP target, a proxy) never carries its credentials further."""
+    return _USERINFO.sub(r"\1****@", text) if "@" in text else text

@@ -16,6 +16,7 @@ hash kept elsewhere (the CLI prints the head after each verification).
 from __future__ import annotations
 
 import contextlib
+import errno
 import getpass
 import hashlib
 import hmac
@@ -106,8 +107,15 @@ def _utc_now() -> str:
 def _locked(path: Path) -> Iterator[IO[bytes]]:
     """Open the log for appending under an exclusive lock, so concurrent runs never interleave."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # "a+b": O_APPEND means every write lands at the end even if another process appended first.
-    with open(path, "a+b") as fh:
+    # O_APPEND: every write lands at the end even if another process appended first.
+    # O_NOFOLLOW: a log committed as a symlink must not make secscan write somewhere else.
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise SecscanError(f"audit log {path} is a symlink; refusing to write through it") from e
+        raise SecscanError(f"cannot open audit log {path}: {e.strerror or e}") from e
+    with os.fdopen(fd, "a+b") as fh:
         try:
             import fcntl
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from secscan import __version__
 
+class _Tool(click.ParamType):
+    """A tool name, checked against the scanner registry when the option is parsed (a scanner
+    registered later, e.g. a plugin, is accepted without touching this command)."""
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    name = "tool"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from secscan.importers import tools
+
+        if value in tools():
+            return str(value)
+        self.fail(f"{value!r} is not one of {', '.join(tools())}", param, ctx)
 
 
 @click.command("import")
@@ -19,8 +26,8 @@ def _now() -> str:
     "--tool",
     "tool",
     required=True,
-    type=click.Choice(["bandit", "semgrep", "pip-audit", "zap", "sarif"]),
-    help="Which tool wrote the reports (sarif: any SARIF 2.1.0 file).",
+    type=_Tool(),
+    help="Which tool wrote the reports: a scanner (bandit, semgrep, pip-audit, zap, ...) or sarif (any SARIF 2.1.0).",
 )
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
@@ -58,43 +65,29 @@ def import_cmd(
     Older and newer report versions, empty reports and Windows paths are accepted; a malformed
     file is a clear error naming the file (exit 2).
     """
-    from secscan import compliance, fingerprint, resultio, triage
-    from secscan.fsutil import atomic_write
+    from secscan import core, inputs, outputs
     from secscan.importers import import_files
-    from secscan.models import RunResult
     from secscan.sourcefiles import SourceTree
 
-    started = _now()
+    # Inputs first (policy, suppressions, baseline, diff): a bad one is exit 2 before any parsing.
+    triage_inputs = inputs.read_triage_inputs(
+        root=root, suppressions=suppressions, baseline=baseline, diff_base=diff_base
+    )
+    started = core.utc_now()
     tree = SourceTree(root)
     findings, statuses = import_files(tool, files, tree=tree, manifest=manifest)
-    findings = fingerprint.assign(compliance.annotate(findings), tree=tree)
-    scanners_run = tuple(sorted({f.scanner for f in findings} | {tool}))
-    outcome = triage.apply(
-        findings,
-        triage.TriageContext(
-            tree=tree,
-            today=datetime.now(UTC).date(),
-            suppressions=suppressions,
-            baseline=baseline,
-            diff_base=diff_base,
-            scanners_run=scanners_run,
-        ),
-    )
-    result = RunResult(
-        tool_version=__version__,
+    evidence = core.Evidence(
+        findings=tuple(findings),
+        statuses=tuple(statuses),
         target=str(root),
         started_at=started,
-        finished_at=_now(),
-        scanners=tuple(statuses),
-        findings=outcome.findings,
-        baseline=str(baseline) if baseline else None,
-        diff_base=diff_base,
-        warnings=outcome.warnings,
+        finished_at=core.utc_now(),
         meta=(("imported_from", ", ".join(p.name for p in files)), ("imported_tool", tool)),
     )
-    atomic_write(out, resultio.dumps(result))
-    click.echo(f"secscan import: {len(outcome.findings)} finding(s) from {len(files)} {tool} report(s) -> {out}")
-    for w in outcome.warnings:
+    result = core.produce(evidence, tree=tree, inputs=triage_inputs)
+    outputs.write_result(result, out)
+    click.echo(f"secscan import: {len(result.findings)} finding(s) from {len(files)} {tool} report(s) -> {out}")
+    for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
     for s in statuses:
         if s.error:

@@ -32,6 +32,10 @@ def _debug_logging(redact: Any) -> logging.Handler:
     return handler
 
 
+def _echo(text: str, err: bool) -> None:
+    click.echo(text, err=err)
+
+
 @click.command("publish")
 @click.argument("result_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--gitlab-url", "api_url", metavar="URL", help="GitLab API v4 URL [CI_API_V4_URL].")
@@ -59,8 +63,7 @@ def _debug_logging(redact: Any) -> logging.Handler:
 def publish(ctx: click.Context, *, result_file: Path, require_publish: bool, dry_run: bool, **flags: Any) -> int:
     """Post RESULT_FILE (a secscan.json) to the GitLab merge request: one summary note kept current,
     inline threads on changed lines, optionally a commit status."""
-    from secscan import resultio
-    from secscan.gitlab.publish import PublishFailed, publish_result
+    from secscan import outputs, resultio
     from secscan.gitlab.redact import Redactor
     from secscan.gitlab.settings import from_env
 
@@ -70,24 +73,7 @@ def publish(ctx: click.Context, *, result_file: Path, require_publish: bool, dry
     debug = bool((ctx.find_root().obj or {}).get("debug"))
     handler = _debug_logging(Redactor(settings.secrets)) if debug else None
     try:
-        from secscan.audit import trail
-
-        try:
-            outcome = publish_result(result, settings)
-        except PublishFailed as e:
-            trail.record_publish(e.outcome, result=result, out_dir=result_file.parent, env=os.environ)
-            for err in e.outcome.errors:
-                click.echo(f"secscan: publish failed: {err}", err=True)
-            click.echo(e.outcome.describe(), err=True)
-            if settings.require:
-                return ExitCode.PUBLISH_FAILED
-            click.echo("secscan: publishing is not required (--require-publish not given): exit code 0", err=True)
-            return ExitCode.PASSED
-        trail.record_publish(outcome, result=result, out_dir=result_file.parent, env=os.environ)
-        for item in outcome.planned:
-            click.echo(item)
-        click.echo(outcome.describe())
-        return ExitCode.PASSED
+        return outputs.publish(result, settings, audit_dir=result_file.parent, code=ExitCode.PASSED, echo=_echo)
     finally:
         if handler is not None:
             for name in ("secscan.gitlab", "urllib3"):

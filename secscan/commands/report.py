@@ -9,9 +9,8 @@ from pathlib import Path
 
 import click
 
-from secscan import reporters
+from secscan import outputs, reporters
 from secscan.errors import ConfigError
-from secscan.fsutil import atomic_write
 from secscan.resultio import load
 
 
@@ -52,13 +51,11 @@ def report(
     if output is not None and len(names) != 1:
         raise ConfigError(f"-o/--output takes one format, got {len(names)} ({', '.join(names)}); use --out-dir")
     result = load(result_file)
-    if any(f.strip().lower() == reporters.ALL for raw in formats for f in raw.split(",")):
-        names = reporters.expand(formats, result)
-    for name in names:
-        text = reporters.render(name, result, report_url=report_url)
-        if output == "-":
-            click.echo(text, nl=False)
-            continue
-        path = Path(output) if output is not None else out_dir / reporters.default_filename(name)
-        atomic_write(path, text)
-        click.echo(f"wrote {path} ({name})", err=True)
+    if output == "-":
+        for name in reporters.expand(formats, result):
+            click.echo(reporters.render(name, result, report_url=report_url), nl=False)
+        return
+    for fmt, path in outputs.write_formats(
+        result, formats, out_dir=out_dir, output=Path(output) if output is not None else None, report_url=report_url
+    ):
+        click.echo(f"wrote {path} ({fmt})", err=True)

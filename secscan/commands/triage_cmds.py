@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -20,13 +18,12 @@ def merge(*, results: tuple[Path, ...], out: Path) -> int:
     Findings about the same problem are merged again across the files; the order of the files
     does not matter. The verdict is left to `secscan gate`.
     """
-    from secscan import resultio
-    from secscan.fsutil import atomic_write
+    from secscan import outputs, resultio
     from secscan.triage.merge import merge_results
 
     loaded = [resultio.load(p) for p in results]
     merged = merge_results(loaded)
-    atomic_write(out, resultio.dumps(merged))
+    outputs.write_result(merged, out)
     click.echo(f"secscan merge: {len(merged.findings)} finding(s) from {len(results)} result file(s) -> {out}")
     return 0
 
@@ -46,24 +43,19 @@ def gate(*, result: Path, policy: Path | None, fail_closed: bool | None, out: Pa
 
     0 passed, 1 findings blocked, 2 bad input or policy, 3 a scanner failed (fail closed).
     """
+    from secscan import core, inputs, outputs, resultio
     from secscan import policy as policy_mod
-    from secscan import resultio
-    from secscan.fsutil import atomic_write
 
-    loaded = resultio.load(result)
-    pol = policy_mod.load_policy(policy)
-    if fail_closed is not None:
-        pol = replace(pol, fail_closed=fail_closed)
-    verdict = policy_mod.evaluate(loaded, pol)
-    gated = replace(loaded, verdict=verdict)
+    # The policy first: a bad policy file is exit 2 before the (possibly large) result is read.
+    pol = inputs.read_triage_inputs(root=None, policy=policy, fail_closed=fail_closed).policy
+    gated = core.gate(resultio.load(result), pol)
     if out is not None:
-        atomic_write(out, resultio.dumps(gated))
+        outputs.write_result(gated, out)
     # Every verdict is on the audit trail, whichever command reached it (split pipelines gate here).
-    from secscan.audit import trail
-
-    trail.record_run(gated, out_dir=(out or result).parent, env=os.environ)
-    click.echo(policy_mod.format_verdict(verdict))
-    return verdict.exit_code
+    outputs.record_verdict(gated, out_dir=(out or result).parent)
+    assert gated.verdict is not None
+    click.echo(policy_mod.format_verdict(gated.verdict))
+    return gated.verdict.exit_code
 
 
 @click.group("baseline")

@@ -25,12 +25,77 @@ from secscan.gitlab.resilience import Attempt, CallFailed, Retrier, parse_retry_
 T = TypeVar("T")
 log = logging.getLogger("secscan.gitlab")
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+# A write answered with one of these may have been committed before the error: GitLab's Rails app
+# can fail after the INSERT (500), and its proxy (Workhorse, nginx, a load balancer) answers
+# 502/504 when it gave up waiting while Rails went on. 503 and 429 are answered before the request
+# is handled (maintenance, overload, rate limits), so they mean "not done".
+UNKNOWN_OUTCOME_STATUS = frozenset({500, 502, 504})
+# GitLab's access levels (Members API) and the roles each of secscan's writes needs.
+ROLE_NAMES = {
+    0: "no",
+    5: "Minimal access",
+    10: "Guest",
+    15: "Planner",
+    20: "Reporter",
+    30: "Developer",
+    40: "Maintainer",
+    50: "Owner",
+}
+REPORTER, DEVELOPER = 20, 30
 # Per call: our Retrier owns retrying; python-gitlab must not retry (or sleep) by itself.
 NO_LIB_RETRY: dict[str, Any] = {"obey_rate_limit": False, "retry_transient_errors": False, "max_retries": 0}
 
 
 class PositionRejected(Exception):
     """GitLab answered 400 to a DiffNote position (the line is not part of the diff it knows)."""
+
+
+class BodyTooLong(CallFailed):
+    """GitLab answered 400: the note is longer than it accepts."""
+
+
+class CommentLimit(CallFailed):
+    """GitLab answered 400: the merge request has reached the maximum number of comments."""
+
+
+class Forbidden(CallFailed):
+    """GitLab answered 403. ``scope``: the token lacks the ``api`` scope (not a role problem)."""
+
+    def __init__(self, message: str, *, scope: bool, detail: str = "") -> None:
+        super().__init__(message, status=403, detail=detail)
+        self.scope = scope
+
+
+class NotFound(CallFailed):
+    """GitLab answered 404 (e.g. a note deleted since it was listed)."""
+
+
+def role_name(level: int | None) -> str:
+    """``the Reporter role``, as it reads in a message."""
+    if level is None:
+        return "no role on the project (not a member)"
+    name = ROLE_NAMES.get(level)
+    return f"the {name} role" if name else f"access level {level}"
+
+
+def refine(e: CallFailed) -> CallFailed:
+    """A failed write, told apart by what GitLab said: the 400s need different handling."""
+    text = e.detail.lower()
+    if e.status == 400 and "too long" in text:
+        return BodyTooLong(str(e), status=400, detail=e.detail)
+    if e.status == 400 and "maximum number of comments" in text:
+        return CommentLimit(str(e), status=400, detail=e.detail)
+    if e.status == 403:
+        return Forbidden(str(e), scope="insufficient_scope" in text, detail=e.detail)
+    if e.status == 404:
+        return NotFound(str(e), status=404, detail=e.detail)
+    return e
+
+
+def is_position_error(e: CallFailed) -> bool:
+    """GitLab's 400 for a position it cannot place (``line_code``/``position`` validation errors)."""
+    text = e.detail.lower()
+    return e.status == 400 and ("line_code" in text or "position" in text) and "too long" not in text
 
 
 class GitLabApi:
@@ -80,17 +145,22 @@ class GitLabApi:
             if code == 401:
                 return Attempt(retryable=False, status=code, message="GitLab rejected the token (401 Unauthorized)")
             if code == 403:
+                scope = "insufficient_scope" in detail
                 return Attempt(
                     retryable=False,
                     status=code,
-                    message="the token may not do this (403 Forbidden): it needs the `api` scope and at least the "
-                    "Reporter role on the project",
+                    detail=detail,
+                    message="the token lacks the `api` scope (403 insufficient_scope)"
+                    if scope
+                    else "the token's user may not do this (403 Forbidden)",
                 )
             return Attempt(
                 retryable=code in RETRYABLE_STATUS,
+                ambiguous=code in UNKNOWN_OUTCOME_STATUS,
                 status=code,
                 message=f"GitLab answered {code}: {detail}",
                 retry_after=retry_after,
+                detail=detail,
             )
         if isinstance(e, requests.Timeout):
             return Attempt(retryable=True, ambiguous=True, message="GitLab did not answer in time")
@@ -102,6 +172,12 @@ class GitLabApi:
 
     def _call(self, what: str, fn: Callable[[], T], *, recheck: Callable[[], T | None] | None = None) -> T:
         return self.retrier.call(what, fn, self.classify, recheck=recheck)
+
+    def _write(self, what: str, fn: Callable[[], T], *, recheck: Callable[[], T | None] | None = None) -> T:
+        try:
+            return self._call(what, fn, recheck=recheck)
+        except CallFailed as e:
+            raise refine(e) from None
 
     def _get(self, path: str, what: str) -> dict[str, Any]:
         def run() -> dict[str, Any]:
@@ -137,13 +213,26 @@ class GitLabApi:
     def merge_request(self) -> dict[str, Any]:
         return self._get(self.mr_path, "reading the merge request")
 
-    def latest_version(self) -> dict[str, Any] | None:
-        """The newest diff version with its diffs (None when GitLab has not computed one yet)."""
-        versions = self._list(f"{self.mr_path}/versions", "listing diff versions")
-        if not versions:
-            return None
-        newest = max(versions, key=lambda v: int(v.get("id") or 0))
-        return self._get(f"{self.mr_path}/versions/{newest['id']}", "reading the latest diff version")
+    def versions(self) -> list[dict[str, Any]]:
+        return self._list(f"{self.mr_path}/versions", "listing diff versions")
+
+    def version(self, version_id: int) -> dict[str, Any]:
+        """One diff version with its ``diffs``."""
+        return self._get(f"{self.mr_path}/versions/{int(version_id)}", "reading a diff version")
+
+    def discussion(self, discussion_id: str) -> dict[str, Any]:
+        return self._get(f"{self.mr_path}/discussions/{quote(discussion_id, safe='')}", "reading a thread")
+
+    def access_level(self, user_id: int) -> int | None:
+        """The user's effective access level on the project (inherited included), None if not a member."""
+        try:
+            data = self._get(f"{self.project_path}/members/all/{int(user_id)}", "reading the token's role")
+        except CallFailed as e:
+            if e.status == 404:
+                return None
+            raise
+        level = data.get("access_level")
+        return int(level) if isinstance(level, int) else None
 
     def notes(self) -> list[dict[str, Any]]:
         return self._list(f"{self.mr_path}/notes", "listing notes", {"sort": "asc", "order_by": "created_at"})
@@ -161,38 +250,49 @@ class GitLabApi:
     # ------------------------------------------------------------------ writes
 
     def create_note(self, body: str, recheck: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
-        return self._call(
+        return self._write(
             "creating the summary note", lambda: self._post(f"{self.mr_path}/notes", {"body": body}), recheck=recheck
         )
 
     def update_note(self, note_id: int, body: str) -> dict[str, Any]:
         # PUT of the same body is idempotent: plain retries are safe.
-        return self._call(
+        return self._write(
             "updating the summary note", lambda: self._put(f"{self.mr_path}/notes/{int(note_id)}", {"body": body})
         )
+
+    def delete_note(self, note_id: int) -> None:
+        """Delete one of our notes; already gone (404, e.g. a resend after a lost answer) counts as done."""
+        path = f"{self.mr_path}/notes/{int(note_id)}"
+        try:
+            self._write("deleting a duplicate summary note", lambda: self.gl.http_delete(path, **NO_LIB_RETRY))
+        except NotFound:
+            return
 
     def create_thread(
         self, body: str, position: dict[str, Any], recheck: Callable[[], dict[str, Any] | None]
     ) -> dict[str, Any]:
         try:
-            return self._call(
+            return self._write(
                 "opening an inline thread",
                 lambda: self._post(f"{self.mr_path}/discussions", {"body": body, "position": position}),
                 recheck=recheck,
             )
         except CallFailed as e:
-            if e.status == 400:
+            if is_position_error(e):
                 raise PositionRejected(str(e)) from None
             raise
 
-    def reply(self, discussion_id: str, body: str) -> dict[str, Any]:
+    def reply(self, discussion_id: str, body: str, recheck: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
         path = f"{self.mr_path}/discussions/{quote(discussion_id, safe='')}/notes"
-        return self._call("replying to a thread", lambda: self._post(path, {"body": body}))
+        return self._write("replying to a thread", lambda: self._post(path, {"body": body}), recheck=recheck)
 
     def resolve(self, discussion_id: str) -> dict[str, Any]:
+        # PUT resolved=true is idempotent: plain retries are safe.
         path = f"{self.mr_path}/discussions/{quote(discussion_id, safe='')}"
-        return self._call("resolving a thread", lambda: self._put(path, {"resolved": True}))
+        return self._write("resolving a thread", lambda: self._put(path, {"resolved": True}))
 
-    def create_status(self, sha: str, data: dict[str, Any]) -> dict[str, Any]:
+    def create_status(
+        self, sha: str, data: dict[str, Any], recheck: Callable[[], dict[str, Any] | None]
+    ) -> dict[str, Any]:
         path = f"{self.project_path}/statuses/{quote(sha, safe='')}"
-        return self._call("setting the commit status", lambda: self._post(path, data))
+        return self._write("setting the commit status", lambda: self._post(path, data), recheck=recheck)

@@ -15,6 +15,10 @@ from secscan.models import Finding
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9:._-]{1,128}$")
 _SUMMARY = re.compile(r"^<!-- secscan:summary report=([A-Za-z0-9._-]{1,64}) -->\s*$")
 _THREAD = re.compile(r"^<!-- secscan:finding report=([A-Za-z0-9._-]{1,64}) fp=([A-Za-z0-9:._-]{1,128}) -->\s*$")
+_REPLY = re.compile(
+    r"^<!-- secscan:reply report=([A-Za-z0-9._-]{1,64}) fp=([A-Za-z0-9:._-]{1,128}) kind=([a-z]{1,16}) -->\s*$"
+)
+_SUPERSEDED = re.compile(r"^<!-- secscan:superseded report=([A-Za-z0-9._-]{1,64}) -->\s*$")
 _STATE = re.compile(r"^<!-- secscan:unplaced head=([0-9a-fA-F]{7,64}) fps=([A-Za-z0-9:._,-]*) -->\s*$", re.M)
 
 
@@ -40,6 +44,27 @@ def summary_marker(report: str) -> str:
 
 def thread_marker(report: str, key: str) -> str:
     return f"<!-- secscan:finding report={report} fp={key} -->"
+
+
+def reply_marker(report: str, key: str, kind: str) -> str:
+    """First line of a reply secscan posts in one of its threads (``resolved``, ``duplicate``): it
+    lets a re-run (or a retry whose answer was lost) see that the reply is already there."""
+    return f"<!-- secscan:reply report={report} fp={key} kind={kind} -->"
+
+
+def superseded_marker(report: str) -> str:
+    """First line of a summary note that was emptied because another one is kept (not a summary any more)."""
+    return f"<!-- secscan:superseded report={report} -->"
+
+
+def is_reply(body: str, report: str, key: str, kind: str) -> bool:
+    m = _REPLY.match(_first_line(body))
+    return m is not None and (m.group(1), m.group(2), m.group(3)) == (report, key, kind)
+
+
+def is_superseded(body: str, report: str) -> bool:
+    m = _SUPERSEDED.match(_first_line(body))
+    return m is not None and m.group(1) == report
 
 
 def _first_line(body: str) -> str:

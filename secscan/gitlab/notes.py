@@ -9,16 +9,22 @@ is what lets the publisher skip the edit entirely.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from secscan.gitlab import markers
 from secscan.models import Finding, RunResult, Severity, Status, Suppression
 from secscan.reporters import _common as c
 from secscan.reporters import markdown
-from secscan.textsafe import md_code_block, md_code_span, md_text
+from secscan.textsafe import defuse_quick_actions, gitlab_code_block, md_code_span, md_text
 
-NOTE_LIMIT = 1_000_000  # GitLab rejects longer notes
+NOTE_LIMIT = 1_000_000  # GitLab rejects longer notes (Note validates `note` at 1,000,000 characters)
+# Well under GitLab's limit: a summary is read by people, and the HTML report has the rest. The
+# fallbacks are used when GitLab still answers "too long" (e.g. an instance with a smaller limit).
+SUMMARY_LIMIT = 200_000
+SUMMARY_FALLBACK_LIMIT = 20_000
+THREAD_LIMIT = 16_000
+SNIPPET_LINES = 10
+SNIPPET_LINE_CHARS = 200
 _SAFE_URL = re.compile(r"^https?://[^\s<>()\[\]`\"'\\]+$")
 SEVERITY_LABEL = {s: f"{markdown.SEVERITY_ICON[s]} **{s.value.capitalize()}**" for s in Severity}
 
@@ -42,6 +48,12 @@ class InlineReport:
     """New findings GitLab refused to position (400): listed in full here instead."""
     state_line: str | None = None
     """Hidden marker remembering rejected positions (so a re-run does not retry them)."""
+    unplaced_reason: str | None = None
+    """Why ``unplaced`` findings are not inline, when it is not GitLab refusing a position."""
+    over_limit: tuple[Finding, ...] = ()
+    """New findings not discussed inline because the merge request is at GitLab's comment limit."""
+    notices: tuple[str, ...] = ()
+    """secscan's own one-line notices (no untrusted text), e.g. a role the token lacks."""
 
 
 def _finding_line(f: Finding) -> str:
@@ -54,13 +66,29 @@ def _finding_line(f: Finding) -> str:
 
 def render_inline_section(inline: InlineReport, *, limit: int = 50) -> str:
     lines: list[str] = []
+    for notice in inline.notices:
+        lines += [f"⚠️ {notice}", ""]
     if inline.unplaced:
         lines += ["### Not placed inline", ""]
-        lines.append("GitLab could not attach these new findings to a diff line, so they are listed here:")
+        lines.append(
+            inline.unplaced_reason
+            or "GitLab could not attach these new findings to a diff line, so they are listed here:"
+        )
         lines.append("")
         lines += [_finding_line(f) for f in inline.unplaced[:limit]]
         if len(inline.unplaced) > limit:
             lines.append(f"- … and {len(inline.unplaced) - limit} more (see the full report)")
+        lines.append("")
+    if inline.over_limit:
+        n = len(inline.over_limit)
+        lines.append(
+            f"**{n} new finding{'s' if n != 1 else ''}** not discussed inline: the merge request has reached "
+            "GitLab's limit of comments:"
+        )
+        lines.append("")
+        lines += [_finding_line(f) for f in inline.over_limit[:limit]]
+        if n > limit:
+            lines.append(f"- … and {n - limit} more (see the full report)")
         lines.append("")
     if inline.over_cap:
         n = len(inline.over_cap)
@@ -94,8 +122,11 @@ def render_summary(
     pipeline_url: str | None = None,
     html_report_url: str | None = None,
     commit_sha: str | None = None,
+    limit: int = SUMMARY_LIMIT,
 ) -> str:
-    """The summary note: marker line, the [reports] Markdown summary, inline-thread accounting, links."""
+    """The summary note: marker line, the [reports] Markdown summary, inline-thread accounting, links.
+
+    At most ``limit`` characters (the findings table is cut first, with a count)."""
     head = markers.summary_marker(report) + "\n"
     if report != "secscan":
         head += f"**Report:** {md_text(report, 64)}\n\n"
@@ -111,39 +142,78 @@ def render_summary(
     tail = "\n".join(tail_parts)
     if inline.state_line:
         tail += "\n" + inline.state_line + "\n"
-    room = NOTE_LIMIT - len(head) - len(tail) - 100
+    room = max(1_000, limit - len(head) - len(tail) - 100)
     body = markdown.render(result, report_url=safe_url(html_report_url), max_chars=room)
-    return head + body.rstrip("\n") + "\n\n" + tail
+    return defuse_quick_actions(head + body.rstrip("\n") + "\n\n" + tail)[:NOTE_LIMIT]
 
 
-def thread_body(f: Finding, *, report: str, key: str) -> str:
-    """An inline thread: marker, severity, title, message, fix, snippet (secrets redacted)."""
-    lines = [markers.thread_marker(report, key)]
-    lines.append(
+def thread_body(f: Finding, *, report: str, key: str, limit: int = THREAD_LIMIT) -> str:
+    """An inline thread: marker, severity, title, message, fix, snippet (secrets redacted).
+
+    Capped at ``limit`` characters whatever the finding holds: the snippet is cut to
+    ``SNIPPET_LINES`` lines of ``SNIPPET_LINE_CHARS`` characters, and dropped if even that is too
+    long (a 1.2 million-character minified line still gets its thread)."""
+    head = [markers.thread_marker(report, key)]
+    head.append(
         f"{SEVERITY_LABEL[f.severity]}: {md_text(f.title or f.rule_id, 160)} "
         f"({md_code_span(f.rule_id, 80)} · {md_text(f.scanner, 30)})"
     )
-    lines.append("")
+    head.append("")
     if f.message and f.message != f.title:
-        lines += [md_text(f.message, 1000), ""]
+        head += [md_text(f.message, 1000), ""]
     ids = [md_text(i.value, 40) for i in f.identifiers if i.type in ("cwe", "owasp", "cve", "ghsa")]
     if ids:
-        lines += ["**Identifiers:** " + ", ".join(ids[:8]), ""]
+        head += ["**Identifiers:** " + ", ".join(ids[:8]), ""]
     if f.fix:
-        lines += [f"**Fix:** {md_text(f.fix, 600)}", ""]
+        head += [f"**Fix:** {md_text(f.fix, 600)}", ""]
+    foot = f"<sub>secscan · {md_code_span(key, 140)} · new in this merge request</sub>"
     snippet = c.snippet_for(f)
+    block: list[str] = []
     if snippet:
-        lines += [md_code_block(snippet, max_lines=10), ""]
-    lines.append(f"<sub>secscan · {md_code_span(key, 140)} · new in this merge request</sub>")
-    return "\n".join(lines) + "\n"
+        block = [
+            gitlab_code_block(
+                snippet,
+                first_line=f.location.start_line,
+                max_lines=SNIPPET_LINES,
+                max_line_chars=SNIPPET_LINE_CHARS,
+            ),
+            "",
+        ]
+    body = defuse_quick_actions("\n".join([*head, *block, foot]) + "\n")
+    if len(body) > limit:
+        body = defuse_quick_actions("\n".join([*head, foot]) + "\n")[:limit]
+    return body
 
 
-def resolve_reply(f: Finding | None, *, commit_sha: str | None) -> str:
-    """The short reply posted when a thread is resolved because its finding went away."""
+def resolve_reply(f: Finding | None, *, report: str, key: str, commit_sha: str | None) -> str:
+    """The short reply posted after a thread is resolved because its finding went away."""
     at = f" at commit {commit_sha[:12]}" if commit_sha and re.fullmatch(r"[0-9a-fA-F]{7,64}", commit_sha) else ""
     if f is not None and f.status is Status.SUPPRESSED:
-        return "Resolved by secscan: this finding is now suppressed" + at + _suppression_text(f.suppression) + "."
-    return "✅ Resolved by secscan: this finding is no longer reported" + at + "."
+        text = "Resolved by secscan: this finding is now suppressed" + at + _suppression_text(f.suppression) + "."
+    else:
+        text = "✅ Resolved by secscan: this finding is no longer reported" + at + "."
+    return defuse_quick_actions(markers.reply_marker(report, key, "resolved") + "\n" + text + "\n")
+
+
+def note_link(web_url: str | None, note_id: int) -> str:
+    """A link to one note of the merge request (GitLab's ``#note_<id>`` anchor), or its id as text."""
+    base = safe_url(web_url)
+    return f"[note {int(note_id)}]({base}#note_{int(note_id)})" if base else f"note {int(note_id)}"
+
+
+def duplicate_reply(*, report: str, key: str, kept_link: str) -> str:
+    """Posted in an extra thread for a finding (from a race or a crashed run) when it is resolved."""
+    return defuse_quick_actions(
+        markers.reply_marker(report, key, "duplicate")
+        + f"\nResolved by secscan: a duplicate of the thread at {kept_link}, which is kept for this finding.\n"
+    )
+
+
+def superseded_body(*, report: str, kept_link: str) -> str:
+    """What an extra summary note becomes when GitLab will not let secscan delete it."""
+    return defuse_quick_actions(
+        markers.superseded_marker(report) + f"\nThis secscan summary was replaced by the one at {kept_link}.\n"
+    )
 
 
 def _suppression_text(s: Suppression | None) -> str:
@@ -160,8 +230,3 @@ def _suppression_text(s: Suppression | None) -> str:
 def dry_run_listing(kind: str, target: str, body: str) -> str:
     """How ``--dry-run`` shows one write."""
     return f"--- would {kind} {target}\n{body.rstrip()}\n"
-
-
-def count_line(findings: Sequence[Finding]) -> str:
-    st = c.count_by_status(findings)
-    return ", ".join(f"{n} {s.value}" for s, n in st.items() if n)

@@ -10,6 +10,11 @@ Rules (issue 6):
   resolved with a short reply;
 - findings whose position GitLab rejected for this head commit are not retried (they are in the
   summary instead).
+
+Converging (issue 15): races between pipelines, retries whose answer was lost and crashed runs can
+leave two summaries or two threads for one finding. The oldest of each (lowest note id) is kept,
+so every concurrent publisher picks the same one; :func:`duplicate_threads` names the extra open
+threads to resolve with a pointer to the kept one.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ class ExistingThread:
     discussion_id: str
     key: str
     resolved: bool
+    note_id: int = 0
+    """Id of the thread's first note (GitLab ids grow: the lowest is the oldest)."""
+    replies: frozenset[str] = frozenset()
+    """Kinds of secscan replies already in the thread (``resolved``, ``duplicate``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +52,35 @@ class Resolve:
     discussion_id: str
     key: str
     reply: str
+    reply_needed: bool = True
+    """False when an earlier run already posted this reply (then only the resolve is left)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Duplicate:
+    """An extra open thread for a finding that already has one: resolved with a pointer."""
+
+    thread: ExistingThread
+    kept: ExistingThread
+
+
+def keep_oldest(threads: Iterable[ExistingThread]) -> dict[str, ExistingThread]:
+    """key -> the thread kept for it: the oldest (lowest first-note id), whatever its state."""
+    kept: dict[str, ExistingThread] = {}
+    for t in sorted(threads, key=lambda t: (t.note_id, t.discussion_id)):
+        kept.setdefault(t.key, t)
+    return kept
+
+
+def duplicate_threads(threads: Iterable[ExistingThread]) -> tuple[Duplicate, ...]:
+    """Every open thread that is not the one kept for its key (already resolved extras are left alone)."""
+    all_threads = list(threads)
+    kept = keep_oldest(all_threads)
+    return tuple(
+        Duplicate(thread=t, kept=kept[t.key])
+        for t in sorted(all_threads, key=lambda t: (t.note_id, t.discussion_id))
+        if not t.resolved and kept[t.key].discussion_id != t.discussion_id
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +99,29 @@ def _sort_key(f: Finding) -> tuple[int, str, int, str]:
     return (-f.severity.rank, f.location.path or "", f.location.start_line or 0, markers.finding_key(f))
 
 
+def qualifies(f: Finding, min_severity: Severity) -> bool:
+    """A finding that gets an inline thread when its line is an added line of the diff."""
+    return (
+        f.status is Status.NEW
+        and f.severity.rank >= min_severity.rank
+        and f.kind in (Kind.SAST, Kind.SECRET)
+        and bool(f.location.path)
+        and bool(f.location.start_line)
+    )
+
+
+def inline_candidates(findings: Sequence[Finding], min_severity: Severity) -> tuple[Finding, ...]:
+    """Qualifying findings, one per key, in thread order (for when no diff version can be used)."""
+    seen: set[str] = set()
+    out: list[Finding] = []
+    for f in sorted(findings, key=_sort_key):
+        key = markers.finding_key(f)
+        if key not in seen and qualifies(f, min_severity):
+            seen.add(key)
+            out.append(f)
+    return tuple(out)
+
+
 def plan_threads(
     findings: Sequence[Finding],
     existing: Iterable[ExistingThread],
@@ -74,11 +135,9 @@ def plan_threads(
     rejected_keys: frozenset[str] = frozenset(),
     commit_sha: str | None = None,
 ) -> ThreadPlan:
-    threads: dict[str, ExistingThread] = {}
-    for t in existing:
-        # Several threads with one key (e.g. from an older bug or a race): keep the first, and
-        # treat the key as "has a thread" either way.
-        threads.setdefault(t.key, t)
+    # Several threads with one key (a race, a lost answer, an older bug): the oldest counts, the
+    # key "has a thread" either way, and duplicate_threads() resolves the others.
+    threads = keep_oldest(existing)
     open_keys = {markers.finding_key(f) for f in findings if f.status in (Status.NEW, Status.EXISTING)}
     by_key = {markers.finding_key(f): f for f in findings}
 
@@ -90,10 +149,9 @@ def plan_threads(
         if key in seen:
             continue
         seen.add(key)
-        if f.status is not Status.NEW or f.severity.rank < min_severity.rank:
+        if not qualifies(f, min_severity):
             continue
-        if f.kind not in (Kind.SAST, Kind.SECRET) or not f.location.path or not f.location.start_line:
-            continue
+        assert f.location.path and f.location.start_line
         path = path_prefix + f.location.path.lstrip("/")
         position = position_for(files, refs, path, f.location.start_line, f.location.end_line)
         if position is None:
@@ -127,7 +185,10 @@ def plan_threads(
 
     resolve = [
         Resolve(
-            discussion_id=t.discussion_id, key=key, reply=notes.resolve_reply(by_key.get(key), commit_sha=commit_sha)
+            discussion_id=t.discussion_id,
+            key=key,
+            reply=notes.resolve_reply(by_key.get(key), report=report, key=key, commit_sha=commit_sha),
+            reply_needed="resolved" not in t.replies,
         )
         for key, t in sorted(threads.items())
         if not t.resolved and key not in open_keys

@@ -23,9 +23,11 @@ log = logging.getLogger("secscan.gitlab")
 class CallFailed(Exception):
     """One API call failed for good (after retries, or not retryable). Message is already redacted."""
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None, detail: str = "") -> None:
         super().__init__(message)
         self.status = status
+        self.detail = detail
+        """GitLab's own error text (redacted), to tell 400 and 403 reasons apart."""
 
 
 class CircuitOpen(CallFailed):
@@ -41,7 +43,9 @@ class Attempt:
     status: int | None = None
     retry_after: float | None = None
     ambiguous: bool = False
-    """A write whose outcome is unknown (timeout, reset): it may have landed."""
+    """A write whose outcome is unknown (timeout, reset, 500/502/504): it may have landed."""
+    detail: str = ""
+    """GitLab's error text (redacted)."""
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -119,8 +123,9 @@ class Retrier:
         *,
         recheck: Callable[[], T | None] | None = None,
     ) -> T:
-        """``fn()`` with retries. ``recheck`` (for creates) looks for the object before re-sending a
-        write whose first attempt may have landed, so a timeout never makes a duplicate note."""
+        """``fn()`` with retries. ``recheck`` (for non-idempotent writes) looks for the object by its
+        marker before re-sending a write whose outcome is unknown (timeout, reset, 500/502/504), so
+        a lost answer never makes a duplicate note, thread, reply or status."""
         attempt = 0
         while True:
             if self.breaker.is_open:
@@ -135,14 +140,21 @@ class Retrier:
                     self.breaker.failure()
                 attempt += 1
                 if not info.retryable or attempt >= self.max_attempts or self.breaker.is_open:
-                    raise CallFailed(f"{what}: {info.message}", status=info.status) from None
+                    landed = self._last_look(what, info, recheck, classify)
+                    if landed is not None:
+                        return landed
+                    raise CallFailed(f"{what}: {info.message}", status=info.status, detail=info.detail) from None
                 wait = self.backoff(attempt - 1)
                 if info.retry_after is not None:
                     wait = max(wait, info.retry_after)
                 if wait >= self.remaining():
+                    landed = self._last_look(what, info, recheck, classify)
+                    if landed is not None:
+                        return landed
                     raise CallFailed(
                         f"{what}: {info.message}; retrying in {wait:.1f}s would exceed the time budget",
                         status=info.status,
+                        detail=info.detail,
                     ) from None
                 log.debug("%s: %s; retry %d in %.2fs", what, info.message, attempt, wait)
                 self.retries += 1
@@ -155,6 +167,19 @@ class Retrier:
                 continue
             self.breaker.success()
             return result
+
+    def _last_look(
+        self,
+        what: str,
+        info: Attempt,
+        recheck: Callable[[], T | None] | None,
+        classify: Callable[[BaseException], Attempt],
+    ) -> T | None:
+        """Giving up after a write whose outcome is unknown: look once more, so a write that did
+        land is not reported as failed (and the caller does not write it again another way)."""
+        if info.ambiguous and recheck is not None and self.remaining() > 0 and not self.breaker.is_open:
+            return self._recheck(what, recheck, classify)
+        return None
 
     def _recheck(
         self, what: str, recheck: Callable[[], T | None], classify: Callable[[BaseException], Attempt]

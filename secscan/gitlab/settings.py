@@ -25,6 +25,7 @@ CI_VARIABLES: dict[str, str] = {
     "mr_iid": "CI_MERGE_REQUEST_IID",
     "diff_base_sha": "CI_MERGE_REQUEST_DIFF_BASE_SHA",
     "commit_sha": "CI_COMMIT_SHA",
+    "source_branch_sha": "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA",
     "job_url": "CI_JOB_URL",
     "pipeline_url": "CI_PIPELINE_URL",
 }
@@ -43,8 +44,9 @@ TOKEN_VARIABLES = ("SECSCAN_GITLAB_TOKEN", "GITLAB_TOKEN")
 CI_JOB_NOTES_HELP = (
     "CI_JOB_TOKEN cannot post merge request notes or threads (GitLab's job token has no access to the "
     "notes and discussions API). Create a project access token (Settings > Access tokens) with the `api` "
-    "scope and the Reporter role (Developer if you use --commit-status), or a personal access token with "
-    "`api` scope, and store it as a masked, protected CI/CD variable named SECSCAN_GITLAB_TOKEN."
+    "scope and the Developer role (Reporter is enough for the note and threads, but resolving threads and "
+    "commit statuses need Developer), or a personal access token with `api` scope, and store it as a masked, "
+    "protected CI/CD variable named SECSCAN_GITLAB_TOKEN."
 )
 NO_CREDENTIAL_HELP = (
     "no GitLab token: set SECSCAN_GITLAB_TOKEN (or GITLAB_TOKEN) to a project or personal access token "
@@ -68,7 +70,10 @@ class PublishSettings:
     diff_base_sha: str | None = None
     """CI_MERGE_REQUEST_DIFF_BASE_SHA: informational; positions use the MR's latest diff version."""
     commit_sha: str | None = None
-    """CI_COMMIT_SHA: the commit the status is set on."""
+    """CI_COMMIT_SHA: the commit the status is set on, and the scanned commit (see :attr:`scanned_sha`)."""
+    source_branch_sha: str | None = None
+    """CI_MERGE_REQUEST_SOURCE_BRANCH_SHA: set only in merged-results pipelines, where CI_COMMIT_SHA is
+    GitLab's temporary merge commit and this is the merge request's head that was merged."""
     job_url: str | None = None
     pipeline_url: str | None = None
     token: str | None = field(default=None, repr=False)
@@ -101,6 +106,8 @@ class PublishSettings:
     """Attempts per API call (1 = no retry)."""
     breaker_threshold: int = 5
     """Consecutive failed calls after which the circuit opens and GitLab is not called again."""
+    comment_limit: int = 5_000
+    """GitLab's maximum of notes per merge request (Noteable::MAX_NOTES_LIMIT; system notes count)."""
     env_problems: tuple[str, ...] = ()
     """Malformed CI variables (reported by :meth:`problems`)."""
 
@@ -111,6 +118,12 @@ class PublishSettings:
             return None
         url = self.api_url.rstrip("/")
         return url[: -len("/api/v4")] if url.endswith("/api/v4") else url
+
+    @property
+    def scanned_sha(self) -> str | None:
+        """The merge request head that was scanned: inline positions use the diff version whose head
+        is this commit, so a push during the pipeline cannot move a thread onto another line."""
+        return self.source_branch_sha or self.commit_sha
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -177,7 +190,7 @@ def _coerce(name: str, value: Any, where: str) -> Any:
             text = text.strip("/")
             return text + "/" if text else ""
         return text or None
-    if name in ("diff_base_sha", "commit_sha"):
+    if name in ("diff_base_sha", "commit_sha", "source_branch_sha"):
         text = str(value).strip()
         if text and not _SHA.match(text):
             raise ConfigError(f"{where}: {value!r} is not a commit SHA")
@@ -198,7 +211,7 @@ def _coerce(name: str, value: Any, where: str) -> Any:
             return Severity.parse(str(value))
         except ValueError as e:
             raise ConfigError(f"{where}: {e}") from None
-    if name in ("max_threads", "max_attempts", "breaker_threshold"):
+    if name in ("max_threads", "max_attempts", "breaker_threshold", "comment_limit"):
         return _int(value, where, minimum=0 if name == "max_threads" else 1)
     if name in ("commit_status", "require", "dry_run", "allow_http"):
         return _bool(value, where)

@@ -13,9 +13,17 @@ from pathlib import Path
 
 from secscan.errors import InputError, ParseError
 from secscan.models import Finding, ScannerState, ScannerStatus
+from secscan.scanners.base import Parsed
 from secscan.sourcefiles import SourceTree
 
-TOOLS: tuple[str, ...] = ("bandit", "semgrep", "pip-audit", "zap", "sarif")
+SARIF = "sarif"
+
+
+def tools() -> tuple[str, ...]:
+    """What ``--tool`` accepts: every scanner of the registry that reads its reports, and SARIF."""
+    from secscan.scanners import registry
+
+    return (*registry.importable(), SARIF)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,8 +48,8 @@ def decode(data: bytes, origin: str) -> str:
 
 def parse_report(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str | None = None) -> Imported:
     """Findings of one report; :class:`InputError` (exit 2) naming ``origin`` when malformed."""
-    if tool not in TOOLS:
-        raise InputError(f"unknown tool {tool!r} (known: {', '.join(TOOLS)})")
+    if tool not in tools():
+        raise InputError(f"unknown tool {tool!r} (known: {', '.join(tools())})")
     if not text.strip():
         # A tool that crashed before writing anything: not "no findings" (fail closed).
         raise InputError(f"{origin}: the {tool} report is empty (did the tool crash?)")
@@ -57,40 +65,33 @@ def parse_report(tool: str, text: str, *, origin: str, tree: SourceTree, manifes
 
 def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str | None) -> Imported:
     """Dispatch to the tool's pure parser (ParseError propagates to :func:`parse_report`)."""
-    not_audited: tuple[str, ...] = ()
-    version = None
-    if tool == "bandit":
-        from secscan.scanners import bandit
-
-        findings = bandit.parse(text, tree=tree)
-    elif tool == "semgrep":
-        from secscan.scanners import semgrep
-
-        findings = semgrep.parse(text, tree=tree)
-    elif tool == "pip-audit":
-        from secscan.scanners import pip_audit
-
-        report = pip_audit.parse(text, manifest=manifest)
-        findings, not_audited = list(report.findings), report.not_audited
-    elif tool == "zap":
-        from secscan.scanners import zap_report
-
-        findings = zap_report.parse(text)
-        version = zap_report.report_version(text)
-    else:
+    if tool == SARIF:
         from secscan.importers import sarif
 
-        findings = sarif.parse(text, tree=tree, origin=origin)
+        parsed = Parsed(findings=tuple(sarif.parse(text, tree=tree, origin=origin)))
+    else:
+        from secscan.scanners import registry
+
+        parsed = registry.get_class(tool).parse_report(text, tree=tree, origin=origin, manifest=manifest)
     state = ScannerState.OK
     error = None
-    if not_audited:
+    if parsed.errors:
+        # An incomplete scan is not a clean scan: the gate fails closed as for a live run.
+        state = ScannerState.FAILED
+        error = f"{origin}: the {tool} scan was incomplete: " + "; ".join(parsed.errors[:3])
+    elif parsed.not_audited:
         # pip-audit's "skipped" means NOT audited: never report that as clean.
         state = ScannerState.FAILED
-        error = f"{len(not_audited)} dependencies not audited ({origin}): " + "; ".join(not_audited[:5])
+        error = f"{len(parsed.not_audited)} dependencies not audited ({origin}): " + "; ".join(parsed.not_audited[:5])
     return Imported(
-        findings=tuple(findings),
+        findings=parsed.findings,
         status=ScannerStatus(
-            name=tool, state=state, version=version, error=error, findings=len(findings), not_audited=not_audited
+            name=tool,
+            state=state,
+            version=parsed.version,
+            error=error,
+            findings=len(parsed.findings),
+            not_audited=parsed.not_audited,
         ),
     )
 

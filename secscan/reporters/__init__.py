@@ -53,8 +53,9 @@ class FormatSpec:
     """Whether ``all`` includes this format for a given result."""
 
 
-def _has_kind(kind: Kind, scanners: tuple[str, ...] = ()) -> Callable[[RunResult], bool]:
-    """A GitLab report applies when findings of its kind exist or its scanner actually ran.
+def _has_kind(kind: Kind) -> Callable[[RunResult], bool]:
+    """A GitLab report applies when findings of its kind exist or a scanner producing that kind
+    (as the scanner registry declares) actually ran.
 
     An empty report from a scanner that ran matters: it tells GitLab the earlier findings are gone.
     """
@@ -62,6 +63,9 @@ def _has_kind(kind: Kind, scanners: tuple[str, ...] = ()) -> Callable[[RunResult
     def check(result: RunResult) -> bool:
         if any(f.kind is kind for f in result.findings):
             return True
+        from secscan.scanners import registry
+
+        scanners = registry.producing(kind)
         return any(s.name in scanners and s.state is not ScannerState.SKIPPED for s in result.scanners)
 
     return check
@@ -78,21 +82,21 @@ REGISTRY: dict[Format, FormatSpec] = {
         filename="gl-sast-report.json",
         description="GitLab SAST report (schema 15.2.1)",
         gitlab_report="sast",
-        applies=_has_kind(Kind.SAST, ("bandit", "semgrep")),
+        applies=_has_kind(Kind.SAST),
     ),
     Format.GITLAB_DEPENDENCY_SCANNING: FormatSpec(
         module="secscan.reporters.gitlab:render_dependency_scanning",
         filename="gl-dependency-scanning-report.json",
         description="GitLab dependency scanning report (schema 15.2.1)",
         gitlab_report="dependency_scanning",
-        applies=_has_kind(Kind.DEPENDENCY, ("pip-audit",)),
+        applies=_has_kind(Kind.DEPENDENCY),
     ),
     Format.GITLAB_DAST: FormatSpec(
         module="secscan.reporters.gitlab:render_dast",
         filename="gl-dast-report.json",
         description="GitLab DAST report (schema 15.2.1)",
         gitlab_report="dast",
-        applies=_has_kind(Kind.DAST, ("zap",)),
+        applies=_has_kind(Kind.DAST),
     ),
     Format.GITLAB_SECRET_DETECTION: FormatSpec(
         module="secscan.reporters.gitlab:render_secret_detection",

@@ -8,8 +8,6 @@ exits 1 when it found issues, so the exit code alone says nothing about failure.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,25 +17,19 @@ from secscan.models import (
     Confidence,
     Finding,
     Identifier,
+    Kind,
     Location,
-    ScannerState,
-    ScannerStatus,
     Severity,
     Source,
 )
 from secscan.scanners.base import (
+    CommandScanner,
+    Parsed,
     RunContext,
-    Scanner,
-    ScannerName,
-    ScanOutcome,
-    failed_outcome,
     find_executable,
     installed_version,
-    ok_outcome,
-    outcome_for_error,
     run_tool,
     sast_kind,
-    tail,
 )
 from secscan.sourcefiles import SourceTree, to_repo_path
 
@@ -114,7 +106,7 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree) -> Finding:
     test_name = str(item.get("test_name") or test_id)
     return Finding(
         kind=sast_kind((i.value for i in identifiers if i.type == "cwe"), rule_id=test_id),
-        scanner=ScannerName.BANDIT.value,
+        scanner="bandit",
         rule_id=test_id,
         title=_title(text) or test_name.replace("_", " "),
         message=text,
@@ -158,10 +150,24 @@ def parse_errors(text: str) -> list[str]:
     return out
 
 
-class BanditScanner(Scanner):
-    name = ScannerName.BANDIT
+class BanditScanner(CommandScanner):
+    name = "bandit"
+    kinds = frozenset({Kind.SAST, Kind.SECRET})
+    default_timeout = 600.0
+    description = "Python SAST"
+    executable = "bandit"
+    install_hint = "pip install bandit"
+    output_name = "bandit.json"
 
-    def version(self, exe: str | None = None, cancel: threading.Event | None = None) -> str | None:
+    @classmethod
+    def relevant(cls, path: str) -> bool:
+        return path.endswith(".py")
+
+    @classmethod
+    def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
+        return Parsed(findings=tuple(parse(text, tree=tree)), warnings=tuple(parse_errors(text)))
+
+    def version(self) -> str | None:
         """The installed package's version; for a user-supplied executable, ask it (briefly)."""
         import os
 
@@ -169,56 +175,29 @@ class BanditScanner(Scanner):
             found = installed_version("bandit")
             if found is not None:
                 return found
-        exe = exe or find_executable("bandit")
+        exe = find_executable("bandit")
         if exe is None:
             return None
         try:
-            res = run_tool([exe, "--version"], timeout=10, cancel=cancel)
+            res = run_tool([exe, "--version"], timeout=10)
         except ScannerError:
             return None
         first = res.stdout.strip().splitlines()[:1]
         return first[0].split()[-1] if first and first[0].split() else None
 
-    def command(self, exe: str, cfg: ScanConfig, out_file: Path, files: tuple[str, ...] | None) -> list[str]:
-        argv = [exe, "-f", "json", "-o", str(out_file), "-q", "--ignore-nosec"]
-        excludes = [f"./{x}" for x in (*DEFAULT_EXCLUDES, *cfg.exclude)]
+    def argv(
+        self, exe: str, cfg: ScanConfig, ctx: RunContext, out_file: Path, targets: tuple[str, ...] | None
+    ) -> list[str]:
+        root = cfg.target.resolve()
+        # --ini with secscan's own (empty) file: bandit never reads a .bandit planted in the tree.
+        ini = ctx.workdir / "bandit.ini"
+        ini.write_text("[bandit]\n", encoding="utf-8")
+        argv = [exe, "-f", "json", "-o", str(out_file), "-q", "--ignore-nosec", "--ini", str(ini)]
+        excludes = [str(root / x) for x in (*DEFAULT_EXCLUDES, *cfg.exclude)]
         argv += ["-x", ",".join(excludes)]
-        if files is None:
-            argv += ["-r", "."]
+        # "--" first: a changed file named like an option must stay a file name.
+        if targets is None:
+            argv += ["-r", "--", str(root)]
         else:
-            argv += list(files)
+            argv += ["--", *(str(root / t) for t in targets)]
         return argv
-
-    def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
-        started = time.monotonic()
-        exe = find_executable("bandit")
-        if exe is None:
-            return failed_outcome(self.name, ScannerState.NOT_INSTALLED, "bandit is not installed (pip install bandit)")
-        files = None
-        if ctx.changed_files is not None:
-            files = tuple(f for f in ctx.changed_files if f.endswith(".py") and (cfg.target / f).is_file())
-            if not files:
-                return ScanOutcome(
-                    status=ScannerStatus(
-                        name=self.name.value, state=ScannerState.SKIPPED, error="no changed Python files"
-                    )
-                )
-        out_file = ctx.workdir / "bandit.json"
-        out_file.unlink(missing_ok=True)
-        argv = self.command(exe, cfg, out_file, files)
-        version = self.version(exe, ctx.cancel)
-        try:
-            res = run_tool(argv, timeout=cfg.timeout_for("bandit"), cancel=ctx.cancel, cwd=cfg.target)
-            # 0: clean, 1: issues found; anything else (or no report) is a crash.
-            if res.returncode not in (0, 1) or not out_file.exists():
-                detail = tail(res.stderr or res.stdout) or "no output"
-                raise ScannerError(f"bandit exited with code {res.returncode}: {detail}")
-            text = out_file.read_text(encoding="utf-8", errors="replace")
-            try:
-                findings = parse(text, tree=ctx.tree)
-            except ParseError as e:
-                raise ScannerError(f"bandit output could not be parsed: {e.message}") from e
-        except ScannerError as e:
-            return outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
-        warnings = tuple(parse_errors(text))
-        return ok_outcome(self.name, findings, started=started, version=version, argv=argv, warnings=warnings)

@@ -1,7 +1,7 @@
 """The scanner plugin interface and the process runner every CLI-based scanner shares.
 
 One module per scanner implements :class:`Scanner`; :mod:`secscan.scanners` keeps the registry
-keyed by :class:`ScannerName`. A scanner's ``run`` never raises for scanner problems: it returns
+keyed by name (:mod:`secscan.scanners.registry`). A scanner's ``run`` never raises for scanner problems: it returns
 a :class:`ScanOutcome` whose status carries the one-line error, so one failing scanner never
 loses the other scanners' results.
 """
@@ -17,23 +17,16 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from secscan.config import ScanConfig
-from secscan.errors import ScannerError
+from secscan.errors import ParseError, ScannerError
 from secscan.models import Finding, Kind, ScannerState, ScannerStatus
 from secscan.sourcefiles import SourceTree
 
-
-class ScannerName(StrEnum):
-    BANDIT = "bandit"
-    SEMGREP = "semgrep"
-    PIP_AUDIT = "pip-audit"
-    ZAP = "zap"
-
-    def __str__(self) -> str:
-        return self.value
+if TYPE_CHECKING:
+    from secscan.zap.baseline_conf import BaselineConfig
 
 
 # Hard-coded credentials: findings with these CWEs are secrets, whichever SAST tool found them,
@@ -70,6 +63,8 @@ class RunContext:
     """Set when secscan is interrupted: scanners stop their children and return."""
     changed_files: tuple[str, ...] | None = None
     """With --changed-only: repo-relative files to scan (None: the whole tree)."""
+    zap_config: tuple[str, BaselineConfig] | None = None
+    """The ZAP rule config (text, parsed), read once by :mod:`secscan.inputs`."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,18 +74,145 @@ class ScanOutcome:
     warnings: tuple[str, ...] = ()
 
 
-class Scanner(ABC):
-    """One scanner backend."""
+@dataclass(frozen=True, kw_only=True)
+class Parsed:
+    """What a pure parse of one scanner report found (live output or an imported file)."""
 
-    name: ScannerName
+    findings: tuple[Finding, ...] = ()
+    warnings: tuple[str, ...] = ()
+    """Problems that left the rest of the scan intact (one file the tool could not read)."""
+    errors: tuple[str, ...] = ()
+    """Problems that make the scan incomplete: the scanner's state becomes ``failed``."""
+    not_audited: tuple[str, ...] = ()
+    """Dependencies the tool could not audit (pip-audit's "skipped"): never reported as clean."""
+    version: str | None = None
+    """The tool version the report names, if it names one."""
+
+
+class Scanner(ABC):
+    """One scanner backend, described in one place.
+
+    Class attributes say what the rest of secscan needs to know without running it: the
+    registry (:mod:`secscan.scanners.registry`) drives ``--only``/``--skip``, time limits,
+    ``--changed-only``, ``secscan import --tool``, the GitLab report kinds and the pre-push hook
+    from them, so a new scanner is one new module.
+    """
+
+    name: ClassVar[str]
+    kinds: ClassVar[frozenset[Kind]]
+    """The finding kinds it produces (GitLab report formats apply when one of them ran)."""
+    default_timeout: ClassVar[float] = 600.0
+    description: ClassVar[str] = ""
+    scans_files: ClassVar[bool] = True
+    """It reads files of the tree: --changed-only limits it to relevant changed paths."""
+    needs_deployment: ClassVar[bool] = False
+    """It tests a running deployment (ZAP): off by default and in the pre-push hook."""
+    importable: ClassVar[bool] = True
+    """``secscan import --tool NAME`` reads its reports (through :meth:`parse_report`)."""
+
+    @classmethod
+    def enabled_by_default(cls, cfg: ScanConfig) -> bool:
+        """Whether it runs when no --only is given."""
+        return True
+
+    @classmethod  # noqa: B027 - an optional hook: most scanners need no check
+    def check_selected(cls, cfg: ScanConfig) -> None:
+        """Raise ConfigError when ``--only NAME`` cannot work with ``cfg`` (e.g. ZAP without a URL)."""
+
+    @classmethod
+    def relevant(cls, path: str) -> bool:
+        """Whether a change to this repo-relative path needs this scanner (--changed-only)."""
+        return True
+
+    @classmethod
+    def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
+        """Pure parse of one report of this tool (ParseError when malformed)."""
+        raise NotImplementedError(f"{cls.name} reports cannot be imported")
+
+    def version(self) -> str | None:
+        """The tool's version, or None when it is not installed."""
+        return None
 
     @abstractmethod
     def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
         """Run the scanner and parse its output; scanner problems go into the status."""
 
-    def version(self) -> str | None:
-        """The tool's version, or None when it is not installed."""
+
+class CommandScanner(Scanner):
+    """A scanner that is one command writing one report file: every run step written once
+    (find the executable, choose targets, build argv, run with limits, check the exit code,
+    parse, build the outcome)."""
+
+    executable: ClassVar[str]
+    install_hint: ClassVar[str]
+    ok_codes: ClassVar[tuple[int, ...]] = (0, 1)
+    """Exit codes of a completed run (with or without findings)."""
+    output_name: ClassVar[str]
+    """The report file it writes in the private work folder."""
+
+    def preflight(self, cfg: ScanConfig) -> str | None:
+        """A reason the run cannot work, found before anything starts (None: go on)."""
         return None
+
+    def targets(self, cfg: ScanConfig, ctx: RunContext) -> tuple[str, ...] | None:
+        """Repo-relative files to scan; None for the whole tree; () when nothing is relevant."""
+        if ctx.changed_files is None:
+            return None
+        return tuple(f for f in ctx.changed_files if self.relevant(f) and (cfg.target / f).is_file())
+
+    @abstractmethod
+    def argv(
+        self, exe: str, cfg: ScanConfig, ctx: RunContext, out_file: Path, targets: tuple[str, ...] | None
+    ) -> list[str]:
+        """The command line (targets after ``--``)."""
+
+    def env(self, cfg: ScanConfig) -> dict[str, str]:
+        return {}
+
+    def parse_output(self, text: str, cfg: ScanConfig, ctx: RunContext) -> Parsed:
+        return self.parse_report(text, tree=ctx.tree, origin=f"{self.name} output")
+
+    def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
+        started = time.monotonic()
+        problem = self.preflight(cfg)
+        if problem is not None:
+            return failed_outcome(self.name, ScannerState.FAILED, problem)
+        exe = find_executable(self.executable)
+        if exe is None:
+            return failed_outcome(
+                self.name, ScannerState.NOT_INSTALLED, f"{self.executable} is not installed ({self.install_hint})"
+            )
+        targets = self.targets(cfg, ctx)
+        if targets == ():
+            return skipped_outcome(self.name, f"no changed files {self.name} scans")
+        out_file = ctx.workdir / self.output_name
+        out_file.unlink(missing_ok=True)
+        argv = self.argv(exe, cfg, ctx, out_file, targets)
+        version = self.version()
+        try:
+            # The private work folder, never the scanned tree: nothing there is on any search path.
+            limit = cfg.timeout_for(self.name)
+            res = run_tool(argv, timeout=limit, cancel=ctx.cancel, cwd=ctx.workdir, env=self.env(cfg))
+            if not out_file.exists():
+                detail = tail(res.stderr or res.stdout) or "no output"
+                raise ScannerError(f"{self.name} exited with code {res.returncode}: {detail}")
+            text = out_file.read_text(encoding="utf-8", errors="replace")
+            try:
+                parsed = self.parse_output(text, cfg, ctx)
+            except ParseError as e:
+                if res.returncode not in self.ok_codes:
+                    raise ScannerError(
+                        f"{self.name} exited with code {res.returncode}: {tail(res.stderr) or 'no details'}"
+                    ) from e
+                raise ScannerError(f"{self.name} output could not be parsed: {e.message}") from e
+            if parsed.errors or res.returncode not in self.ok_codes:
+                detail = parsed.errors[0] if parsed.errors else tail(res.stderr) or "no details"
+                raise ScannerError(f"{self.name} failed (exit {res.returncode}): {detail}")
+        except ScannerError as e:
+            return outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
+        return ok_outcome(
+            self.name, parsed.findings, started=started, version=version, argv=argv, warnings=parsed.warnings
+        )
 
 
 # ------------------------------------------------------------------ processes
@@ -142,6 +264,39 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
             continue
 
 
+# What a scanner's environment may carry from ours: where things are, locale, temp folders and
+# certificates. Nothing else: CI job tokens, GitLab tokens, the audit key and any other
+# credential in the job's environment must never reach a process that reads untrusted files.
+_ENV_ALLOW = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP", "TERM",
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+        "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "VIRTUAL_ENV", "PYTHONIOENCODING",
+        "NO_PROXY", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
+    }
+)  # fmt: skip
+_CREDENTIAL_HINT = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE", "_KEY", "AUTH")
+
+
+def scanner_env(environ: Mapping[str, str], extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a scanner runs with: an allow list of ours, a safe import path, and what
+    the backend adds. ``PYTHONSAFEPATH``: Python tools never import from their working folder or
+    script folder, so a ``pip.py`` or ``bandit.py`` planted in a tree cannot run."""
+    env: dict[str, str] = {}
+    for name, value in environ.items():
+        if name in _ENV_ALLOW or name.startswith("LC_"):
+            if "PROXY" in name.upper() and "@" in value:
+                continue  # a proxy URL with userinfo is a credential
+            env[name] = value
+    env["PYTHONSAFEPATH"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    for name, value in (extra or {}).items():
+        if any(h in name.upper() for h in _CREDENTIAL_HINT):
+            raise ValueError(f"refusing to pass {name} to a scanner")
+        env[name] = value
+    return env
+
+
 def run_tool(
     argv: Sequence[str],
     *,
@@ -157,9 +312,10 @@ def run_tool(
     import tempfile
 
     started = time.monotonic()
-    full_env = dict(os.environ)
-    if env:
-        full_env.update(env)
+    full_env = scanner_env(os.environ, env)
+    # Never the caller's folder (in CI: the scanned checkout) unless asked: nothing there may be
+    # on a tool's search path.
+    cwd = cwd if cwd is not None else Path(tempfile.gettempdir())
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:
             proc = subprocess.Popen(
@@ -214,15 +370,15 @@ def tail(text: str, lines: int = 1, limit: int = 300) -> str:
 
 
 def failed_outcome(
-    name: ScannerName, state: ScannerState, error: str, *, duration_s: float = 0.0, version: str | None = None
+    name: str, state: ScannerState, error: str, *, duration_s: float = 0.0, version: str | None = None
 ) -> ScanOutcome:
     return ScanOutcome(
-        status=ScannerStatus(name=name.value, state=state, error=error, duration_s=duration_s, version=version)
+        status=ScannerStatus(name=name, state=state, error=error, duration_s=duration_s, version=version)
     )
 
 
 def ok_outcome(
-    name: ScannerName,
+    name: str,
     findings: Sequence[Finding],
     *,
     started: float,
@@ -233,7 +389,7 @@ def ok_outcome(
     """A successful run: its findings, time since ``started`` (monotonic) and the argv it ran."""
     return ScanOutcome(
         status=ScannerStatus(
-            name=name.value,
+            name=name,
             state=ScannerState.OK,
             version=version,
             duration_s=time.monotonic() - started,
@@ -245,12 +401,12 @@ def ok_outcome(
     )
 
 
-def skipped_outcome(name: ScannerName, why: str) -> ScanOutcome:
+def skipped_outcome(name: str, why: str) -> ScanOutcome:
     """Nothing for this scanner to do (no changed files, no manifest): not an error."""
-    return ScanOutcome(status=ScannerStatus(name=name.value, state=ScannerState.SKIPPED, error=why))
+    return ScanOutcome(status=ScannerStatus(name=name, state=ScannerState.SKIPPED, error=why))
 
 
-def outcome_for_error(name: ScannerName, e: ScannerError, *, duration_s: float, version: str | None) -> ScanOutcome:
+def outcome_for_error(name: str, e: ScannerError, *, duration_s: float, version: str | None) -> ScanOutcome:
     """Map a runner exception to the scanner's status (timeout, not installed, failed)."""
     if isinstance(e, ToolTimeout):
         state = ScannerState.TIMEOUT

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -32,9 +33,9 @@ from secscan.models import (
 )
 from secscan.scanners.bandit import DEFAULT_EXCLUDES
 from secscan.scanners.base import (
+    Parsed,
     RunContext,
     Scanner,
-    ScannerName,
     ScanOutcome,
     failed_outcome,
     find_executable,
@@ -44,6 +45,7 @@ from secscan.scanners.base import (
     skipped_outcome,
     tail,
 )
+from secscan.sourcefiles import SourceTree
 
 # pip-audit's JSON carries no severity; OSV PyPI advisories rarely do either. A known,
 # published vulnerability in a pinned dependency is "medium" until an advisory says otherwise.
@@ -86,7 +88,7 @@ def _vuln_finding(dep: dict[str, Any], vuln: dict[str, Any], where: str, manifes
     message = description or f"{name} {version} is affected by {vid}."
     return Finding(
         kind=Kind.DEPENDENCY,
-        scanner=ScannerName.PIP_AUDIT.value,
+        scanner="pip-audit",
         rule_id=vid,
         title=f"{name} {version}: {vid}",
         message=message,
@@ -135,7 +137,23 @@ def parse(text: str, *, manifest: str | None) -> PipAuditReport:
     return PipAuditReport(findings=tuple(findings), not_audited=tuple(skipped))
 
 
-_REQ_NAMES = ("requirements*.txt", "requirements/*.txt", "requirements*.in")
+# Which files are dependency manifests, decided here once: discovery audits the requirements
+# files among them, and --changed-only runs pip-audit when any of them changed.
+_MANIFEST = re.compile(
+    r"(^|/)(requirements[^/]*\.(txt|in)|requirements/[^/]+\.(txt|in)|constraints[^/]*\.txt|pyproject\.toml|"
+    r"setup\.(py|cfg)|Pipfile(\.lock)?|poetry\.lock|pdm\.lock|uv\.lock|pylock[^/]*\.toml)$"
+)
+# The manifests pip-audit reads as requirements files (-r).
+_REQUIREMENTS = re.compile(r"(^|/)(requirements[^/]*\.(txt|in)|requirements/[^/]+\.(txt|in))$")
+
+
+def is_manifest(path: str) -> bool:
+    """A dependency manifest or lock file (repo-relative POSIX path)."""
+    return bool(_MANIFEST.search(path))
+
+
+def is_requirements_file(path: str) -> bool:
+    return bool(_REQUIREMENTS.search(path))
 
 
 def discover_requirements(root: Path, excludes: tuple[str, ...] = ()) -> list[str]:
@@ -146,29 +164,35 @@ def discover_requirements(root: Path, excludes: tuple[str, ...] = ()) -> list[st
         dirnames[:] = sorted(d for d in dirnames if d not in skip and not d.startswith("."))
         rel_dir = Path(dirpath).relative_to(root)
         for fn in filenames:
-            if fn.endswith((".txt", ".in")) and (fn.startswith("requirements") or rel_dir.name == "requirements"):
-                found.add((rel_dir / fn).as_posix())
+            rel = (rel_dir / fn).as_posix()
+            if is_requirements_file(rel):
+                found.add(rel)
     return sorted(found)
 
 
 class PipAuditScanner(Scanner):
-    name = ScannerName.PIP_AUDIT
+    name = "pip-audit"
+    kinds = frozenset({Kind.DEPENDENCY})
+    default_timeout = 300.0
+    description = "Python dependency audit (OSV advisories)"
+
+    @classmethod
+    def relevant(cls, path: str) -> bool:
+        return is_manifest(path)
+
+    @classmethod
+    def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
+        report = parse(text, manifest=manifest)
+        return Parsed(findings=report.findings, not_audited=report.not_audited)
 
     def version(self) -> str | None:
         return installed_version("pip-audit")
 
     def manifests(self, cfg: ScanConfig, ctx: RunContext) -> list[str]:
         reqs = list(cfg.requirements) or discover_requirements(cfg.target, cfg.exclude)
-        if ctx.changed_files is not None:
-            changed = set(ctx.changed_files)
-            # Audit only when a dependency manifest changed (diff-aware, --changed-only).
-            lock_changed = any(
-                Path(f).name.startswith("requirements")
-                or Path(f).name in ("poetry.lock", "Pipfile.lock", "pyproject.toml")
-                for f in changed
-            )
-            if not lock_changed:
-                return []
+        if ctx.changed_files is not None and not any(self.relevant(f) for f in ctx.changed_files):
+            # Diff-aware (--changed-only): audit only when a dependency manifest changed.
+            return []
         if cfg.audit_installed:
             reqs.append(INSTALLED_ENV)
         return reqs
@@ -198,7 +222,7 @@ class PipAuditScanner(Scanner):
         findings: list[Finding] = []
         not_audited: list[str] = []
         commands: list[str] = []
-        deadline = started + cfg.timeout_for("pip-audit")
+        deadline = started + cfg.timeout_for(self.name)
         env: dict[str, str] = {}
         python = shutil.which("python") or shutil.which("python3")
         if python:
@@ -209,9 +233,9 @@ class PipAuditScanner(Scanner):
                 out_file.unlink(missing_ok=True)
                 argv = self.command(exe, manifest, cfg, ctx, out_file)
                 commands = argv
-                ctx.events(self.name.value, f"auditing {manifest}")
+                ctx.events(self.name, f"auditing {manifest}")
                 remaining = max(1.0, deadline - time.monotonic())
-                res = run_tool(argv, timeout=remaining, cancel=ctx.cancel, cwd=cfg.target, env=env)
+                res = run_tool(argv, timeout=remaining, cancel=ctx.cancel, cwd=ctx.workdir, env=env)
                 if res.returncode not in (0, 1) or not out_file.exists():
                     raise ScannerError(
                         f"pip-audit failed on {manifest} (exit {res.returncode}): "
@@ -234,7 +258,7 @@ class PipAuditScanner(Scanner):
             error = f"{len(not_audited)} dependencies were NOT audited (e.g. {not_audited[0]})"
         return ScanOutcome(
             status=ScannerStatus(
-                name=self.name.value,
+                name=self.name,
                 state=state,
                 version=version,
                 duration_s=time.monotonic() - started,

@@ -24,19 +24,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from secscan.config import ScanConfig
-from secscan.errors import SecscanError
-from secscan.models import Finding, ScannerState, ScannerStatus
+from secscan.errors import ConfigError, SecscanError
+from secscan.models import Finding, Kind, ScannerState, ScannerStatus
 from secscan.scanners import zap_report
 from secscan.scanners.base import (
+    Parsed,
     RunContext,
     Scanner,
-    ScannerName,
     ScanOutcome,
     ToolMissing,
     ToolTimeout,
     failed_outcome,
     tail,
 )
+from secscan.sourcefiles import SourceTree
 from secscan.zap import api_definition, auth, baseline_conf
 from secscan.zap import settings as zap_settings
 from secscan.zap.baseline_conf import BaselineConfig
@@ -144,7 +145,29 @@ def _state_for(e: SecscanError) -> ScannerState:
 
 
 class ZapScanner(Scanner):
-    name = ScannerName.ZAP
+    name = "zap"
+    kinds = frozenset({Kind.DAST})
+    default_timeout = 1800.0
+    description = "OWASP ZAP baseline, API or full scan of a running deployment"
+    scans_files = False
+    needs_deployment = True
+
+    @classmethod
+    def enabled_by_default(cls, cfg: ScanConfig) -> bool:
+        return bool(cfg.zap_target)
+
+    @classmethod
+    def check_selected(cls, cfg: ScanConfig) -> None:
+        if not cfg.zap_target:
+            raise ConfigError("--only zap needs --zap-target URL")
+
+    @classmethod
+    def relevant(cls, path: str) -> bool:
+        return False  # a deployment, not files: a diff says nothing about it
+
+    @classmethod
+    def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
+        return Parsed(findings=tuple(zap_report.parse(text)), version=zap_report.report_version(text))
 
     def __init__(self, *, env: Mapping[str, str] | None = None) -> None:
         self.env = dict(os.environ if env is None else env)
@@ -153,7 +176,7 @@ class ZapScanner(Scanner):
         started = time.monotonic()
         if not cfg.zap_target:
             return ScanOutcome(
-                status=ScannerStatus(name=self.name.value, state=ScannerState.SKIPPED, error="no ZAP target URL")
+                status=ScannerStatus(name=self.name, state=ScannerState.SKIPPED, error="no ZAP target URL")
             )
         job: ZapJob | None = None
         secrets: tuple[str, ...] = ()
@@ -162,8 +185,7 @@ class ZapScanner(Scanner):
             host, _ = host_port(cfg.zap_target)
             header = auth.auth_header(cfg.zap_auth_header, cfg.zap_auth_header_env, self.env, site=host)
             secrets = (header.value,) if header is not None else ()
-            conf_path = cfg.zap_config or baseline_conf.default_path()
-            conf_text, conf = baseline_conf.load(conf_path)
+            conf_text, conf = ctx.zap_config or baseline_conf.load(cfg.zap_config or baseline_conf.default_path())
             inputs = self._inputs(cfg, job)
             check_reachable(cfg.zap_target)
             runner = select_runner(cfg, self.env)
@@ -187,7 +209,7 @@ class ZapScanner(Scanner):
                         wrk=wrk,
                         timeout=max(remaining, 0.0),
                         cancel=ctx.cancel,
-                        progress=lambda msg: ctx.events(self.name.value, msg),
+                        progress=lambda msg: ctx.events(self.name, msg),
                         reaper=reaper,
                         env=header.container_env() if header is not None else None,
                     )
@@ -205,7 +227,7 @@ class ZapScanner(Scanner):
         except SecscanError as e:
             return ScanOutcome(
                 status=ScannerStatus(
-                    name=self.name.value,
+                    name=self.name,
                     state=_state_for(e),
                     error=auth.mask(e.message, secrets),
                     duration_s=time.monotonic() - started,
@@ -215,10 +237,17 @@ class ZapScanner(Scanner):
 
     @staticmethod
     def _scratch(ctx: RunContext) -> Path:
-        """What the watchdog removes if secscan dies: the CLI's private ``secscan-*`` folder
-        (made for this run only), else just ZAP's own work folder in it (a caller's folder is
-        never deleted)."""
-        return ctx.workdir if ctx.workdir.name.startswith("secscan-") else ctx.workdir / "zap-wrk"
+        """What the watchdog removes if secscan dies: the CLI's private ``secscan-*`` folder in
+        the temp folder (made for this run only: the scanners' work folder or its parent), else
+        just ZAP's own work folder in it (a caller's folder is never deleted)."""
+        import tempfile
+
+        temp = Path(tempfile.gettempdir()).resolve()
+        work = ctx.workdir.resolve()
+        for candidate in (work, work.parent):
+            if candidate.name.startswith("secscan-") and candidate.parent == temp:
+                return candidate
+        return ctx.workdir / "zap-wrk"
 
     @staticmethod
     def _inputs(cfg: ScanConfig, job: ZapJob) -> dict[str, bytes]:
@@ -291,7 +320,7 @@ class ZapScanner(Scanner):
         kept, warnings = apply_levels(findings, conf)
         return ScanOutcome(
             status=ScannerStatus(
-                name=self.name.value,
+                name=self.name,
                 state=ScannerState.OK,
                 version=version,
                 duration_s=duration,

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
 
 from secscan.fingerprint import ScopeIndex, evolve, gc_paused, normalize_code, normalize_package
 from secscan.models import Finding, Kind, Status
@@ -26,9 +25,8 @@ from secscan.sourcefiles import SourceTree
 from secscan.triage import baseline as baseline_mod
 from secscan.triage import suppressions as sup
 from secscan.triage.dedupe import dedupe, sort_key
-from secscan.triage.diff import DiffInfo, FileChange, base_text, diff_info
+from secscan.triage.diff import DiffInfo, FileChange, base_text
 
-DEFAULT_SUPPRESSIONS = Path(".secscan") / "suppressions.toml"
 UNDERLYING_NEW = "underlying:new"
 UNDERLYING_EXISTING = "underlying:existing"
 
@@ -39,12 +37,11 @@ class TriageContext:
     """The scanned tree (for inline suppressions and diff lookups)."""
     today: date
     """Injected so expiry checks are testable."""
-    suppressions: Path | None = None
-    """Suppressions file; None: ``<target>/.secscan/suppressions.toml`` when it exists."""
-    baseline: Path | None = None
-    diff_base: str | None = None
+    suppressions: tuple[sup.Rule, ...] = ()
+    """The suppressions file's entries, loaded by :mod:`secscan.inputs`."""
+    baseline: baseline_mod.Baseline | None = None
     diff: DiffInfo | None = None
-    """A diff already computed for ``diff_base`` (the pipeline needs it for --changed-only too)."""
+    """The diff against the diff base (diff-aware mode), computed once by :mod:`secscan.inputs`."""
     scanners_run: tuple[str, ...] | None = None
     """Scanners that ran: only they can tell that a baseline entry is fixed (None: all)."""
     scanned_paths: tuple[str, ...] | None = None
@@ -139,16 +136,6 @@ class _Introduced:
         return self.sast(f, change)
 
 
-def _suppressions_path(ctx: TriageContext) -> Path | None:
-    if ctx.suppressions is not None:
-        return ctx.suppressions
-    if ctx.tree.root is not None:
-        candidate = ctx.tree.root / DEFAULT_SUPPRESSIONS
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def _suppress_inline(f: Finding, tree: SourceTree, *, new: bool) -> Finding:
     """Inline comments (after the file: the file's owner and reason say more), then tag the
     underlying status of every suppressed finding for the policy."""
@@ -177,18 +164,10 @@ def _apply(findings: Sequence[Finding], ctx: TriageContext) -> TriageOutcome:
     warnings: list[str] = []
     live = [f for f in dedupe(findings) if f.status is not Status.FIXED]
 
-    base = baseline_mod.load(ctx.baseline) if ctx.baseline is not None else None
+    base = ctx.baseline
     known = base.fingerprints() if base is not None else frozenset()
-    diff = ctx.diff
-    if diff is None and ctx.diff_base:
-        if ctx.tree.root is None:
-            warnings.append("diff-aware mode needs the source tree; every finding counts as new")
-        else:
-            diff = diff_info(ctx.tree.root, ctx.diff_base)
-    introduced = _Introduced(diff, ctx.tree) if diff is not None else None
-
-    rules_path = _suppressions_path(ctx)
-    rules = sup.load_rules(rules_path) if rules_path is not None else ()
+    introduced = _Introduced(ctx.diff, ctx.tree) if ctx.diff is not None else None
+    rules = ctx.suppressions
 
     out: list[Finding] = []
     for f in live:

@@ -18,9 +18,11 @@ from secscan.fingerprint import dependency_key, evolve
 from secscan.models import Confidence, Finding, Identifier, Kind, Location, Source, Status, Suppression
 
 _CONFIDENCE_RANK = {Confidence.UNKNOWN: 0, Confidence.LOW: 1, Confidence.MEDIUM: 2, Confidence.HIGH: 3}
-# When results of split jobs are merged, one finding can arrive with several statuses. A valid
-# suppression is an explicit decision and wins; otherwise the most alarming status wins.
-_STATUS_RANK = {Status.SUPPRESSED: 0, Status.NEW: 1, Status.EXISTING: 2, Status.FIXED: 3}
+# When results of split jobs are merged, one finding can arrive with several statuses: the most
+# alarming one wins. A suppression never overrides an open copy: a result file can be planted
+# or come from a job with other inputs, and only the trusted suppressions decide (they are
+# applied to the merged finding again when a scan triages it).
+_STATUS_RANK = {Status.NEW: 0, Status.EXISTING: 1, Status.SUPPRESSED: 2, Status.FIXED: 3}
 
 
 def _loc_key(loc: Location) -> tuple[str | int, ...]:

@@ -19,11 +19,6 @@ from pathlib import Path
 from secscan.errors import ConfigError
 from secscan.gitutil import run_git
 
-# Requirement and lock files: with --changed-only pip-audit runs only when one of them changed.
-_MANIFEST = re.compile(
-    r"(^|/)(requirements[^/]*\.(txt|in)|constraints[^/]*\.txt|pyproject\.toml|setup\.(py|cfg)|"
-    r"Pipfile(\.lock)?|poetry\.lock|pdm\.lock|uv\.lock|pylock[^/]*\.toml)$"
-)
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
 
@@ -138,17 +133,6 @@ def diff_info(root: Path, base_ref: str) -> DiffInfo:
     return DiffInfo(base_ref=base_ref, base_sha=base_sha, files=files)
 
 
-def changed_files(root: Path, base_ref: str) -> tuple[str, ...]:
-    """Repo-relative POSIX paths changed since the merge-base with ``base_ref`` (incl. uncommitted
-    and untracked), sorted. Deleted files are not listed: there is nothing left to scan."""
-    return diff_info(root, base_ref).changed_paths()
-
-
-def manifest_changed(paths: tuple[str, ...]) -> bool:
-    """Whether a requirements/lock file is among ``paths`` (decides if pip-audit runs)."""
-    return any(_MANIFEST.search(p) for p in paths)
-
-
 def base_text(root: Path, base_sha: str, path: str) -> str | None:
     """A file's text at the base commit (``path`` relative to root), or None if it did not exist."""
     out = subprocess.run(
@@ -160,9 +144,3 @@ def base_text(root: Path, base_sha: str, path: str) -> str | None:
     if out.returncode != 0:
         return None
     return out.stdout.decode("utf-8", errors="replace")
-
-
-def default_base(env: Mapping[str, str]) -> str | None:
-    """The diff base GitLab gives merge request pipelines (``CI_MERGE_REQUEST_DIFF_BASE_SHA``)."""
-    value = env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA", "").strip()
-    return value or None

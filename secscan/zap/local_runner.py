@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from secscan.errors import ScannerError
-from secscan.scanners.base import ToolCancelled, ToolMissing, ToolTimeout, _kill_group
+from secscan.scanners.base import ToolCancelled, ToolMissing, ToolTimeout, _kill_group, scanner_env
 from secscan.zap.job import WRK, ZapJob
 from secscan.zap.reaper import Reaper
 from secscan.zap.runner import Progress, ZapRun, ZapRunner
@@ -28,6 +28,17 @@ class LocalRunner(ZapRunner):
     def __init__(self, *, executable: str, env: Mapping[str, str] | None = None) -> None:
         self.executable = executable
         self.env = dict(os.environ if env is None else env)
+
+    def script_env(self, extra: Mapping[str, str] | None) -> dict[str, str]:
+        """What the script gets: the scanners' allow list (no CI token or other credential), the
+        ZAP settings of ours (SECSCAN_ZAP_*), Java's options, and ``extra``: the ZAP_AUTH_HEADER*
+        variables, the one credential ZAP is meant to have (it sends it to the target)."""
+        env = scanner_env(self.env)
+        for name, value in self.env.items():
+            if name.startswith(("SECSCAN_ZAP_", "JAVA_")) or name == "_JAVA_OPTIONS":
+                env[name] = value
+        env.update(extra or {})
+        return env
 
     def workdir(self, scratch: Path) -> Path:
         wrk = Path(self.env.get("SECSCAN_ZAP_WRK") or WRK)
@@ -53,7 +64,7 @@ class LocalRunner(ZapRunner):
         started = time.monotonic()
         progress(f"ZAP {job.mode} running locally ({self.executable})")
         argv = (self.executable, *job.argv()[1:])
-        code, log = _run(argv, timeout=timeout, cancel=cancel, cwd=wrk, env={**self.env, **(env or {})}, reaper=reaper)
+        code, log = _run(argv, timeout=timeout, cancel=cancel, cwd=wrk, env=self.script_env(env), reaper=reaper)
         return ZapRun(exit_code=code, log=log, duration_s=time.monotonic() - started, mode=self.mode)
 
 

@@ -72,9 +72,14 @@ class Reaper:
         create_grace: float = CREATE_GRACE_S,
         secrets_env: tuple[str, ...] = (),
     ) -> Reaper:
-        child_env = dict(os.environ if env is None else env)
+        from secscan.scanners.base import scanner_env
+
+        base = dict(os.environ if env is None else env)
+        # The watchdog needs no credential: the scanners' allow list plus where the engine is.
+        child_env = scanner_env(base)
+        child_env.update({k: v for k, v in base.items() if k.startswith("DOCKER_")})
         for name in (*_NEVER_INHERIT, *secrets_env):
-            child_env.pop(name, None)  # the watchdog needs no credential
+            child_env.pop(name, None)
         child_env["PYTHONSAFEPATH"] = "1"
         argv = [sys.executable, "-P", "-m", "secscan.zap.reaper"]
         if run_id is not None:

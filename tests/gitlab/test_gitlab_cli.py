@@ -175,3 +175,18 @@ def test_scan_publish_end_to_end_with_real_bandit(gitlab_standin: GitLabStandIn,
     assert again.returncode == 1
     assert [c.route for c in gitlab_standin.writes()] in ([], ["note_update"])  # at most the note (new start time)
     assert_no_secret(gitlab_standin.private_token, again, tmp_path)
+
+
+def test_cli_token_without_write_scope_one_clear_line_and_exit_4_when_required(
+    gitlab_standin: GitLabStandIn, result_file: Path, tmp_path: Path
+) -> None:
+    add_mr(gitlab_standin)
+    token = gitlab_standin.add_token("glpat-ReadApiOnly-cli-0123456789", scopes=("read_api",))
+    env = {**ci_env(gitlab_standin), "SECSCAN_GITLAB_TOKEN": token}
+    proc = run(["publish", str(result_file), "--allow-http", "--require-publish"], env, tmp_path)
+    assert proc.returncode == 4
+    failed = [ln for ln in proc.stderr.splitlines() if ln.startswith("secscan: publish failed:")]
+    assert len(failed) == 1 and "`api` scope" in failed[0] and "no further writes" in failed[0]
+    assert "Traceback" not in proc.stderr
+    assert len(gitlab_standin.write_attempts()) == 1
+    assert_no_secret(token, proc, tmp_path)

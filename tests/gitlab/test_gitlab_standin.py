@@ -116,3 +116,82 @@ def test_standin_accepts_extra_routes(gitlab_standin: GitLabStandIn) -> None:
     assert [p.id for p in gl.groups.get("acme", lazy=True).projects.list(get_all=True)] == [7]
     with pytest.raises(gitlab.GitlabListError):
         gl.groups.get("other", lazy=True).projects.list(get_all=True)
+
+
+# ------------------------------------------------------------------ GitLab's failure modes and permissions
+
+
+def _mr(gl: GitLabStandIn, token: str | None = None) -> Any:
+    c = gitlab.Gitlab(gl.url, private_token=token or gl.private_token, retry_transient_errors=False, timeout=5)
+    return c.projects.get(7, lazy=True).mergerequests.get(3, lazy=True)
+
+
+def test_standin_lost_answer_fault_commits_the_write_then_answers_an_error(gitlab_standin: GitLabStandIn) -> None:
+    gitlab_standin.add_merge_request(project_id=7, iid=3, files={"a.py": ("", "x = 1\n")})
+    gitlab_standin.inject(Fault(status=502, lands=True, route="note_create"))
+    with pytest.raises(gitlab.GitlabCreateError) as e:
+        _mr(gitlab_standin).notes.create({"body": "hello"})
+    assert e.value.response_code == 502
+    assert [n["body"] for n in gitlab_standin.merge_requests[(7, 3)].notes()] == ["hello"]
+    assert gitlab_standin.write_count("note_create") == 1  # applied, although answered 502
+
+
+def test_standin_roles_and_scopes(gitlab_standin: GitLabStandIn) -> None:
+    from tests.support.gitlab_standin import REPORTER
+
+    gitlab_standin.add_merge_request(project_id=7, iid=3, files={"a.py": ("", NEW)})
+    user = {**gitlab_standin.bot_user, "id": 9100}
+    reporter = gitlab_standin.add_token("glpat-reporter-role-0123456789", user=user, access_level=REPORTER)
+    read_only = gitlab_standin.add_token("glpat-read-api-scope-012345678", scopes=("read_api",))
+    mr = _mr(gitlab_standin, reporter)
+    d = mr.discussions.create({"body": "a thread"})  # Reporter may comment
+    with pytest.raises(gitlab.GitlabUpdateError) as refused:
+        d.resolved = True
+        d.save()
+    assert refused.value.response_code == 403  # resolving needs Developer (or the MR's author)
+    client = gitlab.Gitlab(gitlab_standin.url, private_token=reporter, timeout=5)
+    with pytest.raises(gitlab.GitlabCreateError) as e:
+        client.projects.get(7, lazy=True).commits.get("abc1234", lazy=True).statuses.create({"state": "success"})
+    assert e.value.response_code == 403  # so does a commit status
+    member = client.http_get(f"/projects/7/members/all/{user['id']}")
+    assert isinstance(member, dict) and member["access_level"] == REPORTER
+    with pytest.raises(gitlab.GitlabCreateError) as e:
+        _mr(gitlab_standin, read_only).notes.create({"body": "hi"})
+    assert e.value.response_code == 403 and "insufficient_scope" in str(e.value.error_message)
+
+
+def test_standin_note_length_and_comment_limits(gitlab_standin: GitLabStandIn) -> None:
+    from tests.support.gitlab_standin import NOTES_LIMIT_400, TOO_LONG_400
+
+    m = gitlab_standin.add_merge_request(project_id=7, iid=3, files={"a.py": ("", NEW)})
+    mr = _mr(gitlab_standin)
+    d = mr.discussions.create({"body": "thread"})
+    for create in (mr.notes.create, mr.discussions.create, d.notes.create):
+        with pytest.raises(gitlab.GitlabCreateError) as e:
+            create({"body": "x" * 1_000_001})
+        assert e.value.response_code == 400 and e.value.error_message == TOO_LONG_400
+    gitlab_standin.notes_limit = 3
+    gitlab_standin.add_system_notes(m, 2)
+    with pytest.raises(gitlab.GitlabCreateError) as e:
+        d.notes.create({"body": "one more"})
+    assert e.value.error_message == NOTES_LIMIT_400
+    note = m.notes()[0]
+    updated = gitlab_standin.merge_requests[(7, 3)].find_note(note["id"])
+    assert updated is not None
+    mr.notes.update(note["id"], {"body": "edits are not new comments"})  # allowed at the limit
+
+
+def test_standin_deletes_notes_and_runs_triggers(gitlab_standin: GitLabStandIn) -> None:
+    m = gitlab_standin.add_merge_request(project_id=7, iid=3, files={"a.py": ("", NEW)})
+    mr = _mr(gitlab_standin)
+    seen: list[int] = []
+    gitlab_standin.on("versions_list", lambda: seen.append(len(m.versions)))
+    note = mr.notes.create({"body": "to delete"})
+    mr.notes.delete(note.id)
+    assert gitlab_standin.merge_requests[(7, 3)].notes() == []
+    with pytest.raises(gitlab.GitlabDeleteError) as e:
+        mr.notes.delete(note.id)
+    assert e.value.response_code == 404
+    mr.diffs.list(get_all=True)
+    mr.diffs.list(get_all=True)
+    assert seen == [1]  # once, by default

@@ -286,3 +286,95 @@ def test_plan_resolves_suppressed_and_vanished_and_keeps_one_thread_per_key() ->
     assert set(replies) == {"d1", "d2"}
     assert "suppressed" in replies["d1"] and "&#64;all" in replies["d1"] and "@all" not in replies["d1"]
     assert "no longer reported" in replies["d2"]
+
+
+# ------------------------------------------------------------------ issue 15: pure parts
+
+
+def test_unknown_outcome_statuses_are_ambiguous_and_503_is_not() -> None:
+    from secscan.gitlab.api import RETRYABLE_STATUS, UNKNOWN_OUTCOME_STATUS
+
+    assert frozenset({500, 502, 504}) == UNKNOWN_OUTCOME_STATUS
+    assert 503 in RETRYABLE_STATUS and 503 not in UNKNOWN_OUTCOME_STATUS
+
+
+@pytest.mark.parametrize(
+    ("status", "detail", "kind"),
+    [
+        (400, 'Note {:note=>["is too long (maximum is 1000000 characters)"]}', "BodyTooLong"),
+        (400, 'Note {:base=>["Maximum number of comments exceeded"]}', "CommentLimit"),
+        (403, "insufficient_scope", "Forbidden"),
+        (403, "403 Forbidden", "Forbidden"),
+        (404, "404 Not found", "NotFound"),
+        (400, 'Note {:line_code=>["can\'t be blank"]}', "CallFailed"),
+    ],
+)
+def test_gitlab_errors_are_told_apart(status: int, detail: str, kind: str) -> None:
+    from secscan.gitlab.api import Forbidden, is_position_error, refine
+
+    refined = refine(CallFailed("x", status=status, detail=detail))
+    assert type(refined).__name__ == kind
+    if isinstance(refined, Forbidden):
+        assert refined.scope is (detail == "insufficient_scope")
+    assert is_position_error(refined) is ("line_code" in detail)
+
+
+def test_retrier_looks_once_more_before_giving_up_on_an_unknown_outcome() -> None:
+    clock = [0.0]
+    r = Retrier(
+        budget_s=10,
+        base_s=0.1,
+        max_sleep_s=0.1,
+        max_attempts=2,
+        breaker=CircuitBreaker(10),
+        clock=lambda: clock[0],
+        sleep=lambda s: None,
+        rng=random.Random(1),
+    )
+    looked: list[int] = []
+
+    def fail() -> str:
+        raise RuntimeError("lost")
+
+    def recheck() -> str | None:
+        looked.append(1)
+        return "found" if len(looked) == 2 else None  # not there yet after try 1, there after try 2
+
+    lost = Attempt(retryable=True, ambiguous=True, message="502")
+    assert r.call("creating", fail, lambda e: lost, recheck=recheck) == "found"
+    assert len(looked) == 2
+
+
+def test_existing_notes_oldest_first_duplicates_and_replies() -> None:
+    from secscan.gitlab.existing import read_existing
+    from secscan.gitlab.plan import duplicate_threads
+
+    me = {"id": 1}
+    other = {"id": 2}
+
+    def note(i: int, body: str, author: dict[str, int], **kw: object) -> dict[str, object]:
+        return {"id": i, "body": body, "author": author, "system": False, **kw}
+
+    tm = markers.thread_marker("secscan", "v1:k")
+    discussions = [
+        {"id": "s2", "individual_note": True, "notes": [note(20, markers.summary_marker("secscan"), me)]},
+        {"id": "s1", "individual_note": True, "notes": [note(10, markers.summary_marker("secscan"), me)]},
+        {"id": "fake", "individual_note": True, "notes": [note(5, markers.summary_marker("secscan"), other)]},
+        {"id": "t2", "individual_note": False, "notes": [note(40, tm, me, resolved=False)]},
+        {
+            "id": "t1",
+            "individual_note": False,
+            "notes": [
+                note(30, tm, me, resolved=False),
+                note(31, markers.reply_marker("secscan", "v1:k", "resolved") + "\nok", me),
+            ],
+        },
+        {"id": "sys", "individual_note": True, "notes": [{"id": 1, "body": "added 1 commit", "system": True}]},
+    ]
+    ex = read_existing(discussions, me=1, report="secscan")
+    assert [n["id"] for n in ex.summaries] == [10, 20]  # oldest first; the other user's is ignored
+    assert [t.discussion_id for t in ex.threads] == ["t1", "t2"]
+    assert ex.threads[0].replies == frozenset({"resolved"})
+    assert ex.note_count == 7  # system notes count towards GitLab's limit
+    [dup] = duplicate_threads(ex.threads)
+    assert (dup.thread.discussion_id, dup.kept.discussion_id) == ("t2", "t1")

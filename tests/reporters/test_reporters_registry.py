@@ -39,11 +39,17 @@ def test_expand_keeps_order_dedupes_and_splits_commas() -> None:
     assert reporters.expand(["all"]) == tuple(f.value for f in Format)
 
 
-def test_all_includes_secret_detection_only_with_secret_findings() -> None:
+def test_all_includes_secret_detection_with_secret_findings_or_a_secret_scanner_run() -> None:
     result = load(DATA / "result.json")
     assert "gitlab-secret-detection" in reporters.expand(["all"], result)
     no_secrets = replace(result, findings=tuple(f for f in result.findings if f.kind is not Kind.SECRET))
-    assert "gitlab-secret-detection" not in reporters.expand(["all"], no_secrets)
+    # bandit ran: it detects hard-coded credentials, so an empty report says the old ones are gone.
+    assert any(s.name == "bandit" for s in no_secrets.scanners)
+    assert "gitlab-secret-detection" in reporters.expand(["all"], no_secrets)
+    only_deps = replace(
+        no_secrets, scanners=tuple(s for s in no_secrets.scanners if s.name not in ("bandit", "semgrep"))
+    )
+    assert "gitlab-secret-detection" not in reporters.expand(["all"], only_deps)
     # named explicitly: always rendered (an empty report tells GitLab the old ones are gone)
     assert "gitlab-secret-detection" in reporters.expand(["all", "gitlab-secret-detection"], no_secrets)
 

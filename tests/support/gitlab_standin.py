@@ -8,6 +8,21 @@ positions outside the diff rejected with GitLab's 400 body, commit-status transi
 with GitLab's 400. Faults are injected on demand (500/502/503, 429 + Retry-After, slow answers,
 connection resets) and every request is recorded, so tests can count write calls.
 
+GitLab's real failure modes and permissions (issue 15), checked in GitLab's source:
+
+- ``Fault(status=502, lands=True)``: the write is committed, then the answer is an error
+  (Rails failing after the INSERT, or Workhorse/nginx giving up while Rails goes on);
+- per-token users, roles and scopes (``add_token``): commenting needs Reporter, resolving a thread
+  Developer (or being the MR's author), a commit status Developer; a token without the ``api``
+  scope gets GitLab's 403 ``insufficient_scope`` on every write;
+- every note (summary, thread, reply, edit) longer than 1,000,000 characters is refused with
+  GitLab's 400, and so is any new note once the merge request has ``notes_limit`` notes (GitLab's
+  5,000, system notes included);
+- ``on(route, fn)`` runs ``fn`` when a request reaches a route (e.g. a push adding a diff version
+  in the middle of a publish);
+- every note body received is run through a port of GitLab's quick-action extractor
+  (``tests/support/gitlab_quick_actions.py``): a command fails the test when the stand-in stops.
+
 Usage::
 
     with GitLabStandIn() as gl:                      # or the ``gitlab_standin`` fixture
@@ -51,6 +66,8 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pytest
 
+from tests.support.gitlab_quick_actions import quick_actions
+
 DATA = Path(__file__).resolve().parent.parent / "data" / "gitlab"
 API_PREFIX = "/api/v4"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -58,6 +75,18 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # GitLab's answer to a DiffNote whose position is not a line of the diff (the note's line_code
 # cannot be computed). Recorded from GitLab's API; python-gitlab surfaces it as a 400.
 POSITION_400 = '400 Bad request - Note {:line_code=>["can\'t be blank", "must be a valid line code"]}'
+# The API's bad_request!("Note #{note.errors.messages}") for the length validation and the
+# per-noteable limit (Note#does_not_exceed_notes_limit?, Noteable::MAX_NOTES_LIMIT = 5_000).
+TOO_LONG_400 = '400 Bad request - Note {:note=>["is too long (maximum is 1000000 characters)"]}'
+NOTES_LIMIT_400 = '400 Bad request - Note {:base=>["Maximum number of comments exceeded"]}'
+NOTE_MAX_CHARS = 1_000_000
+# lib/api/api_guard.rb: a token whose scopes do not allow the request.
+INSUFFICIENT_SCOPE_403 = {
+    "error": "insufficient_scope",
+    "error_description": "The request requires higher privileges than provided by the access token.",
+    "scope": "api",
+}
+GUEST, REPORTER, DEVELOPER, MAINTAINER = 10, 20, 30, 40
 
 
 def load_fixture(name: str) -> Any:
@@ -87,6 +116,17 @@ class Request:
     """``http://127.0.0.1:PORT`` as the client addressed us (for Link headers)."""
     token_kind: str = ""
     """``private`` (PRIVATE-TOKEN or Bearer), ``job`` (JOB-TOKEN)."""
+    token: Token | None = None
+    """Who is calling (private tokens): user, role and scopes."""
+
+    @property
+    def user(self) -> dict[str, Any]:
+        assert self.token is not None
+        return self.token.user
+
+    @property
+    def access_level(self) -> int:
+        return self.token.access_level if self.token is not None else 0
 
     def json(self) -> dict[str, Any]:
         """The body as JSON (python-gitlab sends JSON), or form-encoded fields, or {}."""
@@ -157,6 +197,9 @@ class Fault:
     apply_after_delay: bool = True
     """With only ``delay``: still handle the request afterwards (a write lands even if the
     client has given up waiting: the classic duplicate-on-retry trap)."""
+    lands: bool = False
+    """With ``status``: handle the request first (the write is committed), then answer ``status``
+    anyway: GitLab's 500 after the INSERT, or a 502/504 from the proxy in front of it."""
 
     def matches(self, method: str, route: str | None) -> bool:
         if self.method is not None and self.method != method:
@@ -175,6 +218,25 @@ class Call:
     """Status answered (0 for a connection reset)."""
     token_kind: str
     body: str
+    applied: bool = False
+    """The request was handled successfully (for a write: it changed GitLab's state), whatever
+    was answered (a ``lands`` fault answers an error after applying it)."""
+
+
+@dataclass
+class Token:
+    """An access token: the user it acts as, their role on every project, and the token's scopes."""
+
+    user: dict[str, Any]
+    access_level: int = DEVELOPER
+    scopes: tuple[str, ...] = ("api",)
+
+
+@dataclass
+class Trigger:
+    route: str
+    fn: Callable[[], object]
+    times: int | None = 1
 
 
 # --------------------------------------------------------------------------- merge request state
@@ -263,6 +325,8 @@ class MergeRequestState:
     versions: list[Version]
     discussions: list[dict[str, Any]] = field(default_factory=list)
     """Every note lives in a discussion (individual notes in a one-note discussion), as in GitLab."""
+    author_id: int = 483414
+    """The merge request's author (who may resolve threads whatever their role)."""
 
     @property
     def latest(self) -> Version:
@@ -313,7 +377,7 @@ class GitLabStandIn:
         self.merge_requests: dict[tuple[int, int], MergeRequestState] = {}
         self.project_paths: dict[str, int] = {}
         self.statuses: dict[tuple[int, str], list[dict[str, Any]]] = {}
-        self.bot_user = {
+        self.bot_user: dict[str, Any] = {
             "id": 9001,
             "username": bot_username,
             "name": "secscan bot",
@@ -329,6 +393,12 @@ class GitLabStandIn:
             "avatar_url": None,
             "web_url": "https://gitlab.com/k0nserv",
         }
+        self.tokens: dict[str, Token] = {private_token: Token(user=self.bot_user)}
+        self.notes_limit = 5_000
+        """GitLab's maximum of notes per merge request (system notes count)."""
+        self.triggers: list[Trigger] = []
+        self.quick_action_hits: list[str] = []
+        """Note bodies received that hold a quick action (fails the test at stop())."""
         self.reject_positions: set[tuple[str, int]] = set()
         """(new_path, new_line) positions refused with GitLab's 400 although they are in the diff,
         as GitLab does for lines of a collapsed or too-large diff."""
@@ -357,6 +427,9 @@ class GitLabStandIn:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        hits, self.quick_action_hits = self.quick_action_hits, []
+        if hits:
+            pytest.fail("secscan posted text GitLab would run as quick actions:\n" + "\n".join(hits[:5]))
 
     def __enter__(self) -> GitLabStandIn:
         return self.start()
@@ -397,6 +470,32 @@ class GitLabStandIn:
         with self.lock:
             self.faults.append(fault)
         return fault
+
+    def add_token(
+        self,
+        token: str,
+        *,
+        user: dict[str, Any] | None = None,
+        access_level: int = DEVELOPER,
+        scopes: tuple[str, ...] = ("api",),
+    ) -> str:
+        """Register another access token (by default acting as the bot user)."""
+        with self.lock:
+            self.tokens[token] = Token(user=dict(user or self.bot_user), access_level=access_level, scopes=scopes)
+        return token
+
+    def on(self, route: str, fn: Callable[[], object], *, times: int | None = 1) -> None:
+        """Run ``fn`` (e.g. a push) when a request reaches ``route``, before it is handled."""
+        with self.lock:
+            self.triggers.append(Trigger(route, fn, times))
+
+    def check_body(self, body: str, where: str) -> None:
+        """Run the quick-action extractor ports on a note body secscan sent."""
+        found = quick_actions(body)
+        if found:
+            cmds = ", ".join(sorted({f"/{c.name} ({c.extractor})" for c in found}))
+            with self.lock:
+                self.quick_action_hits.append(f"{where}: {cmds}")
 
     def clear_faults(self) -> None:
         with self.lock:
@@ -493,6 +592,14 @@ class GitLabStandIn:
             mr.discussions.append({"id": _discussion_id(note["id"]), "individual_note": True, "notes": [note]})
         return note
 
+    def add_system_notes(self, mr: MergeRequestState, n: int) -> None:
+        """Seed ``n`` system notes ("added 1 commit", ...): they count towards GitLab's comment limit."""
+        with self.lock:
+            for _ in range(n):
+                note = self._new_note(mr, "added 1 commit", author=self.human_user, note_type=None, resolvable=False)
+                note["system"] = True
+                mr.discussions.append({"id": _discussion_id(note["id"]), "individual_note": True, "notes": [note]})
+
     def add_thread(
         self,
         mr: MergeRequestState,
@@ -519,12 +626,10 @@ class GitLabStandIn:
     # ------------------------------------------------------------------ counting
 
     def writes(self, route: str | None = None) -> list[Call]:
-        """Write calls (POST/PUT/PATCH/DELETE) that GitLab applied (2xx)."""
+        """Write calls (POST/PUT/PATCH/DELETE) that GitLab applied (whatever it answered)."""
         with self.lock:
             return [
-                c
-                for c in self.calls
-                if c.method in WRITE_METHODS and 200 <= c.status < 300 and (route is None or c.route == route)
+                c for c in self.calls if c.method in WRITE_METHODS and c.applied and (route is None or c.route == route)
             ]
 
     def write_count(self, route: str | None = None) -> int:
@@ -591,44 +696,59 @@ class GitLabStandIn:
                     return f
         return None
 
-    def _record(self, req: Request, route: str | None, status: int) -> None:
+    def _record(self, req: Request, route: str | None, status: int, *, applied: bool = False) -> None:
         with self.lock:
             self.calls.append(
-                Call(req.method, req.path, route, status, req.token_kind, req.body.decode("utf-8", "replace"))
+                Call(
+                    req.method,
+                    req.path,
+                    route,
+                    status,
+                    req.token_kind,
+                    req.body.decode("utf-8", "replace"),
+                    applied,
+                )
             )
 
-    def _auth(self, headers: dict[str, str]) -> str:
-        if headers.get("private-token") == self.private_token:
-            return "private"
-        if headers.get("authorization", "") == f"Bearer {self.private_token}":
-            return "private"
+    def _auth(self, headers: dict[str, str]) -> tuple[str, Token | None]:
+        value = headers.get("private-token") or headers.get("authorization", "").removeprefix("Bearer ")
+        with self.lock:
+            token = self.tokens.get(value) if value else None
+        if token is not None:
+            return "private", token
         if headers.get("job-token") == self.job_token:
-            return "job"
-        return ""
+            return "job", None
+        return "", None
+
+    def _run_triggers(self, route: str | None) -> None:
+        with self.lock:
+            due = [t for t in self.triggers if t.route == route and (t.times is None or t.times > 0)]
+            for t in due:
+                if t.times is not None:
+                    t.times -= 1
+        for t in due:
+            t.fn()
 
     def handle(self, req: Request) -> Response | None:
         """Route one request (``None`` = reset the connection)."""
         found = self._match(req.method, req.path)
         route = found[0] if found else None
         name = route.name if route else None
+        self._run_triggers(name)
         fault = self._take_fault(req.method, name)
-        if fault is not None:
+        if fault is not None and not fault.lands:
             if fault.delay:
                 time.sleep(fault.delay)
             if fault.reset:
                 self._record(req, name, 0)
                 return None
             if fault.status is not None:
-                headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-                message = {429: "429 Too Many Requests", 500: "500 Internal Server Error"}.get(
-                    fault.status, f"{fault.status} Service Unavailable"
-                )
                 self._record(req, name, fault.status)
-                return Response(fault.status, {"message": fault.message or message}, headers)
+                return self._fault_response(fault)
             if not fault.apply_after_delay:
                 self._record(req, name, 504)
                 return Response(504, {"message": "504 Gateway Timeout"})
-        req.token_kind = self._auth(req.headers)
+        req.token_kind, req.token = self._auth(req.headers)
         try:
             if not req.token_kind:
                 raise ApiError(401, "401 Unauthorized")
@@ -636,13 +756,34 @@ class GitLabStandIn:
                 raise ApiError(404, "404 Not Found")
             if req.token_kind == "job" and not route.job_token:
                 raise ApiError(403, "403 Forbidden")
+            if req.method in WRITE_METHODS and req.token is not None and "api" not in req.token.scopes:
+                self._record(req, name, 403)
+                return Response(403, dict(INSUFFICIENT_SCOPE_403))
             resp = route.handler(req, found[1])
         except ApiError as e:
             resp = Response(e.status, {"message": e.message})
         except (ValueError, KeyError, TypeError) as e:
             resp = Response(400, {"message": f"400 Bad request - {type(e).__name__}"})
-        self._record(req, name, resp.status)
+        applied = 200 <= resp.status < 300
+        if fault is not None and fault.lands:
+            # Committed, and then the answer is lost: what a client sees is only the error.
+            if fault.delay:
+                time.sleep(fault.delay)
+            self._record(req, name, 0 if fault.reset else (fault.status or 502), applied=applied)
+            return None if fault.reset else self._fault_response(fault)
+        self._record(req, name, resp.status, applied=applied)
         return resp
+
+    def _fault_response(self, fault: Fault) -> Response:
+        status = fault.status or 502
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+        message = {
+            429: "429 Too Many Requests",
+            500: "500 Internal Server Error",
+            502: "502 Bad Gateway",
+            504: "504 Gateway Timeout",
+        }.get(status, f"{status} Service Unavailable")
+        return Response(status, {"message": fault.message or message}, headers)
 
 
 def _discussion_id(note_id: int) -> str:
@@ -760,9 +901,38 @@ def install_core_routes(gl: GitLabStandIn) -> None:
         )
         return data
 
+    def need(req: Request, level: int) -> None:
+        """GitLab's role check for the calling token (403 Forbidden below ``level``)."""
+        if req.access_level < level:
+            raise ApiError(403, "403 Forbidden")
+
+    def new_note_allowed(mr: MergeRequestState, body: Any, req: Request, where: str) -> str:
+        """The checks every new note goes through: blank, length, the MR's comment limit, role."""
+        need(req, REPORTER)
+        if not isinstance(body, str) or not body.strip():
+            raise ApiError(400, {"body": ["can't be blank"]})
+        gl.check_body(body, where)
+        if len(body) > NOTE_MAX_CHARS:
+            raise ApiError(400, TOO_LONG_400)
+        if len(mr.notes()) >= gl.notes_limit:
+            raise ApiError(400, NOTES_LIMIT_400)
+        return body
+
     @gl.route("GET", "/user", name="user_get")
     def user_get(req: Request, params: dict[str, str]) -> Response:
-        return Response(200, dict(gl.bot_user))
+        return Response(200, dict(req.user))
+
+    @gl.route("GET", "/projects/{project}/members/all/{user}", name="member_get")
+    def member_get(req: Request, params: dict[str, str]) -> Response:
+        with gl.lock:
+            same = req.token is not None and str(req.user["id"]) == params["user"]
+            others = (t for t in gl.tokens.values() if str(t.user["id"]) == params["user"])
+            token = req.token if same else next(others, None)
+            if token is None or token.access_level <= 0:
+                raise ApiError(404, "404 Not found")
+            member = {k: token.user[k] for k in ("id", "username", "name", "state", "avatar_url", "web_url")}
+            member.update({"access_level": token.access_level, "created_at": _now(), "expires_at": None})
+            return Response(200, member)
 
     @gl.route("GET", "/projects/{project}/merge_requests/{iid}", name="mr_get")
     def mr_get(req: Request, params: dict[str, str]) -> Response:
@@ -815,14 +985,10 @@ def install_core_routes(gl: GitLabStandIn) -> None:
 
     @gl.route("POST", "/projects/{project}/merge_requests/{iid}/notes", name="note_create")
     def note_create(req: Request, params: dict[str, str]) -> Response:
-        body = req.param("body")
-        if not isinstance(body, str) or not body.strip():
-            raise ApiError(400, {"body": ["can't be blank"]})
-        if len(body) > 1_000_000:
-            raise ApiError(400, {"note": ["is too long (maximum is 1000000 characters)"]})
         with gl.lock:
             mr = mr_of(params)
-            note = gl._new_note(mr, body, author=gl.bot_user, note_type=None, resolvable=False)
+            body = new_note_allowed(mr, req.param("body"), req, "note")
+            note = gl._new_note(mr, body, author=req.user, note_type=None, resolvable=False)
             mr.discussions.append({"id": _discussion_id(note["id"]), "individual_note": True, "notes": [note]})
             return Response(201, dict(note))
 
@@ -834,14 +1000,29 @@ def install_core_routes(gl: GitLabStandIn) -> None:
             note = mr.find_note(int(params["note"]))
             if note is None:
                 raise ApiError(404, "404 Not found")
-            if note["author"]["id"] != gl.bot_user["id"]:
-                raise ApiError(403, "403 Forbidden")
+            if note["author"]["id"] != req.user["id"] and req.access_level < MAINTAINER:
+                raise ApiError(403, "403 Forbidden")  # :admin_note: the author, or a Maintainer
             if isinstance(body, str):
-                if len(body) > 1_000_000:
-                    raise ApiError(400, {"note": ["is too long (maximum is 1000000 characters)"]})
+                gl.check_body(body, "note edit")
+                if len(body) > NOTE_MAX_CHARS:
+                    raise ApiError(400, TOO_LONG_400)
                 note["body"] = gl._store_body(body)
                 note["updated_at"] = _now()
             return Response(200, dict(note))
+
+    @gl.route("DELETE", "/projects/{project}/merge_requests/{iid}/notes/{note}", name="note_delete")
+    def note_delete(req: Request, params: dict[str, str]) -> Response:
+        with gl.lock:
+            mr = mr_of(params)
+            note = mr.find_note(int(params["note"]))
+            if note is None:
+                raise ApiError(404, "404 Not found")
+            if note["author"]["id"] != req.user["id"] and req.access_level < MAINTAINER:
+                raise ApiError(403, "403 Forbidden")
+            for d in mr.discussions:
+                d["notes"] = [n for n in d["notes"] if n["id"] != note["id"]]
+            mr.discussions = [d for d in mr.discussions if d["notes"]]
+            return Response(204, b"")
 
     # ---- discussions
 
@@ -854,18 +1035,16 @@ def install_core_routes(gl: GitLabStandIn) -> None:
     @gl.route("POST", "/projects/{project}/merge_requests/{iid}/discussions", name="discussion_create")
     def discussion_create(req: Request, params: dict[str, str]) -> Response:
         data = req.json()
-        body = data.get("body")
-        if not isinstance(body, str) or not body.strip():
-            raise ApiError(400, {"body": ["can't be blank"]})
         position = data.get("position")
         with gl.lock:
             mr = mr_of(params)
+            body = new_note_allowed(mr, data.get("body"), req, "thread")
             if position is not None:
                 _check_position(mr, position)
                 if (position.get("new_path"), _int_or_none(position.get("new_line"))) in gl.reject_positions:
                     raise ApiError(400, POSITION_400)
             note = gl._new_note(
-                mr, body, author=gl.bot_user, note_type="DiffNote" if position else "DiscussionNote", resolvable=True
+                mr, body, author=req.user, note_type="DiffNote" if position else "DiscussionNote", resolvable=True
             )
             if position is not None:
                 note["position"] = {
@@ -886,21 +1065,28 @@ def install_core_routes(gl: GitLabStandIn) -> None:
         "POST", "/projects/{project}/merge_requests/{iid}/discussions/{discussion}/notes", name="discussion_reply"
     )
     def discussion_reply(req: Request, params: dict[str, str]) -> Response:
-        body = req.param("body")
-        if not isinstance(body, str) or not body.strip():
-            raise ApiError(400, {"body": ["can't be blank"]})
         with gl.lock:
             mr = mr_of(params)
             d = next((d for d in mr.discussions if d["id"] == params["discussion"]), None)
             if d is None or d["individual_note"]:
                 raise ApiError(404, "404 Not found")
+            body = new_note_allowed(mr, req.param("body"), req, "reply")
             first = d["notes"][0]
-            note = gl._new_note(mr, body, author=gl.bot_user, note_type=first["type"], resolvable=True)
+            note = gl._new_note(mr, body, author=req.user, note_type=first["type"], resolvable=True)
             if "position" in first:
                 note["position"] = dict(first["position"])
             note["resolved"] = first.get("resolved", False)
             d["notes"].append(note)
             return Response(201, dict(note))
+
+    @gl.route("GET", "/projects/{project}/merge_requests/{iid}/discussions/{discussion}", name="discussion_get")
+    def discussion_get(req: Request, params: dict[str, str]) -> Response:
+        with gl.lock:
+            mr = mr_of(params)
+            d = next((d for d in mr.discussions if d["id"] == params["discussion"]), None)
+            if d is None:
+                raise ApiError(404, "404 Not found")
+            return Response(200, json.loads(json.dumps(d)))
 
     @gl.route("PUT", "/projects/{project}/merge_requests/{iid}/discussions/{discussion}", name="discussion_resolve")
     def discussion_resolve(req: Request, params: dict[str, str]) -> Response:
@@ -914,9 +1100,12 @@ def install_core_routes(gl: GitLabStandIn) -> None:
             d = next((d for d in mr.discussions if d["id"] == params["discussion"]), None)
             if d is None or d["individual_note"]:
                 raise ApiError(404, "404 Not found")
+            # Discussion#can_resolve?: the merge request's author, or the Developer role.
+            if req.user["id"] != mr.author_id:
+                need(req, DEVELOPER)
             for n in d["notes"]:
                 n["resolved"] = resolved
-                n["resolved_by"] = dict(gl.bot_user) if resolved else None
+                n["resolved_by"] = dict(req.user) if resolved else None
                 n["resolved_at"] = _now() if resolved else None
             return Response(200, json.loads(json.dumps(d)))
 
@@ -938,6 +1127,7 @@ def install_core_routes(gl: GitLabStandIn) -> None:
         if state not in ("pending", "running", "success", "failed", "canceled", "skipped"):
             raise ApiError(400, "400 Bad request - state does not have a valid value")
         name = req.param("name") or req.param("context") or "default"
+        need(req, DEVELOPER)  # :create_commit_status
         with gl.lock:
             pid = int(params["project"]) if params["project"].isdigit() else gl.project_paths.get(params["project"], -1)
             history = gl.statuses.setdefault((pid, params["sha"]), [])
@@ -959,7 +1149,7 @@ def install_core_routes(gl: GitLabStandIn) -> None:
                 "finished_at": now if state in ("success", "failed", "canceled", "skipped") else None,
                 "allow_failure": False,
                 "coverage": None,
-                "author": dict(gl.bot_user),
+                "author": dict(req.user),
             }
             history.append(status)
             return Response(201, dict(status))

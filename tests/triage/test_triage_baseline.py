@@ -21,7 +21,7 @@ TREE = SourceTree(PROJECT)
 
 
 def run(findings: list[Finding], baseline: Path, **kw: object) -> tuple[Finding, ...]:
-    ctx = triage.TriageContext(tree=TREE, today=date(2026, 1, 1), baseline=baseline, **kw)  # type: ignore[arg-type]
+    ctx = triage.TriageContext(tree=TREE, today=date(2026, 1, 1), baseline=bl.load(baseline), **kw)  # type: ignore[arg-type]
     return triage.apply(fingerprint.assign(findings, tree=TREE), ctx).findings
 
 

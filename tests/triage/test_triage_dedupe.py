@@ -112,7 +112,9 @@ def test_merge_drops_a_fixed_entry_another_job_still_sees() -> None:
     assert [f.status for f in merged.findings] == [Status.NEW]
 
 
-def test_merge_keeps_a_suppression_from_either_job() -> None:
+def test_merge_never_lets_a_suppressed_copy_hide_an_open_one() -> None:
+    # A result file planted in the merge request (or a job with other inputs) saying
+    # "suppressed" must not switch off a finding another job reports open (issue trust).
     from secscan.models import Suppression
 
     [live] = fingerprint.assign([sast()], tree=SourceTree(PROJECT))
@@ -121,4 +123,7 @@ def test_merge_keeps_a_suppression_from_either_job() -> None:
         merged = merge_results(
             [_result([order[0]], "a", "2026-01-01T10:00:00Z"), _result([order[1]], "b", "2026-01-01T10:00:00Z")]
         )
-        assert merged.findings[0].status is Status.SUPPRESSED
+        assert merged.findings[0].status is Status.NEW
+        assert merged.findings[0].suppression is None
+    both = merge_results([_result([sup], "a", "2026-01-01T10:00:00Z"), _result([sup], "b", "2026-01-01T10:00:00Z")])
+    assert both.findings[0].status is Status.SUPPRESSED  # suppressed by every job: stays suppressed

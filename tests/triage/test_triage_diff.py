@@ -15,6 +15,7 @@ import pytest
 from secscan import fingerprint, triage
 from secscan.errors import ConfigError
 from secscan.models import Status
+from secscan.scanners.pip_audit import is_manifest
 from secscan.sourcefiles import SourceTree
 from secscan.triage import diff
 from tests.conftest import require_tool
@@ -76,24 +77,24 @@ def test_changed_files_includes_uncommitted_and_untracked_and_is_relative_to_roo
     (root / "svc" / "b.py").write_text("b = 2\n")  # uncommitted
     (root / "svc" / "new.py").write_text("n = 1\n")  # untracked
     (root / "other" / "c.py").write_text("c = 2\n")  # outside the scanned folder
-    assert diff.changed_files(root / "svc", "main") == ("a.py", "b.py", "new.py")
-    assert diff.changed_files(root, "main") == ("other/c.py", "svc/a.py", "svc/b.py", "svc/new.py")
-    assert not diff.manifest_changed(diff.changed_files(root / "svc", "main"))
+    assert diff.diff_info(root / "svc", "main").changed_paths() == ("a.py", "b.py", "new.py")
+    assert diff.diff_info(root, "main").changed_paths() == ("other/c.py", "svc/a.py", "svc/b.py", "svc/new.py")
+    assert not any(is_manifest(p) for p in diff.diff_info(root / "svc", "main").changed_paths())
     (root / "svc" / "requirements.txt").write_text("x==2\n")
-    assert diff.manifest_changed(diff.changed_files(root / "svc", "main"))
+    assert any(is_manifest(p) for p in diff.diff_info(root / "svc", "main").changed_paths())
 
 
 def test_bad_refs_and_non_repositories_are_config_errors(tmp_path: Path) -> None:
     root = repo(tmp_path / "r", {"a.py": "a = 1\n"})
     with pytest.raises(ConfigError, match="'nope' is not a commit"):
-        diff.changed_files(root, "nope")
+        diff.diff_info(root, "nope")
     with pytest.raises(ConfigError, match="invalid --diff-base"):
-        diff.changed_files(root, "--output=/tmp/x")
+        diff.diff_info(root, "--output=/tmp/x")
     plain = tmp_path / "plain"
     plain.mkdir()
     require_tool("git")
     with pytest.raises(ConfigError, match="needs a git work tree"):
-        diff.changed_files(plain, "main")
+        diff.diff_info(plain, "main")
 
 
 BASE = """import hashlib
@@ -141,7 +142,9 @@ def test_moved_code_is_existing_added_code_is_new(tmp_path: Path) -> None:
     installed = dep(package="jinja2", advisory="PYSEC-2019-217", aliases=())
     installed = replace(installed, location=replace(installed.location, path=None))  # --audit-installed
     findings += fingerprint.assign([installed], tree=tree)
-    out = triage.apply(findings, triage.TriageContext(tree=tree, today=date(2026, 1, 1), diff_base="main")).findings
+    out = triage.apply(
+        findings, triage.TriageContext(tree=tree, today=date(2026, 1, 1), diff=diff.diff_info(root, "main"))
+    ).findings
     status = {(f.location.start_line, f.location.package): f.status for f in out}
     assert status == {
         (md5_line, None): Status.EXISTING,  # moved, not introduced
@@ -163,7 +166,7 @@ def test_a_second_copy_of_existing_code_is_new(tmp_path: Path) -> None:
     assert len(md5_lines) == 2
     out = triage.apply(
         fingerprint.assign([sast(path="app.py", line=n) for n in md5_lines], tree=tree),
-        triage.TriageContext(tree=tree, today=date(2026, 1, 1), diff_base="main"),
+        triage.TriageContext(tree=tree, today=date(2026, 1, 1), diff=diff.diff_info(root, "main")),
     ).findings
     # Same code, same scope: the occurrence index tells them apart, and one of them is new.
     assert len({f.fingerprint for f in out}) == 2

@@ -9,6 +9,7 @@ import pytest
 
 from secscan import fingerprint, triage
 from secscan.errors import ConfigError
+from secscan.inputs import read_triage_inputs
 from secscan.models import Finding, Status
 from secscan.sourcefiles import SourceTree
 from secscan.triage import suppressions as sup
@@ -23,8 +24,10 @@ def run(findings: list[Finding], tmp_path: Path, toml: str | None, *, root: Path
         path = tmp_path / "suppressions.toml"
         path.write_text(toml, encoding="utf-8")
     tree = SourceTree(root)
+    # As a scan reads them: --suppressions FILE, else the tree's .secscan/suppressions.toml.
+    rules = read_triage_inputs(root=root, suppressions=path).suppressions
     return triage.apply(
-        fingerprint.assign(findings, tree=tree), triage.TriageContext(tree=tree, today=TODAY, suppressions=path)
+        fingerprint.assign(findings, tree=tree), triage.TriageContext(tree=tree, today=TODAY, suppressions=rules)
     )
 
 

@@ -35,7 +35,7 @@ SAMPLE_JSON = DATA / "zap" / "zap-2.16.1_baseline_report_json.json"
 SAMPLE_XML = DATA / "zap" / "zap_2.16.1_with_req_resp.xml"
 SAMPLE_API_JSON = DATA / "zap" / "zap-api-scan_payment-api_constructed.json"
 SCRIPT_NAMES = ("zap-baseline.py", "zap-api-scan.py", "zap-full-scan.py")
-APPLETS = ("sh", "cat", "cp", "echo", "grep", "head", "id", "nc", "printf", "sed", "sleep", "busybox")
+APPLETS = ("sh", "cat", "cp", "echo", "env", "grep", "head", "id", "nc", "printf", "sed", "sleep", "sort", "busybox")
 
 
 def busybox_path() -> str | None:

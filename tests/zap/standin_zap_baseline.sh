@@ -10,7 +10,7 @@
 # target over TCP with nc (busybox wget crashes in these containers), then copies a report.
 # The last path segment of the URL it talks to picks a scenario.
 wrk=${SECSCAN_ZAP_WRK:-/zap/wrk}
-samples=${SECSCAN_STANDIN_SAMPLES:-/zap/samples}
+samples=${SECSCAN_ZAP_STANDIN_SAMPLES:-/zap/samples}
 script=${0##*/}
 target=; conf=; json=; xml=; html=; format=; context=; user=; schema=
 for a in "$@"; do printf '%s\n' "$a"; done > "$wrk/standin-argv.txt" || exit 3
@@ -21,6 +21,7 @@ id -u > "$wrk/standin-uid.txt"
   echo "ZAP_AUTH_HEADER_SITE=${ZAP_AUTH_HEADER_SITE:-}"
   [ -n "${ZAP_AUTH_HEADER_VALUE:-}" ] && echo "ZAP_AUTH_HEADER_VALUE=(set)"
 } > "$wrk/standin-env.txt"
+env | sed 's/=.*//' | sort > "$wrk/standin-env-names.txt"  # names only, never values
 case $script in
   zap-api-scan.py)
     optstring="t:f:c:u:g:m:n:r:J:w:x:l:hdaijSp:sz:P:D:T:IO:U:"

@@ -176,7 +176,7 @@ def test_signal_while_the_report_is_written(
     runs.append(run)
 
     def partial_report() -> bool:
-        return any(p.is_file() for p in run.tmp.glob("secscan-*/zap-wrk/secscan-zap-report.json"))
+        return any(p.is_file() for p in run.tmp.glob("secscan-*/**/zap-wrk/secscan-zap-report.json"))
 
     _until("the partial report never appeared", partial_report, 60)
     run.proc.send_signal(sig)
@@ -271,7 +271,7 @@ def test_sigkill_in_local_mode_leaves_no_zap_process_and_none_of_our_files(tmp_p
     env.update(
         PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
         SECSCAN_ZAP_WRK=str(wrk),
-        SECSCAN_STANDIN_SAMPLES=str(samples),
+        SECSCAN_ZAP_STANDIN_SAMPLES=str(samples),
     )
     with serve_target() as url:
         run = _start(tmp_path, f"unix://{tmp_path}/no-engine.sock", f"{url}/sleep", "unused",

@@ -47,7 +47,7 @@ def _local_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env.update(
         PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
         SECSCAN_ZAP_WRK=str(tmp_path / "wrk"),
-        SECSCAN_STANDIN_SAMPLES=str(samples),
+        SECSCAN_ZAP_STANDIN_SAMPLES=str(samples),
         DOCKER_HOST=f"unix://{tmp_path}/no-engine.sock",  # proves Docker is not used
     )
     env.update(extra)
@@ -131,7 +131,7 @@ def test_local_api_scan_with_an_auth_header(target_url: str, tmp_path: Path) -> 
     example = Path(__file__).resolve().parents[2] / "examples" / "payment-app" / "openapi.yaml"
     definition = tmp_path / "api.yaml"
     definition.write_text(example.read_text().replace("servers:\n", f"servers:\n  - url: {target_url}/warn\n", 1))
-    env = _local_env(tmp_path, PAY_TOKEN="Bearer tok_live_local0000000001")
+    env = _local_env(tmp_path, PAY_TOKEN="Bearer tok_live_local0000000001", CI_JOB_TOKEN="glcbt-job-token")
     cfg = ScanConfig(
         zap_target=target_url,
         zap_api_definition=str(definition),
@@ -150,6 +150,10 @@ def test_local_api_scan_with_an_auth_header(target_url: str, tmp_path: Path) -> 
         "openapi",
     ]
     assert "ZAP_AUTH_HEADER_VALUE=(set)" in (wrk / "standin-env.txt").read_text()
+    # ZAP gets its header and nothing else of the job's credentials (not even the variable the
+    # value came from).
+    names = (wrk / "standin-env-names.txt").read_text().split()
+    assert "ZAP_AUTH_HEADER_VALUE" in names and "CI_JOB_TOKEN" not in names and "PAY_TOKEN" not in names
     assert len(out.findings) == 9
     assert "tok_live" not in repr(out)
     for name in ("secscan-api-definition.yaml", "secscan-zap-report.json", "secscan-zap-baseline.conf"):

@@ -234,7 +234,7 @@ def _scan(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None
             ["--zap-mode", "api", "--zap-api-definition", str(EXAMPLE_API), "--zap-option=-S -f soap"],
             "-f is set by secscan",
         ),
-        (["--zap-mode", "spider"], "Invalid value for '--zap-mode'"),
+        (["--zap-mode", "spider"], "zap_mode 'spider': expected one of baseline, api, full"),
     ],
 )
 def test_bad_zap_settings_are_one_line_usage_errors(tmp_path: Path, extra: list[str], needle: str) -> None:

@@ -1,0 +1,149 @@
+"""The one producer of results: scanner outputs (live or imported) -> :class:`RunResult`.
+
+``scan``, ``import`` and ``merge`` all call :func:`produce`, so they cannot differ in what they
+mask or how they triage:
+
+    normalize (compliance ids) -> fingerprint -> dedupe + triage -> mask -> gate
+
+Every stage is a pure function over plain data; the clock arrives as data (``today``, the
+timestamps of :class:`Evidence`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from secscan import __version__, compliance, fingerprint, policy, triage
+from secscan.inputs import TriageInputs
+from secscan.models import Finding, Kind, Location, RunResult, ScannerState, ScannerStatus
+from secscan.sourcefiles import SourceTree
+from secscan.textsafe import mask_pans, mask_userinfo, redact_secret, secret_values
+from secscan.triage.dedupe import dedupe, sort_key
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Evidence:
+    """What the scanners said, before any triage: live outcomes, imported reports or results."""
+
+    findings: tuple[Finding, ...]
+    statuses: tuple[ScannerStatus, ...]
+    target: str
+    started_at: str
+    finished_at: str
+    warnings: tuple[str, ...] = ()
+    advisory_db: str | None = None
+    meta: tuple[tuple[str, str], ...] = ()
+    scanned_paths: tuple[str, ...] | None = None
+    """With --changed-only: the files scanned (baseline entries elsewhere are not "fixed")."""
+    triaged: bool = False
+    """The findings already carry statuses (merged result files): keep them, only re-dedupe."""
+    tool_version: str = __version__
+    baseline: str | None = None
+    diff_base: str | None = None
+
+
+def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None) -> RunResult:
+    """normalize -> fingerprint -> triage -> mask -> gate.
+
+    ``inputs`` None means "no policy here" (``secscan merge`` leaves the verdict to ``gate``) and,
+    with ``evidence.triaged``, statuses already decided upstream are kept.
+    """
+    normalized = compliance.annotate(evidence.findings)
+    # Results already carry fingerprints computed from the real code where they were scanned;
+    # recomputing them here (without that tree, after masking) would change identities.
+    fingerprinted = normalized if evidence.triaged else fingerprint.assign(normalized, tree=tree)
+    warnings = list(evidence.warnings)
+    if evidence.triaged or inputs is None:
+        findings: Sequence[Finding] = sorted(dedupe(fingerprinted), key=sort_key)
+    else:
+        ran = tuple(s.name for s in evidence.statuses if s.state is ScannerState.OK)
+        outcome = triage.apply(
+            fingerprinted,
+            triage.TriageContext(
+                tree=tree,
+                today=inputs.today,
+                suppressions=inputs.suppressions,
+                baseline=inputs.baseline,
+                diff=inputs.diff,
+                scanners_run=ran,
+                scanned_paths=evidence.scanned_paths,
+            ),
+        )
+        findings = outcome.findings
+        warnings.extend(outcome.warnings)
+    result = RunResult(
+        tool_version=evidence.tool_version,
+        target=evidence.target,
+        started_at=evidence.started_at,
+        finished_at=evidence.finished_at,
+        scanners=tuple(_masked_status(s) for s in evidence.statuses),
+        findings=tuple(mask(findings)),
+        advisory_db=evidence.advisory_db,
+        baseline=evidence.baseline or (inputs.baseline_origin if inputs is not None else None),
+        diff_base=evidence.diff_base or (inputs.diff_base if inputs is not None else None),
+        warnings=tuple(dict.fromkeys(mask_userinfo(w) for w in warnings)),
+        meta=tuple((k, mask_userinfo(v)) for k, v in evidence.meta),
+    )
+    return gate(result, inputs.policy) if inputs is not None else result
+
+
+def gate(result: RunResult, pol: policy.Policy) -> RunResult:
+    return replace(result, verdict=policy.evaluate(result, pol))
+
+
+def _masked_status(s: ScannerStatus) -> ScannerStatus:
+    """Credentials in a URL of a recorded command line or error (``--osv-url https://u:p@...``)."""
+    return replace(
+        s,
+        command=tuple(mask_userinfo(a) for a in s.command),
+        error=mask_userinfo(s.error) if s.error else s.error,
+    )
+
+
+def _masked(loc: Location, values: tuple[str, ...] | None) -> Location:
+    snippet = loc.snippet
+    if snippet:
+        snippet = mask_pans(redact_secret(snippet, values) if values is not None else snippet)
+    evidence = loc.evidence
+    if evidence:
+        evidence = mask_pans(redact_secret(evidence, values) if values is not None else evidence)
+    return replace(loc, snippet=snippet, evidence=evidence)
+
+
+def _text(text: str, values: tuple[str, ...] | None) -> str:
+    return mask_pans(redact_secret(text, values) if values is not None else text)
+
+
+def mask(findings: Sequence[Finding]) -> list[Finding]:
+    """Mask secrets and card numbers in what findings quote from the code, after fingerprinting
+    (which needs the real code) and before anything is written: a live key or a PAN must not
+    spread into CI artifacts, merge request notes or dashboards. Idempotent, so results that
+    pass through it twice (merge) are unchanged."""
+    out = []
+    for f in findings:
+        values: tuple[str, ...] | None = None
+        if f.kind is Kind.SECRET:
+            # The values quoted in any of its snippets: titles and messages repeat them
+            # (bandit: "Possible hardcoded password: '...'").
+            snippets = [f.location.snippet, *(s.location.snippet for s in f.sources)]
+            values = tuple(sorted({v for sn in snippets if sn for v in secret_values(sn)}, key=len, reverse=True))
+        out.append(
+            replace(
+                f,
+                title=_text(f.title, values),
+                message=_text(f.message, values),
+                location=_masked(f.location, values),
+                other_locations=tuple(_masked(x, values) for x in f.other_locations),
+                sources=tuple(
+                    replace(s, location=_masked(s.location, values), message=_text(s.message, values))
+                    for s in f.sources
+                ),
+            )
+        )
+    return out

@@ -1,0 +1,318 @@
+"""Inputs first: everything that decides a verdict, read and validated once, before any scanner
+starts.
+
+:func:`read_scan_inputs` turns the command line, the environment and the project's settings into
+one frozen :class:`Inputs`: the effective settings, the loaded policy, suppressions, baseline, ZAP
+rule config, the diff against the diff base, and a checked output folder. Later stages get these
+values and never open those files again, so a malformed file fails in well under a second
+(exit 2, one line) instead of after minutes of scanning, and an unwritable ``--out`` is found
+before the verdict could be lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from secscan import config
+from secscan import trusted as trust
+from secscan.config import ScanConfig
+from secscan.errors import ConfigError
+from secscan.models import PENDING_SETTINGS
+from secscan.policy import Policy, load_policy
+from secscan.triage import suppressions as sup
+from secscan.triage.baseline import Baseline
+from secscan.triage.diff import DiffInfo
+from secscan.trusted import TrustedBase
+from secscan.zap.baseline_conf import BaselineConfig
+
+DEFAULT_SUPPRESSIONS = Path(".secscan") / "suppressions.toml"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TriageInputs:
+    """What triage and the gate need, loaded: shared by ``scan``, ``import`` and ``gate``."""
+
+    policy: Policy
+    """The gate policy, with any --fail-closed/--fail-open override applied."""
+    suppressions: tuple[sup.Rule, ...] = ()
+    suppressions_origin: str | None = None
+    baseline: Baseline | None = None
+    baseline_origin: str | None = None
+    diff: DiffInfo | None = None
+    """The diff against --diff-base (None: no diff-aware mode)."""
+    diff_base: str | None = None
+    today: date
+    """Injected so expiry checks are testable."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Inputs:
+    """Everything one ``secscan scan`` needs, read once."""
+
+    cfg: ScanConfig
+    triage: TriageInputs
+    scanners: tuple[str, ...]
+    """The scanners that will run, in registry order."""
+    out_dir: Path
+    """The checked, writable output folder (absolute)."""
+    formats: tuple[str, ...]
+    """Validated report format names (``all`` kept: it is expanded against the result)."""
+    zap_config: tuple[str, BaselineConfig] | None = None
+    """The ZAP rule config's text and parsed form, when ZAP runs."""
+    changed_files: tuple[str, ...] | None = None
+    """With --changed-only: the changed paths (scanners keep the ones relevant to them)."""
+    warnings: tuple[str, ...] = ()
+    """Found while reading inputs (unknown SECSCAN_* variables, suppressions near expiry...)."""
+
+
+def _existing_file(path: Path | None, label: str) -> None:
+    if path is not None and not path.is_file():
+        raise ConfigError(f"{label} file {path} does not exist")
+
+
+def read_triage_inputs(
+    *,
+    root: Path | None,
+    policy: Path | None = None,
+    fail_closed: bool | None = None,
+    suppressions: Path | None = None,
+    baseline: Path | None = None,
+    diff_base: str | None = None,
+    today: date | None = None,
+    default_suppressions: bool = True,
+) -> TriageInputs:
+    """Load the policy, suppressions, baseline and diff (each ConfigError/InputError is exit 2).
+
+    ``default_suppressions``: look for ``.secscan/suppressions.toml`` in ``root`` when no file is
+    named (off when the trusted side has already said which file applies)."""
+    from secscan.triage import baseline as baseline_mod
+
+    for label, path in (("policy", policy), ("baseline", baseline), ("suppressions", suppressions)):
+        _existing_file(path, label)
+    pol = load_policy(policy)
+    if fail_closed is not None:
+        pol = replace(pol, fail_closed=fail_closed)
+    sup_path = suppressions
+    if sup_path is None and default_suppressions and root is not None and (root / DEFAULT_SUPPRESSIONS).is_file():
+        sup_path = root / DEFAULT_SUPPRESSIONS
+    rules = sup.load_rules(sup_path) if sup_path is not None else ()
+    base = baseline_mod.load(baseline) if baseline is not None else None
+    diff = None
+    if diff_base:
+        if root is None:
+            raise ConfigError("--diff-base needs the scanned source tree (--root)")
+        from secscan.triage.diff import diff_info
+
+        diff = diff_info(root, diff_base)
+    return TriageInputs(
+        policy=pol,
+        suppressions=rules,
+        suppressions_origin=str(sup_path) if sup_path is not None else None,
+        baseline=base,
+        baseline_origin=str(baseline) if baseline is not None else None,
+        diff=diff,
+        diff_base=diff_base,
+        today=today or datetime.now(UTC).date(),
+    )
+
+
+def check_out_dir(out_dir: Path, *, tree: Path | None = None) -> Path:
+    """Prove ``out_dir`` writable (it is created when the first file is written), before any
+    work starts.
+
+    A folder of the scanned tree that is a symlink is refused: a merge request could commit
+    ``secscan-out -> /somewhere`` and make secscan write outside the tree.
+    """
+    out = out_dir if out_dir.is_absolute() else Path.cwd() / out_dir
+    out = Path(os.path.normpath(out))
+    root = tree.resolve() if tree is not None else None
+    probe = out
+    while True:
+        if probe.is_symlink():
+            inside = root is not None and Path(os.path.normpath(probe)).is_relative_to(root)
+            if inside:
+                raise ConfigError(f"output folder {out_dir}: {probe} is a symlink inside the scanned tree; refusing")
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"output folder {out_dir} is not a directory")
+    if root is not None and out.is_dir() and out.is_relative_to(root):
+        # Reports, the manifest and the audit log are written into it: a committed
+        # secscan-out/secscan-audit.jsonl -> ~/.ssh/authorized_keys must not be followed.
+        links = sorted(p.name for p in out.iterdir() if p.is_symlink())
+        if links:
+            raise ConfigError(f"output folder {out_dir}: {links[0]} is a symlink inside the scanned tree; refusing")
+    # Prove it writable without leaving anything behind when a later check fails: probe the
+    # folder itself, or the nearest existing folder it will be created in.
+    existing = out
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"output folder {out_dir}: {existing} is not a directory")
+    try:
+        fd, name = tempfile.mkstemp(prefix=".secscan-probe-", dir=existing)
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+    except OSError as e:
+        raise ConfigError(f"output folder {out_dir} is not writable: {e.strerror or e}") from None
+    return out
+
+
+PENDING = PENDING_SETTINGS
+
+# Settings naming files or folders whose content decides the verdict.
+_FILE_SETTINGS = ("policy", "suppressions", "baseline", "zap_config", "advisory_db")
+
+
+def _trusted_file_layer(trusted: TrustedBase, target: Path) -> tuple[dict[str, Any], str | None, list[str]]:
+    """The settings table at the merge base, and what the head changes in it."""
+    base_raw: dict[str, Any] = {}
+    base_origin = None
+    for name in config.SETTINGS_FILES:
+        text = trusted.text(name)
+        if text is None:
+            continue
+        try:
+            table = config.settings_table(tomllib.loads(text), name)
+        except tomllib.TOMLDecodeError:
+            table = None  # a broken file at the base: nothing there applies
+        if table is not None:
+            base_raw, base_origin = table, f"{name} at {trusted.sha[:12]} (merge base)"
+            break
+    pending = []
+    try:
+        head_raw, head_origin = config.read_file_settings(target)
+    except ConfigError as e:
+        # The head's file does not decide anything here: broken, it is only a pending change.
+        return base_raw, base_origin, [f"{PENDING}{e.message}"]
+    changed = sorted(k for k in set(base_raw) | set(head_raw) if base_raw.get(k) != head_raw.get(k))
+    if changed:
+        where = head_origin or base_origin or "settings"
+        pending.append(f"{PENDING}{Path(where.split(' at ')[0]).name}: {', '.join(changed)}")
+    return base_raw, base_origin, pending
+
+
+def _trusted_paths(cfg: ScanConfig, trusted: TrustedBase) -> tuple[ScanConfig, list[str]]:
+    """Every verdict-deciding file inside the tree, replaced by its merge-base copy."""
+    root = trusted.root
+    changes: dict[str, Any] = {}
+    pending: list[str] = []
+
+    def swap(value: Path | str, label: str) -> Path | None:
+        rel = trust.inside(Path(value), root)
+        if rel is None:
+            return Path(value)  # the operator's own file, outside the tree
+        if trust.differs(trusted, rel):
+            pending.append(f"{PENDING}{label} {rel}")
+        return trusted.materialize(rel)
+
+    for key in _FILE_SETTINGS:
+        value = getattr(cfg, key)
+        if value is not None:
+            changes[key] = swap(value, key.replace("_", " "))
+    if cfg.suppressions is None:
+        changes["suppressions"] = swap(root / DEFAULT_SUPPRESSIONS, "suppressions")
+    rules = []
+    for r in cfg.semgrep_rules:
+        if config.is_remote_semgrep_config(r):
+            rules.append(r)
+            continue
+        copy = swap(r, "semgrep rules")
+        if copy is not None:
+            rules.append(str(copy))
+    changes["semgrep_rules"] = tuple(rules)
+    return replace(cfg, **changes), pending
+
+
+def read_scan_inputs(
+    target: Path,
+    flags: Mapping[str, Any],
+    *,
+    env: Mapping[str, str],
+    today: date | None = None,
+    scratch: Path | None = None,
+) -> Inputs:
+    """Settings, policy, suppressions, baseline, rules, ZAP config, requirements, diff and the
+    output folder: all read and checked here, in well under a second on any tree.
+
+    With a diff base (a merge request, ``--diff-base``, the pre-push hook) and a ``scratch``
+    folder, what decides the verdict comes from the merge-base commit (:mod:`secscan.trusted`);
+    the head's changes to it are reported as pending. Operator settings (environment, flags)
+    still win over both."""
+    from secscan import reporters
+    from secscan.scanners import registry
+    from secscan.triage.diff import merge_base
+
+    flags = dict(flags)
+    if "diff_base" not in flags and not env.get("SECSCAN_DIFF_BASE") and env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA"):
+        flags["diff_base"] = env["CI_MERGE_REQUEST_DIFF_BASE_SHA"]
+    target = Path(target)
+    if not target.is_dir():
+        raise ConfigError(f"scan target {target} is not a directory")
+    env_raw, env_warnings = config.env_settings(env)
+    diff_base = flags.get("diff_base") or env_raw.get("diff_base")
+    trusted = None
+    pending: list[str] = []
+    if diff_base and scratch is not None:
+        trusted = TrustedBase(root=target.resolve(), sha=merge_base(target, str(diff_base)), store=scratch)
+        raw, origin, pending = _trusted_file_layer(trusted, target)
+    else:
+        raw, origin = config.read_file_settings(target)
+    cfg = config.combine(target, config.Layers(file=raw, file_origin=origin, env=env_raw, flags=flags))
+    if trusted is not None:
+        cfg, changed_files = _trusted_paths(cfg, trusted)
+        pending += changed_files
+    scanners = cfg.selected_scanners()
+    if not scanners:
+        raise ConfigError("no scanner selected (check --only/--skip)")
+    formats = cfg.formats
+    if formats:
+        reporters.expand(formats)  # an unknown --format is a usage error now
+    # Inputs the user named must exist now, not after minutes of scanning (exit 2, not 3).
+    for req in cfg.requirements:
+        if not (cfg.target / req).is_file():
+            raise ConfigError(f"requirements file {req!r} not found under {cfg.target}")
+    for rules in cfg.semgrep_rules:
+        if not config.is_remote_semgrep_config(rules) and not Path(rules).exists():
+            raise ConfigError(f"semgrep rule file {rules!r} does not exist")
+    zap_conf = None
+    if "zap" in scanners or cfg.zap_config is not None:
+        from secscan.zap import baseline_conf
+
+        _existing_file(cfg.zap_config, "ZAP rule config")
+        zap_conf = baseline_conf.load(cfg.zap_config or baseline_conf.default_path())
+    if cfg.advisory_db is not None and "pip-audit" in scanners and not cfg.advisory_db.exists():
+        raise ConfigError(f"advisory database {cfg.advisory_db} does not exist")
+    triage = read_triage_inputs(
+        root=cfg.target,
+        policy=cfg.policy,
+        fail_closed=cfg.fail_closed,
+        suppressions=cfg.suppressions,
+        baseline=cfg.baseline,
+        diff_base=cfg.diff_base,
+        today=today,
+        default_suppressions=trusted is None,
+    )
+    out_dir = check_out_dir(cfg.out_dir, tree=cfg.target)
+    changed = triage.diff.changed_paths() if triage.diff is not None and cfg.changed_only else None
+    registry.names()  # the registry is loaded here, not in a scanner thread
+    return Inputs(
+        cfg=cfg,
+        triage=triage,
+        scanners=scanners,
+        out_dir=out_dir,
+        formats=formats,
+        zap_config=zap_conf,
+        changed_files=changed,
+        warnings=env_warnings + tuple(pending),
+    )
