@@ -240,3 +240,39 @@ def test_api_scan_result_is_gated_against_a_baseline(
     assert second.returncode == 0, second.stdout + second.stderr
     doc = json.loads((tmp_path / "r2" / "secscan.json").read_text())
     assert len(doc["findings"]) == 9 and {f["status"] for f in doc["findings"]} == {"existing"}
+
+
+def test_a_merge_request_cannot_change_the_api_definition_zap_uses(
+    docker_engine: Engine, zap_image: str, target_url: str, tmp_path: Path
+) -> None:
+    """The definition decides which operations are attacked: like the policy, it is read at the
+    merge base; the merge request's change to it is only reported as pending."""
+    import subprocess
+    import sys
+
+    from tests.trust.test_trust_hostile_mr import job_env, make_mr
+
+    text = EXAMPLE_API.read_text()
+    base_def = text.replace("servers:\n", f"servers:\n  - url: {target_url}/warn\n", 1)
+    head_def = text.replace("servers:\n", f"servers:\n  - url: {target_url}/exit3\n", 1)  # would fail ZAP
+    settings = f'zap_target = "{target_url}"\nzap_image = "{zap_image}"\nzap_api_definition = "openapi.yaml"\n'
+    repo, base = make_mr(
+        tmp_path,
+        {"app.py": "x = 1\n", "openapi.yaml": base_def, ".secscan.toml": settings},
+        {"openapi.yaml": head_def},
+    )
+    env = job_env(base, DOCKER_HOST=docker_engine.host)
+    proc = subprocess.run(
+        [sys.executable, "-m", "secscan", "scan", ".", "--only", "zap", "--out", "out", "--no-progress"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    doc = json.loads((repo / "out" / "secscan.json").read_text())
+    (status,) = doc["scanners"]
+    assert status["state"] == "ok", (status, proc.stderr)  # the base's definition was scanned
+    assert status["command"][:3] == ["zap-api-scan.py", "-t", "secscan-api-definition.yaml"]
+    assert any("ZAP API definition openapi.yaml" in w for w in doc["warnings"]), doc["warnings"]
