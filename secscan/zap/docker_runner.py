@@ -28,6 +28,10 @@ from secscan.zap.runner import Progress, ZapRun, ZapRunner
 ZAP_UID = 1000
 """The ``zap`` user of ZAP's images; it must be able to write the mounted work directory."""
 POLL_S = 0.25
+CREATE_GRACE_S = 1.0
+"""How long a cancelled run still waits for an in-flight create before handing it over."""
+REMOVE_GRACE_S = 5.0
+"""How long a cancelled run waits for its own removal of a container whose start is in flight."""
 LOG_TAIL_LINES = 200
 
 
@@ -166,12 +170,23 @@ class DockerRunner(ZapRunner):
             watchdog.send("creating")
             pending = self._create(client, job, wrk, run_id, env or {})
             handed_off = self._await(pending, watchdog, cancel, deadline)
+            if not handed_off:
+                container = pending.value(f"cannot create the ZAP container from {self.image}")
+                watchdog.send(f"created {container.id}")
+            # A signal during the create: never start ZAP (the finally block removes it).
             check("while its container was being created")
-            container = pending.value(f"cannot create the ZAP container from {self.image}")
-            watchdog.send(f"created {container.id}")
-            check("before its container started")  # a signal during the create: never start ZAP
             pending = _in_background("zap-start", container.start)
-            handed_off = self._await(pending, watchdog, cancel, deadline)
+            while not pending.finished.wait(POLL_S):
+                if cancel.is_set() or time.monotonic() >= deadline:
+                    # The container exists: remove it ourselves (the usual, quick case); only an
+                    # engine too slow for that gets the container handed to the watchdog.
+                    removal = _in_background("zap-remove", lambda: container.remove(force=True))
+                    if removal.finished.wait(REMOVE_GRACE_S) and removal.error is None:
+                        watchdog.send("removed")
+                    else:
+                        watchdog.handoff()
+                    handed_off = True  # dealt with here: the finally block leaves it alone
+                    break
             check("while its container was starting")
             pending.value(f"cannot start the ZAP container from {self.image}")
             progress(f"ZAP {job.mode} running in container {container.short_id} ({self.image})")
@@ -210,12 +225,16 @@ class DockerRunner(ZapRunner):
 
     @staticmethod
     def _await(pending: _Pending, watchdog: Reaper, cancel: threading.Event, deadline: float) -> bool:
-        """Wait for an engine request; True when secscan stopped waiting (cancelled or out of
-        time) and handed the container over to the watchdog."""
+        """Wait for the create request; True when secscan stopped waiting (cancelled or out of
+        time, and the engine still busy after CREATE_GRACE_S) and handed the container-to-be
+        over to the watchdog."""
         while not pending.finished.wait(POLL_S):
             if cancel.is_set() or time.monotonic() >= deadline:
-                # Do not wait for the engine: the watchdog removes the container as soon as
-                # the in-flight request lets it (the create produces it, the start returns).
+                # Usually the create is about done: a moment's wait lets secscan remove the
+                # container itself. A slow engine (a large image on vfs) is not waited for: the
+                # watchdog removes the container as soon as the create produces it.
+                if pending.finished.wait(CREATE_GRACE_S):
+                    return False
                 watchdog.handoff()
                 return True
         return False
