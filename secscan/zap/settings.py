@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 DEFAULT_MINUTES = {"baseline": 1, "api": 1, "full": 10}
 DEFAULT_TIMEOUT_S = {"baseline": 1800.0, "api": 3600.0, "full": 7200.0}
-BASE_DEFAULT_TIMEOUT_S = 1800.0
-"""secscan's generic default for ``zap`` (config.DEFAULT_TIMEOUTS): replaced by the mode's."""
 
 
 def mode_of(cfg: ScanConfig) -> str:
@@ -43,9 +41,11 @@ def minutes_of(cfg: ScanConfig) -> int:
 
 def timeout_of(cfg: ScanConfig) -> float:
     """The ZAP time limit: ``--timeout zap=S``, else the mode's default. The configuration
-    always holds a ``zap`` limit (the generic 1800 s), so that value stands for "not set"."""
+    always holds a ``zap`` limit (the scanner's generic default), so that value means "not set"."""
+    from secscan.scanners.zap import ZapScanner  # here: that module imports this one
+
     limit = cfg.timeout_for("zap")
-    if limit == BASE_DEFAULT_TIMEOUT_S:
+    if limit == ZapScanner.default_timeout:  # the registry's generic default: not set by anyone
         return DEFAULT_TIMEOUT_S[mode_of(cfg)]
     return limit
 
