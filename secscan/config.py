@@ -124,7 +124,9 @@ class ScanConfig:
         "ghcr.io/zaproxy/zaproxy:stable", kind="str", verdict=True, metavar="IMAGE", help="ZAP container image."
     )
     zap_pull: bool = setting(False, kind="bool", help="Pull the ZAP image if it is not present.")
-    zap_minutes: int = setting(1, kind="int", verdict=True, metavar="N", help="ZAP spider minutes (-m).")
+    zap_minutes: int | None = setting(
+        None, kind="int", verdict=True, metavar="N", help="ZAP spider minutes (-m) [1; full scans 10]."
+    )
     zap_options: str = setting(
         "",
         kind="str",
@@ -137,6 +139,34 @@ class ScanConfig:
     zap_config: Path | None = setting(
         None, kind="path", verdict=True, metavar="FILE", help="ZAP rule config (-c) [rules/zap/baseline.conf]."
     )
+    # --- zap-2 (issue 22): ZAP modes and authentication; checked by secscan/zap/settings.py ----
+    # All decide what is scanned and with which credentials: trusted side only (verdict=True).
+    zap_mode: str | None = setting(
+        None, kind="str", verdict=True, metavar="MODE", help="ZAP scan: baseline, api or full [api with a definition]."
+    )
+    zap_api_definition: str | None = setting(
+        None, kind="str", verdict=True, metavar="PATH|URL", help="OpenAPI/WSDL/GraphQL schema for --zap-mode api."
+    )
+    zap_api_format: str | None = setting(
+        None, kind="str", verdict=True, metavar="FORMAT", help="API format: openapi, soap or graphql [detected]."
+    )
+    zap_auth_header: str | None = setting(
+        None,
+        kind="str",
+        verdict=True,
+        metavar="NAME",
+        help="Header ZAP sends to the target (value: --zap-auth-header-env).",
+    )
+    zap_auth_header_env: str | None = setting(
+        None, kind="str", verdict=True, metavar="VAR", help="Variable holding the header value [ZAP_AUTH_HEADER_VALUE]."
+    )
+    zap_context: Path | None = setting(
+        None, kind="path", verdict=True, metavar="FILE", help="ZAP context file for form/script logins (-n)."
+    )
+    zap_user: str | None = setting(
+        None, kind="str", verdict=True, metavar="NAME", help="User of --zap-context to scan as (-U)."
+    )
+    # --- end zap-2 ------------------------------------------------------------------------------
     baseline: Path | None = setting(
         None, kind="path", verdict=True, metavar="FILE", help="Baseline file: mark findings new/existing/fixed."
     )
@@ -252,6 +282,9 @@ OTHER_VARIABLES: frozenset[str] = frozenset(
         "SECSCAN_REQUIRE_FLAG",
         "SECSCAN_VARIABLES",
         "SECSCAN_ZAP_WRK",
+        "SECSCAN_ZAP_RUNNER",  # zap-2: docker|local (scanners/zap.py)
+        "SECSCAN_ZAP_SCHEDULE_MODE",  # zap-2: the template's scheduled ZAP scan
+        "SECSCAN_ZAP_STANDIN_SAMPLES",  # the test suite's stand-in ZAP scripts (tests/zap)
     }
 )
 
@@ -452,6 +485,9 @@ def validate(cfg: ScanConfig) -> ScanConfig:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             # Never echo the URL itself: it may carry credentials.
             raise ConfigError("--zap-target must be an http:// or https:// URL with a host")
+        from secscan.zap.settings import validate as validate_zap  # zap-2 (issue 22)
+
+        validate_zap(cfg, os.environ)
     if cfg.changed_only and not cfg.diff_base:
         raise ConfigError(
             "--changed-only needs --diff-base REF (or CI_MERGE_REQUEST_DIFF_BASE_SHA in a merge request pipeline)"

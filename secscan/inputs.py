@@ -175,7 +175,7 @@ def check_out_dir(out_dir: Path, *, tree: Path | None = None) -> Path:
 PENDING = PENDING_SETTINGS
 
 # Settings naming files or folders whose content decides the verdict.
-_FILE_SETTINGS = ("policy", "suppressions", "baseline", "zap_config", "advisory_db")
+_FILE_SETTINGS = ("policy", "suppressions", "baseline", "zap_config", "advisory_db", "zap_context")
 
 
 def _trusted_file_layer(trusted: TrustedBase, target: Path) -> tuple[dict[str, Any], str | None, list[str]]:
@@ -235,6 +235,13 @@ def _trusted_paths(cfg: ScanConfig, trusted: TrustedBase) -> tuple[ScanConfig, l
         if copy is not None:
             rules.append(str(copy))
     changes["semgrep_rules"] = tuple(rules)
+    # zap-2 (issue 22): an API definition in the tree decides which operations ZAP attacks.
+    definition = cfg.zap_api_definition
+    if definition and not definition.startswith(("http://", "https://")):
+        copy = swap(definition, "ZAP API definition")
+        if copy is None:
+            raise ConfigError(f"ZAP API definition {definition} does not exist at the merge base")
+        changes["zap_api_definition"] = str(copy)
     return replace(cfg, **changes), pending
 
 

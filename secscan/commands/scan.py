@@ -10,7 +10,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -28,20 +27,15 @@ class Interrupted(SecscanError):
 
 @contextmanager
 def _signals(cancel: threading.Event) -> Iterator[None]:
-    """Turn SIGTERM (a cancelled CI job) into the same orderly stop as Ctrl-C."""
+    """SIGTERM (a cancelled CI job) and SIGINT stop the run in order; a second signal never cuts
+    the cleanup short (zap-2, issue 22: secscan/interrupts.py)."""
+    from secscan import interrupts
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        cancel.set()
-        raise Interrupted(f"stopped by {signal.Signals(signum).name}", exit_code=128 + signum)
+    def error(signum: int) -> BaseException:
+        return Interrupted(f"stopped by {signal.Signals(signum).name}", exit_code=128 + signum)
 
-    if threading.current_thread() is not threading.main_thread():
+    with interrupts.guard(cancel, error):
         yield
-        return
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @click.command("scan")

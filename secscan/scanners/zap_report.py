@@ -12,9 +12,11 @@ Facts about the formats these parsers rely on (see tests/data/zap/README.md for 
 * the "plus" template variant adds request/response fields and ``tags`` per alert.
 
 One finding per alert and *generalized* URL path: ``/orders/17`` and ``/orders/18`` are the same
-problem, ``/orders`` and ``/health`` are not. Every instance is kept: ``location`` is the first
-(instances ordered by URL, method and parameter so the choice does not depend on ZAP's report
-order), ``other_locations`` holds the rest.
+problem, ``/orders`` and ``/health`` are not. API scans (``per_operation``) go one step further:
+one finding per alert, operation (method + path template of the API definition) and parameter,
+since every operation and parameter of an API is a separate place to fix. Every instance is
+kept: ``location`` is the first (instances ordered by URL, method and parameter so the choice
+does not depend on ZAP's report order), ``other_locations`` holds the rest.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
@@ -209,7 +211,30 @@ def _sort_key(loc: Location) -> tuple[str, str, str, str]:
     return (loc.url or "", loc.method or "", loc.param or "", loc.evidence or "")
 
 
-def _findings_for(alert: _Alert) -> list[Finding]:
+def template_path(url: str, templates: tuple[str, ...]) -> str | None:
+    """The API definition's path template matching the URL's path (``/payments/{id}``)."""
+    try:
+        segments = urlsplit(url).path.rstrip("/").split("/")
+    except ValueError:
+        return None
+    for template in templates:
+        parts = template.rstrip("/").split("/")
+        if len(parts) == len(segments) and all(
+            p == s or (p.startswith("{") and p.endswith("}") and s) for p, s in zip(parts, segments, strict=True)
+        ):
+            return template
+    return None
+
+
+def _group_key(loc: Location, per_operation: bool, templates: tuple[str, ...]) -> str:
+    url = loc.url or ""
+    if not per_operation:
+        return generalize_path(url)
+    path = template_path(url, templates) or generalize_path(url)
+    return f"{(loc.method or '').upper()} {path} {loc.param or ''}"
+
+
+def _findings_for(alert: _Alert, *, per_operation: bool = False, templates: tuple[str, ...] = ()) -> list[Finding]:
     f = alert.fields
     risk = _int_field(alert, "riskcode", _RISK)
     if risk is None:
@@ -250,17 +275,40 @@ def _findings_for(alert: _Alert) -> list[Finding]:
         locations = [loc if loc.url else Location(url=alert.site or None)]
     groups: dict[str, list[Location]] = {}
     for loc in sorted(locations, key=_sort_key):
-        groups.setdefault(generalize_path(loc.url or ""), []).append(loc)
-    return [
-        Finding(**common, location=locs[0], other_locations=tuple(locs[1:]))
-        for _, locs in sorted(groups.items(), key=lambda kv: kv[0])
-    ]
+        groups.setdefault(_group_key(loc, per_operation, templates), []).append(loc)
+    out = []
+    for _, locs in sorted(groups.items(), key=lambda kv: kv[0]):
+        operation = _operation_location(locs[0], templates) if per_operation else None
+        if operation is not None:
+            # The operation itself is the location (its URL carries the definition's path
+            # template, so the fingerprint does not depend on which payment id ZAP tried);
+            # every concrete request is kept in other_locations.
+            out.append(Finding(**common, location=operation, other_locations=tuple(locs)))
+        else:
+            out.append(Finding(**common, location=locs[0], other_locations=tuple(locs[1:])))
+    return out
 
 
-def _findings(alerts: Iterable[_Alert]) -> list[Finding]:
+def _operation_location(loc: Location, templates: tuple[str, ...]) -> Location | None:
+    """``loc`` with its URL replaced by the operation's: same origin, the matching path
+    template, no query (``http://shop/api/v1/payments/{paymentId}``); None without a match."""
+    template = template_path(loc.url or "", templates)
+    if template is None:
+        return None
+    try:
+        parts = urlsplit(loc.url or "")
+    except ValueError:
+        return None
+    origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    return replace(loc, url=origin + template)
+
+
+def _findings(
+    alerts: Iterable[_Alert], *, per_operation: bool = False, templates: tuple[str, ...] = ()
+) -> list[Finding]:
     out: list[Finding] = []
     for alert in alerts:
-        out.extend(_findings_for(alert))
+        out.extend(_findings_for(alert, per_operation=per_operation, templates=templates))
     return out
 
 
@@ -318,9 +366,12 @@ def _json_alerts(doc: Mapping[str, Any]) -> list[_Alert]:
     return alerts
 
 
-def parse_json(text: str) -> list[Finding]:
-    """Findings of a ZAP traditional JSON report (``zap-baseline.py -J``); ParseError if malformed."""
-    return _findings(_json_alerts(_load_json(text)))
+def parse_json(text: str, *, per_operation: bool = False, templates: tuple[str, ...] = ()) -> list[Finding]:
+    """Findings of a ZAP traditional JSON report (``-J``); ParseError if malformed.
+
+    ``per_operation`` (API scans): one finding per alert, operation (method and path, the
+    definition's path template where one of ``templates`` matches) and parameter."""
+    return _findings(_json_alerts(_load_json(text)), per_operation=per_operation, templates=templates)
 
 
 # ------------------------------------------------------------------ XML
@@ -357,9 +408,9 @@ def _xml_alerts(root: ElementTree.Element) -> list[_Alert]:
     return alerts
 
 
-def parse_xml(text: str) -> list[Finding]:
-    """Findings of a ZAP traditional XML report (``zap-baseline.py -x``); ParseError if malformed."""
-    return _findings(_xml_alerts(_load_xml(text)))
+def parse_xml(text: str, *, per_operation: bool = False, templates: tuple[str, ...] = ()) -> list[Finding]:
+    """Findings of a ZAP traditional XML report (``-x``); ParseError if malformed."""
+    return _findings(_xml_alerts(_load_xml(text)), per_operation=per_operation, templates=templates)
 
 
 # ------------------------------------------------------------------ metadata
@@ -376,6 +427,7 @@ def report_version(text: str) -> str | None:
     return version or None
 
 
-def parse(text: str) -> list[Finding]:
+def parse(text: str, *, per_operation: bool = False, templates: tuple[str, ...] = ()) -> list[Finding]:
     """Either format, detected from the first non-blank character (``<`` means XML)."""
-    return parse_xml(text) if text.lstrip().startswith("<") else parse_json(text)
+    parse_fn = parse_xml if text.lstrip().startswith("<") else parse_json
+    return parse_fn(text, per_operation=per_operation, templates=templates)

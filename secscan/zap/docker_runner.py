@@ -14,7 +14,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,10 @@ from secscan.zap.runner import Progress, ZapRun, ZapRunner
 ZAP_UID = 1000
 """The ``zap`` user of ZAP's images; it must be able to write the mounted work directory."""
 POLL_S = 0.25
+CREATE_GRACE_S = 1.0
+"""How long a cancelled run still waits for an in-flight create before handing it over."""
+REMOVE_GRACE_S = 5.0
+"""How long a cancelled run waits for its own removal of a container whose start is in flight."""
 LOG_TAIL_LINES = 200
 
 
@@ -109,7 +113,39 @@ class DockerRunner(ZapRunner):
 
     # -------------------------------------------------------------- the run
 
-    def run(self, job: ZapJob, *, wrk: Path, timeout: float, cancel: threading.Event, progress: Progress) -> ZapRun:
+    def _create(self, client: Any, job: ZapJob, wrk: Path, run_id: str, env: Mapping[str, str]) -> _Pending:
+        from docker.types import Mount
+
+        # A Mount, not a "volumes" bind: the engine refuses to start the container if the work
+        # directory is gone, where a volumes bind would silently recreate it (an empty,
+        # root-owned scratch folder left behind by a start that was in flight when secscan
+        # stopped waiting).
+        mount = Mount(target=WRK, source=str(wrk.resolve()), type="bind", read_only=False)
+        return _in_background(
+            "zap-create",
+            lambda: client.containers.create(
+                self.image,
+                command=list(job.argv()),
+                name=f"secscan-zap-{run_id[:12]}",
+                labels={LABEL: run_id, "secscan.scanner": "zap"},
+                network_mode="host",
+                mounts=[mount],
+                environment=dict(env) or None,
+                detach=True,
+            ),
+        )
+
+    def run(
+        self,
+        job: ZapJob,
+        *,
+        wrk: Path,
+        timeout: float,
+        cancel: threading.Event,
+        progress: Progress,
+        reaper: Reaper | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> ZapRun:
         import requests
         from docker.errors import DockerException, NotFound
 
@@ -118,29 +154,45 @@ class DockerRunner(ZapRunner):
         client = self.client()
         self.ensure_image(client, progress)
         run_id = uuid.uuid4().hex
-        reaper = Reaper.start(run_id, env=self.env)
+        own_reaper = reaper is None
+        watchdog = reaper if reaper is not None else Reaper.start(run_id, env=self.env)
         container: Any = None
+        handed_off = False
+
+        def check(stage: str) -> None:
+            if cancel.is_set():
+                raise ToolCancelled(f"ZAP cancelled {stage}; its container was removed")
+            if time.monotonic() >= deadline:
+                raise ToolTimeout(f"ZAP exceeded its time limit of {timeout:g}s; its container was removed")
+
         try:
-            try:
-                container = client.containers.create(
-                    self.image,
-                    command=list(job.argv()),
-                    name=f"secscan-zap-{run_id[:12]}",
-                    labels={LABEL: run_id, "secscan.scanner": "zap"},
-                    network_mode="host",
-                    volumes={str(wrk.resolve()): {"bind": WRK, "mode": "rw"}},
-                    detach=True,
-                )
-                container.start()
-            except DockerException as e:
-                raise ScannerError(f"cannot start the ZAP container from {self.image}: {_short(e)}") from e
-            progress(f"ZAP baseline running in container {container.short_id} ({self.image})")
+            watchdog.send(f"label {LABEL}={run_id}")
+            watchdog.send("creating")
+            pending = self._create(client, job, wrk, run_id, env or {})
+            handed_off = self._await(pending, watchdog, cancel, deadline)
+            if not handed_off:
+                container = pending.value(f"cannot create the ZAP container from {self.image}")
+                watchdog.send(f"created {container.id}")
+            # A signal during the create: never start ZAP (the finally block removes it).
+            check("while its container was being created")
+            pending = _in_background("zap-start", container.start)
+            while not pending.finished.wait(POLL_S):
+                if cancel.is_set() or time.monotonic() >= deadline:
+                    # The container exists: remove it ourselves (the usual, quick case); only an
+                    # engine too slow for that gets the container handed to the watchdog.
+                    removal = _in_background("zap-remove", lambda: container.remove(force=True))
+                    if removal.finished.wait(REMOVE_GRACE_S) and removal.error is None:
+                        watchdog.send("removed")
+                    else:
+                        watchdog.handoff()
+                    handed_off = True  # dealt with here: the finally block leaves it alone
+                    break
+            check("while its container was starting")
+            pending.value(f"cannot start the ZAP container from {self.image}")
+            progress(f"ZAP {job.mode} running in container {container.short_id} ({self.image})")
             while True:
-                if cancel.is_set():
-                    raise ToolCancelled("ZAP cancelled; its container was removed")
+                check("while running")
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise ToolTimeout(f"ZAP exceeded its time limit of {timeout:g}s; its container was removed")
                 try:
                     # A short blocking wait: returns the moment ZAP exits, and lets us look at
                     # cancel/deadline between waits.
@@ -158,12 +210,68 @@ class DockerRunner(ZapRunner):
                 log += "\n(the ZAP container ran out of memory)"
             return ZapRun(exit_code=exit_code, log=log, duration_s=time.monotonic() - started, mode=self.mode)
         finally:
-            if container is not None:
+            if container is not None and not handed_off:
                 try:
                     container.remove(force=True)
+                    watchdog.send("removed")
                 except NotFound:
-                    pass
+                    watchdog.send("removed")
                 except DockerException:
-                    # Leave it to the watchdog (it removes by label when we close its pipe).
-                    reaper.abandon()
-            reaper.done()
+                    # Leave it to the watchdog (it removes by label).
+                    handed_off = True
+                    watchdog.handoff()
+            if own_reaper and not handed_off:
+                watchdog.done()
+
+    @staticmethod
+    def _await(pending: _Pending, watchdog: Reaper, cancel: threading.Event, deadline: float) -> bool:
+        """Wait for the create request; True when secscan stopped waiting (cancelled or out of
+        time, and the engine still busy after CREATE_GRACE_S) and handed the container-to-be
+        over to the watchdog."""
+        while not pending.finished.wait(POLL_S):
+            if cancel.is_set() or time.monotonic() >= deadline:
+                # Usually the create is about done: a moment's wait lets secscan remove the
+                # container itself. A slow engine (a large image on vfs) is not waited for: the
+                # watchdog removes the container as soon as the create produces it.
+                if pending.finished.wait(CREATE_GRACE_S):
+                    return False
+                watchdog.handoff()
+                return True
+        return False
+
+
+class _Pending:
+    """The outcome of an engine request running in a helper thread."""
+
+    def __init__(self) -> None:
+        self.finished = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def value(self, what: str) -> Any:
+        """The request's result; ScannerError ``what: reason`` for an engine error."""
+        from docker.errors import DockerException
+
+        if self.error is not None:
+            if isinstance(self.error, DockerException):
+                raise ScannerError(f"{what}: {_short(self.error)}") from self.error
+            raise self.error
+        return self.result
+
+
+def _in_background(name: str, request: Callable[[], Any]) -> _Pending:
+    """Send an engine request from a helper thread, so that a cancellation or the time limit
+    never waits for a slow engine (a large image on vfs takes seconds to create). A daemon
+    thread: if secscan gives up on it, it must not keep the interpreter alive."""
+    pending = _Pending()
+
+    def run() -> None:
+        try:
+            pending.result = request()
+        except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
+            pending.error = e
+        finally:
+            pending.finished.set()
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return pending

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secscan.zap.job import ZapJob
+
+if TYPE_CHECKING:
+    from secscan.zap.reaper import Reaper
 
 Progress = Callable[[str], None]
 
@@ -32,8 +36,20 @@ class ZapRunner(ABC):
         """The host directory that zap-baseline.py sees as /zap/wrk (created, writable)."""
 
     @abstractmethod
-    def run(self, job: ZapJob, *, wrk: Path, timeout: float, cancel: threading.Event, progress: Progress) -> ZapRun:
+    def run(
+        self,
+        job: ZapJob,
+        *,
+        wrk: Path,
+        timeout: float,
+        cancel: threading.Event,
+        progress: Progress,
+        reaper: Reaper | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> ZapRun:
         """Run the job to completion; ScannerError (ToolTimeout, ToolCancelled, ...) otherwise.
 
-        Whatever happens, nothing the runner started is left running when this returns/raises.
+        ``reaper`` is the run's watchdog (told what is being created); ``env`` is extra
+        environment for ZAP (the ZAP_AUTH_HEADER* variables). Whatever happens, nothing the
+        runner started is left running when this returns/raises.
         """

@@ -7,6 +7,7 @@ which is also what secscan's runner asks for.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import io
 import os
@@ -32,7 +33,9 @@ STANDIN_SCRIPT = HERE / "standin_zap_baseline.sh"
 STANDIN_IMAGE = "secscan-test/zap-standin:1"
 SAMPLE_JSON = DATA / "zap" / "zap-2.16.1_baseline_report_json.json"
 SAMPLE_XML = DATA / "zap" / "zap_2.16.1_with_req_resp.xml"
-APPLETS = ("sh", "cat", "cp", "echo", "grep", "id", "nc", "printf", "sleep", "busybox")
+SAMPLE_API_JSON = DATA / "zap" / "zap-api-scan_payment-api_constructed.json"
+SCRIPT_NAMES = ("zap-baseline.py", "zap-api-scan.py", "zap-full-scan.py")
+APPLETS = ("sh", "cat", "cp", "echo", "env", "grep", "head", "id", "nc", "printf", "sed", "sleep", "sort", "busybox")
 
 
 def busybox_path() -> str | None:
@@ -47,6 +50,9 @@ def busybox_path() -> str | None:
     return None
 
 
+_CLIENTS: dict[str, Any] = {}
+
+
 @dataclass(frozen=True)
 class Engine:
     host: str
@@ -59,9 +65,13 @@ class Engine:
         return env
 
     def client(self) -> Any:
+        """One client per engine: tests poll the engine every few ms, and a new client each
+        time leaves its connections open until the engine stops accepting new ones."""
         import docker
 
-        return docker.DockerClient(base_url=self.host, timeout=60)
+        if self.host not in _CLIENTS:
+            _CLIENTS[self.host] = docker.DockerClient(base_url=self.host, timeout=60)
+        return _CLIENTS[self.host]
 
     def zap_containers(self) -> list[Any]:
         return list(
@@ -177,8 +187,10 @@ def _rootfs_tar(busybox: str) -> bytes:
             info.linkname = "busybox"
             tar.addfile(info)
         add_file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nzap:x:1000:1000:zap:/zap:/bin/sh\n")
-        add_file("zap/zap-baseline.py", STANDIN_SCRIPT.read_bytes(), 0o755)
+        for name in SCRIPT_NAMES:  # one stand-in, three names (it reads $0)
+            add_file(f"zap/{name}", STANDIN_SCRIPT.read_bytes(), 0o755)
         add_file("zap/samples/report.json", SAMPLE_JSON.read_bytes())
+        add_file("zap/samples/api-report.json", SAMPLE_API_JSON.read_bytes())
         add_file("zap/samples/report.xml", SAMPLE_XML.read_bytes())
     return buf.getvalue()
 
@@ -203,11 +215,20 @@ def zap_image(docker_engine: Engine) -> str:
     return build_standin_image(docker_engine, busybox)
 
 
+SEEN: list[tuple[str, dict[str, str]]] = []
+"""(path, headers) of every request any test target received (the stand-in's requests)."""
+API_DEFINITION = b"openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        body = b"<html><body>payment app</body></html>"
+        SEEN.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+        if self.path.endswith("/openapi.yaml"):  # a definition served by the app itself
+            body, kind = API_DEFINITION, "application/yaml"
+        else:
+            body, kind = b"<html><body>payment app</body></html>", "text/html"
         self.send_response(200)
-        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -229,6 +250,13 @@ def serve_target() -> Iterator[str]:
         server.server_close()
 
 
+@pytest.fixture
+def seen_requests() -> list[tuple[str, dict[str, str]]]:
+    """The requests the targets received (this module's list: pytest imports conftest under
+    its own name, so a test importing SEEN directly would get another copy)."""
+    return SEEN
+
+
 @pytest.fixture(scope="session")
 def target_url() -> Iterator[str]:
     with serve_target() as url:
@@ -242,3 +270,121 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# ------------------------------------------------------------------ a slow storage driver
+
+
+class EngineProxy:
+    """A pass-through proxy in front of the real engine's socket that can hold one kind of
+    request (``hold("/containers/create")``): the way a large image on a slow storage driver
+    keeps a create (or start) in flight for seconds. Every other request and every response
+    passes unchanged; a held request is forwarded (and so really executed by the engine) when
+    released, even if the client that sent it is gone, as the engine itself would do."""
+
+    def __init__(self, upstream: str, root: Path) -> None:
+        import socket
+
+        self.upstream = upstream.removeprefix("unix://")
+        self.path = root / "p.sock"
+        self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._server.bind(str(self.path))
+        self._server.listen(64)
+        self._pattern: str | None = None
+        self.arrived = threading.Event()
+        self.released = threading.Event()
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def host(self) -> str:
+        return f"unix://{self.path}"
+
+    def hold(self, pattern: str) -> None:
+        self._pattern = pattern
+        self.arrived.clear()
+        self.released.clear()
+
+    def release(self) -> None:
+        self._pattern = None
+        self.released.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self.release()
+        self._server.close()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: Any) -> None:
+        import socket
+
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            upstream.connect(self.upstream)
+        except OSError:
+            client.close()
+            return
+        threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
+        buf = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    chunk = client.recv(65536)
+                    if not chunk:
+                        return
+                    buf += chunk
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value.strip())
+                while len(buf) < length:
+                    chunk = client.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+                body, buf = buf[:length], buf[length:]
+                request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+                pattern = self._pattern
+                if pattern is not None and pattern in request_line:
+                    self.arrived.set()
+                    self.released.wait(120)
+                upstream.sendall(head + b"\r\n\r\n" + body)
+        except OSError:
+            return
+        finally:
+            # Let the engine finish and answer (like a real in-flight request), then close.
+            threading.Timer(10, upstream.close).start()
+
+
+def _pipe(src: Any, dst: Any) -> None:
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            dst.close()
+
+
+@pytest.fixture
+def engine_proxy(docker_engine: Engine) -> Iterator[EngineProxy]:
+    root = Path(tempfile.mkdtemp(prefix="szp-"))
+    proxy = EngineProxy(docker_engine.host, root)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+        shutil.rmtree(root, ignore_errors=True)

@@ -125,8 +125,11 @@ def test_ignored_rules_are_left_out_with_a_warning() -> None:
 
 
 def test_reaper_usage() -> None:
-    proc = subprocess.run([sys.executable, "-m", "secscan.zap.reaper"], capture_output=True, text=True, check=False)
-    assert proc.returncode == 2 and "usage" in proc.stderr
+    for argv in (["no-label-value"], ["--create-grace", "soon"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "secscan.zap.reaper", *argv], capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 2 and "usage" in proc.stderr
 
 
 @pytest.mark.integration
@@ -140,7 +143,7 @@ def test_reaper_removes_labelled_containers_when_its_pipe_closes(docker_engine: 
         done = Reaper.start("b", env=docker_engine.env())
         done.done()  # "done": the watchdog exits without touching Docker
         lost = Reaper.start("a", env=docker_engine.env())
-        lost.abandon()  # EOF without "done": as if secscan had died
+        lost.handoff()  # "handoff": the watchdog removes the run's containers
         deadline = time.monotonic() + 30
         while victim.id in {c.id for c in client.containers.list(all=True, ignore_removed=True)}:
             assert time.monotonic() < deadline, "the watchdog did not remove the container"
