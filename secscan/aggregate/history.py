@@ -10,7 +10,7 @@ which keeps 200 projects x 100 runs small. Metrics are computed from these snaps
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path

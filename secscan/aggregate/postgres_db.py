@@ -65,7 +65,7 @@ class PostgresDatabase(Database):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
         try:
-            return self.con.execute(self._sql(sql), tuple(params))  # type: ignore[arg-type]
+            return self.con.execute(self._sql(sql), tuple(params))
         except psycopg.Error as e:
             raise self._fail(e) from None
 
@@ -74,7 +74,7 @@ class PostgresDatabase(Database):
             return
         try:
             with self.con.cursor() as cur:
-                cur.executemany(self._sql(sql), rows)  # type: ignore[arg-type]
+                cur.executemany(self._sql(sql), rows)
         except psycopg.Error as e:
             raise self._fail(e) from None
 

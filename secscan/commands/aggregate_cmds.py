@@ -197,11 +197,12 @@ def audit() -> None:
 @click.option(
     "--log",
     "log",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Audit log [$SECSCAN_AUDIT_LOG, else secscan-out/secscan-audit.jsonl].",
+    metavar="PATH|URL",
+    help="Audit log: a JSON-lines file, or a history database (postgresql://... or sqlite:PATH) holding the"
+    " trail [$SECSCAN_AUDIT_LOG, else secscan-out/secscan-audit.jsonl].",
 )
 @click.option("--expect-head", help="The head hash recorded earlier: also detects entries cut off the end.")
-def audit_verify(*, log: Path | None, expect_head: str | None) -> int:
+def audit_verify(*, log: str | None, expect_head: str | None) -> int:
     """Check every entry's digest, hash chain and order; name the first bad entry.
 
     With $SECSCAN_AUDIT_KEY set the chain must be keyed with that key (HMAC-SHA256).
@@ -209,9 +210,9 @@ def audit_verify(*, log: Path | None, expect_head: str | None) -> int:
     """
     from secscan.audit import trail
 
-    path = log if log is not None else trail.log_path(Path("secscan-out"), os.environ)
-    res = trail.verify(path, trail.key_from_env(os.environ), expected_head=expect_head)
-    click.echo(f"{path}: {res.describe()}")
+    where = trail.sink(Path("secscan-out"), os.environ) if log is None else trail.parse_location(log)
+    res = trail.verify_at(where, trail.key_from_env(os.environ), expected_head=expect_head)
+    click.echo(f"{trail.describe_location(where)}: {res.describe()}")
     return ExitCode.PASSED if res.ok else ExitCode.GATE_FAILED
 
 

@@ -1,0 +1,85 @@
+"""The audit trail in the history database: one table, the same hash chain as the file trail.
+
+Each row keeps the entry's canonical JSON line verbatim (``entry``), so verification checks
+exactly what a JSON-lines file would hold, with :func:`secscan.audit.trail.verify_lines`. Writers
+from many pipelines are serialized by a lock held for the transaction (PostgreSQL: an advisory
+lock; SQLite: the write lock), and ``seq`` is the primary key, so two jobs can never both write
+entry N.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from secscan.aggregate import migrations, sqldb
+from secscan.aggregate.dbtarget import DbTarget
+from secscan.audit import trail
+
+# Rows fetched per query while verifying: a year of entries never sits in memory at once.
+_PAGE = 2000
+
+
+@contextmanager
+def _open(target: DbTarget) -> Iterator[sqldb.Database]:
+    db = sqldb.connect(target)
+    try:
+        migrations.migrate(db)
+        yield db
+    finally:
+        db.close()
+
+
+def append(
+    target: DbTarget,
+    action: str,
+    payload: Mapping[str, Any],
+    *,
+    env: Mapping[str, str],
+    timestamp: str | None = None,
+) -> dict[str, Any]:
+    """Append one entry chained to the table's last entry; returns the entry written."""
+    key = trail.key_from_env(env)
+    with _open(target) as db:
+
+        def work() -> dict[str, Any]:
+            with db.transaction():
+                db.lock("audit")
+                row = db.execute("SELECT entry FROM audit_entries ORDER BY seq DESC LIMIT 1").fetchone()
+                prev, seq = (trail.GENESIS, 1) if row is None else trail.tail_link(row[0], where=target.display())
+                entry = trail.build_entry(
+                    prev=prev, seq=seq, action=action, payload=payload, env=env, timestamp=timestamp, key=key
+                )
+                db.execute(
+                    "INSERT INTO audit_entries (seq, timestamp, action, hash, entry) VALUES (?, ?, ?, ?, ?)",
+                    (seq, entry["timestamp"], action, entry["hash"], trail.canonical(entry).decode("utf-8")),
+                )
+            return entry
+
+        return db.retrying(work)
+
+
+def _lines(db: sqldb.Database) -> Iterator[str]:
+    """Every entry in ``seq`` order, a page at a time (keyset pagination, no OFFSET scans)."""
+    after = -1
+    while True:
+        rows = db.execute(
+            "SELECT seq, entry FROM audit_entries WHERE seq > ? ORDER BY seq LIMIT ?", (after, _PAGE)
+        ).fetchall()
+        if not rows:
+            return
+        for _seq, entry in rows:
+            yield str(entry)
+        after = int(rows[-1][0])
+
+
+def verify(target: DbTarget, key: bytes | None, *, expected_head: str | None = None) -> trail.VerifyResult:
+    """Verify the database's audit table like a file trail (a deleted row is a missing entry)."""
+    with _open(target) as db:
+        return trail.verify_lines(_lines(db), key, expected_head=expected_head)
+
+
+def count(target: DbTarget) -> int:
+    with _open(target) as db:
+        return int(db.execute("SELECT COUNT(*) FROM audit_entries").fetchone()[0])
