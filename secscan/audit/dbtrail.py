@@ -80,6 +80,12 @@ def verify(target: DbTarget, key: bytes | None, *, expected_head: str | None = N
         return trail.verify_lines(_lines(db), key, expected_head=expected_head)
 
 
+def read_lines(target: DbTarget) -> list[str]:
+    """Every entry's JSON line, in order (for display and tests)."""
+    with _open(target) as db:
+        return list(_lines(db))
+
+
 def count(target: DbTarget) -> int:
     with _open(target) as db:
         return int(db.execute("SELECT COUNT(*) FROM audit_entries").fetchone()[0])
