@@ -172,16 +172,23 @@ def _parse_now(value: str | None) -> datetime:
 @click.option("--title", default="Security dashboard", show_default=True)
 def dashboard(*, output: Path, db: str | None, now: str | None, days: int, title: str) -> int:
     """Write the security team's dashboard: one self-contained HTML file."""
+    from secscan.aggregate import compliance_facts, metrics
     from secscan.aggregate import dashboard as dash
-    from secscan.aggregate import metrics
+    from secscan.aggregate.guardrails import Thresholds
     from secscan.aggregate.history import History
     from secscan.fsutil import atomic_write
 
     when = _parse_now(now)
     with History(_db_target(db, must_exist=True)) as h:
         data = metrics.compute(h.iter_streams(), now=when, trend_days=days)
-    atomic_write(output, dash.render(data, title=title))
-    click.echo(f"Dashboard: {output} ({len(data.projects)} projects, {data.total_runs} runs)")
+        # The guardrails panel: default thresholds, the audit trail as `compliance check` finds it.
+        report = compliance_facts.check(h, now=when, thresholds=Thresholds(), env=os.environ)
+    atomic_write(output, dash.render(data, title=title, compliance=report))
+    failing = len({v.control for v in report.violations})
+    click.echo(
+        f"Dashboard: {output} ({len(data.projects)} projects, {data.total_runs} runs;"
+        f" {failing} compliance controls failing)"
+    )
     return ExitCode.PASSED
 
 

@@ -214,3 +214,29 @@ def test_evaluate_thresholds_are_inclusive_limits() -> None:
     ]
     assert "never audited cleanly" in rep.violations[0].message
     assert rep.passed_controls == ("scanner-failed", "suppression-expired", "audit-trail") and not rep.ok
+
+
+def test_dashboard_shows_the_guardrails_panel_escaped(store: str, tmp_path: Path) -> None:
+    _build(store)
+    evil = _run(1, sup={"<img src=x onerror=alert(1)>": "2024-06-01"})
+    with History(store) as h:
+        h.add(evil, project="<script>p</script>", ref="main")
+    html = tmp_path / "d.html"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECSCAN_", "CI_", "GITLAB_"))}
+    res = subprocess.run(
+        [sys.executable, "-m", "secscan", "dashboard", "--db", store, "--now", NOW.isoformat(), "-o", str(html)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr  # the dashboard reports; only `compliance check` fails the job
+    assert "4 compliance controls failing" in res.stdout
+    text = html.read_text(encoding="utf-8")
+    panel = text.split('<section class="card compliance">', 1)[1].split("</section>", 1)[0]
+    assert '<span class="badge fail">FAIL</span> scan-age' in panel
+    assert '<span class="badge pass">ok</span> audit-trail' in panel
+    assert "stale/app" in panel and "last scan 20.0 days ago" in panel and "bandit crashed: exit 2" in panel
+    assert "<script>p" not in text and "&lt;script&gt;p&lt;/script&gt; <span" in panel
+    assert "<img" not in text and "suppression of &lt;img src=x onerror=alert(1)&gt;" in panel

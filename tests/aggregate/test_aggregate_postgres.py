@@ -244,7 +244,7 @@ def test_cli_end_to_end_on_postgres(tmp_path: Path, pg_url: str) -> None:
     html = tmp_path / "d.html"
     dash = _secscan("dashboard", "-o", str(html), "--now", "2024-06-30T12:00:00Z", env=env)
     assert dash.returncode == 0, dash.stderr
-    assert "(1 projects, 4 runs)" in dash.stdout and "alpha" in html.read_text(encoding="utf-8")
+    assert "(1 projects, 4 runs;" in dash.stdout and "alpha" in html.read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------- retention
