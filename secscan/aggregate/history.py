@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secscan import resultio
 from secscan.aggregate import dbtarget, migrations, sqldb
@@ -21,6 +22,9 @@ from secscan.aggregate.dbtarget import DbTarget
 from secscan.aggregate.sqldb import Database
 from secscan.errors import ConfigError, InputError
 from secscan.models import Finding, RunResult, Status
+
+if TYPE_CHECKING:
+    from secscan.aggregate.timeline import StreamTimeline
 
 DEFAULT_REF = "default"
 DB_ENV = dbtarget.DB_ENV
@@ -472,10 +476,12 @@ class History:
         )
         return StreamHistory(project=project, ref=ref, runs=runs, findings=findings)
 
-    def iter_streams(self) -> Iterator[StreamHistory]:
-        """Every stream, one at a time (so memory stays bounded by the largest project)."""
-        for project, ref in self.streams():
-            yield self.stream(project, ref)
+    def iter_streams(self) -> Iterator[StreamTimeline]:
+        """Every stream as the database compacts it (:mod:`secscan.aggregate.timeline`), one at a
+        time: memory stays bounded by the largest stream's changes, not by the table."""
+        from secscan.aggregate.timeline import iter_timelines
+
+        yield from iter_timelines(self.db)
 
 
 def add_file(
