@@ -92,12 +92,12 @@ def _oracle(stream: StreamHistory) -> tuple[list[int], int, list[int], list[tupl
                 open_since[fid] = run.finished_epoch
                 started.append(run.finished_epoch)
         for fid in list(open_since):
-            status = seen.get(fid)
-            if status in OPEN:
+            now_status = seen.get(fid)
+            if now_status in OPEN:
                 continue
-            if status == "suppressed":
+            if now_status == "suppressed":
                 del open_since[fid]
-            elif status == "fixed" or not run.scanners or scanner_of[fid] in ok:
+            elif now_status == "fixed" or not run.scanners or scanner_of[fid] in ok:
                 del open_since[fid]
                 fixed += 1
         after.append(len(open_since))
