@@ -107,10 +107,9 @@ def _project_rows(p: int, runs: int, ids: dict[str, int]) -> dict[str, list[tupl
         ids["finding"] += 1
         fids.append(ids["finding"])
         scanner = "pip-audit" if rule.startswith("PYSEC") else ("bandit" if n % 3 else "semgrep")
-        out["findings"].append(
-            (ids["finding"], pid, f"v1:{p:04d}{n:06d}", "dependency" if scanner == "pip-audit" else "sast", scanner)
-            + (rule, f"{rule} issue {n}", f"src/mod{n % 17}.py", cwe, pci)
-        )
+        kind = "dependency" if scanner == "pip-audit" else "sast"
+        desc = (rule, f"{rule} issue {n}", f"src/mod{n % 17}.py", cwe, pci)
+        out["findings"].append((ids["finding"], pid, f"v1:{p:04d}{n:06d}", kind, scanner, *desc))
     open_set = set(rng.sample(range(POOL), 20))
     # One project in 50 stopped being scanned 10 days ago (the guardrails must say so).
     stop = runs - 10 if p % 50 == 7 else runs
@@ -123,9 +122,10 @@ def _project_rows(p: int, runs: int, ids: dict[str, int]) -> dict[str, list[tupl
         ids["run"] += 1
         run_id = ids["run"]
         failed = rng.random() < 0.03
+        ci = (f"{run_id:040x}", f"https://gitlab.example/job/{run_id}", hashlib.sha256(b"%d" % run_id).hexdigest())
+        stamp = iso(when)
         out["runs"].append(
-            (run_id, pid, "main", iso(when), int(when.timestamp()), iso(when), "0.1.0", f"p{p}", 0, 1, "default")
-            + (f"{run_id:040x}", f"https://gitlab.example/job/{run_id}", hashlib.sha256(b"%d" % run_id).hexdigest())
+            (run_id, pid, "main", stamp, int(when.timestamp()), stamp, "0.1.0", f"p{p}", 0, 1, "default", *ci)
         )
         out["scanner_runs"] += [
             (run_id, "bandit", "failed" if failed else "ok", "bandit crashed" if failed else None, "1.7.9"),
@@ -192,7 +192,7 @@ def load_postgres(src: Path, url: str) -> float:
                 for row in lite.execute(f"SELECT {', '.join(cols)} FROM {table}"):  # noqa: S608
                     copy.write_row(row)
         for table in ("projects", "findings", "runs"):
-            con.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+            con.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # noqa: S608
         con.commit()
     with psycopg.connect(url, autocommit=True) as con:
         con.execute("VACUUM ANALYZE")
