@@ -273,9 +273,8 @@ def _store(name: str, target: str, out_dir: Path) -> float:
     summary = cout.strip().splitlines()[-1] if cout.strip() else ""
     print(f"[{name}] `secscan compliance check`: {cwall:.1f} s wall, peak RSS {crss:.0f} MB, exit {code}; {summary}")
     obs, segs = _compaction(target)
-    print(
-        f"[{name}] compaction: {obs:,} observations stored -> {segs:,} segments read ({obs / max(segs, 1):.0f}x fewer rows)"
-    )
+    fewer = obs / max(segs, 1)
+    print(f"[{name}] compaction: {obs:,} observations stored -> {segs:,} segments read ({fewer:.0f}x fewer rows)")
     print(f"[{name}] History.add: {_add_rate(target):.0f} runs/s (one writer, 25 findings a run)")
     ok = wall < 60 and rss < 500
     print(f"[{name}] bar (dashboard < 60 s and < 500 MB): {'met' if ok else 'NOT met'}")
