@@ -46,7 +46,7 @@ from secscan.models import (
 )
 
 NOW = datetime(2025, 6, 30, 12, 0, tzinfo=UTC)
-GENERATOR_VERSION = 1  # bump when the generated history changes: the cache key includes it
+GENERATOR_VERSION = 2  # bump when the generated history changes: the cache key includes it
 CACHE = Path(__file__).resolve().parent / ".cache"
 RULES = [
     ("B602", "CWE-78", "PCI-DSS-4.0:6.2.4"),
@@ -110,14 +110,16 @@ def _project_rows(p: int, runs: int, ids: dict[str, int]) -> dict[str, list[tupl
         kind = "dependency" if scanner == "pip-audit" else "sast"
         desc = (rule, f"{rule} issue {n}", f"src/mod{n % 17}.py", cwe, pci)
         out["findings"].append((ids["finding"], pid, f"v1:{p:04d}{n:06d}", kind, scanner, *desc))
-    open_set = set(rng.sample(range(POOL), 20))
+    open_set = set(rng.sample(range(POOL), 25))
     # One project in 50 stopped being scanned 10 days ago (the guardrails must say so).
     stop = runs - 10 if p % 50 == 7 else runs
     for r in range(stop):
-        for n in rng.sample(sorted(open_set), min(2, len(open_set))):
-            if rng.random() < 0.6:
-                open_set.discard(n)
-        open_set.update(rng.sample(range(POOL), rng.choice((0, 1, 2))))
+        # About one finding fixed and one introduced a day, around 25 open.
+        fixes = rng.choice((0, 1, 1, 2))
+        adds = max(0, fixes + (1 if len(open_set) < 24 else -1 if len(open_set) > 26 else 0))
+        for n in rng.sample(sorted(open_set), min(fixes, len(open_set))):
+            open_set.discard(n)
+        open_set.update(rng.sample(sorted(set(range(POOL)) - open_set), adds))
         when = NOW - timedelta(days=runs - r, hours=p % 7)
         ids["run"] += 1
         run_id = ids["run"]

@@ -45,33 +45,26 @@ class StreamTimeline:
     findings: Mapping[int, FindingInfo]
 
 
-# A new segment starts where the previous observation of the finding is not in the previous run
-# of the stream, or differs in status, severity or suppression; a running sum of those starts
-# numbers the segments, and grouping by it folds each into one row.
+# Gaps and islands: within one finding's observations that share status, severity and
+# suppression, consecutive run numbers n have a constant n - ROW_NUMBER(); grouping by that
+# difference folds each stretch of consecutive runs into one row (one sort for the window, one
+# for the grouping). PARTITION BY and GROUP BY treat NULLs as equal on both engines.
 _SEGMENTS = """
 WITH sr AS (
     SELECT id, ROW_NUMBER() OVER (ORDER BY finished_epoch, id) - 1 AS n
     FROM runs WHERE project_id = ? AND ref = ?
 ), obs AS (
     SELECT o.finding_id AS fid, sr.n AS n, o.status AS st, o.severity AS sv,
-           COALESCE(o.sup_expires, '') AS sx, COALESCE(o.sup_owner, '') AS so, COALESCE(o.sup_reason, '') AS sr_,
-           LAG(sr.n) OVER w AS pn, LAG(o.status) OVER w AS pst, LAG(o.severity) OVER w AS psv,
-           LAG(COALESCE(o.sup_expires, '')) OVER w AS psx, LAG(COALESCE(o.sup_owner, '')) OVER w AS pso,
-           LAG(COALESCE(o.sup_reason, '')) OVER w AS psr
+           o.sup_expires AS sx, o.sup_owner AS so, o.sup_reason AS sre,
+           sr.n - ROW_NUMBER() OVER (
+               PARTITION BY o.finding_id, o.status, o.severity, o.sup_expires, o.sup_owner, o.sup_reason
+               ORDER BY sr.n
+           ) AS g
     FROM observations o JOIN sr ON sr.id = o.run_id
-    WINDOW w AS (PARTITION BY o.finding_id ORDER BY sr.n)
-), marked AS (
-    SELECT fid, n, st, sv, sx, so, sr_,
-           CASE WHEN pn = n - 1 AND pst = st AND psv = sv AND psx = sx AND pso = so AND psr = sr_
-                THEN 0 ELSE 1 END AS brk
-    FROM obs
-), grouped AS (
-    SELECT fid, n, st, sv, sx, so, sr_,
-           SUM(brk) OVER (PARTITION BY fid ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS g
-    FROM marked
 )
-SELECT fid, MIN(n), MAX(n), MIN(st), MIN(sv), MIN(sx), MIN(so), MIN(sr_)
-FROM grouped GROUP BY fid, g ORDER BY MIN(n), fid
+SELECT fid, MIN(n), MAX(n), st, sv, sx, so, sre FROM obs
+GROUP BY fid, st, sv, sx, so, sre, g
+ORDER BY MIN(n), fid
 """
 
 
@@ -98,9 +91,9 @@ def timeline(db: Database, project_id: int, project: str, ref: str) -> StreamTim
             severity=str(sv),
             sup_expires=sx or None,
             sup_owner=so or None,
-            sup_reason=sr_ or None,
+            sup_reason=sre or None,
         )
-        for fid, first, last, st, sv, sx, so, sr_ in db.execute(_SEGMENTS, (project_id, ref))
+        for fid, first, last, st, sv, sx, so, sre in db.execute(_SEGMENTS, (project_id, ref))
     )
     wanted = {s.finding_id for s in segments}
     findings = {
