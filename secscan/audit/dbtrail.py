@@ -9,7 +9,7 @@ entry N.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,22 +40,37 @@ def append(
     timestamp: str | None = None,
 ) -> dict[str, Any]:
     """Append one entry chained to the table's last entry; returns the entry written."""
+    return append_many(target, [(action, payload)], env=env, timestamp=timestamp)[-1]
+
+
+def append_many(
+    target: DbTarget,
+    items: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    env: Mapping[str, str],
+    timestamp: str | None = None,
+) -> list[dict[str, Any]]:
+    """Append several entries, in order, in one transaction; returns the entries written."""
     key = trail.key_from_env(env)
     with _open(target) as db:
 
-        def work() -> dict[str, Any]:
+        def work() -> list[dict[str, Any]]:
+            written: list[dict[str, Any]] = []
             with db.transaction():
                 db.lock("audit")
                 row = db.execute("SELECT entry FROM audit_entries ORDER BY seq DESC LIMIT 1").fetchone()
                 prev, seq = (trail.GENESIS, 1) if row is None else trail.tail_link(row[0], where=target.display())
-                entry = trail.build_entry(
-                    prev=prev, seq=seq, action=action, payload=payload, env=env, timestamp=timestamp, key=key
-                )
-                db.execute(
-                    "INSERT INTO audit_entries (seq, timestamp, action, hash, entry) VALUES (?, ?, ?, ?, ?)",
-                    (seq, entry["timestamp"], action, entry["hash"], trail.canonical(entry).decode("utf-8")),
-                )
-            return entry
+                for action, payload in items:
+                    entry = trail.build_entry(
+                        prev=prev, seq=seq, action=action, payload=payload, env=env, timestamp=timestamp, key=key
+                    )
+                    db.execute(
+                        "INSERT INTO audit_entries (seq, timestamp, action, hash, entry) VALUES (?, ?, ?, ?, ?)",
+                        (seq, entry["timestamp"], action, entry["hash"], trail.canonical(entry).decode("utf-8")),
+                    )
+                    written.append(entry)
+                    prev, seq = str(entry["hash"]), seq + 1
+            return written
 
         return db.retrying(work)
 

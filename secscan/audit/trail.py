@@ -312,31 +312,38 @@ def record_run(result: RunResult, *, out_dir: Path, env: Mapping[str, str]) -> N
     """
     path = sink(out_dir, env)
     when = result.finished_at or None
-    append_to(path, "gate.verdict", _verdict_payload(result), env=env, timestamp=when)
+    items: list[tuple[str, Mapping[str, Any]]] = [("gate.verdict", _verdict_payload(result))]
     for f in result.findings:
         if f.status is not Status.SUPPRESSED or f.suppression is None:
             continue
         s = f.suppression
-        append_to(
-            path,
-            "suppression.applied",
-            {
-                "target": result.target,
-                "fingerprint": f.fingerprint,
-                "scanner": f.scanner,
-                "rule_id": f.rule_id,
-                "severity": f.severity.value,
-                "path": f.location.path or f.location.package or f.location.url,
-                "origin": s.origin,
-                "reason": s.reason,
-                "owner": s.owner,
-                "expires": s.expires,
-                "ticket": s.ticket,
-                "matched_by": s.matched_by,
-            },
-            env=env,
-            timestamp=when,
+        items.append(
+            (
+                "suppression.applied",
+                {
+                    "target": result.target,
+                    "fingerprint": f.fingerprint,
+                    "scanner": f.scanner,
+                    "rule_id": f.rule_id,
+                    "severity": f.severity.value,
+                    "path": f.location.path or f.location.package or f.location.url,
+                    "origin": s.origin,
+                    "reason": s.reason,
+                    "owner": s.owner,
+                    "expires": s.expires,
+                    "ticket": s.ticket,
+                    "matched_by": s.matched_by,
+                },
+            )
         )
+    if isinstance(path, DbTarget):
+        from secscan.audit import dbtrail
+
+        # One connection and one transaction: a run's verdict and its suppressions stay together.
+        dbtrail.append_many(path, items, env=env, timestamp=when)
+        return
+    for action, payload in items:
+        append(path, action, payload, env=env, timestamp=when)
 
 
 # ---------------------------------------------------------------- verifying
