@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from secscan.errors import ConfigError
 
@@ -59,7 +59,9 @@ def redact_url(url: str) -> str:
             userinfo = userinfo.split(":", 1)[0] + ":***"
         netloc = f"{userinfo}@{host}"
     query = re.sub(r"(?i)(^|&)(password)=[^&]*", r"\1\2=***", parts.query)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    # Built by hand: urlunsplit would drop the empty host of postgresql:///db (the local socket).
+    out = f"{parts.scheme}://{netloc}{parts.path}"
+    return out + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def scrub(text: str, target: DbTarget) -> str:
@@ -82,9 +84,7 @@ def parse_target(value: str) -> DbTarget:
         raise ConfigError("the history database is empty (give a path or a postgresql:// URL)")
     lowered = value.lower()
     if lowered.startswith(_PG_SCHEMES):
-        parts = urlsplit(value)
-        if not parts.hostname and "host=" not in parts.query:
-            raise ConfigError(f"history database {redact_url(value)}: the URL names no host")
+        # libpq decides the rest (postgresql:///db is the local socket); its errors are clear.
         return DbTarget(kind="postgresql", url=value)
     if lowered.startswith(_SQLITE_PREFIX):
         rest = value[len(_SQLITE_PREFIX) :]
