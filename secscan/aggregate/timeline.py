@@ -29,6 +29,7 @@ class Segment:
     status: str
     severity: str
     sup_expires: str | None = None
+    """Suppression details: only on a suppressed segment that reaches the stream's newest run."""
     sup_owner: str | None = None
     sup_reason: str | None = None
 
@@ -45,26 +46,20 @@ class StreamTimeline:
     findings: Mapping[int, FindingInfo]
 
 
-# Gaps and islands: within one finding's observations that share status, severity and
-# suppression, consecutive run numbers n have a constant n - ROW_NUMBER(); grouping by that
-# difference folds each stretch of consecutive runs into one row (one sort for the window, one
-# for the grouping). PARTITION BY and GROUP BY treat NULLs as equal on both engines.
+# Gaps and islands: within one finding's observations that share status and severity,
+# consecutive run numbers n have a constant n - ROW_NUMBER(); grouping by that difference folds
+# each stretch of consecutive runs into one row (one sort for the window, one for the grouping;
+# the few hundred rows that come out are ordered in Python).
 _SEGMENTS = """
 WITH sr AS (
     SELECT id, ROW_NUMBER() OVER (ORDER BY finished_epoch, id) - 1 AS n
     FROM runs WHERE project_id = ? AND ref = ?
 ), obs AS (
     SELECT o.finding_id AS fid, sr.n AS n, o.status AS st, o.severity AS sv,
-           o.sup_expires AS sx, o.sup_owner AS so, o.sup_reason AS sre,
-           sr.n - ROW_NUMBER() OVER (
-               PARTITION BY o.finding_id, o.status, o.severity, o.sup_expires, o.sup_owner, o.sup_reason
-               ORDER BY sr.n
-           ) AS g
+           sr.n - ROW_NUMBER() OVER (PARTITION BY o.finding_id, o.status, o.severity ORDER BY sr.n) AS g
     FROM observations o JOIN sr ON sr.id = o.run_id
 )
-SELECT fid, MIN(n), MAX(n), st, sv, sx, so, sre FROM obs
-GROUP BY fid, st, sv, sx, so, sre, g
-ORDER BY MIN(n), fid
+SELECT fid, MIN(n), MAX(n), st, sv FROM obs GROUP BY fid, st, sv, g
 """
 
 
@@ -82,19 +77,37 @@ def timeline(db: Database, project_id: int, project: str, ref: str) -> StreamTim
         (project_id, ref),
     ):
         scanners.setdefault(int(run_id), []).append(ScannerRun(name=name, state=state, error=error))
-    segments = tuple(
-        Segment(
-            finding_id=int(fid),
-            first=int(first),
-            last=int(last),
-            status=str(st),
-            severity=str(sv),
-            sup_expires=sx or None,
-            sup_owner=so or None,
-            sup_reason=sre or None,
-        )
-        for fid, first, last, st, sv, sx, so, sre in db.execute(_SEGMENTS, (project_id, ref))
+    # Suppression details matter only as the newest run reports them (expiring acceptances).
+    last_sup: dict[int, tuple[str | None, str | None, str | None]] = {}
+    if run_rows:
+        for fid, sx, so, sre in db.execute(
+            "SELECT finding_id, sup_expires, sup_owner, sup_reason FROM observations"
+            " WHERE run_id = ? AND status = 'suppressed'",
+            (run_rows[-1][0],),
+        ):
+            last_sup[int(fid)] = (sx, so, sre)
+    last_index = len(run_rows) - 1
+    rows = sorted(
+        (int(first), int(fid), int(last), str(st), str(sv))
+        for fid, first, last, st, sv in db.execute(_SEGMENTS, (project_id, ref))
     )
+    segments = []
+    for first, fid, last, st, sv in rows:
+        sx, so, sre = (
+            last_sup.get(fid, (None, None, None)) if last == last_index and st == "suppressed" else (None,) * 3
+        )
+        segments.append(
+            Segment(
+                finding_id=fid,
+                first=first,
+                last=last,
+                status=st,
+                severity=sv,
+                sup_expires=sx,
+                sup_owner=so,
+                sup_reason=sre,
+            )
+        )
     wanted = {s.finding_id for s in segments}
     findings = {
         int(row[0]): FindingInfo(
@@ -128,7 +141,7 @@ def timeline(db: Database, project_id: int, project: str, ref: str) -> StreamTim
         )
         for r in run_rows
     )
-    return StreamTimeline(project=project, ref=ref, runs=runs, segments=segments, findings=findings)
+    return StreamTimeline(project=project, ref=ref, runs=runs, segments=tuple(segments), findings=findings)
 
 
 def iter_timelines(db: Database) -> Iterator[StreamTimeline]:
