@@ -15,7 +15,7 @@ import click
 
 from secscan.errors import ConfigError, ExitCode
 
-_DB_HELP = (
+DB_HELP = (
     "History database: an SQLite file or a postgresql://user@host/db URL"
     " [$SECSCAN_HISTORY_DB, else history.sqlite3 in the user data directory]."
 )
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from secscan.aggregate.dbtarget import DbTarget
 
 
-def _db_target(db: str | None, *, must_exist: bool = False) -> DbTarget:
+def db_target(db: str | None, *, must_exist: bool = False) -> DbTarget:
     """The ``--db`` target; with ``must_exist``, a missing SQLite file is a usage error (not a new file)."""
     from secscan.aggregate.dbtarget import resolve
 
@@ -47,12 +47,12 @@ def history() -> None:
 @click.option("--project", required=True, help="Project name, e.g. group/payment-api.")
 @click.option("--ref", help="Branch or tag the run scanned [from the result's CI metadata, else 'default'].")
 @click.option("--at", "at", help="Record the run as finished at this ISO-8601 time (backfilling old results).")
-@click.option("--db", metavar="PATH|URL", help=_DB_HELP)
+@click.option("--db", metavar="PATH|URL", help=DB_HELP)
 def history_add(*, results: tuple[Path, ...], project: str, ref: str | None, at: str | None, db: str | None) -> int:
     """Store each RESULT (a secscan.json) as a run of PROJECT. Adding the same file twice is a no-op."""
     from secscan.aggregate.history import History, add_file
 
-    with History(_db_target(db)) as h:
+    with History(db_target(db)) as h:
         for path in results:
             out = add_file(h, path, project=project, ref=ref, at=at)
             what = "added" if out.added else "already stored"
@@ -62,12 +62,12 @@ def history_add(*, results: tuple[Path, ...], project: str, ref: str | None, at:
 
 
 @history.command("list")
-@click.option("--db", metavar="PATH|URL", help=_DB_HELP)
+@click.option("--db", metavar="PATH|URL", help=DB_HELP)
 def history_list(*, db: str | None) -> int:
     """List the projects and refs in the history with their number of runs."""
     from secscan.aggregate.history import History
 
-    with History(_db_target(db, must_exist=True)) as h:
+    with History(db_target(db, must_exist=True)) as h:
         for project, ref, runs, last in h.stream_summaries():
             click.echo(f"{project}\t{ref}\t{runs} runs\tlast {last}")
     return ExitCode.PASSED
@@ -81,7 +81,7 @@ def history_list(*, db: str | None) -> int:
     help="Remove runs older than this many days (at least 365: the audit trail's retention).",
 )
 @click.option("--now", help="Count the days back from this ISO-8601 time [the current time].")
-@click.option("--db", metavar="PATH|URL", help=_DB_HELP)
+@click.option("--db", metavar="PATH|URL", help=DB_HELP)
 def history_prune(*, keep_days: int, now: str | None, db: str | None) -> int:
     """Remove old runs. Never removes the audit trail, runs of the last 365 days, or the newest
     run of a project and ref (its current state)."""
@@ -91,8 +91,8 @@ def history_prune(*, keep_days: int, now: str | None, db: str | None) -> int:
         raise ConfigError(
             f"--keep-days {keep_days}: the audit trail must keep at least {MIN_KEEP_DAYS} days (PCI DSS 10.5.1)"
         )
-    when = _parse_now(now)
-    with History(_db_target(db, must_exist=True)) as h:
+    when = parse_now(now)
+    with History(db_target(db, must_exist=True)) as h:
         out = h.prune(keep_days=keep_days, now=when)
     click.echo(
         f"pruned {out.runs_removed} runs finished before {out.cutoff} and {out.findings_removed} findings"
@@ -121,7 +121,7 @@ def history_prune(*, keep_days: int, now: str | None, db: str | None) -> int:
     type=click.IntRange(1, 100),
     help="Newest pipelines to search per project.",
 )
-@click.option("--db", metavar="PATH|URL", help=_DB_HELP)
+@click.option("--db", metavar="PATH|URL", help=DB_HELP)
 def aggregate(
     *, group: str, api_url: str | None, artifact_path: str, job_name: str | None, pipelines: int, db: str | None
 ) -> int:
@@ -135,7 +135,7 @@ def aggregate(
     from secscan.aggregate.history import History
 
     source = gitlab_group.GroupSource.from_env(os.environ, api_url=api_url)
-    with History(_db_target(db)) as h:
+    with History(db_target(db)) as h:
         summary = gitlab_group.collect(
             source, group, h, artifact_path=artifact_path, job_name=job_name, max_pipelines=pipelines
         )
@@ -148,7 +148,7 @@ def aggregate(
 # ---------------------------------------------------------------- dashboard
 
 
-def _parse_now(value: str | None) -> datetime:
+def parse_now(value: str | None) -> datetime:
     if value is None:
         return datetime.now(UTC)
     from secscan.aggregate.history import parse_time
@@ -164,7 +164,7 @@ def _parse_now(value: str | None) -> datetime:
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=Path("dashboard.html"), show_default=True
 )
-@click.option("--db", metavar="PATH|URL", help=_DB_HELP)
+@click.option("--db", metavar="PATH|URL", help=DB_HELP)
 @click.option("--now", help="Compute ages and windows as of this ISO-8601 time [the current time].")
 @click.option(
     "--days", default=60, show_default=True, type=click.IntRange(7, 730), help="Days shown in the trend charts."
@@ -178,8 +178,8 @@ def dashboard(*, output: Path, db: str | None, now: str | None, days: int, title
     from secscan.aggregate.history import History
     from secscan.fsutil import atomic_write
 
-    when = _parse_now(now)
-    with History(_db_target(db, must_exist=True)) as h:
+    when = parse_now(now)
+    with History(db_target(db, must_exist=True)) as h:
         data = metrics.compute(h.iter_streams(), now=when, trend_days=days)
         # The guardrails panel: default thresholds, the audit trail as `compliance check` finds it.
         report = compliance_facts.check(h, now=when, thresholds=Thresholds(), env=os.environ)

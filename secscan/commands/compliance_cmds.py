@@ -12,7 +12,7 @@ from dataclasses import asdict
 
 import click
 
-from secscan.commands.aggregate_cmds import _DB_HELP, _db_target, _parse_now
+from secscan.commands.aggregate_cmds import DB_HELP, db_target, parse_now
 from secscan.errors import ExitCode
 
 
@@ -22,7 +22,7 @@ def compliance() -> None:
 
 
 @compliance.command("check")
-@click.option("--db", metavar="PATH|URL", help=_DB_HELP)
+@click.option("--db", metavar="PATH|URL", help=DB_HELP)
 @click.option("--now", help="Check as of this ISO-8601 time [the current time].")
 @click.option(
     "--max-scan-age", "max_scan", default=7, show_default=True, type=click.IntRange(1), help="Days a scan may be old."
@@ -77,14 +77,14 @@ def check(
     from secscan.aggregate.guardrails import Thresholds
     from secscan.aggregate.history import History
 
-    when = _parse_now(now)
+    when = parse_now(now)
     thresholds = Thresholds(
         max_scan_age_days=max_scan,
         max_dependency_age_days=max_dep,
         audit_retention_days=retention,
         dependency_scanners=tuple(dep_scanners),
     )
-    with History(_db_target(db, must_exist=True)) as h:
+    with History(db_target(db, must_exist=True)) as h:
         report = compliance_facts.check(
             h, now=when, thresholds=thresholds, env=os.environ, audit_log=audit_log, expected_head=expect_head
         )
