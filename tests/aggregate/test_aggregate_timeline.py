@@ -76,17 +76,21 @@ def _random_history(target: str, seed: int) -> None:
                 h.add(run, project=f"p{p}", ref="main")
 
 
-def _oracle(stream: StreamHistory) -> tuple[list[int], int, list[int], list[tuple[str, str]], int | None]:
-    """Per run: open count; then fixed total, when findings opened, the last run's suppressions,
-    and when the oldest still open finding opened."""
+def _oracle(stream: StreamHistory) -> tuple[list[tuple[int, ...]], int, list[int], list[tuple[str, str]], int | None]:
+    """Per run: open counts by severity; then fixed total, when findings opened, the last run's
+    suppressions, and when the oldest still open finding opened."""
     scanner_of = {fid: info.scanner for fid, info in stream.findings.items()}
     open_since: dict[int, int] = {}
+    severity: dict[int, str] = {}
     fixed = 0
     started: list[int] = []
-    after: list[int] = []
+    after: list[tuple[int, ...]] = []
     for run in stream.runs:
         ok = {s.name for s in run.scanners if s.state == "ok"}
         seen = {o.finding_id: o.status for o in run.observations}
+        for o in run.observations:
+            if o.status in OPEN:
+                severity[o.finding_id] = o.severity
         for fid, status in seen.items():
             if status in OPEN and fid not in open_since:
                 open_since[fid] = run.finished_epoch
@@ -100,7 +104,7 @@ def _oracle(stream: StreamHistory) -> tuple[list[int], int, list[int], list[tupl
             elif now_status == "fixed" or not run.scanners or scanner_of[fid] in ok:
                 del open_since[fid]
                 fixed += 1
-        after.append(len(open_since))
+        after.append(tuple(sum(1 for f in open_since if severity[f] == sev) for sev in metrics.SEV_ORDER))
     last = stream.runs[-1]
     sups = sorted(
         (stream.findings[o.finding_id].rule_id, o.sup_expires or "")
@@ -117,8 +121,8 @@ def _compare(target: str) -> int:
         for row in d.projects:
             after, fixed, started, sups, oldest = _oracle(h.stream(row.project, row.ref))
             now = int(NOW.timestamp())
-            assert list(row.sparkline) == after, row.project
-            assert row.fixed_total == fixed and row.open_total == after[-1]
+            assert list(row.sparkline) == [sum(c) for c in after], row.project
+            assert row.fixed_total == fixed and row.open_by_severity == after[-1]
             assert row.new_30 == sum(1 for t in started if now - 30 * 86400 < t <= now)
             assert row.oldest_open_days == (None if oldest is None else (now - oldest) / 86400)
             expiring = sorted(
