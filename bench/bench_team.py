@@ -266,21 +266,21 @@ def _add_rate(target: str, n: int = 1000) -> float:
         return n / (time.perf_counter() - t0)
 
 
-def _store(name: str, target: str, out_dir: Path) -> float:
-    now = NOW.isoformat()
+def _dashboard(name: str, target: str, out_dir: Path) -> tuple[float, float]:
     html = out_dir / f"dashboard-{name}.html"
-    wall, rss, _, out = _measure(["dashboard", "--db", target, "--now", now, "-o", str(html)])
-    print(f"[{name}] `secscan dashboard`: {wall:.1f} s wall, peak RSS {rss:.0f} MB; {out.strip()}")
-    cwall, crss, code, cout = _measure(["compliance", "check", "--db", target, "--now", now])
+    wall, rss, _, out = _measure(["dashboard", "--db", target, "--now", NOW.isoformat(), "-o", str(html)])
+    print(f"[{name}] `secscan dashboard`: {wall:.1f} s wall, peak RSS {rss:.0f} MB; {out.strip()}", flush=True)
+    return wall, rss
+
+
+def _others(name: str, target: str) -> None:
+    cwall, crss, code, cout = _measure(["compliance", "check", "--db", target, "--now", NOW.isoformat()])
     summary = cout.strip().splitlines()[-1] if cout.strip() else ""
     print(f"[{name}] `secscan compliance check`: {cwall:.1f} s wall, peak RSS {crss:.0f} MB, exit {code}; {summary}")
     obs, segs = _compaction(target)
     fewer = obs / max(segs, 1)
     print(f"[{name}] compaction: {obs:,} observations stored -> {segs:,} segments read ({fewer:.0f}x fewer rows)")
-    print(f"[{name}] History.add: {_add_rate(target):.0f} runs/s (one writer, 25 findings a run)")
-    ok = wall < 60 and rss < 500
-    print(f"[{name}] bar (dashboard < 60 s and < 500 MB): {'met' if ok else 'NOT met'}")
-    return wall
+    print(f"[{name}] History.add: {_add_rate(target):.0f} runs/s (one writer, 25 findings a run)", flush=True)
 
 
 def main() -> None:
@@ -289,26 +289,42 @@ def main() -> None:
     src, secs, built = build_sqlite(projects, runs)
     how = f"built in {secs:.1f} s (bulk inserts)" if built else "from the cache"
     print(f"history: {projects} projects x {runs} runs, {src.stat().st_size / 1e6:.0f} MB SQLite, {how}: {src.name}")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.support import postgres
+
     with tempfile.TemporaryDirectory(prefix="bench-team-") as tmp:
         work = Path(tmp) / "history.sqlite3"
         shutil.copy(src, work)  # the add-rate step writes: keep the cache pristine
-        t_lite = _store("sqlite", str(work), Path(tmp))
-
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        from tests.support import postgres
-
+        stores = {"sqlite": str(work)}
         bindir = postgres.find_bindir()
-        if bindir is None:
-            print("[postgresql] skipped: no PostgreSQL server binaries (apt-get install postgresql)")
-            return
-        server = postgres.start(bindir)
+        server = postgres.start(bindir) if bindir is not None else None
         try:
-            url = server.create_database("bench")
-            print(f"[postgresql] loaded with COPY in {load_postgres(src, url):.1f} s")
-            t_pg = _store("postgresql", url, Path(tmp))
+            if server is None:
+                print("[postgresql] skipped: no PostgreSQL server binaries (apt-get install postgresql)")
+            else:
+                url = server.create_database("bench")
+                print(f"[postgresql] loaded with COPY in {load_postgres(src, url):.1f} s", flush=True)
+                stores["postgresql"] = url
+            # Interleaved, best of two: the machine is shared, and its load changes within a run.
+            walls: dict[str, list[float]] = {n: [] for n in stores}
+            peaks: dict[str, float] = dict.fromkeys(stores, 0.0)
+            for _ in range(2):
+                for name, target in stores.items():
+                    wall, rss = _dashboard(name, target, Path(tmp))
+                    walls[name].append(wall)
+                    peaks[name] = max(peaks[name], rss)
+            for name, target in stores.items():
+                _others(name, target)
+                best = min(walls[name])
+                ok = best < 60 and peaks[name] < 500
+                print(f"[{name}] dashboard best of 2: {best:.1f} s, peak RSS {peaks[name]:.0f} MB")
+                print(f"[{name}] bar (dashboard < 60 s and < 500 MB): {'met' if ok else 'NOT met'}")
         finally:
-            server.stop()
-    print(f"ratio dashboard time PostgreSQL / SQLite: {t_pg / t_lite:.2f}")
+            if server is not None:
+                server.stop()
+    if "postgresql" in walls:
+        ratio = min(walls["postgresql"]) / min(walls["sqlite"])
+        print(f"ratio dashboard time PostgreSQL / SQLite (best of 2 each): {ratio:.2f}")
 
 
 if __name__ == "__main__":
