@@ -3,14 +3,16 @@
 A year of daily runs reports the same finding, unchanged, hundreds of times. Instead of sending
 every observation to Python, the database (window functions, on either store) folds the
 observations of each finding into **segments**: maximal runs of consecutive scans of the stream
-that reported it with the same status, severity and suppression. Everything the metrics need is
+that reported it with the same status and severity. Everything the metrics need is
 in the segments (a finding's reappearance, change, or absence from run ``last + 1`` on) plus each
 run's scanner statuses, so what reaches Python is proportional to the changes, not to runs x
-findings.
+findings. Streams are read a batch of projects at a time: a handful of queries per batch (not
+per stream) keeps round trips to a database server few, and memory bounded by the batch.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -46,19 +48,23 @@ class StreamTimeline:
     findings: Mapping[int, FindingInfo]
 
 
-# PostgreSQL: gaps and islands. Within one finding's observations that share status and
-# severity, consecutive run numbers n have a constant n - ROW_NUMBER(); grouping by that
-# difference folds each stretch of consecutive runs into one row.
+# Projects per batch of queries.
+BATCH = 25
+
+# PostgreSQL: gaps and islands. Within one finding's observations (in one stream) that share
+# status and severity, consecutive run numbers n have a constant n - ROW_NUMBER(); grouping by
+# that difference folds each stretch of consecutive runs into one row.
 _SEGMENTS = """
 WITH sr AS (
-    SELECT id, ROW_NUMBER() OVER (ORDER BY finished_epoch, id) - 1 AS n
-    FROM runs WHERE project_id = ? AND ref = ?
+    SELECT id, project_id, ref,
+           ROW_NUMBER() OVER (PARTITION BY project_id, ref ORDER BY finished_epoch, id) - 1 AS n
+    FROM runs WHERE project_id IN ({marks})
 ), obs AS (
-    SELECT o.finding_id AS fid, sr.n AS n, o.status AS st, o.severity AS sv,
-           sr.n - ROW_NUMBER() OVER (PARTITION BY o.finding_id, o.status, o.severity ORDER BY sr.n) AS g
+    SELECT sr.project_id AS pid, sr.ref AS ref, o.finding_id AS fid, sr.n AS n, o.status AS st, o.severity AS sv,
+           sr.n - ROW_NUMBER() OVER (PARTITION BY sr.ref, o.finding_id, o.status, o.severity ORDER BY sr.n) AS g
     FROM observations o JOIN sr ON sr.id = o.run_id
 )
-SELECT fid, MIN(n), MAX(n), st, sv FROM obs GROUP BY fid, st, sv, g
+SELECT pid, ref, fid, MIN(n), MAX(n), st, sv FROM obs GROUP BY pid, ref, fid, st, sv, g
 """
 
 # SQLite: its window sorts are slow, its primary-key lookups fast. Keep only the observations
@@ -68,11 +74,11 @@ SELECT fid, MIN(n), MAX(n), st, sv FROM obs GROUP BY fid, st, sv, g
 # the whole table), hence one query per engine. Both give the same segments (tested).
 _BOUNDARIES = """
 WITH sr AS (
-    SELECT id, ROW_NUMBER() OVER w - 1 AS n, LAG(id) OVER w AS prev_id, LEAD(id) OVER w AS next_id
-    FROM runs WHERE project_id = ? AND ref = ?
-    WINDOW w AS (ORDER BY finished_epoch, id)
+    SELECT id, project_id, ref, ROW_NUMBER() OVER w - 1 AS n, LAG(id) OVER w AS prev_id, LEAD(id) OVER w AS next_id
+    FROM runs WHERE project_id IN ({marks})
+    WINDOW w AS (PARTITION BY project_id, ref ORDER BY finished_epoch, id)
 )
-SELECT o.finding_id, sr.n, o.status, o.severity,
+SELECT sr.project_id, sr.ref, o.finding_id, sr.n, o.status, o.severity,
        CASE WHEN p.finding_id IS NULL THEN 1 ELSE 0 END, CASE WHEN x.finding_id IS NULL THEN 1 ELSE 0 END
 FROM sr JOIN observations o ON o.run_id = sr.id
 LEFT JOIN observations p ON p.run_id = sr.prev_id AND p.finding_id = o.finding_id
@@ -82,107 +88,145 @@ LEFT JOIN observations x ON x.run_id = sr.next_id AND x.finding_id = o.finding_i
 WHERE p.finding_id IS NULL OR x.finding_id IS NULL
 """
 
+# Suppression details matter only as the newest run of a stream reports them (expiring acceptances).
+_LAST_SUPPRESSED = """
+WITH last AS (
+    SELECT id FROM (
+        SELECT id, ROW_NUMBER() OVER (PARTITION BY project_id, ref ORDER BY finished_epoch DESC, id DESC) AS rn
+        FROM runs WHERE project_id IN ({marks})
+    ) x WHERE x.rn = 1
+)
+SELECT o.run_id, o.finding_id, o.sup_expires, o.sup_owner, o.sup_reason
+FROM observations o JOIN last ON last.id = o.run_id WHERE o.status = 'suppressed'
+"""
 
-def _segment_rows(db: Database, project_id: int, ref: str) -> list[tuple[int, int, int, str, str]]:
-    """(first, finding id, last, status, severity) of every segment, sorted."""
+_Key = tuple[int, str]
+_SegRow = tuple[int, int, int, str, str]
+"""(first, finding id, last, status, severity)."""
+
+
+def _sql(template: str, n: int) -> str:
+    return template.format(marks=", ".join("?" for _ in range(n)))
+
+
+def _segment_rows(db: Database, pids: list[int]) -> dict[_Key, list[_SegRow]]:
+    """Every segment of the projects' streams, by stream, sorted."""
+    out: dict[_Key, list[_SegRow]] = defaultdict(list)
     if db.dialect == "postgresql":
-        return sorted(
-            (int(first), int(fid), int(last), str(st), str(sv))
-            for fid, first, last, st, sv in db.execute(_SEGMENTS, (project_id, ref))
-        )
-    started: dict[int, int] = {}
-    out = []
-    rows = db.execute(_BOUNDARIES, (project_id, ref)).fetchall()
-    # By finding, then run: a segment's start row comes before (or is) its end row.
-    for fid, n, st, sv, starts, ends in sorted(rows, key=lambda r: (int(r[0]), int(r[1]))):
-        if starts:
-            started[int(fid)] = int(n)
-        if ends:
-            out.append((started.pop(int(fid)), int(fid), int(n), str(st), str(sv)))
-    return sorted(out)
-
-
-def timeline(db: Database, project_id: int, project: str, ref: str) -> StreamTimeline:
-    """The compacted history of one stream."""
-    run_rows = db.execute(
-        "SELECT id, finished_at, finished_epoch, passed, commit_sha, job_url FROM runs"
-        " WHERE project_id = ? AND ref = ? ORDER BY finished_epoch, id",
-        (project_id, ref),
-    ).fetchall()
-    scanners: dict[int, list[ScannerRun]] = {}
-    for run_id, name, state, error in db.execute(
-        "SELECT s.run_id, s.name, s.state, s.error FROM scanner_runs s JOIN runs r ON r.id = s.run_id"
-        " WHERE r.project_id = ? AND r.ref = ? ORDER BY s.run_id, s.name",
-        (project_id, ref),
-    ):
-        scanners.setdefault(int(run_id), []).append(ScannerRun(name=name, state=state, error=error))
-    # Suppression details matter only as the newest run reports them (expiring acceptances).
-    last_sup: dict[int, tuple[str | None, str | None, str | None]] = {}
-    if run_rows:
-        for fid, sx, so, sre in db.execute(
-            "SELECT finding_id, sup_expires, sup_owner, sup_reason FROM observations"
-            " WHERE run_id = ? AND status = 'suppressed'",
-            (run_rows[-1][0],),
+        for pid, ref, fid, first, last, st, sv in db.execute(_sql(_SEGMENTS, len(pids)), pids):
+            out[(int(pid), str(ref))].append((int(first), int(fid), int(last), str(st), str(sv)))
+    else:
+        started: dict[tuple[int, str, int], int] = {}
+        rows = db.execute(_sql(_BOUNDARIES, len(pids)), pids).fetchall()
+        # By stream, finding, then run: a segment's start row comes before (or is) its end row.
+        for pid, ref, fid, n, st, sv, starts, ends in sorted(
+            rows, key=lambda r: (int(r[0]), str(r[1]), int(r[2]), int(r[3]))
         ):
-            last_sup[int(fid)] = (sx, so, sre)
-    last_index = len(run_rows) - 1
-    segments = []
-    for first, fid, last, st, sv in _segment_rows(db, project_id, ref):
-        sx, so, sre = (
-            last_sup.get(fid, (None, None, None)) if last == last_index and st == "suppressed" else (None,) * 3
-        )
-        segments.append(
-            Segment(
-                finding_id=fid,
-                first=first,
-                last=last,
-                status=st,
-                severity=sv,
-                sup_expires=sx,
-                sup_owner=so,
-                sup_reason=sre,
+            key = (int(pid), str(ref), int(fid))
+            if starts:
+                started[key] = int(n)
+            if ends:
+                out[(int(pid), str(ref))].append((started.pop(key), int(fid), int(n), str(st), str(sv)))
+    for rows_of in out.values():
+        rows_of.sort()
+    return out
+
+
+def _batch(db: Database, streams: list[tuple[int, str, str]]) -> Iterator[StreamTimeline]:
+    """The timelines of ``streams`` ((project id, name, ref), all refs of their projects), in order."""
+    pids = sorted({pid for pid, _, _ in streams})
+    marks = ", ".join("?" for _ in pids)
+    runs_of: dict[_Key, list[RunSnapshot]] = defaultdict(list)
+    scanners: dict[int, list[ScannerRun]] = defaultdict(list)
+    for run_id, name, state, error in db.execute(
+        "SELECT s.run_id, s.name, s.state, s.error FROM scanner_runs s JOIN runs r ON r.id = s.run_id"  # noqa: S608
+        f" WHERE r.project_id IN ({marks}) ORDER BY s.run_id, s.name",
+        pids,
+    ):
+        scanners[int(run_id)].append(ScannerRun(name=name, state=state, error=error))
+    for pid, ref, run_id, finished_at, epoch, passed, commit_sha, job_url in db.execute(
+        "SELECT project_id, ref, id, finished_at, finished_epoch, passed, commit_sha, job_url FROM runs"  # noqa: S608
+        f" WHERE project_id IN ({marks}) ORDER BY project_id, ref, finished_epoch, id",
+        pids,
+    ):
+        runs_of[(int(pid), str(ref))].append(
+            RunSnapshot(
+                id=int(run_id),
+                finished_at=finished_at,
+                finished_epoch=int(epoch),
+                passed=None if passed is None else bool(passed),
+                commit_sha=commit_sha,
+                job_url=job_url,
+                scanners=tuple(scanners.pop(int(run_id), ())),
+                observations=(),
             )
         )
-    wanted = {s.finding_id for s in segments}
-    findings = {
-        int(row[0]): FindingInfo(
-            id=int(row[0]),
-            fingerprint=row[1],
-            kind=row[2],
-            scanner=row[3],
-            rule_id=row[4],
-            title=row[5],
-            location=row[6],
-            cwes=tuple(x for x in row[7].split(",") if x),
-            compliance=tuple(x for x in row[8].split(",") if x),
+    last_sup: dict[tuple[int, int], tuple[str | None, str | None, str | None]] = {}
+    for run_id, fid, sx, so, sre in db.execute(_sql(_LAST_SUPPRESSED, len(pids)), pids):
+        last_sup[(int(run_id), int(fid))] = (sx, so, sre)
+    findings_of: dict[int, dict[int, FindingInfo]] = defaultdict(dict)
+    for row in db.execute(
+        "SELECT project_id, id, fingerprint, kind, scanner, rule_id, title, location, cwes, compliance"  # noqa: S608
+        f" FROM findings WHERE project_id IN ({marks})",
+        pids,
+    ):
+        findings_of[int(row[0])][int(row[1])] = FindingInfo(
+            id=int(row[1]),
+            fingerprint=row[2],
+            kind=row[3],
+            scanner=row[4],
+            rule_id=row[5],
+            title=row[6],
+            location=row[7],
+            cwes=tuple(x for x in row[8].split(",") if x),
+            compliance=tuple(x for x in row[9].split(",") if x),
         )
-        for row in db.execute(
-            "SELECT id, fingerprint, kind, scanner, rule_id, title, location, cwes, compliance FROM findings"
-            " WHERE project_id = ?",
-            (project_id,),
+    segs_of = _segment_rows(db, pids)
+    none3: tuple[str | None, str | None, str | None] = (None, None, None)
+    for pid, name, ref in streams:
+        runs = tuple(runs_of.get((pid, ref), ()))
+        last_index = len(runs) - 1
+        last_id = runs[-1].id if runs else -1
+        segments = []
+        for first, fid, last, st, sv in segs_of.get((pid, ref), ()):
+            sup = last_sup.get((last_id, fid), none3) if last == last_index and st == "suppressed" else none3
+            segments.append(
+                Segment(
+                    finding_id=fid,
+                    first=first,
+                    last=last,
+                    status=st,
+                    severity=sv,
+                    sup_expires=sup[0],
+                    sup_owner=sup[1],
+                    sup_reason=sup[2],
+                )
+            )
+        wanted = {s.finding_id for s in segments}
+        project_findings = findings_of.get(pid, {})
+        yield StreamTimeline(
+            project=name,
+            ref=ref,
+            runs=runs,
+            segments=tuple(segments),
+            findings={fid: info for fid, info in project_findings.items() if fid in wanted},
         )
-        if int(row[0]) in wanted
-    }
-    runs = tuple(
-        RunSnapshot(
-            id=int(r[0]),
-            finished_at=r[1],
-            finished_epoch=int(r[2]),
-            passed=None if r[3] is None else bool(r[3]),
-            commit_sha=r[4],
-            job_url=r[5],
-            scanners=tuple(scanners.get(int(r[0]), ())),
-            observations=(),
-        )
-        for r in run_rows
-    )
-    return StreamTimeline(project=project, ref=ref, runs=runs, segments=tuple(segments), findings=findings)
 
 
-def iter_timelines(db: Database) -> Iterator[StreamTimeline]:
-    """Every stream, one at a time, sorted by project and ref (memory bounded by one stream)."""
+def iter_timelines(db: Database, *, batch: int = BATCH) -> Iterator[StreamTimeline]:
+    """Every stream, sorted by project and ref, a batch of projects at a time."""
     rows = db.execute(
         "SELECT DISTINCT p.id, p.name, r.ref FROM runs r JOIN projects p ON p.id = r.project_id"
     ).fetchall()
-    for pid, name, ref in sorted(rows, key=lambda r: (str(r[1]), str(r[2]))):
-        yield timeline(db, int(pid), str(name), str(ref))
+    streams = sorted(((int(pid), str(name), str(ref)) for pid, name, ref in rows), key=lambda s: (s[1], s[2]))
+    chunk: list[tuple[int, str, str]] = []
+    projects: set[int] = set()
+    for stream in streams:
+        # A batch ends at a project boundary: all refs of a project are read together.
+        if stream[0] not in projects and len(projects) >= batch:
+            yield from _batch(db, chunk)
+            chunk, projects = [], set()
+        chunk.append(stream)
+        projects.add(stream[0])
+    if chunk:
+        yield from _batch(db, chunk)

@@ -150,3 +150,43 @@ def test_compacted_metrics_equal_the_observation_walk_postgres(tmp_path: Path, p
     assert _compare(pg_url) > 0
     with History(pg_url) as a, History(lite) as b:
         assert metrics.compute(a.iter_streams(), now=NOW) == metrics.compute(b.iter_streams(), now=NOW)
+
+
+def test_batches_of_projects_give_the_same_dashboard(tmp_path: Path) -> None:
+    from secscan.aggregate.timeline import iter_timelines
+
+    db = str(tmp_path / "h.sqlite3")
+    _random_history(db, 7)
+    with History(db) as h:
+        h.add(_second_ref_run(), project="p1", ref="develop")  # a project with two refs spans no batch edge
+        whole = metrics.compute(iter_timelines(h.db), now=NOW)
+        for batch in (1, 2):
+            assert metrics.compute(iter_timelines(h.db, batch=batch), now=NOW) == whole
+        assert [(t.project, t.ref) for t in iter_timelines(h.db, batch=1)] == h.streams()
+        assert len(whole.projects) == 4
+
+
+def _second_ref_run() -> RunResult:
+    """A run for a second ref of an existing project."""
+    when = NOW - timedelta(days=3)
+    return RunResult(
+        tool_version="0",
+        target="t",
+        started_at=when.isoformat(),
+        finished_at=when.isoformat(),
+        scanners=(ScannerStatus(name="bandit", state=ScannerState.OK),),
+        findings=(
+            Finding(
+                kind=Kind.SAST,
+                scanner="bandit",
+                rule_id="R1",
+                title="t1",
+                message="m",
+                severity=Severity.HIGH,
+                severity_original="x",
+                location=Location(path="f1.py"),
+                fingerprint="v1:1",
+            ),
+        ),
+        verdict=Verdict(passed=True, exit_code=0, policy="p"),
+    )
