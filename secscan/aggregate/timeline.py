@@ -6,8 +6,8 @@ observations of each finding into **segments**: maximal runs of consecutive scan
 that reported it with the same status and severity. Everything the metrics need is
 in the segments (a finding's reappearance, change, or absence from run ``last + 1`` on) plus each
 run's scanner statuses, so what reaches Python is proportional to the changes, not to runs x
-findings. Streams are read a batch of projects at a time: a handful of queries per batch (not
-per stream) keeps round trips to a database server few, and memory bounded by the batch.
+findings. Streams are read a few projects at a time: five queries per batch (not per stream)
+keep round trips to a database server few, and memory bounded by the batch.
 """
 
 from __future__ import annotations
@@ -48,8 +48,11 @@ class StreamTimeline:
     findings: Mapping[int, FindingInfo]
 
 
-# Projects per batch of queries.
-BATCH = 25
+# Projects per batch of queries. Small on purpose: a year of one project's observations sorts in
+# about 1 MB, so a batch of four stays inside PostgreSQL's default work_mem (4 MB) instead of
+# spilling to disk, while still cutting round trips fourfold (measured: larger batches were no
+# faster on either engine).
+BATCH = 4
 
 # PostgreSQL: gaps and islands. Within one finding's observations (in one stream) that share
 # status and severity, consecutive run numbers n have a constant n - ROW_NUMBER(); grouping by
