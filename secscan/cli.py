@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "dashboard": "secscan.commands.aggregate_cmds:dashboard",
     "audit": "secscan.commands.aggregate_cmds:audit",
     "verify-report": "secscan.commands.aggregate_cmds:verify_report",
+    "compliance": "secscan.commands.compliance_cmds:compliance",
 }
 
 HELP_SHORT: dict[str, str] = {
@@ -50,6 +51,7 @@ HELP_SHORT: dict[str, str] = {
     "dashboard": "Write the security team's dashboard (one HTML file).",
     "audit": "Verify the tamper-evident audit trail.",
     "verify-report": "Check report files against secscan.manifest.json.",
+    "compliance": "Check the compliance guardrails (scan age, failed scanners, audit trail).",
 }
 
 

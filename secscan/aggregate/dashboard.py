@@ -14,6 +14,7 @@ from datetime import date
 import jinja2
 
 from secscan import __version__
+from secscan.aggregate.guardrails import CONTROLS, ComplianceReport
 from secscan.aggregate.metrics import SEV_ORDER, Dashboard, TrendDay
 from secscan.resources import templates_dir
 
@@ -223,8 +224,8 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render(data: Dashboard, *, title: str = "Security dashboard") -> str:
-    """The dashboard HTML for ``data``."""
+def render(data: Dashboard, *, title: str = "Security dashboard", compliance: ComplianceReport | None = None) -> str:
+    """The dashboard HTML for ``data``, with the compliance guardrails panel when ``compliance`` is given."""
     template = _environment().get_template("dashboard.html.j2")
     return template.render(
         d=data,
@@ -238,4 +239,7 @@ def render(data: Dashboard, *, title: str = "Security dashboard") -> str:
         failing_now=sum(1 for f in data.failures if f.failing_now),
         expiring_soon=sum(1 for e in data.expiring if e.days_left >= 0),
         expired=sum(1 for e in data.expiring if e.days_left < 0),
+        compliance=compliance,
+        compliance_failing=sorted({v.control for v in compliance.violations}) if compliance else [],
+        controls=CONTROLS,
     )

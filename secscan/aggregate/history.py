@@ -1,4 +1,4 @@
-"""The history store: every run of every project in one embedded SQLite database.
+"""The history store: every run of every project, in an SQLite file or a PostgreSQL database.
 
 A run is stored as a snapshot: when it finished, its verdict, how each scanner ended, and every
 finding it reported (keyed by fingerprint) with its status and severity. Descriptive fields of a
@@ -10,83 +10,26 @@ which keeps 200 projects x 100 runs small. Metrics are computed from these snaps
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secscan import resultio
+from secscan.aggregate import dbtarget, migrations, sqldb
+from secscan.aggregate.dbtarget import DbTarget
+from secscan.aggregate.sqldb import Database
 from secscan.errors import ConfigError, InputError
 from secscan.models import Finding, RunResult, Status
 
-SCHEMA_VERSION = "1"
-DB_ENV = "SECSCAN_HISTORY_DB"
+if TYPE_CHECKING:
+    from secscan.aggregate.timeline import StreamTimeline
+
 DEFAULT_REF = "default"
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS projects (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    project_id INTEGER NOT NULL REFERENCES projects(id),
-    ref TEXT NOT NULL,
-    finished_at TEXT NOT NULL,
-    finished_epoch INTEGER NOT NULL,
-    started_at TEXT,
-    tool_version TEXT,
-    target TEXT,
-    passed INTEGER,
-    exit_code INTEGER,
-    policy TEXT,
-    commit_sha TEXT,
-    job_url TEXT,
-    result_sha256 TEXT NOT NULL,
-    UNIQUE (project_id, ref, result_sha256)
-);
-CREATE INDEX IF NOT EXISTS runs_by_stream ON runs (project_id, ref, finished_epoch);
-CREATE TABLE IF NOT EXISTS scanner_runs (
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    name TEXT NOT NULL,
-    state TEXT NOT NULL,
-    error TEXT,
-    version TEXT,
-    PRIMARY KEY (run_id, name)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS findings (
-    id INTEGER PRIMARY KEY,
-    project_id INTEGER NOT NULL REFERENCES projects(id),
-    fingerprint TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    scanner TEXT NOT NULL,
-    rule_id TEXT NOT NULL,
-    title TEXT NOT NULL,
-    location TEXT NOT NULL,
-    cwes TEXT NOT NULL,
-    compliance TEXT NOT NULL,
-    UNIQUE (project_id, fingerprint)
-);
-CREATE TABLE IF NOT EXISTS observations (
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    finding_id INTEGER NOT NULL REFERENCES findings(id),
-    status TEXT NOT NULL,
-    severity TEXT NOT NULL,
-    sup_expires TEXT,
-    sup_owner TEXT,
-    sup_reason TEXT,
-    PRIMARY KEY (run_id, finding_id)
-) WITHOUT ROWID;
-"""
-
-
-def default_db_path(env: Mapping[str, str]) -> Path:
-    """``$SECSCAN_HISTORY_DB``, else ``history.sqlite3`` in the user's data directory."""
-    configured = env.get(DB_ENV, "")
-    if configured:
-        return Path(configured)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("secscan", appauthor=False)) / "history.sqlite3"
+DB_ENV = dbtarget.DB_ENV
+# Rows per multi-row INSERT: far below SQLite's bound-variable limit (32766) at 9 columns a row.
+_CHUNK = 400
 
 
 def parse_time(value: str, *, what: str) -> datetime:
@@ -196,51 +139,48 @@ class AddOutcome:
     findings: int
 
 
-_TABLES = frozenset({"meta", "projects", "runs", "scanner_runs", "findings", "observations"})
+@dataclass(frozen=True, kw_only=True)
+class PruneOutcome:
+    cutoff: str
+    """Runs that finished before this time were candidates."""
+    runs_removed: int
+    runs_kept_latest: int
+    """Old runs kept because they are the newest run of their project and ref."""
+    findings_removed: int
+
+
+# The audit trail must keep a year (PCI DSS 10.5.1): retention never goes below it.
+MIN_KEEP_DAYS = 365
+
+_FINDING_COLS = "project_id, fingerprint, kind, scanner, rule_id, title, location, cwes, compliance"
+_DESCRIPTION = ("kind", "scanner", "rule_id", "title", "location", "cwes", "compliance")
 
 
 # ---------------------------------------------------------------- the store
 
 
 class History:
-    """An open history database. Use as a context manager; every ``add`` is one transaction."""
+    """An open history database (SQLite file or PostgreSQL). Use as a context manager.
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+    Every ``add`` is one transaction, retried on a transient conflict with a concurrent writer.
+    """
+
+    def __init__(self, target: DbTarget | Path | str) -> None:
+        if isinstance(target, Path):
+            target = DbTarget(kind="sqlite", path=target)
+        elif isinstance(target, str):
+            target = dbtarget.parse_target(target)
+        self.target = target
+        self.db: Database = sqldb.connect(target)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path)
-        except (OSError, sqlite3.Error) as e:
-            raise ConfigError(f"cannot open history database {self.path}: {e}") from e
-        try:
-            # Another application's SQLite file (the advisory database, say) is refused before
-            # anything is written into it.
-            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            foreign = sorted(t for t in tables - _TABLES if not t.startswith("sqlite_"))
-            if foreign:
-                raise ConfigError(
-                    f"{self.path} is not a secscan history database (it has tables {', '.join(foreign[:5])})"
-                )
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.execute("PRAGMA journal_mode = WAL")  # readers (dashboard) never block a writer
-            # In WAL mode NORMAL cannot corrupt the database; a power cut may lose the last runs
-            # added, which `history add` / `aggregate` simply add again (adds are idempotent).
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self.db.executescript(_DDL)
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if row is None:
-                self.db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-                self.db.commit()
-            elif row[0] != SCHEMA_VERSION:
-                raise ConfigError(
-                    f"{self.path}: history schema version {row[0]} is not supported (expected {SCHEMA_VERSION})"
-                )
-        except ConfigError:
+            migrations.migrate(self.db)
+        except BaseException:
             self.db.close()
             raise
-        except sqlite3.DatabaseError as e:
-            self.db.close()
-            raise ConfigError(f"{self.path} is not a secscan history database: {e}") from e
+
+    @property
+    def path(self) -> Path | None:
+        return self.target.path
 
     def close(self) -> None:
         self.db.close()
@@ -254,7 +194,7 @@ class History:
     # ------------------------------------------------------------ writing
 
     def _project_id(self, name: str) -> int:
-        self.db.execute("INSERT OR IGNORE INTO projects (name) VALUES (?)", (name,))
+        self.db.execute("INSERT INTO projects (name) VALUES (?) ON CONFLICT (name) DO NOTHING", (name,))
         row = self.db.execute("SELECT id FROM projects WHERE name = ?", (name,)).fetchone()
         return int(row[0])
 
@@ -283,97 +223,174 @@ class History:
         when = parse_time(when_text, what="finished_at")
         digest = digest or hashlib.sha256(resultio.dumps(result).encode("utf-8")).hexdigest()
         v = result.verdict
-        with self.db:  # one transaction: a crash never leaves half a run
-            pid = self._project_id(project)
-            existing = self.db.execute(
-                "SELECT id, finished_at FROM runs WHERE project_id = ? AND ref = ? AND result_sha256 = ?",
-                (pid, ref, digest),
-            ).fetchone()
-            if existing is not None:
-                return AddOutcome(
-                    run_id=int(existing[0]),
-                    added=False,
-                    project=project,
-                    ref=ref,
-                    finished_at=existing[1],
-                    findings=len(result.findings),
-                )
-            cur = self.db.execute(
-                "INSERT INTO runs (project_id, ref, finished_at, finished_epoch, started_at, tool_version, target,"
-                " passed, exit_code, policy, commit_sha, job_url, result_sha256)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    pid,
-                    ref,
-                    iso(when),
-                    int(when.timestamp()),
-                    result.started_at,
-                    result.tool_version,
-                    result.target,
-                    None if v is None else int(v.passed),
-                    None if v is None else v.exit_code,
-                    None if v is None else v.policy,
-                    meta.get("ci_commit_sha"),
-                    meta.get("ci_job_url"),
-                    digest,
-                ),
-            )
-            run_id = int(cur.lastrowid or 0)
-            self.db.executemany(
-                "INSERT OR REPLACE INTO scanner_runs (run_id, name, state, error, version) VALUES (?, ?, ?, ?, ?)",
-                [(run_id, s.name, s.state.value, s.error, s.version) for s in result.scanners],
-            )
-            # One observation per fingerprint: if dedupe left two, the open / worse one counts.
-            chosen: dict[str, Finding] = {}
-            for f in result.findings:
-                key = finding_key(f)
-                old = chosen.get(key)
-                if old is None or (_STATUS_RANK[f.status], f.severity.rank) > (
-                    _STATUS_RANK[old.status],
-                    old.severity.rank,
-                ):
-                    chosen[key] = f
-            rows = []
-            for key, f in chosen.items():
-                fid = self.db.execute(
-                    "INSERT INTO findings (project_id, fingerprint, kind, scanner, rule_id, title, location, cwes,"
-                    " compliance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (project_id, fingerprint) DO UPDATE SET kind = excluded.kind,"
-                    " scanner = excluded.scanner, rule_id = excluded.rule_id, title = excluded.title,"
-                    " location = excluded.location, cwes = excluded.cwes, compliance = excluded.compliance"
-                    " RETURNING id",
-                    (
-                        pid,
-                        key,
-                        f.kind.value,
-                        f.scanner,
-                        f.rule_id,
-                        f.title,
-                        _where(f),
-                        ",".join(f.cwe_ids()),
-                        ",".join(f.compliance),
-                    ),
-                ).fetchone()[0]
-                s = f.suppression
-                rows.append(
-                    (
-                        run_id,
-                        fid,
-                        f.status.value,
-                        f.severity.value,
-                        s.expires if s else None,
-                        s.owner if s else None,
-                        s.reason if s else None,
-                    )
-                )
-            self.db.executemany(
-                "INSERT INTO observations (run_id, finding_id, status, severity, sup_expires, sup_owner, sup_reason)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-        return AddOutcome(
-            run_id=run_id, added=True, project=project, ref=ref, finished_at=iso(when), findings=len(chosen)
+        run_row = (
+            ref,
+            iso(when),
+            int(when.timestamp()),
+            result.started_at,
+            result.tool_version,
+            result.target,
+            None if v is None else int(v.passed),
+            None if v is None else v.exit_code,
+            None if v is None else v.policy,
+            meta.get("ci_commit_sha"),
+            meta.get("ci_job_url"),
+            digest,
         )
+        # One observation per fingerprint: if dedupe left two, the open / worse one counts.
+        chosen: dict[str, Finding] = {}
+        for f in result.findings:
+            key = finding_key(f)
+            old = chosen.get(key)
+            if old is None or (_STATUS_RANK[f.status], f.severity.rank) > (
+                _STATUS_RANK[old.status],
+                old.severity.rank,
+            ):
+                chosen[key] = f
+        # Sorted: concurrent writers lock finding rows in one order, so they cannot deadlock.
+        keys = sorted(chosen)
+
+        def work() -> AddOutcome:
+            with self.db.transaction():  # one transaction: a crash never leaves half a run
+                pid = self._project_id(project)
+                row = self.db.execute(
+                    "INSERT INTO runs (project_id, ref, finished_at, finished_epoch, started_at, tool_version,"
+                    " target, passed, exit_code, policy, commit_sha, job_url, result_sha256)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (project_id, ref, result_sha256) DO NOTHING RETURNING id",
+                    (pid, *run_row),
+                ).fetchone()
+                if row is None:  # stored before (maybe a moment ago by a concurrent job)
+                    existing = self.db.execute(
+                        "SELECT id, finished_at FROM runs WHERE project_id = ? AND ref = ? AND result_sha256 = ?",
+                        (pid, ref, digest),
+                    ).fetchone()
+                    return AddOutcome(
+                        run_id=int(existing[0]),
+                        added=False,
+                        project=project,
+                        ref=ref,
+                        finished_at=str(existing[1]),
+                        findings=len(result.findings),
+                    )
+                run_id = int(row[0])
+                self.db.executemany(
+                    "INSERT INTO scanner_runs (run_id, name, state, error, version) VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT (run_id, name) DO UPDATE SET state = excluded.state, error = excluded.error,"
+                    " version = excluded.version",
+                    [(run_id, s.name, s.state.value, s.error, s.version) for s in result.scanners],
+                )
+                ids = self._finding_ids(pid, [(k, chosen[k]) for k in keys])
+                rows = []
+                for key in keys:
+                    f = chosen[key]
+                    s = f.suppression
+                    rows.append(
+                        (
+                            run_id,
+                            ids[key],
+                            f.status.value,
+                            f.severity.value,
+                            s.expires if s else None,
+                            s.owner if s else None,
+                            s.reason if s else None,
+                        )
+                    )
+                self.db.executemany(
+                    "INSERT INTO observations (run_id, finding_id, status, severity, sup_expires, sup_owner,"
+                    " sup_reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            return AddOutcome(
+                run_id=run_id, added=True, project=project, ref=ref, finished_at=iso(when), findings=len(chosen)
+            )
+
+        return self.db.retrying(work)
+
+    def _finding_ids(self, pid: int, items: list[tuple[str, Finding]]) -> dict[str, int]:
+        """Upsert the findings' descriptions (latest wins) and return their ids by key.
+
+        Multi-row statements: a run's 25 findings cost two round trips, not 25. A row whose
+        description did not change is not rewritten (no dead row versions in PostgreSQL).
+        """
+        ids: dict[str, int] = {}
+        changed = " OR ".join(f"findings.{c} <> excluded.{c}" for c in _DESCRIPTION)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _DESCRIPTION)
+        for i in range(0, len(items), _CHUNK):
+            chunk = items[i : i + _CHUNK]
+            params: list[object] = []
+            for key, f in chunk:
+                params += [pid, key, f.kind.value, f.scanner, f.rule_id, f.title, _where(f)]
+                params += [",".join(f.cwe_ids()), ",".join(f.compliance)]
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+            for fid, fp in self.db.execute(
+                f"INSERT INTO findings ({_FINDING_COLS}) VALUES {values}"  # noqa: S608 - placeholders only
+                f" ON CONFLICT (project_id, fingerprint) DO UPDATE SET {updates} WHERE {changed}"
+                " RETURNING id, fingerprint",
+                params,
+            ):
+                ids[str(fp)] = int(fid)
+            missing = [k for k, _ in chunk if k not in ids]
+            if missing:
+                marks = ", ".join(["?"] * len(missing))
+                for fid, fp in self.db.execute(
+                    f"SELECT id, fingerprint FROM findings WHERE project_id = ? AND fingerprint IN ({marks})",  # noqa: S608
+                    [pid, *missing],
+                ):
+                    ids[str(fp)] = int(fid)
+        return ids
+
+    def prune(self, *, keep_days: int, now: datetime) -> PruneOutcome:
+        """Remove runs older than ``keep_days`` (and findings no run mentions any more).
+
+        Never removed: the audit trail (its own table; a hash chain loses nothing), any run of
+        the last :data:`MIN_KEEP_DAYS` days (ConfigError below that), and the newest run of each
+        project and ref, however old: it is the project's current state, and dropping it would
+        hide exactly the stale project the compliance check must report.
+        """
+        if keep_days < MIN_KEEP_DAYS:
+            raise ConfigError(
+                f"--keep-days {keep_days}: the audit trail must keep at least {MIN_KEEP_DAYS} days"
+                " (PCI DSS 10.5.1); history runs are kept as long"
+            )
+        cutoff_epoch = int(now.timestamp()) - keep_days * 86400
+        latest = (
+            "SELECT MAX(r2.id) FROM runs r2 WHERE r2.project_id = runs.project_id AND r2.ref = runs.ref"
+            " AND r2.finished_epoch = (SELECT MAX(r3.finished_epoch) FROM runs r3"
+            " WHERE r3.project_id = runs.project_id AND r3.ref = runs.ref)"
+        )
+
+        def work() -> PruneOutcome:
+            with self.db.transaction():
+                self.db.lock("prune")
+                self.db.execute("CREATE TEMPORARY TABLE IF NOT EXISTS prune_ids (id BIGINT PRIMARY KEY)")
+                self.db.execute("DELETE FROM prune_ids")
+                self.db.execute(
+                    f"INSERT INTO prune_ids (id) SELECT id FROM runs WHERE finished_epoch < ? AND id <> ({latest})",  # noqa: S608
+                    (cutoff_epoch,),
+                )
+                kept = self.db.execute(
+                    f"SELECT COUNT(*) FROM runs WHERE finished_epoch < ? AND id = ({latest})",  # noqa: S608
+                    (cutoff_epoch,),
+                ).fetchone()[0]
+                n_runs = self.db.execute("SELECT COUNT(*) FROM prune_ids").fetchone()[0]
+                for table in ("observations", "scanner_runs"):
+                    self.db.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT id FROM prune_ids)")  # noqa: S608
+                self.db.execute("DELETE FROM runs WHERE id IN (SELECT id FROM prune_ids)")
+                cur = self.db.execute(
+                    "DELETE FROM findings WHERE NOT EXISTS"
+                    " (SELECT 1 FROM observations o WHERE o.finding_id = findings.id) RETURNING id"
+                )
+                n_findings = len(cur.fetchall())
+                self.db.execute("DELETE FROM prune_ids")
+            return PruneOutcome(
+                cutoff=iso(datetime.fromtimestamp(cutoff_epoch, tz=UTC)),
+                runs_removed=int(n_runs),
+                runs_kept_latest=int(kept),
+                findings_removed=n_findings,
+            )
+
+        return self.db.retrying(work)
 
     # ------------------------------------------------------------ reading
 
@@ -382,12 +399,20 @@ class History:
         rows = self.db.execute(
             "SELECT DISTINCT p.name, r.ref FROM runs r JOIN projects p ON p.id = r.project_id ORDER BY p.name, r.ref"
         ).fetchall()
-        return [(str(a), str(b)) for a, b in rows]
+        return sorted((str(a), str(b)) for a, b in rows)
 
     def counts(self) -> tuple[int, int]:
         """(projects with runs, runs)."""
         row = self.db.execute("SELECT COUNT(DISTINCT project_id), COUNT(*) FROM runs").fetchone()
         return int(row[0]), int(row[1])
+
+    def stream_summaries(self) -> list[tuple[str, str, int, str]]:
+        """(project, ref, runs, last finished_at) per stream, counted in the database."""
+        rows = self.db.execute(
+            "SELECT p.name, r.ref, COUNT(*), MAX(r.finished_at) FROM runs r JOIN projects p ON p.id = r.project_id"
+            " GROUP BY p.name, r.ref"
+        ).fetchall()
+        return sorted((str(a), str(b), int(c), str(d)) for a, b, c, d in rows)
 
     def stream(self, project: str, ref: str) -> StreamHistory:
         """One project's runs on one ref, oldest first (ties broken by insertion order)."""
@@ -451,10 +476,12 @@ class History:
         )
         return StreamHistory(project=project, ref=ref, runs=runs, findings=findings)
 
-    def iter_streams(self) -> Iterator[StreamHistory]:
-        """Every stream, one at a time (so memory stays bounded by the largest project)."""
-        for project, ref in self.streams():
-            yield self.stream(project, ref)
+    def iter_streams(self) -> Iterator[StreamTimeline]:
+        """Every stream as the database compacts it (:mod:`secscan.aggregate.timeline`), one at a
+        time: memory stays bounded by the largest stream's changes, not by the table."""
+        from secscan.aggregate.timeline import iter_timelines
+
+        yield from iter_timelines(self.db)
 
 
 def add_file(

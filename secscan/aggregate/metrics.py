@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from secscan.aggregate.history import RunSnapshot, StreamHistory, iso
+from secscan.aggregate.history import RunSnapshot, iso
+from secscan.aggregate.timeline import Segment, StreamTimeline
 from secscan.models import SEVERITIES_DESC
 
 DAY = 86400
@@ -175,33 +176,68 @@ class _Lifecycle:
     """(opened, fixed) epochs."""
 
 
-def _step(state: _Lifecycle, run: RunSnapshot, scanner_of: dict[int, str]) -> None:
-    ok = {s.name for s in run.scanners if s.state == "ok"}
-    trust_absence = not run.scanners  # an imported result without scanner statuses: take it at its word
-    seen = {o.finding_id: o for o in run.observations}
-    for o in run.observations:
-        if o.status in _OPEN:
-            state.severity[o.finding_id] = o.severity
-            if o.finding_id not in state.open_since:
-                state.open_since[o.finding_id] = run.finished_epoch
-                state.started.append(run.finished_epoch)
-    for fid in list(state.open_since):
-        now_seen = seen.get(fid)
-        status = now_seen.status if now_seen is not None else None
-        if status in _OPEN:
-            continue
-        if status == "suppressed":
-            del state.open_since[fid]
-        elif status == "fixed" or trust_absence or scanner_of.get(fid) in ok:
-            state.fixed.append((state.open_since.pop(fid), run.finished_epoch))
-        # else: its scanner did not run cleanly; we cannot tell, so it stays open.
+def _sev_index(sev: str) -> int:
+    return _SEV_INDEX.get(sev, len(SEV_ORDER) - 1)
 
 
-def _counts(state: _Lifecycle) -> tuple[int, ...]:
-    c = [0] * len(SEV_ORDER)
-    for fid in state.open_since:
-        c[_SEV_INDEX.get(state.severity.get(fid, "info"), len(SEV_ORDER) - 1)] += 1
-    return tuple(c)
+def _walk(stream: StreamTimeline) -> tuple[_Lifecycle, list[tuple[int, ...]]]:
+    """Follow every finding through the stream's runs; returns the end state and the open
+    counts by severity after each run.
+
+    Work is per segment boundary, not per observation: a finding changes state only where a
+    segment starts (it appears, changes, is suppressed or reported fixed) or where its open
+    segment ends (it is absent from the next run on, and is fixed at the first later run whose
+    scanner for it ran cleanly).
+    """
+    scanner_of = {fid: info.scanner for fid, info in stream.findings.items()}
+    starts: dict[int, list[Segment]] = defaultdict(list)
+    open_ends: dict[int, list[int]] = defaultdict(list)
+    for seg in stream.segments:
+        starts[seg.first].append(seg)
+        if seg.status in _OPEN:
+            open_ends[seg.last].append(seg.finding_id)
+    state = _Lifecycle()
+    counts = [0] * len(SEV_ORDER)
+    absent: dict[int, None] = {}  # open findings not reported since their segment ended (ordered)
+    after_each: list[tuple[int, ...]] = []
+
+    def close(fid: int, epoch: int, *, fixed: bool) -> None:
+        counts[_sev_index(state.severity.get(fid, "info"))] -= 1
+        opened = state.open_since.pop(fid)
+        if fixed:
+            state.fixed.append((opened, epoch))
+
+    for i, run in enumerate(stream.runs):
+        epoch = run.finished_epoch
+        segs = starts.get(i, ())
+        for seg in segs:
+            absent.pop(seg.finding_id, None)
+            if seg.status in _OPEN:
+                fid = seg.finding_id
+                if fid in state.open_since:
+                    counts[_sev_index(state.severity.get(fid, "info"))] -= 1
+                else:
+                    state.open_since[fid] = epoch
+                    state.started.append(epoch)
+                state.severity[fid] = seg.severity
+                counts[_sev_index(seg.severity)] += 1
+        for seg in segs:
+            if seg.status not in _OPEN and seg.finding_id in state.open_since:
+                # Reported fixed: fixed. Suppressed: no longer open, but accepted, not fixed.
+                close(seg.finding_id, epoch, fixed=seg.status != "suppressed")
+        if absent:
+            ok = {s.name for s in run.scanners if s.state == "ok"}
+            trust_absence = not run.scanners  # an imported result without scanner statuses: take it at its word
+            for fid in list(absent):
+                if trust_absence or scanner_of.get(fid) in ok:
+                    del absent[fid]
+                    close(fid, epoch, fixed=True)
+                # else: its scanner did not run cleanly; we cannot tell, so it stays open.
+        after_each.append(tuple(counts))
+        for fid in open_ends.get(i, ()):
+            if fid in state.open_since:
+                absent[fid] = None  # a segment starting at run i + 1 takes it back out
+    return state, after_each
 
 
 @dataclass
@@ -239,23 +275,21 @@ def _mean_days(spans: list[tuple[int, int]]) -> float | None:
 
 
 def _project(
-    stream: StreamHistory, now_epoch: int, today: date, acc: _Acc, *, spark_len: int, failure_window: int
+    stream: StreamTimeline, now_epoch: int, today: date, acc: _Acc, *, spark_len: int, failure_window: int
 ) -> ProjectRow | None:
     if not stream.runs:
         return None
-    scanner_of = {fid: info.scanner for fid, info in stream.findings.items()}
-    state = _Lifecycle()
+    state, after_each = _walk(stream)
     day_ends = [_utc_midnight(d) + DAY for d in acc.days]
     spark: list[int] = []
     di = 0
     last_counts: tuple[int, ...] = (0,) * len(SEV_ORDER)
-    for run in stream.runs:
+    for run, counts in zip(stream.runs, after_each, strict=True):
         # Days that end before this run see the state as of the previous run.
         while di < len(day_ends) and day_ends[di] <= run.finished_epoch:
             _add_counts(acc.trend_open[di], last_counts)
             di += 1
-        _step(state, run, scanner_of)
-        last_counts = _counts(state)
+        last_counts = counts
         spark.append(sum(last_counts))
     while di < len(day_ends):
         _add_counts(acc.trend_open[di], last_counts)
@@ -297,8 +331,9 @@ def _project(
             acc.pci_sev[req].append(sev)
             acc.pci_rules[req][info.rule_id] += 1
 
-    for o in last.observations:
-        if o.status != "suppressed" or not o.sup_expires:
+    last_index = len(stream.runs) - 1
+    for o in stream.segments:
+        if o.last != last_index or o.status != "suppressed" or not o.sup_expires:
             continue
         try:
             exp = date.fromisoformat(o.sup_expires[:10])
@@ -374,7 +409,7 @@ def _add_counts(into: list[int], counts: tuple[int, ...]) -> None:
 
 
 def compute(
-    streams: Iterable[StreamHistory],
+    streams: Iterable[StreamTimeline],
     *,
     now: datetime,
     trend_days: int = 60,

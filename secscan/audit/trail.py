@@ -22,12 +22,13 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from secscan.aggregate.dbtarget import DbTarget, parse_target
 from secscan.errors import InputError, SecscanError
 from secscan.models import RunResult, Status
 
@@ -146,6 +147,94 @@ def _last_line(fh: IO[bytes]) -> bytes | None:
     return stripped or None
 
 
+def build_entry(
+    *,
+    prev: str,
+    seq: int,
+    action: str,
+    payload: Mapping[str, Any],
+    env: Mapping[str, str],
+    timestamp: str | None,
+    key: bytes | None,
+) -> dict[str, Any]:
+    """The next entry of a chain whose last entry has hash ``prev`` (both sinks build it here)."""
+    entry: dict[str, Any] = {
+        "seq": seq,
+        "timestamp": timestamp or _utc_now(),
+        "actor": actor_from_env(env),
+        "action": action,
+        "payload": dict(payload),
+        "payload_sha256": payload_digest(payload),
+        "alg": ALG_KEYED if key is not None else ALG_PLAIN,
+        "prev": prev,
+    }
+    entry["hash"] = entry_hash(entry, key)
+    return entry
+
+
+def tail_link(line: bytes | str, *, where: str) -> tuple[str, int]:
+    """(hash, next seq) from the chain's last entry; AuditError when it is damaged.
+
+    Chaining onto a damaged entry would hide the damage.
+    """
+    try:
+        tail = json.loads(line)
+        return str(tail["hash"]), int(tail["seq"]) + 1
+    except (ValueError, KeyError, TypeError) as e:
+        raise AuditError(
+            f"audit log {where}: the last entry is damaged; run `secscan audit verify --log {where}`"
+        ) from e
+
+
+def sink(out_dir: Path, env: Mapping[str, str]) -> Path | DbTarget:
+    """Where this run's entries go: ``$SECSCAN_AUDIT_LOG`` as a file, or as a database
+    (``postgresql://...`` or ``sqlite:PATH``: the history database's audit table); else the
+    file in ``out_dir``."""
+    configured = env.get(LOG_ENV, "")
+    if is_db_location(configured):
+        return parse_target(configured)
+    return log_path(out_dir, env)
+
+
+def parse_location(value: str) -> Path | DbTarget:
+    """A ``--log`` value: a database URL (``postgresql://``, ``sqlite:PATH``) or a file path."""
+    return parse_target(value) if is_db_location(value) else Path(value)
+
+
+def describe_location(where: Path | DbTarget) -> str:
+    """For messages: the path, or the database without its password."""
+    return where.display() + " (audit table)" if isinstance(where, DbTarget) else str(where)
+
+
+def verify_at(where: Path | DbTarget, key: bytes | None, *, expected_head: str | None = None) -> VerifyResult:
+    """Verify a file trail or a database's audit table."""
+    if isinstance(where, DbTarget):
+        from secscan.audit import dbtrail
+
+        return dbtrail.verify(where, key, expected_head=expected_head)
+    return verify(where, key, expected_head=expected_head)
+
+
+def is_db_location(value: str) -> bool:
+    return value.strip().lower().startswith(("postgresql://", "postgres://", "sqlite:"))
+
+
+def append_to(
+    where: Path | DbTarget,
+    action: str,
+    payload: Mapping[str, Any],
+    *,
+    env: Mapping[str, str],
+    timestamp: str | None = None,
+) -> dict[str, Any]:
+    """Append to a file trail or to a database's audit table."""
+    if isinstance(where, DbTarget):
+        from secscan.audit import dbtrail
+
+        return dbtrail.append(where, action, payload, env=env, timestamp=timestamp)
+    return append(where, action, payload, env=env, timestamp=timestamp)
+
+
 def append(
     path: Path,
     action: str,
@@ -164,27 +253,10 @@ def append(
     try:
         with _locked(path) as fh:
             last = _last_line(fh)
-            if last is None:
-                prev, seq = GENESIS, 1
-            else:
-                try:
-                    tail = json.loads(last)
-                    prev, seq = str(tail["hash"]), int(tail["seq"]) + 1
-                except (ValueError, KeyError, TypeError) as e:
-                    raise AuditError(
-                        f"audit log {path}: the last entry is damaged; run `secscan audit verify --log {path}`"
-                    ) from e
-            entry: dict[str, Any] = {
-                "seq": seq,
-                "timestamp": timestamp or _utc_now(),
-                "actor": actor_from_env(env),
-                "action": action,
-                "payload": dict(payload),
-                "payload_sha256": payload_digest(payload),
-                "alg": ALG_KEYED if key is not None else ALG_PLAIN,
-                "prev": prev,
-            }
-            entry["hash"] = entry_hash(entry, key)
+            prev, seq = (GENESIS, 1) if last is None else tail_link(last, where=str(path))
+            entry = build_entry(
+                prev=prev, seq=seq, action=action, payload=payload, env=env, timestamp=timestamp, key=key
+            )
             if last is not None:
                 fh.seek(0, os.SEEK_END)
                 fh.seek(fh.tell() - 1)
@@ -204,12 +276,13 @@ def record(
     action: str,
     payload: Mapping[str, Any],
     *,
-    path: Path,
+    path: Path | DbTarget,
     env: Mapping[str, str],
     timestamp: str | None = None,
 ) -> dict[str, Any]:
-    """Append one action (e.g. ``publish.note``) to the log at ``path``; for other areas' use."""
-    return append(path, action, payload, env=env, timestamp=timestamp)
+    """Append one action (e.g. ``publish.note``) to the log at ``path`` (a file or a database
+    target, see :func:`sink`); for other areas' use."""
+    return append_to(path, action, payload, env=env, timestamp=timestamp)
 
 
 def _verdict_payload(result: RunResult) -> dict[str, Any]:
@@ -245,33 +318,40 @@ def record_run(result: RunResult, *, out_dir: Path, env: Mapping[str, str]) -> N
     The timestamp is the run's own ``finished_at`` (data, not the clock), so the log says when
     the decision was made.
     """
-    path = log_path(out_dir, env)
+    path = sink(out_dir, env)
     when = result.finished_at or None
-    append(path, "gate.verdict", _verdict_payload(result), env=env, timestamp=when)
+    items: list[tuple[str, Mapping[str, Any]]] = [("gate.verdict", _verdict_payload(result))]
     for f in result.findings:
         if f.status is not Status.SUPPRESSED or f.suppression is None:
             continue
         s = f.suppression
-        append(
-            path,
-            "suppression.applied",
-            {
-                "target": result.target,
-                "fingerprint": f.fingerprint,
-                "scanner": f.scanner,
-                "rule_id": f.rule_id,
-                "severity": f.severity.value,
-                "path": f.location.path or f.location.package or f.location.url,
-                "origin": s.origin,
-                "reason": s.reason,
-                "owner": s.owner,
-                "expires": s.expires,
-                "ticket": s.ticket,
-                "matched_by": s.matched_by,
-            },
-            env=env,
-            timestamp=when,
+        items.append(
+            (
+                "suppression.applied",
+                {
+                    "target": result.target,
+                    "fingerprint": f.fingerprint,
+                    "scanner": f.scanner,
+                    "rule_id": f.rule_id,
+                    "severity": f.severity.value,
+                    "path": f.location.path or f.location.package or f.location.url,
+                    "origin": s.origin,
+                    "reason": s.reason,
+                    "owner": s.owner,
+                    "expires": s.expires,
+                    "ticket": s.ticket,
+                    "matched_by": s.matched_by,
+                },
+            )
         )
+    if isinstance(path, DbTarget):
+        from secscan.audit import dbtrail
+
+        # One connection and one transaction: a run's verdict and its suppressions stay together.
+        dbtrail.append_many(path, items, env=env, timestamp=when)
+        return
+    for action, payload in items:
+        append(path, action, payload, env=env, timestamp=when)
 
 
 # ---------------------------------------------------------------- verifying
@@ -290,6 +370,10 @@ class VerifyResult:
     """1-based line number of the first bad entry."""
     problem: str | None = None
     """What is wrong with it, one line."""
+    first_timestamp: str | None = None
+    """The oldest good entry's timestamp (how far back the trail reaches)."""
+    last_timestamp: str | None = None
+    """The newest good entry's timestamp."""
 
     def describe(self) -> str:
         if self.ok:
@@ -311,14 +395,29 @@ def verify(path: Path, key: bytes | None, *, expected_head: str | None = None) -
         raise AuditError(f"audit log {path} does not exist") from e
     except OSError as e:
         raise AuditError(f"cannot read audit log {path}: {e.strerror or e}") from e
-    prev = GENESIS
-    count = 0
     lines = raw.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
+    return verify_lines(lines, key, expected_head=expected_head)
+
+
+def verify_lines(lines: Iterable[bytes | str], key: bytes | None, *, expected_head: str | None = None) -> VerifyResult:
+    """Check a chain given as its entries' JSON lines, in order (a file's lines or a table's rows)."""
+    prev = GENESIS
+    count = 0
+    first_ts: str | None = None
+    last_ts: str | None = None
 
     def bad(n: int, problem: str) -> VerifyResult:
-        return VerifyResult(ok=False, entries=count, head=prev, bad_line=n, problem=problem)
+        return VerifyResult(
+            ok=False,
+            entries=count,
+            head=prev,
+            bad_line=n,
+            problem=problem,
+            first_timestamp=first_ts,
+            last_timestamp=last_ts,
+        )
 
     for n, line in enumerate(lines, start=1):
         try:
@@ -352,15 +451,16 @@ def verify(path: Path, key: bytes | None, *, expected_head: str | None = None) -
             return bad(n, f"sequence number {entry['seq']!r} where {count + 1} was expected (inserted or reordered)")
         prev = str(entry["hash"])
         count += 1
+        last_ts = str(entry["timestamp"])
+        first_ts = first_ts or last_ts
     if expected_head is not None and prev != expected_head:
-        return VerifyResult(
-            ok=False,
-            entries=count,
-            head=prev,
-            bad_line=count + 1,
-            problem=f"log ends at head {prev[:16]}… but {expected_head[:16]}… was expected (entries cut off the end)",
+        return bad(
+            count + 1,
+            f"log ends at head {prev[:16]}… but {expected_head[:16]}… was expected (entries cut off the end)",
         )
-    return VerifyResult(ok=True, entries=count, head=prev if count else None)
+    return VerifyResult(
+        ok=True, entries=count, head=prev if count else None, first_timestamp=first_ts, last_timestamp=last_ts
+    )
 
 
 def read_entries(path: Path) -> list[dict[str, Any]]:
@@ -396,4 +496,4 @@ def record_publish(outcome: Any, *, result: RunResult, out_dir: Path, env: Mappi
         "result_started_at": result.started_at,
         "verdict_passed": result.verdict.passed if result.verdict is not None else None,
     }
-    record("publish", payload, path=log_path(out_dir, env), env=env, timestamp=result.finished_at or None)
+    record("publish", payload, path=sink(out_dir, env), env=env, timestamp=result.finished_at or None)

@@ -9,18 +9,29 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from secscan.errors import ConfigError, ExitCode
 
-_DB_HELP = "History database [$SECSCAN_HISTORY_DB, else history.sqlite3 in the user data directory]."
+DB_HELP = (
+    "History database: an SQLite file or a postgresql://user@host/db URL"
+    " [$SECSCAN_HISTORY_DB, else history.sqlite3 in the user data directory]."
+)
+
+if TYPE_CHECKING:
+    from secscan.aggregate.dbtarget import DbTarget
 
 
-def _db_path(db: Path | None) -> Path:
-    from secscan.aggregate.history import default_db_path
+def db_target(db: str | None, *, must_exist: bool = False) -> DbTarget:
+    """The ``--db`` target; with ``must_exist``, a missing SQLite file is a usage error (not a new file)."""
+    from secscan.aggregate.dbtarget import resolve
 
-    return db if db is not None else default_db_path(os.environ)
+    target = resolve(db, os.environ)
+    if must_exist and target.path is not None and not target.path.exists():
+        raise ConfigError(f"history database {target.display()} does not exist (add runs with `secscan history add`)")
+    return target
 
 
 # ---------------------------------------------------------------- history
@@ -36,12 +47,12 @@ def history() -> None:
 @click.option("--project", required=True, help="Project name, e.g. group/payment-api.")
 @click.option("--ref", help="Branch or tag the run scanned [from the result's CI metadata, else 'default'].")
 @click.option("--at", "at", help="Record the run as finished at this ISO-8601 time (backfilling old results).")
-@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help=_DB_HELP)
-def history_add(*, results: tuple[Path, ...], project: str, ref: str | None, at: str | None, db: Path | None) -> int:
+@click.option("--db", metavar="PATH|URL", help=DB_HELP)
+def history_add(*, results: tuple[Path, ...], project: str, ref: str | None, at: str | None, db: str | None) -> int:
     """Store each RESULT (a secscan.json) as a run of PROJECT. Adding the same file twice is a no-op."""
     from secscan.aggregate.history import History, add_file
 
-    with History(_db_path(db)) as h:
+    with History(db_target(db)) as h:
         for path in results:
             out = add_file(h, path, project=project, ref=ref, at=at)
             what = "added" if out.added else "already stored"
@@ -51,16 +62,42 @@ def history_add(*, results: tuple[Path, ...], project: str, ref: str | None, at:
 
 
 @history.command("list")
-@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help=_DB_HELP)
-def history_list(*, db: Path | None) -> int:
+@click.option("--db", metavar="PATH|URL", help=DB_HELP)
+def history_list(*, db: str | None) -> int:
     """List the projects and refs in the history with their number of runs."""
     from secscan.aggregate.history import History
 
-    with History(_db_path(db)) as h:
-        for project, ref in h.streams():
-            s = h.stream(project, ref)
-            last = s.runs[-1].finished_at if s.runs else "-"
-            click.echo(f"{project}\t{ref}\t{len(s.runs)} runs\tlast {last}")
+    with History(db_target(db, must_exist=True)) as h:
+        for project, ref, runs, last in h.stream_summaries():
+            click.echo(f"{project}\t{ref}\t{runs} runs\tlast {last}")
+    return ExitCode.PASSED
+
+
+@history.command("prune")
+@click.option(
+    "--keep-days",
+    required=True,
+    type=click.IntRange(1, None),
+    help="Remove runs older than this many days (at least 365: the audit trail's retention).",
+)
+@click.option("--now", help="Count the days back from this ISO-8601 time [the current time].")
+@click.option("--db", metavar="PATH|URL", help=DB_HELP)
+def history_prune(*, keep_days: int, now: str | None, db: str | None) -> int:
+    """Remove old runs. Never removes the audit trail, runs of the last 365 days, or the newest
+    run of a project and ref (its current state)."""
+    from secscan.aggregate.history import MIN_KEEP_DAYS, History
+
+    if keep_days < MIN_KEEP_DAYS:  # checked before opening anything
+        raise ConfigError(
+            f"--keep-days {keep_days}: the audit trail must keep at least {MIN_KEEP_DAYS} days (PCI DSS 10.5.1)"
+        )
+    when = parse_now(now)
+    with History(db_target(db, must_exist=True)) as h:
+        out = h.prune(keep_days=keep_days, now=when)
+    click.echo(
+        f"pruned {out.runs_removed} runs finished before {out.cutoff} and {out.findings_removed} findings"
+        f" no run mentions; kept {out.runs_kept_latest} older runs that are their project's newest"
+    )
     return ExitCode.PASSED
 
 
@@ -84,9 +121,9 @@ def history_list(*, db: Path | None) -> int:
     type=click.IntRange(1, 100),
     help="Newest pipelines to search per project.",
 )
-@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help=_DB_HELP)
+@click.option("--db", metavar="PATH|URL", help=DB_HELP)
 def aggregate(
-    *, group: str, api_url: str | None, artifact_path: str, job_name: str | None, pipelines: int, db: Path | None
+    *, group: str, api_url: str | None, artifact_path: str, job_name: str | None, pipelines: int, db: str | None
 ) -> int:
     """Add the newest secscan.json of each project's default-branch pipeline in a GitLab group.
 
@@ -98,7 +135,7 @@ def aggregate(
     from secscan.aggregate.history import History
 
     source = gitlab_group.GroupSource.from_env(os.environ, api_url=api_url)
-    with History(_db_path(db)) as h:
+    with History(db_target(db)) as h:
         summary = gitlab_group.collect(
             source, group, h, artifact_path=artifact_path, job_name=job_name, max_pipelines=pipelines
         )
@@ -111,7 +148,7 @@ def aggregate(
 # ---------------------------------------------------------------- dashboard
 
 
-def _parse_now(value: str | None) -> datetime:
+def parse_now(value: str | None) -> datetime:
     if value is None:
         return datetime.now(UTC)
     from secscan.aggregate.history import parse_time
@@ -127,27 +164,31 @@ def _parse_now(value: str | None) -> datetime:
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=Path("dashboard.html"), show_default=True
 )
-@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help=_DB_HELP)
+@click.option("--db", metavar="PATH|URL", help=DB_HELP)
 @click.option("--now", help="Compute ages and windows as of this ISO-8601 time [the current time].")
 @click.option(
     "--days", default=60, show_default=True, type=click.IntRange(7, 730), help="Days shown in the trend charts."
 )
 @click.option("--title", default="Security dashboard", show_default=True)
-def dashboard(*, output: Path, db: Path | None, now: str | None, days: int, title: str) -> int:
+def dashboard(*, output: Path, db: str | None, now: str | None, days: int, title: str) -> int:
     """Write the security team's dashboard: one self-contained HTML file."""
+    from secscan.aggregate import compliance_facts, metrics
     from secscan.aggregate import dashboard as dash
-    from secscan.aggregate import metrics
+    from secscan.aggregate.guardrails import Thresholds
     from secscan.aggregate.history import History
     from secscan.fsutil import atomic_write
 
-    when = _parse_now(now)
-    path = _db_path(db)
-    if not path.exists():
-        raise ConfigError(f"history database {path} does not exist (add runs with `secscan history add`)")
-    with History(path) as h:
+    when = parse_now(now)
+    with History(db_target(db, must_exist=True)) as h:
         data = metrics.compute(h.iter_streams(), now=when, trend_days=days)
-    atomic_write(output, dash.render(data, title=title))
-    click.echo(f"Dashboard: {output} ({len(data.projects)} projects, {data.total_runs} runs)")
+        # The guardrails panel: default thresholds, the audit trail as `compliance check` finds it.
+        report = compliance_facts.check(h, now=when, thresholds=Thresholds(), env=os.environ)
+    atomic_write(output, dash.render(data, title=title, compliance=report))
+    failing = len({v.control for v in report.violations})
+    click.echo(
+        f"Dashboard: {output} ({len(data.projects)} projects, {data.total_runs} runs;"
+        f" {failing} compliance controls failing)"
+    )
     return ExitCode.PASSED
 
 
@@ -163,11 +204,12 @@ def audit() -> None:
 @click.option(
     "--log",
     "log",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Audit log [$SECSCAN_AUDIT_LOG, else secscan-out/secscan-audit.jsonl].",
+    metavar="PATH|URL",
+    help="Audit log: a JSON-lines file, or a history database (postgresql://... or sqlite:PATH) holding the"
+    " trail [$SECSCAN_AUDIT_LOG, else secscan-out/secscan-audit.jsonl].",
 )
 @click.option("--expect-head", help="The head hash recorded earlier: also detects entries cut off the end.")
-def audit_verify(*, log: Path | None, expect_head: str | None) -> int:
+def audit_verify(*, log: str | None, expect_head: str | None) -> int:
     """Check every entry's digest, hash chain and order; name the first bad entry.
 
     With $SECSCAN_AUDIT_KEY set the chain must be keyed with that key (HMAC-SHA256).
@@ -175,9 +217,9 @@ def audit_verify(*, log: Path | None, expect_head: str | None) -> int:
     """
     from secscan.audit import trail
 
-    path = log if log is not None else trail.log_path(Path("secscan-out"), os.environ)
-    res = trail.verify(path, trail.key_from_env(os.environ), expected_head=expect_head)
-    click.echo(f"{path}: {res.describe()}")
+    where = trail.sink(Path("secscan-out"), os.environ) if log is None else trail.parse_location(log)
+    res = trail.verify_at(where, trail.key_from_env(os.environ), expected_head=expect_head)
+    click.echo(f"{trail.describe_location(where)}: {res.describe()}")
     return ExitCode.PASSED if res.ok else ExitCode.GATE_FAILED
 
 

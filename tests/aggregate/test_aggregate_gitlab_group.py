@@ -23,7 +23,7 @@ def _result(i: int, target: str) -> bytes:
     return resultio.dumps(replace(STORY[i], target=target)).encode("utf-8")
 
 
-def _aggregate(g: Groups, db: Path, *extra: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+def _aggregate(g: Groups, db: Path | str, *extra: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SECSCAN_", "CI_", "GITLAB_"))}
     env.update(
         {
@@ -106,6 +106,20 @@ def test_aggregate_adds_newest_default_branch_result_per_project(gitlab_groups: 
     assert "0 added, 2 already stored" in again.stdout
     with History(db) as h:
         assert h.counts() == (2, 2)
+
+
+def test_aggregate_into_postgres_works_unchanged(gitlab_groups: Groups, pg_url: str) -> None:
+    g = gitlab_groups
+    _populate(g)
+    res = _aggregate(g, pg_url)
+    assert res.returncode == 2, res.stderr  # the same outcome as on SQLite: one unreadable artifact
+    assert "group payments: 5 projects, 2 added, 0 already stored, 2 without a result, 1 failed" in res.stdout
+    again = _aggregate(g, pg_url)
+    assert "0 added, 2 already stored" in again.stdout
+    with History(pg_url) as h:
+        assert h.target.is_postgres and h.counts() == (2, 2)
+        assert h.streams() == [("payments/api", "main"), ("payments/backend/ledger", "trunk")]
+        assert [r.finished_at for r in h.stream("payments/api", "main").runs] == ["2024-06-28T00:00:00Z"]
 
 
 def test_job_filter_and_artifact_path(gitlab_groups: Groups, tmp_path: Path) -> None:

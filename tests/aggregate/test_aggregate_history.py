@@ -10,7 +10,8 @@ import pytest
 
 from secscan import resultio
 from secscan.aggregate import metrics
-from secscan.aggregate.history import History, add_file, default_db_path
+from secscan.aggregate.dbtarget import default_target
+from secscan.aggregate.history import History, add_file
 from secscan.errors import ConfigError, InputError
 from secscan.models import (
     Finding,
@@ -246,5 +247,8 @@ def test_schema_is_versioned(tmp_path: Path) -> None:
 
 
 def test_default_db_path_honours_env(tmp_path: Path) -> None:
-    assert default_db_path({"SECSCAN_HISTORY_DB": str(tmp_path / "x.db")}) == tmp_path / "x.db"
-    assert default_db_path({}).name == "history.sqlite3"
+    assert default_target({"SECSCAN_HISTORY_DB": str(tmp_path / "x.db")}).path == tmp_path / "x.db"
+    default = default_target({})
+    assert default.path is not None and default.path.name == "history.sqlite3"
+    pg = default_target({"SECSCAN_HISTORY_DB": "postgresql://u:pw@db.example:5432/h"})
+    assert pg.is_postgres and pg.path is None
