@@ -51,6 +51,7 @@ def location_to_dict(loc: Location) -> dict[str, Any]:
             "method": loc.method,
             "param": loc.param,
             "evidence": loc.evidence,
+            "commit": loc.commit,
         }
     )
 
@@ -254,6 +255,7 @@ class _Reader:
             method=self.s(d, "method", where, required=False),
             param=self.s(d, "param", where, required=False),
             evidence=self.s(d, "evidence", where, required=False),
+            commit=self.s(d, "commit", where, required=False),
         )
 
     def finding(self, v: Any, where: str) -> Finding:

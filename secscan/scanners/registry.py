@@ -19,6 +19,7 @@ _BUILTIN: tuple[str, ...] = (
     "secscan.scanners.semgrep:SemgrepScanner",
     "secscan.scanners.pip_audit:PipAuditScanner",
     "secscan.scanners.zap:ZapScanner",
+    "secscan.scanners.detect_secrets:DetectSecretsScanner",
 )
 
 _classes: dict[str, type[Scanner]] = {}
