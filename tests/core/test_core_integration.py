@@ -48,7 +48,12 @@ def test_example_app_all_three_scanners_report(example_scan: tuple[subprocess.Co
     proc, out = example_scan
     result = load(out / "secscan.json")
     states = {s.name: s.state for s in result.scanners}
-    assert states == {"bandit": ScannerState.OK, "semgrep": ScannerState.OK, "pip-audit": ScannerState.OK}, proc.stderr
+    assert states == {
+        "bandit": ScannerState.OK,
+        "semgrep": ScannerState.OK,
+        "pip-audit": ScannerState.OK,
+        "detect-secrets": ScannerState.OK,
+    }, proc.stderr
     scanners_with_findings = {s.scanner for f in result.findings for s in f.sources}
     assert {"bandit", "semgrep", "pip-audit"} <= scanners_with_findings
     deps = {f.location.package for f in result.findings if f.kind is Kind.DEPENDENCY}

@@ -44,8 +44,11 @@ def provider_secrets(seed: int = 1) -> dict[str, str]:
         + _b64url({"sub": _rand(12, seed=seed + 6), "admin": True})
         + "."
         + _rand(43, _ALNUM + "-_", seed=seed + 7),
-        "braintree": "access_token$" + "production$" + _rand(16, string.ascii_lowercase + string.digits, seed=seed + 8)
-        + "$" + _rand(32, hexd, seed=seed + 9),
+        "braintree": "access_token$"
+        + "production$"
+        + _rand(16, string.ascii_lowercase + string.digits, seed=seed + 8)
+        + "$"
+        + _rand(32, hexd, seed=seed + 9),
         "plaid": _rand(30, hexd, seed=seed + 10),
         "adyen": "AQ" + "E" + _rand(60, b64, seed=seed + 11) + "-" + _rand(40, b64, seed=seed + 12),
         "paypal": "E" + _rand(79, _ALNUM + "-_", seed=seed + 13),

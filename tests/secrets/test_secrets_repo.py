@@ -221,7 +221,9 @@ def test_documentation_example_keys_and_test_noise_are_not_reported(tmp_path: Pa
 def test_bandit_and_detect_secrets_on_one_line_are_one_finding(tmp_path: Path) -> None:
     require_tool("bandit")
     password = "Zq8" + "vLp2Xw9Rt4NmKd7"
-    repo, _base = new_repo(tmp_path, {"app/db.py": f'def connect():\n    password = "{password}"\n    return password\n'})
+    repo, _base = new_repo(
+        tmp_path, {"app/db.py": f'def connect():\n    password = "{password}"\n    return password\n'}
+    )
     out = tmp_path / "out"
     res = scan(repo, out, "--only", "bandit,detect-secrets", "--format", "sarif")
     assert res.returncode in (0, 1), res.stdout + res.stderr
