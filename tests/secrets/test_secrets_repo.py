@@ -140,7 +140,7 @@ def test_a_secret_removed_inside_the_mr_is_reported_at_the_commit_that_added_it(
 def test_gitlab_secret_report_is_valid_and_carries_the_commit(
     provider_scan: tuple[Path, dict[str, str], str, str],
 ) -> None:
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
 
     out, _secrets, added, _base = provider_scan
     report = json.loads((out / "gl-secret-detection-report.json").read_text())
