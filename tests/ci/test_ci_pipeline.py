@@ -270,7 +270,7 @@ def test_rules_select_the_jobs_a_merge_request_pipeline_gets() -> None:
     config = load_template()
     mr = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_DEFAULT_BRANCH": "main"}
     names = [j.name for j in plan(config, mr, {})]
-    assert set(names) == {"secscan:bandit", "secscan:semgrep", "secscan:pip-audit", "secscan"}
+    assert set(names) == {"secscan:bandit", "secscan:semgrep", "secscan:pip-audit", "secscan:detect-secrets", "secscan"}
     assert names[-1] == "secscan"
     with_zap = [j.name for j in plan(config, mr, {"SECSCAN_ZAP_TARGET": "https://review.example.com"})]
     assert "secscan:zap" in with_zap
@@ -282,7 +282,13 @@ def test_rules_select_the_jobs_a_merge_request_pipeline_gets() -> None:
         plan(config, {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "topic", "CI_DEFAULT_BRANCH": "main"}, {}) == []
     )
     default = plan(config, {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"}, {})
-    assert {j.name for j in default} == {"secscan:bandit", "secscan:semgrep", "secscan:pip-audit", "secscan"}
+    assert {j.name for j in default} == {
+        "secscan:bandit",
+        "secscan:semgrep",
+        "secscan:pip-audit",
+        "secscan:detect-secrets",
+        "secscan",
+    }
 
 
 @pytest.mark.integration
@@ -316,7 +322,7 @@ def test_template_jobs_in_pipeline_order_end_to_end(tmp_path: Path, gitlab_stand
         codes[job.name], logs[job.name] = run_job(job, origin=origin, work=work, store=store)
 
     # Scanner jobs succeed (the verdict is the final job's) and hand over their results.
-    for name in ("secscan:bandit", "secscan:semgrep", "secscan:pip-audit"):
+    for name in ("secscan:bandit", "secscan:semgrep", "secscan:pip-audit", "secscan:detect-secrets"):
         scanner = name.split(":", 1)[1]
         assert codes[name] == 0, logs[name]
         result = json.loads((store / name / "secscan-results" / scanner / "secscan.json").read_text())
@@ -325,7 +331,7 @@ def test_template_jobs_in_pipeline_order_end_to_end(tmp_path: Path, gitlab_stand
     assert codes["secscan"] == 1, logs["secscan"]
     final = store / "secscan"
     gated = json.loads((final / "secscan-reports" / "secscan.json").read_text())
-    assert {s["name"] for s in gated["scanners"]} == {"bandit", "semgrep", "pip-audit"}
+    assert {s["name"] for s in gated["scanners"]} == {"bandit", "semgrep", "pip-audit", "detect-secrets"}
     assert gated["verdict"]["passed"] is False
     rules = {f["rule_id"] for f in gated["findings"]}
     assert "B602" in rules

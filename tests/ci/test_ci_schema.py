@@ -128,7 +128,7 @@ def test_final_job_declares_every_report_with_the_reporters_file_names() -> None
 
 def test_one_job_per_scanner_each_keeping_its_result() -> None:
     config = load(TEMPLATE.read_text(encoding="utf-8"))
-    for scanner in ("bandit", "semgrep", "pip-audit", "zap"):
+    for scanner in ("bandit", "semgrep", "pip-audit", "detect-secrets", "zap"):
         job = config[f"secscan:{scanner}"]
         assert job["variables"]["SECSCAN_SCANNER"] == scanner
         assert job["extends"] == ".secscan-scan"
@@ -136,7 +136,7 @@ def test_one_job_per_scanner_each_keeping_its_result() -> None:
     assert any('--only "$SECSCAN_SCANNER"' in line for line in scan["script"])
     assert scan["artifacts"]["paths"] == ["secscan-results/"]
     needed = {n["job"] for n in config["secscan"]["needs"]}
-    assert needed == {"secscan:bandit", "secscan:semgrep", "secscan:pip-audit", "secscan:zap"}
+    assert needed == {"secscan:bandit", "secscan:semgrep", "secscan:pip-audit", "secscan:detect-secrets", "secscan:zap"}
     zap_rules = config["secscan:zap"]["rules"]
     assert zap_rules[0] == {"if": '$SECSCAN_ZAP_TARGET == null || $SECSCAN_ZAP_TARGET == ""', "when": "never"}
 
