@@ -53,8 +53,9 @@ PLUGINS_FILE = Path(__file__).with_name("detect_secrets_plugins.py")
 # Not secrets: public IP addresses in code are not credentials, and the plugin is noise.
 _DISABLED_PLUGINS = ("IPPublicDetector",)
 _ALLOWLIST_FILTER = "detect_secrets.filters.allowlist.is_line_allowlisted"
-# One detect-secrets run gets at most this many characters of file names (ARG_MAX is ~2 MB).
-_ARGV_BUDGET = 120_000
+# One detect-secrets run gets at most this many characters of file names (ARG_MAX is 2 MB here,
+# environment included; fewer runs, fewer process pools started).
+_ARGV_BUDGET = 1_000_000
 
 # detect-secrets type -> (severity, confidence). Provider-specific formats are near-certain; the
 # generic detectors (keywords, entropy) are guesses.
