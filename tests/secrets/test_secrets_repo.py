@@ -257,9 +257,34 @@ def test_bad_history_ref_is_a_usage_error_before_any_scan(tmp_path: Path) -> Non
     assert not (tmp_path / "out" / "secscan.json").exists()
 
 
-def test_allowlist_pragma_in_the_tree_does_not_hide_a_secret(tmp_path: Path) -> None:
+def test_allowlist_pragma_and_a_baseline_in_the_tree_do_not_hide_a_secret(tmp_path: Path) -> None:
+    import hashlib
+
     s = provider_secrets(seed=17)
-    repo, _base = new_repo(tmp_path, {"pay.py": f'KEY = "{s["stripe"]}"  # pragma: allowlist secret\n'})
+    # The tree's own detect-secrets baseline says "audited, not a secret": never read.
+    planted = {
+        "version": "1.5.0",
+        "plugins_used": [],
+        "filters_used": [],
+        "results": {
+            "pay.py": [
+                {
+                    "type": "Stripe Access Key",
+                    "filename": "pay.py",
+                    "hashed_secret": hashlib.sha1(s["stripe"].encode()).hexdigest(),
+                    "is_secret": False,
+                    "line_number": 1,
+                }
+            ]
+        },
+    }
+    repo, _base = new_repo(
+        tmp_path,
+        {
+            "pay.py": f'KEY = "{s["stripe"]}"  # pragma: allowlist secret\n',
+            ".secrets.baseline": json.dumps(planted),
+        },
+    )
     res = scan(repo, tmp_path / "out", "--only", "detect-secrets")
     assert res.returncode == 1, res.stdout + res.stderr
     assert [f.location.path for f in secret_findings(tmp_path / "out")] == ["pay.py"]
