@@ -135,7 +135,7 @@ _WORD = re.compile(r"^[A-Za-z][A-Za-z_\-./]*\d{0,2}$")
 
 
 # Hex strings assigned to these names are digests of something, not keys.
-_DIGEST_NAME = re.compile(r"(?i)\b\w*(?:digest|hash|checksum|sha1|sha256|sha512|md5|etag|integrity)\w*\b\s*[:=]")
+_DIGEST_NAME = re.compile(r"(?i)\b\w*(?:digest|hash|checksum|sha1|sha256|sha512|md5|etag|integrity)\w*\b[\"']?\s*[:=]")
 
 
 def value_noise(value: str) -> str | None:
