@@ -145,3 +145,22 @@ def test_registered_as_an_importable_secret_scanner() -> None:
     assert "detect-secrets" in registry.producing(ds.Kind.SECRET)
     # The plugin file detect-secrets loads is secscan's own, shipped inside the package.
     assert ds.PLUGINS_FILE.is_file() and ds.PLUGINS_FILE.parent == Path(ds.__file__).parent
+
+
+def test_a_history_finding_never_gets_an_inline_thread() -> None:
+    from secscan.gitlab.plan import qualifies
+    from secscan.models import Finding, Kind, Location, Severity
+
+    here = Finding(
+        kind=Kind.SECRET,
+        scanner="detect-secrets",
+        rule_id="stripe-access-key",
+        title="Hard-coded secret",
+        message="m",
+        severity=Severity.HIGH,
+        severity_original="Stripe Access Key",
+        location=Location(path="pay.py", start_line=3),
+    )
+    assert qualifies(here, Severity.MEDIUM)
+    earlier = Finding(**{**here.__dict__, "location": Location(path="pay.py", start_line=3, commit=SHA1)})
+    assert not qualifies(earlier, Severity.MEDIUM)
