@@ -287,7 +287,11 @@ def test_allowlist_pragma_and_a_baseline_in_the_tree_do_not_hide_a_secret(tmp_pa
     )
     res = scan(repo, tmp_path / "out", "--only", "detect-secrets")
     assert res.returncode == 1, res.stdout + res.stderr
-    assert [f.location.path for f in secret_findings(tmp_path / "out")] == ["pay.py"]
+    found = secret_findings(tmp_path / "out")
+    assert [f.location.path for f in found] == ["pay.py"]
+    # The pragma is shown as an inline suppression, and the policy refuses it for a high finding.
+    assert found[0].status is Status.SUPPRESSED and found[0].suppression is not None
+    assert found[0].suppression.origin == "inline"
 
 
 def test_import_of_a_detect_secrets_baseline(tmp_path: Path) -> None:
