@@ -177,6 +177,13 @@ class ScanConfig:
         help="Git ref: findings on lines changed since REF are new [CI_MERGE_REQUEST_DIFF_BASE_SHA].",
     )
     changed_only: bool = setting(False, kind="bool", verdict=True, help="Scan only files changed since --diff-base.")
+    secrets_history: str | None = setting(
+        None,
+        kind="str",
+        verdict=True,
+        metavar="REF",
+        help="Also scan the added lines of every commit since REF for secrets [the diff base, if any].",
+    )
     suppressions: Path | None = setting(
         None, kind="path", verdict=True, metavar="FILE", help="Suppressions file [.secscan/suppressions.toml]."
     )
@@ -257,6 +264,7 @@ OTHER_VARIABLES: frozenset[str] = frozenset(
         "SECSCAN_BANDIT_BIN",  # scanners: pin an executable
         "SECSCAN_SEMGREP_BIN",
         "SECSCAN_PIP_AUDIT_BIN",
+        "SECSCAN_DETECT_SECRETS_BIN",
         "SECSCAN_AUDIT_LOG",  # audit trail
         "SECSCAN_AUDIT_KEY",
         "SECSCAN_AUDIT_HEAD",

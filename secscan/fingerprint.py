@@ -270,12 +270,30 @@ def flagged_code(f: Finding, tree: SourceTree, path: str | None = None) -> str:
 def _sast_base(f: Finding, tree: SourceTree, scopes: ScopeIndex) -> tuple[str, ...]:
     loc = f.location
     path = repo_path(loc.path or "", tree.root)
+    if loc.commit:
+        # A secret found in an earlier commit of the merge request and gone from the tree: its
+        # code is that commit's line (the snippet, masked by its parser), not the tree's.
+        return (f.kind.value, rule_family(f), path, "", normalize_code(blank_secrets(loc.snippet or ""), path))
     scope = ""
     if path and loc.start_line and _is_python(path):
         text = tree.text(path)
         if text is not None:
             scope = scopes.scope_at(text, loc.start_line, key=path)
-    return (f.kind.value, rule_family(f), path, scope, normalize_code(flagged_code(f, tree, path), path))
+    code = flagged_code(f, tree, path)
+    if f.kind is Kind.SECRET:
+        code = blank_secrets(code)
+    return (f.kind.value, rule_family(f), path, scope, normalize_code(code, path))
+
+
+def blank_secrets(code: str) -> str:
+    """The code with every secret-looking value replaced: a secret finding's fingerprint is
+    published (reports, GitLab tracking, MR markers) and must not be a hash one could test
+    guesses of the secret against."""
+    from secscan.textsafe import secret_values
+
+    for value in secret_values(code):
+        code = code.replace(value, "\x00")
+    return code
 
 
 # ------------------------------------------------------------------ dependency helpers
@@ -412,7 +430,10 @@ def _spot(f: Finding) -> tuple[int, int, int, str, str]:
     included) and rule id; without any line, its message is all that tells results apart."""
     loc = f.location
     message = "" if loc.start_line else f.message
-    return (loc.start_column or 0, loc.end_line or 0, loc.end_column or 0, f.rule_id, message)
+    # Secret detectors of one scanner (detect-secrets' AWS and high-entropy plugins) flagging the
+    # same place flag the same secret: one problem, whichever detector named it.
+    rule = "" if f.kind is Kind.SECRET else f.rule_id
+    return (loc.start_column or 0, loc.end_line or 0, loc.end_column or 0, rule, message)
 
 
 def _spot_indexes(findings: Sequence[Finding], members: list[tuple[int, int, int]]) -> dict[int, int]:

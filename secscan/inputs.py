@@ -304,6 +304,8 @@ def read_scan_inputs(
         zap_conf = baseline_conf.load(cfg.zap_config or baseline_conf.default_path())
     if cfg.advisory_db is not None and "pip-audit" in scanners and not cfg.advisory_db.exists():
         raise ConfigError(f"advisory database {cfg.advisory_db} does not exist")
+    if cfg.secrets_history and "detect-secrets" in scanners:
+        merge_base(cfg.target, cfg.secrets_history)  # a bad --secrets-history REF is exit 2 now
     triage = read_triage_inputs(
         root=cfg.target,
         policy=cfg.policy,

@@ -135,6 +135,9 @@ class Location:
     """dast: the parameter or header involved."""
     evidence: str | None = None
     """dast: the evidence string ZAP matched (untrusted)."""
+    commit: str | None = None
+    """secret: the commit whose version of the file the lines are in, for a secret found in the
+    merge request's history and no longer in the scanned tree (None: the scanned tree)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -30,7 +30,11 @@ class SqliteDatabase(Database):
             raise HistoryDbError(f"cannot open history database {target.display()}: {e}") from e
         try:
             self.con.execute("PRAGMA foreign_keys = ON")
-            self.con.execute("PRAGMA journal_mode = WAL")  # readers (dashboard) never block a writer
+            tables = {r[0] for r in self.con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables or "meta" in tables:
+                # Only on an empty or secscan database: switching another application's file to
+                # WAL would already write into it before the foreign-tables check refuses it.
+                self.con.execute("PRAGMA journal_mode = WAL")  # readers (dashboard) never block a writer
             # In WAL mode NORMAL cannot corrupt the database; a power cut may lose the last runs
             # added, which `history add` / `aggregate` simply add again (adds are idempotent).
             self.con.execute("PRAGMA synchronous = NORMAL")

@@ -46,7 +46,7 @@ def scan(*, path: Path, progress: bool | None, **opts: Any) -> int:
     """Run the scanners on PATH, gate the result and write reports.
 
     \b
-    Scanners: bandit, semgrep, pip-audit, zap (with --zap-target).
+    Scanners: bandit, semgrep, pip-audit, detect-secrets, zap (with --zap-target).
     Formats (-f): sarif, gitlab-sast, gitlab-dependency-scanning, gitlab-dast,
     gitlab-secret-detection, codequality, junit, html, markdown, json, terminal, all.
     Exit codes: 0 passed, 1 gate failed, 2 usage or configuration error, 3 a scanner

@@ -107,6 +107,9 @@ def qualifies(f: Finding, min_severity: Severity) -> bool:
         and f.kind in (Kind.SAST, Kind.SECRET)
         and bool(f.location.path)
         and bool(f.location.start_line)
+        # A secret found in an earlier commit of the merge request: its line is that commit's,
+        # not the head's, so it has no place in the diff (the summary lists it).
+        and not f.location.commit
     )
 
 

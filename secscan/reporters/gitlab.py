@@ -149,6 +149,13 @@ def _commit_sha(result: RunResult) -> str:
     return "0000000"
 
 
+def _finding_commit(f: Finding) -> str | None:
+    """The commit that added a secret (the history scan): its own, or the one in its tags."""
+    if f.location.commit:
+        return f.location.commit
+    return next((t[len("commit:") :] for t in f.tags if t.startswith("commit:")), None)
+
+
 def _location(f: Finding, kind: Kind, result: RunResult) -> dict[str, Any]:
     loc = f.location
     if kind is Kind.DEPENDENCY:
@@ -175,7 +182,7 @@ def _location(f: Finding, kind: Kind, result: RunResult) -> dict[str, Any]:
         out["start_line"] = loc.start_line
         out["end_line"] = loc.end_line or loc.start_line
     if kind is Kind.SECRET:
-        out["commit"] = {"sha": _commit_sha(result)}
+        out["commit"] = {"sha": _finding_commit(f) or _commit_sha(result)}
     return out
 
 
@@ -218,7 +225,7 @@ _KIND_SCANNERS = {
     Kind.SAST: ("bandit", "semgrep"),
     Kind.DEPENDENCY: ("pip-audit", "npm-audit"),
     Kind.DAST: ("zap",),
-    Kind.SECRET: (),
+    Kind.SECRET: ("detect-secrets",),
 }
 
 

@@ -20,6 +20,7 @@ _BUILTIN: tuple[str, ...] = (
     "secscan.scanners.pip_audit:PipAuditScanner",
     "secscan.scanners.zap:ZapScanner",
     "secscan.scanners.npm_audit:NpmAuditScanner",
+    "secscan.scanners.detect_secrets:DetectSecretsScanner",
 )
 
 _classes: dict[str, type[Scanner]] = {}

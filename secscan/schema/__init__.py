@@ -84,6 +84,7 @@ def _location_doc(loc: Location) -> LocationDoc:
         method=loc.method,
         param=loc.param,
         evidence=loc.evidence,
+        commit=loc.commit,
     )
 
 
@@ -241,6 +242,7 @@ def _location(d: LocationDoc) -> Location:
         method=d.method,
         param=d.param,
         evidence=d.evidence,
+        commit=d.commit,
     )
 
 

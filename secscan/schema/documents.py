@@ -33,6 +33,7 @@ class LocationDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defa
     method: str | None = None
     param: str | None = None
     evidence: str | None = None
+    commit: str | None = None
 
 
 class IdentifierDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, omit_defaults=True):

@@ -133,6 +133,9 @@ class _Introduced:
         return False
 
     def __call__(self, f: Finding) -> bool:
+        if f.location.commit:
+            # Found in a commit of the merge request (the history scan): introduced by it.
+            return True
         if f.kind is Kind.DAST or not f.location.path:
             # A URL, or an installed package with no manifest, cannot be placed in a diff:
             # judge it as new (fail closed) rather than let it pass unseen.

@@ -231,6 +231,12 @@ def _covers(ids: tuple[str, ...], rule_id: str, *, dotted: bool) -> bool:
     return False
 
 
+# detect-secrets' own inline allowlist comments (it runs with them off, so secscan sees and
+# reports them as inline suppressions, judged by the policy like # nosec).
+_ALLOWLIST = re.compile(r"pragma:\s*allowlist[ -]secret", re.I)
+_ALLOWLIST_NEXT = re.compile(r"pragma:\s*allowlist[ -]nextline[ -]secret", re.I)
+
+
 def inline_marker(f: Finding, tree: SourceTree) -> str | None:
     """The inline comment that suppresses ``f``, described, or None.
 
@@ -239,7 +245,8 @@ def inline_marker(f: Finding, tree: SourceTree) -> str | None:
     finding is suppressed when the comment covers any of its sources: they are one problem.
     """
     loc = f.location
-    if f.kind not in (Kind.SAST, Kind.SECRET) or not loc.path or not loc.start_line:
+    if f.kind not in (Kind.SAST, Kind.SECRET) or not loc.path or not loc.start_line or loc.commit:
+        # (A secret found in an earlier commit: its line is that commit's, not the tree's.)
         return None
     text = tree.text(loc.path)
     if text is None:
@@ -260,6 +267,10 @@ def inline_marker(f: Finding, tree: SourceTree) -> str | None:
                 m = _NOSEMGREP.search(line)
                 if m and _covers(_ids(m.group(1)), src.rule_id, dotted=True):
                     return f"# nosemgrep on line {n}"
+            if scanner == "detect-secrets" and _ALLOWLIST.search(line):
+                return f"pragma: allowlist secret on line {n}"
+        if scanner == "detect-secrets" and _ALLOWLIST_NEXT.search(above):
+            return f"pragma: allowlist nextline secret on line {start - 1}"
         if scanner == "semgrep" and above.strip().startswith(("#", "//")):
             m = _NOSEMGREP.search(above)
             if m and _covers(_ids(m.group(1)), src.rule_id, dotted=True):

@@ -319,7 +319,13 @@ def test_template_jobs_in_pipeline_order_end_to_end(tmp_path: Path, gitlab_stand
         codes[job.name], logs[job.name] = run_job(job, origin=origin, work=work, store=store)
 
     # Scanner jobs succeed (the verdict is the final job's) and hand over their results.
-    for name in ("secscan:bandit", "secscan:semgrep", "secscan:pip-audit", "secscan:npm-audit"):
+    for name in (
+        "secscan:bandit",
+        "secscan:semgrep",
+        "secscan:pip-audit",
+        "secscan:npm-audit",
+        "secscan:detect-secrets",
+    ):
         scanner = name.split(":", 1)[1]
         assert codes[name] == 0, logs[name]
         result = json.loads((store / name / "secscan-results" / scanner / "secscan.json").read_text())
@@ -328,7 +334,7 @@ def test_template_jobs_in_pipeline_order_end_to_end(tmp_path: Path, gitlab_stand
     assert codes["secscan"] == 1, logs["secscan"]
     final = store / "secscan"
     gated = json.loads((final / "secscan-reports" / "secscan.json").read_text())
-    assert {s["name"] for s in gated["scanners"]} == {"bandit", "semgrep", "pip-audit", "npm-audit"}
+    assert {s["name"] for s in gated["scanners"]} == {"bandit", "semgrep", "pip-audit", "npm-audit", "detect-secrets"}
     # No lockfile in this project: the npm audit had nothing to do (not a failure).
     assert {s["state"] for s in gated["scanners"] if s["name"] == "npm-audit"} == {"skipped"}
     assert gated["verdict"]["passed"] is False

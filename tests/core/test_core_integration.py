@@ -53,6 +53,7 @@ def test_example_app_all_three_scanners_report(example_scan: tuple[subprocess.Co
         "semgrep": ScannerState.OK,
         "pip-audit": ScannerState.OK,
         "npm-audit": ScannerState.OK,  # issue 19: examples/payment-app/checkout-node/package-lock.json
+        "detect-secrets": ScannerState.OK,
     }, proc.stderr
     scanners_with_findings = {s.scanner for f in result.findings for s in f.sources}
     assert {"bandit", "semgrep", "pip-audit", "npm-audit"} <= scanners_with_findings

@@ -50,6 +50,7 @@ SAMPLES: dict[str, tuple[Any, str]] = {
     "baseline": ("b.json", "b.json"),
     "diff_base": ("main", "main"),
     "changed_only": (True, "true"),
+    "secrets_history": ("main", "main"),
     "suppressions": ("s.toml", "s.toml"),
     "policy": ("p.toml", "p.toml"),
     "formats": (["html"], "html"),

@@ -1,0 +1,542 @@
+"""detect-secrets (Yelp): committed credentials in any text file, and in the merge request's history.
+
+How it runs: ``detect-secrets -C <root> scan -n ... -- FILES`` from secscan's private work folder,
+with secscan's payment-provider plugins (:mod:`secscan.scanners.detect_secrets_plugins`, shipped
+inside secscan), never a baseline or config from the tree (``scan`` reads none unless told),
+``-n`` so no found secret is ever sent to a provider's API to "verify" it, and the inline
+``pragma: allowlist secret`` filter off (a merge request must not silence the scanner that gates
+it). secscan lists the files itself: regular files only (a symlink could point outside the tree),
+binary files skipped with a note, the usual folders excluded.
+
+Format facts: the JSON (``scan`` output and ``.secrets.baseline`` files are the same document)
+has ``results: {path: [{type, filename, hashed_secret, is_verified, line_number, is_secret?}]}``;
+the secret itself never appears, only its SHA-1 (``hashed_secret``), so :func:`parse` finds the
+value again in the line to mask it, and recognizes providers' documentation example keys by hash.
+One file lists one secret once (detect-secrets compares filename, hash and type, not the line).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from secscan import pathmatch
+from secscan.config import ScanConfig
+from secscan.errors import ConfigError, ParseError, ScannerError
+from secscan.models import Confidence, Finding, Identifier, Kind, Location, ScannerState, Severity, Source
+from secscan.scanners.base import (
+    Parsed,
+    RunContext,
+    Scanner,
+    ScanOutcome,
+    failed_outcome,
+    find_executable,
+    installed_version,
+    ok_outcome,
+    outcome_for_error,
+    run_tool,
+    tail,
+)
+from secscan.sourcefiles import SourceTree, to_repo_path
+from secscan.textsafe import redact_secret
+
+PLUGINS_FILE = Path(__file__).with_name("detect_secrets_plugins.py")
+# Not secrets: public IP addresses in code are not credentials, and the plugin is noise.
+_DISABLED_PLUGINS = ("IPPublicDetector",)
+_ALLOWLIST_FILTER = "detect_secrets.filters.allowlist.is_line_allowlisted"
+# One detect-secrets run gets at most this many characters of file names (ARG_MAX is 2 MB here,
+# environment included; fewer runs, fewer process pools started).
+_ARGV_BUDGET = 1_000_000
+
+# detect-secrets type -> (severity, confidence). Provider-specific formats are near-certain; the
+# generic detectors (keywords, entropy) are guesses.
+_GENERIC = frozenset(
+    {"Secret Keyword", "Base64 High Entropy String", "Hex High Entropy String", "Basic Auth Credentials"}
+)
+_SEVERITY: dict[str, tuple[Severity, Confidence]] = {
+    "Secret Keyword": (Severity.MEDIUM, Confidence.MEDIUM),
+    "Basic Auth Credentials": (Severity.HIGH, Confidence.MEDIUM),
+    "Base64 High Entropy String": (Severity.MEDIUM, Confidence.LOW),
+    "Hex High Entropy String": (Severity.MEDIUM, Confidence.LOW),
+    "JSON Web Token": (Severity.MEDIUM, Confidence.MEDIUM),
+    "Private Key": (Severity.CRITICAL, Confidence.HIGH),
+}
+_DEFAULT_SEVERITY = (Severity.HIGH, Confidence.HIGH)
+
+
+def _example(*parts: str) -> str:
+    # Built from parts so secret scanners (this one included) never see them as one literal.
+    return "".join(parts)
+
+
+# Keys the providers publish in their documentation: reporting them is noise, and a project that
+# copies one has no secret. Kept as SHA-1s, which is what detect-secrets reports.
+DOC_EXAMPLE_KEYS: tuple[str, ...] = (
+    _example("AKIA", "IOSFODNN7", "EXAMPLE"),  # AWS access key id (AWS docs)
+    _example("wJalrXUtnFEMI/K7MDENG/", "bPxRfiCY", "EXAMPLEKEY"),  # AWS secret access key (AWS docs)
+    _example("AKIAI44QH8DHB", "EXAMPLE"),  # AWS docs, second example key id
+    _example("je7MtGbClwBF/2Zp9Utk/", "h3yCo8nvbEXAMPLEKEY"),  # AWS docs, second example secret
+    _example("sk_", "test_", "4eC39HqLyjWDarjtT1zdp7dc"),  # Stripe API docs test key
+    _example("pk_", "test_", "TYooMQauvdEDq54NiTphI7jx"),  # Stripe API docs publishable key
+    _example("sk_", "test_", "BQokikJOvBiI2HlWgH4olfQ2"),  # Stripe docs (older) test key
+)
+_EXAMPLE_HASHES = frozenset(hashlib.sha1(k.encode()).hexdigest() for k in DOC_EXAMPLE_KEYS)  # noqa: S324 - detect-secrets' own hash
+
+_TEST_DIRS = frozenset(
+    {"test", "tests", "testing", "testdata", "test_data", "fixtures", "__fixtures__", "spec", "specs"}
+)
+_DOC_DIRS = frozenset({"doc", "docs", "documentation", "examples"})
+_DOC_SUFFIXES = (".md", ".rst", ".txt", ".adoc", ".html", ".htm", ".po", ".ipynb")
+_LOCK_NAMES = frozenset(
+    {"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "pipfile.lock", "composer.lock",
+     "cargo.lock", "gemfile.lock", "go.sum", "uv.lock", "pdm.lock", "npm-shrinkwrap.json"}
+)  # fmt: skip
+_MINIFIED = re.compile(r"\.min\.(js|css|mjs)$|\.(map|svg|woff2?|snap)$")
+_LONG_LINE = 500
+
+
+def noise_reason(path: str, line: str | None) -> str | None:
+    """Why a generic (keyword/entropy) finding at ``path`` is noise, or None.
+
+    Test data, lock files, minified assets and documentation are full of hashes, sample
+    passwords and random-looking ids; provider-specific formats are reported wherever they are.
+    """
+    parts = path.lower().split("/")
+    name = parts[-1]
+    if name in _LOCK_NAMES or name.endswith(".lock"):
+        return "lock file"
+    if _MINIFIED.search(name) or (line is not None and len(line) > _LONG_LINE):
+        return "minified asset"
+    if any(p in _TEST_DIRS for p in parts[:-1]) or name.startswith("test_") or name == "conftest.py":
+        return "test data"
+    if re.search(r"_tests?\.py$", name):
+        return "test data"
+    if any(p in _DOC_DIRS for p in parts[:-1]) or name.endswith(_DOC_SUFFIXES):
+        return "documentation"
+    return None
+
+
+_PLACEHOLDER = re.compile(
+    r"(?i)^(?:your|my|some|example|sample|dummy|fake|placeholder|change[-_ ]?me|xxx|\*{3}|django-insecure-)"
+    r"|your[-_]|[-_]here\b|changeme|placeholder|^<.*>$|^\$\{.*\}$|^\{\{.*\}\}$|^%\(.*\)s$"
+)
+# A name, a word or a path (``password1``, ``gitlab-secret-detection``, ``Secret``): what keyword
+# detectors find when a setting names a field instead of holding a credential.
+_WORD = re.compile(r"^[A-Za-z][A-Za-z_\-./]*\d{0,2}$")
+
+
+# Hex strings assigned to these names are digests of something, not keys.
+_DIGEST_NAME = re.compile(r"(?i)\b\w*(?:digest|hash|checksum|sha1|sha256|sha512|md5|etag|integrity)\w*\b[\"']?\s*[:=]")
+
+
+def value_noise(value: str) -> str | None:
+    """Why a value a generic detector (keyword, basic auth) found is not a credential, or None."""
+    if len(value) < 8:
+        return "too short for a credential"
+    if any(c.isspace() for c in value):
+        return "a sentence"
+    if _PLACEHOLDER.search(value):
+        return "a placeholder"
+    if _WORD.match(value):
+        return "a name or word"
+    if "***" in value:
+        return "already masked"
+    return None
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha1(value.encode("utf-8")).hexdigest()  # noqa: S324 - detect-secrets' own hash
+
+
+def _boundaries(line: str) -> list[int]:
+    out = [0]
+    for i in range(1, len(line)):
+        if line[i].isalnum() != line[i - 1].isalnum():
+            out.append(i)
+    out.append(len(line))
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def find_value(line: str, hashed: str) -> str | None:
+    """The secret in ``line`` whose SHA-1 is ``hashed`` (detect-secrets reports only the hash).
+
+    Secrets start and end where a run of letters/digits starts or ends, so only those spans are
+    hashed: a few thousand SHA-1s for a long line instead of every substring."""
+    if len(line) > 4000:
+        return None
+    cuts = _boundaries(line)
+    for a_i, a in enumerate(cuts):
+        for b in cuts[a_i + 1 :]:
+            if _hash(line[a:b]) == hashed:
+                return line[a:b]
+    # A detector may match a prefix of a longer run (Stripe's 24 characters of a longer key):
+    # on a short line, try every span.
+    if len(line) <= 300:
+        for a in range(len(line)):
+            for b in range(a + 4, len(line) + 1):
+                if _hash(line[a:b]) == hashed:
+                    return line[a:b]
+    return None
+
+
+def _slug(kind: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", kind.lower()).strip("-") or "secret"
+
+
+def _finding(entry: dict[str, Any], path: str, where: str, tree: SourceTree, commit: str | None) -> Finding | None:
+    try:
+        kind = str(entry["type"])
+        hashed = str(entry.get("hashed_secret") or "")
+        line_no = int(entry["line_number"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise ParseError(f"detect-secrets report: {where}: missing or invalid field ({e})") from e
+    line = tree.lines(path, line_no) if line_no > 0 else None
+    value = find_value(line, hashed) if line is not None and hashed else None
+    snippet = line
+    if snippet is not None and value is not None:
+        # Masked here with the exact value (keywords may be unquoted, digit-free words the
+        # generic masking would miss); core.mask masks the rest of what it recognizes.
+        snippet = redact_secret(snippet.replace(value, value[:4] + "****" if len(value) >= 12 else "****"))
+    severity, confidence = _SEVERITY.get(kind, _DEFAULT_SEVERITY)
+    rule_id = _slug(kind)
+    cwe = "CWE-321" if kind == "Private Key" else "CWE-798"
+    loc = Location(path=path, start_line=line_no or None, end_line=line_no or None, snippet=snippet, commit=commit)
+    where_text = f"in commit {commit[:12]}" if commit else "in the code"
+    message = (
+        f"{kind} committed {where_text}. A pushed secret is leaked even after it is removed: "
+        "revoke and rotate it, then remove it from the code."
+    )
+    return Finding(
+        kind=Kind.SECRET,
+        scanner="detect-secrets",
+        rule_id=rule_id,
+        title=f"Hard-coded secret: {kind}",
+        message=message,
+        severity=severity,
+        severity_original=kind,
+        confidence=confidence,
+        location=loc,
+        identifiers=(
+            Identifier(type="detect_secrets", value=kind),
+            Identifier(type="cwe", value=cwe, url=f"https://cwe.mitre.org/data/definitions/{cwe[4:]}.html"),
+        ),
+        fix="Revoke the secret at its provider, issue a new one, and load it from the environment or a secret store.",
+        sources=(
+            Source(scanner="detect-secrets", rule_id=rule_id, severity_original=kind, message=message, location=loc),
+        ),
+        tags=(f"commit:{commit}",) if commit else (),
+    )
+
+
+def parse(
+    text: str, *, tree: SourceTree, history: bool = False, noise_filter: bool = True
+) -> tuple[list[Finding], list[str]]:
+    """Findings and warnings from a detect-secrets JSON report or baseline (pure).
+
+    ``history``: paths are ``<commit>/<path>`` of :mod:`secscan.secrets_history`'s folder.
+    Documentation example keys and entries a baseline audit marked ``is_secret: false`` are left
+    out; generic findings in test data, lock files, minified assets and docs too (counted)."""
+    try:
+        data = json.loads(text) if text.strip() else {"results": {}}
+    except json.JSONDecodeError as e:
+        raise ParseError(f"detect-secrets report is not valid JSON: {e.msg} at line {e.lineno}") from e
+    results = data.get("results") if isinstance(data, dict) else None
+    if not isinstance(results, dict):
+        raise ParseError("detect-secrets report: expected an object with a 'results' mapping")
+    findings: list[Finding] = []
+    examples = 0
+    audited = 0
+    noise: dict[str, int] = {}
+    for raw_path, entries in sorted(results.items()):
+        if not isinstance(entries, list):
+            raise ParseError(f"detect-secrets report: results[{raw_path!r}]: expected a list")
+        path = to_repo_path(str(raw_path), tree.root)
+        commit = None
+        shown = path
+        if history:
+            from secscan.secrets_history import origin
+
+            found = origin(path)
+            if found is None:
+                continue
+            commit, shown = found
+        for n, entry in enumerate(entries):
+            where = f"results[{raw_path!r}][{n}]"
+            if not isinstance(entry, dict):
+                raise ParseError(f"detect-secrets report: {where}: expected an object")
+            if entry.get("hashed_secret") in _EXAMPLE_HASHES:
+                examples += 1
+                continue
+            if entry.get("is_secret") is False:
+                audited += 1
+                continue
+            f = _finding(entry, path, where, tree, commit)
+            if f is None:
+                continue
+            generic = str(entry.get("type")) in _GENERIC
+            context = noise_reason(shown, tree.lines(path, f.location.start_line or 0)) if noise_filter else None
+            if generic and noise_filter:
+                value = _value_of(entry, tree, path)
+                reason = context or (value_noise(value) if value is not None else None)
+                if reason is None and _DIGEST_NAME.search(tree.lines(path, f.location.start_line or 0) or ""):
+                    reason = "a hash digest"
+                if reason is not None:
+                    noise[reason] = noise.get(reason, 0) + 1
+                    continue
+            elif context == "test data":
+                # A provider's key format in tests is nearly always a fake: shown, never blocking.
+                f = replace(f, severity=Severity.INFO, confidence=Confidence.LOW, tags=(*f.tags, "test-data"))
+            if history:
+                f = _relocate(f, shown)
+            findings.append(f)
+    warnings = []
+    if examples:
+        warnings.append(f"detect-secrets: {examples} documentation example key(s) (AWS, Stripe docs) not reported")
+    if audited:
+        warnings.append(f"detect-secrets: {audited} baseline entr(ies) audited as not a secret not reported")
+    if noise:
+        detail = ", ".join(f"{n}: {reason}" for reason, n in sorted(noise.items()))
+        warnings.append(f"detect-secrets: generic keyword/entropy findings left out as noise: {detail}")
+    return findings, warnings
+
+
+def _value_of(entry: dict[str, Any], tree: SourceTree, path: str) -> str | None:
+    line = tree.lines(path, int(entry.get("line_number") or 0))
+    hashed = str(entry.get("hashed_secret") or "")
+    return find_value(line, hashed) if line is not None and hashed else None
+
+
+def _relocate(f: Finding, path: str) -> Finding:
+    loc = replace(f.location, path=path)
+    return replace(f, location=loc, sources=tuple(replace(s, location=loc) for s in f.sources))
+
+
+# ------------------------------------------------------------------ files
+
+
+def _excluded(rel: str, patterns: Sequence[str], *, is_dir: bool = False) -> bool:
+    """The one meaning of excludes (:mod:`secscan.pathmatch`), default folders included."""
+    return pathmatch.excludes(tuple(patterns)).matches(rel, is_dir=is_dir)
+
+
+def _is_binary(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return b"\0" in fh.read(8192)
+    except OSError:
+        return True
+
+
+def tree_files(
+    root: Path, *, exclude: Sequence[str] = (), only: Sequence[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """(text files, binary files) under ``root``, repo-relative: regular files only (no symlinks),
+    the default folders and ``exclude`` globs left out."""
+    texts: list[str] = []
+    binaries: list[str] = []
+
+    def consider(rel: str) -> None:
+        full = root / rel
+        if full.is_symlink() or not full.is_file() or _excluded(rel, exclude):
+            return
+        (binaries if _is_binary(full) else texts).append(rel)
+
+    if only is not None:
+        for rel in only:
+            consider(rel)
+        return texts, binaries
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root)
+        rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+        dirnames[:] = sorted(d for d in dirnames if not _excluded(rel_dir + d, exclude, is_dir=True))
+        for name in sorted(filenames):
+            consider(rel_dir + name)
+    return texts, binaries
+
+
+def _chunks(files: Sequence[str], root: Path) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    size = 0
+    for rel in files:
+        full = str(root / rel)
+        if chunk and size + len(full) > _ARGV_BUDGET:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(full)
+        size += len(full) + 1
+    if chunk:
+        yield chunk
+
+
+def _merge_reports(texts: Sequence[str]) -> str:
+    """One report out of the runs of several file chunks."""
+    results: dict[str, Any] = {}
+    for text in texts:
+        data = json.loads(text)
+        results.update(data.get("results") or {})
+    return json.dumps({"results": results})
+
+
+class DetectSecretsScanner(Scanner):
+    name = "detect-secrets"
+    kinds = frozenset({Kind.SECRET})
+    default_timeout = 600.0
+    description = "committed secrets (with the merge request's history)"
+    executable = "detect-secrets"
+    install_hint = "pip install detect-secrets"
+
+    @classmethod
+    def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
+        findings, warnings = parse(text, tree=tree)
+        return Parsed(findings=tuple(findings), warnings=tuple(warnings))
+
+    def version(self) -> str | None:
+        if not os.environ.get("SECSCAN_DETECT_SECRETS_BIN"):
+            return installed_version("detect-secrets")
+        return None
+
+    def argv(self, exe: str, root: Path, files: Sequence[str]) -> list[str]:
+        cores = os.cpu_count() or 1
+        argv = [exe, "-C", str(root), "--cores", str(cores), "scan", "-n", "--plugin", str(PLUGINS_FILE)]
+        argv += ["--disable-filter", _ALLOWLIST_FILTER]
+        for plugin in _DISABLED_PLUGINS:
+            argv += ["--disable-plugin", plugin]
+        return [*argv, "--", *files]
+
+    def _run_on(self, exe: str, root: Path, files: Sequence[str], cfg: ScanConfig, ctx: RunContext) -> str:
+        outputs = []
+        for chunk in _chunks(files, root):
+            res = run_tool(
+                self.argv(exe, root, chunk), timeout=cfg.timeout_for(self.name), cancel=ctx.cancel, cwd=ctx.workdir
+            )
+            if res.returncode != 0:
+                raise ScannerError(
+                    f"detect-secrets exited with code {res.returncode}: {tail(res.stderr) or 'no details'}"
+                )
+            try:
+                json.loads(res.stdout)
+            except json.JSONDecodeError as e:
+                raise ScannerError(f"detect-secrets output could not be parsed: {e.msg}") from e
+            outputs.append(res.stdout)
+        return _merge_reports(outputs)
+
+    def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
+        started = time.monotonic()
+        exe = find_executable(self.executable)
+        if exe is None:
+            return failed_outcome(
+                self.name, ScannerState.NOT_INSTALLED, f"{self.executable} is not installed ({self.install_hint})"
+            )
+        version = self.version()
+        root = cfg.target.resolve()
+        warnings: list[str] = []
+        findings: list[Finding] = []
+        try:
+            texts, binaries = tree_files(root, exclude=cfg.exclude, only=ctx.changed_files)
+            if binaries and ctx.changed_files is not None:
+                warnings += [f"detect-secrets: binary file {b} not scanned for secrets" for b in binaries]
+            elif binaries:
+                warnings.append(f"detect-secrets: {len(binaries)} binary file(s) not scanned for secrets")
+            if texts:
+                report = self._run_on(exe, root, texts, cfg, ctx)
+                found, notes = parse(report, tree=SourceTree(root))
+                findings += found
+                warnings += notes
+            base = history_base(cfg)
+            if base is not None:
+                ctx.events(self.name, "scanning the merge request's commits")
+                found, notes = self._history(exe, root, base, cfg, ctx)
+                findings = merge_history(findings, found)
+                warnings += notes
+        except ConfigError as e:
+            return outcome_for_error(
+                self.name, ScannerError(e.message), duration_s=time.monotonic() - started, version=version
+            )
+        except ScannerError as e:
+            return outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
+        argv = self.argv(exe, root, ["FILES"])
+        return ok_outcome(self.name, findings, started=started, version=version, argv=argv, warnings=warnings)
+
+    def _history(
+        self, exe: str, root: Path, base: str, cfg: ScanConfig, ctx: RunContext
+    ) -> tuple[list[Finding], list[str]]:
+        from secscan import secrets_history as sh
+        from secscan.triage.diff import merge_base
+
+        mb = merge_base(root, base)
+        history = sh.read_history(root, mb)
+        folder = ctx.workdir / "secrets-history"
+        written = sh.materialize(history, folder, excluded=pathmatch.excludes(tuple(cfg.exclude)))
+        notes = [
+            f"detect-secrets: binary file {b} (commit {c.sha[:12]}) not scanned for secrets"
+            for c in history.commits
+            for b in c.binary
+        ]
+        notes.append(f"detect-secrets: scanned the added lines of {len(history.commits)} commit(s) since {mb[:12]}")
+        if not written:
+            return [], notes
+        rels = [str(p.relative_to(folder.resolve())) for p in written]
+        kept = [r for r in rels if not _excluded((sh.origin(r) or ("", r))[1], cfg.exclude)]
+        if not kept:
+            return [], notes
+        report = self._run_on(exe, folder.resolve(), kept, cfg, ctx)
+        found, more = parse(report, tree=SourceTree(folder), history=True)
+        return found, notes + more
+
+
+def history_base(cfg: ScanConfig) -> str | None:
+    """Where the history scan starts: ``--secrets-history REF``, else the diff base (a merge
+    request pipeline, ``--diff-base``, the pre-push hook). None: a branch pipeline, no history."""
+    return cfg.secrets_history or cfg.diff_base or None
+
+
+def _secret_key(f: Finding) -> tuple[str, str]:
+    """What makes a history finding the same secret as a work-tree one: the type and the value
+    (its masked form is not enough; compare the code of the line instead)."""
+    return (f.rule_id, (f.location.snippet or "").strip())
+
+
+def merge_history(tree_findings: Sequence[Finding], history: Sequence[Finding]) -> list[Finding]:
+    """Work-tree findings plus the history findings that are not still in the tree.
+
+    A secret still in the tree is reported where it is now, tagged with the commit that added
+    it (the earliest); one that a later commit removed (or that only moved) is reported at the
+    commit that added it."""
+    first_commit: dict[tuple[str, str], str] = {}
+    for f in history:
+        key = _secret_key(f)
+        if key not in first_commit and f.location.commit:
+            first_commit[key] = f.location.commit
+    out: list[Finding] = []
+    in_tree = set()
+    for f in tree_findings:
+        key = _secret_key(f)
+        in_tree.add(key)
+        commit = first_commit.get(key)
+        if commit is not None:
+            # Its location stays the work tree's (location.commit is None); the tag names the
+            # commit that added it, for the GitLab report and the reader.
+            out.append(replace(f, tags=tuple(sorted({*f.tags, f"commit:{commit}"}))))
+        else:
+            out.append(f)
+    seen: set[tuple[str, str, str]] = set()
+    for f in history:
+        key = _secret_key(f)
+        if key in in_tree:
+            continue
+        # The same line added again by a later commit (a revert, a rebase): the first one counts.
+        ident = (*key, f.location.path or "")
+        if ident in seen:
+            continue
+        seen.add(ident)
+        out.append(f)
+    return out
