@@ -19,6 +19,7 @@ from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from secscan import testcode
 from secscan.errors import ConfigError
 from secscan.fsutil import load_toml
 
@@ -96,6 +97,21 @@ class ScanConfig:
         verdict=True,
         metavar="GLOB",
         help="Paths bandit and semgrep skip (virtualenvs, .git, node_modules, build output are always skipped).",
+    )
+    test_paths: tuple[str, ...] = setting(
+        default=testcode.DEFAULT_TEST_PATHS,
+        kind="list",
+        verdict=True,
+        metavar="GLOB",
+        help="Test code: findings there are tagged test-code and do not block unless the policy says so "
+        "('dir/' a folder at any depth, 'name' a file name, else a path glob).",
+    )
+    production_only_rules: tuple[str, ...] = setting(
+        default=testcode.DEFAULT_PRODUCTION_ONLY_RULES,
+        kind="list",
+        verdict=True,
+        metavar="RULE",
+        help="Rules not reported in test code (assert, random, subprocess, /tmp).",
     )
     requirements: tuple[str, ...] = setting(
         (),

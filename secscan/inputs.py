@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from secscan import config
+from secscan import config, testcode
 from secscan import trusted as trust
 from secscan.config import ScanConfig
 from secscan.errors import ConfigError
@@ -50,6 +50,10 @@ class TriageInputs:
     diff_base: str | None = None
     today: date
     """Injected so expiry checks are testable."""
+    test_paths: tuple[str, ...] = testcode.DEFAULT_TEST_PATHS
+    """Globs of test code (findings there are tagged, see secscan.testcode)."""
+    production_only_rules: tuple[str, ...] = testcode.DEFAULT_PRODUCTION_ONLY_RULES
+    """Rules not reported in test code."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +91,8 @@ def read_triage_inputs(
     diff_base: str | None = None,
     today: date | None = None,
     default_suppressions: bool = True,
+    test_paths: tuple[str, ...] = testcode.DEFAULT_TEST_PATHS,
+    production_only_rules: tuple[str, ...] = testcode.DEFAULT_PRODUCTION_ONLY_RULES,
 ) -> TriageInputs:
     """Load the policy, suppressions, baseline and diff (each ConfigError/InputError is exit 2).
 
@@ -120,6 +126,8 @@ def read_triage_inputs(
         diff=diff,
         diff_base=diff_base,
         today=today or datetime.now(UTC).date(),
+        test_paths=test_paths,
+        production_only_rules=production_only_rules,
     )
 
 
@@ -302,6 +310,8 @@ def read_scan_inputs(
         diff_base=cfg.diff_base,
         today=today,
         default_suppressions=trusted is None,
+        test_paths=cfg.test_paths,
+        production_only_rules=cfg.production_only_rules,
     )
     out_dir = check_out_dir(cfg.out_dir, tree=cfg.target)
     changed = triage.diff.changed_paths() if triage.diff is not None and cfg.changed_only else None
