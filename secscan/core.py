@@ -19,7 +19,7 @@ from secscan import __version__, compliance, fingerprint, policy, testcode, tria
 from secscan.inputs import TriageInputs
 from secscan.models import Finding, Kind, Location, RunResult, ScannerState, ScannerStatus
 from secscan.sourcefiles import SourceTree
-from secscan.textsafe import mask_pans, mask_userinfo, redact_secret, secret_values
+from secscan.textsafe import mask_pans, mask_userinfo, redact_secret, secret_title, secret_values
 from secscan.triage.dedupe import dedupe, sort_key
 
 
@@ -65,7 +65,9 @@ def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None
         fingerprinted = testcode.classify(
             fingerprinted,
             globs=inputs.test_paths if inputs is not None else testcode.DEFAULT_TEST_PATHS,
-            production_only=inputs.production_only_rules if inputs is not None else testcode.DEFAULT_PRODUCTION_ONLY_RULES,
+            production_only=inputs.production_only_rules
+            if inputs is not None
+            else testcode.DEFAULT_PRODUCTION_ONLY_RULES,
         )
     if evidence.triaged or inputs is None:
         findings: Sequence[Finding] = sorted(dedupe(fingerprinted), key=sort_key)

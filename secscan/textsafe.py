@@ -118,7 +118,7 @@ def redact_secret(text: str, values: tuple[str, ...] = ()) -> str:
     for value in values:
         if "****" not in value and len(value) >= _SEARCHED_MIN:
             token = re.compile(r"(?<![A-Za-z0-9_])" + re.escape(value) + r"(?![A-Za-z0-9_])")
-            text = token.sub(lambda _m, v=value: _mask_value(v), text)
+            text = token.sub(_mask_value(value).replace("\\", "\\\\"), text)
 
     def quoted(m: re.Match[str]) -> str:
         inner = m.group(2)
