@@ -116,8 +116,8 @@ def redact_secret(text: str, values: tuple[str, ...] = ()) -> str:
     Applied to secret findings before anything is written: result files and reports travel
     further than the repository (artifacts, MR notes, dashboards). Idempotent."""
     for value in values:
-        # A plain word ("password") is searched for nowhere: it is also the name of things.
-        if "****" not in value and len(value) >= _SEARCHED_MIN and not value.isalpha():
+        # A plain word or name ("password", "secret_key") is searched for nowhere: names hold it.
+        if "****" not in value and len(value) >= _SEARCHED_MIN and not value.isidentifier():
             token = re.compile(r"(?<![A-Za-z0-9_])" + re.escape(value) + r"(?![A-Za-z0-9_])")
             text = token.sub(_mask_value(value).replace("\\", "\\\\"), text)
 

@@ -130,7 +130,7 @@ def test_test_findings_do_not_block_by_default_and_the_policy_can_say_otherwise(
 def test_bad_test_code_policy_is_a_config_error() -> None:
     from secscan.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="block.test_code.kinds"):
+    with pytest.raises(ConfigError, match=r"block\.test_code\.kinds"):
         policy.parse_policy({"version": 1, "block": {"test_code": {"kinds": {"nope": "high"}}}}, origin="p.toml")
 
 
