@@ -197,10 +197,17 @@ def render_rule_table(findings: Sequence[Finding], *, limit: int = RULE_ROWS) ->
     for f, n in groups[:limit]:
         rows.append(
             f"| {SEVERITY_ICON[f.severity]} {f.severity.value} | {md_code_span(f.rule_id, 80)} "
-            f"| {md_text(f.title or f.rule_id, 120)} | {n} | {md_text(c.location_text(f.location), 120)} |\n"
+            f"| {_rule_text(f)} | {n} | {md_text(c.location_text(f.location), 120)} |\n"
         )
     more = f"\n… and {len(groups) - limit} more rules (see the full report).\n" if len(groups) > limit else ""
     return RULE_HEAD + "".join(rows) + more
+
+
+def _rule_text(f: Finding) -> str:
+    text = f"**{md_text(f.title or f.rule_id, 120)}**"
+    if f.message and f.message != f.title:
+        text += f"<br>{md_text(f.message, 160)}"
+    return text
 
 
 def _details(summary: str, body: str, *, open_: bool = False) -> str:
