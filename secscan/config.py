@@ -44,6 +44,8 @@ class Spec:
     """Offered as a ``secscan scan`` option."""
     joined: bool = False
     """A string built from a repeatable option joined with spaces (``--zap-option``)."""
+    hidden_aliases: tuple[str, ...] = ()
+    """For booleans: old spellings that set it false, still accepted but not shown (``--fail-open``)."""
 
 
 def setting(default: Any = None, *, factory: Callable[[], Any] | None = None, **spec: Any) -> Any:
@@ -177,7 +179,7 @@ class ScanConfig:
         None,
         kind="bool",
         verdict=True,
-        off_flag="--fail-open",
+        hidden_aliases=("--fail-open",),
         help="Whether a failed scanner fails the gate (exit 3) [the policy's fail_closed].",
     )
     jobs: int = setting(4, kind="int", flags=("-j", "--jobs"), metavar="N", help="Scanners running at the same time.")
@@ -502,6 +504,8 @@ def click_options(command: Callable[..., Any]) -> Callable[..., Any]:
             off = spec.off_flag or "--no-" + long[2:]
             decls = [f"{long}/{off}", *(n for n in names if n != long)]
             command = click.option(*decls, key, default=None, help=text)(command)
+            for alias in spec.hidden_aliases:
+                command = click.option(alias, key + _ALIAS, is_flag=True, default=None, hidden=True)(command)
         elif spec.kind in ("list", "timeouts") or spec.joined:
             command = click.option(*names, key, multiple=True, metavar=spec.metavar, help=text)(command)
         elif spec.kind == "int":
@@ -511,11 +515,16 @@ def click_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+_ALIAS = "__alias"
+
+
 def flags_from_options(opts: Mapping[str, Any]) -> dict[str, Any]:
     """Only the options the user gave, as a settings mapping."""
     out: dict[str, Any] = {}
     for key, (_f, spec) in specs().items():
         value = opts.get(key)
+        if value is None and opts.get(key + _ALIAS):
+            value = False  # a hidden old spelling of the off flag
         if value is None or value == ():
             continue
         if spec.joined:
