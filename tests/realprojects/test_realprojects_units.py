@@ -220,3 +220,34 @@ def test_cvss_v31_only_and_the_worst_alias_wins() -> None:
 def test_no_vector_anywhere_is_unknown() -> None:
     assert severity.score_record(_record("GHSA-pxg6-pf52-xh8x")) is None  # empty severity array
     assert severity.score_records([{"id": "X", "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:Q"}]}]) is None
+
+
+# ------------------------------------------------------------------ HTML report at scale
+
+
+def test_html_groups_by_rule_blocking_first_and_caps_the_listed_rows() -> None:
+    import re
+    from dataclasses import replace
+
+    from secscan.models import BlockReason, Verdict
+    from secscan.reporters import html
+
+    many = [replace(_finding("B311", f"app/m{i}.py", Severity.LOW), fingerprint=f"v1:a{i}") for i in range(2400)]
+    mid = [replace(_finding("B608", f"app/q{i}.py", Severity.MEDIUM), fingerprint=f"v1:b{i}") for i in range(5)]
+    blocker = replace(_finding("B602", "app/run.py", Severity.HIGH), fingerprint="v1:c0")
+    result = replace(
+        _result([*many, *mid, blocker]),
+        verdict=Verdict(
+            passed=False,
+            exit_code=1,
+            policy="default",
+            reasons=(BlockReason(rule="r", message="m", fingerprint="v1:c0"),),
+        ),
+    )
+    page = html.render(result)
+    rules_table = page[page.index('id="rules"') : page.index("</table>", page.index('id="rules"'))]
+    assert re.findall(r'<code class="rule">(B\d+)</code>', rules_table) == ["B602", "B608", "B311"]
+    rows = re.findall(r'<tr class="finding( blocking)?" id="f(\d+)"', page)
+    assert len(rows) == html.MAX_ROWS
+    assert rows[0] == (" blocking", "0")  # the blocking finding is listed first
+    assert 'id="unlisted"' in page and f"{2406 - html.MAX_ROWS} more" in page
