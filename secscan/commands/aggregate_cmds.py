@@ -125,16 +125,27 @@ def _parse_now(value: str | None) -> datetime:
 
 @click.command()
 @click.option(
-    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=Path("dashboard.html"), show_default=True
+    "-o",
+    "--out",
+    "output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("dashboard.html"),
+    show_default=True,
+    help="Dashboard file.",
 )
+# The old spelling, still accepted: every command writes with -o/--out.
+@click.option("--output", "output_alias", type=click.Path(path_type=Path, dir_okay=False), default=None, hidden=True)
 @click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help=_DB_HELP)
 @click.option("--now", help="Compute ages and windows as of this ISO-8601 time [the current time].")
 @click.option(
     "--days", default=60, show_default=True, type=click.IntRange(7, 730), help="Days shown in the trend charts."
 )
 @click.option("--title", default="Security dashboard", show_default=True)
-def dashboard(*, output: Path, db: Path | None, now: str | None, days: int, title: str) -> int:
+def dashboard(
+    *, output: Path, output_alias: Path | None, db: Path | None, now: str | None, days: int, title: str
+) -> int:
     """Write the security team's dashboard: one self-contained HTML file."""
+    output = output_alias if output_alias is not None else output
     from secscan.aggregate import dashboard as dash
     from secscan.aggregate import metrics
     from secscan.aggregate.history import History
