@@ -19,7 +19,7 @@ from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from secscan import testcode
+from secscan import pathmatch, testcode
 from secscan.errors import ConfigError
 from secscan.fsutil import load_toml
 
@@ -98,7 +98,7 @@ class ScanConfig:
         kind="list",
         verdict=True,
         metavar="GLOB",
-        help="Paths bandit and semgrep skip (virtualenvs, .git, node_modules, build output are always skipped).",
+        help="gitignore-style patterns no scanner looks at (virtualenvs, .git, node_modules, build output always).",
     )
     test_paths: tuple[str, ...] = setting(
         default=testcode.DEFAULT_TEST_PATHS,
@@ -214,11 +214,6 @@ def default_of(f: Field[Any]) -> Any:
 
 def env_name(key: str) -> str:
     return "SECSCAN_" + key.upper()
-
-
-def verdict_keys() -> frozenset[str]:
-    """Settings that decide the verdict (read from the trusted side in a merge request)."""
-    return frozenset(k for k, (_f, s) in specs().items() if s.verdict)
 
 
 # SECSCAN_* variables read elsewhere (not scan settings), so they are not reported as unknown.
@@ -435,6 +430,10 @@ def validate(cfg: ScanConfig) -> ScanConfig:
             raise ConfigError(f"unknown scanner {name!r} ({extra}known: {', '.join(known)})")
     if cfg.jobs < 1:
         raise ConfigError("jobs must be at least 1")
+    try:  # an exclude that can never match is a typo: said now, not by files scanned anyway
+        pathmatch.check(cfg.exclude)
+    except ValueError as e:
+        raise ConfigError(f"exclude: {e}") from None
     if not cfg.target.is_dir():
         raise ConfigError(f"scan target {cfg.target} is not a directory")
     for name in cfg.only:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from secscan import __version__, compliance, fingerprint, policy, testcode, triage
+from secscan import __version__, compliance, fingerprint, pathmatch, policy, testcode, triage
 from secscan.inputs import TriageInputs
 from secscan.models import Finding, Kind, Location, RunResult, ScannerState, ScannerStatus
 from secscan.sourcefiles import SourceTree
@@ -83,6 +83,7 @@ def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None
                 diff=inputs.diff,
                 scanners_run=ran,
                 scanned_paths=evidence.scanned_paths,
+                excluded=pathmatch.excludes(inputs.excludes),  # what no scanner looked at
             ),
         )
         findings = outcome.findings

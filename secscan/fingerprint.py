@@ -8,7 +8,9 @@ the flagged code changes. The string is ``v1:`` + the first 32 hex digits of a S
 * sast / secret: kind, rule family, repo-relative path, enclosing scope (``Class.method`` from
   the Python AST; ``<module>`` at top level; empty for non-Python files), the normalized code of
   the flagged lines, and an occurrence index: the n-th distinct place in that file with the same
-  key (counted in line order, so order-only, never the line number itself).
+  key (counted in line order, so order-only, never the line number itself). Results of one
+  scanner on one line that differ in region or rule get a rank there too (``spot``; the first
+  keeps the fingerprint it had before ranks existed), so they are never merged as one problem.
 * dependency: kind, normalized package name (PEP 503), canonical advisory id (aliases folded:
   CVE first, then GHSA, then PYSEC/OSV), manifest path.
 * dast: kind, ZAP plugin id, HTTP method, URL path with ids and numbers generalized, parameter.
@@ -396,6 +398,38 @@ def _assign(findings: Sequence[Finding], tree: SourceTree) -> list[Finding]:
     for base, members in groups.items():
         places = sorted({line for line, _col, _idx in members})
         occurrence = {line: n for n, line in enumerate(places)}
+        spots = _spot_indexes(findings, members) if len(members) > 1 else {}
         for line, _col, idx in members:
-            out[idx] = evolve(findings[idx], fingerprint=_digest((*base, str(occurrence[line]))))
+            parts = (*base, str(occurrence[line]))
+            spot = spots.get(idx, 0)
+            # Index 0 adds nothing, so every fingerprint that existed before spots did is kept.
+            out[idx] = evolve(findings[idx], fingerprint=_digest((*parts, f"spot{spot}") if spot else parts))
     return [f for f in out if f is not None]
+
+
+def _spot(f: Finding) -> tuple[int, int, int, str, str]:
+    """Where on its line one scanner's finding is, and by which rule: its region (columns
+    included) and rule id; without any line, its message is all that tells results apart."""
+    loc = f.location
+    message = "" if loc.start_line else f.message
+    return (loc.start_column or 0, loc.end_line or 0, loc.end_column or 0, f.rule_id, message)
+
+
+def _spot_indexes(findings: Sequence[Finding], members: list[tuple[int, int, int]]) -> dict[int, int]:
+    """Per finding, the rank of its spot among its own scanner's spots on the same line.
+
+    Two reports of the same rule at the same region are one problem (rank equal: merged, and
+    counted as duplicates). The same rule at other columns of the line, or another rule of the
+    same family, is another problem (a higher rank). Across scanners ranks line up in column
+    order, so bandit B324 and semgrep's MD5 rule on one call still share rank 0 and merge.
+    """
+    cells: dict[tuple[int, str], dict[tuple[int, int, int, str, str], list[int]]] = defaultdict(dict)
+    for line, _col, idx in members:
+        f = findings[idx]
+        cells[(line, f.scanner)].setdefault(_spot(f), []).append(idx)
+    out: dict[int, int] = {}
+    for by_spot in cells.values():
+        for rank, spot in enumerate(sorted(by_spot)):
+            for idx in by_spot[spot]:
+                out[idx] = rank
+    return out

@@ -25,6 +25,7 @@ from secscan import config, testcode
 from secscan import trusted as trust
 from secscan.config import ScanConfig
 from secscan.errors import ConfigError
+from secscan.models import PENDING_SETTINGS
 from secscan.policy import Policy, load_policy
 from secscan.triage import suppressions as sup
 from secscan.triage.baseline import Baseline
@@ -48,6 +49,8 @@ class TriageInputs:
     diff: DiffInfo | None = None
     """The diff against --diff-base (None: no diff-aware mode)."""
     diff_base: str | None = None
+    excludes: tuple[str, ...] = ()
+    """The scan's excludes: baseline entries in files no scanner looked at are not "fixed"."""
     today: date
     """Injected so expiry checks are testable."""
     test_paths: tuple[str, ...] = testcode.DEFAULT_TEST_PATHS
@@ -93,6 +96,7 @@ def read_triage_inputs(
     default_suppressions: bool = True,
     test_paths: tuple[str, ...] = testcode.DEFAULT_TEST_PATHS,
     production_only_rules: tuple[str, ...] = testcode.DEFAULT_PRODUCTION_ONLY_RULES,
+    excludes: tuple[str, ...] = (),
 ) -> TriageInputs:
     """Load the policy, suppressions, baseline and diff (each ConfigError/InputError is exit 2).
 
@@ -125,6 +129,7 @@ def read_triage_inputs(
         baseline_origin=str(baseline) if baseline is not None else None,
         diff=diff,
         diff_base=diff_base,
+        excludes=excludes,
         today=today or datetime.now(UTC).date(),
         test_paths=test_paths,
         production_only_rules=production_only_rules,
@@ -175,8 +180,7 @@ def check_out_dir(out_dir: Path, *, tree: Path | None = None) -> Path:
     return out
 
 
-PENDING = "pending settings change (applies once merged): "
-"""Prefix of the warnings that name a merge request's changes to what decides the verdict."""
+PENDING = PENDING_SETTINGS
 
 # Settings naming files or folders whose content decides the verdict.
 _FILE_SETTINGS = ("policy", "suppressions", "baseline", "zap_config", "advisory_db")
@@ -312,6 +316,7 @@ def read_scan_inputs(
         default_suppressions=trusted is None,
         test_paths=cfg.test_paths,
         production_only_rules=cfg.production_only_rules,
+        excludes=cfg.exclude,
     )
     out_dir = check_out_dir(cfg.out_dir, tree=cfg.target)
     changed = triage.diff.changed_paths() if triage.diff is not None and cfg.changed_only else None

@@ -1,7 +1,7 @@
 """The normalized data model (schema ``secscan/1``): frozen, keyword-only dataclasses.
 
 Every stage of the pipeline is a plain function over these values. Nothing here does I/O;
-(de)serialization to the JSON result document lives in :mod:`secscan.resultio`.
+(de)serialization to ``secscan.json`` and the baseline file lives in :mod:`secscan.schema`.
 """
 
 from __future__ import annotations
@@ -102,6 +102,11 @@ class ScannerState(StrEnum):
         return self in (ScannerState.FAILED, ScannerState.TIMEOUT, ScannerState.NOT_INSTALLED)
 
 
+# Warnings with this prefix name a merge request's changes to what decides the verdict
+# (settings, policy, suppressions, baseline, rules): shown as pending, applied once merged.
+PENDING_SETTINGS = "pending settings change (applies once merged): "
+
+
 @dataclass(frozen=True, kw_only=True)
 class Location:
     """Where a finding is. Which fields are set depends on the finding's kind."""
@@ -191,6 +196,9 @@ class Finding:
     location: Location = field(default_factory=Location)
     other_locations: tuple[Location, ...] = ()
     """Further places the same problem was found (e.g. one advisory via two manifests)."""
+    related_locations: tuple[Location, ...] = ()
+    """Places that explain the problem without being it (SARIF ``relatedLocations``: a taint
+    source, the declaration a use refers to). No snippets: only what locates them."""
     identifiers: tuple[Identifier, ...] = ()
     fix: str | None = None
     """Remediation text."""
@@ -272,3 +280,31 @@ class RunResult:
 
     def meta_dict(self) -> dict[str, str]:
         return dict(self.meta)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BaselineEntry:
+    """One accepted finding of a baseline file (``secscan-baseline/1``)."""
+
+    fingerprint: str
+    kind: Kind
+    rule_id: str
+    title: str
+    severity: Severity
+    path: str | None = None
+    """sast: the file; dependency: the manifest; dast: the URL."""
+    package: str | None = None
+    scanners: tuple[str, ...] = ()
+    """Which scanners reported it: only a run of one of them can say it is fixed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Baseline:
+    """The findings a project has accepted as its starting point."""
+
+    origin: str
+    """Where it was read from (for messages)."""
+    entries: tuple[BaselineEntry, ...]
+
+    def fingerprints(self) -> frozenset[str]:
+        return frozenset(e.fingerprint for e in self.entries)

@@ -38,19 +38,6 @@ def md_text(text: str, limit: int | None = 300) -> str:
     return _MENTION.sub("&#64;", escaped)
 
 
-def md_code_block(text: str, *, lang: str = "", max_lines: int = 20) -> str:
-    """A fenced code block that the untrusted content cannot close.
-
-    The fence is one backtick longer than the longest backtick run inside (CommonMark's rule),
-    and ``@`` inside code blocks is not a mention in GitLab, so only controls are stripped.
-    """
-    lines = strip_controls(text).splitlines()[:max_lines]
-    body = "\n".join(lines)
-    longest = max((len(m.group(0)) for m in re.finditer(r"`+", body)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{lang}\n{body}\n{fence}"
-
-
 def md_code_span(text: str, limit: int = 200) -> str:
     """An inline code span the content cannot break out of (same backtick-count rule)."""
     flat = one_line(text, limit)
@@ -58,11 +45,6 @@ def md_code_span(text: str, limit: int = 200) -> str:
     ticks = "`" * (longest + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") or not flat else ""
     return f"{ticks}{pad}{flat}{pad}{ticks}"
-
-
-def comment_safe(text: str) -> str:
-    """Text for inside an HTML comment (our hidden markers): it can never close the comment."""
-    return strip_controls(text).replace("--", "- -").replace(">", "&gt;")
 
 
 _QUOTED = re.compile(r"""(['"])([^'"\n]*)(['"])""")

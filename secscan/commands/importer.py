@@ -65,8 +65,10 @@ def import_cmd(
     Older and newer report versions, empty reports and Windows paths are accepted; a malformed
     file is a clear error naming the file (exit 2).
     """
+    from dataclasses import replace
+
     from secscan import core, inputs, outputs
-    from secscan.importers import import_files
+    from secscan.importers import import_reports, summary
     from secscan.sourcefiles import SourceTree
 
     # Inputs first (policy, suppressions, baseline, diff): a bad one is exit 2 before any parsing.
@@ -75,18 +77,23 @@ def import_cmd(
     )
     started = core.utc_now()
     tree = SourceTree(root)
-    findings, statuses = import_files(tool, files, tree=tree, manifest=manifest)
+    imported = import_reports(tool, files, tree=tree, manifest=manifest)
+    statuses = [s for i in imported for s in i.statuses]
     evidence = core.Evidence(
-        findings=tuple(findings),
+        findings=tuple(f for i in imported for f in i.findings),
         statuses=tuple(statuses),
         target=str(root),
         started_at=started,
         finished_at=core.utc_now(),
+        warnings=tuple(w for i in imported for w in i.warnings),
         meta=(("imported_from", ", ".join(p.name for p in files)), ("imported_tool", tool)),
     )
     result = core.produce(evidence, tree=tree, inputs=triage_inputs)
+    # The summary's counts need the deduped findings, so they join the metadata afterwards.
+    counts = summary.count(imported, result.findings)
+    result = replace(result, meta=tuple(sorted((*result.meta, *summary.as_meta(counts)))))
     outputs.write_result(result, out)
-    click.echo(f"secscan import: {len(result.findings)} finding(s) from {len(files)} {tool} report(s) -> {out}")
+    click.echo(f"secscan import: {summary.describe(counts)} from {len(files)} {tool} report(s) -> {out}")
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
     for s in statuses:

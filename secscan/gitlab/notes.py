@@ -9,7 +9,6 @@ is what lets the publisher skip the edit entirely.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from secscan.gitlab import markers
@@ -231,8 +230,3 @@ def _suppression_text(s: Suppression | None) -> str:
 def dry_run_listing(kind: str, target: str, body: str) -> str:
     """How ``--dry-run`` shows one write."""
     return f"--- would {kind} {target}\n{body.rstrip()}\n"
-
-
-def count_line(findings: Sequence[Finding]) -> str:
-    st = c.count_by_status(findings)
-    return ", ".join(f"{n} {s.value}" for s, n in st.items() if n)

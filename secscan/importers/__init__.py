@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secscan.errors import InputError, ParseError
+from secscan.importers import completeness
 from secscan.models import Finding, ScannerState, ScannerStatus
-from secscan.scanners.base import Parsed
 from secscan.sourcefiles import SourceTree
 
 SARIF = "sarif"
@@ -29,8 +29,16 @@ def tools() -> tuple[str, ...]:
 @dataclass(frozen=True, kw_only=True)
 class Imported:
     findings: tuple[Finding, ...]
-    status: ScannerStatus
-    """One status per imported file, named after the tool (pip-audit skips make it FAILED)."""
+    statuses: tuple[ScannerStatus, ...]
+    """One status per scanner the file reports on: the tool, or each SARIF run's producer (with
+    its version). FAILED when the report says the scan was incomplete (pip-audit skips,
+    bandit/semgrep ``errors``, an unsuccessful SARIF run)."""
+    results: int = 0
+    """Results the report holds (findings or not): the import summary counts from this."""
+    skipped: int = 0
+    """Results that are not findings (SARIF ``pass`` / ``notApplicable`` / ``absent``)."""
+    warnings: tuple[str, ...] = ()
+    """What the summary must say: absolute paths outside the root, tool warnings."""
 
 
 def decode(data: bytes, origin: str) -> str:
@@ -65,48 +73,111 @@ def parse_report(tool: str, text: str, *, origin: str, tree: SourceTree, manifes
 
 def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str | None) -> Imported:
     """Dispatch to the tool's pure parser (ParseError propagates to :func:`parse_report`)."""
+    results = skipped = 0
+    not_audited: tuple[str, ...] = ()
+    version = None
+    run_statuses: list[ScannerStatus] = []
     if tool == SARIF:
         from secscan.importers import sarif
 
-        parsed = Parsed(findings=tuple(sarif.parse(text, tree=tree, origin=origin)))
+        log = sarif.read(text, tree=tree, origin=origin)
+        findings, warnings, failures = list(log.findings), list(log.warnings), []
+        results, skipped = log.results, log.skipped
+        run_statuses = [
+            _status(run.scanner, list(run.failures), origin=origin, version=run.version, findings=run.findings)
+            for run in log.runs
+        ]
     else:
         from secscan.scanners import registry
 
         parsed = registry.get_class(tool).parse_report(text, tree=tree, origin=origin, manifest=manifest)
-    state = ScannerState.OK
-    error = None
-    if parsed.errors:
-        # An incomplete scan is not a clean scan: the gate fails closed as for a live run.
-        state = ScannerState.FAILED
-        error = f"{origin}: the {tool} scan was incomplete: " + "; ".join(parsed.errors[:3])
-    elif parsed.not_audited:
+        findings, warnings, failures = list(parsed.findings), list(parsed.warnings), list(parsed.errors)
+        not_audited, version = parsed.not_audited, parsed.version
+        # An imported report is all there is of that scan (issue 17): what the live run calls
+        # a warning - a file bandit could not parse, a file semgrep stopped on - makes it
+        # incomplete here, so the gate fails closed instead of passing what was never scanned.
+        if tool == "bandit":
+            stopped = completeness.bandit_failures(text)
+            failures += stopped
+            warnings = [w for w in warnings if w not in stopped]
+        elif tool == "semgrep":
+            failures, warnings = completeness.semgrep_failures(text)
+    outside = completeness.outside_paths(findings)
+    if outside:
+        shown = ", ".join(outside[:3]) + (", ..." if len(outside) > 3 else "")
+        warnings.append(
+            f"{origin}: {len(outside)} path(s) lie outside --root and are kept as they are ({shown}); "
+            "import with --root set to the checkout the tool scanned"
+        )
+    if run_statuses:
+        statuses = tuple(run_statuses)
+    elif not_audited and not failures:
         # pip-audit's "skipped" means NOT audited: never report that as clean.
-        state = ScannerState.FAILED
-        error = f"{len(parsed.not_audited)} dependencies not audited ({origin}): " + "; ".join(parsed.not_audited[:5])
+        error = f"{len(not_audited)} dependencies not audited ({origin}): " + "; ".join(not_audited[:5])
+        statuses = (
+            ScannerStatus(
+                name=tool,
+                state=ScannerState.FAILED,
+                version=version,
+                error=error,
+                findings=len(findings),
+                not_audited=not_audited,
+            ),
+        )
+    else:
+        statuses = (
+            _status(tool, failures, origin=origin, version=version, findings=len(findings), not_audited=not_audited),
+        )
     return Imported(
-        findings=parsed.findings,
-        status=ScannerStatus(
-            name=tool,
-            state=state,
-            version=parsed.version,
-            error=error,
-            findings=len(parsed.findings),
-            not_audited=parsed.not_audited,
-        ),
+        findings=tuple(findings),
+        statuses=statuses,
+        results=results or len(findings),
+        skipped=skipped,
+        warnings=tuple(warnings),
     )
 
 
-def import_files(
+def _status(
+    name: str,
+    failures: list[str],
+    *,
+    origin: str,
+    version: str | None,
+    findings: int,
+    not_audited: tuple[str, ...] = (),
+) -> ScannerStatus:
+    """OK, or FAILED with the first reason: an incomplete scan is not a clean one, so the gate
+    fails closed as it does for a live scan."""
+    if not failures:
+        return ScannerStatus(name=name, state=ScannerState.OK, version=version, findings=findings)
+    more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+    return ScannerStatus(
+        name=name,
+        state=ScannerState.FAILED,
+        version=version,
+        error=f"incomplete scan ({origin}): {failures[0]}{more}",
+        findings=findings,
+        not_audited=not_audited,
+    )
+
+
+def import_reports(
     tool: str, paths: Sequence[Path], *, tree: SourceTree, manifest: str | None = None
-) -> tuple[list[Finding], list[ScannerStatus]]:
-    findings: list[Finding] = []
-    statuses: list[ScannerStatus] = []
+) -> list[Imported]:
+    """One :class:`Imported` per file, in order; :class:`InputError` names an unreadable one."""
+    out: list[Imported] = []
     for path in paths:
         try:
             data = Path(path).read_bytes()
         except OSError as e:
             raise InputError(f"cannot read {path}: {e.strerror or e}") from e
-        imported = parse_report(tool, decode(data, str(path)), origin=str(path), tree=tree, manifest=manifest)
-        findings.extend(imported.findings)
-        statuses.append(imported.status)
-    return findings, statuses
+        out.append(parse_report(tool, decode(data, str(path)), origin=str(path), tree=tree, manifest=manifest))
+    return out
+
+
+def import_files(
+    tool: str, paths: Sequence[Path], *, tree: SourceTree, manifest: str | None = None
+) -> tuple[list[Finding], list[ScannerStatus]]:
+    """Findings and statuses of the files (:func:`import_reports` also has the summary's counts)."""
+    imported = import_reports(tool, paths, tree=tree, manifest=manifest)
+    return [f for i in imported for f in i.findings], [s for i in imported for s in i.statuses]

@@ -1,33 +1,48 @@
-"""SARIF 2.1.0 -> findings (pure): any tool's SARIF, bandit's and semgrep's included.
+"""SARIF 2.1.0 -> findings (pure): any producer's SARIF, bandit's and semgrep's included.
 
-What real files vary in, and how each is read:
+What real files vary in, and how each is read (tests/data/importers/sarif/ has one file per
+producer):
 
+* rule: ``ruleId``; else ``rule.id``; else the rule the reference points at (``ruleIndex`` /
+  ``rule.index`` in ``tool.driver`` or, with ``rule.toolComponent``, in ``tool.extensions``,
+  where CodeQL keeps its query packs); a result with no rule at all (Gitleaks 7) is named by its
+  message. A ``ruleId`` with no driver rule is looked up in every extension.
 * severity: ``properties.security-severity`` (a CVSS-like number, GitHub's convention) on the
   result or its rule; else bandit's ``issue_severity``; else the result's ``level``, else the
   rule's ``defaultConfiguration.level``, else ``warning`` (SARIF's default).
-* rule: ``ruleId``, else ``rule.id``, else the rule at ``ruleIndex``/``rule.index``.
 * message: ``message.text``, else the rule's ``messageStrings[message.id]`` with ``{0}``
-  arguments filled in.
-* paths: relative URIs (``uriBaseId`` such as ``%SRCROOT%`` resolved through
-  ``originalUriBaseIds`` when absolute), ``file:///C:/...`` and backslashes: all become
-  repo-relative POSIX paths; percent-encoding is decoded.
-* CWE: rule/result ``properties.tags`` (``external/cwe/cwe-78``, ``CWE-327: ...``) and
-  ``properties.cwe``.
-* ``kind`` ``pass``/``notApplicable`` results are not findings; ``suppressions`` with status
-  ``accepted`` (or none) mark the finding suppressed in source, kept and reported.
+  arguments filled in, else ``message.markdown``.
+* CWE: ``properties.tags`` (``external/cwe/cwe-78``, ``CWE-327: ...``) and ``properties.cwe``
+  of the rule and the result; ``rule.relationships`` and ``result.taxa`` pointing into a CWE
+  taxonomy (``run.taxonomies``, found by index, name or guid).
+* paths: :mod:`secscan.importers.paths`; ``artifactLocation.index`` reads ``run.artifacts``;
+  an absolute path under an absolute ``originalUriBaseIds`` entry or the invocation's
+  ``workingDirectory`` is relative to it (the producing machine's checkout).
+  Absolute paths outside the root are kept and reported (``RunInfo.outside``).
+* every location is kept: the first is the finding's location, the others ``other_locations``;
+  ``relatedLocations`` become ``related_locations``.
+* ``kind`` ``pass``/``notApplicable`` and ``baselineState: absent`` results are not findings
+  (counted as skipped). Suppressions of any kind with status ``accepted`` (or none) mark the
+  finding suppressed, shown with kind and justification; ``underReview``/``rejected`` ones do
+  not suppress and tag the finding instead.
+* ``partialFingerprints`` (and string ``fingerprints``) become ``fingerprint`` identifiers.
+* an incomplete run (``executionSuccessful: false``, or an ``error``-level tool execution or
+  configuration notification) is a failure of the import, with the tool's reason.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from secscan.errors import ParseError
+from secscan.importers.paths import BaseUri, normalize
 from secscan.models import Confidence, Finding, Identifier, Kind, Location, Severity, Source, Suppression
 from secscan.scanners.base import sast_kind
-from secscan.sourcefiles import SourceTree, to_repo_path
+from secscan.sourcefiles import SourceTree
 
 _LEVEL = {"error": Severity.HIGH, "warning": Severity.MEDIUM, "note": Severity.LOW, "none": Severity.INFO}
 _NAMED = {
@@ -46,8 +61,38 @@ _PRECISION = {
 }
 _CWE = re.compile(r"(?i)\bcwe[-_/: ]?(\d+)")
 _ARG = re.compile(r"\{(\d+)\}")
+_CWE_PAGE = re.compile(r"^https?://cwe\.mitre\.org/data/definitions/(\d+)\.html?$", re.I)
+_URL = re.compile(r"^https?://", re.I)
 # Tool names as they appear in driver.name -> our scanner names.
 _SCANNERS = {"bandit": "bandit", "semgrep": "semgrep", "semgrep oss": "semgrep", "semgrep pro": "semgrep"}
+_NOT_FINDINGS = ("pass", "notApplicable")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SarifRun:
+    """What one run says about the tool that produced it."""
+
+    scanner: str
+    version: str | None
+    information_uri: str | None
+    findings: int
+    failures: tuple[str, ...]
+    """Why this run is incomplete (empty: it completed)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SarifImport:
+    """What one SARIF log holds: findings, and what the import summary must say about it."""
+
+    findings: tuple[Finding, ...]
+    results: int
+    """Results in the log, findings or not."""
+    skipped: int
+    """Results that are not findings: ``kind`` pass/notApplicable, ``baselineState`` absent."""
+    failures: tuple[str, ...]
+    """Why the scan is incomplete (empty: it completed)."""
+    warnings: tuple[str, ...]
+    runs: tuple[SarifRun, ...] = ()
 
 
 class _Ctx:
@@ -87,6 +132,14 @@ class _Ctx:
         return v or None
 
 
+def _text_or_none(v: Any) -> str | None:
+    return v if isinstance(v, str) and v.strip() else None
+
+
+def _index(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
+
+
 def _severity_from_score(score: float) -> Severity:
     if score >= 9.0:
         return Severity.CRITICAL
@@ -107,43 +160,147 @@ def _score(props: dict[str, Any]) -> float | None:
         return None
 
 
-def _uri_to_path(uri: str, bases: dict[str, str], tree: SourceTree) -> str:
-    """A repo-relative POSIX path from a SARIF artifact URI (relative, file:// or Windows)."""
-    if not any(c in uri for c in ":%\\") and not uri.startswith(("/", "./")) and "//" not in uri:
-        return uri  # already a clean relative path: the common case, without pathlib
-    # A relative URI stays relative whatever its uriBaseId: that base is the checkout root on
-    # the machine that produced the report, not ours.
-    full = uri
-    if full.lower().startswith("file:"):
-        parts = urlsplit(full)
-        full = unquote(parts.path)
-        if re.match(r"^/[A-Za-z]:", full):
-            full = full[1:]  # file:///C:/x -> C:/x
-        for b in bases.values():
-            bpath = unquote(urlsplit(b).path) if b.lower().startswith("file:") else b
-            bpath = bpath[1:] if re.match(r"^/[A-Za-z]:", bpath) else bpath
-            if bpath and full.replace("\\", "/").startswith(bpath.replace("\\", "/").rstrip("/") + "/"):
-                full = full.replace("\\", "/")[len(bpath.replace("\\", "/").rstrip("/")) + 1 :]
-                break
-    else:
-        full = unquote(full)
-    path = to_repo_path(full, tree.root)
-    # A Windows absolute path we could not relate to a base: keep its tail after the drive so it
-    # is at least not an absolute path of another machine.
-    return re.sub(r"^[A-Za-z]:/", "", path)
-
-
 def _cwes(*sources: Any) -> list[str]:
     out: list[str] = []
     for src in sources:
         values = src if isinstance(src, list) else [src]
         for v in values:
-            if isinstance(v, str | int):
-                for m in _CWE.finditer(str(v) if isinstance(v, str) else f"CWE-{v}"):
+            if isinstance(v, str | int) and not isinstance(v, bool):
+                for m in _CWE.finditer(v if isinstance(v, str) else f"CWE-{v}"):
                     cwe = f"CWE-{int(m.group(1))}"
                     if cwe not in out:
                         out.append(cwe)
     return out
+
+
+def _cwe_identifier(cwe: str) -> Identifier:
+    return Identifier(type="cwe", value=cwe, url=f"https://cwe.mitre.org/data/definitions/{cwe[4:]}.html")
+
+
+class _Run:
+    """One run's lookup tables: rules per tool component, taxonomies, artifacts, bases."""
+
+    def __init__(self, ctx: _Ctx, run: dict[str, Any], r: int) -> None:
+        self.ctx = ctx
+        tool = ctx.obj(run.get("tool"), f"runs[{r}].tool", optional=False)
+        self.driver = ctx.obj(tool.get("driver"), f"runs[{r}].tool.driver")
+        self.extensions = [
+            ctx.obj(x, f"runs[{r}].tool.extensions[{i}]", optional=False)
+            for i, x in enumerate(ctx.lst(tool.get("extensions"), f"runs[{r}].tool.extensions"))
+        ]
+        self.components = [self.driver, *self.extensions]
+        names = ["driver", *(f"extensions[{i}]" for i in range(len(self.extensions)))]
+        self.rules = [self._rules(c, f"runs[{r}].tool.{name}") for c, name in zip(self.components, names, strict=True)]
+        self.by_id = [{x["id"]: x for x in rules if isinstance(x.get("id"), str)} for rules in self.rules]
+        self.taxonomies = [
+            ctx.obj(x, f"runs[{r}].taxonomies[{i}]", optional=False)
+            for i, x in enumerate(ctx.lst(run.get("taxonomies"), f"runs[{r}].taxonomies"))
+        ]
+        self.artifacts = ctx.lst(run.get("artifacts"), f"runs[{r}].artifacts")
+        self.bases = {
+            str(k): BaseUri(
+                uri=str(ctx.obj(v, f"runs[{r}].originalUriBaseIds.{k}").get("uri") or ""),
+                base_id=v.get("uriBaseId") if isinstance(v, dict) and isinstance(v.get("uriBaseId"), str) else None,
+            )
+            for k, v in ctx.obj(run.get("originalUriBaseIds"), f"runs[{r}].originalUriBaseIds").items()
+        }
+        # Where the tool ran is the checkout it scanned (sast-scan, bandit run in the repo): an
+        # absolute path under it is a repo path. Keyed so that no uriBaseId can name it.
+        for i, inv in enumerate(ctx.lst(run.get("invocations"), f"runs[{r}].invocations")):
+            wd = inv.get("workingDirectory") if isinstance(inv, dict) else None
+            uri = wd.get("uri") if isinstance(wd, dict) else None
+            if isinstance(uri, str) and uri:
+                self.bases.setdefault(f"\x00workingDirectory[{i}]", BaseUri(uri=uri))
+
+    def _rules(self, component: dict[str, Any], where: str) -> list[dict[str, Any]]:
+        return [
+            self.ctx.obj(x, f"{where}.rules[{i}]", optional=False)
+            for i, x in enumerate(self.ctx.lst(component.get("rules"), f"{where}.rules"))
+        ]
+
+    def component(self, ref: dict[str, Any]) -> int | None:
+        """Index into ``components`` of a toolComponentReference (None: not found)."""
+        i = _index(ref.get("index"))
+        if i is not None:
+            return i + 1 if i < len(self.extensions) else None
+        for key in ("guid", "name"):
+            value = ref.get(key)
+            if isinstance(value, str):
+                for n, c in enumerate(self.components):
+                    if c.get(key) == value:
+                        return n
+        return 0 if not ref else None
+
+    def rule(self, result: dict[str, Any], where: str) -> tuple[str | None, dict[str, Any]]:
+        ctx = self.ctx
+        ref = ctx.obj(result.get("rule"), f"{where}.rule")
+        rule_id = ctx.text(result.get("ruleId"), f"{where}.ruleId") or ctx.text(ref.get("id"), f"{where}.rule.id")
+        comp_ref = ctx.obj(ref.get("toolComponent"), f"{where}.rule.toolComponent")
+        comp = self.component(comp_ref) if comp_ref else 0
+        index = _index(result.get("ruleIndex", ref.get("index")))
+        rule: dict[str, Any] = {}
+        if comp is not None:
+            rules = self.rules[comp]
+            if index is not None and index < len(rules):
+                rule = rules[index]
+            elif rule_id is not None:
+                rule = self.by_id[comp].get(rule_id, {})
+        if not rule and rule_id is not None:
+            # A ruleId alone, its rule in an extension (CodeQL packs), or "id/sub-id".
+            for table in self.by_id:
+                rule = table.get(rule_id) or table.get(rule_id.split("/", 1)[0]) or {}
+                if rule:
+                    break
+        return rule_id or ctx.text(rule.get("id"), f"{where}: the referenced rule's id"), rule
+
+    def taxon_cwes(self, refs: Iterable[Any]) -> list[str]:
+        """CWE ids of reportingDescriptorReferences (rule.relationships targets, result.taxa)."""
+        out: list[str] = []
+        for ref in refs:
+            if not isinstance(ref, dict):
+                continue
+            raw_comp = ref.get("toolComponent")
+            comp: dict[str, Any] = raw_comp if isinstance(raw_comp, dict) else {}
+            taxonomy = self._taxonomy(comp)
+            name = str(comp.get("name") or (taxonomy or {}).get("name") or "")
+            taxon_id = ref.get("id")
+            index = _index(ref.get("index"))
+            if taxon_id is None and taxonomy is not None and index is not None:
+                raw = taxonomy.get("taxa")
+                taxa: list[Any] = raw if isinstance(raw, list) else []
+                if index < len(taxa) and isinstance(taxa[index], dict):
+                    taxon_id = taxa[index].get("id")
+            if not isinstance(taxon_id, str | int) or isinstance(taxon_id, bool):
+                continue
+            value = str(taxon_id)
+            if name.upper() == "CWE" and value.isdigit():
+                value = f"CWE-{value}"
+            out.extend(c for c in _cwes(value) if c not in out)
+        return out
+
+    def _taxonomy(self, comp: dict[str, Any]) -> dict[str, Any] | None:
+        i = _index(comp.get("index"))
+        if i is not None and i < len(self.taxonomies):
+            return self.taxonomies[i]
+        for key in ("guid", "name"):
+            value = comp.get(key)
+            if isinstance(value, str):
+                for t in self.taxonomies:
+                    if t.get(key) == value:
+                        return t
+        return None
+
+    def artifact_location(self, art: dict[str, Any], where: str) -> tuple[str | None, str | None]:
+        """(uri, uriBaseId) of an artifactLocation, following ``index`` into ``run.artifacts``."""
+        uri = self.ctx.text(art.get("uri"), f"{where}.uri")
+        base = art.get("uriBaseId") if isinstance(art.get("uriBaseId"), str) else None
+        i = _index(art.get("index"))
+        if uri is None and i is not None and i < len(self.artifacts) and isinstance(self.artifacts[i], dict):
+            loc = self.artifacts[i].get("location")
+            if isinstance(loc, dict):
+                uri = loc.get("uri") if isinstance(loc.get("uri"), str) else None
+                base = base or (loc.get("uriBaseId") if isinstance(loc.get("uriBaseId"), str) else None)
+        return uri, base
 
 
 def _message(ctx: _Ctx, result: dict[str, Any], rule: dict[str, Any], where: str) -> str:
@@ -160,91 +317,138 @@ def _message(ctx: _Ctx, result: dict[str, Any], rule: dict[str, Any], where: str
     return text or ""
 
 
-def _rule_for(
-    ctx: _Ctx, result: dict[str, Any], rules: list[dict[str, Any]], by_id: dict[str, dict[str, Any]], where: str
-) -> tuple[str, dict[str, Any]]:
-    ref = ctx.obj(result.get("rule"), f"{where}.rule")
-    rule_id = ctx.text(result.get("ruleId"), f"{where}.ruleId") or ctx.text(ref.get("id"), f"{where}.rule.id")
-    index = result.get("ruleIndex", ref.get("index"))
-    rule: dict[str, Any] = {}
-    if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(rules):
-        rule = rules[index]
-    elif rule_id is not None:
-        rule = by_id.get(rule_id, {})
-    rule_id = rule_id or ctx.text(rule.get("id"), "rule.id")
-    if not rule_id:
-        raise ctx.fail(where, "result has no ruleId (and no rule reference)")
-    return rule_id, rule
+def _rule_id_from_message(message: str) -> str:
+    """A rule id for a result that names no rule: its message's first line (SARIF lets a
+    producer omit ``ruleId``; Gitleaks 7 does), so equal messages still group together."""
+    first = message.strip().splitlines()[0] if message.strip() else "unnamed result"
+    return first if len(first) <= 80 else first[:79].rstrip() + "…"
 
 
-def _location(ctx: _Ctx, result: dict[str, Any], bases: dict[str, str], tree: SourceTree, where: str) -> Location:
-    locs = ctx.lst(result.get("locations"), f"{where}.locations")
-    if not locs:
-        return Location()
-    loc = ctx.obj(locs[0], f"{where}.locations[0]", optional=False)
-    phys = ctx.obj(loc.get("physicalLocation"), f"{where}.locations[0].physicalLocation")
-    art = ctx.obj(phys.get("artifactLocation"), f"{where}.locations[0].physicalLocation.artifactLocation")
-    uri = ctx.text(art.get("uri"), f"{where}.locations[0].physicalLocation.artifactLocation.uri")
-    w = f"{where}.locations[0].physicalLocation.region"
-    region = ctx.obj(phys.get("region"), w)
-    start = ctx.line(region, "startLine", w)
-    end = ctx.line(region, "endLine", w) or start
-    snippet_obj = ctx.obj(region.get("snippet"), f"{w}.snippet")
-    snippet = ctx.text(snippet_obj.get("text"), f"{w}.snippet.text")
-    if uri and re.match(r"^https?://", uri, re.I):
-        return Location(url=uri, snippet=snippet)
-    path = _uri_to_path(uri, bases, tree) if uri else None
-    if path and start:
-        from_tree = tree.lines(path, start, end)
-        snippet = from_tree if from_tree is not None else snippet
-    return Location(
-        path=path,
-        start_line=start,
-        end_line=end,
-        start_column=ctx.line(region, "startColumn", w),
-        end_column=ctx.line(region, "endColumn", w),
-        snippet=snippet.rstrip("\n") if snippet else snippet,
-    )
+class _Locations:
+    """Turns SARIF locations into ours (paths outside the root are kept; the importer reports them)."""
+
+    def __init__(self, ctx: _Ctx, run: _Run, tree: SourceTree) -> None:
+        self.ctx = ctx
+        self.run = run
+        self.tree = tree
+
+    def one(self, loc_raw: Any, where: str, *, snippets: bool = True) -> Location | None:
+        ctx = self.ctx
+        loc = ctx.obj(loc_raw, where, optional=False)
+        phys = ctx.obj(loc.get("physicalLocation"), f"{where}.physicalLocation")
+        if not phys:
+            return None
+        art = ctx.obj(phys.get("artifactLocation"), f"{where}.physicalLocation.artifactLocation")
+        uri, base_id = self.run.artifact_location(art, f"{where}.physicalLocation.artifactLocation")
+        w = f"{where}.physicalLocation.region"
+        region = ctx.obj(phys.get("region"), w)
+        start = ctx.line(region, "startLine", w)
+        end = ctx.line(region, "endLine", w) or start
+        snippet_obj = ctx.obj(region.get("snippet"), f"{w}.snippet")
+        snippet = ctx.text(snippet_obj.get("text"), f"{w}.snippet.text") if snippets else None
+        if uri and _URL.match(uri):
+            return Location(url=uri, snippet=snippet)
+        path = normalize(uri, root=self.tree.root, base_id=base_id, bases=self.run.bases).path if uri else None
+        if snippets and path and start and path != ".":
+            from_tree = self.tree.lines(path, start, end)
+            snippet = from_tree if from_tree is not None else snippet
+        return Location(
+            path=path,
+            start_line=start,
+            end_line=end,
+            start_column=ctx.line(region, "startColumn", w),
+            end_column=ctx.line(region, "endColumn", w),
+            snippet=snippet.rstrip("\n") if snippet else snippet,
+        )
+
+    def of(self, result: dict[str, Any], where: str) -> tuple[Location, tuple[Location, ...], tuple[Location, ...]]:
+        """(location, other locations, related locations) of a result."""
+        ctx = self.ctx
+        locs = [
+            x
+            for n, raw in enumerate(ctx.lst(result.get("locations"), f"{where}.locations"))
+            if (x := self.one(raw, f"{where}.locations[{n}]")) is not None
+        ]
+        related = tuple(
+            x
+            for n, raw in enumerate(ctx.lst(result.get("relatedLocations"), f"{where}.relatedLocations"))
+            if (x := self.one(raw, f"{where}.relatedLocations[{n}]", snippets=False)) is not None
+        )
+        if not locs:
+            return Location(), (), related
+        return locs[0], tuple(locs[1:]), related
 
 
-def _suppression(ctx: _Ctx, result: dict[str, Any], where: str) -> Suppression | None:
+def _suppression(ctx: _Ctx, result: dict[str, Any], where: str) -> tuple[Suppression | None, tuple[str, ...]]:
+    """The accepted suppression of a result, and tags for the ones that do not (yet) apply."""
+    tags: list[str] = []
     for n, s in enumerate(ctx.lst(result.get("suppressions"), f"{where}.suppressions")):
         sd = ctx.obj(s, f"{where}.suppressions[{n}]", optional=False)
-        status = sd.get("status", "accepted")
-        if status in ("accepted", None):
-            kind = str(sd.get("kind", "inSource"))
-            justification = sd.get("justification") if isinstance(sd.get("justification"), str) else None
-            return Suppression(
-                origin="inline" if kind == "inSource" else "file",
-                reason=justification or f"suppressed in the SARIF report ({kind})",
-                matched_by="inline" if kind == "inSource" else "sarif",
+        status = sd.get("status") or "accepted"
+        kind = str(sd.get("kind") or "inSource")
+        justification = sd.get("justification") if isinstance(sd.get("justification"), str) else None
+        if status == "accepted":
+            # Both kinds are decisions carried by the report, not by the trusted suppressions
+            # file: they count as inline suppressions, so the policy's cap on those applies.
+            return (
+                Suppression(
+                    origin="inline",
+                    reason=f"SARIF {kind} suppression: {justification or 'no justification given'}",
+                    matched_by=f"sarif:{kind}",
+                ),
+                (),
             )
-    return None
+        tags.append("suppression-under-review" if status == "underReview" else f"suppression-{status}")
+    return None, tuple(sorted(set(tags)))
 
 
-def _cwe_identifier(cwe: str) -> Identifier:
-    return Identifier(type="cwe", value=cwe, url=f"https://cwe.mitre.org/data/definitions/{cwe[4:]}.html")
+def _fingerprints(result: dict[str, Any]) -> tuple[Identifier, ...]:
+    out: list[Identifier] = []
+    for field in ("partialFingerprints", "fingerprints"):
+        table = result.get(field)
+        if isinstance(table, dict):
+            for key in sorted(table):
+                value = table[key]
+                # Only strings: other shapes (Black Duck writes objects) say nothing we can keep.
+                if isinstance(value, str) and value and value != "requires login":
+                    out.append(Identifier(type="fingerprint", value=f"{key}:{value}"))
+    return tuple(out)
 
 
-def _rule_static(
-    ctx: _Ctx, rule_id: str, rule: dict[str, Any], rprops: dict[str, Any], scanner: str
-) -> tuple[str, tuple[Identifier, ...], str | None]:
-    """(title, identifiers, help URI) of a rule."""
-    short = ctx.obj(rule.get("shortDescription"), "rule.shortDescription").get("text")
-    name = rule.get("name")
-    title = name if isinstance(name, str) and name != rule_id else None
-    title = title or (short if isinstance(short, str) else None) or rule_id
-    cwes = _cwes(rprops.get("tags"), rprops.get("cwe"))
-    identifiers = (
-        Identifier(type=scanner if scanner in ("bandit", "semgrep") else "rule", value=rule_id),
-        *(_cwe_identifier(c) for c in cwes),
-    )
-    help_uri = rule.get("helpUri") if isinstance(rule.get("helpUri"), str) else None
-    return str(title).replace("_", " "), identifiers, help_uri
+def _run_state(ctx: _Ctx, run: dict[str, Any], r: int, tool_name: str) -> tuple[list[str], list[str]]:
+    """(failures, warnings) of a run's invocations: an incomplete scan is not a clean one."""
+    failures: list[str] = []
+    warnings: list[str] = []
+    for i, inv_raw in enumerate(ctx.lst(run.get("invocations"), f"runs[{r}].invocations")):
+        inv = ctx.obj(inv_raw, f"runs[{r}].invocations[{i}]", optional=False)
+        notes = [
+            *ctx.lst(inv.get("toolExecutionNotifications"), f"runs[{r}].invocations[{i}].toolExecutionNotifications"),
+            *ctx.lst(
+                inv.get("toolConfigurationNotifications"), f"runs[{r}].invocations[{i}].toolConfigurationNotifications"
+            ),
+        ]
+        errors = []
+        for note in notes:
+            if not isinstance(note, dict):
+                continue
+            raw = note.get("message")
+            msg: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            text = " ".join(str(msg.get("text") or msg.get("markdown") or "no message").split())[:300]
+            level = note.get("level") or "warning"  # SARIF's default for notifications
+            if level == "error":
+                errors.append(text)
+            elif level == "warning":
+                warnings.append(f"{tool_name}: {text}")
+        if inv.get("executionSuccessful") is False:
+            reason = errors[0] if errors else "no reason given"
+            failures.append(f"{tool_name} reports an unsuccessful run (executionSuccessful: false): {reason}")
+        elif errors:
+            failures.append(f"{tool_name} reports an error: {errors[0]}")
+    return failures, warnings
 
 
-def parse(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> list[Finding]:
-    """Findings from a SARIF 2.1.0 log; :class:`ParseError` naming ``origin`` and the JSON path."""
+def read(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> SarifImport:
+    """Everything a SARIF 2.1.0 log says; :class:`ParseError` naming ``origin`` and the JSON path."""
     ctx = _Ctx(origin)
     try:
         data = json.loads(text)
@@ -255,32 +459,34 @@ def parse(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> list[
     if version != "2.1.0":
         raise ctx.fail("version", f"expected SARIF version '2.1.0', got {version!r}")
     findings: list[Finding] = []
+    results = skipped = 0
+    failures: list[str] = []
+    warnings: list[str] = []
+    runs: list[SarifRun] = []
     for r, run_raw in enumerate(ctx.lst(doc.get("runs"), "runs")):
         run = ctx.obj(run_raw, f"runs[{r}]", optional=False)
-        driver = ctx.obj(
-            ctx.obj(run.get("tool"), f"runs[{r}].tool", optional=False).get("driver"), f"runs[{r}].tool.driver"
-        )
-        tool_name = ctx.text(driver.get("name"), f"runs[{r}].tool.driver.name") or "sarif"
+        tables = _Run(ctx, run, r)
+        tool_name = ctx.text(tables.driver.get("name"), f"runs[{r}].tool.driver.name") or "sarif"
         scanner = _SCANNERS.get(
             tool_name.lower(), re.sub(r"[^a-z0-9_.-]+", "-", tool_name.lower()).strip("-") or "sarif"
         )
-        rules = [
-            ctx.obj(x, f"runs[{r}].tool.driver.rules[{i}]", optional=False)
-            for i, x in enumerate(ctx.lst(driver.get("rules"), f"runs[{r}].tool.driver.rules"))
-        ]
-        by_id = {x["id"]: x for x in rules if isinstance(x.get("id"), str)}
+        run_failures, run_warnings = _run_state(ctx, run, r, tool_name)
+        failures += run_failures
+        warnings += run_warnings
+        locations = _Locations(ctx, tables, tree)
+        before = len(findings)
         # What depends only on the rule is computed once per rule, not once per result.
-        statics: dict[str, tuple[str, tuple[Identifier, ...], str | None]] = {}
-        bases = {
-            k: str(ctx.obj(v, f"runs[{r}].originalUriBaseIds.{k}").get("uri", ""))
-            for k, v in ctx.obj(run.get("originalUriBaseIds"), f"runs[{r}].originalUriBaseIds").items()
-        }
+        statics: dict[tuple[str, int], tuple[str, tuple[Identifier, ...], str | None]] = {}
         for n, res_raw in enumerate(ctx.lst(run.get("results"), f"runs[{r}].results")):
             where = f"runs[{r}].results[{n}]"
             res = ctx.obj(res_raw, where, optional=False)
-            if res.get("kind") in ("pass", "notApplicable"):
+            results += 1
+            if res.get("kind") in _NOT_FINDINGS or res.get("baselineState") == "absent":
+                skipped += 1
                 continue
-            rule_id, rule = _rule_for(ctx, res, rules, by_id, where)
+            rule_id, rule = tables.rule(res, where)
+            message = _message(ctx, res, rule, where)
+            rule_id = rule_id or _rule_id_from_message(message)
             rprops = ctx.obj(rule.get("properties"), "rule.properties")
             props = ctx.obj(res.get("properties"), f"{where}.properties")
             level = (
@@ -288,7 +494,8 @@ def parse(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> list[
                 or ctx.obj(rule.get("defaultConfiguration"), "rule.defaultConfiguration").get("level")
                 or "warning"
             )
-            score = _score(props) if _score(props) is not None else _score(rprops)
+            score = _score(props)
+            score = score if score is not None else _score(rprops)
             named = str(props.get("issue_severity", "")).upper()
             if score is not None:
                 severity, original = _severity_from_score(score), f"{level} ({score:g})"
@@ -297,18 +504,20 @@ def parse(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> list[
             else:
                 severity, original = _LEVEL.get(str(level), Severity.MEDIUM), str(level)
             conf_raw = str(props.get("issue_confidence") or rprops.get("precision") or "").lower()
-            location = _location(ctx, res, bases, tree, where)
-            message = _message(ctx, res, rule, where)
-            static = statics.get(rule_id)
+            location, others, related = locations.of(res, where)
+            key = (rule_id, id(rule))
+            static = statics.get(key)
             if static is None:
-                static = statics[rule_id] = _rule_static(ctx, rule_id, rule, rprops, scanner)
+                static = statics[key] = _rule_static(ctx, tables, rule_id, rule, rprops=rprops, scanner=scanner)
             title, identifiers, help_uri = static
-            if props.get("tags") is not None or props.get("cwe") is not None:
-                extra = [
-                    c for c in _cwes(props.get("tags"), props.get("cwe")) if c not in {i.value for i in identifiers}
-                ]
-                identifiers = identifiers + tuple(_cwe_identifier(c) for c in extra)
-            suppression = _suppression(ctx, res, where)
+            extra = _cwes(props.get("tags"), props.get("cwe")) + tables.taxon_cwes(
+                ctx.lst(res.get("taxa"), f"{where}.taxa")
+            )
+            if extra:
+                known = {i.value for i in identifiers}
+                identifiers = identifiers + tuple(_cwe_identifier(c) for c in dict.fromkeys(extra) if c not in known)
+            identifiers = identifiers + _fingerprints(res)
+            suppression, tags = _suppression(ctx, res, where)
             findings.append(
                 Finding(
                     kind=Kind.DAST
@@ -322,9 +531,12 @@ def parse(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> list[
                     severity_original=original,
                     confidence=_PRECISION.get(conf_raw, Confidence.UNKNOWN),
                     location=location,
+                    other_locations=others,
+                    related_locations=related,
                     identifiers=identifiers,
                     references=(help_uri,) if help_uri else (),
                     suppression=suppression,
+                    tags=tags,
                     sources=(
                         Source(
                             scanner=scanner,
@@ -336,4 +548,49 @@ def parse(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> list[
                     ),
                 )
             )
-    return findings
+        runs.append(
+            SarifRun(
+                scanner=scanner,
+                version=_text_or_none(tables.driver.get("version") or tables.driver.get("semanticVersion")),
+                information_uri=_text_or_none(tables.driver.get("informationUri")),
+                findings=len(findings) - before,
+                failures=tuple(run_failures),
+            )
+        )
+    return SarifImport(
+        runs=tuple(runs),
+        findings=tuple(findings),
+        results=results,
+        skipped=skipped,
+        failures=tuple(failures),
+        warnings=tuple(warnings),
+    )
+
+
+def _rule_static(
+    ctx: _Ctx, run: _Run, rule_id: str, rule: dict[str, Any], *, rprops: dict[str, Any], scanner: str
+) -> tuple[str, tuple[Identifier, ...], str | None]:
+    """(title, identifiers, help URI) of a rule."""
+    short = ctx.obj(rule.get("shortDescription"), "rule.shortDescription").get("text")
+    name = rule.get("name")
+    title = name if isinstance(name, str) and name and name != rule_id else None
+    title = title or (short if isinstance(short, str) and short else None) or rule_id
+    cwes = _cwes(rprops.get("tags"), rprops.get("cwe"))
+    help_uri = rule.get("helpUri") if isinstance(rule.get("helpUri"), str) else None
+    cwe_page = _CWE_PAGE.match(help_uri or "")
+    if cwe_page and f"CWE-{int(cwe_page.group(1))}" not in cwes:
+        # A rule whose help page is the CWE entry (ShiftLeft sast-scan, Flawfinder) names its CWE.
+        cwes.append(f"CWE-{int(cwe_page.group(1))}")
+    relationships = ctx.lst(rule.get("relationships"), "rule.relationships")
+    targets = (r.get("target") for r in relationships if isinstance(r, dict))
+    cwes += [c for c in run.taxon_cwes(targets) if c not in cwes]
+    identifiers = (
+        Identifier(type=scanner if scanner in ("bandit", "semgrep") else "rule", value=rule_id),
+        *(_cwe_identifier(c) for c in cwes),
+    )
+    return str(title).replace("_", " "), identifiers, help_uri
+
+
+def parse(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> list[Finding]:
+    """The findings of a SARIF 2.1.0 log (see :func:`read` for everything else it says)."""
+    return list(read(text, tree=tree, origin=origin).findings)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from secscan.models import Finding, RunResult, ScannerState, Severity, Status
+from secscan.models import PENDING_SETTINGS, Finding, RunResult, ScannerState, Severity, Status
 from secscan.reporters import _common as c
 from secscan.textsafe import md_code_span, md_text
 
@@ -63,6 +63,23 @@ def render_header(result: RunResult) -> str:
         + " — Kind: "
         + " · ".join(f"{n} {k.value}" for k, n in kinds.items()),
     ]
+    return "\n".join(lines) + "\n"
+
+
+def render_pending(result: RunResult, limit: int = 20) -> str:
+    """The merge request's own changes to secscan's settings: shown, not applied (trust)."""
+    pending = [w[len(PENDING_SETTINGS) :] for w in result.warnings if w.startswith(PENDING_SETTINGS)]
+    if not pending:
+        return ""
+    lines = [
+        "### This merge request changes secscan settings",
+        "",
+        "They do not decide this verdict; they apply once merged (after review):",
+        "",
+    ]
+    lines += [f"- {md_text(p, 300)}" for p in pending[:limit]]
+    if len(pending) > limit:
+        lines.append(f"- … and {len(pending) - limit} more")
     return "\n".join(lines) + "\n"
 
 
@@ -227,7 +244,8 @@ def render(result: RunResult, *, report_url: str | None = None, max_chars: int =
     blocking = c.blocking_fingerprints(result)
     findings = c.ordered(result.findings, blocking)
     active = c.active(findings)
-    head = "\n".join(x for x in (render_header(result), render_reasons(result), render_scanner_table(result)) if x)
+    parts_head = (render_header(result), render_reasons(result), render_pending(result), render_scanner_table(result))
+    head = "\n".join(x for x in parts_head if x)
     parts: list[str] = []
     blockers = [f for f in findings if c.is_blocking(f, blocking)]
     if blockers:

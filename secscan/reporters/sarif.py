@@ -9,10 +9,16 @@ Facts this follows (SARIF 2.1.0 errata01 and GitHub's code-scanning ingestion):
 - Suppressed results are kept, with a ``suppressions`` entry and its justification. No
   ``suppression.status``: the draft-07 variant of the schema (the ``Schemata/`` URL many tools
   put in ``$schema``) does not allow it, and a suppression without status means "accepted".
+- Microsoft's SARIF Multitool (``validate --level "Error;Warning;Note"``) reports no error and
+  no warning: a rule has no ``name`` (SARIF1001: a name equal to the id must be omitted; ours
+  would be), every driver has a ``version`` (SARIF2005), and every physical location has a
+  region (SARIF2017): a finding about a whole file or URL is placed at its first line.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -49,7 +55,30 @@ INFO_URI = {
     "semgrep": "https://semgrep.dev/",
     "pip-audit": "https://github.com/pypa/pip-audit",
     "zap": "https://www.zaproxy.org/",
+    # Producers whose SARIF `secscan import` reads (tests/data/importers/sarif/) and others
+    # common in CI, so a re-rendered import still says where to read about its tool.
+    "codeql": "https://codeql.github.com/",
+    "gitleaks": "https://github.com/gitleaks/gitleaks",
+    "gosec": "https://github.com/securego/gosec",
+    "trivy": "https://trivy.dev/",
+    "grype": "https://github.com/anchore/grype",
+    "dockle": "https://github.com/goodwithtech/dockle",
+    "nodejsscan": "https://github.com/ajinabraham/njsscan",
+    "mobsfscan": "https://github.com/MobSF/mobsfscan",
+    "flawfinder": "https://dwheeler.com/flawfinder/",
+    "spotbugs": "https://spotbugs.github.io/",
+    "composer": "https://github.com/composer/composer",
+    "checkov": "https://www.checkov.io/",
+    "hadolint": "https://github.com/hadolint/hadolint",
 }
+# SARIF2005 wants a version that starts with a number; this one says it is not known.
+UNKNOWN_VERSION = "0.0.0-unknown"
+
+
+def _information_uri(scanner: str) -> str:
+    """The tool's page; for a tool we know nothing about, a URN that names it (SARIF2005 asks
+    for an absolute URI, and inventing a web page would mislead)."""
+    return INFO_URI.get(scanner) or "urn:secscan:tool:" + quote(scanner or "unknown", safe="")
 
 
 def _baseline_state(f: Finding) -> str:
@@ -57,6 +86,11 @@ def _baseline_state(f: Finding) -> str:
         # The status no longer says new or existing; a baseline suppression means "seen before".
         return "unchanged" if f.suppression is not None and f.suppression.origin == "baseline" else "new"
     return BASELINE_STATE[f.status]
+
+
+# A finding about a whole artifact (a manifest, a URL): SARIF2017 wants a region, and the top of
+# the artifact is where a reader looks for a problem that has no line of its own.
+_WHOLE_ARTIFACT: dict[str, Any] = {"startLine": 1}
 
 
 def _region(loc: Location, kind: Kind) -> dict[str, Any] | None:
@@ -76,19 +110,54 @@ def _region(loc: Location, kind: Kind) -> dict[str, Any] | None:
 
 def _location(loc: Location, kind: Kind) -> dict[str, Any] | None:
     if kind is Kind.DAST and loc.url:
-        return {"physicalLocation": {"artifactLocation": {"uri": loc.url}}}
+        return {
+            "physicalLocation": {"artifactLocation": {"uri": _conformant(loc.url)}, "region": dict(_WHOLE_ARTIFACT)}
+        }
     if not loc.path:
         return None
-    # A relative URI reference resolved against the checkout root (%SRCROOT%, left to the consumer).
-    physical: dict[str, Any] = {"artifactLocation": {"uri": quote(loc.path, safe="/"), "uriBaseId": "%SRCROOT%"}}
-    region = _region(loc, kind)
-    if region:
-        physical["region"] = region
+    physical: dict[str, Any] = {"artifactLocation": _artifact_location(loc.path)}
+    physical["region"] = _region(loc, kind) or dict(_WHOLE_ARTIFACT)
     out: dict[str, Any] = {"physicalLocation": physical}
     if loc.package:
         name = f"{loc.package}=={loc.version}" if loc.version else loc.package
         out["logicalLocations"] = [{"name": name, "kind": "package"}]
     return out
+
+
+_DRIVE = re.compile(r"^[A-Za-z]:/")
+
+
+def _artifact_location(path: str) -> dict[str, str]:
+    """A repo path as a relative URI reference against the checkout root (%SRCROOT%, left to
+    the consumer); an absolute path (an import that lay outside --root) as a ``file:`` URI,
+    which SARIF1004 requires of absolute locations."""
+    if _DRIVE.match(path):
+        return {"uri": "file:///" + path[:2] + quote(path[2:], safe="/")}
+    if path.startswith("//"):
+        return {"uri": "file:" + quote(path, safe="/")}
+    if path.startswith("/"):
+        return {"uri": "file://" + quote(path, safe="/")}
+    return {"uri": quote(path, safe="/"), "uriBaseId": "%SRCROOT%"}
+
+
+# RFC 3986's reserved and unreserved characters, and "%" of an escape already there.
+_URI_SAFE = ":/?#[]@!$&'()*+,;=-._~%"
+
+
+def _conformant(uri: str) -> str:
+    """An untrusted URL (a scanner's reference, a DAST target) as a conformant URI reference
+    (SARIF1002): anything outside RFC 3986, such as ``<``, ``>``, a space, percent-encoded."""
+    return quote(uri, safe=_URI_SAFE)
+
+
+def _version(version: str | None) -> str:
+    """SARIF2005 wants a version that starts with a number: ``v7.4.0`` loses its ``v``; a
+    version that is unknown or has no number says so."""
+    if version and version[:1].isdigit():
+        return version
+    if version and version[:1] in "vV" and version[1:2].isdigit():
+        return version[1:]
+    return UNKNOWN_VERSION
 
 
 def _tags(f: Finding) -> list[str]:
@@ -121,9 +190,10 @@ def _help(f: Finding) -> dict[str, str]:
 
 
 def _rule(f: Finding) -> dict[str, Any]:
+    # No "name": SARIF wants a reader-friendly identifier there and ours would only repeat
+    # the id, which the Multitool reports (SARIF1001); the title is in the descriptions.
     rule: dict[str, Any] = {
         "id": f.rule_id,
-        "name": f.rule_id,
         "shortDescription": {"text": c.first_sentence(f.title or f.rule_id)},
         "fullDescription": {"text": f.title or f.rule_id},
         "help": _help(f),
@@ -136,7 +206,7 @@ def _rule(f: Finding) -> dict[str, Any]:
     }
     refs = [r for r in f.references if c.is_http_url(r)]
     if refs:
-        rule["helpUri"] = refs[0]
+        rule["helpUri"] = _conformant(refs[0])
     return rule
 
 
@@ -151,6 +221,11 @@ def _result(f: Finding, rule_index: int, blocking: frozenset[str], with_baseline
     locs = [x for x in (_location(loc, f.kind) for loc in (f.location, *f.other_locations)) if x is not None]
     if locs:
         res["locations"] = locs
+    # No snippet: the masking stage reads only a finding's own locations (and importers keep none).
+    related = [x for x in (_location(replace(loc, snippet=None), f.kind) for loc in f.related_locations) if x]
+    if related:
+        # Context of the problem (a taint source...), as the importer read it: ids from 1.
+        res["relatedLocations"] = [{"id": n, **x} for n, x in enumerate(related, 1)]
     res["partialFingerprints"] = {FINGERPRINT_KEY: c.stable_id(f)}
     if with_baseline:
         res["baselineState"] = _baseline_state(f)
@@ -209,12 +284,14 @@ def _run(result: RunResult, scanner: str, findings: list[Finding], blocking: fro
         or result.diff_base is not None
         or any(f.status in (Status.EXISTING, Status.FIXED) for f in findings)
     )
-    driver: dict[str, Any] = {"name": scanner, "rules": rules}
-    version = c.scanner_version(result, scanner)
-    if version:
-        driver["version"] = version
-    if scanner in INFO_URI:
-        driver["informationUri"] = INFO_URI[scanner]
+    # SARIF2005: a driver says which version ran; "unknown" when the result does not record it.
+    version = c.scanner_version(result, scanner) or (result.tool_version if scanner == "secscan" else None)
+    # SARIF2005: a tool name of at most three words; the name as the result has it goes to fullName.
+    short = re.sub(r"\s+", "-", scanner.strip()) or "secscan"
+    driver: dict[str, Any] = {"name": short, "version": _version(version), "rules": rules}
+    if short != scanner:
+        driver["fullName"] = scanner
+    driver["informationUri"] = _information_uri(scanner)
     status = next((s for s in result.scanners if s.name == scanner), None)
     invocation: dict[str, Any] = {
         "executionSuccessful": status is None or not status.state.is_error,
@@ -241,6 +318,7 @@ def _run(result: RunResult, scanner: str, findings: list[Finding], blocking: fro
         "properties": c.compact(
             {
                 "secscan/toolVersion": result.tool_version or "unknown",
+                "secscan/scannerVersion": version if version and _version(version) != version else None,
                 "secscan/state": status.state.value if status is not None else ScannerState.OK.value,
                 "secscan/advisoryDb": result.advisory_db,
                 "secscan/baseline": result.baseline,

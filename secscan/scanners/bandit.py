@@ -36,19 +36,8 @@ from secscan.sourcefiles import SourceTree, to_repo_path
 _SEVERITY = {"HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW, "UNDEFINED": Severity.INFO}
 _CONFIDENCE = {"HIGH": Confidence.HIGH, "MEDIUM": Confidence.MEDIUM, "LOW": Confidence.LOW}
 
-# Folders no one wants scanned: virtualenvs, VCS metadata, caches and vendored code.
-DEFAULT_EXCLUDES = (
-    ".git",
-    ".venv",
-    "venv",
-    ".tox",
-    ".nox",
-    "node_modules",
-    "__pycache__",
-    "secscan-out",
-    "build",
-    "dist",
-)
+# bandit's own file selection: the suffixes it picks up when it walks a folder.
+PYTHON_SUFFIXES = (".py", ".pyw")
 
 
 def _code_lines(code: str, start: int, end: int) -> str | None:
@@ -161,7 +150,7 @@ class BanditScanner(CommandScanner):
 
     @classmethod
     def relevant(cls, path: str) -> bool:
-        return path.endswith(".py")
+        return path.endswith(PYTHON_SUFFIXES)
 
     @classmethod
     def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
@@ -185,19 +174,18 @@ class BanditScanner(CommandScanner):
         first = res.stdout.strip().splitlines()[:1]
         return first[0].split()[-1] if first and first[0].split() else None
 
-    def argv(
-        self, exe: str, cfg: ScanConfig, ctx: RunContext, out_file: Path, targets: tuple[str, ...] | None
-    ) -> list[str]:
+    def covers(self, root: Path, target: str) -> bool:
+        # A file named on the command line is scanned whatever its suffix: keep Python ones.
+        return target.endswith(PYTHON_SUFFIXES) or (root / target).is_dir()
+
+    def argv(self, exe: str, cfg: ScanConfig, ctx: RunContext, out_file: Path, targets: tuple[str, ...]) -> list[str]:
         root = cfg.target.resolve()
         # --ini with secscan's own (empty) file: bandit never reads a .bandit planted in the tree.
         ini = ctx.workdir / "bandit.ini"
         ini.write_text("[bandit]\n", encoding="utf-8")
         argv = [exe, "-f", "json", "-o", str(out_file), "-q", "--ignore-nosec", "--ini", str(ini)]
-        excludes = [str(root / x) for x in (*DEFAULT_EXCLUDES, *cfg.exclude)]
-        argv += ["-x", ",".join(excludes)]
-        # "--" first: a changed file named like an option must stay a file name.
-        if targets is None:
-            argv += ["-r", "--", str(root)]
-        else:
-            argv += ["--", *(str(root / t) for t in targets)]
+        # No -x: the targets have secscan's excludes applied (bandit's own matching differs:
+        # ./tests would only be the top-level folder). Absolute paths after "--": a changed file
+        # named like an option stays a file name.
+        argv += ["-r", "--", *(str(root / t) if t != "." else str(root) for t in targets)]
         return argv

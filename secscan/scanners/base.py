@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from secscan import pathmatch
 from secscan.config import ScanConfig
 from secscan.errors import ParseError, ScannerError
 from secscan.models import Finding, Kind, ScannerState, ScannerStatus
@@ -65,6 +66,8 @@ class RunContext:
     """With --changed-only: repo-relative files to scan (None: the whole tree)."""
     zap_config: tuple[str, BaselineConfig] | None = None
     """The ZAP rule config (text, parsed), read once by :mod:`secscan.inputs`."""
+    selection: pathmatch.Selection = field(default_factory=pathmatch.Selection)
+    """The files left after excludes, walked once per run and shared by the file scanners."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,16 +157,22 @@ class CommandScanner(Scanner):
         """A reason the run cannot work, found before anything starts (None: go on)."""
         return None
 
-    def targets(self, cfg: ScanConfig, ctx: RunContext) -> tuple[str, ...] | None:
-        """Repo-relative files to scan; None for the whole tree; () when nothing is relevant."""
-        if ctx.changed_files is None:
-            return None
-        return tuple(f for f in ctx.changed_files if self.relevant(f) and (cfg.target / f).is_file())
+    def targets(self, cfg: ScanConfig, ctx: RunContext) -> tuple[str, ...]:
+        """Repo-relative files and folders to scan, excludes applied (:mod:`secscan.pathmatch`:
+        the same selection for every file scanner, whatever its own exclude rules would do);
+        () when nothing is left. With --changed-only, the changed files this scanner reads."""
+        matcher = pathmatch.excludes(cfg.exclude)
+        if ctx.changed_files is not None:
+            changed = pathmatch.kept(ctx.changed_files, matcher)
+            return tuple(f for f in changed if self.relevant(f) and (cfg.target / f).is_file())
+        return tuple(t for t in ctx.selection.targets(cfg.target, cfg.exclude) if self.covers(cfg.target, t))
+
+    def covers(self, root: Path, target: str) -> bool:
+        """Whether a target of the shared selection is for this scanner (a folder always is)."""
+        return True
 
     @abstractmethod
-    def argv(
-        self, exe: str, cfg: ScanConfig, ctx: RunContext, out_file: Path, targets: tuple[str, ...] | None
-    ) -> list[str]:
+    def argv(self, exe: str, cfg: ScanConfig, ctx: RunContext, out_file: Path, targets: tuple[str, ...]) -> list[str]:
         """The command line (targets after ``--``)."""
 
     def env(self, cfg: ScanConfig) -> dict[str, str]:
@@ -183,16 +192,17 @@ class CommandScanner(Scanner):
                 self.name, ScannerState.NOT_INSTALLED, f"{self.executable} is not installed ({self.install_hint})"
             )
         targets = self.targets(cfg, ctx)
-        if targets == ():
-            return skipped_outcome(self.name, f"no changed files {self.name} scans")
+        if not targets:
+            why = "no changed files" if ctx.changed_files is not None else "no files left after excludes"
+            return skipped_outcome(self.name, f"{why} that {self.name} scans")
         out_file = ctx.workdir / self.output_name
         out_file.unlink(missing_ok=True)
         argv = self.argv(exe, cfg, ctx, out_file, targets)
         version = self.version()
         try:
-            res = run_tool(
-                argv, timeout=cfg.timeout_for(self.name), cancel=ctx.cancel, cwd=cfg.target, env=self.env(cfg)
-            )
+            # The private work folder, never the scanned tree: nothing there is on any search path.
+            limit = cfg.timeout_for(self.name)
+            res = run_tool(argv, timeout=limit, cancel=ctx.cancel, cwd=ctx.workdir, env=self.env(cfg))
             if not out_file.exists():
                 detail = tail(res.stderr or res.stdout) or "no output"
                 raise ScannerError(f"{self.name} exited with code {res.returncode}: {detail}")
@@ -313,6 +323,9 @@ def run_tool(
 
     started = time.monotonic()
     full_env = scanner_env(os.environ, env)
+    # Never the caller's folder (in CI: the scanned checkout) unless asked: nothing there may be
+    # on a tool's search path.
+    cwd = cwd if cwd is not None else Path(tempfile.gettempdir())
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         try:
             proc = subprocess.Popen(

@@ -22,6 +22,7 @@ from urllib.request import urlopen
 
 from packaging.utils import canonicalize_name
 
+from secscan import pathmatch
 from secscan.advisories import severity
 from secscan.config import ScanConfig
 from secscan.errors import ParseError, ScannerError
@@ -37,7 +38,6 @@ from secscan.models import (
     Source,
 )
 from secscan.scanners import manifests
-from secscan.scanners.bandit import DEFAULT_EXCLUDES
 from secscan.scanners.base import (
     Parsed,
     RunContext,
@@ -178,15 +178,17 @@ def discover_manifests(root: Path, excludes: tuple[str, ...] = ()) -> list[str]:
     """Every dependency manifest under ``root`` that declares dependencies (repo-relative), at any
     depth, skipping virtualenvs and vendored trees; a pip-compile ``.in`` is skipped when its
     compiled ``.txt`` is next to it (the ``.txt`` pins what the ``.in`` asks for)."""
-    skip = set(DEFAULT_EXCLUDES) | set(excludes)
+    skip = pathmatch.excludes(excludes)  # the same meaning as for bandit and semgrep
     found: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in skip and not d.startswith("."))
         rel_dir = Path(dirpath).relative_to(root)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and not skip.matches((rel_dir / d).as_posix(), is_dir=True)
+        )
         names = set(filenames)
         for fn in filenames:
             rel = (rel_dir / fn).as_posix()
-            if not is_manifest(rel) or _NOT_DECLARATIONS.search(rel):
+            if not is_manifest(rel) or _NOT_DECLARATIONS.search(rel) or skip.matches(rel):
                 continue
             if fn.endswith(".in") and fn[:-3] + ".txt" in names:
                 continue

@@ -26,7 +26,6 @@ from secscan.models import (
     Source,
 )
 from secscan.resources import rules_dir
-from secscan.scanners.bandit import DEFAULT_EXCLUDES
 from secscan.scanners.base import (
     CommandScanner,
     Parsed,
@@ -217,12 +216,6 @@ def _loads_or_none(text: str) -> Any:
         return None
 
 
-def fatal_errors(text: str) -> list[str]:
-    """semgrep errors that invalidate the run (rule/config errors), as opposed to per-file
-    parse problems, which are warnings: semgrep still scanned everything else."""
-    return _fatal(_error_entries(_loads_or_none(text)))
-
-
 is_remote_config = is_remote_semgrep_config
 
 
@@ -290,20 +283,17 @@ class SemgrepScanner(CommandScanner):
             return "no semgrep rules configured"
         return None
 
-    def argv(
-        self, exe: str, cfg: ScanConfig, ctx: RunContext, out_file: Path, targets: tuple[str, ...] | None
-    ) -> list[str]:
+    def argv(self, exe: str, cfg: ScanConfig, ctx: RunContext, out_file: Path, targets: tuple[str, ...]) -> list[str]:
         argv = [exe, "scan", "--json", "--output", str(out_file), "--metrics=off", "--disable-version-check"]
         argv += ["--disable-nosem", "--quiet", "--no-git-ignore", "--timeout", "30", "--jobs", str(self.jobs(cfg))]
         for c in self.configs(cfg):
             argv += ["--config", str(Path(c).resolve())]
-        for x in (*DEFAULT_EXCLUDES, *cfg.exclude):
-            argv += ["--exclude", x]
         root = cfg.target.resolve()
-        # No .semgrepignore from the tree: what is excluded is what secscan's settings say.
-        argv += ["--x-semgrepignore-filename=none"]
-        paths = [str(root / t) for t in targets] if targets is not None else [str(root)]
-        argv += ["--", *paths]
+        # No --exclude (the targets have secscan's applied) and no .semgrepignore: semgrep's
+        # built-in one skips every tests/ folder, and one in a merge request is untrusted.
+        # --x-ignore-semgrepignore-files is internal, hence semgrep pinned (a test pins the effect).
+        argv.append("--x-ignore-semgrepignore-files")
+        argv += ["--", *(str(root / t) if t != "." else str(root) for t in targets)]
         return argv
 
     def env(self, cfg: ScanConfig) -> dict[str, str]:

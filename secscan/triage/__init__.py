@@ -21,6 +21,7 @@ from datetime import date
 
 from secscan.fingerprint import ScopeIndex, evolve, gc_paused, normalize_code, normalize_package
 from secscan.models import Finding, Kind, Status
+from secscan.pathmatch import PathMatcher
 from secscan.sourcefiles import SourceTree
 from secscan.triage import baseline as baseline_mod
 from secscan.triage import suppressions as sup
@@ -46,6 +47,8 @@ class TriageContext:
     """Scanners that ran: only they can tell that a baseline entry is fixed (None: all)."""
     scanned_paths: tuple[str, ...] | None = None
     """With --changed-only: the files scanned; baseline entries elsewhere are not "fixed"."""
+    excluded: PathMatcher | None = None
+    """What the scanners were told to skip (defaults + --exclude); baseline entries there are not "fixed"."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -187,6 +190,8 @@ def _apply(findings: Sequence[Finding], ctx: TriageContext) -> TriageOutcome:
 
     if base is not None:
         final.extend(
-            baseline_mod.fixed_entries(base, final, scanners_run=ctx.scanners_run, scanned_paths=ctx.scanned_paths)
+            baseline_mod.fixed_entries(
+                base, final, scanners_run=ctx.scanners_run, scanned_paths=ctx.scanned_paths, excluded=ctx.excluded
+            )
         )
     return TriageOutcome(findings=tuple(sorted(final, key=sort_key)), warnings=tuple(warnings))

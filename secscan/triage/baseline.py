@@ -7,51 +7,22 @@ severity, path, scanners). A plain ``secscan.json`` is accepted as a baseline to
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from secscan.errors import InputError
 from secscan.fsutil import read_input_text
-from secscan.models import Finding, Kind, Location, RunResult, Severity, Source, Status
-from secscan.resultio import loads as load_result
+from secscan.models import Baseline, BaselineEntry, Finding, Kind, Location, RunResult, Source, Status
+from secscan.pathmatch import PathMatcher
 from secscan.triage.dedupe import source_of
-
-SCHEMA = "secscan-baseline/1"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Entry:
-    fingerprint: str
-    kind: Kind
-    rule_id: str
-    title: str
-    severity: Severity
-    path: str | None = None
-    """sast: the file; dependency: the manifest; dast: the URL."""
-    package: str | None = None
-    scanners: tuple[str, ...] = ()
-    """Which scanners reported it: only a run of one of them can say it is fixed."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Baseline:
-    origin: str
-    entries: tuple[Entry, ...]
-
-    def fingerprints(self) -> frozenset[str]:
-        return frozenset(e.fingerprint for e in self.entries)
 
 
 def from_result(result: RunResult, *, origin: str = "") -> Baseline:
     """Every finding still present (not FIXED) becomes an entry, suppressed ones included."""
-    entries: dict[str, Entry] = {}
+    entries: dict[str, BaselineEntry] = {}
     for f in result.findings:
         if f.status is Status.FIXED or not f.fingerprint:
             continue
-        entries[f.fingerprint] = Entry(
+        entries[f.fingerprint] = BaselineEntry(
             fingerprint=f.fingerprint,
             kind=f.kind,
             rule_id=f.rule_id,
@@ -65,83 +36,24 @@ def from_result(result: RunResult, *, origin: str = "") -> Baseline:
 
 
 def dumps(baseline: Baseline) -> str:
-    doc = {
-        "schema": SCHEMA,
-        "entries": [
-            {
-                k: v
-                for k, v in {
-                    "fingerprint": e.fingerprint,
-                    "kind": e.kind.value,
-                    "rule_id": e.rule_id,
-                    "title": e.title,
-                    "severity": e.severity.value,
-                    "path": e.path,
-                    "package": e.package,
-                    "scanners": list(e.scanners),
-                }.items()
-                if v is not None
-            }
-            for e in baseline.entries
-        ],
-    }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    from secscan import schema  # msgspec is loaded only by a run that reads or writes a baseline
 
-
-def _entry(raw: Any, where: str) -> Entry:
-    if not isinstance(raw, dict):
-        raise InputError(f"{where}: expected an object")
-
-    def text(key: str, required: bool = True) -> str | None:
-        v = raw.get(key)
-        if v is None and not required:
-            return None
-        if not isinstance(v, str) or (required and not v):
-            raise InputError(f"{where}.{key}: expected a non-empty string")
-        return v
-
-    try:
-        kind = Kind(str(raw.get("kind")))
-        severity = Severity(str(raw.get("severity")))
-    except ValueError as e:
-        raise InputError(f"{where}: {e}") from None
-    scanners = raw.get("scanners", [])
-    if not isinstance(scanners, list) or not all(isinstance(s, str) for s in scanners):
-        raise InputError(f"{where}.scanners: expected a list of strings")
-    return Entry(
-        fingerprint=text("fingerprint") or "",
-        kind=kind,
-        rule_id=text("rule_id") or "",
-        title=text("title", required=False) or "",
-        severity=severity,
-        path=text("path", required=False),
-        package=text("package", required=False),
-        scanners=tuple(scanners),
-    )
+    return schema.dumps_baseline(baseline)
 
 
 def loads(text: str, *, origin: str) -> Baseline:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(f"{origin}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from e
-    if isinstance(data, dict) and data.get("schema") == SCHEMA:
-        entries = data.get("entries")
-        if not isinstance(entries, list):
-            raise InputError(f"{origin}: entries: expected a list")
-        return Baseline(
-            origin=origin, entries=tuple(_entry(e, f"{origin}: entries[{n}]") for n, e in enumerate(entries))
-        )
-    if isinstance(data, dict) and data.get("schema", "").startswith("secscan/"):
-        return from_result(load_result(text, origin=origin), origin=origin)
-    raise InputError(f'{origin}: not a secscan baseline (expected "schema": "{SCHEMA}" or a secscan.json)')
+    """A baseline file, or a plain ``secscan.json`` (its present findings become the entries)."""
+    from secscan import schema
+
+    doc = schema.loads_baseline(text, origin=origin)
+    return from_result(doc, origin=origin) if isinstance(doc, RunResult) else doc
 
 
 def load(path: Path) -> Baseline:
     return loads(read_input_text(path, what="baseline "), origin=str(path))
 
 
-def fixed_finding(e: Entry) -> Finding:
+def fixed_finding(e: BaselineEntry) -> Finding:
     """A baseline entry that was not found any more, shown as FIXED."""
     loc = Location(url=e.path) if e.kind is Kind.DAST else Location(path=e.path, package=e.package)
     scanner = e.scanners[0] if e.scanners else "baseline"
@@ -169,11 +81,13 @@ def fixed_entries(
     *,
     scanners_run: Sequence[str] | None = None,
     scanned_paths: Sequence[str] | None = None,
+    excluded: PathMatcher | None = None,
 ) -> list[Finding]:
     """Baseline entries no run finding matches, as FIXED findings.
 
     An entry only counts as fixed when the run could have seen it: one of its scanners ran
-    (split pipelines run one scanner per job) and, with --changed-only, its file was scanned.
+    (split pipelines run one scanner per job), with --changed-only its file was scanned, and its
+    file (or manifest) is not one the scan excluded.
     """
     seen = {f.fingerprint for f in present}
     ran = set(scanners_run) if scanners_run is not None else None
@@ -185,6 +99,8 @@ def fixed_entries(
         if ran is not None and e.scanners and not (set(e.scanners) & ran):
             continue
         if paths is not None and e.kind in (Kind.SAST, Kind.SECRET) and e.path not in paths:
+            continue
+        if excluded is not None and e.kind is not Kind.DAST and e.path and excluded.matches(e.path):
             continue
         out.append(fixed_finding(e))
     return out

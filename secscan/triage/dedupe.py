@@ -95,6 +95,10 @@ def merge_group(group: Sequence[Finding]) -> Finding:
         for loc in (f.location, *f.other_locations):
             locations.setdefault(_loc_key(loc), loc)
     locations.pop(_loc_key(primary.location), None)
+    related: dict[tuple[str | int, ...], Location] = {}
+    for f in ordered:
+        for loc in f.related_locations:
+            related.setdefault(_loc_key(loc), loc)
     identifiers: dict[tuple[str, str], Identifier] = {}
     for f in ordered:
         for ident in f.identifiers:
@@ -106,6 +110,7 @@ def merge_group(group: Sequence[Finding]) -> Finding:
         severity=primary.severity,  # the primary has the highest severity by construction
         confidence=max((f.confidence for f in ordered), key=lambda c: _CONFIDENCE_RANK[c]),
         other_locations=tuple(locations[k] for k in sorted(locations)),
+        related_locations=tuple(related[k] for k in sorted(related)),
         identifiers=tuple(identifiers[k] for k in sorted(identifiers)),
         fix=fixes[0] if fixes else None,
         fixed_versions=tuple(sorted({v for f in ordered for v in f.fixed_versions})),

@@ -5,7 +5,7 @@ File format (``.secscan/suppressions.toml``, versioned)::
     version = 1
 
     [[suppression]]
-    rule_id = "B324"                 # selectors: fingerprint, rule_id, path (glob), package,
+    rule_id = "B324"                 # selectors: fingerprint, rule_id, path (gitignore-style), package,
     path = "legacy/**"               # advisory; every one given must match (AND)
     reason = "MD5 used as a cache key, not for security"
     owner = "alice@example.com"
@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from secscan import pathmatch
 from secscan.errors import ConfigError
 from secscan.fingerprint import advisory_ids, normalize_package
 from secscan.fsutil import load_toml
@@ -47,7 +48,7 @@ class Rule:
     fingerprint: str | None = None
     rule_id: str | None = None
     path: str | None = None
-    """Glob on the repo-relative path: ``*`` within a folder, ``**`` across folders."""
+    """gitignore-style pattern on the repo-relative path (:mod:`secscan.pathmatch`)."""
     package: str | None = None
     advisory: str | None = None
     reason: str
@@ -68,32 +69,6 @@ class Rule:
             ticket=self.ticket,
             matched_by=matched_by,
         )
-
-
-def glob_to_regex(pattern: str) -> re.Pattern[str]:
-    """``**`` matches across folders, ``*`` and ``?`` stay within one; a trailing ``/`` means a folder."""
-    pattern = pattern.strip().lstrip("./") if pattern.startswith("./") else pattern.strip()
-    if pattern.endswith("/"):
-        pattern += "**"
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
 
 
 def _parse_date(value: Any, where: str) -> dt.date:
@@ -145,9 +120,19 @@ def parse_rules(data: dict[str, Any], *, origin: str) -> tuple[Rule, ...]:
                 raise ConfigError(f"{where}: '{key}' is required (an accepted risk needs a {key})")
         expires = _parse_date(entry["expires"], where) if "expires" in entry else None
         if "path" in values:
-            glob_to_regex(values["path"])  # validate early
+            _check_path(values["path"], where)
         rules.append(Rule(index=n, expires=expires, **values))
     return tuple(rules)
+
+
+def _check_path(pattern: str, where: str) -> None:
+    """A path that can never match is a typo: said when the file is read, not by silence later."""
+    if pattern.startswith("!"):
+        raise ConfigError(f"{where}: path {pattern!r}: a '!' pattern selects nothing on its own")
+    try:
+        pathmatch.check((pattern,))
+    except ValueError as e:
+        raise ConfigError(f"{where}: path: {e}") from None
 
 
 def load_rules(path: Path) -> tuple[Rule, ...]:
@@ -161,9 +146,8 @@ def matches(rule: Rule, f: Finding) -> str | None:
     if rule.rule_id is not None and rule.rule_id not in {s.rule_id for s in source_of(f)} | {f.rule_id}:
         return None
     if rule.path is not None:
-        regex = glob_to_regex(rule.path)
-        paths = [loc.path for loc in (f.location, *f.other_locations) if loc.path]
-        if not any(regex.match(p) for p in paths):
+        matcher = pathmatch.compiled((rule.path,))
+        if not any(matcher.matches(loc.path) for loc in (f.location, *f.other_locations) if loc.path):
             return None
     if rule.package is not None and normalize_package(rule.package) != normalize_package(f.location.package or ""):
         return None

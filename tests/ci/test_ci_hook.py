@@ -148,3 +148,20 @@ def test_uncommitted_work_does_not_decide_the_push(repo: Path) -> None:
     ok = git(repo, "push", "-q", "origin", "feature", check=False)
     assert ok.returncode == 0, ok.stderr
     assert git(repo, "worktree", "list").stdout.count("\n") == 1  # the temporary worktree is gone
+
+
+def test_a_committed_secscan_module_never_runs_instead_of_secscan(repo: Path, tmp_path: Path) -> None:
+    # git runs the hook in the work tree; `python -m secscan` there would import a committed
+    # secscan.py (or secscan/ package) first, which could pass any push.
+    assert secscan(repo, "hook", "install").returncode == 0
+    marker = tmp_path / "planted-ran"
+    planted = f"import pathlib, sys\npathlib.Path({str(marker)!r}).write_text('ran')\nsys.exit(0)\n"
+    (repo / "secscan.py").write_text(planted)
+    (repo / "click.py").write_text(planted)
+    (repo / "runner.py").write_text(VULN)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "tools")
+    blocked = git(repo, "push", "-q", "origin", "feature", check=False)
+    assert not marker.exists(), "code from the repository ran in the pre-push hook"
+    assert blocked.returncode != 0, blocked.stderr
+    assert "push blocked for refs/heads/feature: gate failed" in blocked.stderr

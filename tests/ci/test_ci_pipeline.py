@@ -347,3 +347,43 @@ def test_template_jobs_in_pipeline_order_end_to_end(tmp_path: Path, gitlab_stand
     assert len(summaries) == 1 and "B602" in summaries[0]["body"]
     assert [(n["position"]["new_path"], n["position"]["new_line"]) for n in threads] == [("app/pay.py", 9)]
     assert all(gl.private_token not in log for log in logs.values())
+
+
+@pytest.mark.integration
+@pytest.mark.xdist_group("ci-pipeline")
+def test_results_committed_in_the_merge_request_never_reach_the_gate(
+    tmp_path: Path, gitlab_standin: GitLabStandIn
+) -> None:
+    # The attacker commits a "clean" result for every scanner (and one for a scanner that is not
+    # even in the pipeline), hoping the final job merges them instead of, or next to, real ones.
+    require_tool("git")
+    require_tool("bandit")
+    origin, base, _head = scratch_repo(tmp_path)
+    planted = {
+        "schema": "secscan/1",
+        "tool_version": "0.1.0",
+        "target": ".",
+        "started_at": "2026-01-01T00:00:00Z",
+        "finished_at": "2026-01-01T00:00:01Z",
+        "scanners": [{"name": "zap", "state": "ok"}],
+        "findings": [],
+    }
+    for scanner in ("bandit", "zap"):
+        path = origin / "secscan-results" / scanner / "secscan.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(planted))
+    git(origin, "add", "-A")
+    git(origin, "commit", "-qm", "ci: cache results")
+    head = git(origin, "rev-parse", "HEAD")
+    config = load_template()
+    variables = mr_variables(gitlab_standin, base, head)
+    jobs = {j.name: j for j in plan(config, variables, {"SECSCAN_SKIP": "semgrep,pip-audit"})}
+    store, work = tmp_path / "artifacts", tmp_path / "builds"
+    code, log = run_job(jobs["secscan:bandit"], origin=origin, work=work, store=store)
+    assert code == 2, log
+    assert "results cannot be committed" in log
+    # And the final job has no checkout: even if it ran, only artifacts of needs: are there.
+    assert jobs["secscan"].variables.get("GIT_STRATEGY") == "none"
+    code, log = run_job(jobs["secscan"], origin=origin, work=work, store=store)
+    assert code != 0  # no scanner result to merge: nothing passes
+    assert not (store / "secscan" / "secscan-reports" / "secscan.json").exists()

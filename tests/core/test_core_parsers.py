@@ -116,7 +116,7 @@ def test_semgrep_new_severities_and_string_cwe() -> None:
 def test_semgrep_rule_error_is_fatal() -> None:
     text = read("semgrep-1.182.0_rule-error_generated.json")
     assert semgrep.parse(text, tree=SourceTree(None)) == []
-    errors = semgrep.fatal_errors(text)
+    errors = semgrep.SemgrepScanner.parse_report(text, tree=SourceTree(None), origin="x").errors
     assert len(errors) == 1 and "Rule parse error" in errors[0]
 
 

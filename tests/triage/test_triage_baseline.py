@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan import fingerprint, triage
+from secscan import fingerprint, pathmatch, triage
 from secscan.errors import InputError
 from secscan.models import Finding, RunResult, Status
 from secscan.resultio import dumps
@@ -67,6 +67,26 @@ def test_fixed_only_for_scanned_paths_with_changed_only(tmp_path: Path) -> None:
     assert [f.status for f in run([], base, scanned_paths=("app/views.py",))] == [Status.FIXED]
 
 
+def test_not_fixed_where_the_scan_was_told_not_to_look(tmp_path: Path) -> None:
+    """An entry in an excluded file (or a manifest in an excluded folder) was not seen, not fixed."""
+    base = make_baseline(tmp_path, [sast(), dep(manifest="vendor/requirements.txt"), dep(package="jinja2")])
+    out = run([], base, excluded=pathmatch.excludes(("app/*.py", "vendor")))
+    assert [(f.location.package, f.status) for f in out] == [("jinja2", Status.FIXED)]
+    everything = run([], base, excluded=pathmatch.excludes(()))
+    assert len(everything) == 3 and {f.status for f in everything} == {Status.FIXED}
+
+
+def test_baseline_file_text_and_round_trip(tmp_path: Path) -> None:
+    path = make_baseline(tmp_path, [sast(), dep()])
+    text = path.read_text()
+    assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+    doc = json.loads(text)
+    assert doc["entries"][0].keys() >= {"fingerprint", "kind", "rule_id", "title", "severity", "scanners"}
+    assert "package" not in next(e for e in doc["entries"] if e["kind"] == "sast")
+    loaded = bl.load(path)
+    assert bl.dumps(loaded) == text and len(loaded.entries) == 2
+
+
 def test_a_secscan_json_works_as_a_baseline(tmp_path: Path) -> None:
     res = RunResult(
         tool_version="t",
@@ -96,16 +116,25 @@ def test_suppressed_and_fixed_findings_in_the_source_result(tmp_path: Path) -> N
     ("text", "message"),
     [
         ("{", "not valid JSON"),
-        ('{"schema": "other"}', "not a secscan baseline"),
-        ('{"schema": "secscan-baseline/1", "entries": {}}', "entries: expected a list"),
+        ('{"schema": "other"}', "$.schema: expected 'secscan-baseline/1' or 'secscan/1', got 'other'"),
+        ('{"schema": "secscan-baseline/1", "entries": {}}', "$.entries: expected an array, got an object"),
         (
             '{"schema": "secscan-baseline/1", "entries": [{"kind": "sast", "severity": "high", "rule_id": "B1"}]}',
-            "entries[0].fingerprint",
+            "$.entries[0]: missing required field 'fingerprint'",
+        ),
+        (
+            '{"schema": "secscan-baseline/1", "entries": '
+            '[{"fingerprint": "", "kind": "sast", "severity": "high", "rule_id": "B1"}]}',
+            "$.entries[0].fingerprint: expected a non-empty string",
         ),
         (
             '{"schema": "secscan-baseline/1", "entries": '
             '[{"fingerprint": "v1:x", "kind": "web", "severity": "high", "rule_id": "B1"}]}',
-            "entries[0]",
+            "$.entries[0].kind: expected one of sast, dependency, dast, secret, got 'web'",
+        ),
+        (
+            '{"schema": "secscan/1", "findings": [{"kind": "sast", "scanner": "s", "rule_id": "r", "severity": 3}]}',
+            "$.findings[0].severity: expected a string, got an integer",
         ),
     ],
 )
@@ -114,4 +143,4 @@ def test_malformed_baselines_are_input_errors(tmp_path: Path, text: str, message
     p.write_text(text)
     with pytest.raises(InputError) as e:
         bl.load(p)
-    assert message in e.value.message and str(p) in e.value.message
+    assert e.value.message.startswith(f"{p}: {message}")

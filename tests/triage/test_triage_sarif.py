@@ -88,7 +88,8 @@ def test_rule_by_index_and_message_strings() -> None:
     [
         ("app\\views.py", {}, "app/views.py"),
         ("file:///C:/work/proj/app/views.py", {"SRCROOT": {"uri": "file:///C:/work/proj/"}}, "app/views.py"),
-        ("file:///C:/elsewhere/app/views.py", {}, "elsewhere/app/views.py"),
+        # Another machine's absolute path is kept as it is (and reported by the import).
+        ("file:///C:/elsewhere/app/views.py", {}, "C:/elsewhere/app/views.py"),
         ("src/my%20file.py", {}, "src/my file.py"),
         ("./app/views.py", {"%SRCROOT%": {"uri": "file:///builds/x/"}}, "app/views.py"),
     ],
@@ -121,7 +122,6 @@ def test_empty_logs() -> None:
         ("{not json", "not valid JSON"),
         ('{"version": "2.0.0", "runs": []}', "expected SARIF version '2.1.0'"),
         ('{"version": "2.1.0", "runs": {}}', "runs: expected an array"),
-        (log([{"message": {"text": "x"}}]), "runs[0].results[0]: result has no ruleId"),
         (log([result(locations=[{"physicalLocation": {"region": {"startLine": "7"}}}])]), "region.startLine"),
     ],
 )

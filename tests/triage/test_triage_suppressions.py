@@ -12,7 +12,6 @@ from secscan.errors import ConfigError
 from secscan.inputs import read_triage_inputs
 from secscan.models import Finding, Status
 from secscan.sourcefiles import SourceTree
-from secscan.triage import suppressions as sup
 from tests.triage.triage_helpers import PROJECT, dep, sast, write_tree
 
 TODAY = date(2026, 3, 1)
@@ -170,7 +169,48 @@ def test_nosec_does_not_cover_a_semgrep_only_finding(tmp_path: Path) -> None:
     assert f.status is Status.NEW
 
 
-def test_glob() -> None:
-    assert sup.glob_to_regex("src/").match("src/a/b.py")
-    assert not sup.glob_to_regex("*.py").match("a/b.py")
-    assert sup.glob_to_regex("**/*.py").match("b.py")
+@pytest.mark.parametrize(
+    ("pattern", "path", "hit"),
+    [
+        # "./" is the project root: both directions of the old lstrip("./") bug.
+        ("./.github/**", ".github/ci.yml", True),
+        ("./.github/**", "github/x", False),
+        ("./.github/**", "app/.github/ci.yml", False),
+        ("./app/*.py", "app/views.py", True),
+        ("./app/*.py", "lib/app/views.py", False),
+        ("././app/", "app/views.py", True),
+        # gitignore meaning: a name without a slash is any depth; a slash anchors at the root.
+        ("views.py", "app/views.py", True),
+        ("tests", "pkg/tests/test_a.py", True),
+        ("tests", "pkg/testsuite/a.py", False),
+        ("app/*.py", "app/sub/views.py", False),
+        ("app/**/*.py", "app/sub/views.py", True),
+        ("src/", "src/a/b.py", True),
+        ("**/*.py", "b.py", True),
+    ],
+)
+def test_path_selector_is_gitignore_style(tmp_path: Path, pattern: str, path: str, hit: bool) -> None:
+    [f] = run([sast(path=path)], tmp_path, entry(f'path = "{pattern}"')).findings
+    assert (f.status is Status.SUPPRESSED) is hit, (pattern, path)
+    if hit:
+        assert f.suppression is not None and f.suppression.matched_by == "path"
+
+
+def test_path_selector_matches_a_dependency_manifest(tmp_path: Path) -> None:
+    [f] = run([dep(manifest="requirements/prod.txt")], tmp_path, entry('path = "./requirements/"')).findings
+    assert f.status is Status.SUPPRESSED
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("!app/**", "a '!' pattern selects nothing on its own"),
+        ("#comment", "selects nothing"),
+        ("./", "selects nothing"),
+        ("app\\\\", "invalid pattern"),
+    ],
+)
+def test_paths_that_can_never_match_are_config_errors(tmp_path: Path, pattern: str, message: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        run([sast()], tmp_path, entry(f'path = "{pattern}"'))
+    assert "suppressions.toml: suppression #1: path" in e.value.message and message in e.value.message
