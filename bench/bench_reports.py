@@ -11,7 +11,11 @@ from __future__ import annotations
 import gc
 import os
 import resource
+import shutil
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 from secscan import reporters
 from secscan.models import (
@@ -147,3 +151,45 @@ def main() -> None:
         print(f"{name:28} {elapsed:8.2f} {per:11.1f} {elapsed / base:7.2f} {size / 1e6:10.1f} {peak / 1024:8.1f}")
     total = sum(r[1] for r in rows)
     print(f"all {len(rows)} formats: {total:.1f}s ({total / n * 1e6:.0f} us per finding)")
+    _note_and_first_screen(result)
+
+
+def _chromium_seconds(url: str, workdir: Path) -> float | None:
+    """Wall time of a headless Chromium loading ``url`` and taking a screenshot of the first screen."""
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        return None
+    profile = Path(tempfile.mkdtemp(dir=workdir))
+    t = time.perf_counter()
+    subprocess.run(
+        [
+            exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
+            f"--screenshot={profile / 'shot.png'}", "--window-size=1280,900", url,
+        ],
+        capture_output=True, timeout=300, check=False,
+    )  # fmt: skip
+    return time.perf_counter() - t
+
+
+def _note_and_first_screen(result: RunResult) -> None:
+    """The MR summary's size and the HTML report's first screen in Chromium, at this scale."""
+    from secscan.reporters import html, markdown
+
+    note = markdown.render(result)
+    print(f"markdown summary (MR note): {len(note)} chars (cap {markdown.SUMMARY_MAX_CHARS})")
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "report.html"
+        page.write_text(html.render(result), encoding="utf-8")
+        blank = Path(tmp) / "blank.html"
+        blank.write_text("<!doctype html><p>blank</p>", encoding="utf-8")
+        size = page.stat().st_size
+        base = _chromium_seconds(blank.as_uri(), Path(tmp))
+        shown = _chromium_seconds(page.as_uri(), Path(tmp))
+        if base is None or shown is None:
+            print(f"html: {size / 1e6:.1f} MB; chromium not installed: first screen not measured")
+            return
+        print(
+            f"html: {size / 1e6:.1f} MB, {min(len(result.findings), html.MAX_ROWS)} rows listed; Chromium first screen "
+            f"{shown:.1f} s vs {base:.1f} s for a blank page (x{shown / base:.1f}; page alone {shown - base:.1f} s)"
+        )

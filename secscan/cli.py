@@ -74,6 +74,18 @@ class LazyGroup(click.Group):
         assert isinstance(cmd, click.Command)
         return cmd
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = click.utils.make_str(args[0]) if args else ""
+        if args and name not in COMMANDS and not name.startswith("-"):
+            import difflib
+
+            hint = difflib.get_close_matches(name, sorted(COMMANDS), n=1)
+            extra = f" Did you mean {hint[0]!r}?" if hint else ""
+            ctx.fail(f"No such command {name!r}.{extra}")
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, HELP_SHORT.get(name, "")) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):

@@ -19,7 +19,7 @@ from dataclasses import MISSING, Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from secscan import pathmatch
+from secscan import pathmatch, testcode
 from secscan.errors import ConfigError
 from secscan.fsutil import load_toml
 
@@ -44,6 +44,8 @@ class Spec:
     """Offered as a ``secscan scan`` option."""
     joined: bool = False
     """A string built from a repeatable option joined with spaces (``--zap-option``)."""
+    hidden_aliases: tuple[str, ...] = ()
+    """For booleans: old spellings that set it false, still accepted but not shown (``--fail-open``)."""
 
 
 def setting(default: Any = None, *, factory: Callable[[], Any] | None = None, **spec: Any) -> Any:
@@ -97,6 +99,21 @@ class ScanConfig:
         verdict=True,
         metavar="GLOB",
         help="gitignore-style patterns no scanner looks at (virtualenvs, .git, node_modules, build output always).",
+    )
+    test_paths: tuple[str, ...] = setting(
+        default=testcode.DEFAULT_TEST_PATHS,
+        kind="list",
+        verdict=True,
+        metavar="GLOB",
+        help="Test code: findings there are tagged test-code and do not block unless the policy says so "
+        "('dir/' a folder at any depth, 'name' a file name, else a path glob).",
+    )
+    production_only_rules: tuple[str, ...] = setting(
+        default=testcode.DEFAULT_PRODUCTION_ONLY_RULES,
+        kind="list",
+        verdict=True,
+        metavar="RULE",
+        help="Rules not reported in test code (assert, random, subprocess, /tmp).",
     )
     requirements: tuple[str, ...] = setting(
         (),
@@ -199,7 +216,7 @@ class ScanConfig:
         None,
         kind="bool",
         verdict=True,
-        off_flag="--fail-open",
+        hidden_aliases=("--fail-open",),
         help="Whether a failed scanner fails the gate (exit 3) [the policy's fail_closed].",
     )
     jobs: int = setting(4, kind="int", flags=("-j", "--jobs"), metavar="N", help="Scanners running at the same time.")
@@ -554,6 +571,8 @@ def click_options(command: Callable[..., Any]) -> Callable[..., Any]:
             off = spec.off_flag or "--no-" + long[2:]
             decls = [f"{long}/{off}", *(n for n in names if n != long)]
             command = click.option(*decls, key, default=None, help=text)(command)
+            for alias in spec.hidden_aliases:
+                command = click.option(alias, key + _ALIAS, is_flag=True, default=None, hidden=True)(command)
         elif spec.kind in ("list", "timeouts") or spec.joined:
             command = click.option(*names, key, multiple=True, metavar=spec.metavar, help=text)(command)
         elif spec.kind == "int":
@@ -563,11 +582,16 @@ def click_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+_ALIAS = "__alias"
+
+
 def flags_from_options(opts: Mapping[str, Any]) -> dict[str, Any]:
     """Only the options the user gave, as a settings mapping."""
     out: dict[str, Any] = {}
     for key, (_f, spec) in specs().items():
         value = opts.get(key)
+        if value is None and opts.get(key + _ALIAS):
+            value = False  # a hidden old spelling of the off flag
         if value is None or value == ():
             continue
         if spec.joined:

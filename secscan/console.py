@@ -108,13 +108,20 @@ class Progress:
         self.stream.flush()
 
 
-def summary(result: RunResult, *, stream: IO[str] | None = None, color: bool | None = None, width: int = 100) -> None:
+def summary(
+    result: RunResult, *, stream: IO[str] | None = None, color: bool | None = None, width: int | None = None
+) -> None:
     """Print the end-of-run summary tables and the verdict."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     out = stream or sys.stdout
+    if width is None:
+        import shutil
+
+        # The terminal's width (or $COLUMNS); 100 columns in CI logs, where there is no terminal.
+        width = max(60, shutil.get_terminal_size((100, 24)).columns)
     console = Console(file=out, force_terminal=color, no_color=color is False, width=width, highlight=False)
 
     by_scanner: dict[str, Counter[str]] = {}

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from secscan import __version__, compliance, fingerprint, pathmatch, policy, triage
+from secscan import __version__, compliance, fingerprint, pathmatch, policy, testcode, triage
 from secscan.inputs import TriageInputs
 from secscan.models import Finding, Kind, Location, RunResult, ScannerState, ScannerStatus
 from secscan.sourcefiles import SourceTree
-from secscan.textsafe import mask_pans, mask_userinfo, redact_secret, secret_values
+from secscan.textsafe import mask_pans, mask_userinfo, redact_secret, secret_title, secret_values
 from secscan.triage.dedupe import dedupe, sort_key
 
 
@@ -59,6 +59,16 @@ def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None
     # recomputing them here (without that tree, after masking) would change identities.
     fingerprinted = normalized if evidence.triaged else fingerprint.assign(normalized, tree=tree)
     warnings = list(evidence.warnings)
+    if not evidence.triaged:
+        # Test code is tagged (and production-only rules dropped there) before triage, so the
+        # same finding is classified the same way by scan and import.
+        fingerprinted = testcode.classify(
+            fingerprinted,
+            globs=inputs.test_paths if inputs is not None else testcode.DEFAULT_TEST_PATHS,
+            production_only=inputs.production_only_rules
+            if inputs is not None
+            else testcode.DEFAULT_PRODUCTION_ONLY_RULES,
+        )
     if evidence.triaged or inputs is None:
         findings: Sequence[Finding] = sorted(dedupe(fingerprinted), key=sort_key)
     else:
@@ -137,7 +147,9 @@ def mask(findings: Sequence[Finding]) -> list[Finding]:
         out.append(
             replace(
                 f,
-                title=_text(f.title, values),
+                # A secret's title loses the quoted value altogether: titles become rule names
+                # (SARIF rules, grouped summaries, the dashboard), shown far from the finding.
+                title=_text(secret_title(f.title) if values is not None else f.title, values),
                 message=_text(f.message, values),
                 location=_masked(f.location, values),
                 other_locations=tuple(_masked(x, values) for x in f.other_locations),

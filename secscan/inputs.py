@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from secscan import config
+from secscan import config, testcode
 from secscan import trusted as trust
 from secscan.config import ScanConfig
 from secscan.errors import ConfigError
@@ -53,6 +53,10 @@ class TriageInputs:
     """The scan's excludes: baseline entries in files no scanner looked at are not "fixed"."""
     today: date
     """Injected so expiry checks are testable."""
+    test_paths: tuple[str, ...] = testcode.DEFAULT_TEST_PATHS
+    """Globs of test code (findings there are tagged, see secscan.testcode)."""
+    production_only_rules: tuple[str, ...] = testcode.DEFAULT_PRODUCTION_ONLY_RULES
+    """Rules not reported in test code."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,6 +94,8 @@ def read_triage_inputs(
     diff_base: str | None = None,
     today: date | None = None,
     default_suppressions: bool = True,
+    test_paths: tuple[str, ...] = testcode.DEFAULT_TEST_PATHS,
+    production_only_rules: tuple[str, ...] = testcode.DEFAULT_PRODUCTION_ONLY_RULES,
     excludes: tuple[str, ...] = (),
 ) -> TriageInputs:
     """Load the policy, suppressions, baseline and diff (each ConfigError/InputError is exit 2).
@@ -125,6 +131,8 @@ def read_triage_inputs(
         diff_base=diff_base,
         excludes=excludes,
         today=today or datetime.now(UTC).date(),
+        test_paths=test_paths,
+        production_only_rules=production_only_rules,
     )
 
 
@@ -315,6 +323,8 @@ def read_scan_inputs(
         diff_base=cfg.diff_base,
         today=today,
         default_suppressions=trusted is None,
+        test_paths=cfg.test_paths,
+        production_only_rules=cfg.production_only_rules,
         excludes=cfg.exclude,
     )
     out_dir = check_out_dir(cfg.out_dir, tree=cfg.target)

@@ -10,6 +10,10 @@ Policy file format (``rules/policy/default.toml`` is the default; README "Policy
     new_at_or_above = "high"              # new findings at or above this severity block ("none": never)
     [block.kinds]                         # per-kind thresholds override the one above
     dast = "medium"
+    [block.test_code]                     # findings in test code (secscan.testcode): never by default
+    new_at_or_above = "none"
+    [block.test_code.kinds]
+    secret = "high"
 
     [max_new]                             # more new findings than this blocks, per severity or total
     medium = 10
@@ -35,6 +39,7 @@ from secscan.errors import ConfigError, ExitCode
 from secscan.fsutil import load_toml
 from secscan.models import BlockReason, Finding, Kind, RunResult, Severity, Status, Verdict
 from secscan.resources import rules_dir
+from secscan.testcode import TAG as TEST_CODE
 
 POLICY_VERSION = 1
 NONE = "none"
@@ -48,6 +53,10 @@ class Policy:
     """New findings at or above this block; None never blocks on severity."""
     kind_thresholds: Mapping[Kind, Severity | None] = field(default_factory=dict)
     """Per-kind overrides of ``block_at_or_above``."""
+    test_block_at_or_above: Severity | None = None
+    """New findings in test code at or above this block; None (the default) never blocks."""
+    test_kind_thresholds: Mapping[Kind, Severity | None] = field(default_factory=dict)
+    """Per-kind overrides of ``test_block_at_or_above``."""
     max_new: Mapping[str, int] = field(default_factory=dict)
     """Severity name or ``total`` -> the most new findings allowed."""
     fail_closed: bool = True
@@ -56,8 +65,14 @@ class Policy:
     source: str = "builtin"
     """Where the policy came from (path), for the verdict."""
 
-    def threshold(self, kind: Kind) -> tuple[Severity | None, str]:
-        """The blocking threshold for ``kind`` and the policy rule that sets it."""
+    def threshold(self, kind: Kind, *, test_code: bool = False) -> tuple[Severity | None, str]:
+        """The blocking threshold for ``kind`` (in test code or not) and the policy rule that sets it."""
+        if test_code:
+            if kind in self.test_kind_thresholds:
+                sev = self.test_kind_thresholds[kind]
+                return sev, f"block.test_code.kinds.{kind.value}={sev.value if sev else NONE}"
+            sev = self.test_block_at_or_above
+            return sev, f"block.test_code.new_at_or_above={sev.value if sev else NONE}"
         if kind in self.kind_thresholds:
             sev = self.kind_thresholds[kind]
             return sev, f"block.kinds.{kind.value}={sev.value if sev else NONE}"
@@ -110,16 +125,13 @@ def parse_policy(data: dict[str, Any], *, origin: str) -> Policy:
         raise ConfigError(f"{origin}: fail_closed must be true or false")
 
     block = _table(data, "block", origin)
-    _check_keys(block, {"new_at_or_above", "kinds"}, f"{origin}: [block]")
+    _check_keys(block, {"new_at_or_above", "kinds", "test_code"}, f"{origin}: [block]")
     threshold = _severity(block.get("new_at_or_above", "high"), f"{origin}: block.new_at_or_above")
-    kinds: dict[Kind, Severity | None] = {}
-    for kind_name, value in _table(block, "kinds", f"{origin}: [block]").items():
-        try:
-            kind = Kind(kind_name)
-        except ValueError:
-            known = ", ".join(k.value for k in Kind)
-            raise ConfigError(f"{origin}: block.kinds: unknown kind {kind_name!r} (known: {known})") from None
-        kinds[kind] = _severity(value, f"{origin}: block.kinds.{kind_name}")
+    kinds = _kinds(_table(block, "kinds", f"{origin}: [block]"), f"{origin}: block.kinds")
+    test = _table(block, "test_code", f"{origin}: [block]")
+    _check_keys(test, {"new_at_or_above", "kinds"}, f"{origin}: [block.test_code]")
+    test_threshold = _severity(test.get("new_at_or_above", NONE), f"{origin}: block.test_code.new_at_or_above")
+    test_kinds = _kinds(_table(test, "kinds", f"{origin}: [block.test_code]"), f"{origin}: block.test_code.kinds")
 
     max_new: dict[str, int] = {}
     for key, value in _table(data, "max_new", origin).items():
@@ -136,11 +148,25 @@ def parse_policy(data: dict[str, Any], *, origin: str) -> Policy:
         name=name,
         block_at_or_above=threshold,
         kind_thresholds=kinds,
+        test_block_at_or_above=test_threshold,
+        test_kind_thresholds=test_kinds,
         max_new=max_new,
         fail_closed=fail_closed,
         inline_max_severity=inline_max,
         source=origin,
     )
+
+
+def _kinds(table: Mapping[str, Any], where: str) -> dict[Kind, Severity | None]:
+    kinds: dict[Kind, Severity | None] = {}
+    for kind_name, value in table.items():
+        try:
+            kind = Kind(kind_name)
+        except ValueError:
+            known = ", ".join(k.value for k in Kind)
+            raise ConfigError(f"{where}: unknown kind {kind_name!r} (known: {known})") from None
+        kinds[kind] = _severity(value, f"{where}.{kind_name}")
+    return kinds
 
 
 def default_policy_path() -> Path:
@@ -192,9 +218,13 @@ def evaluate(result: RunResult, policy: Policy) -> Verdict:
                     f"inline suppression of an existing {f.severity.value} finding is not accepted: {_describe(f)}"
                 )
     for f in counted:
-        threshold, rule = policy.threshold(f.kind)
+        in_tests = TEST_CODE in f.tags
+        threshold, rule = policy.threshold(f.kind, test_code=in_tests)
         if threshold is not None and f.severity.rank >= threshold.rank:
-            reasons.append(BlockReason(rule=rule, message=f"new {_describe(f)}", fingerprint=f.fingerprint))
+            where = "new (test code) " if in_tests else "new "
+            reasons.append(BlockReason(rule=rule, message=where + _describe(f), fingerprint=f.fingerprint))
+    # The counts of [max_new] are about production code: test findings block only by [block.test_code].
+    counted = [f for f in counted if TEST_CODE not in f.tags]
     by_sev = Counter(f.severity.value for f in counted)
     for key in sorted(policy.max_new, key=lambda k: (k == "total", k)):
         limit = policy.max_new[key]

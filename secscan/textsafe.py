@@ -48,10 +48,18 @@ def md_code_span(text: str, limit: int = 200) -> str:
 
 
 _QUOTED = re.compile(r"""(['"])([^'"\n]*)(['"])""")
+# A quoted string used as a dict key or a subscript ("password": ..., cfg["token"]) names the
+# secret rather than holding it: a reviewer needs to see it.
+_KEY_AFTER = re.compile(r"\s*[:\]]")
 # An unquoted run that looks like a key rather than a name: long, with letters and digits.
 _KEYLIKE = re.compile(
-    r"(?<![A-Za-z0-9_\-+/])(?=[A-Za-z0-9_\-+/]*\d)(?=[A-Za-z0-9_\-+/]*[A-Za-z])[A-Za-z0-9_\-+/]{20,}={0,2}"
+    r"(?<![A-Za-z0-9_\-+/.])(?=[A-Za-z0-9_\-+/]*\d)(?=[A-Za-z0-9_\-+/]*[A-Za-z])[A-Za-z0-9_\-+/]{20,}={0,2}"
+    # ... that is not used as a name in code (assigned to, called, an attribute's owner).
+    r"(?![A-Za-z0-9_\-+/]|\s*[=(.:,)\]]|\s*$)"
 )
+# A value long enough to be searched for elsewhere as a whole token: shorter ones ("test",
+# "secret") are words that also occur in names and in the scanner's own text.
+_SEARCHED_MIN = 8
 
 
 def _mask_value(value: str) -> str:
@@ -60,29 +68,46 @@ def _mask_value(value: str) -> str:
     return value[:4] + "****" if len(value) >= 12 else "****"
 
 
+def _is_key(text: str, m: re.Match[str]) -> bool:
+    return bool(_KEY_AFTER.match(text, m.end()))
+
+
 def secret_values(snippet: str) -> tuple[str, ...]:
-    """The values in a line holding a secret: quoted strings and key-like tokens (not names)."""
-    found = [m.group(2) for m in _QUOTED.finditer(snippet) if len(m.group(2)) >= 4]
-    # Short ones are masked where they stand, but not searched for elsewhere ("abc" is in too
-    # many words to replace it in a title).
+    """The values in a line holding a secret: quoted values (not dict keys or subscripts) and
+    key-like tokens (not names)."""
+    found = [m.group(2) for m in _QUOTED.finditer(snippet) if len(m.group(2)) >= 4 and not _is_key(snippet, m)]
     found += [m.group(0) for m in _KEYLIKE.finditer(_QUOTED.sub("", snippet))]
     return tuple(sorted(set(found), key=len, reverse=True))
 
 
+def secret_title(title: str) -> str:
+    """A secret finding's title without the value the scanner quoted in it: titles become rule
+    names (SARIF rule descriptions, the dashboard's top rules, grouped summaries), which are
+    shown far from the finding. ``Possible hardcoded password: 'Zq8!...'`` -> ``Possible
+    hardcoded password``."""
+    cut = re.split(r"""['"`]""", title, maxsplit=1)[0].rstrip(" :=-,")
+    return cut or title
+
+
 def redact_secret(text: str, values: tuple[str, ...] = ()) -> str:
     """Mask the secret in a text, keep the code around it: ``password = "Zq8!****"`` still
-    shows a reviewer which variable holds it. ``values`` are secrets found elsewhere (the
-    snippet) that the text may repeat, e.g. bandit's title quoting the password.
+    shows a reviewer which variable holds it (and ``cfg["password"]`` which key). ``values``
+    are secrets found elsewhere (the snippet) that the text may repeat unquoted, e.g. in a URL;
+    they are replaced as whole tokens only, so names that contain them stay readable.
 
     Applied to secret findings before anything is written: result files and reports travel
     further than the repository (artifacts, MR notes, dashboards). Idempotent."""
     for value in values:
-        if "****" not in value:
-            text = text.replace(value, _mask_value(value))
+        # A plain word or name ("password", "secret_key") is searched for nowhere: names hold it.
+        if "****" not in value and len(value) >= _SEARCHED_MIN and not value.isidentifier():
+            token = re.compile(r"(?<![A-Za-z0-9_])" + re.escape(value) + r"(?![A-Za-z0-9_])")
+            text = token.sub(_mask_value(value).replace("\\", "\\\\"), text)
 
     def quoted(m: re.Match[str]) -> str:
         inner = m.group(2)
-        return m.group(0) if not inner or inner.endswith("****") else m.group(1) + _mask_value(inner) + m.group(3)
+        if not inner or inner.endswith("****") or _is_key(text, m):
+            return m.group(0)
+        return m.group(1) + _mask_value(inner) + m.group(3)
 
     text = _QUOTED.sub(quoted, text)
     return _KEYLIKE.sub(lambda m: _mask_value(m.group(0)), text)

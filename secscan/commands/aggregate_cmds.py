@@ -162,21 +162,33 @@ def parse_now(value: str | None) -> datetime:
 
 @click.command()
 @click.option(
-    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=Path("dashboard.html"), show_default=True
+    "-o",
+    "--out",
+    "output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("dashboard.html"),
+    show_default=True,
+    help="Dashboard file.",
 )
+# The old spelling, still accepted: every command writes with -o/--out.
+@click.option("--output", "output_alias", type=click.Path(path_type=Path, dir_okay=False), default=None, hidden=True)
 @click.option("--db", metavar="PATH|URL", help=DB_HELP)
 @click.option("--now", help="Compute ages and windows as of this ISO-8601 time [the current time].")
 @click.option(
     "--days", default=60, show_default=True, type=click.IntRange(7, 730), help="Days shown in the trend charts."
 )
 @click.option("--title", default="Security dashboard", show_default=True)
-def dashboard(*, output: Path, db: str | None, now: str | None, days: int, title: str) -> int:
+def dashboard(
+    *, output: Path, output_alias: Path | None, db: str | None, now: str | None, days: int, title: str
+) -> int:
     """Write the security team's dashboard: one self-contained HTML file."""
     from secscan.aggregate import compliance_facts, metrics
     from secscan.aggregate import dashboard as dash
     from secscan.aggregate.guardrails import Thresholds
     from secscan.aggregate.history import History
     from secscan.fsutil import atomic_write
+
+    output = output_alias if output_alias is not None else output
 
     when = parse_now(now)
     with History(db_target(db, must_exist=True)) as h:

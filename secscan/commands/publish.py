@@ -51,7 +51,11 @@ def _echo(text: str, err: bool) -> None:
 )
 @click.option("--max-threads", type=int, metavar="N", help="At most N findings discussed inline (default: 10).")
 @click.option("--commit-status/--no-commit-status", default=None, help="Also set a `secscan` commit status.")
-@click.option("--require-publish", is_flag=True, help="Exit 4 when publishing fails (otherwise report it and exit 0).")
+@click.option(
+    "--require-publish/--no-require-publish",
+    default=False,
+    help="Exit 4 when publishing fails (otherwise report it and exit 0).",
+)
 @click.option("--dry-run", is_flag=True, help="Print what would be posted; write nothing.")
 @click.option("--allow-http", is_flag=True, default=None, help="Allow a plain-HTTP GitLab URL (test servers only).")
 @click.option("--html-report-url", metavar="URL", help="Link to the HTML report artifact.")

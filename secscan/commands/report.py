@@ -27,12 +27,15 @@ from secscan.resultio import load
 )
 @click.option(
     "-o",
-    "--output",
+    "--out",
+    "output",
     type=str,
     default=None,
     metavar="FILE",
     help="Output file for a single format ('-' prints to stdout). Default: the format's file name in --out-dir.",
 )
+# The old spelling, kept working but no longer shown: every command writes with -o/--out.
+@click.option("--output", "output_alias", type=str, default=None, hidden=True)
 @click.option(
     "--out-dir",
     type=click.Path(path_type=Path, file_okay=False),
@@ -44,12 +47,22 @@ from secscan.resultio import load
     "--report-url", default=None, help="URL of the full report, linked from the Markdown summary when it is cut."
 )
 def report(
-    *, result_file: Path, formats: tuple[str, ...], output: str | None, out_dir: Path, report_url: str | None
+    *,
+    result_file: Path,
+    formats: tuple[str, ...],
+    output: str | None,
+    output_alias: str | None,
+    out_dir: Path,
+    report_url: str | None,
 ) -> None:
-    """Render RESULT.json (a secscan.json) as one or more report formats."""
+    """Render RESULT.json (a secscan.json) as one or more report formats.
+
+    Exit codes: 0 written, 2 usage error or unreadable result, 70 internal error, 130/143 interrupted.
+    """
+    output = output if output is not None else output_alias
     names = reporters.expand(formats)  # validates before the (possibly large) file is read
     if output is not None and len(names) != 1:
-        raise ConfigError(f"-o/--output takes one format, got {len(names)} ({', '.join(names)}); use --out-dir")
+        raise ConfigError(f"-o/--out takes one format, got {len(names)} ({', '.join(names)}); use --out-dir")
     result = load(result_file)
     if output == "-":
         for name in reporters.expand(formats, result):

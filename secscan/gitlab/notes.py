@@ -20,7 +20,7 @@ from secscan.textsafe import defuse_quick_actions, gitlab_code_block, md_code_sp
 NOTE_LIMIT = 1_000_000  # GitLab rejects longer notes (Note validates `note` at 1,000,000 characters)
 # Well under GitLab's limit: a summary is read by people, and the HTML report has the rest. The
 # fallbacks are used when GitLab still answers "too long" (e.g. an instance with a smaller limit).
-SUMMARY_LIMIT = 200_000
+SUMMARY_LIMIT = markdown.SUMMARY_MAX_CHARS
 SUMMARY_FALLBACK_LIMIT = 20_000
 THREAD_LIMIT = 16_000
 SNIPPET_LINES = 10

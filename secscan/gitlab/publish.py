@@ -122,7 +122,11 @@ def publish_result(result: RunResult, settings: PublishSettings) -> PublishOutco
     """Post ``result`` to the merge request. Returns the outcome; raises :class:`PublishFailed` on failure."""
     redact = Redactor(settings.secrets)
     problems = [redact(p) for p in settings.problems()]
-    mr = f"{settings.project_id or '?'}!{settings.mr_iid or '?'}"
+    mr = (
+        f"{settings.project_id}!{settings.mr_iid}"
+        if settings.project_id and settings.mr_iid
+        else "(none named: CI_PROJECT_ID / CI_MERGE_REQUEST_IID not set)"
+    )
     if problems:
         if settings.dry_run:
             return _offline_dry_run(result, settings, problems, mr)

@@ -186,6 +186,12 @@ def _location(f: Finding, kind: Kind, result: RunResult) -> dict[str, Any]:
     return out
 
 
+def _unknown_severity(f: Finding) -> bool:
+    from secscan.advisories.severity import UNKNOWN
+
+    return f.kind is Kind.DEPENDENCY and f.severity_original == UNKNOWN
+
+
 def _vulnerability(f: Finding, kind: Kind, result: RunResult, blocking: frozenset[str]) -> dict[str, Any]:
     description = f.message or f.title
     if f.status is Status.SUPPRESSED and f.suppression is not None:
@@ -194,7 +200,8 @@ def _vulnerability(f: Finding, kind: Kind, result: RunResult, blocking: frozense
         "id": c.stable_uuid(f),
         "name": c.truncate(" ".join((f.title or f.rule_id).split()), 255),
         "description": _md_paragraphs(description, 1_048_576),
-        "severity": SEVERITY[f.severity.value],
+        # A dependency whose advisory records carry no CVSS vector is "Unknown" to GitLab, not a guess.
+        "severity": "Unknown" if _unknown_severity(f) else SEVERITY[f.severity.value],
         "identifiers": identifiers(f),
     }
     solution = f.fix or ""

@@ -33,6 +33,7 @@ from secscan.models import (
 )
 from secscan.reporters import _common as c
 from secscan.resources import templates_dir
+from secscan.testcode import TAG as TEST_CODE
 
 SEVERITY_COLOR = {
     Severity.CRITICAL: "#b4232a",
@@ -48,6 +49,11 @@ STATUS_COLOR = {
     Status.FIXED: "#1f8a4c",
 }
 KIND_COLOR = {Kind.SAST: "#5b4bc4", Kind.DEPENDENCY: "#0f7c8c", Kind.DAST: "#b0417a", Kind.SECRET: "#8a5a00"}
+MAX_ROWS = 2_000
+"""Findings listed one by one (blocking first, grouped by rule); past it the rule table counts the
+rest. A page of 100,000 detailed rows is 200 MB that no browser shows in seconds, and nobody reads
+it: secscan.json and SARIF hold every finding."""
+
 KIND_LABEL = {Kind.SAST: "code (SAST)", Kind.DEPENDENCY: "dependency", Kind.DAST: "web (DAST)", Kind.SECRET: "secret"}
 
 
@@ -215,16 +221,49 @@ class _Views:
         return bool(self._findings)
 
 
+def _by_rule(findings: list[Finding], blocking: frozenset[str]) -> tuple[list[Finding], list[SimpleNamespace]]:
+    """Findings grouped by rule (blocking groups first, then the worst and the most frequent),
+    each group in :func:`c.sort_key` order; and one summary per group."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.scanner, f.rule_id), []).append(f)
+
+    def rank(fs: list[Finding]) -> tuple[int, int, int, str]:
+        blocked = sum(1 for f in fs if c.is_blocking(f, blocking))
+        return (-blocked, -max(f.severity.rank for f in fs), -len(fs), fs[0].rule_id)
+
+    ordered_groups = sorted((c.ordered(fs, blocking) for fs in groups.values()), key=rank)
+    flat = [f for fs in ordered_groups for f in fs]
+    return flat, [
+        SimpleNamespace(
+            rule_id=fs[0].rule_id,
+            scanner=fs[0].scanner,
+            title=fs[0].title or fs[0].rule_id,
+            severity=max(fs, key=lambda f: f.severity.rank).severity.value,
+            count=len(fs),
+            active=sum(1 for f in fs if f.status is not Status.FIXED),
+            blocking=sum(1 for f in fs if c.is_blocking(f, blocking)),
+            test_code=sum(1 for f in fs if TEST_CODE in f.tags),
+        )
+        for fs in ordered_groups
+    ]
+
+
 def context(result: RunResult) -> dict[str, Any]:
     """Everything the template shows, as plain data (tests and other templates can reuse it)."""
     blocking = c.blocking_fingerprints(result)
-    findings = c.ordered(result.findings, blocking)
+    findings, rules = _by_rule(list(result.findings), blocking)
     act = c.active(findings)
     today = _run_date(result)
     sev = c.count_by_severity(act)
     st = c.count_by_status(findings)
     kinds = c.count_by_kind(act)
-    views = _Views(findings, blocking, today)
+    views = _Views(findings[:MAX_ROWS], blocking, today)
+    first_row: dict[tuple[str, str], int] = {}
+    for i, f in enumerate(findings[:MAX_ROWS]):
+        first_row.setdefault((f.scanner, f.rule_id), i)
+    for r in rules:
+        r.first = first_row.get((r.scanner, r.rule_id))
     scanners = [
         {
             "name": s.name,
@@ -278,8 +317,11 @@ def context(result: RunResult) -> dict[str, Any]:
         "scanners": scanners,
         "scanners_ok": sum(1 for s in scanners if s["ok"]),
         "findings": views,
+        "rules": rules,
+        "unlisted": max(0, len(findings) - MAX_ROWS),
+        "max_rows": MAX_ROWS,
         "suppressed": [
-            _finding_view(f, i, blocking, today) for i, f in enumerate(findings) if f.suppression is not None
+            _finding_view(f, i, blocking, today) for i, f in enumerate(findings[:MAX_ROWS]) if f.suppression is not None
         ],
         "run": [(k, val) for k, val in run if val],
         "warnings": list(result.warnings),

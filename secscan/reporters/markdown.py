@@ -190,30 +190,107 @@ def render_footer(result: RunResult, report_url: str | None = None) -> str:
     return "<sub>" + " · ".join(parts) + "</sub>\n"
 
 
-def render(result: RunResult, *, report_url: str | None = None, max_chars: int = GITLAB_NOTE_LIMIT) -> str:
-    """The whole summary, at most ``max_chars`` characters (findings cut first, with a count)."""
+SUMMARY_MAX_CHARS = 29_000
+"""The summary's cap on any project size: read by people in a merge request (the HTML report
+has every finding), and well under GitLab's note limit."""
+BLOCKING_ROWS = 25
+RULE_ROWS = 60
+RULE_HEAD = "| Severity | Rule | Finding | Count | First at |\n|---|---|---|---|---|\n"
+
+
+def _rule_groups(findings: Sequence[Finding]) -> list[tuple[Finding, int]]:
+    """(first finding, count) per (scanner, rule), worst severity first, then most frequent."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.scanner, f.rule_id), []).append(f)
+    rows = [(max(fs, key=lambda x: x.severity.rank), len(fs)) for fs in groups.values()]
+    return sorted(rows, key=lambda r: (-r[0].severity.rank, -r[1], r[0].rule_id))
+
+
+def render_rule_table(findings: Sequence[Finding], *, limit: int = RULE_ROWS) -> str:
+    """Findings grouped by rule with counts (one row per rule, at most ``limit`` rows)."""
+    groups = _rule_groups(findings)
+    rows = []
+    for f, n in groups[:limit]:
+        rows.append(
+            f"| {SEVERITY_ICON[f.severity]} {f.severity.value} | {md_code_span(f.rule_id, 80)} "
+            f"| {_rule_text(f)} | {n} | {md_text(c.location_text(f.location), 120)} |\n"
+        )
+    more = f"\n… and {len(groups) - limit} more rules (see the full report).\n" if len(groups) > limit else ""
+    return RULE_HEAD + "".join(rows) + more
+
+
+def _rule_text(f: Finding) -> str:
+    text = f"**{md_text(f.title or f.rule_id, 120)}**"
+    if f.message and f.message != f.title:
+        text += f"<br>{md_text(f.message, 160)}"
+    return text
+
+
+def _details(summary: str, body: str, *, open_: bool = False) -> str:
+    return f"<details{' open' if open_ else ''}>\n<summary>{summary}</summary>\n\n{body.rstrip()}\n\n</details>\n"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def render(result: RunResult, *, report_url: str | None = None, max_chars: int = SUMMARY_MAX_CHARS) -> str:
+    """The summary: verdict, counts, the blocking findings, new findings grouped by rule, the
+    others collapsed, a link to the full report; at most ``max_chars`` characters whatever the
+    number of findings (sections are cut, each saying what it left out)."""
+    from secscan.testcode import TAG as TEST_CODE
+
     blocking = c.blocking_fingerprints(result)
     findings = c.ordered(result.findings, blocking)
-    parts = (render_header(result), render_reasons(result), render_pending(result), render_scanner_table(result))
-    head = "\n".join(x for x in parts if x)
-    tail = "\n".join(x for x in (render_suppressions(findings), render_footer(result, report_url)) if x)
-    section = "### Findings\n\n"
-    fixed = "\n".join((head, section)) + "\n" + tail
-    if not findings:
-        body = render_findings_table(findings)
-    else:
-        # Room for the rows: what is left after the fixed parts and the longest "more" line.
-        budget = max_chars - len(fixed) - len(TABLE_HEAD) - len(_more_line(len(findings), report_url)) - 2
-        rows: list[str] = []
-        used = 0
-        for f in findings:
-            row = finding_row(f, blocking)
-            if used + len(row) > budget:
-                break
-            rows.append(row)
-            used += len(row)
-        body = (TABLE_HEAD + "".join(rows) if rows else "") + _more_line(len(findings) - len(rows), report_url)
-    text = head + "\n" + section + body + "\n" + tail
+    active = c.active(findings)
+    parts_head = (render_header(result), render_reasons(result), render_pending(result), render_scanner_table(result))
+    head = "\n".join(x for x in parts_head if x)
+    parts: list[str] = []
+    blockers = [f for f in findings if c.is_blocking(f, blocking)]
+    if blockers:
+        parts.append(
+            f"### Blocking findings ({len(blockers)})\n\n"
+            + render_findings_table(blockers, BLOCKING_ROWS, blocking=blocking, report_url=report_url)
+        )
+    new = [f for f in active if f.status is Status.NEW and TEST_CODE not in f.tags]
+    new_tests = [f for f in active if f.status is Status.NEW and TEST_CODE in f.tags]
+    others = [f for f in active if f.status is not Status.NEW]
+    if new:
+        groups = len({(f.scanner, f.rule_id) for f in new})
+        parts.append(
+            "### New findings by rule\n\n"
+            + _details(
+                f"{_plural(len(new), 'new finding')} in {_plural(groups, 'rule')}", render_rule_table(new), open_=True
+            )
+        )
+    if new_tests:
+        parts.append(
+            "### New findings in test code\n\n"
+            + _details(
+                f"{_plural(len(new_tests), 'finding')} in test code (not blocking unless the policy says so)",
+                render_rule_table(new_tests),
+            )
+        )
+    if others:
+        parts.append(
+            "### Existing and suppressed findings\n\n"
+            + _details(_plural(len(others), "finding") + " not new in this change", render_rule_table(others))
+        )
+    if not active:
+        parts.append("### Findings\n\n_No findings._\n")
+    sup = render_suppressions(findings, limit=20)
+    if sup:
+        parts.append(_details("Suppressed (accepted risks)", sup))
+    footer = render_footer(result, report_url)
+    cut_note = _more_line(1, report_url).replace("… 1 more finding not shown here", "… more sections not shown here")
+    text = head
+    for part in parts:
+        if len(text) + 1 + len(part) + len(footer) + len(cut_note) + 1 > max_chars:
+            text += "\n" + cut_note
+            break
+        text += "\n" + part
+    text += "\n" + footer
     if len(text) > max_chars:
         # Even the fixed parts do not fit (a tiny max_chars): cut hard, but say so.
         marker = "\n… (summary truncated; see the full report)\n"

@@ -531,6 +531,7 @@ def outcome_for_error(name: str, e: ScannerError, *, duration_s: float, version:
         state = ScannerState.TIMEOUT
     elif isinstance(e, ToolMissing):
         state = ScannerState.NOT_INSTALLED
+        version = None  # what is not there has no version (an installed library says nothing)
     else:
         state = ScannerState.FAILED
     return failed_outcome(name, state, e.message, duration_s=duration_s, version=version)

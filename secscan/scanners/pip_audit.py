@@ -14,11 +14,16 @@ import os
 import re
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
+from urllib.request import urlopen
+
+from packaging.utils import canonicalize_name
 
 from secscan import pathmatch
+from secscan.advisories import severity
 from secscan.config import ScanConfig
 from secscan.errors import ParseError, ScannerError
 from secscan.models import (
@@ -32,11 +37,14 @@ from secscan.models import (
     Severity,
     Source,
 )
+from secscan.scanners import manifests
 from secscan.scanners.base import (
     Parsed,
     RunContext,
     Scanner,
     ScanOutcome,
+    ToolMissing,
+    ToolTimeout,
     failed_outcome,
     find_executable,
     installed_version,
@@ -156,8 +164,20 @@ def is_requirements_file(path: str) -> bool:
     return bool(_REQUIREMENTS.search(path))
 
 
+# Manifests that declare nothing to audit by themselves: constraints only narrow what others
+# declare; a Pipfile is read through its Pipfile.lock.
+_NOT_DECLARATIONS = re.compile(r"(^|/)(constraints[^/]*\.txt|Pipfile)$")
+
+
 def discover_requirements(root: Path, excludes: tuple[str, ...] = ()) -> list[str]:
     """Requirements files under ``root`` (repo-relative), skipping virtualenvs and vendored trees."""
+    return [m for m in discover_manifests(root, excludes) if is_requirements_file(m)]
+
+
+def discover_manifests(root: Path, excludes: tuple[str, ...] = ()) -> list[str]:
+    """Every dependency manifest under ``root`` that declares dependencies (repo-relative), at any
+    depth, skipping virtualenvs and vendored trees; a pip-compile ``.in`` is skipped when its
+    compiled ``.txt`` is next to it (the ``.txt`` pins what the ``.in`` asks for)."""
     skip = pathmatch.excludes(excludes)  # the same meaning as for bandit and semgrep
     found: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root):
@@ -165,10 +185,14 @@ def discover_requirements(root: Path, excludes: tuple[str, ...] = ()) -> list[st
         dirnames[:] = sorted(
             d for d in dirnames if not d.startswith(".") and not skip.matches((rel_dir / d).as_posix(), is_dir=True)
         )
+        names = set(filenames)
         for fn in filenames:
             rel = (rel_dir / fn).as_posix()
-            if is_requirements_file(rel) and not skip.matches(rel):
-                found.add(rel)
+            if not is_manifest(rel) or _NOT_DECLARATIONS.search(rel) or skip.matches(rel):
+                continue
+            if fn.endswith(".in") and fn[:-3] + ".txt" in names:
+                continue
+            found.add(rel)
     return sorted(found)
 
 
@@ -191,7 +215,7 @@ class PipAuditScanner(Scanner):
         return installed_version("pip-audit")
 
     def manifests(self, cfg: ScanConfig, ctx: RunContext) -> list[str]:
-        reqs = list(cfg.requirements) or discover_requirements(cfg.target, cfg.exclude)
+        reqs = list(cfg.requirements) or discover_manifests(cfg.target, cfg.exclude)
         if ctx.changed_files is not None and not any(self.relevant(f) for f in ctx.changed_files):
             # Diff-aware (--changed-only): audit only when a dependency manifest changed.
             return []
@@ -211,9 +235,9 @@ class PipAuditScanner(Scanner):
 
     def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
         started = time.monotonic()
-        manifests = self.manifests(cfg, ctx)
-        if not manifests:
-            why = "no dependency manifest changed" if ctx.changed_files is not None else "no requirements files found"
+        targets = self.manifests(cfg, ctx)
+        if not targets:
+            why = "no dependency manifest changed" if ctx.changed_files is not None else "no dependency manifests found"
             return skipped_outcome(self.name, why)
         exe = find_executable("pip-audit")
         if exe is None:
@@ -221,43 +245,29 @@ class PipAuditScanner(Scanner):
                 self.name, ScannerState.NOT_INSTALLED, "pip-audit is not installed (pip install pip-audit)"
             )
         version = self.version()
-        findings: list[Finding] = []
-        not_audited: list[str] = []
-        commands: list[str] = []
         deadline = started + cfg.timeout_for(self.name)
         env: dict[str, str] = {}
         python = shutil.which("python") or shutil.which("python3")
         if python:
             env["PIPAPI_PYTHON_LOCATION"] = python
+        audit = _Audit(self, exe=exe, cfg=cfg, ctx=ctx, env=env, deadline=deadline)
         try:
-            for n, manifest in enumerate(manifests):
-                out_file = ctx.workdir / f"pip-audit-{n}.json"
-                out_file.unlink(missing_ok=True)
-                argv = self.command(exe, manifest, cfg, ctx, out_file)
-                commands = argv
+            for n, manifest in enumerate(targets):
                 ctx.events(self.name, f"auditing {manifest}")
-                remaining = max(1.0, deadline - time.monotonic())
-                res = run_tool(argv, timeout=remaining, cancel=ctx.cancel, cwd=ctx.workdir, env=env)
-                if res.returncode not in (0, 1) or not out_file.exists():
-                    raise ScannerError(
-                        f"pip-audit failed on {manifest} (exit {res.returncode}): "
-                        f"{tail(res.stderr or res.stdout) or 'no output'}"
-                    )
-                try:
-                    report = parse(out_file.read_text(encoding="utf-8", errors="replace"), manifest=manifest)
-                except ParseError as e:
-                    raise ScannerError(f"pip-audit output for {manifest} could not be parsed: {e.message}") from e
-                findings.extend(report.findings)
-                not_audited.extend(f"{manifest}: {s}" for s in report.not_audited)
-        except ScannerError as e:
+                audit.manifest(n, manifest)
+        except ScannerError as e:  # a timeout or a cancelled run: the whole scanner stops
             out = outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
-            return ScanOutcome(status=out.status, findings=tuple(findings))
+            return ScanOutcome(status=out.status, findings=tuple(audit.findings))
+        findings = audit.findings
+        not_audited = audit.not_audited()
+        commands = audit.commands
+        findings = _with_severities(findings, cfg.osv_url or ctx.osv_url)
         state = ScannerState.OK
         error = None
         if not_audited:
             # Fail closed: a dependency that was not audited is unknown, not clean.
             state = ScannerState.FAILED
-            error = f"{len(not_audited)} dependencies were NOT audited (e.g. {not_audited[0]})"
+            error = f"{len(not_audited)} dependencies or manifests were NOT audited (e.g. {not_audited[0]})"
         return ScanOutcome(
             status=ScannerStatus(
                 name=self.name,
@@ -271,3 +281,146 @@ class PipAuditScanner(Scanner):
             ),
             findings=tuple(findings),
         )
+
+
+class _Audit:
+    """One pip-audit run per manifest; a manifest that fails is listed as not audited and the
+    others are still audited."""
+
+    def __init__(
+        self,
+        scanner: PipAuditScanner,
+        *,
+        exe: str,
+        cfg: ScanConfig,
+        ctx: RunContext,
+        env: dict[str, str],
+        deadline: float,
+    ) -> None:
+        self.scanner, self.exe, self.cfg, self.ctx, self.env, self.deadline = scanner, exe, cfg, ctx, env, deadline
+        self.findings: list[Finding] = []
+        self.commands: list[str] = []
+        self.failed: list[str] = []
+        self.audited_names: set[str] = set()
+        self.unpinned: list[tuple[str, str]] = []
+        """(manifest, requirement) declared with a range: covered only if pinned elsewhere."""
+
+    def _pip_audit(self, n: int, manifest: str, requirements: Path) -> PipAuditReport:
+        out_file = self.ctx.workdir / f"pip-audit-{n}.json"
+        out_file.unlink(missing_ok=True)
+        argv = self.scanner.command(self.exe, manifest, self.cfg, self.ctx, out_file)
+        if manifest != INSTALLED_ENV:
+            i = argv.index("-r")
+            argv[i + 1] = str(requirements)
+        self.commands = argv
+        remaining = max(1.0, self.deadline - time.monotonic())
+        res = run_tool(argv, timeout=remaining, cancel=self.ctx.cancel, cwd=self.ctx.workdir, env=self.env)
+        if res.returncode not in (0, 1) or not out_file.exists():
+            raise ScannerError(
+                f"pip-audit failed (exit {res.returncode}): {tail(res.stderr or res.stdout) or 'no output'}"
+            )
+        try:
+            return parse(out_file.read_text(encoding="utf-8", errors="replace"), manifest=manifest)
+        except ParseError as e:
+            raise ScannerError(f"pip-audit output could not be parsed: {e.message}") from e
+
+    def _record(self, manifest: str, report: PipAuditReport, pinned: tuple[tuple[str, str], ...]) -> None:
+        self.findings.extend(report.findings)
+        self.failed.extend(f"{manifest}: {s}" for s in report.not_audited)
+        skipped = {canonicalize_name(s.split(":", 1)[0]) for s in report.not_audited}
+        self.audited_names |= {canonicalize_name(name) for name, _v in pinned} - skipped
+
+    def _failed(self, manifest: str, e: ScannerError) -> None:
+        if isinstance(e, (ToolTimeout, ToolMissing)):
+            raise e
+        self.failed.append(f"{manifest}: {e.message}")
+
+    def manifest(self, n: int, manifest: str) -> None:
+        if manifest == INSTALLED_ENV:
+            try:
+                self._record(manifest, self._pip_audit(n, manifest, Path()), ())
+            except ScannerError as e:
+                self._failed(manifest, e)
+            return
+        path = (self.cfg.target / manifest).resolve()
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as e:
+            self.failed.append(f"{manifest}: could not be read ({e.strerror})")
+            return
+        declared = manifests.read(manifest, text)
+        if is_requirements_file(manifest) and not declared.errors and not declared.unpinned:
+            # A pinned requirements file is pip-audit's own input: hand it over as written.
+            try:
+                self._record(manifest, self._pip_audit(n, manifest, path), declared.pinned)
+                return
+            except ScannerError as e:
+                self._failed(manifest, e)
+                return
+        self.failed.extend(f"{manifest}: {e}" for e in declared.errors)
+        self.unpinned.extend((manifest, r) for r in declared.unpinned)
+        if not declared.pinned:
+            return
+        generated = self.ctx.workdir / f"declared-{n}.txt"
+        generated.write_text(manifests.requirements_text(declared.pinned), encoding="utf-8")
+        try:
+            self._record(manifest, self._pip_audit(n, manifest, generated), declared.pinned)
+        except ScannerError as e:
+            self._failed(manifest, e)
+
+    def not_audited(self) -> list[str]:
+        """Everything not audited: failed manifests, skipped dependencies, and ranges that no
+        audited manifest of the project pins (a range is audited through the pin, e.g. Flask's
+        ``Werkzeug>=3.0.0`` through ``requirements/tests.txt``)."""
+        out = list(self.failed)
+        for manifest, req in self.unpinned:
+            name = manifests.requirement_name(req)
+            if name is None or name not in self.audited_names:
+                out.append(
+                    f"{manifest}: {req} (not pinned to one version, and no audited lock or requirements file pins it)"
+                )
+        return list(dict.fromkeys(out))
+
+
+def _fetch_record(base: str, advisory_id: str) -> dict[str, Any] | None:
+    url = f"{base}/v1/vulns/{quote(advisory_id, safe='')}"
+    try:
+        with urlopen(url, timeout=10) as resp:  # noqa: S310 - the OSV endpoint the operator configured
+            data = json.loads(resp.read().decode("utf-8", errors="replace"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _with_severities(findings: list[Finding], osv_url: str | None) -> list[Finding]:
+    """Each dependency finding's severity from the CVSS vectors of its advisory and aliases
+    (pip-audit's JSON carries none); ``unknown`` (kept at the default level) when no record has one."""
+    if not findings:
+        return findings
+    base = None
+    if osv_url:
+        parts = urlsplit(osv_url)
+        base = f"{parts.scheme}://{parts.netloc}"
+    cache: dict[str, dict[str, Any] | None] = {}
+    out = []
+    for f in findings:
+        records = []
+        if base is not None:
+            for ident in dict.fromkeys([f.rule_id, *(i.value for i in f.identifiers)]):
+                if ident not in cache:
+                    cache[ident] = _fetch_record(base, ident)
+                if cache[ident] is not None:
+                    records.append(cache[ident])
+        scored = severity.score_records(r for r in records if r is not None)
+        if scored is None:
+            out.append(replace(f, severity_original=severity.UNKNOWN))
+            continue
+        out.append(
+            replace(
+                f,
+                severity=scored.severity,
+                severity_original=scored.original,
+                sources=tuple(replace(s, severity_original=scored.original) for s in f.sources),
+            )
+        )
+    return out

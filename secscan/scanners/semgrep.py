@@ -55,6 +55,24 @@ REQUIRES_LOGIN = "requires login"
 SEMGREP_ENV = {"SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off"}
 
 
+# Words of rule ids that are acronyms: "aes-ecb-mode" reads "AES ECB mode", not "Aes ecb mode".
+_ACRONYMS = frozenset(
+    (  # noqa: SIM905 - one line of words reads better than forty
+        "aes api cbc cors csrf cvv des dsa ecb gcm hmac html http https iv jwt ldap md5 nosql os pan pci "
+        "pii rce rsa sha1 sha256 sql ssh ssl ssrf ssti tls url uuid xml xss xxe yaml zap"
+    ).split()
+)
+
+
+def readable_title(rule_id: str) -> str:
+    """A title from a rule id's last part: words split on ``-``/``_``, acronyms upper-cased."""
+    words = rule_id.rsplit(".", 1)[-1].replace("_", "-").split("-")
+    out = [w.upper() if w.lower() in _ACRONYMS else w.lower() for w in words if w]
+    if out and out[0].islower():
+        out[0] = out[0][:1].upper() + out[0][1:]
+    return " ".join(out) or rule_id
+
+
 def _as_list(v: Any) -> list[str]:
     if v is None:
         return []
@@ -120,15 +138,15 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree, prefixes: tuple[str
             identifiers.append(Identifier(type="owasp", value=m.group(1)))
     conf = _CONFIDENCE.get(str(meta.get("confidence", "")).upper(), Confidence.UNKNOWN)
     fix = extra.get("fix") if isinstance(extra.get("fix"), str) else None
-    short = rule_id.rsplit(".", 1)[-1]
+    title = readable_title(rule_id)
     # secscan's JavaScript twins are `payment.js-<name>` (issue 19): "Card number literal (JavaScript)".
-    short = short[3:] + " (JavaScript)" if rule_id.startswith("payment.js-") or ".payment.js-" in rule_id else short
-    title = short.replace("-", " ").replace("_", " ")
+    if rule_id.startswith("payment.js-") or ".payment.js-" in rule_id:
+        title = readable_title(rule_id.rsplit(".", 1)[-1][3:]) + " (JavaScript)"
     return Finding(
         kind=sast_kind((i.value for i in identifiers if i.type == "cwe"), str(meta.get("category", ""))),
         scanner="semgrep",
         rule_id=rule_id,
-        title=title[:1].upper() + title[1:],
+        title=title,
         message=message,
         severity=_SEVERITY.get(sev_raw, Severity.INFO),
         severity_original=sev_raw,

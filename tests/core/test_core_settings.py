@@ -29,6 +29,8 @@ SAMPLES: dict[str, tuple[Any, str]] = {
     "semgrep_rules": (["r.yml"], "r.yml"),
     "semgrep_builtin_rules": (False, "false"),
     "exclude": (["tests"], "tests"),
+    "test_paths": (["spec/"], "spec/"),
+    "production_only_rules": (["B101"], "B101"),
     "requirements": (["req.txt"], "req.txt"),
     "audit_installed": (True, "true"),
     "advisory_db": ("osv.db", "osv.db"),

