@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
 import tempfile
 import tomllib
 from collections.abc import Mapping
@@ -253,6 +254,26 @@ def _trusted_paths(cfg: ScanConfig, trusted: TrustedBase) -> tuple[ScanConfig, l
     return replace(cfg, **changes), pending
 
 
+def _check_cache_dir(cfg: ScanConfig) -> None:
+    """A result cache committed in the tree would be poisoning: entries saying "no findings" for
+    the merge request's files. A cache folder inside the tree must not hold tracked files."""
+    from secscan import cache
+
+    where = cfg.cache_dir or cache.default_dir()
+    rel = trust.inside(where, cfg.target)
+    if rel is None:
+        return
+    out = subprocess.run(
+        ["git", "-C", str(cfg.target), "ls-files", "--", f"./{rel}" if rel else "."],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    if out.returncode == 0 and out.stdout.strip():
+        raise ConfigError(f"cache folder {rel or '.'} holds files committed to the repository; refusing to use it")
+
+
 def read_scan_inputs(
     target: Path,
     flags: Mapping[str, Any],
@@ -328,6 +349,8 @@ def read_scan_inputs(
         excludes=cfg.exclude,
     )
     out_dir = check_out_dir(cfg.out_dir, tree=cfg.target)
+    if cfg.cache:
+        _check_cache_dir(cfg)
     changed = triage.diff.changed_paths() if triage.diff is not None and cfg.changed_only else None
     registry.names()  # the registry is loaded here, not in a scanner thread
     return Inputs(

@@ -35,6 +35,7 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
     "node_modules",
     "__pycache__",
     "secscan-out",
+    ".secscan-cache",  # the CI template's per-file result cache (GitLab `cache:`)
     "build",
     "dist",
 )
