@@ -307,6 +307,9 @@ OTHER_VARIABLES: frozenset[str] = frozenset(
         "SECSCAN_REQUIRE_FLAG",
         "SECSCAN_VARIABLES",
         "SECSCAN_ZAP_WRK",
+        "SECSCAN_OUT",
+        "SECSCAN_SHARD_ARGS",
+        "SECSCAN_INPUTS",
         "SECSCAN_ZAP_RUNNER",  # zap-2: docker|local (scanners/zap.py)
         "SECSCAN_ZAP_SCHEDULE_MODE",  # zap-2: the template's scheduled ZAP scan
         "SECSCAN_ZAP_STANDIN_SAMPLES",  # the test suite's stand-in ZAP scripts (tests/zap)

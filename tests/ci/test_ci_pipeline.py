@@ -398,3 +398,48 @@ def test_results_committed_in_the_merge_request_never_reach_the_gate(
     code, log = run_job(jobs["secscan"], origin=origin, work=work, store=store)
     assert code != 0  # no scanner result to merge: nothing passes
     assert not (store / "secscan" / "secscan-reports" / "secscan.json").exists()
+
+
+@pytest.mark.integration
+@pytest.mark.xdist_group("ci-pipeline")
+def test_a_parallel_scanner_job_scans_shards_that_merge_into_one_scan(
+    tmp_path: Path, gitlab_standin: GitLabStandIn
+) -> None:
+    # `parallel: 3` on secscan:bandit (a large repository): each node scans its shard, the final
+    # job merges all of them, and the findings are those of one unsharded bandit job.
+    require_tool("git")
+    require_tool("bandit")
+    origin, base, head = scratch_repo(tmp_path)
+    for n in range(6):  # enough files that every shard gets some
+        (origin / "app" / f"mod{n}.py").write_text(
+            f"import subprocess\n\n\ndef f{n}(c):\n    subprocess.call(c, shell=True)\n"
+        )
+    git(origin, "add", "-A")
+    git(origin, "commit", "-qm", "more modules")
+    head = git(origin, "rev-parse", "HEAD")
+    config = load_template()
+    variables = mr_variables(gitlab_standin, base, head)
+    skip = {"SECSCAN_SKIP": "semgrep,pip-audit,npm-audit,detect-secrets", "SECSCAN_PUBLISH_MR": "false"}
+    jobs = {j.name: j for j in plan(config, variables, skip)}
+    one = run_job(jobs["secscan:bandit"], origin=origin, work=tmp_path / "one", store=tmp_path / "one-store")
+    assert one[0] == 0, one[1]
+    single = json.loads(
+        (tmp_path / "one-store" / "secscan:bandit" / "secscan-results" / "bandit" / "secscan.json").read_text()
+    )
+    store = tmp_path / "store"
+    for k in (1, 2, 3):
+        node = Job(
+            jobs["secscan:bandit"].name,
+            jobs["secscan:bandit"].spec,
+            {**jobs["secscan:bandit"].variables, "CI_NODE_INDEX": str(k), "CI_NODE_TOTAL": "3"},
+        )
+        code, log = run_job(node, origin=origin, work=tmp_path / f"node{k}", store=store)
+        assert code == 0, log
+    shards = sorted(p.parent.name for p in (store / "secscan:bandit" / "secscan-results").glob("*/secscan.json"))
+    assert shards == ["bandit-1", "bandit-2", "bandit-3"]
+    code, log = run_job(jobs["secscan"], origin=origin, work=tmp_path / "final", store=store)
+    assert code == 1, log
+    merged = json.loads((store / "secscan" / "secscan-reports" / "secscan.json").read_text())
+    key = lambda d: sorted((f["fingerprint"], f["status"]) for f in d["findings"])  # noqa: E731
+    assert key(merged) == key(single)
+    assert len(merged["findings"]) >= 7
