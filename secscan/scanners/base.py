@@ -203,7 +203,9 @@ class CommandScanner(Scanner):
             build = f"{st.st_size}:{st.st_mtime_ns}"
         except OSError:
             build = ""
-        return [self.name, exe, build, self.version() or "", *self.argv("<exe>", cfg, ctx, Path("<out>"), ())]
+        # The private work folder is new on every run: its name decides nothing.
+        options = [a.replace(str(ctx.workdir), "<work>") for a in self.argv("<exe>", cfg, ctx, Path("<out>"), ())]
+        return [self.name, exe, build, self.version() or "", *options]
 
     def files(self, cfg: ScanConfig, targets: tuple[str, ...]) -> list[str]:
         """The files ``targets`` stand for (folders walked; links not followed, as the scanners
