@@ -38,6 +38,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from secscan.advisories.severity import severity_of_score
 from secscan.errors import ParseError
 from secscan.importers.paths import BaseUri, normalize
 from secscan.models import Confidence, Finding, Identifier, Kind, Location, Severity, Source, Suppression
@@ -138,18 +139,6 @@ def _text_or_none(v: Any) -> str | None:
 
 def _index(v: Any) -> int | None:
     return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
-
-
-def _severity_from_score(score: float) -> Severity:
-    if score >= 9.0:
-        return Severity.CRITICAL
-    if score >= 7.0:
-        return Severity.HIGH
-    if score >= 4.0:
-        return Severity.MEDIUM
-    if score > 0.0:
-        return Severity.LOW
-    return Severity.INFO
 
 
 def _score(props: dict[str, Any]) -> float | None:
@@ -498,7 +487,7 @@ def read(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> SarifI
             score = score if score is not None else _score(rprops)
             named = str(props.get("issue_severity", "")).upper()
             if score is not None:
-                severity, original = _severity_from_score(score), f"{level} ({score:g})"
+                severity, original = severity_of_score(score), f"{level} ({score:g})"
             elif named in _NAMED:
                 severity, original = _NAMED[named], named
             else:

@@ -418,6 +418,35 @@ def scanner_env(environ: Mapping[str, str], extra: Mapping[str, str] | None = No
     return env
 
 
+def wait_within_limits(
+    proc: subprocess.Popen[bytes],
+    *,
+    name: str,
+    deadline: float,
+    timeout: float,
+    cancel: threading.Event | None,
+) -> None:
+    """Wait for a tool started in its own session; on cancellation, past ``deadline`` or on any
+    exception here (a signal), its whole process group is killed before this returns or raises."""
+    try:
+        while True:
+            try:
+                proc.wait(timeout=0.05)
+                return
+            except subprocess.TimeoutExpired:
+                pass
+            if cancel is not None and cancel.is_set():
+                _kill_group(proc)
+                raise ToolCancelled(f"{name} cancelled")
+            if time.monotonic() > deadline:
+                _kill_group(proc)
+                raise ToolTimeout(f"{name} exceeded its time limit of {timeout:g}s and was killed")
+    except BaseException:
+        if proc.poll() is None:
+            _kill_group(proc)
+        raise
+
+
 def run_tool(
     argv: Sequence[str],
     *,
@@ -452,24 +481,7 @@ def run_tool(
             raise ToolMissing(f"{argv[0]} is not installed (not found on PATH)") from e
         except PermissionError as e:
             raise ToolMissing(f"{argv[0]} is not executable: {e.strerror}") from e
-        deadline = started + timeout
-        try:
-            while True:
-                try:
-                    proc.wait(timeout=0.05)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-                if cancel is not None and cancel.is_set():
-                    _kill_group(proc)
-                    raise ToolCancelled(f"{Path(argv[0]).name} cancelled")
-                if time.monotonic() > deadline:
-                    _kill_group(proc)
-                    raise ToolTimeout(f"{Path(argv[0]).name} exceeded its time limit of {timeout:g}s and was killed")
-        except BaseException:
-            if proc.poll() is None:
-                _kill_group(proc)
-            raise
+        wait_within_limits(proc, name=Path(argv[0]).name, deadline=started + timeout, timeout=timeout, cancel=cancel)
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode("utf-8", errors="replace")

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from secscan.errors import ScannerError
-from secscan.scanners.base import ToolCancelled, ToolMissing, ToolTimeout, _kill_group, scanner_env
+from secscan.scanners.base import ToolMissing, scanner_env, wait_within_limits
 from secscan.zap.job import WRK, ZapJob
 from secscan.zap.reaper import Reaper
 from secscan.zap.runner import Progress, ZapRun, ZapRunner
@@ -92,25 +92,10 @@ def _run(
             raise ToolMissing(f"{argv[0]} is not executable: {e.strerror}") from e
         if reaper is not None:
             reaper.send(f"pgid {proc.pid}")  # start_new_session: the group id is its pid
-        deadline = time.monotonic() + timeout
-        name = Path(argv[0]).name
         try:
-            while True:
-                try:
-                    proc.wait(timeout=0.05)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-                if cancel.is_set():
-                    _kill_group(proc)
-                    raise ToolCancelled(f"{name} cancelled")
-                if time.monotonic() > deadline:
-                    _kill_group(proc)
-                    raise ToolTimeout(f"{name} exceeded its time limit of {timeout:g}s and was killed")
-        except BaseException:
-            if proc.poll() is None:
-                _kill_group(proc)
-            raise
+            wait_within_limits(
+                proc, name=Path(argv[0]).name, deadline=time.monotonic() + timeout, timeout=timeout, cancel=cancel
+            )
         finally:
             if reaper is not None:
                 reaper.send("pgid-gone")
