@@ -118,10 +118,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
                 (src / ".secscan" / "suppressions.toml").write_text(SUPPRESS[project], encoding="utf-8")
             out = tmp / "out" / project.replace("/", "_") / f"run{i}"
             run_env = dict(env)
+            # Each run is its own pipeline (with warm per-file caches two scans can finish within
+            # the same second and would otherwise be byte-identical results).
+            run_env["CI_PIPELINE_URL"] = f"https://gitlab.example.com/{project}/-/pipelines/{i}"
+            extra = []
             if project == "web/portal" and i == RUNS - 1:
                 run_env["SECSCAN_TIMEOUT_BANDIT"] = "0.01"  # a real scanner failure: killed at its time limit
+                extra = ["--no-cache"]  # (with cached results for these files bandit would not even start)
             scan = subprocess.run(
-                [*SECSCAN, "scan", str(src), "--only", "bandit", "--out", str(out)],
+                [*SECSCAN, "scan", str(src), "--only", "bandit", "--out", str(out), *extra],
                 env=run_env,
                 capture_output=True,
                 text=True,
