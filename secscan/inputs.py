@@ -181,8 +181,6 @@ def check_out_dir(out_dir: Path, *, tree: Path | None = None) -> Path:
     return out
 
 
-PENDING = PENDING_SETTINGS
-
 # Settings naming files or folders whose content decides the verdict.
 _FILE_SETTINGS = ("policy", "suppressions", "baseline", "zap_config", "advisory_db", "zap_context")
 
@@ -207,11 +205,11 @@ def _trusted_file_layer(trusted: TrustedBase, target: Path) -> tuple[dict[str, A
         head_raw, head_origin = config.read_file_settings(target)
     except ConfigError as e:
         # The head's file does not decide anything here: broken, it is only a pending change.
-        return base_raw, base_origin, [f"{PENDING}{e.message}"]
+        return base_raw, base_origin, [f"{PENDING_SETTINGS}{e.message}"]
     changed = sorted(k for k in set(base_raw) | set(head_raw) if base_raw.get(k) != head_raw.get(k))
     if changed:
         where = head_origin or base_origin or "settings"
-        pending.append(f"{PENDING}{Path(where.split(' at ')[0]).name}: {', '.join(changed)}")
+        pending.append(f"{PENDING_SETTINGS}{Path(where.split(' at ')[0]).name}: {', '.join(changed)}")
     return base_raw, base_origin, pending
 
 
@@ -226,7 +224,7 @@ def _trusted_paths(cfg: ScanConfig, trusted: TrustedBase) -> tuple[ScanConfig, l
         if rel is None:
             return Path(value)  # the operator's own file, outside the tree
         if trust.differs(trusted, rel):
-            pending.append(f"{PENDING}{label} {rel}")
+            pending.append(f"{PENDING_SETTINGS}{label} {rel}")
         return trusted.materialize(rel)
 
     for key in _FILE_SETTINGS:

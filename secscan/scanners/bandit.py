@@ -176,11 +176,11 @@ class BanditScanner(CommandScanner):
     def wants_file(self, path: str) -> bool:
         return path.endswith(PYTHON_SUFFIXES)
 
-    def cache_context(self, cfg: ScanConfig, ctx: RunContext) -> list[str]:
+    def cache_context(self, cfg: ScanConfig, ctx: RunContext, *, exe: str, version: str | None) -> list[str]:
         import platform
 
         # bandit parses with the interpreter it runs on: another Python version, another AST.
-        return [*super().cache_context(cfg, ctx), platform.python_version()]
+        return [*super().cache_context(cfg, ctx, exe=exe, version=version), platform.python_version()]
 
     def version(self) -> str | None:
         """The installed package's version; for a user-supplied executable, ask it (briefly)."""

@@ -194,10 +194,10 @@ class CommandScanner(Scanner):
         """Whether this scanner reads a file met while walking a target folder."""
         return True
 
-    def cache_context(self, cfg: ScanConfig, ctx: RunContext) -> list[str]:
+    def cache_context(self, cfg: ScanConfig, ctx: RunContext, *, exe: str, version: str | None) -> list[str]:
         """Everything besides a file that decides its results: the executable (which one, and
-        which build of it), its version, rules and options."""
-        exe = find_executable(self.executable) or ""
+        which build of it), its version, rules and options (``exe`` and ``version``: as the run
+        found them, not looked up again)."""
         try:
             st = os.stat(exe)
             build = f"{st.st_size}:{st.st_mtime_ns}"
@@ -205,7 +205,7 @@ class CommandScanner(Scanner):
             build = ""
         # The private work folder is new on every run: its name decides nothing.
         options = [a.replace(str(ctx.workdir), "<work>") for a in self.argv("<exe>", cfg, ctx, Path("<out>"), ())]
-        return [self.name, exe, build, self.version() or "", *options]
+        return [self.name, exe, build, version or "", *options]
 
     def files(self, cfg: ScanConfig, targets: tuple[str, ...]) -> list[str]:
         """The files ``targets`` stand for (folders walked; links not followed, as the scanners
@@ -259,7 +259,7 @@ class CommandScanner(Scanner):
             store = cache.FileCache(
                 cfg.cache_dir or cache.default_dir(),
                 scanner=self.name,
-                context=cache.context_digest(self.cache_context(cfg, ctx)),
+                context=cache.context_digest(self.cache_context(cfg, ctx, exe=exe, version=version)),
             )
             for f in files:
                 try:

@@ -253,11 +253,11 @@ class SemgrepScanner(CommandScanner):
     def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
         return _parsed(_loads_or_none(text), text, tree, ())
 
-    def cache_context(self, cfg: ScanConfig, ctx: RunContext) -> list[str]:
+    def cache_context(self, cfg: ScanConfig, ctx: RunContext, *, exe: str, version: str | None) -> list[str]:
         """The rules' content too: a changed rule must rescan every file."""
         import hashlib
 
-        parts = super().cache_context(cfg, ctx)
+        parts = super().cache_context(cfg, ctx, exe=exe, version=version)
         for c in self.configs(cfg):
             base = Path(c)
             rule_files = sorted(base.rglob("*")) if base.is_dir() else [base]
