@@ -12,10 +12,7 @@ folder (as in git). ``./`` at the start means the project root, so ``./.github/*
 from __future__ import annotations
 
 import functools
-import os
-import threading
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 # Folders no one wants scanned: virtualenvs, VCS metadata, caches, build output and vendored
 # code. Includes bandit's own default excludes (.svn, CVS, .bzr, .hg, .eggs, *.egg), which it
@@ -107,72 +104,6 @@ def check(patterns: Sequence[str]) -> None:
         PathMatcher((p,))
 
 
-def targets(root: Path, matcher: PathMatcher) -> tuple[str, ...]:
-    """The fewest repo-relative paths that cover every file under ``root`` that ``matcher`` leaves.
-
-    A folder with nothing excluded below it stands for itself, so the list stays short (a scanner
-    walks it as it always does); only folders that hold an excluded entry are listed entry by
-    entry. ``(".",)`` when nothing is excluded; ``()`` when everything is. Symbolic links inside a
-    listed folder are left out: a link named on the command line would be followed, possibly out
-    of the tree.
-    """
-
-    def walk(rel: str, depth: int = 0) -> list[str] | None:
-        """The entries that cover ``rel``, or None when all of ``rel`` is kept."""
-        if depth > _MAX_DEPTH:
-            # A tree planted this deep is handed over whole (both scanners alike) instead of
-            # running out of stack; no real project nests this far.
-            return None
-        try:
-            with os.scandir(root / rel if rel else root) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError:
-            return None  # unreadable: the scanner meets it and reports it, as without excludes
-        out: list[str] = []
-        whole = True
-        for e in entries:
-            child = f"{rel}/{e.name}" if rel else e.name
-            try:
-                is_link = e.is_symlink()
-                is_dir = not is_link and e.is_dir()
-            except OSError:
-                is_link, is_dir = True, False
-            if matcher.matches(child, is_dir=is_dir):
-                whole = False
-                continue
-            if is_link:
-                continue
-            below = walk(child, depth + 1) if is_dir else None
-            if below is None:
-                out.append(child)
-            else:
-                whole = False
-                out.extend(below)
-        return None if whole else out
-
-    found = walk("")
-    return (".",) if found is None else tuple(found)
-
-
-_MAX_DEPTH = 200
-
-
 def kept(paths: Iterable[str], matcher: PathMatcher) -> tuple[str, ...]:
     """``paths`` that ``matcher`` does not select (for --changed-only file lists)."""
     return tuple(p for p in paths if not matcher.matches(p))
-
-
-class Selection:
-    """The scan targets of one run, computed once and shared by the scanners (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._done: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
-
-    def targets(self, root: Path, extra_excludes: Sequence[str] = ()) -> tuple[str, ...]:
-        matcher = excludes(extra_excludes)
-        key = (str(root), matcher.patterns)
-        with self._lock:
-            if key not in self._done:
-                self._done[key] = targets(root, matcher)
-            return self._done[key]

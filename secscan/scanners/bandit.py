@@ -200,10 +200,6 @@ class BanditScanner(CommandScanner):
         first = res.stdout.strip().splitlines()[:1]
         return first[0].split()[-1] if first and first[0].split() else None
 
-    def covers(self, root: Path, target: str) -> bool:
-        # A file named on the command line is scanned whatever its suffix: keep Python ones.
-        return target.endswith(PYTHON_SUFFIXES) or (root / target).is_dir()
-
     def argv(self, exe: str, cfg: ScanConfig, ctx: RunContext, out_file: Path, targets: tuple[str, ...]) -> list[str]:
         root = cfg.target.resolve()
         # --ini with secscan's own (empty) file: bandit never reads a .bandit planted in the tree.

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from secscan import files as files_mod
 from secscan import pathmatch
 from secscan.config import ScanConfig
 from secscan.errors import ParseError, ScannerError
@@ -67,7 +68,7 @@ class RunContext:
     """With --changed-only: repo-relative files to scan (None: the whole tree)."""
     zap_config: tuple[str, BaselineConfig] | None = None
     """The ZAP rule config (text, parsed), read once by :mod:`secscan.inputs`."""
-    selection: pathmatch.Selection = field(default_factory=pathmatch.Selection)
+    selection: files_mod.Selection = field(default_factory=files_mod.Selection)
     """The files left after excludes, walked once per run and shared by the file scanners."""
 
 
@@ -167,18 +168,16 @@ class CommandScanner(Scanner):
         return None
 
     def targets(self, cfg: ScanConfig, ctx: RunContext) -> tuple[str, ...]:
-        """Repo-relative files and folders to scan, excludes applied (:mod:`secscan.pathmatch`:
-        the same selection for every file scanner, whatever its own exclude rules would do);
-        () when nothing is left. With --changed-only, the changed files this scanner reads."""
-        matcher = pathmatch.excludes(cfg.exclude)
+        """Repo-relative files to scan, excludes applied: the one walk of :mod:`secscan.files`,
+        shared by every file scanner whatever its own exclude rules would do; () when nothing is
+        left. Files, never folders: a tool that walks a folder follows links its own way, out of
+        the tree (bandit does). With --changed-only, the changed files this scanner reads."""
         if ctx.changed_files is not None:
-            changed = pathmatch.kept(ctx.changed_files, matcher)
-            return tuple(f for f in changed if self.relevant(f) and (cfg.target / f).is_file())
-        return tuple(t for t in ctx.selection.targets(cfg.target, cfg.exclude) if self.covers(cfg.target, t))
-
-    def covers(self, root: Path, target: str) -> bool:
-        """Whether a target of the shared selection is for this scanner (a folder always is)."""
-        return True
+            changed = pathmatch.kept(ctx.changed_files, pathmatch.excludes(cfg.exclude))
+            kept, _refused = files_mod.regular_files(cfg.target, changed)  # refused: the tree check reports them
+            return tuple(f for f in kept if self.relevant(f))
+        listing = ctx.selection.listing(cfg.target, cfg.exclude)
+        return tuple(f for f in listing.files if self.wants_file(f))
 
     @abstractmethod
     def argv(self, exe: str, cfg: ScanConfig, ctx: RunContext, out_file: Path, targets: tuple[str, ...]) -> list[str]:
@@ -207,25 +206,6 @@ class CommandScanner(Scanner):
         options = [a.replace(str(ctx.workdir), "<work>") for a in self.argv("<exe>", cfg, ctx, Path("<out>"), ())]
         return [self.name, exe, build, version or "", *options]
 
-    def files(self, cfg: ScanConfig, targets: tuple[str, ...]) -> list[str]:
-        """The files ``targets`` stand for (folders walked; links not followed, as the scanners
-        do not follow them either), in a stable order."""
-        root = cfg.target
-        out: list[str] = []
-        for t in targets:
-            base = root / t if t != "." else root
-            if not base.is_dir():
-                out.append(t)
-                continue
-            for dirpath, dirnames, filenames in os.walk(base):
-                dirnames.sort()
-                rel_dir = Path(dirpath).relative_to(root).as_posix()
-                for fn in sorted(filenames):
-                    rel = fn if rel_dir == "." else f"{rel_dir}/{fn}"
-                    if self.wants_file(rel) and not (root / rel).is_symlink():
-                        out.append(rel)
-        return out
-
     def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
         started = time.monotonic()
         problem = self.preflight(cfg)
@@ -239,8 +219,8 @@ class CommandScanner(Scanner):
         targets = self.targets(cfg, ctx)
         shard = cfg.shard_of()
         files: list[str] | None = None
-        if self.per_file and (cfg.cache or shard):
-            files = self.files(cfg, targets)
+        if self.per_file:
+            files = list(targets)
             if shard is not None:
                 files = [f for f in files if shard_index(f, shard[1]) == shard[0] - 1]
             targets = tuple(files) if files else ()
@@ -263,15 +243,14 @@ class CommandScanner(Scanner):
             )
             for f in files:
                 try:
-                    digests[f] = cache.digest((cfg.target / f).read_bytes())
+                    digests[f] = cache.digest(files_mod.read_bytes(cfg.target, f))
                 except OSError:
                     continue  # unreadable: the scanner meets it and reports it
                 hit = store.get(f, digests[f])
                 if hit is not None:
                     cached[f] = hit
             misses = tuple(f for f in files if f not in cached)
-            # Everything missed (a cold run): hand the scanner its folders, not thousands of names.
-            run_targets = misses if cached or shard else self.targets(cfg, ctx)
+            run_targets = misses
         else:
             misses = targets
             run_targets = targets

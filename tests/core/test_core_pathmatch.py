@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan import pathmatch
+from secscan import files, pathmatch
 from secscan.resultio import load
 from secscan.scanners import pip_audit
 from tests.conftest import require_tool
@@ -80,21 +80,22 @@ def test_patterns_that_select_nothing_are_refused(bad: str) -> None:
         pathmatch.check([bad])
 
 
-def test_targets_list_only_what_is_kept_and_stay_short(tmp_path: Path) -> None:
+def test_the_walk_lists_kept_files_and_never_follows_a_link(tmp_path: Path) -> None:
     root = write_tree(tmp_path, TREE)
-    (root / "pkg" / "link").symlink_to(root / "app")  # never named: it would be followed
-    got = pathmatch.targets(root, pathmatch.excludes(["tests"]))
-    assert got == (".semgrepignore", "README.md", "app", "pkg/mod.py", "pkg/testsuite")
-    assert pathmatch.targets(root / "app", pathmatch.excludes()) == (".",)
-    assert pathmatch.targets(root / "app", pathmatch.excludes(["*.py"])) == ()
+    (root / "pkg" / "link").symlink_to(root / "app")  # a folder inside: walked where it is
+    listing = files.walk(root, pathmatch.excludes(["tests"]))
+    assert "pkg/link" not in listing.files and not any(f.startswith("pkg/link/") for f in listing.files)
+    assert not any(f.startswith("tests/") for f in listing.files)
+    assert "pkg/mod.py" in listing.files and ".semgrepignore" in listing.files
+    assert files.walk(root / "app", pathmatch.excludes(["*.py"])).files == ()
 
 
-def test_a_planted_very_deep_tree_is_handed_over_whole_not_a_crash(tmp_path: Path) -> None:
+def test_a_planted_very_deep_tree_is_not_a_crash(tmp_path: Path) -> None:
     deep = tmp_path / "/".join(["d"] * 300)
     deep.mkdir(parents=True)
-    (deep / "tests").mkdir()
-    (tmp_path / "tests").mkdir()
-    assert pathmatch.targets(tmp_path, pathmatch.excludes(["tests"])) == ("d",)
+    (deep / "x.py").write_text("x = 1\n")
+    (tmp_path / "top.py").write_text("x = 1\n")
+    assert files.walk(tmp_path, pathmatch.excludes()).files == ("top.py",)
 
 
 def test_changed_files_are_filtered_the_same_way() -> None:
@@ -104,13 +105,13 @@ def test_changed_files_are_filtered_the_same_way() -> None:
 
 def test_selection_walks_the_tree_once_per_run(tmp_path: Path) -> None:
     root = write_tree(tmp_path, TREE)
-    selection = pathmatch.Selection()
-    first = selection.targets(root, ("tests",))
+    selection = files.Selection()
+    first = selection.listing(root, ("tests",))
     (root / "app" / "late.py").write_text(MD5)
     (root / "tests" / "gone.py").unlink(missing_ok=True)
     (root / "newdir").mkdir()
-    assert selection.targets(root, ("tests",)) is first  # the second scanner gets the same list
-    assert pathmatch.Selection().targets(root, ("tests",)) != first
+    assert selection.listing(root, ("tests",)) is first  # the second scanner gets the same list
+    assert files.Selection().listing(root, ("tests",)) != first
 
 
 def test_pip_audit_discovery_uses_the_same_excludes(tmp_path: Path) -> None:
