@@ -1,0 +1,325 @@
+"""The operator's credentials, and the one masker every output goes through.
+
+secscan runs with secrets in its environment (the GitLab token, the CI job token, the audit key,
+whatever the operator marks secret). Whatever text reaches an output (a report file, the terminal,
+the audit log, a GitLab note), none of them may appear in it, in any form an escaper can give
+them: the text may have been Markdown-escaped (``glpat\\-...``), HTML-escaped (``&#45;``,
+``&amp;``), JSON-escaped (``\\u002d``, ``\\/``), percent-encoded, or had zero-width characters
+or soft hyphens put in. So the masking runs on the *final* text of each sink, after every escaping
+step, and one regex per value accepts every such form of each of its characters.
+
+This module sits at the bottom of the layers (standard library only): file writes, the terminal,
+the audit trail and the GitLab publisher all import it.
+
+Which variables are secret:
+
+- ``SECSCAN_GITLAB_TOKEN``, ``GITLAB_TOKEN``, ``CI_JOB_TOKEN``, ``SECSCAN_AUDIT_KEY``,
+  ``CI_REGISTRY_PASSWORD``, ``CI_DEPLOY_PASSWORD``, ``CI_JOB_JWT*``;
+- every variable named in ``SECSCAN_MASK_VARIABLES`` (names or shell patterns, separated by
+  commas or blanks, e.g. ``DB_URL,STRIPE_*``): the operator's list of what else is secret;
+- every variable whose name hints a credential (TOKEN, SECRET, PASSWORD, PASSWD, CREDENTIAL,
+  PRIVATE, _KEY, AUTH) with a value of at least 8 characters (shorter values are words that occur
+  everywhere; masking them protects nothing and mangles every text).
+
+A value with several lines (a private key) is also masked line by line: outputs cut texts at
+line ends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import fnmatch
+import functools
+import html.entities
+import io
+import os
+import re
+from collections.abc import Iterable, Mapping
+from typing import IO, Any, TypeVar
+
+MASK = "[MASKED]"
+MASK_LIST_ENV = "SECSCAN_MASK_VARIABLES"
+NAMED = frozenset(
+    {
+        "SECSCAN_GITLAB_TOKEN",
+        "GITLAB_TOKEN",
+        "CI_JOB_TOKEN",
+        "SECSCAN_AUDIT_KEY",
+        "CI_REGISTRY_PASSWORD",
+        "CI_DEPLOY_PASSWORD",
+    }
+)
+NAMED_PREFIXES = ("CI_JOB_JWT",)
+CREDENTIAL_HINT = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE", "_KEY", "AUTH")
+MIN_NAMED = 4
+"""Named and listed variables: shorter values would mask single letters of every text."""
+MIN_HINTED = 8
+"""Variables only *named* like a credential: below this, values are words (``true``, ``basic``)."""
+
+T = TypeVar("T")
+
+# Characters an escaper or a renderer may put *between* the characters of a value: zero-width
+# characters and the soft hyphen (raw, as entities, JSON/Python escapes, percent-encoded), HTML
+# word-break tags, and backslashes (Markdown escapes, JSON's ``\\/``, doubled escapes). The loop
+# over them and each run of backslashes are possessive, and every alternative consumes at least
+# one character, so a match attempt never re-reads a run: scanning stays linear in the text,
+# whatever an attacker writes (``&amp;amp;...`` and ``%2525...`` prefixes of double escaping
+# backtrack only inside one entity).
+_ZW_CHARS = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
+_ZW_HEX = r"(?:00[aA][dD]|200[b-fB-F]|206[0-4]|[fF][eE][fF][fF])"
+_ZW_ENTITY = (
+    r"shy|ZeroWidthSpace|zwj|zwnj|lrm|rlm|NoBreak|"
+    r"#0*173|#0*820[3-7]|#0*828[89]|#0*829[0-2]|#0*65279|"
+    r"#[xX]0*[aA][dD]|#[xX]0*200[b-fB-F]|#[xX]0*206[0-4]|#[xX]0*[fF][eE][fF][fF]"
+)
+_ZW_PERCENT = (
+    r"[cC]2%(?:25)*[aA][dD]"
+    r"|[eE]2%(?:25)*8[01]%(?:25)*[0-9a-fA-F]{2}"
+    r"|[eE][fF]%(?:25)*[bB][bB]%(?:25)*[bB][fF]"
+)
+_SEP = (
+    r"(?:\\++"
+    rf"|(?<=\\)u{_ZW_HEX}"
+    r"|(?<=\\)x[aA][dD]"
+    rf"|[{_ZW_CHARS}]"
+    rf"|&(?:amp;)*(?:{_ZW_ENTITY});"
+    rf"|%(?:25)*(?:{_ZW_PERCENT})"
+    r"|<wbr\s?/?>|&(?:amp;)*lt;wbr\s?/?&(?:amp;)*gt;"
+    r")*+"
+)
+
+
+def _hex(n: int, width: int) -> str:
+    """``n`` in hex, either case (escapers differ: ``%2d``/``%2D``, ``\\u002d``/``\\u002D``)."""
+    out = []
+    for ch in f"{n:0{width}x}":
+        out.append(f"[{ch}{ch.upper()}]" if ch.isalpha() else ch)
+    return "".join(out)
+
+
+@functools.cache
+def _entity_names() -> dict[str, tuple[str, ...]]:
+    """Character -> its HTML5 named entities (``-`` -> ``hyphen;``, ``dash;``...)."""
+    names: dict[str, list[str]] = {}
+    for name, value in html.entities.html5.items():
+        if len(value) == 1 and name.endswith(";"):
+            names.setdefault(value, []).append(name)
+    return {k: tuple(sorted(v, key=len, reverse=True)) for k, v in names.items()}
+
+
+def _forms(ch: str, *, first: bool) -> str:
+    """Every form one character can take in an escaped text, as a regex alternation.
+
+    Each alternative of the first character starts with a literal, so ``re`` can skip quickly to
+    the positions where a match may start. The JSON/Python escapes of later characters begin after
+    the backslashes the separator consumed (a lookbehind checks one is there)."""
+    code = ord(ch)
+    alts = [r"\s+" if ch.isspace() else re.escape(ch)]
+    escape = "\\\\" if first else "(?<=\\\\)"
+    if code <= 0xFFFF:
+        alts.append(f"{escape}u{_hex(code, 4)}")
+    else:  # JSON writes characters beyond the BMP as a surrogate pair
+        hi, lo = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+        alts.append(f"{escape}u{_hex(hi, 4)}\\\\u{_hex(lo, 4)}")
+        alts.append(f"{escape}U{_hex(code, 8)}")
+    if code <= 0xFF:
+        alts.append(f"{escape}x{_hex(code, 2)}")
+    named = "|".join(re.escape(n) for n in _entity_names().get(ch, ()))
+    entities = [f"#0*{code};", f"#[xX]0*{_hex(code, 1)};"] + ([named] if named else [])
+    alts.append("&(?:amp;)*(?:" + "|".join(entities) + ")")
+    utf8 = ch.encode("utf-8")
+    alts.append("%(?:25)*" + "%(?:25)*".join(_hex(b, 2) for b in utf8))
+    if ch == " ":
+        alts.append(r"\+")  # application/x-www-form-urlencoded
+    return "(?:" + "|".join(alts) + ")"
+
+
+def value_pattern(value: str) -> re.Pattern[str]:
+    """One regex matching ``value`` in every escaped form (see the module's docstring)."""
+    parts = []
+    for i, ch in enumerate(value):
+        if i == 0:
+            parts.append(_forms(ch, first=True))
+        elif ch == "\\":
+            # The separator would swallow the backslash itself; the run of backslashes is the char.
+            zw = _SEP.replace(r"\\++|", "", 1)
+            parts.append(f"{zw}(?:\\\\++|&(?:amp;)*(?:#0*92;|#[xX]0*5[cC];|bsol;)|%(?:25)*5[cC])")
+        else:
+            parts.append(_SEP + _forms(ch, first=False))
+    return re.compile("".join(parts))
+
+
+class Masker:
+    """Replaces every form of every given value with ``[MASKED]``; built once per set of values."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        # Longest first, so a value that contains another is masked whole.
+        self.values = tuple(sorted(set(values), key=lambda v: (-len(v), v)))
+        self._patterns = tuple(value_pattern(v) for v in self.values)
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    def __call__(self, text: str) -> str:
+        for pattern in self._patterns:
+            text = pattern.sub(MASK, text)
+        return text
+
+    def data(self, data: str | bytes) -> str | bytes:
+        """Text, or bytes as UTF-8 (bytes that are not UTF-8 pass through as they are)."""
+        if isinstance(data, str):
+            return self(data)
+        if not self.values:
+            return data
+        text = data.decode("utf-8", errors="surrogateescape")
+        masked = self(text)
+        return data if masked == text else masked.encode("utf-8", errors="surrogateescape")
+
+    def structure(self, obj: T) -> T:
+        """Every string inside ``obj`` (dataclasses, tuples, lists, dicts) masked; the rest as is.
+
+        Used before texts are cut or wrapped (a table cell, a 300-character message): a value cut
+        in half is no longer recognisable in the final bytes."""
+        if not self.values:
+            return obj
+        return self._deep(obj)
+
+    def _deep(self, obj: Any) -> Any:
+        if isinstance(obj, enum.Enum) or obj is None or isinstance(obj, bool | int | float):
+            return obj
+        if isinstance(obj, str):
+            return self(obj)
+        if isinstance(obj, tuple | list):
+            items = [self._deep(x) for x in obj]
+            return obj if all(a is b for a, b in zip(items, obj, strict=True)) else type(obj)(items)
+        if isinstance(obj, dict):
+            return {self._deep(k): self._deep(v) for k, v in obj.items()}
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            changes = {}
+            for f in dataclasses.fields(obj):
+                if not f.init:
+                    continue
+                old = getattr(obj, f.name)
+                new = self._deep(old)
+                if new is not old:
+                    changes[f.name] = new
+            return dataclasses.replace(obj, **changes) if changes else obj
+        return obj
+
+
+def _listed(environ: Mapping[str, str]) -> list[str]:
+    raw = environ.get(MASK_LIST_ENV, "")
+    return [n for n in re.split(r"[\s,;]+", raw) if n]
+
+
+def _minimum(name: str, listed: Iterable[str]) -> int | None:
+    """The shortest value masked for variable ``name``; None: not a secret."""
+    upper = name.upper()
+    if upper in NAMED or upper.startswith(NAMED_PREFIXES) or any(fnmatch.fnmatchcase(name, p) for p in listed):
+        return MIN_NAMED
+    return MIN_HINTED if any(h in upper for h in CREDENTIAL_HINT) else None
+
+
+def is_secret_name(name: str, *, listed: Iterable[str] = ()) -> bool:
+    """Named by secscan, listed by the operator, or named like a credential."""
+    return _minimum(name, listed) is not None
+
+
+def secret_values(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The values of the operator's secret variables in ``environ`` (see the module docstring)."""
+    listed = _listed(environ)
+    out: set[str] = set()
+    for name, value in environ.items():
+        minimum = _minimum(name, listed) if value and name != MASK_LIST_ENV else None
+        if minimum is None:
+            continue
+        candidates = {value, *(line.strip() for line in (value, *value.splitlines()))}
+        out.update(c for c in candidates if len(c.strip()) >= minimum)
+    return tuple(sorted(out))
+
+
+_registered: set[str] = set()
+
+
+def register(*values: str | None) -> None:
+    """Secrets secscan holds from elsewhere than its environment (a ``--token`` flag): masked too."""
+    _registered.update(v for v in values if v and len(v) >= MIN_NAMED)
+
+
+@functools.lru_cache(maxsize=16)
+def _masker_for(values: frozenset[str]) -> Masker:
+    return Masker(values)
+
+
+def current(env: Mapping[str, str] | None = None) -> Masker:
+    """The masker for this process's secrets (plus those of ``env``, when a caller passes one).
+
+    The environment is read on each call (cheap) and the regexes are built once per set of values,
+    so a changed environment (a test, an embedding program) is never masked with stale values."""
+    values = set(secret_values(os.environ)) | _registered
+    if env is not None and env is not os.environ:
+        values |= set(secret_values(env))
+    return _masker_for(frozenset(values))
+
+
+def mask(text: str, env: Mapping[str, str] | None = None) -> str:
+    """``text`` with every form of every operator secret replaced by ``[MASKED]``."""
+    return current(env)(text)
+
+
+class MaskingStream(io.TextIOBase):
+    """A text stream that masks what is written to it, a line at a time, before passing it on.
+
+    Installed over ``sys.stdout`` and ``sys.stderr``: click, rich, ``print``, logging and
+    tracebacks all write through it. Whole lines are masked (a value cut across two ``write``
+    calls is still seen whole); ``flush`` passes on the rest (a prompt, a progress frame)."""
+
+    def __init__(self, inner: IO[str]) -> None:
+        super().__init__()
+        self.inner = inner
+        self._pending = ""
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self.inner, "encoding", None) or "utf-8")
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self.inner, "errors", None)
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return bool(getattr(self.inner, "isatty", lambda: False)())
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+    def write(self, s: str) -> int:
+        text = self._pending + s
+        cut = text.rfind("\n") + 1
+        self._pending = text[cut:]
+        if cut:
+            self.inner.write(current()(text[:cut]))
+        return len(s)
+
+    def flush(self) -> None:
+        if self._pending:
+            rest, self._pending = self._pending, ""
+            self.inner.write(current()(rest))
+        self.inner.flush()
+
+    def close(self) -> None:
+        self.flush()
+
+
+def install_on_std_streams() -> None:
+    """Wrap ``sys.stdout`` and ``sys.stderr`` (once) so nothing secscan prints carries a secret."""
+    import sys
+
+    if not isinstance(sys.stdout, MaskingStream):
+        sys.stdout = MaskingStream(sys.stdout)
+    if not isinstance(sys.stderr, MaskingStream):
+        sys.stderr = MaskingStream(sys.stderr)
