@@ -8,17 +8,18 @@ from pathlib import Path
 
 from secscan.errors import ConfigError
 
+# Variables that would make git's diff output something else than what secscan parses (an
+# external diff program, other diff options); nothing secscan runs git for needs them.
+_DROPPED_ENV = ("GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS")
 
-def run_git(root: Path, *args: str, check: bool = True, purpose: str = "secscan") -> str:
-    """``git -C root ARGS``; its stdout. Failures become a :class:`ConfigError` naming ``purpose``."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+
+def _run(root: Path, args: tuple[str, ...], *, check: bool, purpose: str) -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in _DROPPED_ENV}
+    env.update({"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
     try:
         proc = subprocess.run(
             ["git", "-c", "core.quotepath=off", "-C", str(root), *args],
             capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
             env=env,
             timeout=120,
             check=False,
@@ -28,6 +29,18 @@ def run_git(root: Path, *args: str, check: bool = True, purpose: str = "secscan"
     except subprocess.TimeoutExpired as e:
         raise ConfigError(f"git {args[0]} took longer than 120s in {root}") from e
     if check and proc.returncode != 0:
-        err = " ".join(proc.stderr.strip().splitlines()[-1:]) or f"exit code {proc.returncode}"
+        stderr = proc.stderr.decode("utf-8", errors="replace")
+        err = " ".join(stderr.strip().splitlines()[-1:]) or f"exit code {proc.returncode}"
         raise ConfigError(f"git {args[0]} failed in {root}: {err}")
-    return proc.stdout
+    return proc
+
+
+def run_git(root: Path, *args: str, check: bool = True, purpose: str = "secscan") -> str:
+    """``git -C root ARGS``; its stdout. Failures become a :class:`ConfigError` naming ``purpose``."""
+    return _run(root, args, check=check, purpose=purpose).stdout.decode("utf-8", errors="replace")
+
+
+def run_git_bytes(root: Path, *args: str, check: bool = True, purpose: str = "secscan") -> bytes:
+    """Like :func:`run_git`, stdout as bytes: for file contents and diffs, whose bytes (line
+    breaks, file names that are not UTF-8) must reach the parser unchanged."""
+    return _run(root, args, check=check, purpose=purpose).stdout

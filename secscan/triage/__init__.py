@@ -27,7 +27,16 @@ from secscan.sourcefiles import SourceTree
 from secscan.triage import baseline as baseline_mod
 from secscan.triage import suppressions as sup
 from secscan.triage.dedupe import dedupe, sort_key
-from secscan.triage.diff import DiffInfo, FileChange, base_text
+from secscan.triage.diff import (
+    DiffInfo,
+    FileChange,
+    Lines,
+    LineScheme,
+    blob_text,
+    schemes_for,
+    worktree_bytes,
+    worktree_hash,
+)
 
 UNDERLYING_NEW = "underlying:new"
 UNDERLYING_EXISTING = "underlying:existing"
@@ -59,78 +68,135 @@ class TriageOutcome:
 
 
 class _Introduced:
-    """Decides whether a finding on changed lines was introduced or merely moved."""
+    """Decides whether a finding was introduced by the diff (or its flagged code merely moved).
+
+    When in doubt, it was: a finding is "not introduced" only when it sits on lines git's diff
+    describes as unchanged under every way of counting lines (:class:`LineScheme`), or in a file
+    that is byte for byte the base's, or its code is found as often, in the same scope, at the
+    base."""
 
     def __init__(self, diff: DiffInfo, tree: SourceTree) -> None:
         self.diff = diff
         self.tree = tree
         self.scopes = ScopeIndex()
-        self._base: dict[str, list[str]] = {}
-        self._head: dict[str, list[str]] = {}
+        self._norm: dict[tuple[str, LineScheme], list[str]] = {}
+        self._lines: dict[tuple[str, LineScheme], Lines] = {}
+        self._texts: dict[str, str | None] = {}
+        self._exact: dict[str, bool] = {}
 
-    @staticmethod
-    def _norm_lines(cache: dict[str, list[str]], key: str, text: str, path: str) -> list[str]:
-        if key not in cache:
-            cache[key] = [normalize_code(x, path) for x in text.splitlines()]
-        return cache[key]
+    def _split(self, key: str, text: str, scheme: LineScheme) -> Lines:
+        if (key, scheme) not in self._lines:
+            self._lines[key, scheme] = Lines.of(text, scheme)
+        return self._lines[key, scheme]
 
-    def _count(self, lines: list[str], text: str, window: tuple[str, int, str], *, path: str, key: str) -> int:
-        """How many ``size``-line windows of ``lines`` hold ``code`` in ``scope``."""
+    def _norm_lines(self, key: str, text: str, scheme: LineScheme, path: str) -> list[str]:
+        if (key, scheme) not in self._norm:
+            lines = self._split(key, text, scheme)
+            self._norm[key, scheme] = [normalize_code(lines.content(n), path) for n in range(1, len(lines) + 1)]
+        return self._norm[key, scheme]
+
+    def _base(self, change: FileChange) -> str | None:
+        blob = change.old_blob
+        if blob is None or self.tree.root is None:
+            return None
+        if blob not in self._texts:
+            self._texts[blob] = blob_text(self.tree.root, blob)
+        return self._texts[blob]
+
+    def _scope(self, key: str, text: str, scheme: LineScheme, line: int) -> str:
+        """The Python scope of a line of ``scheme`` (Python's own lines decide scopes)."""
+        offset = self._split(key, text, scheme).starts[line - 1]
+        return self.scopes.scope_at(text, self._split(key, text, LineScheme.PYTHON).line_at(offset), key=key)
+
+    def _count(self, key: str, text: str, scheme: LineScheme, window: tuple[str, int, str], path: str) -> int:
+        """How many ``size``-line windows of the text hold ``code`` in ``scope``."""
         code, size, scope = window
+        lines = self._norm_lines(key, text, scheme, path)
         count = 0
         for i in range(0, len(lines) - size + 1):
             if "".join(lines[i : i + size]) != code:
                 continue
-            if not path.endswith(".py") or self.scopes.scope_at(text, i + 1, key=key) == scope:
+            if not path.endswith(".py") or self._scope(key, text, scheme, i + 1) == scope:
                 count += 1
         return count
 
-    def sast(self, f: Finding, change: FileChange) -> bool:
-        loc = f.location
-        if change.whole_file or not loc.start_line:
-            return True
-        if not change.touches(loc.start_line, loc.end_line):
+    def _new_under(self, scheme: LineScheme, f: Finding, change: FileChange, texts: tuple[str, str]) -> bool:
+        """Whether the finding is on an added line, and not moved code, when its scanner counts
+        lines the ``scheme`` way."""
+        head, base = texts
+        path, start = change.path, f.location.start_line or 0
+        end = max(f.location.end_line or start, start)
+        hkey, bkey = "head:" + path, "base:" + (change.old_blob or "")
+        span = self._split(hkey, head, scheme).span_in(self._split(hkey, head, LineScheme.GIT), start, end)
+        if span is None:
+            return True  # past the end of the file this way: cannot be placed
+        if not change.touches(*span):
             return False
-        path = change.path
-        old = change.old_path or path
-        head_text = self.tree.text(path)
-        base = base_text(self.tree.root, self.diff.base_sha, old) if self.tree.root is not None else None
-        if head_text is None or not base:
-            return True
-        head_lines = self._norm_lines(self._head, path, head_text, path)
-        base_lines = self._norm_lines(self._base, old, base, path)
-        size = max((loc.end_line or loc.start_line) - loc.start_line + 1, 1)
-        window = "".join(head_lines[loc.start_line - 1 : loc.start_line - 1 + size])
+        size = end - start + 1
+        window = "".join(self._norm_lines(hkey, head, scheme, path)[start - 1 : start - 1 + size])
         if not window:
             return True
-        scope = self.scopes.scope_at(head_text, loc.start_line, key="head:" + path) if path.endswith(".py") else ""
+        scope = self._scope(hkey, head, scheme, start) if path.endswith(".py") else ""
         # The same code in the same scope at the base: it moved. More copies now than then:
         # one of them (this one, on an added line) is new.
-        in_base = self._count(base_lines, base, (window, size, scope), path=path, key="base:" + old)
-        in_head = self._count(head_lines, head_text, (window, size, scope), path=path, key="head:" + path)
+        in_base = self._count(bkey, base, scheme, (window, size, scope), path)
+        in_head = self._count(hkey, head, scheme, (window, size, scope), path)
         return in_head > in_base
 
-    def dependency(self, f: Finding, change: FileChange) -> bool:
-        if change.whole_file:
+    def sast(self, f: Finding, change: FileChange) -> bool:
+        if not f.location.start_line:
             return True
+        head = self.tree.text(change.path)
+        base = self._base(change)
+        if head is None or not base:
+            return True
+        return any(self._new_under(s, f, change, (head, base)) for s in schemes_for(head, base))
+
+    def dependency(self, f: Finding, change: FileChange) -> bool:
         text = self.tree.text(change.path)
         package = normalize_package(f.location.package or "")
         if text is None or not package:
             return bool(change.added)
-        lines = text.splitlines()
+        # The added lines are git's; a git line may hold several lines for a requirements
+        # parser (joined with a bare CR, a form feed...): each of them is looked at.
+        git_lines = Lines.of(text, LineScheme.GIT)
+        added = [
+            piece
+            for n in sorted(change.added)
+            if 0 < n <= len(git_lines)
+            for piece in git_lines.content(n).splitlines() or [""]
+        ]
         if is_lockfile(change.path):
             # issue 19 (js): an npm/yarn/pnpm lockfile names a package and its version on one
             # changed line (see npm_lockfiles.line_pins), not on a requirement line.
             name, version = f.location.package or "", f.location.version or ""
-            return any(0 < n <= len(lines) and line_pins(lines[n - 1], name, version) for n in change.added)
-        for n in change.added:
-            if 0 < n <= len(lines):
-                name = lines[n - 1].split(";", 1)[0]
-                for sep in ("==", ">=", "<=", "~=", "!=", "===", ">", "<", "[", "@", " ", "="):
-                    name = name.split(sep, 1)[0]
-                if normalize_package(name.strip().strip("\"'")) == package:
-                    return True
+            return any(line_pins(line, name, version) for line in added)
+        for line in added:
+            name = line.split(";", 1)[0]
+            for sep in ("==", ">=", "<=", "~=", "!=", "===", ">", "<", "[", "@", " ", "="):
+                name = name.split(sep, 1)[0]
+            if normalize_package(name.strip().strip("\"'")) == package:
+                return True
         return False
+
+    def _describes(self, change: FileChange) -> bool:
+        """Whether git's diff of the file is a diff of the bytes the scanners read: not so when a
+        filter or conversion (``.gitattributes``) made them differ from the blob git compared."""
+        root = self.tree.root
+        if change.whole_file or root is None:
+            return False
+        if change.path not in self._exact:
+            data = worktree_bytes(root, change.path)
+            compared = change.head_blob or worktree_hash(root, change.path)
+            self._exact[change.path] = data is not None and self.diff.blob_id(data) == compared
+        return self._exact[change.path]
+
+    def _unchanged(self, path: str) -> bool:
+        if path not in self._exact:
+            root = self.tree.root
+            data = worktree_bytes(root, path) if root is not None else None
+            self._exact[path] = self.diff.unchanged(path, data)
+        return self._exact[path]
 
     def __call__(self, f: Finding) -> bool:
         if f.location.commit:
@@ -142,7 +208,11 @@ class _Introduced:
             return True
         change = self.diff.files.get(f.location.path)
         if change is None:
-            return False
+            # Not in the diff: existing only where the file is the base's, byte for byte (not a
+            # submodule's file, an ignored file, or one under a path the diff deleted).
+            return not self._unchanged(f.location.path)
+        if not self._describes(change):
+            return True
         if f.kind is Kind.DEPENDENCY:
             return self.dependency(f, change)
         return self.sast(f, change)
