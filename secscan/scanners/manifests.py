@@ -14,8 +14,18 @@ file; what is not pinned to one version cannot be audited as written and is repo
   ``setup(...)`` call, directly or through module-level names, parsed with :mod:`ast` (never run);
 - lock files (``uv.lock``, ``poetry.lock``, ``pdm.lock``, ``pylock*.toml``, ``Pipfile.lock``):
   every locked package is pinned;
-- requirements files, when pip-audit refuses one (an unpinned line fails the whole file): its
-  lines, so the pinned ones are still audited.
+- Poetry's ``[tool.poetry.dependencies]``, ``dev-dependencies`` and groups (a bare version is an
+  exact pin in Poetry); a ``Pipfile``'s package tables; ``[project] dynamic`` dependencies read
+  from the files ``[tool.setuptools.dynamic]`` names (only inside the tree);
+- requirements files: every line, ``-r`` includes and ``-c`` constraints followed inside the tree
+  only. The file pip-audit gets is always the generated one, never the tree's: pip-audit would
+  follow links, includes (``-r /etc/passwd``) and ``${VAR}`` expansions itself, and would drop a
+  pin whose environment marker is false on the runner (the marker is not copied: every pin is
+  audited whatever the runner's Python or platform).
+
+The parsers stay pure: a file they must follow is asked for through an :data:`Opener`, which
+the caller builds on :mod:`secscan.files` (the one rule for links). :func:`find` sorts a tree's
+listing into manifests to read and manifests that are links not followed (never audited).
 """
 
 from __future__ import annotations
@@ -23,13 +33,29 @@ from __future__ import annotations
 import ast
 import configparser
 import json
+import posixpath
+import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from secscan.files import Listing
+
+Opener = Callable[[str], tuple[str, str] | None]
+"""``opener(path)``: (tree path, text) of a repo-relative path a manifest names (it may hold
+``..`` or be absolute), or None when it leaves the tree, dangles or cannot be read."""
+
+_QUOTE_MAX = 120
+"""Manifest text quoted in a message is cut here: a line is evidence, a whole file is not."""
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _QUOTE_MAX else text[:_QUOTE_MAX] + "..."
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,7 +75,7 @@ def _requirement(text: str) -> tuple[tuple[str, str] | None, str | None, str | N
     try:
         req = Requirement(text)
     except InvalidRequirement as e:
-        return None, None, f"{text!r}: {e}"
+        return None, None, f"{_cut(text)!r}: {_cut(str(e))}"
     if req.url:
         return None, text, None
     specs = list(req.specifier)
@@ -100,22 +126,151 @@ def _groups(groups: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def from_pyproject(text: str) -> Declared:
+def _table(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def merge(parts: Iterable[Declared]) -> Declared:
+    """One declaration out of several (order kept, duplicates once)."""
+    pinned: list[tuple[str, str]] = []
+    unpinned: list[str] = []
+    errors: list[str] = []
+    for d in parts:
+        pinned += d.pinned
+        unpinned += d.unpinned
+        errors += d.errors
+    return Declared(
+        pinned=tuple(dict.fromkeys(pinned)),
+        unpinned=tuple(dict.fromkeys(unpinned)),
+        errors=tuple(dict.fromkeys(errors)),
+    )
+
+
+def from_pyproject(text: str, *, path: str = "pyproject.toml", opener: Opener | None = None) -> Declared:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         return Declared(errors=(f"not valid TOML: {e}",))
-    raw = data.get("project")
-    project: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    project = _table(data.get("project"))
     items = _strings(project.get("dependencies"))
-    optional = project.get("optional-dependencies")
-    if isinstance(optional, dict):
-        for extra in optional.values():
-            items += _strings(extra)
+    for extra in _table(project.get("optional-dependencies")).values():
+        items += _strings(extra)
     groups = data.get("dependency-groups")
     if isinstance(groups, dict):
         items += _groups(groups)
-    return from_requirement_strings(items)
+    tool = _table(data.get("tool"))
+    return merge(
+        [from_requirement_strings(items), _poetry(_table(tool.get("poetry"))), _dynamic(project, tool, path, opener)]
+    )
+
+
+# ------------------------------------------------------------------ Poetry and Pipfile tables
+
+_VERSION = re.compile(r"(?P<op>===|==|=)?\s*(?P<v>[0-9A-Za-z][0-9A-Za-z.!+_-]*)")
+
+
+def _exact(spec: str, *, bare: bool) -> str | None:
+    """The one version ``spec`` allows, or None. Poetry reads a bare ``2.10`` (and ``=2.10``) as
+    an exact pin; a Pipfile needs ``==``."""
+    m = _VERSION.fullmatch(spec.strip())
+    if m is None or (m.group("op") in (None, "=") and not bare):
+        return None
+    if m.group("op") == "===":
+        return m.group("v")  # arbitrary equality: handed on as written; pip-audit's report is checked
+    try:
+        Version(m.group("v"))
+    except InvalidVersion:
+        return None
+    return m.group("v")
+
+
+def _entry(name: str, spec: Any, style: str) -> Declared:
+    """One ``name = spec`` of a Poetry or Pipfile table (a string, a table or a list of tables)."""
+    if isinstance(spec, list):
+        return merge(_entry(name, s, style) for s in spec)
+    if isinstance(spec, dict):
+        if isinstance(spec.get("version"), str):
+            return _entry(name, spec["version"], style)
+        source = next((k for k in ("git", "path", "url", "file") if k in spec), "no version")
+        return Declared(unpinned=(f"{name} ({style}: {source})",))
+    if not isinstance(spec, str):
+        return Declared(errors=(f"{style}: {_cut(name)!r}: not a version or a table",))
+    version = _exact(spec, bare=style == "poetry")
+    if version is not None:
+        return Declared(pinned=((name, version),))
+    return Declared(unpinned=(f"{name} ({style}: {_cut(spec.strip())})",))
+
+
+def _poetry(poetry: Mapping[str, Any]) -> Declared:
+    """``[tool.poetry.dependencies]``, ``dev-dependencies`` and every group's dependencies (the
+    ``python`` entry is the interpreter, not a package)."""
+    tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
+    tables += [_table(group).get("dependencies") for group in _table(poetry.get("group")).values()]
+    return merge(
+        _entry(name, spec, "poetry")
+        for table in tables
+        for name, spec in _table(table).items()
+        if name.lower() != "python"
+    )
+
+
+_PIPFILE_NOT_PACKAGES = frozenset({"source", "requires", "pipenv", "scripts"})
+"""Pipfile tables that are not package categories (any other table is one, as in pipenv)."""
+
+
+def from_pipfile(text: str) -> Declared:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        return Declared(errors=(f"not valid TOML: {e}",))
+    return merge(
+        _entry(name, spec, "Pipfile")
+        for key, table in data.items()
+        if key not in _PIPFILE_NOT_PACKAGES
+        for name, spec in _table(table).items()
+    )
+
+
+# ------------------------------------------------------------------ dynamic dependencies
+
+
+def _dynamic_files(value: Any, key: str) -> list[str] | None:
+    """The files ``[tool.setuptools.dynamic]`` reads ``key`` from (None: it names none)."""
+    specs = [value] if key == "dependencies" else list(_table(value).values())
+    out: list[str] = []
+    found = False
+    for spec in specs:
+        names = _table(spec).get("file")
+        if names is None:
+            continue
+        found = True
+        out += [names] if isinstance(names, str) else _strings(names)
+    return out if found else None
+
+
+def _dynamic(project: Mapping[str, Any], tool: Mapping[str, Any], path: str, opener: Opener | None) -> Declared:
+    """``[project] dynamic`` dependencies: read from the files setuptools names (inside the tree
+    only); from setup.py / setup.cfg beside it (audited on their own); else not audited."""
+    dynamic = _strings(project.get("dynamic"))
+    setuptools = _table(_table(tool.get("setuptools")).get("dynamic"))
+    parts: list[Declared] = []
+    for key in ("dependencies", "optional-dependencies"):
+        if key not in dynamic:
+            continue
+        names = _dynamic_files(setuptools.get(key), key)
+        if names is None:
+            parts.append(_dynamic_elsewhere(key, path, opener))
+            continue
+        seen = {path}
+        parts += [_follow(path, ref, opener, f"dynamic {key} file", seen, constraint=False) for ref in names]
+    return merge(parts)
+
+
+def _dynamic_elsewhere(key: str, path: str, opener: Opener | None) -> Declared:
+    folder = posixpath.dirname(path)
+    if opener is not None and any(opener(posixpath.join(folder, n)) for n in ("setup.py", "setup.cfg")):
+        return Declared()  # setuptools reads them from setup.py / setup.cfg, audited as manifests
+    return Declared(errors=(f"[project] dynamic {key!r} are computed at build time (not read): NOT audited",))
 
 
 def _cfg_list(value: str) -> list[str]:
@@ -234,36 +389,111 @@ def from_lock(text: str, name: str) -> Declared:
     return Declared(pinned=tuple(dict.fromkeys(pinned)))
 
 
-def from_requirements(text: str) -> Declared:
-    """The requirement lines of a requirements file (options, includes and editables skipped)."""
-    items: list[str] = []
-    errors: list[str] = []
-    joined = text.replace("\\\n", " ")
+# ------------------------------------------------------------------ requirements files
+
+_INCLUDE = re.compile(r"^(?P<opt>--requirement|--constraint|-r|-c)(?:\s*=\s*|\s+|(?<=^-r)|(?<=^-c))(?P<ref>\S.*?)\s*$")
+
+
+def _follow(base: str, ref: str, opener: Opener | None, what: str, seen: set[str], *, constraint: bool) -> Declared:
+    """The requirements of the file ``ref`` (relative to ``base``'s folder), through ``opener``
+    only: a file outside the tree (``-r ../../../../etc/passwd``) is never read, and is listed.
+    Each file is read once per manifest (``seen``), so include cycles and diamonds end."""
+    if opener is None:
+        return Declared(errors=(f"{what} {_cut(ref)!r} not followed: NOT audited",))
+    got = opener(posixpath.join(posixpath.dirname(base), ref))
+    if got is None:
+        return Declared(errors=(f"{what} {_cut(ref)!r} is not a file inside the checkout: not read, NOT audited",))
+    tree_path, text = got
+    if tree_path in seen:
+        return Declared()
+    seen.add(tree_path)
+    return from_requirements(text, path=tree_path, opener=opener, seen=seen, constraints_only=constraint)
+
+
+class _Requirements:
+    """The lines of one requirements file, its includes followed (inside the tree)."""
+
+    def __init__(self, path: str, opener: Opener | None, seen: set[str]) -> None:
+        self.path, self.opener, self.seen = path, opener, seen
+        self.items: list[str] = []
+        self.errors: list[str] = []
+        self.included: list[Declared] = []
+        self.constraints: dict[str, str] = {}
+
+    def line(self, stripped: str) -> None:
+        if not stripped.startswith("-"):
+            # "name==1 --hash=...": the requirement before the hashes (and markers there)
+            head = stripped.split(" --hash", 1)[0].split(";", 1)[0].strip()
+            self.items.append(head if " --hash" in stripped else stripped)
+            return
+        m = _INCLUDE.match(stripped)
+        if m is not None:
+            self.include(m.group("opt"), m.group("ref"))
+        elif stripped.startswith(("-e", "--editable")):
+            self.errors.append(f"{stripped.split(maxsplit=1)[0]} line not audited: {_cut(stripped)}")
+        # Other options (indexes, find-links, hashes) name no dependency; pip-audit gets none of them.
+
+    def include(self, opt: str, ref: str) -> None:
+        constraint = opt in ("-c", "--constraint")
+        d = _follow(self.path, ref, self.opener, opt, self.seen, constraint=constraint)
+        if constraint:
+            # A constraint declares nothing: its pins only fix the version of what is declared.
+            self.constraints.update((canonicalize_name(n), v) for n, v in d.pinned)
+            self.errors.extend(d.errors)
+        else:
+            self.included.append(d)
+
+    def declared(self) -> Declared:
+        d = merge([from_requirement_strings(self.items), *self.included])
+        errors = (*d.errors, *self.errors)
+        if not self.constraints:
+            return Declared(pinned=d.pinned, unpinned=d.unpinned, errors=errors)
+        pinned, unpinned = list(d.pinned), []
+        for text in d.unpinned:
+            name = requirement_name(text)
+            if name in self.constraints and "@" not in text:
+                pinned.append((name, self.constraints[name]))
+            else:
+                unpinned.append(text)
+        return Declared(pinned=tuple(dict.fromkeys(pinned)), unpinned=tuple(unpinned), errors=errors)
+
+
+def from_requirements(
+    text: str,
+    *,
+    path: str = "requirements.txt",
+    opener: Opener | None = None,
+    seen: set[str] | None = None,
+    constraints_only: bool = False,
+) -> Declared:
+    """The requirement lines of a requirements file; ``-r`` / ``-c`` files are read through
+    ``opener`` (without one they are listed as not followed); editables are not audited."""
+    reader = _Requirements(path, opener, seen if seen is not None else {path})
+    joined = text.replace("\\\r\n", " ").replace("\\\n", " ")
     for line in joined.splitlines():
         stripped = line.split(" #", 1)[0].strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("-"):
-            if stripped.startswith(("-r", "-c", "--requirement", "--constraint", "-e", "--editable")):
-                errors.append(f"{stripped.split()[0]} line not followed: {stripped[:80]}")
-            continue
-        items.append(stripped.split(" --hash", 1)[0].split(";", 1)[0].strip() if " --hash" in stripped else stripped)
-    declared = from_requirement_strings(items)
-    return Declared(pinned=declared.pinned, unpinned=declared.unpinned, errors=(*declared.errors, *errors))
+        if stripped and not stripped.startswith("#"):
+            reader.line(stripped)
+    if constraints_only:
+        return Declared(pinned=from_requirement_strings(reader.items).pinned, errors=tuple(reader.errors))
+    return reader.declared()
 
 
-def read(path: str, text: str) -> Declared:
-    """Dispatch on the manifest's file name."""
-    name = path.rsplit("/", 1)[-1]
+def read(path: str, text: str, *, opener: Opener | None = None, name: str | None = None) -> Declared:
+    """Dispatch on the manifest's file name (``name``: a link's own path, when ``path`` is the
+    tree path it resolves to); files it names are read through ``opener``."""
+    name = (name or path).rsplit("/", 1)[-1]
     if name == "pyproject.toml":
-        return from_pyproject(text)
+        return from_pyproject(text, path=path, opener=opener)
+    if name == "Pipfile":
+        return from_pipfile(text)
     if name == "setup.cfg":
         return from_setup_cfg(text)
     if name == "setup.py":
         return from_setup_py(text)
     if name.endswith(".lock") or (name.startswith("pylock") and name.endswith(".toml")):
         return from_lock(text, name)
-    return from_requirements(text)
+    return from_requirements(text, path=path, opener=opener)
 
 
 def requirements_text(pinned: Iterable[tuple[str, str]]) -> str:
@@ -275,8 +505,51 @@ def names(pinned: Iterable[tuple[str, str]]) -> frozenset[str]:
     return frozenset(canonicalize_name(n) for n, _v in pinned)
 
 
+_LEADING_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
 def requirement_name(text: str) -> str | None:
+    """The package a requirement names; for a Poetry or Pipfile entry (``jinja2 (poetry: ^2.10)``)
+    the leading name, so a lock that pins it covers it."""
     try:
         return canonicalize_name(Requirement(text).name)
     except InvalidRequirement:
-        return None
+        m = _LEADING_NAME.match(text)
+        return canonicalize_name(m.group(0)) if m else None
+
+
+# ------------------------------------------------------------------ finding them in the tree
+
+
+@dataclass(frozen=True, kw_only=True)
+class Found:
+    """One manifest to read."""
+
+    path: str
+    """The tree path read (a link inside the tree: the file it resolves to, read once)."""
+    name: str
+    """The path whose file name says the format (a link's own path; else ``path``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Discovery:
+    found: tuple[Found, ...] = ()
+    refused: tuple[str, ...] = ()
+    """``path: why`` for manifests that are links secscan does not follow: never read, NOT audited."""
+
+
+def find(listing: Listing, wanted: Callable[[str], bool]) -> Discovery:
+    """The manifests (``wanted`` by path) of one walk of :mod:`secscan.files`: regular files,
+    links inside the tree at their resolved path (once; a file found as itself wins), and links
+    that leave the tree or dangle, refused. The reason says what the link is, never what its
+    target holds (``requirements.txt -> /proc/self/environ`` is never opened)."""
+    found: dict[str, Found] = {f: Found(path=f, name=f) for f in listing.files if wanted(f)}
+    for link, inner in listing.links:
+        if wanted(link):
+            found.setdefault(inner, Found(path=inner, name=link))
+    refused = tuple(
+        f"{e.path}: a symbolic link that is not followed ({e.reason}): not read, NOT audited"
+        for e in listing.escaping
+        if wanted(e.path)
+    )
+    return Discovery(found=tuple(found[k] for k in sorted(found)), refused=refused)
