@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from secscan import __version__, compliance, fingerprint, pathmatch, policy, testcode, triage
+from secscan import __version__, compliance, files, fingerprint, pathmatch, policy, testcode, triage
 from secscan.inputs import TriageInputs
 from secscan.models import Finding, Kind, Location, RunResult, ScannerState, ScannerStatus
 from secscan.sourcefiles import SourceTree
@@ -62,12 +62,14 @@ def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None
     if not evidence.triaged:
         # Test code is tagged (and production-only rules dropped there) before triage, so the
         # same finding is classified the same way by scan and import.
+        globs = inputs.test_paths if inputs is not None else testcode.DEFAULT_TEST_PATHS
         fingerprinted = testcode.classify(
             fingerprinted,
-            globs=inputs.test_paths if inputs is not None else testcode.DEFAULT_TEST_PATHS,
+            globs=globs,
             production_only=inputs.production_only_rules
             if inputs is not None
             else testcode.DEFAULT_PRODUCTION_ONLY_RULES,
+            production=_production_tests(fingerprinted, tree, globs, inputs.excludes if inputs is not None else ()),
         )
     if evidence.triaged or inputs is None:
         findings: Sequence[Finding] = sorted(dedupe(fingerprinted), key=sort_key)
@@ -102,6 +104,17 @@ def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None
         meta=tuple((k, mask_userinfo(v)) for k, v in evidence.meta),
     )
     return gate(result, inputs.policy) if inputs is not None else result
+
+
+def _production_tests(
+    findings: Sequence[Finding], tree: SourceTree, globs: Sequence[str], excludes: Sequence[str]
+) -> frozenset[str]:
+    """Test-path files that production code imports (they are production code); only looked for
+    when a finding is in a test path, and only where the tree is at hand."""
+    if tree.root is None or not any(testcode.is_test_path(f.location.path, globs) for f in findings):
+        return frozenset()
+    listing = files.with_imported(tree.root, files.walk(tree.root, pathmatch.excludes(excludes)), excludes)
+    return testcode.production_imported(listing.files, globs, tree.text)
 
 
 def gate(result: RunResult, pol: policy.Policy) -> RunResult:

@@ -21,7 +21,7 @@ import os
 import stat
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from secscan import pathmatch
@@ -55,7 +55,10 @@ class Listing:
     escaping: tuple[EscapingLink, ...] = ()
     """Links that are not followed (outside, dangling, special), excluded folders included."""
     excluded_files: tuple[str, ...] = field(default=())
-    """Regular files left out by the excludes (import reachability may bring some back)."""
+    """Regular files left out by the excludes, in the folders the walk entered."""
+    imported: tuple[str, ...] = field(default=())
+    """Files in default-excluded folders that the kept files import: they run in production, so
+    they are in :attr:`files` too (:func:`with_imported`)."""
 
 
 def resolve(root: Path, rel: str) -> str | None:
@@ -210,5 +213,45 @@ class Selection:
         key = (str(root), matcher.patterns)
         with self._lock:
             if key not in self._done:
-                self._done[key] = walk(root, matcher)
+                self._done[key] = with_imported(root, walk(root, matcher), extra_excludes)
             return self._done[key]
+
+
+_READ_LIMIT = 4 * 1024 * 1024
+"""Imports are at the top of a module: no need to read more of a huge generated file."""
+
+
+def text_of(root: Path, rel: str) -> str | None:
+    """A tree file's text (links resolved inside the tree only), or None."""
+    try:
+        return read_bytes(root, rel, limit=_READ_LIMIT).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def is_tree_file(root: Path, rel: str) -> bool:
+    """A regular file at exactly ``rel``: no link on the way, inside the tree."""
+    return resolve(root, rel) == rel and (root / rel).is_file()
+
+
+def with_imported(root: Path, listing: Listing, extra_excludes: Sequence[str] = ()) -> Listing:
+    """``listing`` with the code files that default excludes hid but the kept files import
+    (``payments/build/refunds.py``, imported by ``app.py``): a folder name does not decide what
+    runs. The operator's own excludes are trusted decisions and keep what they exclude."""
+    from secscan import reach  # a leaf of pure functions, loaded by the runs that walk a tree
+
+    defaults = pathmatch.excludes(())
+    operator = pathmatch.compiled(tuple(extra_excludes)) if extra_excludes else None
+
+    def wanted(rel: str) -> bool:
+        return defaults.matches(rel) and not (operator is not None and operator.matches(rel))
+
+    found = reach.imported(
+        listing.files,
+        lambda rel: text_of(root, rel),
+        wanted=wanted,
+        exists=lambda rel: is_tree_file(root, rel),
+    )
+    if not found:
+        return listing
+    return replace(listing, files=tuple(sorted({*listing.files, *found})), imported=tuple(sorted(found)))

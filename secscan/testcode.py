@@ -6,18 +6,39 @@ the ``test_paths`` globs get the :data:`TAG` tag (the policy does not block on t
 so, see :mod:`secscan.policy`); findings of the ``production_only_rules`` there are dropped, since
 ``assert`` in a test or ``random`` in a fixture is how tests are written, not a weakness.
 
-Pure: paths and globs in, findings out.
+Two things a path cannot decide (issue trust-2): a test-path module that production code imports
+is production code (:func:`production_imported`, through :mod:`secscan.reach`), and a live
+credential of a payment or cloud provider (:data:`LIVE_CREDENTIAL`) blocks wherever it is.
+
+Pure: paths, globs and file texts in, findings out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from secscan.models import Finding
 
 TAG = "test-code"
+LIVE_CREDENTIAL = "live-credential"
+"""Tag of a secret in a provider's live format (``sk_live_``, ``AKIA``...): never test code."""
+LIVE_RULES: tuple[str, ...] = (
+    "payment.stripe-live-secret-key",
+    "payment.braintree-private-key",
+    "payment.plaid-secret",
+)
+"""secscan's semgrep rules that match only a provider's live (production) key formats."""
+
+
+def is_live_credential(f: Finding) -> bool:
+    """A provider's live key: blocks wherever it is."""
+    if LIVE_CREDENTIAL in f.tags:
+        return True
+    ids = (f.rule_id, *(s.rule_id for s in f.sources))
+    return any(i.endswith(LIVE_RULES) for i in ids)
+
 
 DEFAULT_TEST_PATHS: tuple[str, ...] = ("tests/", "test/", "testing/", "test_*.py", "*_test.py", "conftest.py")
 """``dir/``: a folder of that name at any depth; a pattern without ``/``: a file name; any other
@@ -56,12 +77,35 @@ def is_test_path(path: str | None, globs: Sequence[str]) -> bool:
     return False
 
 
-def classify(findings: Iterable[Finding], *, globs: Sequence[str], production_only: Iterable[str]) -> list[Finding]:
-    """Tag findings in test code and drop the production-only rules there."""
+def production_imported(
+    files: Iterable[str], globs: Sequence[str], read: Callable[[str], str | None]
+) -> frozenset[str]:
+    """The test-path files among ``files`` that the others (production code) import."""
+    from secscan import reach  # a leaf of pure functions, loaded by the runs that classify
+
+    listed = tuple(files)
+    tests = frozenset(p for p in listed if is_test_path(p, globs))
+    if not tests:
+        return frozenset()
+    production = [p for p in listed if p not in tests]
+    return reach.imported(production, read, wanted=tests.__contains__, exists=tests.__contains__)
+
+
+def classify(
+    findings: Iterable[Finding],
+    *,
+    globs: Sequence[str],
+    production_only: Iterable[str],
+    production: frozenset[str] = frozenset(),
+) -> list[Finding]:
+    """Tag findings in test code and drop the production-only rules there. ``production``: test-path
+    files that production imports (:func:`production_imported`); live credentials are never
+    test code."""
     dropped = frozenset(production_only)
     out: list[Finding] = []
     for f in findings:
-        if not is_test_path(f.location.path, globs):
+        path = f.location.path
+        if not is_test_path(path, globs) or path in production or is_live_credential(f):
             out.append(f)
             continue
         if f.rule_id in dropped or any(s.rule_id in dropped for s in f.sources):

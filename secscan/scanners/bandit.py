@@ -206,8 +206,10 @@ class BanditScanner(CommandScanner):
         ini = ctx.workdir / "bandit.ini"
         ini.write_text("[bandit]\n", encoding="utf-8")
         argv = [exe, "-f", "json", "-o", str(out_file), "-q", "--ignore-nosec", "--ini", str(ini)]
-        # No -x: the targets have secscan's excludes applied (bandit's own matching differs:
-        # ./tests would only be the top-level folder). Absolute paths after "--": a changed file
-        # named like an option stays a file name.
-        argv += ["-r", "--", *(str(root / t) if t != "." else str(root) for t in targets)]
+        # -x naming nothing that exists: the targets have secscan's excludes applied, and
+        # bandit's default ones (__pycache__, .tox, .eggs...) would silently drop a file secscan
+        # hands it because production imports it (secscan.reach). Absolute paths after "--": a
+        # changed file named like an option stays a file name.
+        argv += ["-x", str(ctx.workdir / "no-excludes"), "-r", "--"]
+        argv += [str(root / t) if t != "." else str(root) for t in targets]
         return argv

@@ -46,6 +46,7 @@ from secscan.scanners.base import (
     tail,
 )
 from secscan.sourcefiles import SourceTree, to_repo_path
+from secscan.testcode import LIVE_CREDENTIAL
 from secscan.textsafe import redact_secret
 
 PLUGINS_FILE = Path(__file__).with_name("detect_secrets_plugins.py")
@@ -70,6 +71,8 @@ _SEVERITY: dict[str, tuple[Severity, Confidence]] = {
     "Private Key": (Severity.CRITICAL, Confidence.HIGH),
 }
 _DEFAULT_SEVERITY = (Severity.HIGH, Confidence.HIGH)
+# Provider-independent formats: a key pair or a token fixture in tests is usually test material.
+_NOT_LIVE = frozenset({"Private Key", "JSON Web Token"})
 
 
 def _example(*parts: str) -> str:
@@ -292,9 +295,15 @@ def parse(
                 if reason is not None:
                     noise[reason] = noise.get(reason, 0) + 1
                     continue
-            elif context == "test data":
-                # A provider's key format in tests is nearly always a fake: shown, never blocking.
-                f = replace(f, severity=Severity.INFO, confidence=Confidence.LOW, tags=(*f.tags, "test-data"))
+            elif str(entry.get("type")) in _NOT_LIVE:
+                if context == "test data":
+                    # A test certificate or token fixture: shown, never blocking.
+                    f = replace(f, severity=Severity.INFO, confidence=Confidence.LOW, tags=(*f.tags, "test-data"))
+            else:
+                # A provider's live key format blocks wherever it is, test code included: a fake
+                # looks like a fake (documentation keys are recognised above), a live key in a
+                # test file is as live as anywhere else (issue trust-2).
+                f = replace(f, tags=(*f.tags, LIVE_CREDENTIAL))
             if history:
                 f = _relocate(f, shown)
             findings.append(f)
