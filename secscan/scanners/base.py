@@ -174,6 +174,10 @@ class CommandScanner(Scanner):
         the tree (bandit does). With --changed-only, the changed files this scanner reads."""
         if ctx.changed_files is not None:
             changed = pathmatch.kept(ctx.changed_files, pathmatch.excludes(cfg.exclude))
+            if len(changed) < len(ctx.changed_files):
+                # An excluded file that production imports is production code (secscan.reach).
+                imported = set(ctx.selection.listing(cfg.target, cfg.exclude).imported)
+                changed = tuple(f for f in ctx.changed_files if f in imported or f in changed)
             kept, _refused = files_mod.regular_files(cfg.target, changed)  # refused: the tree check reports them
             return tuple(f for f in kept if self.relevant(f))
         listing = ctx.selection.listing(cfg.target, cfg.exclude)
