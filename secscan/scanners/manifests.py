@@ -496,9 +496,26 @@ def read(path: str, text: str, *, opener: Opener | None = None, name: str | None
     return from_requirements(text, path=path, opener=opener)
 
 
+_SAFE_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+_SAFE_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.!+_-]*")
+
+
+def is_safe_pin(name: str, version: str) -> bool:
+    """A (name, version) that is one ``name==version`` line and nothing else. Lock files and
+    Poetry/Pipfile tables take names and versions from TOML/JSON strings the author wrote
+    (``name = "x==1\\n-r /etc/passwd"``): such a pin would inject lines into pip-audit's input."""
+    return bool(_SAFE_NAME.fullmatch(name) and _SAFE_VERSION.fullmatch(version))
+
+
 def requirements_text(pinned: Iterable[tuple[str, str]]) -> str:
-    """A requirements file pip-audit audits as written (``--no-deps --disable-pip``)."""
-    return "".join(f"{name}=={version}\n" for name, version in pinned)
+    """A requirements file pip-audit audits as written (``--no-deps --disable-pip``): one line per
+    pin, no markers (a marker false on the runner would make pip-audit drop the pin), no options.
+    ValueError for a pin that is not :func:`is_safe_pin` (callers list those as not audited)."""
+    pins = list(pinned)
+    bad = [f"{n}=={v}" for n, v in pins if not is_safe_pin(n, v)]
+    if bad:
+        raise ValueError(f"not a package pin: {_cut(bad[0])!r}")
+    return "".join(f"{name}=={version}\n" for name, version in pins)
 
 
 def names(pinned: Iterable[tuple[str, str]]) -> frozenset[str]:

@@ -5,15 +5,28 @@ Format facts (tests/data/scanners/README.md): three JSON shapes — a top-level 
 ``skip_reason`` was NOT audited: when pip-audit's vulnerability service is unreachable it skips
 everything and still says "No known vulnerabilities found" with exit 0. secscan reports skipped
 dependencies as "not audited" and fails the scanner (fail closed), never as clean.
+
+Audited means audited (issue 25, class 4):
+- manifests are found by the one walker (:mod:`secscan.files`): a manifest that is a link leaving
+  the tree (``requirements.txt -> /proc/self/environ``) or dangling is never read and is listed as
+  not audited; a link inside the tree is read once, at the path it resolves to;
+- pip-audit is only ever handed a private, generated requirements file (``name==version`` lines,
+  no markers, no options): never a tree path it would open itself, following links, ``-r``
+  includes and ``${VAR}`` expansions, and dropping pins whose environment marker is false on the
+  runner;
+- after each run the dependencies pip-audit reports are compared with the pins it was handed: a
+  pin missing from its report was not audited (fail closed).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import shutil
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -21,8 +34,9 @@ from urllib.parse import quote, urlsplit
 from urllib.request import urlopen
 
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
-from secscan import pathmatch
+from secscan import files, pathmatch
 from secscan.advisories import severity
 from secscan.config import ScanConfig
 from secscan.errors import ParseError, ScannerError
@@ -59,6 +73,8 @@ from secscan.sourcefiles import SourceTree
 # published vulnerability in a pinned dependency is "medium" until an advisory says otherwise.
 DEFAULT_SEVERITY = Severity.MEDIUM
 INSTALLED_ENV = "<installed environment>"
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+"""A manifest larger than this is not read (not audited): real ones are kilobytes."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +82,8 @@ class PipAuditReport:
     findings: tuple[Finding, ...]
     not_audited: tuple[str, ...]
     """``name==version (reason)`` for every dependency pip-audit skipped."""
+    reported: tuple[tuple[str, str], ...] = ()
+    """(name, version) of every dependency the report names, skipped or not: what pip-audit saw."""
 
 
 def _id_type(vuln_id: str) -> str:
@@ -128,10 +146,12 @@ def parse(text: str, *, manifest: str | None) -> PipAuditReport:
         raise ParseError("pip-audit report: expected a list or an object with a 'dependencies' list")
     findings: list[Finding] = []
     skipped: list[str] = []
+    reported: list[tuple[str, str]] = []
     for n, dep in enumerate(deps):
         where = f"dependencies[{n}]"
         if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
             raise ParseError(f"pip-audit report: {where}: expected an object with a 'name'")
+        reported.append((dep["name"], str(dep.get("version", ""))))
         if dep.get("skip_reason") is not None:
             skipped.append(f"{dep['name']}: {dep['skip_reason']}")
             continue
@@ -142,7 +162,22 @@ def parse(text: str, *, manifest: str | None) -> PipAuditReport:
             if not isinstance(vuln, dict):
                 raise ParseError(f"pip-audit report: {where}.vulns[{m}]: expected an object")
             findings.append(_vuln_finding(dep, vuln, f"{where}.vulns[{m}]", manifest))
-    return PipAuditReport(findings=tuple(findings), not_audited=tuple(skipped))
+    return PipAuditReport(findings=tuple(findings), not_audited=tuple(skipped), reported=tuple(reported))
+
+
+def _pin_key(name: str, version: str) -> tuple[str, str]:
+    try:
+        normal = str(Version(version))
+    except InvalidVersion:
+        normal = version
+    return canonicalize_name(name), normal
+
+
+def missing_pins(pinned: Iterable[tuple[str, str]], reported: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The pins handed to pip-audit that its report does not name (same name and version, both
+    normalized): pip-audit dropped them, so they were not audited."""
+    seen = {_pin_key(n, v) for n, v in reported}
+    return [(n, v) for n, v in pinned if _pin_key(n, v) not in seen]
 
 
 # Which files are dependency manifests, decided here once: discovery audits the requirements
@@ -165,8 +200,23 @@ def is_requirements_file(path: str) -> bool:
 
 
 # Manifests that declare nothing to audit by themselves: constraints only narrow what others
-# declare; a Pipfile is read through its Pipfile.lock.
-_NOT_DECLARATIONS = re.compile(r"(^|/)(constraints[^/]*\.txt|Pipfile)$")
+# declare (a Pipfile is read: its pins are audited, its ranges covered by Pipfile.lock or listed).
+_NOT_DECLARATIONS = re.compile(r"(^|/)constraints[^/]*\.txt$")
+
+
+def _declares(path: str) -> bool:
+    return is_manifest(path) and not _NOT_DECLARATIONS.search(path)
+
+
+def find_manifests(listing: files.Listing) -> manifests.Discovery:
+    """The manifests of one walk (:func:`secscan.files.walk`): every dependency manifest at any
+    depth, links inside the tree at their tree path, links that leave it refused (not audited);
+    a pip-compile ``.in`` is skipped when its compiled ``.txt`` is next to it (the ``.txt`` pins
+    what the ``.in`` asks for)."""
+    found = manifests.find(listing, _declares)
+    names = {f.name for f in found.found} | {f.path for f in found.found}
+    kept = tuple(f for f in found.found if not (f.name.endswith(".in") and f.name[:-3] + ".txt" in names))
+    return manifests.Discovery(found=kept, refused=found.refused)
 
 
 def discover_requirements(root: Path, excludes: tuple[str, ...] = ()) -> list[str]:
@@ -175,25 +225,48 @@ def discover_requirements(root: Path, excludes: tuple[str, ...] = ()) -> list[st
 
 
 def discover_manifests(root: Path, excludes: tuple[str, ...] = ()) -> list[str]:
-    """Every dependency manifest under ``root`` that declares dependencies (repo-relative), at any
-    depth, skipping virtualenvs and vendored trees; a pip-compile ``.in`` is skipped when its
-    compiled ``.txt`` is next to it (the ``.txt`` pins what the ``.in`` asks for)."""
-    skip = pathmatch.excludes(excludes)  # the same meaning as for bandit and semgrep
-    found: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel_dir = Path(dirpath).relative_to(root)
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and not skip.matches((rel_dir / d).as_posix(), is_dir=True)
-        )
-        names = set(filenames)
-        for fn in filenames:
-            rel = (rel_dir / fn).as_posix()
-            if not is_manifest(rel) or _NOT_DECLARATIONS.search(rel) or skip.matches(rel):
-                continue
-            if fn.endswith(".in") and fn[:-3] + ".txt" in names:
-                continue
-            found.add(rel)
-    return sorted(found)
+    """The tree paths of every dependency manifest under ``root`` (see :func:`find_manifests`),
+    with the same excludes as bandit and semgrep."""
+    return [f.path for f in find_manifests(files.walk(root, pathmatch.excludes(excludes))).found]
+
+
+def explicit_manifests(root: Path, paths: Iterable[str]) -> manifests.Discovery:
+    """The operator's ``--requirements`` files, under the same rule for links as discovery."""
+    found: list[manifests.Found] = []
+    refused: list[str] = []
+    for rel in paths:
+        inner = files.resolve(root, rel)
+        if inner is None:
+            refused.append(f"{rel}: not a file inside the checkout (a link is not followed out of it): NOT audited")
+        else:
+            found.append(manifests.Found(path=inner, name=rel))
+    return manifests.Discovery(found=tuple(found), refused=tuple(refused))
+
+
+def read_manifest(root: Path, rel: str) -> str:
+    """A manifest's text, read through :func:`secscan.files.read_bytes` (never outside the tree).
+    OSError when it cannot be read or is larger than :data:`MAX_MANIFEST_BYTES`."""
+    data = files.read_bytes(root, rel, limit=MAX_MANIFEST_BYTES + 1)
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise OSError(errno.EFBIG, f"larger than {MAX_MANIFEST_BYTES} bytes")
+    return data.decode("utf-8", errors="replace")
+
+
+def tree_opener(root: Path) -> manifests.Opener:
+    """How a manifest reads the files it names (``-r``, ``-c``, setuptools' dynamic files): only
+    regular files inside the tree, at their tree path."""
+    base = Path(os.path.realpath(root))
+
+    def open_(rel: str) -> tuple[str, str] | None:
+        inner = files.resolve(root, rel)
+        if inner is None or not (base / inner).is_file():
+            return None
+        try:
+            return inner, read_manifest(root, inner)
+        except OSError:
+            return None
+
+    return open_
 
 
 class PipAuditScanner(Scanner):
@@ -214,20 +287,25 @@ class PipAuditScanner(Scanner):
     def version(self) -> str | None:
         return installed_version("pip-audit")
 
-    def manifests(self, cfg: ScanConfig, ctx: RunContext) -> list[str]:
-        reqs = list(cfg.requirements) or discover_manifests(cfg.target, cfg.exclude)
+    def targets(self, cfg: ScanConfig, ctx: RunContext) -> manifests.Discovery:
+        """The manifests to audit (and those refused), or none when --changed-only left them all."""
         if ctx.changed_files is not None and not any(self.relevant(f) for f in ctx.changed_files):
             # Diff-aware (--changed-only): audit only when a dependency manifest changed.
-            return []
+            return manifests.Discovery()
+        if cfg.requirements:
+            found = explicit_manifests(cfg.target, cfg.requirements)
+        else:
+            found = find_manifests(ctx.selection.listing(cfg.target, cfg.exclude))
         if cfg.audit_installed:
-            reqs.append(INSTALLED_ENV)
-        return reqs
+            env = manifests.Found(path=INSTALLED_ENV, name=INSTALLED_ENV)
+            found = manifests.Discovery(found=(*found.found, env), refused=found.refused)
+        return found
 
     def command(self, exe: str, manifest: str, cfg: ScanConfig, ctx: RunContext, out_file: Path) -> list[str]:
         argv = [exe, "-f", "json", "-o", str(out_file), "--progress-spinner", "off", "--timeout", "15"]
         if manifest != INSTALLED_ENV:
-            # Pinned requirements audited as written: no resolver, no virtualenv build (0.5 s).
-            argv += ["-r", str((cfg.target / manifest).resolve()), "--no-deps", "--disable-pip"]
+            # The private pinned file (see _Audit.pins): no resolver, no virtualenv build (0.5 s).
+            argv += ["-r", manifest, "--no-deps", "--disable-pip"]
         osv_url = cfg.osv_url or ctx.osv_url
         if osv_url:
             argv += ["-s", "osv", "--osv-url", osv_url]
@@ -235,8 +313,8 @@ class PipAuditScanner(Scanner):
 
     def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
         started = time.monotonic()
-        targets = self.manifests(cfg, ctx)
-        if not targets:
+        targets = self.targets(cfg, ctx)
+        if not targets.found and not targets.refused:
             why = "no dependency manifest changed" if ctx.changed_files is not None else "no dependency manifests found"
             return skipped_outcome(self.name, why)
         exe = find_executable("pip-audit")
@@ -251,10 +329,11 @@ class PipAuditScanner(Scanner):
         if python:
             env["PIPAPI_PYTHON_LOCATION"] = python
         audit = _Audit(self, exe=exe, cfg=cfg, ctx=ctx, env=env, deadline=deadline)
+        audit.failed.extend(targets.refused)
         try:
-            for n, manifest in enumerate(targets):
-                ctx.events(self.name, f"auditing {manifest}")
-                audit.manifest(n, manifest)
+            for n, found in enumerate(targets.found):
+                ctx.events(self.name, f"auditing {found.path}")
+                audit.manifest(n, found)
         except ScannerError as e:  # a timeout or a cancelled run: the whole scanner stops
             out = outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
             return ScanOutcome(status=out.status, findings=tuple(audit.findings))
@@ -308,10 +387,7 @@ class _Audit:
     def _pip_audit(self, n: int, manifest: str, requirements: Path) -> PipAuditReport:
         out_file = self.ctx.workdir / f"pip-audit-{n}.json"
         out_file.unlink(missing_ok=True)
-        argv = self.scanner.command(self.exe, manifest, self.cfg, self.ctx, out_file)
-        if manifest != INSTALLED_ENV:
-            i = argv.index("-r")
-            argv[i + 1] = str(requirements)
+        argv = self.scanner.command(self.exe, str(requirements), self.cfg, self.ctx, out_file)
         self.commands = argv
         remaining = max(1.0, self.deadline - time.monotonic())
         res = run_tool(argv, timeout=remaining, cancel=self.ctx.cancel, cwd=self.ctx.workdir, env=self.env)
@@ -328,6 +404,10 @@ class _Audit:
         self.findings.extend(report.findings)
         self.failed.extend(f"{manifest}: {s}" for s in report.not_audited)
         skipped = {canonicalize_name(s.split(":", 1)[0]) for s in report.not_audited}
+        dropped = missing_pins(pinned, report.reported)
+        # pip-audit said nothing about these: dropped (a marker, a parse quirk), so NOT audited.
+        self.failed.extend(f"{manifest}: {n}=={v} (handed to pip-audit, absent from its report)" for n, v in dropped)
+        skipped |= {canonicalize_name(n) for n, _v in dropped}
         self.audited_names |= {canonicalize_name(name) for name, _v in pinned} - skipped
 
     def _failed(self, manifest: str, e: ScannerError) -> None:
@@ -335,36 +415,43 @@ class _Audit:
             raise e
         self.failed.append(f"{manifest}: {e.message}")
 
-    def manifest(self, n: int, manifest: str) -> None:
-        if manifest == INSTALLED_ENV:
+    def manifest(self, n: int, found: manifests.Found) -> None:
+        if found.path == INSTALLED_ENV:
             try:
-                self._record(manifest, self._pip_audit(n, manifest, Path()), ())
+                self._record(found.path, self._pip_audit(n, found.path, Path()), ())
             except ScannerError as e:
-                self._failed(manifest, e)
+                self._failed(found.path, e)
             return
-        path = (self.cfg.target / manifest).resolve()
+        root, manifest = self.cfg.target, found.path
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            text = read_manifest(root, manifest)
         except OSError as e:
-            self.failed.append(f"{manifest}: could not be read ({e.strerror})")
+            self.failed.append(f"{manifest}: could not be read ({e.strerror or type(e).__name__}): NOT audited")
             return
-        declared = manifests.read(manifest, text)
-        if is_requirements_file(manifest) and not declared.errors and not declared.unpinned:
-            # A pinned requirements file is pip-audit's own input: hand it over as written.
-            try:
-                self._record(manifest, self._pip_audit(n, manifest, path), declared.pinned)
-                return
-            except ScannerError as e:
-                self._failed(manifest, e)
-                return
+        declared = manifests.read(manifest, text, opener=tree_opener(root), name=found.name)
         self.failed.extend(f"{manifest}: {e}" for e in declared.errors)
         self.unpinned.extend((manifest, r) for r in declared.unpinned)
-        if not declared.pinned:
+        self.pins(n, manifest, declared.pinned)
+
+    def pins(self, n: int, manifest: str, pinned: tuple[tuple[str, str], ...]) -> None:
+        """Audit ``pinned`` from a private requirements file under the work folder, named after the
+        manifest (so the command says which manifest it audits)."""
+        unsafe = [(name, v) for name, v in pinned if not manifests.is_safe_pin(name, v)]
+        self.failed.extend(
+            f"{manifest}: {name[:80]!r}: not a package name and version: NOT audited" for name, _ in unsafe
+        )
+        pinned = tuple(p for p in pinned if p not in unsafe)
+        if not pinned:
             return
-        generated = self.ctx.workdir / f"declared-{n}.txt"
-        generated.write_text(manifests.requirements_text(declared.pinned), encoding="utf-8")
+        private = self.ctx.workdir / "pip-audit-pinned" / str(n) / manifest
         try:
-            self._record(manifest, self._pip_audit(n, manifest, generated), declared.pinned)
+            private.parent.mkdir(parents=True, exist_ok=True)
+            private.write_text(manifests.requirements_text(pinned), encoding="utf-8")
+        except OSError as e:
+            self.failed.append(f"{manifest}: the pinned copy could not be written ({e.strerror}): NOT audited")
+            return
+        try:
+            self._record(manifest, self._pip_audit(n, manifest, private), pinned)
         except ScannerError as e:
             self._failed(manifest, e)
 
