@@ -3,7 +3,9 @@
 Commands live in ``secscan/commands/<module>.py`` and are imported only when invoked, so
 ``secscan --version`` and ``--help`` never pay for semgrep, docker, gitlab or jinja2 imports.
 Every ``SecscanError`` becomes one clear line on stderr and its exit code; an unexpected
-exception becomes one line too (the traceback only with ``--debug``).
+exception becomes one line too (the traceback only with ``--debug``). Whatever is printed goes
+through streams that mask the operator's credentials (:mod:`secscan.credentials`): error texts
+quote scanners, files and GitLab's answers, none of which secscan controls.
 """
 
 from __future__ import annotations
@@ -102,19 +104,26 @@ def cli(ctx: click.Context, debug: bool) -> None:
     Runs bandit, semgrep, pip-audit and OWASP ZAP, normalizes and de-duplicates their
     findings, gates on a policy, writes reports and posts to GitLab merge requests.
     """
+    # Here too (not only in main): the command also runs embedded (click's test runner, a wrapper
+    # script) and must not print a credential there either.
+    from secscan.credentials import install_on_std_streams
+
+    install_on_std_streams()
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: maps every outcome to an exit code, never a traceback."""
+    from secscan.credentials import install_on_std_streams, mask
     from secscan.errors import ExitCode, SecscanError
 
+    install_on_std_streams()
     debug = os.environ.get("SECSCAN_DEBUG", "") not in ("", "0") or "--debug" in (argv or sys.argv[1:])
     try:
         rv: Any = cli.main(args=argv, prog_name="secscan", standalone_mode=False)
     except SecscanError as e:
-        click.echo(f"secscan: error: {e.message}", err=True)
+        click.echo(mask(f"secscan: error: {e.message}"), err=True)
         sys.exit(e.exit_code)
     except click.exceptions.Abort:
         click.echo("secscan: aborted", err=True)
@@ -122,10 +131,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.UsageError as e:
         # One line, like every other error; the command's --help is one step away.
         where = e.ctx.command_path if e.ctx is not None else "secscan"
-        click.echo(f"secscan: error: {e.format_message()} (see '{where} --help')", err=True)
+        click.echo(mask(f"secscan: error: {e.format_message()} (see '{where} --help')"), err=True)
         sys.exit(ExitCode.USAGE)
     except click.ClickException as e:
-        click.echo(f"secscan: error: {e.format_message()}", err=True)
+        click.echo(mask(f"secscan: error: {e.format_message()}"), err=True)
         sys.exit(ExitCode.USAGE)
     except KeyboardInterrupt:
         click.echo("secscan: interrupted", err=True)
@@ -133,6 +142,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as e:
         if debug:
             raise
-        click.echo(f"secscan: internal error: {type(e).__name__}: {e} (re-run with --debug for details)", err=True)
+        click.echo(
+            mask(f"secscan: internal error: {type(e).__name__}: {e} (re-run with --debug for details)"), err=True
+        )
         sys.exit(70)
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -2,7 +2,9 @@
 the end-of-run summary (findings by severity and scanner, scanner health, the verdict).
 
 Everything printed here that came from scanned code goes through ``textsafe.one_line`` (control
-characters stripped) and rich's ``escape`` (no markup injection).
+characters stripped) and rich's ``escape`` (no markup injection). The operator's credentials are
+masked in every text before it is cut or wrapped into a table cell, and again in each line written
+(the streams themselves mask too, see :func:`secscan.credentials.install_on_std_streams`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import sys
 import threading
 import time
 from collections import Counter
-from typing import IO, Any
+from typing import IO, Any, cast
 
+from secscan import credentials
 from secscan.models import SEVERITIES_DESC, RunResult, ScannerState, Status
 from secscan.scanners.base import ScanOutcome
 from secscan.textsafe import one_line
@@ -80,6 +83,7 @@ class Progress:
         return table
 
     def event(self, scanner: str, message: str) -> None:
+        message = credentials.mask(message)
         with self._lock:
             if message == "started":
                 self.started[scanner] = time.monotonic()
@@ -90,7 +94,7 @@ class Progress:
                 self._line(f"{scanner}: {message}")
 
     def done(self, outcome: ScanOutcome) -> None:
-        s = outcome.status
+        s = credentials.current().structure(outcome.status)
         with self._lock:
             self.finished[s.name] = time.monotonic()
             self.state[s.name] = f"{s.state.value}, {s.findings} findings" + (
@@ -104,7 +108,7 @@ class Progress:
 
     def _line(self, text: str) -> None:
         elapsed = time.monotonic() - self._t0
-        self.stream.write(f"[secscan +{elapsed:6.1f}s] {text}\n")
+        self.stream.write(credentials.mask(f"[secscan +{elapsed:6.1f}s] {text}\n"))
         self.stream.flush()
 
 
@@ -112,11 +116,21 @@ def summary(
     result: RunResult, *, stream: IO[str] | None = None, color: bool | None = None, width: int | None = None
 ) -> None:
     """Print the end-of-run summary tables and the verdict."""
+    target = stream or sys.stdout
+    # The final bytes are masked too: a rich table may fold a value the texts did not show whole.
+    out = cast(IO[str], target if isinstance(target, credentials.MaskingStream) else credentials.MaskingStream(target))
+    try:
+        _summary(result, out, color=color, width=width)
+    finally:
+        out.flush()
+
+
+def _summary(result: RunResult, out: IO[str], *, color: bool | None, width: int | None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    out = stream or sys.stdout
+    result = credentials.current().structure(result)
     if width is None:
         import shutil
 

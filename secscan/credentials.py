@@ -156,15 +156,17 @@ class Masker:
     def __init__(self, values: Iterable[str]) -> None:
         # Longest first, so a value that contains another is masked whole.
         self.values = tuple(sorted(set(values), key=lambda v: (-len(v), v)))
-        self._patterns = tuple(value_pattern(v) for v in self.values)
+        # One alternation of the per-value regexes (in that order): one pass over a text, not one
+        # per value; a report holds a hundred thousand short strings.
+        self._pattern = (
+            re.compile("|".join(f"(?:{value_pattern(v).pattern})" for v in self.values)) if self.values else None
+        )
 
     def __bool__(self) -> bool:
         return bool(self.values)
 
     def __call__(self, text: str) -> str:
-        for pattern in self._patterns:
-            text = pattern.sub(MASK, text)
-        return text
+        return self._pattern.sub(MASK, text) if self._pattern is not None and text else text
 
     def data(self, data: str | bytes) -> str | bytes:
         """Text, or bytes as UTF-8 (bytes that are not UTF-8 pass through as they are)."""
@@ -183,25 +185,29 @@ class Masker:
         in half is no longer recognisable in the final bytes."""
         if not self.values:
             return obj
-        return self._deep(obj)
+        return self._deep(obj, {})
 
-    def _deep(self, obj: Any) -> Any:
+    def _deep(self, obj: Any, seen: dict[str, str]) -> Any:
         if isinstance(obj, enum.Enum) or obj is None or isinstance(obj, bool | int | float):
             return obj
         if isinstance(obj, str):
-            return self(obj)
+            # Titles, rule ids and paths repeat across findings: each text is masked once.
+            done = seen.get(obj)
+            if done is None:
+                done = seen[obj] = self(obj)
+            return obj if done == obj else done
         if isinstance(obj, tuple | list):
-            items = [self._deep(x) for x in obj]
+            items = [self._deep(x, seen) for x in obj]
             return obj if all(a is b for a, b in zip(items, obj, strict=True)) else type(obj)(items)
         if isinstance(obj, dict):
-            return {self._deep(k): self._deep(v) for k, v in obj.items()}
+            return {self._deep(k, seen): self._deep(v, seen) for k, v in obj.items()}
         if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
             changes = {}
             for f in dataclasses.fields(obj):
                 if not f.init:
                     continue
                 old = getattr(obj, f.name)
-                new = self._deep(old)
+                new = self._deep(old, seen)
                 if new is not old:
                     changes[f.name] = new
             return dataclasses.replace(obj, **changes) if changes else obj

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from secscan import credentials
 from secscan.errors import ConfigError, InputError, SecscanError
 
 
@@ -16,9 +17,12 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
     """Write ``data`` to ``path`` via a temp file in the same directory and ``os.replace``.
 
     Same directory so the rename never crosses file systems (rename is only atomic within one).
+    Every report goes through here, so the operator's credentials are masked here, on the final
+    bytes, after whatever escaping the format did (:mod:`secscan.credentials`).
     """
     path = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    masked = credentials.current().data(data)
+    payload = masked.encode("utf-8") if isinstance(masked, str) else masked
     try:
         if _write_in_place(path):
             with open(path, "wb") as fh:

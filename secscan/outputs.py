@@ -1,6 +1,10 @@
 """Everything secscan writes or posts, in one place: report files (atomically), the manifest,
 the audit trail, and publishing to GitLab. ``scan``, ``report``, ``gate`` and ``publish`` call
 these, so a report or an audit entry is written the same way whichever command produced it.
+
+The operator's credentials are masked twice: in the result's texts before any format cuts or
+wraps them (a value cut in half is no longer recognisable), and on the final bytes of each file
+(``atomic_write``), after the format's escaping.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from secscan import credentials
 from secscan.errors import ExitCode, PublishError
 from secscan.fsutil import atomic_write
 from secscan.models import RunResult
@@ -34,6 +39,7 @@ def write_formats(
     formats that do not apply (no DAST report without ZAP)."""
     from secscan import reporters
 
+    result = masked(result)
     written = []
     for fmt in reporters.expand(names, result):
         target = output if output is not None else out_dir / reporters.default_filename(fmt)
@@ -47,15 +53,22 @@ def write_formats(
 def write_result(result: RunResult, path: Path) -> Path:
     from secscan import resultio
 
-    atomic_write(path, resultio.dumps(result))
+    atomic_write(path, resultio.dumps(masked(result)))
     return path
+
+
+def masked(result: RunResult, env: Mapping[str, str] | None = None) -> RunResult:
+    """``result`` with every operator credential masked in every text it holds (statuses, errors,
+    warnings, lists of unaudited lines, findings), before any output cuts or escapes them."""
+    return credentials.current(env).structure(result)
 
 
 def record_verdict(result: RunResult, *, out_dir: Path, env: Mapping[str, str] | None = None) -> None:
     """Every verdict goes on the audit trail, whichever command reached it."""
     from secscan.audit import trail
 
-    trail.record_run(result, out_dir=out_dir, env=os.environ if env is None else env)
+    environ = os.environ if env is None else env
+    trail.record_run(masked(result, environ), out_dir=out_dir, env=environ)
 
 
 def write_outputs(
@@ -64,6 +77,7 @@ def write_outputs(
     """secscan.json, every requested format, the audit entry and the SHA-256 manifest."""
     from secscan.audit import manifest
 
+    result = masked(result, env)
     main = write_result(result, out_dir / RESULT_NAME)
     written = [main]
     if formats:
@@ -91,6 +105,8 @@ def publish(
     from secscan.gitlab.publish import PublishFailed, publish_result
 
     environ = os.environ if env is None else env
+    result = masked(result, environ)
+    echo = _masking(echo, environ)
     try:
         outcome = publish_result(result, settings)
     except PublishFailed as e:
@@ -107,6 +123,15 @@ def publish(
         echo(item, False)
     echo(outcome.describe(), False)
     return code
+
+
+def _masking(echo: Callable[[str, bool], None], env: Mapping[str, str]) -> Callable[[str, bool], None]:
+    """``echo`` with the credentials masked (publish errors quote GitLab's answers)."""
+
+    def masked_echo(text: str, to_stderr: bool) -> None:
+        echo(credentials.current(env)(text), to_stderr)
+
+    return masked_echo
 
 
 def _failed(required: bool, code: int, echo: Callable[[str, bool], None]) -> int:

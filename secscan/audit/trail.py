@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from secscan import credentials
 from secscan.aggregate.dbtarget import DbTarget, parse_target
 from secscan.errors import InputError, SecscanError
 from secscan.models import RunResult, Status
@@ -157,11 +158,57 @@ def build_entry(
     timestamp: str | None,
     key: bytes | None,
 ) -> dict[str, Any]:
-    """The next entry of a chain whose last entry has hash ``prev`` (both sinks build it here)."""
+    """The next entry of a chain whose last entry has hash ``prev`` (both sinks build it here).
+
+    The operator's credentials are masked before the digest and the hash are computed, so the
+    chain covers exactly the bytes that are stored and verifies as before."""
+    masker = credentials.current(env)
+    entry = _chained(
+        prev=prev,
+        seq=seq,
+        action=action,
+        payload=masker.structure(dict(payload)),
+        actor=masker.structure(actor_from_env(env)),
+        timestamp=timestamp or _utc_now(),
+        key=key,
+    )
+    line = canonical(entry).decode("utf-8")
+    final = masker(line)
+    if final != line:
+        # A value seen only in the entry's JSON form (split across fields, or in an escape the
+        # strings did not show): the stored line is the masked one, so the entry is rebuilt from it.
+        try:
+            again = json.loads(final)
+            payload_final, actor_final = dict(again["payload"]), dict(again["actor"])
+        except (ValueError, KeyError, TypeError):
+            payload_final = {"withheld": "the payload held an operator credential and could not be masked"}
+            actor_final = {"kind": str(entry["actor"].get("kind", ""))}
+        entry = _chained(
+            prev=prev,
+            seq=seq,
+            action=action,
+            payload=payload_final,
+            actor=actor_final,
+            timestamp=str(entry["timestamp"]),
+            key=key,
+        )
+    return entry
+
+
+def _chained(
+    *,
+    prev: str,
+    seq: int,
+    action: str,
+    payload: Mapping[str, Any],
+    actor: Mapping[str, Any],
+    timestamp: str,
+    key: bytes | None,
+) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "seq": seq,
-        "timestamp": timestamp or _utc_now(),
-        "actor": actor_from_env(env),
+        "timestamp": timestamp,
+        "actor": dict(actor),
         "action": action,
         "payload": dict(payload),
         "payload_sha256": payload_digest(payload),

@@ -2,8 +2,10 @@
 
 Everything taken from a finding is untrusted (it comes from the code under review) and goes
 through :mod:`secscan.textsafe`; URLs from CI variables become links only when they are plain
-http(s) URLs. No clock is read: a re-run with the same result renders byte-identical bodies, which
-is what lets the publisher skip the edit entirely.
+http(s) URLs. Every body is masked for the operator's credentials last, after the Markdown
+escaping and the quick-action guard (:mod:`secscan.credentials`). No clock is read: a re-run
+with the same result renders byte-identical bodies, which is what lets the publisher skip the edit
+entirely.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from secscan.credentials import mask
 from secscan.gitlab import markers
 from secscan.models import Finding, RunResult, Severity, Status, Suppression
 from secscan.reporters import _common as c
@@ -144,7 +147,7 @@ def render_summary(
         tail += "\n" + inline.state_line + "\n"
     room = max(1_000, limit - len(head) - len(tail) - 100)
     body = markdown.render(result, report_url=safe_url(html_report_url), max_chars=room)
-    return defuse_quick_actions(head + body.rstrip("\n") + "\n\n" + tail)[:NOTE_LIMIT]
+    return mask(defuse_quick_actions(head + body.rstrip("\n") + "\n\n" + tail))[:NOTE_LIMIT]
 
 
 def thread_body(f: Finding, *, report: str, key: str, limit: int = THREAD_LIMIT) -> str:
@@ -179,9 +182,9 @@ def thread_body(f: Finding, *, report: str, key: str, limit: int = THREAD_LIMIT)
             ),
             "",
         ]
-    body = defuse_quick_actions("\n".join([*head, *block, foot]) + "\n")
+    body = mask(defuse_quick_actions("\n".join([*head, *block, foot]) + "\n"))
     if len(body) > limit:
-        body = defuse_quick_actions("\n".join([*head, foot]) + "\n")[:limit]
+        body = mask(defuse_quick_actions("\n".join([*head, foot]) + "\n"))[:limit]
     return body
 
 
@@ -192,7 +195,7 @@ def resolve_reply(f: Finding | None, *, report: str, key: str, commit_sha: str |
         text = "Resolved by secscan: this finding is now suppressed" + at + _suppression_text(f.suppression) + "."
     else:
         text = "✅ Resolved by secscan: this finding is no longer reported" + at + "."
-    return defuse_quick_actions(markers.reply_marker(report, key, "resolved") + "\n" + text + "\n")
+    return mask(defuse_quick_actions(markers.reply_marker(report, key, "resolved") + "\n" + text + "\n"))
 
 
 def note_link(web_url: str | None, note_id: int) -> str:
@@ -203,16 +206,20 @@ def note_link(web_url: str | None, note_id: int) -> str:
 
 def duplicate_reply(*, report: str, key: str, kept_link: str) -> str:
     """Posted in an extra thread for a finding (from a race or a crashed run) when it is resolved."""
-    return defuse_quick_actions(
-        markers.reply_marker(report, key, "duplicate")
-        + f"\nResolved by secscan: a duplicate of the thread at {kept_link}, which is kept for this finding.\n"
+    return mask(
+        defuse_quick_actions(
+            markers.reply_marker(report, key, "duplicate")
+            + f"\nResolved by secscan: a duplicate of the thread at {kept_link}, which is kept for this finding.\n"
+        )
     )
 
 
 def superseded_body(*, report: str, kept_link: str) -> str:
     """What an extra summary note becomes when GitLab will not let secscan delete it."""
-    return defuse_quick_actions(
-        markers.superseded_marker(report) + f"\nThis secscan summary was replaced by the one at {kept_link}.\n"
+    return mask(
+        defuse_quick_actions(
+            markers.superseded_marker(report) + f"\nThis secscan summary was replaced by the one at {kept_link}.\n"
+        )
     )
 
 
@@ -229,4 +236,4 @@ def _suppression_text(s: Suppression | None) -> str:
 
 def dry_run_listing(kind: str, target: str, body: str) -> str:
     """How ``--dry-run`` shows one write."""
-    return f"--- would {kind} {target}\n{body.rstrip()}\n"
+    return mask(f"--- would {kind} {target}\n{body.rstrip()}\n")

@@ -12,6 +12,10 @@ positions come from the diff version whose head is the scanned commit; GitLab's 
 too long, comment limit), 403s (scope, role) and 404s are told apart. Publishing never changes
 the gate's verdict; failures are collected, redacted, and raised as :class:`PublishFailed`
 (exit 4, which callers apply only with ``--require-publish``).
+
+The operator's credentials are masked in the result's texts before anything is rendered (a value
+cut to a note's length is no longer recognisable), and again in every field of every request
+body, after the Markdown escaping (:class:`_MaskingApi`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from secscan import credentials
 from secscan.errors import PublishError
 from secscan.gitlab import markers, notes
 from secscan.gitlab.api import (
@@ -120,6 +125,8 @@ class PublishFailed(PublishError):
 
 def publish_result(result: RunResult, settings: PublishSettings) -> PublishOutcome:
     """Post ``result`` to the merge request. Returns the outcome; raises :class:`PublishFailed` on failure."""
+    credentials.register(*settings.secrets)
+    result = credentials.current().structure(result)
     redact = Redactor(settings.secrets)
     problems = [redact(p) for p in settings.problems()]
     mr = (
@@ -140,6 +147,22 @@ def publish_result(result: RunResult, settings: PublishSettings) -> PublishOutco
     if not outcome.ok:
         raise PublishFailed(outcome.errors[0] if outcome.errors else "publishing failed", outcome)
     return outcome
+
+
+class _MaskingApi(GitLabApi):
+    """The last step before anything is sent: every text of every write is masked, whoever
+    rendered it, on the very strings that go on the wire."""
+
+    def _masked(self, data: dict[str, Any]) -> dict[str, Any]:
+        # The same masker the bodies were rendered with (notes.py), so a body GitLab stores compares
+        # equal to the next run's rendering and an unchanged note is not edited again.
+        return credentials.current().structure(data)
+
+    def _post(self, path: str, data: dict[str, Any]) -> dict[str, Any]:
+        return super()._post(path, self._masked(data))
+
+    def _put(self, path: str, data: dict[str, Any]) -> dict[str, Any]:
+        return super()._put(path, self._masked(data))
 
 
 @dataclass
@@ -171,7 +194,7 @@ class _Publisher:
             max_attempts=settings.max_attempts,
             breaker=CircuitBreaker(settings.breaker_threshold),
         )
-        self.api = GitLabApi(
+        self.api = _MaskingApi(
             base_url=settings.base_url,
             token=settings.token,
             project=settings.project_id,
