@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from secscan.credentials import mask
+
 
 class _Tool(click.ParamType):
     """A tool name, checked against the scanner registry when the option is parsed (a scanner
@@ -95,8 +97,8 @@ def import_cmd(
     outputs.write_result(result, out)
     click.echo(f"secscan import: {summary.describe(counts)} from {len(files)} {tool} report(s) -> {out}")
     for w in result.warnings:
-        click.echo(f"warning: {w}", err=True)
+        click.echo(mask(f"warning: {w}"), err=True)
     for s in statuses:
         if s.error:
-            click.echo(f"warning: {s.error}", err=True)
+            click.echo(mask(f"warning: {s.error}"), err=True)
     return 0

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from secscan.credentials import mask
 from secscan.errors import ExitCode
 
 
@@ -33,7 +34,7 @@ def _debug_logging(redact: Any) -> logging.Handler:
 
 
 def _echo(text: str, err: bool) -> None:
-    click.echo(text, err=err)
+    click.echo(mask(text), err=err)
 
 
 @click.command("publish")

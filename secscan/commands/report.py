@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from secscan import outputs, reporters
+from secscan.credentials import mask
 from secscan.errors import ConfigError
 from secscan.resultio import load
 
@@ -65,8 +66,10 @@ def report(
         raise ConfigError(f"-o/--out takes one format, got {len(names)} ({', '.join(names)}); use --out-dir")
     result = load(result_file)
     if output == "-":
-        for name in reporters.expand(formats, result):
-            click.echo(reporters.render(name, result, report_url=report_url), nl=False)
+        # Masked before rendering (a format cuts texts) and after (its escaping): as files are.
+        shown = outputs.masked(result)
+        for name in reporters.expand(formats, shown):
+            click.echo(mask(reporters.render(name, shown, report_url=report_url)), nl=False)
         return
     for fmt, path in outputs.write_formats(
         result, formats, out_dir=out_dir, output=Path(output) if output is not None else None, report_url=report_url

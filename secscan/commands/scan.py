@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from secscan import config as config_mod
+from secscan.credentials import mask
 from secscan.errors import SecscanError
 
 if TYPE_CHECKING:  # heavy modules: imported only when a scan really publishes
@@ -96,7 +97,7 @@ def scan(*, path: Path, progress: bool | None, **opts: Any) -> int:
 
 
 def _echo(text: str, err: bool) -> None:
-    click.echo(text, err=err)
+    click.echo(mask(text), err=err)
 
 
 def _publish_settings(env: dict[str, str], required: bool) -> PublishSettings:

@@ -54,7 +54,7 @@ def gate(*, result: Path, policy: Path | None, fail_closed: bool | None, out: Pa
     # Every verdict is on the audit trail, whichever command reached it (split pipelines gate here).
     outputs.record_verdict(gated, out_dir=(out or result).parent)
     assert gated.verdict is not None
-    click.echo(policy_mod.format_verdict(gated.verdict))
+    click.echo(policy_mod.format_verdict(outputs.masked(gated).verdict or gated.verdict))
     return gated.verdict.exit_code
 
 
