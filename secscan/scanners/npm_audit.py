@@ -8,19 +8,24 @@ SemVer ordering from ``semantic_version`` (:mod:`secscan.advisories.matching`).
 Fail closed, like pip-audit: a lockfile that cannot be read or parsed, a dependency that is not
 a registry package (git, tarball: no advisory can be matched to it) or a missing advisory
 database fails the scanner; it never reports a tree it could not audit as clean.
+
+Lockfiles are found by the one walker (:mod:`secscan.files`): a lockfile that is a link leaving
+the tree (``package-lock.json -> /proc/self/environ``) or dangling is never read and is listed as
+not audited; a link inside the tree is read once, at the path it resolves to. One lockfile that
+cannot be read is listed as not audited; the others are still audited.
 """
 
 from __future__ import annotations
 
+import errno
 import json
-import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from secscan import __version__, pathmatch
+from secscan import __version__, files, pathmatch
 from secscan.advisories.matching import compile_range, parser_for
 from secscan.advisories.osv import NPM, Event, Range, normalize_name
 from secscan.advisories.severity import record_severity
@@ -28,6 +33,7 @@ from secscan.advisories.store import AdvisoryStore
 from secscan.config import ScanConfig
 from secscan.errors import ConfigError, ParseError
 from secscan.models import Confidence, Finding, Identifier, Kind, Location, ScannerState, ScannerStatus, Source
+from secscan.scanners import manifests
 from secscan.scanners.base import RunContext, Scanner, ScanOutcome, failed_outcome, skipped_outcome
 from secscan.scanners.npm_lockfiles import LOCKFILE_NAMES, LockedPackage, Lockfile, parse_lockfile, parse_manifest
 from secscan.scanners.pip_audit import _id_type, _id_url
@@ -138,21 +144,19 @@ def audit(manifest: str, lockfile: Lockfile, store: AdvisoryStore) -> list[Findi
     return [finding(manifest, m) for m in matches(lockfile, store)]
 
 
+def _is_lockfile(path: str) -> bool:
+    return path.rsplit("/", 1)[-1] in LOCKFILE_NAMES
+
+
+def find_lockfiles(listing: files.Listing) -> manifests.Discovery:
+    """The lockfiles of one walk: regular files, links inside the tree at their tree path (once),
+    and links that leave the tree or dangle, refused (never read, not audited)."""
+    return manifests.find(listing, _is_lockfile)
+
+
 def discover_lockfiles(root: Path, excludes: Sequence[str] = ()) -> list[str]:
-    """Lockfiles under ``root`` (repo-relative), skipping node_modules, virtualenvs and dot dirs."""
-    skip = pathmatch.excludes(excludes)  # the same meaning as for every other scanner
-    found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel = Path(dirpath).relative_to(root)
-        dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and not skip.matches((rel / d).as_posix(), is_dir=True)
-        )
-        found.extend(
-            (rel / fn).as_posix()
-            for fn in filenames
-            if fn in LOCKFILE_NAMES and not skip.matches((rel / fn).as_posix())
-        )
-    return sorted(found)
+    """Lockfiles under ``root`` (tree paths), with the excludes every other scanner uses."""
+    return [f.path for f in find_lockfiles(files.walk(root, pathmatch.excludes(excludes))).found]
 
 
 def is_manifest(path: str) -> bool:
@@ -164,25 +168,40 @@ def relevant(changed: Iterable[str]) -> bool:
     return any(is_manifest(f) for f in changed)
 
 
-def read_lockfile(root: Path, rel: str) -> tuple[Lockfile, str | None]:
-    """Parse one lockfile (and the package.json beside it, for dev flags). Raises ParseError."""
-    path = root / rel
+def _read_text(root: Path, rel: str) -> str:
+    """A tree file's text through :func:`secscan.files.read_bytes`: never outside the tree."""
+    data = files.read_bytes(root, rel, limit=MAX_LOCKFILE_BYTES + 1)
+    if len(data) > MAX_LOCKFILE_BYTES:
+        raise OSError(errno.EFBIG, f"larger than {MAX_LOCKFILE_BYTES} bytes")
+    return data.decode("utf-8")
+
+
+def _package_json(root: Path, rel: str) -> tuple[Mapping[str, Any] | None, str | None]:
+    """The package.json beside a lockfile (for dev flags), under the same rule for links."""
+    pkg_rel = f"{rel.rsplit('/', 1)[0]}/package.json" if "/" in rel else "package.json"
+    if not (root / pkg_rel).is_symlink() and not (root / pkg_rel).is_file():
+        return None, None
     try:
-        if path.is_symlink():
-            raise ParseError(f"{rel}: is a symbolic link (not followed)")
-        if path.stat().st_size > MAX_LOCKFILE_BYTES:
-            raise ParseError(f"{rel}: larger than {MAX_LOCKFILE_BYTES} bytes")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ParseError(f"{rel}: cannot be read: {getattr(e, 'strerror', None) or e}") from None
-    manifest: Mapping[str, Any] | None = None
-    warning: str | None = None
-    pkg_json = path.parent / "package.json"
-    if pkg_json.is_file() and not pkg_json.is_symlink():
-        try:
-            manifest = parse_manifest(pkg_json.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ParseError) as e:
-            warning = f"{NAME}: {Path(rel).parent / 'package.json'} unreadable, dev flags unknown: {e}"
+        return parse_manifest(_read_text(root, pkg_rel)), None
+    except OSError as e:
+        why = e.strerror or type(e).__name__
+    except UnicodeDecodeError:
+        why = "not UTF-8"
+    except ParseError as e:
+        why = e.message
+    return None, f"{NAME}: {pkg_rel} unreadable, dev flags unknown: {why}"
+
+
+def read_lockfile(root: Path, rel: str) -> tuple[Lockfile, str | None]:
+    """Parse one lockfile (and the package.json beside it, for dev flags). Raises ParseError;
+    the message names the file and why, never what a file outside the tree holds."""
+    try:
+        text = _read_text(root, rel)
+    except OSError as e:
+        raise ParseError(f"{rel}: cannot be read: {e.strerror or type(e).__name__}") from None
+    except UnicodeDecodeError:
+        raise ParseError(f"{rel}: cannot be read: not UTF-8") from None
+    manifest, warning = _package_json(root, rel)
     try:
         return parse_lockfile(rel, text, manifest), warning
     except ParseError as e:
@@ -207,15 +226,16 @@ class NpmAuditScanner(Scanner):
         started = time.monotonic()
         if ctx.changed_files is not None and not relevant(ctx.changed_files):
             return skipped_outcome(self.name, "no lockfile or package.json changed")
-        lockfiles = discover_lockfiles(cfg.target, cfg.exclude)
-        if not lockfiles:
+        found = find_lockfiles(ctx.selection.listing(cfg.target, cfg.exclude))
+        lockfiles = [f.path for f in found.found]
+        if not lockfiles and not found.refused:
             return skipped_outcome(self.name, "no npm, yarn or pnpm lockfile found")
         if cfg.advisory_db is None:
             return failed_outcome(
                 self.name,
                 ScannerState.FAILED,
-                f"{len(lockfiles)} lockfile(s) found but no advisory database: pass --advisory-db "
-                "(a database from `secscan advisories import`, or a folder/zip of OSV files)",
+                f"{len(lockfiles) + len(found.refused)} lockfile(s) found but no advisory database: pass "
+                "--advisory-db (a database from `secscan advisories import`, or a folder/zip of OSV files)",
                 version=self.version(),
             )
         from secscan.advisories import service
@@ -224,37 +244,22 @@ class NpmAuditScanner(Scanner):
             store, tmpdir = service.open_store(cfg.advisory_db)
         except ConfigError as e:
             return failed_outcome(self.name, ScannerState.FAILED, e.message, version=self.version())
-        findings: list[Finding] = []
-        warnings: list[str] = []
-        not_audited: list[str] = []
+        audit_run = _Run(cfg.target, store, ctx)
+        audit_run.not_audited.extend(found.refused)
         try:
-            for rel in lockfiles:
-                if ctx.cancel.is_set():
-                    return failed_outcome(self.name, ScannerState.FAILED, f"{NAME} cancelled", version=self.version())
-                ctx.events(self.name, f"auditing {rel}")
-                try:
-                    lockfile, warning = read_lockfile(cfg.target, rel)
-                except ParseError as e:
-                    return failed_outcome(
-                        self.name,
-                        ScannerState.FAILED,
-                        f"lockfile could not be read: {e.message}",
-                        duration_s=time.monotonic() - started,
-                        version=self.version(),
-                    )
-                if warning:
-                    warnings.append(warning)
-                not_audited.extend(f"{rel}: {d}" for d in lockfile.not_audited)
-                findings.extend(audit(rel, lockfile, store))
+            if not audit_run.all(found.found):
+                return failed_outcome(self.name, ScannerState.FAILED, f"{NAME} cancelled", version=self.version())
         finally:
             store.close()
             if tmpdir is not None:
                 tmpdir.cleanup()
+        findings, warnings, not_audited = audit_run.findings, audit_run.warnings, audit_run.not_audited
         state, error = ScannerState.OK, None
         if not_audited:
-            # Fail closed: a dependency no advisory can be matched to is unknown, not clean.
+            # Fail closed: a lockfile not read, or a dependency no advisory can be matched to
+            # (git, tarball), is unknown, not clean.
             state = ScannerState.FAILED
-            error = f"{len(not_audited)} dependencies are not registry packages and were NOT audited ({not_audited[0]})"
+            error = f"{len(not_audited)} lockfiles or dependencies were NOT audited ({not_audited[0]})"
         return ScanOutcome(
             status=ScannerStatus(
                 name=self.name,
@@ -269,3 +274,33 @@ class NpmAuditScanner(Scanner):
             findings=tuple(findings),
             warnings=tuple(warnings),
         )
+
+
+class _Run:
+    """The lockfiles of one run: one that cannot be read is listed, the others still audited."""
+
+    def __init__(self, root: Path, store: AdvisoryStore, ctx: RunContext) -> None:
+        self.root, self.store, self.ctx = root, store, ctx
+        self.findings: list[Finding] = []
+        self.warnings: list[str] = []
+        self.not_audited: list[str] = []
+
+    def all(self, found: Iterable[manifests.Found]) -> bool:
+        """Audit each lockfile; False when the run was cancelled."""
+        for f in found:
+            if self.ctx.cancel.is_set():
+                return False
+            self.ctx.events(NAME, f"auditing {f.path}")
+            self.one(f)
+        return True
+
+    def one(self, found: manifests.Found) -> None:
+        try:
+            lockfile, warning = read_lockfile(self.root, found.path)
+        except ParseError as e:
+            self.not_audited.append(f"lockfile could not be read: {e.message}: NOT audited")
+            return
+        if warning:
+            self.warnings.append(warning)
+        self.not_audited.extend(f"{found.path}: {d}" for d in lockfile.not_audited)
+        self.findings.extend(audit(found.path, lockfile, self.store))
