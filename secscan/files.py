@@ -56,6 +56,8 @@ class Listing:
     """Links that are not followed (outside, dangling, special), excluded folders included."""
     excluded_files: tuple[str, ...] = field(default=())
     """Regular files left out by the excludes, in the folders the walk entered."""
+    excluded_dirs: tuple[str, ...] = field(default=())
+    """Folders left out by the excludes (not entered)."""
     imported: tuple[str, ...] = field(default=())
     """Files in default-excluded folders that the kept files import: they run in production, so
     they are in :attr:`files` too (:func:`with_imported`)."""
@@ -117,6 +119,7 @@ def walk(root: Path, matcher: PathMatcher) -> Listing:
     into followed (inside) and not followed; links inside excluded folders are ignored."""
     files: list[str] = []
     excluded: list[str] = []
+    excluded_dirs: list[str] = []
     links: list[tuple[str, str]] = []
     escaping: list[EscapingLink] = []
     stack: list[tuple[str, int]] = [("", 0)]
@@ -133,6 +136,7 @@ def walk(root: Path, matcher: PathMatcher) -> Listing:
             kind = _kind(e)
             if kind == "dir":
                 if matcher.matches(child, is_dir=True) or depth >= _MAX_DEPTH:
+                    excluded_dirs.append(child)
                     continue
                 dirs.append(child)
             elif kind == "file":
@@ -147,6 +151,7 @@ def walk(root: Path, matcher: PathMatcher) -> Listing:
         links=tuple(sorted(links)),
         escaping=tuple(sorted(escaping, key=lambda x: x.path)),
         excluded_files=tuple(sorted(excluded)),
+        excluded_dirs=tuple(sorted(excluded_dirs)),
     )
 
 
@@ -229,6 +234,17 @@ def text_of(root: Path, rel: str) -> str | None:
         return None
 
 
+def _walked_text(root: Path, rel: str) -> str | None:
+    """A file the walk listed (a regular file with no link on its way): opened without resolving
+    it again, O_NOFOLLOW in case the tree changed since."""
+    try:
+        fd = os.open(root / rel, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as fh:
+            return fh.read(_READ_LIMIT).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
 def is_tree_file(root: Path, rel: str) -> bool:
     """A regular file at exactly ``rel``: no link on the way, inside the tree."""
     return resolve(root, rel) == rel and (root / rel).is_file()
@@ -242,15 +258,24 @@ def with_imported(root: Path, listing: Listing, extra_excludes: Sequence[str] = 
 
     defaults = pathmatch.excludes(())
     operator = pathmatch.compiled(tuple(extra_excludes)) if extra_excludes else None
+    hidden = frozenset(
+        d
+        for d in listing.excluded_dirs
+        if defaults.matches(d, is_dir=True) and not (operator is not None and operator.matches(d, is_dir=True))
+    )
+    if not hidden:
+        return listing  # no folder a default exclude hid: nothing to look for (most trees)
+    kept = frozenset(listing.files)
 
     def wanted(rel: str) -> bool:
-        return defaults.matches(rel) and not (operator is not None and operator.matches(rel))
+        parts = rel.split("/")
+        return any("/".join(parts[:n]) in hidden for n in range(1, len(parts)))
 
     found = reach.imported(
         listing.files,
-        lambda rel: text_of(root, rel),
+        lambda rel: _walked_text(root, rel) if rel in kept else text_of(root, rel),
         wanted=wanted,
-        exists=lambda rel: is_tree_file(root, rel),
+        exists=lambda rel: rel in kept or is_tree_file(root, rel),
     )
     if not found:
         return listing

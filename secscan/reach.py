@@ -135,14 +135,13 @@ def _normalize(path: str) -> str | None:
 
 
 def imports_of(path: str, text: str, exists: Exists) -> set[str]:
-    """The tree paths that the file at ``path`` may import (each one a file that ``exists``)."""
+    """Tree paths the file at ``path`` may import (candidates: not all of them exist);
+    ``exists`` tells where packages are (``__init__.py``)."""
     if _is_py(path):
-        found = _py_imports(path, text, exists)
-    elif _is_js(path):
-        found = _js_imports(path, text)
-    else:
-        return set()
-    return {p for p in found if exists(p)}
+        return _py_imports(path, text, exists)
+    if _is_js(path):
+        return _js_imports(path, text)
+    return set()
 
 
 def imported(start: Iterable[str], read: ReadText, *, wanted: Callable[[str], bool], exists: Exists) -> frozenset[str]:
@@ -152,9 +151,9 @@ def imported(start: Iterable[str], read: ReadText, *, wanted: Callable[[str], bo
     ``read(path)``: a file's text (None: unreadable); ``exists(path)``: a regular file inside the
     tree. Only code files are followed."""
     on_disk = functools.lru_cache(maxsize=None)(exists)
-    # Existence first: most candidate names (`os.py` under every root) are not there, and a stat
-    # is cheaper than matching a path against patterns.
-    hit = functools.lru_cache(maxsize=None)(lambda p: on_disk(p) and wanted(p))
+    # Most candidate names (`os.py` under every root) are neither wanted nor there: the caller's
+    # ``wanted`` is the cheap test, asked first.
+    hit = functools.lru_cache(maxsize=None)(lambda p: wanted(p) and on_disk(p))
     reached: set[str] = set()
     queue = [p for p in start if _is_py(p) or _is_js(p)]
     seen: set[str] = set()
