@@ -96,7 +96,7 @@ def _parse_commit(sha: str, body: str) -> CommitAdditions:
         if not in_hunk:
             # The file's header: where it goes, or that it is binary.
             if line.startswith("+++ "):
-                target = line[4:]
+                target = _unquote(line[4:])
                 path = None if target == "/dev/null" else _strip_prefix(target, "b/")
             elif line.startswith("Binary files ") and line.endswith(" differ"):
                 b = re.match(r"^Binary files (.*) and (.*) differ$", line)
@@ -122,6 +122,9 @@ def read_history(root: Path, base: str) -> History:
         "--no-color",
         "--no-ext-diff",
         "--no-textconv",
+        # Every file as text, whatever .gitattributes says: a merge request that adds
+        # `* -diff` must not turn its own history into "binary files differ" (issue trust-2).
+        "--text",
         "-p",
         "-U0",
         "-M",
