@@ -21,6 +21,7 @@ _BUILTIN: tuple[str, ...] = (
     "secscan.scanners.zap:ZapScanner",
     "secscan.scanners.npm_audit:NpmAuditScanner",
     "secscan.scanners.detect_secrets:DetectSecretsScanner",
+    "secscan.scanners.tree:TreeScanner",
 )
 
 _classes: dict[str, type[Scanner]] = {}
