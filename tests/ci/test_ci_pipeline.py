@@ -325,6 +325,7 @@ def test_template_jobs_in_pipeline_order_end_to_end(tmp_path: Path, gitlab_stand
         "secscan:pip-audit",
         "secscan:npm-audit",
         "secscan:detect-secrets",
+        "secscan:tree",
     ):
         scanner = name.split(":", 1)[1]
         assert codes[name] == 0, logs[name]
@@ -334,7 +335,8 @@ def test_template_jobs_in_pipeline_order_end_to_end(tmp_path: Path, gitlab_stand
     assert codes["secscan"] == 1, logs["secscan"]
     final = store / "secscan"
     gated = json.loads((final / "secscan-reports" / "secscan.json").read_text())
-    assert {s["name"] for s in gated["scanners"]} == {"bandit", "semgrep", "pip-audit", "npm-audit", "detect-secrets"}
+    scanners = {s["name"] for s in gated["scanners"]}
+    assert scanners == {"bandit", "semgrep", "pip-audit", "npm-audit", "detect-secrets", "tree"}
     # No lockfile in this project: the npm audit had nothing to do (not a failure).
     assert {s["state"] for s in gated["scanners"] if s["name"] == "npm-audit"} == {"skipped"}
     assert gated["verdict"]["passed"] is False
