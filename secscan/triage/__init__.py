@@ -83,6 +83,7 @@ class _Introduced:
         self._lines: dict[tuple[str, LineScheme], Lines] = {}
         self._texts: dict[str, str | None] = {}
         self._exact: dict[str, bool] = {}
+        self._bytes: dict[str, bytes | None] = {}
 
     def _split(self, key: str, text: str, scheme: LineScheme) -> Lines:
         if (key, scheme) not in self._lines:
@@ -102,6 +103,18 @@ class _Introduced:
         if blob not in self._texts:
             self._texts[blob] = blob_text(self.tree.root, blob)
         return self._texts[blob]
+
+    def _worktree(self, path: str) -> bytes | None:
+        if path not in self._bytes:
+            root = self.tree.root
+            self._bytes[path] = worktree_bytes(root, path) if root is not None else None
+        return self._bytes[path]
+
+    def _head(self, path: str) -> str | None:
+        """The head's text with its line breaks as they are (git counts only ``\\n``; the source
+        tree's reader turns a bare CR into a line break)."""
+        data = self._worktree(path)
+        return data.decode("utf-8", errors="replace") if data is not None else None
 
     def _scope(self, key: str, text: str, scheme: LineScheme, line: int) -> str:
         """The Python scope of a line of ``scheme`` (Python's own lines decide scopes)."""
@@ -146,14 +159,14 @@ class _Introduced:
     def sast(self, f: Finding, change: FileChange) -> bool:
         if not f.location.start_line:
             return True
-        head = self.tree.text(change.path)
+        head = self._head(change.path)
         base = self._base(change)
         if head is None or not base:
             return True
         return any(self._new_under(s, f, change, (head, base)) for s in schemes_for(head, base))
 
     def dependency(self, f: Finding, change: FileChange) -> bool:
-        text = self.tree.text(change.path)
+        text = self._head(change.path)
         package = normalize_package(f.location.package or "")
         if text is None or not package:
             return bool(change.added)
@@ -186,16 +199,14 @@ class _Introduced:
         if change.whole_file or root is None:
             return False
         if change.path not in self._exact:
-            data = worktree_bytes(root, change.path)
+            data = self._worktree(change.path)
             compared = change.head_blob or worktree_hash(root, change.path)
             self._exact[change.path] = data is not None and self.diff.blob_id(data) == compared
         return self._exact[change.path]
 
     def _unchanged(self, path: str) -> bool:
         if path not in self._exact:
-            root = self.tree.root
-            data = worktree_bytes(root, path) if root is not None else None
-            self._exact[path] = self.diff.unchanged(path, data)
+            self._exact[path] = self.diff.unchanged(path, self._worktree(path))
         return self._exact[path]
 
     def __call__(self, f: Finding) -> bool:
