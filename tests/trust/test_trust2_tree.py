@@ -342,3 +342,29 @@ def test_cost_on_a_large_tree(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - started
     print(f"tree: {len(listing.files)} files, {len(hits)} hits, {elapsed:.2f}s")
     assert elapsed < 60
+
+
+def test_changed_only_checks_the_changed_links_bytecode_and_text(tmp_path: Path) -> None:
+    # --changed-only (the pre-push hook, fast MR pipelines): the changed paths, links and
+    # __pycache__ bytecode included although the excludes would drop them.
+    src = tmp_path / "svc.py"
+    src.write_text("import os\nos.system('id')\n")
+    unchecked = tmp_path / "svc.pyc"
+    py_compile.compile(
+        str(src), cfile=str(unchecked), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
+    )
+    base: dict[str, Content] = {"svc.py": "x = 1\n", "old.py": f"s = '{RLO}'\n"}
+    head: dict[str, Content] = {
+        "__pycache__/svc.cpython-311.pyc": unchecked.read_bytes(),
+        "conf.py": Link("/etc/hostname"),
+        "auth.js": f"const ok = 1; /*{RLO} */\n",
+    }
+    repo, sha = make_mr(_fresh(tmp_path / "hostile"), base, head)
+    scan = scan_mr(repo, sha, "tree", extra=("--changed-only",))
+    assert scan.code == 1, scan.stderr
+    found = {(f["rule_id"], f["location"]["path"], f["status"]) for f in scan.result["findings"]}
+    assert found == {
+        ("secscan.bytecode-shadows-source", "__pycache__/svc.cpython-311.pyc", "new"),
+        ("secscan.link-outside-checkout", "conf.py", "new"),
+        ("secscan.bidi-control", "auth.js", "new"),
+    }  # old.py did not change: not read
