@@ -51,7 +51,8 @@ class Listing:
     files: tuple[str, ...] = ()
     """Regular files, repo-relative, sorted; excludes applied; no link among them."""
     links: tuple[tuple[str, str], ...] = ()
-    """Links to regular files inside the tree: (link path, the tree path it resolves to)."""
+    """Links to regular files and folders inside the tree: (link path, the tree path it resolves
+    to). Never walked or scanned under their own name: the target is, where it is."""
     escaping: tuple[EscapingLink, ...] = ()
     """Links that are not followed (outside, dangling, special), excluded folders included."""
     excluded_files: tuple[str, ...] = field(default=())
@@ -79,7 +80,12 @@ def resolve(root: Path, rel: str) -> str | None:
     except ValueError:
         return None
     text = inner.as_posix()
+    if _GIT_DIR in inner.parts:
+        return None  # git's metadata is not the tree: .git/config holds the runner's clone URL and token
     return "" if text == "." else text
+
+
+_GIT_DIR = ".git"
 
 
 def escape_reason(root: Path, rel: str) -> str | None:
@@ -93,7 +99,9 @@ def escape_reason(root: Path, rel: str) -> str | None:
         return "dangling"
     base = Path(os.path.realpath(root))
     real = Path(os.path.realpath(full))
-    return "leaves the checkout" if not real.is_relative_to(base) else "not a regular file"
+    if not real.is_relative_to(base):
+        return "leaves the checkout"
+    return "points into git's metadata" if _GIT_DIR in real.relative_to(base).parts else "not a regular file"
 
 
 def is_inside(root: Path, rel: str) -> bool:
@@ -176,9 +184,8 @@ def _link(root: Path, rel: str, links: list[tuple[str, str]], escaping: list[Esc
         except OSError:
             target = "?"
         escaping.append(EscapingLink(path=rel, target=target, reason=escape_reason(root, rel) or "not followed"))
-    elif (Path(os.path.realpath(root)) / inner).is_file():
+    else:
         links.append((rel, inner))
-    # A link to a folder inside the tree: that folder is walked where it really is.
 
 
 def regular_files(root: Path, paths: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -250,6 +257,21 @@ def is_tree_file(root: Path, rel: str) -> bool:
     return resolve(root, rel) == rel and (root / rel).is_file()
 
 
+def canonical(rel: str, links: dict[str, str]) -> str:
+    """The tree path ``rel`` stands for once the tree's own links (``links``: link -> target)
+    on its way are replaced by their targets; no file system access."""
+    for _ in range(40):  # as many links as the kernel follows (ELOOP past that)
+        parts = rel.split("/")
+        for n in range(len(parts), 0, -1):
+            head = "/".join(parts[:n])
+            if head in links:
+                rel = "/".join([links[head], *parts[n:]]).strip("/")
+                break
+        else:
+            return rel
+    return rel
+
+
 def with_imported(root: Path, listing: Listing, extra_excludes: Sequence[str] = ()) -> Listing:
     """``listing`` with the code files that default excludes hid but the kept files import
     (``payments/build/refunds.py``, imported by ``app.py``): a folder name does not decide what
@@ -266,17 +288,23 @@ def with_imported(root: Path, listing: Listing, extra_excludes: Sequence[str] = 
     if not hidden:
         return listing  # no folder a default exclude hid: nothing to look for (most trees)
     kept = frozenset(listing.files)
+    links = dict(listing.links)
+
+    def real(rel: str) -> str:
+        return canonical(rel, links) if links else rel
 
     def wanted(rel: str) -> bool:
-        parts = rel.split("/")
+        parts = real(rel).split("/")
         return any("/".join(parts[:n]) in hidden for n in range(1, len(parts)))
 
-    found = reach.imported(
+    imported = reach.imported(
         listing.files,
         lambda rel: _walked_text(root, rel) if rel in kept else text_of(root, rel),
         wanted=wanted,
-        exists=lambda rel: rel in kept or is_tree_file(root, rel),
+        exists=lambda rel: real(rel) in kept or is_tree_file(root, real(rel)),
     )
+    # `app/lib.py -> ../build/lib.py`: imported by its link's name, scanned under its own.
+    found = {real(rel) for rel in imported}
     if not found:
         return listing
     return replace(listing, files=tuple(sorted({*listing.files, *found})), imported=tuple(sorted(found)))

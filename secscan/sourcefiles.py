@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from secscan import files
+
 
 def to_repo_path(path: str, root: Path | None = None) -> str:
     """Normalize a scanner-reported path to a repo-relative POSIX path.
@@ -40,10 +42,11 @@ class SourceTree:
             return self._cache[rel_path]
         result: str | None = None
         try:
-            candidate = (self.root / rel_path).resolve()
-            if candidate.is_relative_to(self.root) and candidate.is_file():
-                result = candidate.read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            # The one rule for links (secscan.files): a report naming a link out of the tree, or
+            # into git's metadata, gets no snippet from it.
+            if files.resolve(self.root, rel_path) is not None and (self.root / rel_path).is_file():
+                result = files.read_bytes(self.root, rel_path).decode("utf-8", errors="replace")
+        except (OSError, ValueError):
             result = None
         self._cache[rel_path] = result
         return result
