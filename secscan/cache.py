@@ -36,6 +36,12 @@ def default_dir() -> Path:
     return Path(user_cache_dir("secscan")) / "results"
 
 
+def _as_text(path: str) -> str:
+    """A file name as JSON can carry it: any byte sequence is a valid name, and one that is not
+    UTF-8 arrives with surrogate escapes (shown as ``\\xNN``; the key holds the exact bytes)."""
+    return path.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")
+
+
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -84,7 +90,7 @@ class FileCache:
             result = resultio.loads(data.decode("utf-8"), origin=str(entry))
         except (OSError, SecscanError, ValueError, UnicodeDecodeError):
             return None
-        if result.meta_dict().get("cache_key") != key or result.target != path:
+        if result.meta_dict().get("cache_key") != key or result.target != _as_text(path):
             return None
         with contextlib.suppress(OSError):
             os.utime(entry)  # least-recently-used pruning keeps what is still in use
@@ -99,7 +105,7 @@ class FileCache:
         entry = self._file(key)
         doc = RunResult(
             tool_version=FORMAT,
-            target=path,
+            target=_as_text(path),
             started_at="",
             finished_at="",
             findings=tuple(replace(f, fingerprint="") for f in findings),

@@ -241,6 +241,11 @@ class ScannerStatus:
     """Files whose results came from the per-file result cache (not scanned again)."""
     cache_misses: int = 0
     """Files the scanner ran on because the cache had no result for them."""
+    incomplete_files: tuple[str, ...] = ()
+    """Files the scanner was handed but could not analyse, each ``path (why)``: a per-file
+    exception, a size limit, a timeout, a file it never reported. Non-empty means the scan is
+    incomplete: ``state`` is ``failed`` (the default policy fails closed) and the findings of the
+    other files are kept."""
 
 
 @dataclass(frozen=True, kw_only=True)

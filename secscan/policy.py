@@ -37,7 +37,7 @@ from typing import Any
 
 from secscan.errors import ConfigError, ExitCode
 from secscan.fsutil import load_toml
-from secscan.models import BlockReason, Finding, Kind, RunResult, Severity, Status, Verdict
+from secscan.models import BlockReason, Finding, Kind, RunResult, ScannerStatus, Severity, Status, Verdict
 from secscan.resources import rules_dir
 from secscan.testcode import TAG as TEST_CODE
 
@@ -193,6 +193,11 @@ def _describe(f: Finding) -> str:
     return f"{f.severity.value} {f.kind.value} {f.rule_id} {f.title} at {where}"
 
 
+def _state_word(s: ScannerStatus) -> str:
+    """``incomplete`` for a scan that left files unanalysed (its error names them), else the state."""
+    return "incomplete" if s.incomplete_files else s.state.value
+
+
 def evaluate(result: RunResult, policy: Policy) -> Verdict:
     """Apply ``policy`` to ``result``: one BlockReason per blocking finding (and per rule of the run)."""
     reasons: list[BlockReason] = []
@@ -237,7 +242,7 @@ def evaluate(result: RunResult, policy: Policy) -> Verdict:
 
     failed = [s for s in result.scanners if s.state.is_error]
     scanner_reasons = [
-        BlockReason(rule="fail_closed=true", message=f"scanner {s.name} {s.state.value}: {s.error or 'no details'}")
+        BlockReason(rule="fail_closed=true", message=f"scanner {s.name} {_state_word(s)}: {s.error or 'no details'}")
         for s in failed
     ]
     if not result.scanners and not result.findings and policy.fail_closed:
@@ -253,7 +258,7 @@ def evaluate(result: RunResult, policy: Policy) -> Verdict:
             warnings=tuple(warnings),
         )
     if failed and not policy.fail_closed:
-        warnings.extend(f"scanner {s.name} {s.state.value} (fail_closed=false: not blocking)" for s in failed)
+        warnings.extend(f"scanner {s.name} {_state_word(s)} (fail_closed=false: not blocking)" for s in failed)
     expired = sum(1 for f in result.findings if "suppression-expired" in f.tags)
     if expired:
         warnings.append(f"{expired} finding(s) no longer suppressed: their suppression expired")

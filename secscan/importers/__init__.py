@@ -14,6 +14,7 @@ from pathlib import Path
 from secscan.errors import InputError, ParseError
 from secscan.importers import completeness
 from secscan.models import Finding, ScannerState, ScannerStatus
+from secscan.scanners.base import FileGap, incomplete_error
 from secscan.sourcefiles import SourceTree
 
 SARIF = "sarif"
@@ -75,6 +76,7 @@ def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str
     """Dispatch to the tool's pure parser (ParseError propagates to :func:`parse_report`)."""
     results = skipped = 0
     not_audited: tuple[str, ...] = ()
+    gaps: tuple[FileGap, ...] = ()
     version = None
     run_statuses: list[ScannerStatus] = []
     if tool == SARIF:
@@ -93,15 +95,9 @@ def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str
         parsed = registry.get_class(tool).parse_report(text, tree=tree, origin=origin, manifest=manifest)
         findings, warnings, failures = list(parsed.findings), list(parsed.warnings), list(parsed.errors)
         not_audited, version = parsed.not_audited, parsed.version
-        # An imported report is all there is of that scan (issue 17): what the live run calls
-        # a warning - a file bandit could not parse, a file semgrep stopped on - makes it
-        # incomplete here, so the gate fails closed instead of passing what was never scanned.
-        if tool == "bandit":
-            stopped = completeness.bandit_failures(text)
-            failures += stopped
-            warnings = [w for w in warnings if w not in stopped]
-        elif tool == "semgrep":
-            failures, warnings = completeness.semgrep_failures(text)
+        # The same parse as the live run, so the same files make it incomplete (a file bandit
+        # could not parse, a file semgrep stopped on or skipped): the gate fails closed on both.
+        gaps = parsed.incomplete
     outside = completeness.outside_paths(findings)
     if outside:
         shown = ", ".join(outside[:3]) + (", ..." if len(outside) > 3 else "")
@@ -122,6 +118,17 @@ def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str
                 error=error,
                 findings=len(findings),
                 not_audited=not_audited,
+            ),
+        )
+    elif gaps and not failures:
+        statuses = (
+            ScannerStatus(
+                name=tool,
+                state=ScannerState.FAILED,
+                version=version,
+                error=f"incomplete scan ({origin}): {incomplete_error(gaps)}",
+                findings=len(findings),
+                incomplete_files=tuple(g.describe() for g in gaps),
             ),
         )
     else:

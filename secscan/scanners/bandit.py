@@ -24,12 +24,15 @@ from secscan.models import (
 )
 from secscan.scanners.base import (
     CommandScanner,
+    FileGap,
     Parsed,
     RunContext,
     find_executable,
     installed_version,
+    name_gaps,
     run_tool,
     sast_kind,
+    text_path,
 )
 from secscan.sourcefiles import SourceTree, to_repo_path
 
@@ -72,9 +75,10 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree) -> Finding:
     line_range = item.get("line_range") or [line]
     if not isinstance(line_range, list) or not all(isinstance(x, int) for x in line_range):
         raise ParseError(f"bandit report: {where}.line_range: expected a list of line numbers")
-    path = to_repo_path(filename, tree.root)
+    on_disk = to_repo_path(filename, tree.root)
+    path = text_path(on_disk)
     start, end = min(line_range), max(line_range)
-    snippet = tree.lines(path, start, end)
+    snippet = tree.lines(on_disk, start, end)
     if snippet is None and isinstance(item.get("code"), str):
         snippet = _code_lines(item["code"], start, end)
     col = item.get("col_offset")
@@ -125,29 +129,34 @@ def parse(text: str, *, tree: SourceTree) -> list[Finding]:
     return findings
 
 
-def parse_errors(text: str) -> list[str]:
-    """bandit's per-file errors (files it could not parse): reported as warnings."""
+def _loads(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
-        return []
-    errors = data.get("errors") if isinstance(data, dict) else None
+        return {}  # parse() has already said what is wrong with it
+    return data if isinstance(data, dict) else {}
+
+
+def file_gaps(text: str, tree: SourceTree) -> list[FileGap]:
+    """The files bandit says it could not scan (``errors``: a syntax error, "exception while
+    scanning file"): their findings are lost, so the scan is incomplete."""
+    errors = _loads(text).get("errors")
     out = []
-    for e in errors or []:
+    for e in errors if isinstance(errors, list) else []:
         if isinstance(e, dict):
-            out.append(f"bandit could not scan {e.get('filename', '?')}: {e.get('reason', 'unknown reason')}")
+            path = to_repo_path(str(e.get("filename") or "?"), tree.root)
+            out.append(FileGap(path=path, reason=str(e.get("reason") or "unknown reason")))
     return out
 
 
-def _error_paths(text: str, tree: SourceTree) -> list[str]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        return []
-    errors = data.get("errors") if isinstance(data, dict) else None
-    return [
-        to_repo_path(str(e["filename"]), tree.root) for e in errors or [] if isinstance(e, dict) and e.get("filename")
-    ]
+def scanned_files(text: str, tree: SourceTree) -> frozenset[str]:
+    """The files bandit analysed: one ``metrics`` entry per file (``_totals`` aside), those with an
+    ``errors`` entry included (they are gaps of their own). A report without metrics scanned nothing
+    that it can show."""
+    metrics = _loads(text).get("metrics")
+    if not isinstance(metrics, dict):
+        return frozenset()
+    return frozenset(to_repo_path(str(k), tree.root) for k in metrics if k != "_totals")
 
 
 class BanditScanner(CommandScanner):
@@ -167,10 +176,11 @@ class BanditScanner(CommandScanner):
 
     @classmethod
     def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
+        scanned = scanned_files(text, tree)
         return Parsed(
             findings=tuple(parse(text, tree=tree)),
-            warnings=tuple(parse_errors(text)),
-            incomplete=tuple(_error_paths(text, tree)),
+            incomplete=(*file_gaps(text, tree), *name_gaps(sorted(scanned))),
+            scanned=scanned,
         )
 
     def wants_file(self, path: str) -> bool:

@@ -83,6 +83,50 @@ class ScanOutcome:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FileGap:
+    """A file a scanner was handed and did not (fully) analyse, and why."""
+
+    path: str
+    """Repo-relative, as on disk: a name that is not UTF-8 keeps its bytes as surrogate escapes."""
+    reason: str
+    """One line, e.g. ``exception while scanning file``, ``exceeded_size_limit``."""
+
+    def describe(self) -> str:
+        return f"{text_path(self.path)} ({' '.join(self.reason.split())[:200]})"
+
+
+def text_path(path: str) -> str:
+    """``path`` as text every report format can carry (JSON, SARIF, GitLab, the terminal): the
+    bytes of a name that is not valid UTF-8 (surrogate escapes, as :func:`os.fsdecode` gives
+    them) are shown as ``\\xNN``. Such a file is also reported incomplete (:func:`name_gaps`), since
+    no report can name it exactly."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return path.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")
+
+
+def is_text_name(path: str) -> bool:
+    """Whether a (repo-relative) file name is valid UTF-8."""
+    return text_path(path) == path
+
+
+def name_gaps(paths: Iterable[str]) -> list[FileGap]:
+    """Names that are not valid UTF-8: the scanner may have read them, but its findings cannot be
+    placed on the file (reports, diffs and suppressions name files as text), so the scan is
+    incomplete for them: when in doubt, the gate fails."""
+    return [FileGap(path=p, reason="file name is not valid UTF-8") for p in paths if not is_text_name(p)]
+
+
+def incomplete_error(gaps: Sequence[FileGap], *, shown: int = 5) -> str:
+    """The one-line error of an incomplete scan, naming the first files."""
+    more = f"; and {len(gaps) - shown} more" if len(gaps) > shown else ""
+    names = "; ".join(g.describe() for g in gaps[:shown])
+    return f"{len(gaps)} file(s) not analysed: {names}{more}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Parsed:
     """What a pure parse of one scanner report found (live output or an imported file)."""
 
@@ -95,8 +139,12 @@ class Parsed:
     """Dependencies the tool could not audit (pip-audit's "skipped"): never reported as clean."""
     version: str | None = None
     """The tool version the report names, if it names one."""
-    incomplete: tuple[str, ...] = ()
-    """Files (repo-relative) the tool could not fully scan: their results are not cached."""
+    incomplete: tuple[FileGap, ...] = ()
+    """Files the tool says it could not fully scan (a per-file exception, a size limit, a
+    timeout): the scanner's result is incomplete (fail closed) and they are not cached."""
+    scanned: frozenset[str] | None = None
+    """Repo-relative files the report says the tool analysed (None: the format does not say).
+    A live run matches the files it handed the tool against these (:meth:`CommandScanner.account`)."""
 
 
 class Scanner(ABC):
@@ -197,6 +245,24 @@ class CommandScanner(Scanner):
         """Whether this scanner reads a file met while walking a target folder."""
         return True
 
+    def expects(self, cfg: ScanConfig, path: str) -> bool:
+        """Whether the tool must report a handed file as scanned or skipped (semgrep: a file of a
+        language its rules are written for)."""
+        return True
+
+    def account(self, cfg: ScanConfig, handed: Sequence[str], parsed: Parsed) -> tuple[FileGap, ...]:
+        """Every file handed to the tool accounted for: what the report says it could not scan,
+        names that are not UTF-8, and files it was expected to scan but never reported (a tool that
+        quietly skipped them, or a report that lists nothing)."""
+        gaps = {g.path: g for g in parsed.incomplete}
+        for g in name_gaps(handed):
+            gaps.setdefault(g.path, g)
+        if parsed.scanned is not None:
+            for f in handed:
+                if f not in gaps and f not in parsed.scanned and self.expects(cfg, f):
+                    gaps[f] = FileGap(path=f, reason=f"{self.name} did not report scanning it")
+        return tuple(gaps.values())
+
     def cache_context(self, cfg: ScanConfig, ctx: RunContext, *, exe: str, version: str | None) -> list[str]:
         """Everything besides a file that decides its results: the executable (which one, and
         which build of it), its version, rules and options (``exe`` and ``version``: as the run
@@ -256,12 +322,13 @@ class CommandScanner(Scanner):
             misses = tuple(f for f in files if f not in cached)
             run_targets = misses
         else:
-            misses = targets
+            misses = targets  # files (never folders): what the tool must account for
             run_targets = targets
         hits = len(cached)
         found = [f for fs in cached.values() for f in fs]
         argv: list[str] = []
         warnings: tuple[str, ...] = ()
+        gaps: tuple[FileGap, ...] = ()
         if run_targets:
             out_file = ctx.workdir / self.output_name
             out_file.unlink(missing_ok=True)
@@ -290,11 +357,12 @@ class CommandScanner(Scanner):
                 return outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
             warnings = parsed.warnings
             found += parsed.findings
+            gaps = self.account(cfg, misses, parsed)
             if store is not None:
                 by_path: dict[str, list[Finding]] = {}
                 for finding in parsed.findings:
                     by_path.setdefault(finding.location.path or "", []).append(finding)
-                skip = set(parsed.incomplete)
+                skip = {g.path for g in gaps}
                 from secscan.core import mask
 
                 for f in misses:
@@ -306,11 +374,12 @@ class CommandScanner(Scanner):
         if store is not None:
             store.prune()
         out = ok_outcome(self.name, found, started=started, version=version, argv=argv, warnings=warnings)
-        return replace(
+        out = replace(
             out,
             status=replace(out.status, cache_hits=hits, cache_misses=len(misses) if store is not None else 0),
             scanned=tuple(files) if files is not None else None,
         )
+        return incomplete_outcome(out, gaps)
 
 
 def shard_index(path: str, n: int) -> int:
@@ -510,11 +579,25 @@ def ok_outcome(
             version=version,
             duration_s=time.monotonic() - started,
             findings=len(findings),
-            command=tuple(argv),
+            command=tuple(text_path(a) for a in argv),  # file names among them: as text
         ),
         findings=tuple(findings),
         warnings=tuple(warnings),
     )
+
+
+def incomplete_outcome(out: ScanOutcome, gaps: Sequence[FileGap]) -> ScanOutcome:
+    """``out`` made incomplete by ``gaps``: ``failed`` naming the files (the default policy fails
+    closed, as it does for a crashed scanner), the findings of the other files kept."""
+    if not gaps:
+        return out
+    status = replace(
+        out.status,
+        state=ScannerState.FAILED,
+        error=incomplete_error(gaps),
+        incomplete_files=tuple(g.describe() for g in gaps),
+    )
+    return replace(out, status=status)
 
 
 def skipped_outcome(name: str, why: str) -> ScanOutcome:

@@ -39,11 +39,14 @@ from secscan.scanners.base import (
     ScanOutcome,
     failed_outcome,
     find_executable,
+    incomplete_outcome,
     installed_version,
+    name_gaps,
     ok_outcome,
     outcome_for_error,
     run_tool,
     tail,
+    text_path,
 )
 from secscan.sourcefiles import SourceTree, to_repo_path
 from secscan.testcode import LIVE_CREDENTIAL
@@ -53,6 +56,18 @@ PLUGINS_FILE = Path(__file__).with_name("detect_secrets_plugins.py")
 # Not secrets: public IP addresses in code are not credentials, and the plugin is noise.
 _DISABLED_PLUGINS = ("IPPublicDetector",)
 _ALLOWLIST_FILTER = "detect_secrets.filters.allowlist.is_line_allowlisted"
+# detect-secrets' filters that skip a whole file by its name (a ".css", ".svg" or ".bin" suffix, a
+# lock file, "swagger" in the name): a name is not a verdict, the merge request chooses it. secscan
+# decides text or binary by content (:func:`text_form`) and judges lock files' noise itself.
+_NAME_FILTERS = (
+    "detect_secrets.filters.heuristic.is_non_text_file",
+    "detect_secrets.filters.heuristic.is_lock_file",
+    "detect_secrets.filters.heuristic.is_swagger_file",
+)
+# Where secscan writes the text form of files detect-secrets would skip (NUL bytes, invalid UTF-8).
+_COPIES = "secrets-text-copies"
+# Text by content: at most this share of a file's bytes (NULs aside) may be invalid UTF-8.
+_MAX_INVALID_SHARE = 0.01
 # One detect-secrets run gets at most this many characters of file names (ARG_MAX is 2 MB here,
 # environment included; fewer runs, fewer process pools started).
 _ARGV_BUDGET = 1_000_000
@@ -212,7 +227,9 @@ def _finding(entry: dict[str, Any], path: str, where: str, tree: SourceTree, com
     severity, confidence = _SEVERITY.get(kind, _DEFAULT_SEVERITY)
     rule_id = _slug(kind)
     cwe = "CWE-321" if kind == "Private Key" else "CWE-798"
-    loc = Location(path=path, start_line=line_no or None, end_line=line_no or None, snippet=snippet, commit=commit)
+    loc = Location(
+        path=text_path(path), start_line=line_no or None, end_line=line_no or None, snippet=snippet, commit=commit
+    )
     where_text = f"in commit {commit[:12]}" if commit else "in the code"
     message = (
         f"{kind} committed {where_text}. A pushed secret is leaked even after it is removed: "
@@ -337,12 +354,56 @@ def _excluded(rel: str, patterns: Sequence[str], *, is_dir: bool = False) -> boo
     return pathmatch.excludes(tuple(patterns)).matches(rel, is_dir=is_dir)
 
 
+def is_text(data: bytes) -> bool:
+    """Text by content, not by a NUL byte (detect-secrets' and git's rule, which one NUL in a config
+    file defeats): once NUL bytes are set aside it decodes as UTF-8, but for at most 1% of bytes
+    (a Latin-1 comment). Empty files are text; a file of NULs is not."""
+    rest = data.replace(b"\0", b"")
+    if not rest:
+        return not data
+    decoded = rest.decode("utf-8", errors="replace")
+    invalid = decoded.count("\ufffd") - rest.count("\ufffd".encode())
+    return invalid <= len(rest) * _MAX_INVALID_SHARE
+
+
+def text_form(data: bytes) -> bytes | None:
+    """What detect-secrets can read of a text file it would skip: NULs as spaces, invalid UTF-8 as
+    U+FFFD (line numbers unchanged); None when the file is clean UTF-8 as it is."""
+    if b"\0" not in data:
+        try:
+            data.decode("utf-8")
+            return None
+        except UnicodeDecodeError:
+            pass
+    return data.replace(b"\0", b" ").decode("utf-8", errors="replace").encode("utf-8")
+
+
 def _is_binary(path: Path) -> bool:
     try:
-        with open(path, "rb") as fh:
-            return b"\0" in fh.read(8192)
+        return not is_text(path.read_bytes())
     except OSError:
         return True
+
+
+def text_copies(root: Path, files: Sequence[str], folder: Path) -> tuple[list[str], list[str]]:
+    """(files as they are, files written to ``folder`` in their :func:`text_form` at the same
+    relative path): scanned there, and their findings are the files' own."""
+    clean: list[str] = []
+    copied: list[str] = []
+    for rel in files:
+        try:
+            form = text_form((root / rel).read_bytes())
+        except OSError:
+            clean.append(rel)  # detect-secrets meets it and says so
+            continue
+        if form is None:
+            clean.append(rel)
+            continue
+        dest = folder / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(form)
+        copied.append(rel)
+    return clean, copied
 
 
 def tree_files(
@@ -417,6 +478,8 @@ class DetectSecretsScanner(Scanner):
         cores = os.cpu_count() or 1
         argv = [exe, "-C", str(root), "--cores", str(cores), "scan", "-n", "--plugin", str(PLUGINS_FILE)]
         argv += ["--disable-filter", _ALLOWLIST_FILTER]
+        for name_filter in _NAME_FILTERS:
+            argv += ["--disable-filter", name_filter]
         for plugin in _DISABLED_PLUGINS:
             argv += ["--disable-plugin", plugin]
         return [*argv, "--", *files]
@@ -425,16 +488,24 @@ class DetectSecretsScanner(Scanner):
         outputs = []
         for chunk in _chunks(files, root):
             res = run_tool(
-                self.argv(exe, root, chunk), timeout=cfg.timeout_for(self.name), cancel=ctx.cancel, cwd=ctx.workdir
+                self.argv(exe, root, chunk),
+                timeout=cfg.timeout_for(self.name),
+                cancel=ctx.cancel,
+                cwd=ctx.workdir,
+                # UTF-8 whatever the runner's locale: detect-secrets skips a file it cannot decode.
+                env={"PYTHONUTF8": "1"},
             )
             if res.returncode != 0:
                 raise ScannerError(
                     f"detect-secrets exited with code {res.returncode}: {tail(res.stderr) or 'no details'}"
                 )
             try:
-                json.loads(res.stdout)
+                data = json.loads(res.stdout)
             except json.JSONDecodeError as e:
                 raise ScannerError(f"detect-secrets output could not be parsed: {e.msg}") from e
+            if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
+                # ``{}`` is not "no secrets": a report without results says nothing was scanned.
+                raise ScannerError("detect-secrets output has no 'results' mapping: the files were not scanned")
             outputs.append(res.stdout)
         return _merge_reports(outputs)
 
@@ -455,11 +526,9 @@ class DetectSecretsScanner(Scanner):
                 warnings += [f"detect-secrets: binary file {b} not scanned for secrets" for b in binaries]
             elif binaries:
                 warnings.append(f"detect-secrets: {len(binaries)} binary file(s) not scanned for secrets")
-            if texts:
-                report = self._run_on(exe, root, texts, cfg, ctx)
-                found, notes = parse(report, tree=SourceTree(root))
-                findings += found
-                warnings += notes
+            found, notes = self._scan_texts(exe, root, texts, cfg, ctx)
+            findings += found
+            warnings += notes
             base = history_base(cfg)
             if base is not None:
                 ctx.events(self.name, "scanning the merge request's commits")
@@ -473,7 +542,29 @@ class DetectSecretsScanner(Scanner):
         except ScannerError as e:
             return outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
         argv = self.argv(exe, root, ["FILES"])
-        return ok_outcome(self.name, findings, started=started, version=version, argv=argv, warnings=warnings)
+        out = ok_outcome(self.name, findings, started=started, version=version, argv=argv, warnings=warnings)
+        return incomplete_outcome(out, name_gaps(texts))
+
+    def _scan_texts(
+        self, exe: str, root: Path, texts: Sequence[str], cfg: ScanConfig, ctx: RunContext
+    ) -> tuple[list[Finding], list[str]]:
+        """The text files: as they are, and those detect-secrets would skip (a NUL byte, invalid
+        UTF-8) through their text form, so a key in a config file with one NUL is found."""
+        folder = ctx.workdir / _COPIES
+        clean, copied = text_copies(root, texts, folder)
+        findings: list[Finding] = []
+        warnings: list[str] = []
+        for base, files in ((root, clean), (folder.resolve(), copied)):
+            if files:
+                found, notes = parse(self._run_on(exe, base, files, cfg, ctx), tree=SourceTree(base))
+                findings += found
+                warnings += notes
+        if copied:
+            warnings.append(
+                f"detect-secrets: {len(copied)} text file(s) with NUL bytes or invalid UTF-8 scanned as text"
+                f" (e.g. {text_path(copied[0])})"
+            )
+        return findings, warnings
 
     def _history(
         self, exe: str, root: Path, base: str, cfg: ScanConfig, ctx: RunContext

@@ -8,9 +8,11 @@ newer rules, LOW/MEDIUM/HIGH/CRITICAL; rule ids carry the rule folder as a dotte
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +30,12 @@ from secscan.models import (
 from secscan.resources import rules_dir
 from secscan.scanners.base import (
     CommandScanner,
+    FileGap,
     Parsed,
     RunContext,
     installed_version,
     sast_kind,
+    text_path,
 )
 from secscan.sourcefiles import SourceTree, to_repo_path
 
@@ -50,6 +54,25 @@ _CONFIDENCE = {"HIGH": Confidence.HIGH, "MEDIUM": Confidence.MEDIUM, "LOW": Conf
 _CWE = re.compile(r"CWE-(\d+)", re.IGNORECASE)
 _OWASP = re.compile(r"\b(A\d{2}:\d{4})\b")
 REQUIRES_LOGIN = "requires login"
+# secscan sets semgrep's limits itself and reads back what they cost (issue trust-2): semgrep's
+# default --max-target-bytes (1 MB) skips a larger file silently. 10 MB covers generated modules
+# and bundles; a larger file is not handed over quietly: it is an incomplete scan (fail closed),
+# which an operator resolves by excluding the file. A rule running past TIMEOUT_S on one file is
+# a Timeout error naming the file: incomplete too.
+MAX_TARGET_BYTES = 10_000_000
+TIMEOUT_S = 30
+# File suffixes semgrep gives each language (its lang.json), for the languages rules are written
+# in most: a handed file with one of these, for a language of the configured rules, must come back
+# in paths.scanned. Other languages (generic, regex, ...) are not accounted file by file.
+LANGUAGE_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "python": (".py", ".pyi"),
+    "javascript": (".js", ".jsx", ".mjs", ".cjs"),
+    "typescript": (".ts", ".tsx", ".mts", ".cts"),
+    "java": (".java",),
+    "go": (".go",),
+    "ruby": (".rb",),
+    "php": (".php",),
+}
 # Semgrep's environment: never phone home (metrics, version check) — offline runners stall
 # for minutes on the version check otherwise (about three minutes per run, measured offline).
 SEMGREP_ENV = {"SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off"}
@@ -93,7 +116,8 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree, prefixes: tuple[str
     where = f"results[{n}]"
     try:
         check_id = str(item["check_id"])
-        path = to_repo_path(str(item["path"]), tree.root)
+        on_disk = to_repo_path(str(item["path"]), tree.root)
+        path = text_path(on_disk)
         start = item["start"]
         end = item.get("end") or start
         start_line, end_line = int(start["line"]), int(end["line"])
@@ -108,7 +132,7 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree, prefixes: tuple[str
     message = str(extra.get("message", ""))
     sev_raw = str(extra.get("severity", "INFO")).upper()
     lines = extra.get("lines")
-    snippet = tree.lines(path, start_line, end_line)
+    snippet = tree.lines(on_disk, start_line, end_line)
     if snippet is None and isinstance(lines, str) and lines != REQUIRES_LOGIN:
         snippet = lines
     loc = Location(
@@ -192,24 +216,57 @@ def _error_entries(data: Any) -> list[dict[str, Any]]:
     return [e for e in errors or [] if isinstance(e, dict)]
 
 
+def _etype(e: dict[str, Any]) -> str:
+    etype = e.get("type")
+    return str(etype[0] if isinstance(etype, list) and etype else etype or "error")
+
+
+def _message(e: dict[str, Any], limit: int = 300) -> str:
+    return " ".join(str(e.get("message", "")).split())[:limit]
+
+
 def _fatal(entries: list[dict[str, Any]]) -> list[str]:
+    """Errors that stopped the run or a rule (no file named): the scanner failed."""
     out = []
     for e in entries:
-        level = str(e.get("level", "")).lower()
-        etype = e.get("type")
-        etype_s = etype[0] if isinstance(etype, list) and etype else str(etype)
-        msg = " ".join(str(e.get("message", "")).split())[:300]
-        if level == "error" and not any(k in etype_s for k in ("Syntax", "Lexical", "PartialParsing", "Timeout")):
-            out.append(f"{etype_s}: {msg}")
+        if not e.get("path") and str(e.get("level", "error")).lower() == "error":
+            where = f" ({e['rule_id']})" if e.get("rule_id") else ""
+            out.append(f"{_etype(e)}{where}: {_message(e)}")
     return out
 
 
-def _file_warnings(entries: list[dict[str, Any]]) -> list[str]:
+def _rule_warnings(entries: list[dict[str, Any]]) -> list[str]:
+    """``warn`` entries that name no file (a rule semgrep skipped with a note)."""
     return [
-        f"semgrep: {e.get('path')}: {' '.join(str(e.get('message', '')).split())[:200]}"
+        f"semgrep {_etype(e)}: {_message(e, 200)}"
+        for e in entries
+        if not e.get("path") and str(e.get("level", "error")).lower() != "error"
+    ]
+
+
+def _file_gaps(data: Any, entries: list[dict[str, Any]], tree: SourceTree) -> list[FileGap]:
+    """Every file an error names, whatever its type or level (a Timeout, a Syntax, Lexical or
+    PartialParsing error left part of the file unanalysed), and every file ``paths.skipped`` lists
+    (``exceeded_size_limit``, ``analysis_failed_parser_or_internal_error``, ...; present with
+    ``--verbose``)."""
+    out = [
+        FileGap(path=to_repo_path(str(e["path"]), tree.root), reason=f"{_etype(e)}: {_message(e, 200)}")
         for e in entries
         if e.get("path")
     ]
+    paths = data.get("paths") if isinstance(data, dict) else None
+    skipped = paths.get("skipped") if isinstance(paths, dict) else None
+    for x in skipped if isinstance(skipped, list) else []:
+        if isinstance(x, dict) and x.get("path"):
+            out.append(FileGap(path=to_repo_path(str(x["path"]), tree.root), reason=f"skipped: {x.get('reason', '?')}"))
+    return out
+
+
+def _scanned(data: Any, tree: SourceTree) -> frozenset[str]:
+    """``paths.scanned``: the files semgrep analysed (a report without it scanned nothing it can show)."""
+    paths = data.get("paths") if isinstance(data, dict) else None
+    scanned = paths.get("scanned") if isinstance(paths, dict) else None
+    return frozenset(to_repo_path(str(p), tree.root) for p in scanned if isinstance(p, str)) if scanned else frozenset()
 
 
 def _loads_or_none(text: str) -> Any:
@@ -304,7 +361,16 @@ class SemgrepScanner(CommandScanner):
 
     def argv(self, exe: str, cfg: ScanConfig, ctx: RunContext, out_file: Path, targets: tuple[str, ...]) -> list[str]:
         argv = [exe, "scan", "--json", "--output", str(out_file), "--metrics=off", "--disable-version-check"]
-        argv += ["--disable-nosem", "--quiet", "--no-git-ignore", "--timeout", "30", "--jobs", str(self.jobs(cfg))]
+        argv += [
+            "--disable-nosem",
+            "--quiet",
+            "--no-git-ignore",
+            "--timeout",
+            str(TIMEOUT_S),
+            "--jobs",
+            str(self.jobs(cfg)),
+        ]
+        argv += ["--max-target-bytes", str(MAX_TARGET_BYTES)]
         for c in self.configs(cfg):
             argv += ["--config", str(Path(c).resolve())]
         root = cfg.target.resolve()
@@ -318,21 +384,64 @@ class SemgrepScanner(CommandScanner):
     def env(self, cfg: ScanConfig) -> dict[str, str]:
         return dict(SEMGREP_ENV)
 
+    def expects(self, cfg: ScanConfig, path: str) -> bool:
+        """A file of a language the rules are written for (semgrep leaves the others out of
+        ``paths.scanned`` without a word)."""
+        return path.lower().endswith(rule_suffixes(tuple(self.configs(cfg))))
+
+    def account(self, cfg: ScanConfig, handed: Sequence[str], parsed: Parsed) -> tuple[FileGap, ...]:
+        gaps = super().account(cfg, handed, parsed)
+        # semgrep lists a file over the limit only with --verbose: say why it is missing.
+        return tuple(_size_reason(g, cfg.target) for g in gaps)
+
     def parse_output(self, text: str, cfg: ScanConfig, ctx: RunContext) -> Parsed:
         prefixes = rule_prefixes([str(Path(c).resolve()) for c in self.configs(cfg)], ctx.workdir)
         # Parsed once: semgrep's JSON on a large tree is tens of megabytes.
         return _parsed(_loads_or_none(text), text, ctx.tree, prefixes)
 
 
+def _size_reason(gap: FileGap, root: Path) -> FileGap:
+    try:
+        size = (root / gap.path).stat().st_size
+    except OSError:
+        return gap
+    if size <= MAX_TARGET_BYTES:
+        return gap
+    return FileGap(path=gap.path, reason=f"{size} bytes, over semgrep's --max-target-bytes {MAX_TARGET_BYTES}")
+
+
+@functools.lru_cache(maxsize=16)
+def rule_suffixes(configs: tuple[str, ...]) -> tuple[str, ...]:
+    """The file suffixes of the languages the rule files of ``configs`` name (unreadable rules:
+    none; semgrep itself reports them)."""
+    import yaml
+
+    languages: set[str] = set()
+    for c in configs:
+        base = Path(c)
+        for f in sorted(base.rglob("*.y*ml")) if base.is_dir() else [base]:
+            try:
+                doc = yaml.safe_load(f.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                continue
+            rules = doc.get("rules") if isinstance(doc, dict) else None
+            for rule in rules if isinstance(rules, list) else []:
+                langs = rule.get("languages") if isinstance(rule, dict) else None
+                if isinstance(langs, list):
+                    languages.update(str(x).lower() for x in langs)
+    return tuple(sfx for lang in sorted(languages) for sfx in LANGUAGE_SUFFIXES.get(lang, ()))
+
+
 def _parsed(data: Any, text: str, tree: SourceTree, prefixes: tuple[str, ...]) -> Parsed:
     entries = _error_entries(data)
     fatal = _fatal(entries)
     if fatal:
-        return Parsed(errors=tuple(fatal), warnings=tuple(_file_warnings(entries)))
+        return Parsed(errors=tuple(fatal), warnings=tuple(_rule_warnings(entries)))
     report = _load(text) if data is None else _checked(data)  # _load: for its error message
-    incomplete = tuple(to_repo_path(str(e["path"]), tree.root) for e in entries if e.get("path"))
+    gaps = {g.path: g for g in _file_gaps(report, entries, tree)}  # one per file: its first reason
     return Parsed(
         findings=tuple(_findings(report, tree, prefixes)),
-        warnings=tuple(_file_warnings(entries)),
-        incomplete=incomplete,
+        warnings=tuple(_rule_warnings(entries)),
+        incomplete=tuple(gaps.values()),
+        scanned=_scanned(report, tree),
     )

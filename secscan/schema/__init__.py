@@ -152,6 +152,7 @@ def _result_doc(r: RunResult) -> ResultDoc:
                 command=_many(s.command),
                 cache_hits=s.cache_hits or UNSET,
                 cache_misses=s.cache_misses or UNSET,
+                incomplete_files=_many(s.incomplete_files),
             )
             for s in r.scanners
         ),
@@ -314,6 +315,7 @@ def _result(d: ResultDoc) -> RunResult:
                 command=_set(s.command, ()),
                 cache_hits=_set(s.cache_hits, 0),
                 cache_misses=_set(s.cache_misses, 0),
+                incomplete_files=_set(s.incomplete_files, ()),
             )
             for s in d.scanners
         ),

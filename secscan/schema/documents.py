@@ -94,6 +94,7 @@ class ScannerDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     command: tuple[str, ...] | UnsetType = UNSET
     cache_hits: int | UnsetType = UNSET
     cache_misses: int | UnsetType = UNSET
+    incomplete_files: tuple[str, ...] | UnsetType = UNSET
 
 
 class ToolDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):

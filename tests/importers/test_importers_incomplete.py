@@ -45,7 +45,9 @@ def test_bandit_errors_fail_the_import(tmp_path: Path, capsys: pytest.CaptureFix
     doc, _ = _import("bandit", DATA / "bandit/bandit-1.9.4_syntax-error_generated.json", tmp_path, capsys)
     [status] = doc["scanners"]
     assert status["state"] == "failed"
-    assert status["error"].endswith("bandit could not scan app/broken.py: syntax error while parsing AST from file")
+    # The same accounting as a live run (issue trust-2): the file is named, with bandit's reason.
+    assert status["error"].endswith("1 file(s) not analysed: app/broken.py (syntax error while parsing AST from file)")
+    assert status["incomplete_files"] == ["app/broken.py (syntax error while parsing AST from file)"]
     assert [f["rule_id"] for f in doc["findings"]] == ["B324"]
     # The high MD5 finding blocks (exit 1 wins over 3); the failed scanner is a reason too.
     gated = tmp_path / "gated.json"
