@@ -460,19 +460,27 @@ def python_names(text: str) -> Iterator[tuple[str, int, int]]:
 
 
 _PY_WORD = re.compile(r"[^\W\d]\w*")
-# JavaScript/TypeScript: comments and string literals are skipped, the rest's identifiers kept.
-# Template literals are skipped whole (their ${...} code too) and regex literals are read as
-# code: good enough for names, which is all this looks at.
+# JavaScript/TypeScript: comments, string and regex literals are skipped, the rest's identifiers
+# kept. Template literals are skipped whole (their ${...} code too): good enough for names, which
+# is all this looks at.
 _JS_TOKEN = re.compile(
     r"//[^\n]*|/\*.*?(?:\*/|\Z)|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`"
+    r"|(?P<re>/(?:\\.|\[(?:\\.|[^\]\\\n])*\]|[^/\\\n])+/)"
     r"|(?P<id>(?:[^\W\d]|\$)[\w$\u200c\u200d]*)",
     re.DOTALL,
 )
+# After one of these (spaces aside) a slash divides; anywhere else it starts a regex literal.
+_DIVIDES_AFTER = re.compile(r"[\w$)\]]\s*\Z")
 
 
 def _words(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[str, int, int]]:
     lines = _Lines(text)
-    for m in pattern.finditer(text):
+    pos = 0
+    while (m := pattern.search(text, pos)) is not None:
+        pos = m.end()
+        if m.lastgroup == "re" and _DIVIDES_AFTER.search(text, max(0, m.start() - 80), m.start()):
+            pos = m.start() + 1  # a division: read on after the slash
+            continue
         word = m.group("id") if "id" in pattern.groupindex else m.group()
         if word and not word.isascii():
             line, col = lines.at(m.start())

@@ -182,6 +182,14 @@ def test_javascript_identifiers_outside_strings_and_comments() -> None:
     ]
 
 
+def test_javascript_regex_literals_are_not_code_and_divisions_are() -> None:
+    # minified vendor code (select2's diacritics) keeps look-alikes in strings and regexes
+    code = 'var m={"\uff21":"A"},r=/[\uff21\u0391"]/g,q=a/b/c;\n'
+    assert tree.text_hits("vendor/select2.min.js", code.encode()) == []
+    hostile = f"var q = a / b; {FULLWIDTH_EXECUTE}(q) / 2;\n"
+    assert rules(tree.text_hits("x.js", hostile.encode())) == [("secscan.nfkc-identifier", "x.js", 1, Severity.MEDIUM)]
+
+
 # ----------------------------------------------------------------------------- rule 4: bidi
 
 
