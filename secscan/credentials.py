@@ -56,6 +56,7 @@ MIN_NAMED = 4
 """Named and listed variables: shorter values would mask single letters of every text."""
 MIN_HINTED = 8
 """Variables only *named* like a credential: below this, values are words (``true``, ``basic``)."""
+MIN_FRAGMENT = 8
 
 T = TypeVar("T")
 
@@ -66,23 +67,15 @@ T = TypeVar("T")
 # one character, so a match attempt never re-reads a run: scanning stays linear in the text,
 # whatever an attacker writes (``&amp;amp;...`` and ``%2525...`` prefixes of double escaping
 # backtrack only inside one entity).
-_ZW_CHARS = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
-_ZW_HEX = r"(?:00[aA][dD]|200[b-fB-F]|206[0-4]|[fF][eE][fF][fF])"
-_ZW_ENTITY = (
-    r"shy|ZeroWidthSpace|zwj|zwnj|lrm|rlm|NoBreak|"
-    r"#0*173|#0*820[3-7]|#0*828[89]|#0*829[0-2]|#0*65279|"
-    r"#[xX]0*[aA][dD]|#[xX]0*200[b-fB-F]|#[xX]0*206[0-4]|#[xX]0*[fF][eE][fF][fF]"
-)
-_ZW_PERCENT = (
-    r"[cC]2%(?:25)*[aA][dD]"
-    r"|[eE]2%(?:25)*8[01]%(?:25)*[0-9a-fA-F]{2}"
-    r"|[eE][fF]%(?:25)*[bB][bB]%(?:25)*[bB][fF]"
-)
+_ZW_CHARS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_ZW_HEX = r"(?:00[aA][dD]|200[b-dB-D]|2060|[fF][eE][fF][fF])"
+_ZW_ENTITY = r"shy|zwj|zwnj|ZeroWidthSpace|NoBreak|#0*173|#0*820[3-5]|#0*8288|#0*65279|#[xX]0*" + _ZW_HEX
+_ZW_PERCENT = r"[cC]2%(?:25)*[aA][dD]|[eE]2%(?:25)*8[01]%(?:25)*[89aA][0-9a-dA-D]"
+# Kept short: it is repeated before every character of every value, and compiling is per process.
 _SEP = (
     r"(?:\\++"
-    rf"|(?<=\\)u{_ZW_HEX}"
-    r"|(?<=\\)x[aA][dD]"
     rf"|[{_ZW_CHARS}]"
+    rf"|(?<=\\)u{_ZW_HEX}"
     rf"|&(?:amp;)*(?:{_ZW_ENTITY});"
     rf"|%(?:25)*(?:{_ZW_PERCENT})"
     r"|<wbr\s?/?>|&(?:amp;)*lt;wbr\s?/?&(?:amp;)*gt;"
@@ -135,19 +128,59 @@ def _forms(ch: str, *, first: bool) -> str:
     return "(?:" + "|".join(alts) + ")"
 
 
-def value_pattern(value: str) -> re.Pattern[str]:
-    """One regex matching ``value`` in every escaped form (see the module's docstring)."""
-    parts = []
+def fragment_length(value: str) -> int:
+    """The shortest piece of ``value`` that is masked on its own, when a length limit cut it
+    (``one_line``, a tool's last lines): half of the value, at least 8 and at most 16 characters.
+    A piece that long gives too much of a key away; a shorter one could be any word."""
+    return min(len(value), max(MIN_FRAGMENT, min(16, (len(value) + 1) // 2)))
+
+
+def _units(value: str) -> list[str]:
+    """One regex per character of ``value``: its forms, after the separators an escaper may add."""
+    units = []
     for i, ch in enumerate(value):
         if i == 0:
-            parts.append(_forms(ch, first=True))
+            units.append(_forms(ch, first=True))
         elif ch == "\\":
             # The separator would swallow the backslash itself; the run of backslashes is the char.
             zw = _SEP.replace(r"\\++|", "", 1)
-            parts.append(f"{zw}(?:\\\\++|&(?:amp;)*(?:#0*92;|#[xX]0*5[cC];|bsol;)|%(?:25)*5[cC])")
+            units.append(f"{zw}(?:\\\\++|&(?:amp;)*(?:#0*92;|#[xX]0*5[cC];|bsol;)|%(?:25)*5[cC])")
         else:
-            parts.append(_SEP + _forms(ch, first=False))
-    return re.compile("".join(parts))
+            units.append(_SEP + _forms(ch, first=False))
+    return units
+
+
+def _fragments_apply(value: str) -> bool:
+    """Pieces of a path are not masked: a credential *file* (``/home/runner/.ssh/key``) shares its
+    first characters with every path of the checkout."""
+    return not value.startswith(("/", "~", "./", "../")) and not any(c.isspace() for c in value)
+
+
+def value_regex(value: str, *, fragments: bool = True) -> str:
+    """One regex matching ``value`` in every escaped form (see the module's docstring), and, with
+    ``fragments``, what a length limit leaves of it: a prefix of at least :func:`fragment_length`
+    characters anywhere (a text cut at the end), or such a suffix right after ``…`` or ``...``
+    (a text cut at the start). Each optional character is a possessive group nested in the
+    previous one, so the regex stays linear in the length of the value."""
+    units = _units(value)
+    n, k = len(units), fragment_length(value)
+    if not fragments or k >= n or not _fragments_apply(value):
+        return "".join(units)
+    rest = ""
+    for unit in reversed(units[k:]):
+        rest = f"(?:{unit}{rest})?+"
+    prefix = "".join(units[:k]) + rest
+    head = ""
+    for unit in units[1 : n - k]:
+        head = f"(?:{head}{unit})?+"
+    # After the marker, what is left of an escape the cut went through (``…;`` of ``&lt;wbr&gt;``).
+    suffix = "(?:…|\\.\\.\\.)(?:[^\\s;…]{0,12};)?+" + head + "".join(units[n - k :])
+    return f"{prefix}|{suffix}"
+
+
+def value_pattern(value: str, *, fragments: bool = True) -> re.Pattern[str]:
+    """:func:`value_regex`, compiled."""
+    return re.compile(value_regex(value, fragments=fragments))
 
 
 class Masker:
@@ -158,9 +191,7 @@ class Masker:
         self.values = tuple(sorted(set(values), key=lambda v: (-len(v), v)))
         # One alternation of the per-value regexes (in that order): one pass over a text, not one
         # per value; a report holds a hundred thousand short strings.
-        self._pattern = (
-            re.compile("|".join(f"(?:{value_pattern(v).pattern})" for v in self.values)) if self.values else None
-        )
+        self._pattern = re.compile("|".join(f"(?:{value_regex(v)})" for v in self.values)) if self.values else None
 
     def __bool__(self) -> bool:
         return bool(self.values)
