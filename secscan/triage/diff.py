@@ -307,12 +307,11 @@ def _quoted_end(s: bytes) -> int:
 
 
 def _side_path(value: bytes, prefix: bytes) -> bytes | None:
-    """The path on a ``---``/``+++`` line (git appends a tab to an unquoted name with a space)."""
+    """The path on a ``---``/``+++`` line. git appends a tab when the name holds a space (quoted
+    or not); a tab in the name itself is always quoted, so one trailing tab is never the name's."""
     if value == b"/dev/null":
         return None
-    if not value.startswith(b'"'):
-        value = value.removesuffix(b"\t")
-    path = unquote_path(value)
+    path = unquote_path(value.removesuffix(b"\t"))
     if not path.startswith(prefix):
         raise DiffFormatError(f"path without its prefix {path!r}")
     return path[len(prefix) :]

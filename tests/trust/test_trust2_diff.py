@@ -99,7 +99,7 @@ def test_gitattributes_cannot_hide_the_hunks(tmp_path: Path, attributes: str | N
     ],
 )
 def test_git_config_that_changes_the_diff_format_is_pinned(tmp_path: Path, config: tuple[str, ...]) -> None:
-    repo, base_sha = make_mr(tmp_path, {"we ird.py": BASE_APP}, {"we ird.py": HEAD_APP})
+    repo, base_sha = make_mr(tmp_path, {"app.py": BASE_APP}, {"app.py": HEAD_APP})
     if config:
         git(repo, "config", *config)
     _gate_fails_on_new(scan_mr(repo, base_sha, "bandit"))
@@ -249,11 +249,13 @@ def test_a_smudge_filter_that_changes_the_lines_makes_the_file_new(tmp_path: Pat
         root.mkdir()
         repo, base_sha = make_mr(root, {"app.py": BASE_APP}, {"app.py": packed, ".gitattributes": attributes})
         git(repo, "config", "filter.unpack.smudge", "tr '\\001' '\\n'")
-        git(repo, "config", "filter.unpack.clean", "cat")
+        # Its clean is the inverse of its smudge, as with git-lfs: git sees no change to commit.
+        git(repo, "config", "filter.unpack.clean", "perl -0pe 's/:\\n(?=    return subprocess)/:\\x01/g'")
         (repo / "app.py").unlink()
         git(repo, "checkout", "--", "app.py")
         if attributes:
-            assert (repo / "app.py").read_text() != packed  # the pipeline's checkout unpacked it
+            assert (repo / "app.py").read_bytes() == HEAD_APP.encode()  # the checkout unpacked it
+            assert not git(repo, "status", "--porcelain", "--untracked-files=no")
         else:
             (repo / "app.py").write_text(packed.replace("\x01", "\n"))
             git(repo, "commit", "-qam", "unpacked")
@@ -267,8 +269,8 @@ def test_an_ignored_file_present_in_the_checkout_is_new(tmp_path: Path) -> None:
         repo, base_sha = make_mr(root, {"app.py": BASE_APP}, {".gitignore": ignore or "other\n"})
         (repo / "generated.py").write_text(HEAD_APP)
         scan = scan_mr(repo, base_sha, "bandit")
-        if any(f["location"]["path"] == "generated.py" for f in scan.result["findings"]):
-            _gate_fails_on_new(scan)
+        assert any(f["location"]["path"] == "generated.py" for f in scan.result["findings"])
+        _gate_fails_on_new(scan)
 
 
 def test_a_file_deleted_and_re_added_under_another_case_is_new(tmp_path: Path) -> None:
