@@ -37,7 +37,7 @@ import posixpath
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -68,6 +68,10 @@ class Declared:
     """Requirement texts that allow more than one version (or name no index release)."""
     errors: tuple[str, ...] = ()
     """What could not be read (one line each)."""
+    pinned_in: tuple[tuple[tuple[str, str], str], ...] = ()
+    """((name, version), tree path) for pins written in another file than the manifest (an
+    ``-r`` include, a constraints file, a setuptools dynamic file): a finding is placed there, on
+    the line the merge request changed, not on the manifest that merely names the file."""
 
 
 def _requirement(text: str) -> tuple[tuple[str, str] | None, str | None, str | None]:
@@ -135,14 +139,18 @@ def merge(parts: Iterable[Declared]) -> Declared:
     pinned: list[tuple[str, str]] = []
     unpinned: list[str] = []
     errors: list[str] = []
+    pinned_in: dict[tuple[str, str], str] = {}
     for d in parts:
         pinned += d.pinned
         unpinned += d.unpinned
         errors += d.errors
+        for pin, where in d.pinned_in:
+            pinned_in.setdefault(pin, where)
     return Declared(
         pinned=tuple(dict.fromkeys(pinned)),
         unpinned=tuple(dict.fromkeys(unpinned)),
         errors=tuple(dict.fromkeys(errors)),
+        pinned_in=tuple(pinned_in.items()),
     )
 
 
@@ -407,7 +415,9 @@ def _follow(base: str, ref: str, opener: Opener | None, what: str, seen: set[str
     if tree_path in seen:
         return Declared()
     seen.add(tree_path)
-    return from_requirements(text, path=tree_path, opener=opener, seen=seen, constraints_only=constraint)
+    d = from_requirements(text, path=tree_path, opener=opener, seen=seen, constraints_only=constraint)
+    where = {pin: tree_path for pin in d.pinned} | dict(d.pinned_in)  # a nested include knows better
+    return replace(d, pinned_in=tuple(where.items()))
 
 
 class _Requirements:
@@ -418,7 +428,8 @@ class _Requirements:
         self.items: list[str] = []
         self.errors: list[str] = []
         self.included: list[Declared] = []
-        self.constraints: dict[str, str] = {}
+        self.constraints: dict[str, tuple[str, str]] = {}
+        """name -> (version, the constraints file that pins it)."""
 
     def line(self, stripped: str) -> None:
         if not stripped.startswith("-"):
@@ -438,7 +449,8 @@ class _Requirements:
         d = _follow(self.path, ref, self.opener, opt, self.seen, constraint=constraint)
         if constraint:
             # A constraint declares nothing: its pins only fix the version of what is declared.
-            self.constraints.update((canonicalize_name(n), v) for n, v in d.pinned)
+            where = dict(d.pinned_in)
+            self.constraints.update((canonicalize_name(n), (v, where.get((n, v), ""))) for n, v in d.pinned)
             self.errors.extend(d.errors)
         else:
             self.included.append(d)
@@ -447,15 +459,22 @@ class _Requirements:
         d = merge([from_requirement_strings(self.items), *self.included])
         errors = (*d.errors, *self.errors)
         if not self.constraints:
-            return Declared(pinned=d.pinned, unpinned=d.unpinned, errors=errors)
-        pinned, unpinned = list(d.pinned), []
+            return replace(d, errors=errors)
+        pinned, unpinned, where = list(d.pinned), [], dict(d.pinned_in)
         for text in d.unpinned:
             name = requirement_name(text)
             if name in self.constraints and "@" not in text:
-                pinned.append((name, self.constraints[name]))
+                version, origin = self.constraints[name]
+                pinned.append((name, version))
+                where.setdefault((name, version), origin)
             else:
                 unpinned.append(text)
-        return Declared(pinned=tuple(dict.fromkeys(pinned)), unpinned=tuple(unpinned), errors=errors)
+        return Declared(
+            pinned=tuple(dict.fromkeys(pinned)),
+            unpinned=tuple(unpinned),
+            errors=errors,
+            pinned_in=tuple(where.items()),
+        )
 
 
 def from_requirements(
@@ -475,7 +494,8 @@ def from_requirements(
         if stripped and not stripped.startswith("#"):
             reader.line(stripped)
     if constraints_only:
-        return Declared(pinned=from_requirement_strings(reader.items).pinned, errors=tuple(reader.errors))
+        own = from_requirement_strings(reader.items).pinned
+        return Declared(pinned=own, errors=tuple(reader.errors), pinned_in=tuple((pin, path) for pin in own))
     return reader.declared()
 
 
@@ -555,18 +575,24 @@ class Discovery:
     """``path: why`` for manifests that are links secscan does not follow: never read, NOT audited."""
 
 
-def find(listing: Listing, wanted: Callable[[str], bool]) -> Discovery:
+def find(listing: Listing, wanted: Callable[[str], bool], excluded: Callable[[str], bool] | None = None) -> Discovery:
     """The manifests (``wanted`` by path) of one walk of :mod:`secscan.files`: regular files,
     links inside the tree at their resolved path (once; a file found as itself wins), and links
-    that leave the tree or dangle, refused. The reason says what the link is, never what its
-    target holds (``requirements.txt -> /proc/self/environ`` is never opened)."""
+    that leave the tree or dangle, refused. A link into a folder the scan excludes is refused too
+    (``requirements.txt -> .git/config`` would read the runner's remote URL, token included).
+    The reason says what the link is, never what its target holds."""
     found: dict[str, Found] = {f: Found(path=f, name=f) for f in listing.files if wanted(f)}
+    refused: list[str] = []
     for link, inner in listing.links:
-        if wanted(link):
-            found.setdefault(inner, Found(path=inner, name=link))
-    refused = tuple(
+        if not wanted(link):
+            continue
+        if excluded is not None and excluded(inner):
+            refused.append(f"{link}: a symbolic link into a folder the scan excludes: not read, NOT audited")
+            continue
+        found.setdefault(inner, Found(path=inner, name=link))
+    refused += [
         f"{e.path}: a symbolic link that is not followed ({e.reason}): not read, NOT audited"
         for e in listing.escaping
         if wanted(e.path)
-    )
-    return Discovery(found=tuple(found[k] for k in sorted(found)), refused=refused)
+    ]
+    return Discovery(found=tuple(found[k] for k in sorted(found)), refused=tuple(sorted(refused)))

@@ -148,15 +148,16 @@ def _is_lockfile(path: str) -> bool:
     return path.rsplit("/", 1)[-1] in LOCKFILE_NAMES
 
 
-def find_lockfiles(listing: files.Listing) -> manifests.Discovery:
+def find_lockfiles(listing: files.Listing, excludes: Sequence[str] = ()) -> manifests.Discovery:
     """The lockfiles of one walk: regular files, links inside the tree at their tree path (once),
-    and links that leave the tree or dangle, refused (never read, not audited)."""
-    return manifests.find(listing, _is_lockfile)
+    and links that leave the tree, dangle or point into an excluded folder, refused (never read,
+    not audited)."""
+    return manifests.find(listing, _is_lockfile, pathmatch.excludes(excludes).matches)
 
 
 def discover_lockfiles(root: Path, excludes: Sequence[str] = ()) -> list[str]:
     """Lockfiles under ``root`` (tree paths), with the excludes every other scanner uses."""
-    return [f.path for f in find_lockfiles(files.walk(root, pathmatch.excludes(excludes))).found]
+    return [f.path for f in find_lockfiles(files.walk(root, pathmatch.excludes(excludes)), excludes).found]
 
 
 def is_manifest(path: str) -> bool:
@@ -226,7 +227,7 @@ class NpmAuditScanner(Scanner):
         started = time.monotonic()
         if ctx.changed_files is not None and not relevant(ctx.changed_files):
             return skipped_outcome(self.name, "no lockfile or package.json changed")
-        found = find_lockfiles(ctx.selection.listing(cfg.target, cfg.exclude))
+        found = find_lockfiles(ctx.selection.listing(cfg.target, cfg.exclude), cfg.exclude)
         lockfiles = [f.path for f in found.found]
         if not lockfiles and not found.refused:
             return skipped_outcome(self.name, "no npm, yarn or pnpm lockfile found")

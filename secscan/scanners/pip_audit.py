@@ -208,12 +208,12 @@ def _declares(path: str) -> bool:
     return is_manifest(path) and not _NOT_DECLARATIONS.search(path)
 
 
-def find_manifests(listing: files.Listing) -> manifests.Discovery:
+def find_manifests(listing: files.Listing, excludes: tuple[str, ...] = ()) -> manifests.Discovery:
     """The manifests of one walk (:func:`secscan.files.walk`): every dependency manifest at any
     depth, links inside the tree at their tree path, links that leave it refused (not audited);
     a pip-compile ``.in`` is skipped when its compiled ``.txt`` is next to it (the ``.txt`` pins
     what the ``.in`` asks for)."""
-    found = manifests.find(listing, _declares)
+    found = manifests.find(listing, _declares, pathmatch.excludes(excludes).matches)
     names = {f.name for f in found.found} | {f.path for f in found.found}
     kept = tuple(f for f in found.found if not (f.name.endswith(".in") and f.name[:-3] + ".txt" in names))
     return manifests.Discovery(found=kept, refused=found.refused)
@@ -227,16 +227,17 @@ def discover_requirements(root: Path, excludes: tuple[str, ...] = ()) -> list[st
 def discover_manifests(root: Path, excludes: tuple[str, ...] = ()) -> list[str]:
     """The tree paths of every dependency manifest under ``root`` (see :func:`find_manifests`),
     with the same excludes as bandit and semgrep."""
-    return [f.path for f in find_manifests(files.walk(root, pathmatch.excludes(excludes))).found]
+    return [f.path for f in find_manifests(files.walk(root, pathmatch.excludes(excludes)), excludes).found]
 
 
-def explicit_manifests(root: Path, paths: Iterable[str]) -> manifests.Discovery:
+def explicit_manifests(root: Path, paths: Iterable[str], excludes: tuple[str, ...] = ()) -> manifests.Discovery:
     """The operator's ``--requirements`` files, under the same rule for links as discovery."""
     found: list[manifests.Found] = []
     refused: list[str] = []
+    skip = pathmatch.excludes(excludes)
     for rel in paths:
         inner = files.resolve(root, rel)
-        if inner is None:
+        if inner is None or (inner != rel and skip.matches(inner)):
             refused.append(f"{rel}: not a file inside the checkout (a link is not followed out of it): NOT audited")
         else:
             found.append(manifests.Found(path=inner, name=rel))
@@ -252,14 +253,16 @@ def read_manifest(root: Path, rel: str) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def tree_opener(root: Path) -> manifests.Opener:
+def tree_opener(root: Path, excludes: tuple[str, ...] = ()) -> manifests.Opener:
     """How a manifest reads the files it names (``-r``, ``-c``, setuptools' dynamic files): only
-    regular files inside the tree, at their tree path."""
+    regular files inside the tree, at their tree path, outside the folders the scan excludes
+    (``-r .git/config`` would read the runner's remote URL)."""
     base = Path(os.path.realpath(root))
+    skip = pathmatch.excludes(excludes)
 
     def open_(rel: str) -> tuple[str, str] | None:
         inner = files.resolve(root, rel)
-        if inner is None or not (base / inner).is_file():
+        if inner is None or skip.matches(inner) or not (base / inner).is_file():
             return None
         try:
             return inner, read_manifest(root, inner)
@@ -293,9 +296,9 @@ class PipAuditScanner(Scanner):
             # Diff-aware (--changed-only): audit only when a dependency manifest changed.
             return manifests.Discovery()
         if cfg.requirements:
-            found = explicit_manifests(cfg.target, cfg.requirements)
+            found = explicit_manifests(cfg.target, cfg.requirements, cfg.exclude)
         else:
-            found = find_manifests(ctx.selection.listing(cfg.target, cfg.exclude))
+            found = find_manifests(ctx.selection.listing(cfg.target, cfg.exclude), cfg.exclude)
         if cfg.audit_installed:
             env = manifests.Found(path=INSTALLED_ENV, name=INSTALLED_ENV)
             found = manifests.Discovery(found=(*found.found, env), refused=found.refused)
@@ -383,6 +386,8 @@ class _Audit:
         self.audited_names: set[str] = set()
         self.unpinned: list[tuple[str, str]] = []
         """(manifest, requirement) declared with a range: covered only if pinned elsewhere."""
+        self.placed: dict[tuple[str, str], str] = {}
+        """The current manifest's pins written in another tree file (see Declared.pinned_in)."""
 
     def _pip_audit(self, n: int, manifest: str, requirements: Path) -> PipAuditReport:
         out_file = self.ctx.workdir / f"pip-audit-{n}.json"
@@ -401,7 +406,7 @@ class _Audit:
             raise ScannerError(f"pip-audit output could not be parsed: {e.message}") from e
 
     def _record(self, manifest: str, report: PipAuditReport, pinned: tuple[tuple[str, str], ...]) -> None:
-        self.findings.extend(report.findings)
+        self.findings.extend(_placed(f, self.placed) for f in report.findings)
         self.failed.extend(f"{manifest}: {s}" for s in report.not_audited)
         skipped = {canonicalize_name(s.split(":", 1)[0]) for s in report.not_audited}
         dropped = missing_pins(pinned, report.reported)
@@ -416,6 +421,7 @@ class _Audit:
         self.failed.append(f"{manifest}: {e.message}")
 
     def manifest(self, n: int, found: manifests.Found) -> None:
+        self.placed = {}
         if found.path == INSTALLED_ENV:
             try:
                 self._record(found.path, self._pip_audit(n, found.path, Path()), ())
@@ -428,9 +434,10 @@ class _Audit:
         except OSError as e:
             self.failed.append(f"{manifest}: could not be read ({e.strerror or type(e).__name__}): NOT audited")
             return
-        declared = manifests.read(manifest, text, opener=tree_opener(root), name=found.name)
+        declared = manifests.read(manifest, text, opener=tree_opener(root, self.cfg.exclude), name=found.name)
         self.failed.extend(f"{manifest}: {e}" for e in declared.errors)
         self.unpinned.extend((manifest, r) for r in declared.unpinned)
+        self.placed = {_pin_key(*pin): where for pin, where in declared.pinned_in}
         self.pins(n, manifest, declared.pinned)
 
     def pins(self, n: int, manifest: str, pinned: tuple[tuple[str, str], ...]) -> None:
@@ -467,6 +474,15 @@ class _Audit:
                     f"{manifest}: {req} (not pinned to one version, and no audited lock or requirements file pins it)"
                 )
         return list(dict.fromkeys(out))
+
+
+def _placed(f: Finding, placed: dict[tuple[str, str], str]) -> Finding:
+    """The finding located in the file that writes its pin (an ``-r`` include, a dynamic file)."""
+    where = placed.get(_pin_key(f.location.package or "", f.location.version or ""))
+    if where is None:
+        return f
+    loc = replace(f.location, path=where)
+    return replace(f, location=loc, sources=tuple(replace(s, location=loc) for s in f.sources))
 
 
 def _fetch_record(base: str, advisory_id: str) -> dict[str, Any] | None:
