@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from secscan import schema
+from secscan import jsonload, schema
 from secscan.fsutil import read_input_text
 from secscan.models import RunResult
 
@@ -20,7 +20,8 @@ def dumps(r: RunResult) -> str:
 
 def loads(text: str | bytes, *, origin: str = "<input>") -> RunResult:
     """Parse a result document; :class:`InputError` naming ``origin`` on any problem."""
-    return schema.loads_result(text, origin=origin)
+    with jsonload.guarded(origin):  # the one loader's rule: deep nesting is exit 2, not 70
+        return schema.loads_result(text, origin=origin)
 
 
 def load(path: Path) -> RunResult:

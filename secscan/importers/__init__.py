@@ -63,9 +63,13 @@ def parse_report(tool: str, text: str, *, origin: str, tree: SourceTree, manifes
         # A tool that crashed before writing anything: not "no findings" (fail closed).
         raise InputError(f"{origin}: the {tool} report is empty (did the tool crash?)")
     from secscan.fingerprint import gc_paused
+    from secscan.importers import guard
 
     try:
-        with gc_paused():
+        # A parser's crash on a malformed report is exit 2 naming the file (issue 32).
+        with gc_paused(), guard.foreign_input(tool, origin=origin):
+            if tool != SARIF:  # the SARIF reader decodes strictly itself, as it streams
+                guard.check_json(text, origin=origin)
             return _parse(tool, text, origin=origin, tree=tree, manifest=manifest)
     except ParseError as e:
         msg = e.message if e.message.startswith(origin) else f"{origin}: {e.message}"
