@@ -201,7 +201,7 @@ class _Introduced:
         if change.path not in self._exact:
             data = self._worktree(change.path)
             compared = change.head_blob or worktree_hash(root, change.path)
-            self._exact[change.path] = data is not None and self.diff.blob_id(data) == compared
+            self._exact[change.path] = data is not None and self.diff.is_blob(data, compared)
         return self._exact[change.path]
 
     def _unchanged(self, path: str) -> bool:

@@ -120,6 +120,14 @@ class DiffInfo:
         """The id git gives ``data`` as a blob, without filters."""
         return hashlib.new(self.object_format, b"blob %d\0" % len(data) + data).hexdigest()
 
+    def is_blob(self, data: bytes, blob: str) -> bool:
+        """Whether ``data`` (working-tree bytes) is ``blob``, or is it with LF turned into CRLF
+        at checkout (``eol=crlf``, ``core.autocrlf``): a conversion that moves no line in any
+        scheme, as every one counts CRLF as one break. Any other filter makes them differ."""
+        if self.blob_id(data) == blob:
+            return True
+        return b"\r\n" in data and self.blob_id(data.replace(b"\r\n", b"\n")) == blob
+
     def unchanged(self, path: str, data: bytes | None) -> bool:
         """Whether ``path``, not in the diff, holds exactly the base's regular file: only then are
         its lines the base's lines. Not so for a submodule's files, ignored files, anything under
@@ -127,7 +135,7 @@ class DiffInfo:
         if data is None or path in self.files or path in self.deleted:
             return False
         blob = self.base_blobs.get(path)
-        return blob is not None and blob == self.blob_id(data)
+        return blob is not None and self.is_blob(data, blob)
 
 
 # --- line schemes ---------------------------------------------------------------------------

@@ -262,6 +262,21 @@ def test_a_smudge_filter_that_changes_the_lines_makes_the_file_new(tmp_path: Pat
         _gate_fails_on_new(scan_mr(repo, base_sha, "bandit"))
 
 
+def test_an_eol_conversion_at_checkout_keeps_existing_findings_existing(tmp_path: Path) -> None:
+    # The trusted base asks for CRLF in the working tree: lines do not move, so the finding the
+    # base already had stays existing, and the new one is new.
+    base: dict[str, Content] = {"app.py": HEAD_APP, "other.py": BASE_APP, ".gitattributes": "*.py text eol=crlf\n"}
+    repo, base_sha = make_mr(tmp_path, base, {"other.py": HEAD_APP.replace("deploy", "ship")})
+    for name in ("app.py", "other.py"):
+        (repo / name).unlink()
+        git(repo, "checkout", "--", name)
+        assert b"\r\n" in (repo / name).read_bytes()
+    scan = scan_mr(repo, base_sha, "bandit")
+    _gate_fails_on_new(scan)
+    status = {(f["location"]["path"], f["status"]) for f in scan.result["findings"] if f["rule_id"] == RULE}
+    assert status == {("app.py", "existing"), ("other.py", "new")}
+
+
 def test_an_ignored_file_present_in_the_checkout_is_new(tmp_path: Path) -> None:
     for ignore in ("", "generated.py\n"):  # control (untracked), then ignored
         root = tmp_path / str(len(ignore))
