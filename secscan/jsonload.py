@@ -52,19 +52,20 @@ def guarded(origin: str) -> Iterator[None]:
         raise too_deep(origin) from None
 
 
-def loads(data: str | bytes, *, origin: str) -> Any:
-    """Parse one JSON document; :class:`InputError` naming ``origin`` on anything not JSON."""
+def loads(data: str | bytes, *, origin: str, error: type[InputError] = InputError) -> Any:
+    """Parse one JSON document; ``error`` (an :class:`InputError`) naming ``origin`` on anything
+    not JSON (parsers pass :class:`~secscan.errors.ParseError`, their own kind)."""
     try:
         with guarded(origin):
             return _DECODER.decode(data)
     except msgspec.ValidationError as e:  # the only one untyped decoding raises: number out of range
-        raise InputError(f"{origin}: not valid JSON: {e}") from None
+        raise error(f"{origin}: not valid JSON: {e}") from None
     except msgspec.DecodeError as e:
         message = str(e)
         if _SURROGATE_ESCAPE.search(data if isinstance(data, str) else data.decode("latin-1")):
             # msgspec refuses every lone surrogate (and calls a high one "truncated").
-            return _with_escaped_bytes(data, origin=origin)
-        raise InputError(f"{origin}: not valid JSON: {where(message, data)}") from None
+            return _with_escaped_bytes(data, origin=origin, error=error)
+        raise error(f"{origin}: not valid JSON: {where(message, data)}") from None
 
 
 def where(message: str, data: str | bytes) -> str:
@@ -90,7 +91,7 @@ def _finite(text: str) -> float:
     return value
 
 
-def _with_escaped_bytes(data: str | bytes, *, origin: str) -> Any:
+def _with_escaped_bytes(data: str | bytes, *, origin: str, error: type[InputError]) -> Any:
     """The slow path, only for documents with lone surrogate escapes: the standard library keeps
     them, made as strict as msgspec, then every string is checked (no recursion: the document
     may be deep)."""
@@ -98,11 +99,11 @@ def _with_escaped_bytes(data: str | bytes, *, origin: str) -> Any:
         with guarded(origin):
             doc = json.loads(data, parse_constant=_reject_constant, parse_float=_finite)
     except ValueError as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise InputError(f"{origin}: not valid JSON: {' '.join(str(e).split())[:200]}") from None
+        raise error(f"{origin}: not valid JSON: {' '.join(str(e).split())[:200]}") from None
     bad = _first_bad_surrogate(doc)
     if bad is not None:
         path, char = bad
-        raise InputError(f"{origin}: {path}: a lone surrogate \\u{ord(char):04x} is not text (not valid Unicode JSON)")
+        raise error(f"{origin}: {path}: a lone surrogate \\u{ord(char):04x} is not text (not valid Unicode JSON)")
     return doc
 
 

@@ -55,7 +55,9 @@ def decode(data: bytes, origin: str) -> str:
         raise InputError(f"{origin}: not UTF-8 text ({e.reason} at byte {e.start})") from e
 
 
-def parse_report(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str | None = None) -> Imported:
+def parse_report(
+    tool: str, text: str | bytes, *, origin: str, tree: SourceTree, manifest: str | None = None
+) -> Imported:
     """Findings of one report; :class:`InputError` (exit 2) naming ``origin`` when malformed."""
     if tool not in tools():
         raise InputError(f"unknown tool {tool!r} (known: {', '.join(tools())})")
@@ -76,7 +78,7 @@ def parse_report(tool: str, text: str, *, origin: str, tree: SourceTree, manifes
         raise InputError(msg) from e
 
 
-def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str | None) -> Imported:
+def _parse(tool: str, text: str | bytes, *, origin: str, tree: SourceTree, manifest: str | None) -> Imported:
     """Dispatch to the tool's pure parser (ParseError propagates to :func:`parse_report`)."""
     results = skipped = 0
     not_audited: tuple[str, ...] = ()
@@ -96,6 +98,7 @@ def _parse(tool: str, text: str, *, origin: str, tree: SourceTree, manifest: str
     else:
         from secscan.scanners import registry
 
+        text = text if isinstance(text, str) else decode(text, origin)
         parsed = registry.get_class(tool).parse_report(text, tree=tree, origin=origin, manifest=manifest)
         findings, warnings, failures = list(parsed.findings), list(parsed.warnings), list(parsed.errors)
         not_audited, version = parsed.not_audited, parsed.version
@@ -182,7 +185,9 @@ def import_reports(
             data = Path(path).read_bytes()
         except OSError as e:
             raise InputError(f"cannot read {path}: {e.strerror or e}") from e
-        out.append(parse_report(tool, decode(data, str(path)), origin=str(path), tree=tree, manifest=manifest))
+        # SARIF is read from its bytes (no text copy of a file of hundreds of megabytes).
+        text = data if tool == SARIF else decode(data, str(path))
+        out.append(parse_report(tool, text, origin=str(path), tree=tree, manifest=manifest))
     return out
 
 

@@ -32,12 +32,16 @@ producer):
 
 from __future__ import annotations
 
-import json
+import codecs
+import heapq
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import msgspec
+
+from secscan import jsonload
 from secscan.advisories.severity import severity_of_score
 from secscan.errors import ParseError
 from secscan.importers.paths import BaseUri, normalize
@@ -393,8 +397,8 @@ def _suppression(ctx: _Ctx, result: dict[str, Any], where: str) -> tuple[Suppres
 
 def _fingerprints(result: dict[str, Any]) -> tuple[Identifier, ...]:
     out: list[Identifier] = []
-    for field in ("partialFingerprints", "fingerprints"):
-        table = result.get(field)
+    for name in ("partialFingerprints", "fingerprints"):
+        table = result.get(name)
         if isinstance(table, dict):
             for key in sorted(table):
                 value = table[key]
@@ -436,124 +440,284 @@ def _run_state(ctx: _Ctx, run: dict[str, Any], r: int, tool_name: str) -> tuple[
     return failures, warnings
 
 
-def read(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> SarifImport:
-    """Everything a SARIF 2.1.0 log says; :class:`ParseError` naming ``origin`` and the JSON path."""
-    ctx = _Ctx(origin)
+MAX_FINDINGS = 100_000
+"""Findings one SARIF file keeps in detail. Beyond this (a tool run over vendored code, a noisy
+rule) nobody reads them one by one and holding them all would need gigabytes (issue 32: 200 MB
+of SARIF took 3.46 GB): the most severe are kept, the rest are counted by rule and severity in
+the run's failure, so the gate fails closed and nothing is dropped silently."""
+
+
+_NULL = msgspec.Raw(b"null")  # msgspec takes no ``Raw | None``: an absent array reads as null
+
+
+class _Log(msgspec.Struct):
+    """The top of a SARIF log; ``runs`` stays raw bytes so that one run is decoded at a time."""
+
+    version: Any = None
+    runs: msgspec.Raw = _NULL
+
+
+class _RawRun(msgspec.Struct, rename="camel"):
+    """What the reader uses of a run. ``results`` stays raw: each result is decoded on its own
+    and dropped once it is a finding, so memory follows the findings kept, not the file
+    (code flows, graphs and web requests are skipped without being built)."""
+
+    tool: Any = None
+    invocations: Any = None
+    taxonomies: Any = None
+    artifacts: Any = None
+    original_uri_base_ids: Any = None
+    results: msgspec.Raw = _NULL
+
+    def as_dict(self) -> dict[str, Any]:
+        names = ("tool", "invocations", "taxonomies", "artifacts")
+        out = {k: getattr(self, k) for k in names if getattr(self, k) is not None}
+        if self.original_uri_base_ids is not None:
+            out["originalUriBaseIds"] = self.original_uri_base_ids
+        return out
+
+
+_RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw] | None)
+_LOG = msgspec.json.Decoder(_Log)
+_RUN = msgspec.json.Decoder(_RawRun)
+
+
+class _Keeper:
+    """Keeps at most ``cap`` findings, the most severe first (ties: the earlier), and counts the
+    others by (rule, severity) so that the import can say exactly what it did not keep."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = max(cap, 0)
+        self.seen = 0
+        self.heap: list[tuple[int, int, Finding]] = []
+        self.left_out: dict[tuple[str, str], int] = {}
+
+    def add(self, f: Finding) -> None:
+        self.seen += 1
+        # heapq is a min-heap: its top is the finding to give up first (least severe, latest).
+        item = (f.severity.rank, -self.seen, f)
+        if len(self.heap) < self.cap:
+            heapq.heappush(self.heap, item)
+            return
+        if self.heap and item[:2] > self.heap[0][:2]:
+            item = heapq.heapreplace(self.heap, item)
+        dropped = item[2]
+        key = (dropped.rule_id, dropped.severity.value)
+        self.left_out[key] = self.left_out.get(key, 0) + 1
+
+    def kept(self) -> list[Finding]:
+        return [f for _, _, f in sorted(self.heap, key=lambda x: -x[1])]
+
+    def failure(self, origin: str) -> str | None:
+        """The reason the import is incomplete, or None when everything was kept."""
+        n = sum(self.left_out.values())
+        if not n:
+            return None
+        top = sorted(self.left_out.items(), key=lambda kv: (-kv[1], kv[0]))
+        shown = ", ".join(f"{rule} ({sev}) x{count}" for (rule, sev), count in top[:5])
+        more = f", and {len(top) - 5} more rule(s)" if len(top) > 5 else ""
+        return (
+            f"{origin}: {n} of {self.seen} findings not kept in detail (more than {self.cap} in one SARIF file; "
+            f"the most severe are kept): {shown}{more}"
+        )
+
+
+def _decode(decoder: msgspec.json.Decoder[Any], data: msgspec.Raw | str | bytes, ctx: _Ctx, where: str) -> Any:
+    """A typed decode of part of the log, with the reader's messages."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ParseError(f"{origin}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from e
-    doc = ctx.obj(data, "document", optional=False)
-    version = doc.get("version")
+        return decoder.decode(data)
+    except msgspec.ValidationError as e:
+        raise ctx.fail(where, f"expected {_SHAPE.get(decoder.type, 'an object')}: {e}") from None
+    except msgspec.DecodeError:
+        # Not valid JSON: the strict loader says where (line, column), lone surrogates included.
+        text = bytes(data) if isinstance(data, msgspec.Raw) else data
+        return jsonload.loads(text, origin=f"{ctx.origin}: {where}", error=ParseError)
+
+
+_SHAPE: dict[Any, str] = {_RAW_LIST.type: "an array"}
+
+
+def _items(ctx: _Ctx, parent: Any, name: str, where: str | None = None) -> list[Any]:
+    """The array ``name`` of a raw struct (raw items, decoded one by one later) or of a dict."""
+    where = where or name
+    if isinstance(parent, _Log | _RawRun):
+        return _decode(_RAW_LIST, getattr(parent, name), ctx, where) or []
+    return ctx.lst(parent.get(name) if isinstance(parent, dict) else None, where)
+
+
+def _as_bytes(data: str | bytes) -> bytes | str:
+    """UTF-8 bytes as msgspec reads them; UTF-16 (with BOM) is re-encoded, a UTF-8 BOM dropped."""
+    if isinstance(data, str):
+        return data.removeprefix("\ufeff")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16").encode("utf-8")
+    return data.removeprefix(codecs.BOM_UTF8)
+
+
+def read(
+    text: str | bytes, *, tree: SourceTree, origin: str = "SARIF report", max_findings: int = MAX_FINDINGS
+) -> SarifImport:
+    """Everything a SARIF 2.1.0 log says; :class:`ParseError` naming ``origin`` and the JSON path.
+
+    ``text`` may be the file's bytes: they are read without a copy, and one result at a time is
+    built (bounded memory for logs of hundreds of megabytes).
+    """
+    ctx = _Ctx(origin)
+    data = _as_bytes(text)
+    head = data[:64].lstrip()
+    if head[:1] not in ("{", b"{"):
+        # Not an object (or not JSON at all): the strict loader names what it is.
+        doc = jsonload.loads(data, origin=origin, error=ParseError)
+        ctx.obj(doc, "document", optional=False)
+    log = _decode(_LOG, data, ctx, "document")
+    # A log msgspec refused but the strict loader took (surrogate escapes of non-UTF-8 names) is
+    # already a dict: read the same way, from memory.
+    version = log.version if isinstance(log, _Log) else ctx.obj(log, "document", optional=False).get("version")
     if version != "2.1.0":
         raise ctx.fail("version", f"expected SARIF version '2.1.0', got {version!r}")
-    findings: list[Finding] = []
-    results = skipped = 0
-    failures: list[str] = []
-    warnings: list[str] = []
-    runs: list[SarifRun] = []
-    for r, run_raw in enumerate(ctx.lst(doc.get("runs"), "runs")):
-        run = ctx.obj(run_raw, f"runs[{r}]", optional=False)
-        tables = _Run(ctx, run, r)
-        tool_name = ctx.text(tables.driver.get("name"), f"runs[{r}].tool.driver.name") or "sarif"
-        scanner = _SCANNERS.get(
-            tool_name.lower(), re.sub(r"[^a-z0-9_.-]+", "-", tool_name.lower()).strip("-") or "sarif"
-        )
-        run_failures, run_warnings = _run_state(ctx, run, r, tool_name)
-        failures += run_failures
-        warnings += run_warnings
-        locations = _Locations(ctx, tables, tree)
-        before = len(findings)
-        # What depends only on the rule is computed once per rule, not once per result.
-        statics: dict[tuple[str, int], tuple[str, tuple[Identifier, ...], str | None]] = {}
-        for n, res_raw in enumerate(ctx.lst(run.get("results"), f"runs[{r}].results")):
-            where = f"runs[{r}].results[{n}]"
-            res = ctx.obj(res_raw, where, optional=False)
-            results += 1
-            if res.get("kind") in _NOT_FINDINGS or res.get("baselineState") == "absent":
-                skipped += 1
-                continue
-            rule_id, rule = tables.rule(res, where)
-            message = _message(ctx, res, rule, where)
-            rule_id = rule_id or _rule_id_from_message(message)
-            rprops = ctx.obj(rule.get("properties"), "rule.properties")
-            props = ctx.obj(res.get("properties"), f"{where}.properties")
-            level = (
-                res.get("level")
-                or ctx.obj(rule.get("defaultConfiguration"), "rule.defaultConfiguration").get("level")
-                or "warning"
-            )
-            score = _score(props)
-            score = score if score is not None else _score(rprops)
-            named = str(props.get("issue_severity", "")).upper()
-            if score is not None:
-                severity, original = severity_of_score(score), f"{level} ({score:g})"
-            elif named in _NAMED:
-                severity, original = _NAMED[named], named
-            else:
-                severity, original = _LEVEL.get(str(level), Severity.MEDIUM), str(level)
-            conf_raw = str(props.get("issue_confidence") or rprops.get("precision") or "").lower()
-            location, others, related = locations.of(res, where)
-            key = (rule_id, id(rule))
-            static = statics.get(key)
-            if static is None:
-                static = statics[key] = _rule_static(ctx, tables, rule_id, rule, rprops=rprops, scanner=scanner)
-            title, identifiers, help_uri = static
-            extra = _cwes(props.get("tags"), props.get("cwe")) + tables.taxon_cwes(
-                ctx.lst(res.get("taxa"), f"{where}.taxa")
-            )
-            if extra:
-                known = {i.value for i in identifiers}
-                identifiers = identifiers + tuple(_cwe_identifier(c) for c in dict.fromkeys(extra) if c not in known)
-            identifiers = identifiers + _fingerprints(res)
-            suppression, tags = _suppression(ctx, res, where)
-            findings.append(
-                Finding(
-                    kind=Kind.DAST
-                    if location.url
-                    else sast_kind((i.value for i in identifiers if i.type == "cwe"), rule_id=rule_id),
-                    scanner=scanner,
-                    rule_id=rule_id,
-                    title=title,
-                    message=message,
-                    severity=severity,
-                    severity_original=original,
-                    confidence=_PRECISION.get(conf_raw, Confidence.UNKNOWN),
-                    location=location,
-                    other_locations=others,
-                    related_locations=related,
-                    identifiers=identifiers,
-                    references=(help_uri,) if help_uri else (),
-                    suppression=suppression,
-                    tags=tags,
-                    sources=(
-                        Source(
-                            scanner=scanner,
-                            rule_id=rule_id,
-                            severity_original=original,
-                            message=message,
-                            location=location,
-                        ),
-                    ),
-                )
-            )
-        runs.append(
-            SarifRun(
-                scanner=scanner,
-                version=_text_or_none(tables.driver.get("version") or tables.driver.get("semanticVersion")),
-                information_uri=_text_or_none(tables.driver.get("informationUri")),
-                findings=len(findings) - before,
-                failures=tuple(run_failures),
-            )
-        )
+    keeper = _Keeper(max_findings)
+    totals = _Totals()
+    runs = [
+        _read_run(ctx, raw, r, tree=tree, keeper=keeper, totals=totals)
+        for r, raw in enumerate(_items(ctx, log, "runs"))
+    ]
+    left_out = keeper.failure(origin)
+    if left_out is not None:
+        totals.failures.append(left_out)
+        if runs:
+            runs[-1] = replace(runs[-1], failures=(*runs[-1].failures, left_out))
     return SarifImport(
         runs=tuple(runs),
-        findings=tuple(findings),
-        results=results,
-        skipped=skipped,
-        failures=tuple(failures),
-        warnings=tuple(warnings),
+        findings=tuple(keeper.kept()),
+        results=totals.results,
+        skipped=totals.skipped,
+        failures=tuple(totals.failures),
+        warnings=tuple(totals.warnings),
     )
+
+
+@dataclass(kw_only=True)
+class _Totals:
+    """Counts and messages over every run of one log (mutable while reading)."""
+
+    results: int = 0
+    skipped: int = 0
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _read_run(ctx: _Ctx, raw: msgspec.Raw, r: int, *, tree: SourceTree, keeper: _Keeper, totals: _Totals) -> SarifRun:
+    decoded = _decode(_RUN, raw, ctx, f"runs[{r}]") if isinstance(raw, msgspec.Raw) else raw
+    run = decoded.as_dict() if isinstance(decoded, _RawRun) else ctx.obj(decoded, f"runs[{r}]", optional=False)
+    tables = _Run(ctx, run, r)
+    tool_name = ctx.text(tables.driver.get("name"), f"runs[{r}].tool.driver.name") or "sarif"
+    scanner = _SCANNERS.get(tool_name.lower(), re.sub(r"[^a-z0-9_.-]+", "-", tool_name.lower()).strip("-") or "sarif")
+    run_failures, run_warnings = _run_state(ctx, run, r, tool_name)
+    totals.failures += run_failures
+    totals.warnings += run_warnings
+    reader = _Results(ctx, tables, tree, scanner=scanner)
+    before = keeper.seen
+    for n, item in enumerate(_items(ctx, decoded, "results", f"runs[{r}].results")):
+        where = f"runs[{r}].results[{n}]"
+        value = item
+        if isinstance(item, msgspec.Raw):
+            value = jsonload.loads(bytes(item), origin=f"{ctx.origin}: {where}", error=ParseError)
+        res = ctx.obj(value, where, optional=False)
+        totals.results += 1
+        finding = reader.finding(res, where)
+        if finding is None:
+            totals.skipped += 1
+        else:
+            keeper.add(finding)
+    return SarifRun(
+        scanner=scanner,
+        version=_text_or_none(tables.driver.get("version") or tables.driver.get("semanticVersion")),
+        information_uri=_text_or_none(tables.driver.get("informationUri")),
+        findings=keeper.seen - before,
+        failures=tuple(run_failures),
+    )
+
+
+class _Results:
+    """One run's results -> findings; what depends only on the rule is computed once per rule."""
+
+    def __init__(self, ctx: _Ctx, tables: _Run, tree: SourceTree, *, scanner: str) -> None:
+        self.ctx = ctx
+        self.tables = tables
+        self.scanner = scanner
+        self.locations = _Locations(ctx, tables, tree)
+        self.statics: dict[tuple[str, int], tuple[str, tuple[Identifier, ...], str | None]] = {}
+        # Equal texts share one string: a large log repeats the same message thousands of times.
+        self.texts: dict[str, str] = {}
+
+    def finding(self, res: dict[str, Any], where: str) -> Finding | None:
+        """The finding of one result (None: not a finding, e.g. ``kind: pass``)."""
+        ctx, tables = self.ctx, self.tables
+        if res.get("kind") in _NOT_FINDINGS or res.get("baselineState") == "absent":
+            return None
+        rule_id, rule = tables.rule(res, where)
+        message = self.texts.setdefault(m := _message(ctx, res, rule, where), m)
+        rule_id = rule_id or _rule_id_from_message(message)
+        rprops = ctx.obj(rule.get("properties"), "rule.properties")
+        props = ctx.obj(res.get("properties"), f"{where}.properties")
+        severity, original = _severity(ctx, res, rule, props, rprops)
+        conf_raw = str(props.get("issue_confidence") or rprops.get("precision") or "").lower()
+        location, others, related = self.locations.of(res, where)
+        key = (rule_id, id(rule))
+        static = self.statics.get(key)
+        if static is None:
+            static = self.statics[key] = _rule_static(ctx, tables, rule_id, rule, rprops=rprops, scanner=self.scanner)
+        title, identifiers, help_uri = static
+        extra = _cwes(props.get("tags"), props.get("cwe")) + tables.taxon_cwes(
+            ctx.lst(res.get("taxa"), f"{where}.taxa")
+        )
+        if extra:
+            known = {i.value for i in identifiers}
+            identifiers = identifiers + tuple(_cwe_identifier(c) for c in dict.fromkeys(extra) if c not in known)
+        identifiers = identifiers + _fingerprints(res)
+        suppression, tags = _suppression(ctx, res, where)
+        source = Source(
+            scanner=self.scanner, rule_id=rule_id, severity_original=original, message=message, location=location
+        )
+        return Finding(
+            kind=Kind.DAST
+            if location.url
+            else sast_kind((i.value for i in identifiers if i.type == "cwe"), rule_id=rule_id),
+            scanner=self.scanner,
+            rule_id=rule_id,
+            title=title,
+            message=message,
+            severity=severity,
+            severity_original=original,
+            confidence=_PRECISION.get(conf_raw, Confidence.UNKNOWN),
+            location=location,
+            other_locations=others,
+            related_locations=related,
+            identifiers=identifiers,
+            references=(help_uri,) if help_uri else (),
+            suppression=suppression,
+            tags=tags,
+            sources=(source,),
+        )
+
+
+def _severity(
+    ctx: _Ctx, res: dict[str, Any], rule: dict[str, Any], props: dict[str, Any], rprops: dict[str, Any]
+) -> tuple[Severity, str]:
+    """(severity, the producer's own value): a CVSS-like score, bandit's name, else the level."""
+    level = (
+        res.get("level")
+        or ctx.obj(rule.get("defaultConfiguration"), "rule.defaultConfiguration").get("level")
+        or "warning"
+    )
+    score = _score(props)
+    score = score if score is not None else _score(rprops)
+    named = str(props.get("issue_severity", "")).upper()
+    if score is not None:
+        return severity_of_score(score), f"{level} ({score:g})"
+    if named in _NAMED:
+        return _NAMED[named], named
+    return _LEVEL.get(str(level), Severity.MEDIUM), str(level)
 
 
 def _rule_static(
@@ -580,6 +744,6 @@ def _rule_static(
     return str(title).replace("_", " "), identifiers, help_uri
 
 
-def parse(text: str, *, tree: SourceTree, origin: str = "SARIF report") -> list[Finding]:
+def parse(text: str | bytes, *, tree: SourceTree, origin: str = "SARIF report") -> list[Finding]:
     """The findings of a SARIF 2.1.0 log (see :func:`read` for everything else it says)."""
     return list(read(text, tree=tree, origin=origin).findings)
