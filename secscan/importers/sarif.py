@@ -440,7 +440,7 @@ def _run_state(ctx: _Ctx, run: dict[str, Any], r: int, tool_name: str) -> tuple[
     return failures, warnings
 
 
-MAX_FINDINGS = 100_000
+MAX_FINDINGS = 50_000
 """Findings one SARIF file keeps in detail. Beyond this (a tool run over vendored code, a noisy
 rule) nobody reads them one by one and holding them all would need gigabytes (issue 32: 200 MB
 of SARIF took 3.46 GB): the most severe are kept, the rest are counted by rule and severity in
@@ -508,7 +508,7 @@ class _Keeper:
     def kept(self) -> list[Finding]:
         return [f for _, _, f in sorted(self.heap, key=lambda x: -x[1])]
 
-    def failure(self, origin: str) -> str | None:
+    def failure(self) -> str | None:
         """The reason the import is incomplete, or None when everything was kept."""
         n = sum(self.left_out.values())
         if not n:
@@ -517,7 +517,7 @@ class _Keeper:
         shown = ", ".join(f"{rule} ({sev}) x{count}" for (rule, sev), count in top[:5])
         more = f", and {len(top) - 5} more rule(s)" if len(top) > 5 else ""
         return (
-            f"{origin}: {n} of {self.seen} findings not kept in detail (more than {self.cap} in one SARIF file; "
+            f"{n} of {self.seen} findings not kept in detail (more than {self.cap} in one SARIF file; "
             f"the most severe are kept): {shown}{more}"
         )
 
@@ -581,7 +581,7 @@ def read(
         _read_run(ctx, raw, r, tree=tree, keeper=keeper, totals=totals)
         for r, raw in enumerate(_items(ctx, log, "runs"))
     ]
-    left_out = keeper.failure(origin)
+    left_out = keeper.failure()
     if left_out is not None:
         totals.failures.append(left_out)
         if runs:
