@@ -54,7 +54,8 @@ class Listing:
     """Links to regular files and folders inside the tree: (link path, the tree path it resolves
     to). Never walked or scanned under their own name: the target is, where it is."""
     escaping: tuple[EscapingLink, ...] = ()
-    """Links that are not followed (outside, dangling, special), excluded folders included."""
+    """Links that are not followed (outside, dangling, special, into git's metadata); a link the
+    excludes select, or inside an excluded folder, is neither followed nor listed."""
     excluded_files: tuple[str, ...] = field(default=())
     """Regular files left out by the excludes, in the folders the walk entered."""
     excluded_dirs: tuple[str, ...] = field(default=())

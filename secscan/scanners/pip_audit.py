@@ -389,10 +389,12 @@ class _Audit:
         self.placed: dict[tuple[str, str], str] = {}
         """The current manifest's pins written in another tree file (see Declared.pinned_in)."""
 
-    def _pip_audit(self, n: int, manifest: str, requirements: Path) -> PipAuditReport:
+    def _pip_audit(self, n: int, manifest: str, requirements: Path | None) -> PipAuditReport:
+        """``requirements`` None: the installed environment."""
         out_file = self.ctx.workdir / f"pip-audit-{n}.json"
         out_file.unlink(missing_ok=True)
-        argv = self.scanner.command(self.exe, str(requirements), self.cfg, self.ctx, out_file)
+        target = INSTALLED_ENV if requirements is None else str(requirements)
+        argv = self.scanner.command(self.exe, target, self.cfg, self.ctx, out_file)
         self.commands = argv
         remaining = max(1.0, self.deadline - time.monotonic())
         res = run_tool(argv, timeout=remaining, cancel=self.ctx.cancel, cwd=self.ctx.workdir, env=self.env)
@@ -424,7 +426,7 @@ class _Audit:
         self.placed = {}
         if found.path == INSTALLED_ENV:
             try:
-                self._record(found.path, self._pip_audit(n, found.path, Path()), ())
+                self._record(found.path, self._pip_audit(n, found.path, None), ())
             except ScannerError as e:
                 self._failed(found.path, e)
             return

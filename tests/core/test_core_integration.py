@@ -54,6 +54,7 @@ def test_example_app_all_three_scanners_report(example_scan: tuple[subprocess.Co
         "pip-audit": ScannerState.OK,
         "npm-audit": ScannerState.OK,  # issue 19: examples/payment-app/checkout-node/package-lock.json
         "detect-secrets": ScannerState.OK,
+        "tree": ScannerState.OK,  # issue 25: secscan's own checks of the checkout
     }, proc.stderr
     scanners_with_findings = {s.scanner for f in result.findings for s in f.sources}
     assert {"bandit", "semgrep", "pip-audit", "npm-audit"} <= scanners_with_findings
@@ -129,10 +130,15 @@ def test_scanners_run_concurrently(tmp_path: Path) -> None:
     fakes.mkdir()
     for name in ("bandit", "semgrep"):
         script = fakes / name
+        # A report that accounts for every file it was handed (bandit's per-file metrics,
+        # semgrep's paths.scanned): a scan that names no file it read is incomplete (issue 25).
         script.write_text(
-            "#!/bin/sh\nsleep 2\nwhile [ $# -gt 0 ]; do\n"
-            '  case "$1" in -o|--output) shift; echo \'{"results": [], "errors": []}\' > "$1";; esac\n'
-            "  shift\ndone\nexit 0\n"
+            f"#!{sys.executable}\nimport json, sys, time\ntime.sleep(2)\nargs = sys.argv[1:]\n"
+            "out = args[args.index('-o') + 1] if '-o' in args else args[args.index('--output') + 1]\n"
+            "files = args[args.index('--') + 1:]\n"
+            "doc = {'results': [], 'errors': [], 'metrics': {f: {'loc': 1} for f in files},\n"
+            "       'paths': {'scanned': files}}\n"
+            "open(out, 'w').write(json.dumps(doc))\n"
         )
         script.chmod(0o755)
     project = tmp_path / "p"

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def _put(repo: Path, name: str, content: Content) -> None:
         path.write_bytes(content.encode("utf-8"))
 
 
-def make_mr(tmp_path: Path, base: dict[str, Content], head: dict[str, Content]) -> tuple[Path, str]:
+def make_mr(tmp_path: Path, base: Mapping[str, Content], head: Mapping[str, Content]) -> tuple[Path, str]:
     """A repository at the head of a merge request; returns it and the diff-base sha."""
     require_tool("git")
     repo = tmp_path / "repo"

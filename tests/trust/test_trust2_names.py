@@ -80,7 +80,9 @@ def test_a_test_module_that_only_tests_import_stays_test_code(tmp_path: Path) ->
         {
             "payments/tests/__init__.py": "",
             "payments/tests/helpers.py": VULN,
-            "payments/tests/test_app.py": "from payments.tests import helpers\n\n\ndef test_x():\n    helpers.refund('ls')\n",
+            "payments/tests/test_app.py": (
+                "from payments.tests import helpers\n\n\ndef test_x():\n    helpers.refund('ls')\n"
+            ),
         },
     )
     run = scan_mr(repo, base, "bandit")
