@@ -8,9 +8,10 @@ bad one must be exit 2 naming the file, never a traceback (issue 32). What this 
   that later crash ``int()``;
 * nesting deeper than the decoder's stack allows is an error naming the file, not a
   ``RecursionError`` (exit 70);
-* a lone UTF-16 surrogate escape is an error, except ``\\udc80``-``\\udcff``: that is how
-  Python tools (bandit, detect-secrets) write the bytes of a file name that is not UTF-8
-  (``os.fsdecode``'s surrogate escapes), and the scanners' parsers know to show those names;
+* a lone UTF-16 surrogate escape is an error naming its JSON path: no output secscan writes can
+  carry one (UTF-8 has no encoding for it). Python tools write one for each byte of a file name
+  that is not UTF-8 (``os.fsdecode``'s escapes); such a report is refused, exit 2, rather than
+  half-read (a live scan reports such a file as not scanned instead);
 * where it went wrong is said as line and column (and the JSON path for surrogates).
 """
 
@@ -30,8 +31,6 @@ from secscan.errors import InputError
 _DECODER = msgspec.json.Decoder()
 _BYTE = re.compile(r"^(?:JSON is malformed: )?(.*?) \(byte (\d+)\)$")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_ESCAPED_BYTES = range(0xDC80, 0xDD00)
-"""Surrogates that ``os.fsdecode`` produces for the bytes 0x80-0xff of a non-UTF-8 name."""
 
 
 def too_deep(origin: str) -> InputError:
@@ -92,9 +91,9 @@ def _finite(text: str) -> float:
 
 
 def _with_escaped_bytes(data: str | bytes, *, origin: str, error: type[InputError]) -> Any:
-    """The slow path, only for documents with lone surrogate escapes: the standard library keeps
-    them, made as strict as msgspec, then every string is checked (no recursion: the document
-    may be deep)."""
+    """The slow path, only for documents with surrogate escapes that msgspec refused: the
+    standard library (made as strict as msgspec) says whether the JSON is otherwise valid, then
+    the first lone surrogate is found by its JSON path (no recursion: the document may be deep)."""
     try:
         with guarded(origin):
             doc = json.loads(data, parse_constant=_reject_constant, parse_float=_finite)
@@ -108,7 +107,7 @@ def _with_escaped_bytes(data: str | bytes, *, origin: str, error: type[InputErro
 
 
 def _first_bad_surrogate(doc: Any) -> tuple[str, str] | None:
-    """(JSON path, character) of the first string holding a surrogate no file name explains."""
+    """(JSON path, character) of the first string holding a lone surrogate."""
     stack: list[tuple[str, Any]] = [("$", doc)]
     while stack:
         path, value = stack.pop()
@@ -128,7 +127,5 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _bad_surrogate(text: str) -> str | None:
-    for m in _SURROGATE.finditer(text):
-        if ord(m.group()) not in _ESCAPED_BYTES:
-            return m.group()
-    return None
+    m = _SURROGATE.search(text)  # pairs were joined by the decoder: what is left is lone
+    return m.group() if m else None

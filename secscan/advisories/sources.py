@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,23 +89,66 @@ def _iter_folder(root: Path) -> Iterator[tuple[str, bytes | OSError]]:
             yield rel, e
 
 
+MAX_ZIP_ENTRIES = 1_000_000
+"""osv.dev's npm export is the largest (a few hundred thousand records, malware reports included)."""
+MAX_ZIP_BYTES = 4 * 1024**3
+"""Bytes decompressed from one archive, counted as they are produced (not the headers' sizes)."""
+_CHUNK = 64 * 1024
+
+
 def _iter_zip(path: Path) -> Iterator[tuple[str, bytes | OSError]]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
         raise ConfigError(f"cannot read advisory zip {path}: {_first_line(e)}") from e
     with zf:
-        for info in sorted(zf.infolist(), key=lambda i: i.filename):
+        infos = zf.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise ConfigError(f"advisory zip {path}: {len(infos)} entries, more than {MAX_ZIP_ENTRIES}; refused")
+        budget = _Budget(path=path, left=MAX_ZIP_BYTES)
+        for info in sorted(infos, key=lambda i: i.filename):
             name = info.filename
             if info.is_dir() or not name.lower().endswith(SUFFIXES) or name.startswith("__MACOSX/"):
                 continue
-            if info.file_size > MAX_FILE_BYTES:
-                yield name, OSError(f"larger than {MAX_FILE_BYTES} bytes")
+            if _leaves_folder(name):
+                yield name, OSError("refused: the name leaves the archive's folder (absolute or '..')")
                 continue
-            try:
-                yield name, zf.read(info)
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as e:
-                yield name, OSError(_first_line(e))
+            yield name, _read_member(zf, info, budget)
+
+
+@dataclass(kw_only=True)
+class _Budget:
+    """What is left of the archive's decompression budget (mutable while reading)."""
+
+    path: Path
+    left: int
+
+
+def _leaves_folder(name: str) -> bool:
+    parts = name.replace("\\", "/").split("/")
+    return name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":")
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> bytes | OSError:
+    """One member's bytes, counted as they are decompressed: the central directory's size may
+    lie (issue 32: an entry that claimed a few bytes unpacked to 2 GB in one call)."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with zf.open(info) as member:
+            while chunk := member.read(_CHUNK):
+                size += len(chunk)
+                budget.left -= len(chunk)
+                if budget.left < 0:
+                    raise ConfigError(
+                        f"advisory zip {budget.path}: more than {MAX_ZIP_BYTES} bytes decompressed; refused"
+                    )
+                if size > MAX_FILE_BYTES:
+                    return OSError(f"larger than {MAX_FILE_BYTES} bytes")
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, zlib.error) as e:
+        return OSError(_first_line(e))
+    return b"".join(chunks)
 
 
 def iter_files(source: Path) -> Iterator[tuple[str, bytes | OSError]]:

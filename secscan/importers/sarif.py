@@ -555,7 +555,7 @@ def _as_bytes(data: str | bytes) -> bytes | str:
 
 
 def read(
-    text: str | bytes, *, tree: SourceTree, origin: str = "SARIF report", max_findings: int = MAX_FINDINGS
+    text: str | bytes, *, tree: SourceTree, origin: str = "SARIF report", max_findings: int | None = None
 ) -> SarifImport:
     """Everything a SARIF 2.1.0 log says; :class:`ParseError` naming ``origin`` and the JSON path.
 
@@ -575,7 +575,7 @@ def read(
     version = log.version if isinstance(log, _Log) else ctx.obj(log, "document", optional=False).get("version")
     if version != "2.1.0":
         raise ctx.fail("version", f"expected SARIF version '2.1.0', got {version!r}")
-    keeper = _Keeper(max_findings)
+    keeper = _Keeper(MAX_FINDINGS if max_findings is None else max_findings)
     totals = _Totals()
     runs = [
         _read_run(ctx, raw, r, tree=tree, keeper=keeper, totals=totals)
