@@ -28,6 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from secscan import files as files_mod
 from secscan import pathmatch
 from secscan.config import ScanConfig
 from secscan.errors import ConfigError, ParseError, ScannerError
@@ -406,31 +407,23 @@ def text_copies(root: Path, files: Sequence[str], folder: Path) -> tuple[list[st
     return clean, copied
 
 
-def tree_files(
-    root: Path, *, exclude: Sequence[str] = (), only: Sequence[str] | None = None
-) -> tuple[list[str], list[str]]:
-    """(text files, binary files) under ``root``, repo-relative: regular files only (no symlinks),
-    the default folders and ``exclude`` globs left out."""
+def tree_files(root: Path, listed: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(text files, binary files) among ``listed`` (repo-relative regular files of the one walk,
+    :mod:`secscan.files`: links resolved inside the tree, never followed out of it)."""
     texts: list[str] = []
     binaries: list[str] = []
-
-    def consider(rel: str) -> None:
-        full = root / rel
-        if full.is_symlink() or not full.is_file() or _excluded(rel, exclude):
-            return
-        (binaries if _is_binary(full) else texts).append(rel)
-
-    if only is not None:
-        for rel in only:
-            consider(rel)
-        return texts, binaries
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel_dir = os.path.relpath(dirpath, root)
-        rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
-        dirnames[:] = sorted(d for d in dirnames if not _excluded(rel_dir + d, exclude, is_dir=True))
-        for name in sorted(filenames):
-            consider(rel_dir + name)
+    for rel in listed:
+        (binaries if _is_binary(root / rel) else texts).append(rel)
     return texts, binaries
+
+
+def _listed(cfg: ScanConfig, ctx: RunContext, root: Path) -> list[str]:
+    """The files to read: the run's one walk, or the changed ones (excludes applied either way)."""
+    if ctx.changed_files is None:
+        return list(ctx.selection.listing(root, cfg.exclude).files)
+    changed = pathmatch.kept(ctx.changed_files, pathmatch.excludes(cfg.exclude))
+    kept, _refused = files_mod.regular_files(root, changed)  # refused links: the tree scanner reports them
+    return kept
 
 
 def _chunks(files: Sequence[str], root: Path) -> Iterator[list[str]]:
@@ -521,7 +514,7 @@ class DetectSecretsScanner(Scanner):
         warnings: list[str] = []
         findings: list[Finding] = []
         try:
-            texts, binaries = tree_files(root, exclude=cfg.exclude, only=ctx.changed_files)
+            texts, binaries = tree_files(root, _listed(cfg, ctx, root))
             if binaries and ctx.changed_files is not None:
                 warnings += [f"detect-secrets: binary file {b} not scanned for secrets" for b in binaries]
             elif binaries:
