@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,13 +53,14 @@ def scan(*, path: Path, progress: bool | None, **opts: Any) -> int:
     failed (fail closed), 4 publishing failed with --require-publish, 70 internal error,
     130/143 interrupted by SIGINT/SIGTERM.
     """
-    from secscan import console, core, inputs, outputs
+    from secscan import console, core, inputs, outputs, proc
     from secscan.collect import collect
     from secscan.sourcefiles import SourceTree
 
     env = dict(os.environ)
-    with tempfile.TemporaryDirectory(prefix="secscan-") as tmp:
-        scratch = Path(tmp)
+    # The scratch folder and every tool process of the run go when the block ends, and with a
+    # watchdog when secscan is killed outright (secscan.proc); a dead run's folder is swept.
+    with proc.run_scope() as scratch:
         # Inputs first: every file that decides the verdict is read and checked before anything
         # runs (in a merge request: from the merge-base commit, copied into the scratch folder).
         given = inputs.read_scan_inputs(path, config_mod.flags_from_options(opts), env=env, scratch=scratch / "inputs")

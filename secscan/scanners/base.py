@@ -8,11 +8,8 @@ loses the other scanners' results.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import signal
-import subprocess
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -26,9 +23,23 @@ from secscan import pathmatch
 from secscan.config import ScanConfig
 from secscan.errors import ParseError, ScannerError
 from secscan.models import Finding, Kind, ScannerState, ScannerStatus
+
+# The process runner lives in secscan.proc (one runner, and the lifetime of what it starts); its
+# names stay importable from here for the scanner modules.
+from secscan.proc import (  # noqa: F401 - re-exported: scanner modules import them from here
+    ProcResult,
+    ToolCancelled,
+    ToolMissing,
+    ToolTimeout,
+    kill_tree,
+    run_tool,
+    scanner_env,
+    wait_within_limits,
+)
 from secscan.sourcefiles import SourceTree
 
 if TYPE_CHECKING:
+    from secscan.cache import FileCache
     from secscan.zap.baseline_conf import BaselineConfig
 
 
@@ -276,6 +287,41 @@ class CommandScanner(Scanner):
         options = [a.replace(str(ctx.workdir), "<work>") for a in self.argv("<exe>", cfg, ctx, Path("<out>"), ())]
         return [self.name, exe, build, version or "", *options]
 
+    def _cache_store(self, cfg: ScanConfig, ctx: RunContext, *, exe: str, version: str | None) -> FileCache:
+        from secscan import cache
+
+        return cache.FileCache(
+            cfg.cache_dir or cache.default_dir(),
+            scanner=self.name,
+            context=cache.context_digest(self.cache_context(cfg, ctx, exe=exe, version=version)),
+            # The operator's key (a CI/CD variable): entries written by a job without it, such as
+            # a merge request's sharing the GitLab cache, are misses.
+            secret=cache.operator_key(os.environ),
+        )
+
+    def _cache_lookups(
+        self, cfg: ScanConfig, store: FileCache, files: Sequence[str]
+    ) -> tuple[dict[str, tuple[Finding, ...]], dict[str, str], tuple[str, ...]]:
+        """(hits by file, content digests by file, a warning when entries did not check): a
+        rejected entry is a miss like an absent one, and shown, since it means a corrupt or
+        planted cache."""
+        from secscan import cache
+
+        cached: dict[str, tuple[Finding, ...]] = {}
+        digests: dict[str, str] = {}
+        rejected: dict[str, str] = {}
+        for f in files:
+            try:
+                digests[f] = cache.digest(files_mod.read_bytes(cfg.target, f))
+            except OSError:
+                continue  # unreadable: the scanner meets it and reports it
+            found = store.lookup(f, digests[f])
+            if found.findings is not None:
+                cached[f] = found.findings
+            elif found.rejected is not None:
+                rejected[f] = found.rejected
+        return cached, digests, (rejected_warning(self.name, rejected),) if rejected else ()
+
     def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
         started = time.monotonic()
         problem = self.preflight(cfg)
@@ -303,22 +349,10 @@ class CommandScanner(Scanner):
         cached: dict[str, tuple[Finding, ...]] = {}
         digests: dict[str, str] = {}
         store = None
+        cache_warnings: tuple[str, ...] = ()
         if self.per_file and cfg.cache and files is not None:
-            from secscan import cache
-
-            store = cache.FileCache(
-                cfg.cache_dir or cache.default_dir(),
-                scanner=self.name,
-                context=cache.context_digest(self.cache_context(cfg, ctx, exe=exe, version=version)),
-            )
-            for f in files:
-                try:
-                    digests[f] = cache.digest(files_mod.read_bytes(cfg.target, f))
-                except OSError:
-                    continue  # unreadable: the scanner meets it and reports it
-                hit = store.get(f, digests[f])
-                if hit is not None:
-                    cached[f] = hit
+            store = self._cache_store(cfg, ctx, exe=exe, version=version)
+            cached, digests, cache_warnings = self._cache_lookups(cfg, store, files)
             misses = tuple(f for f in files if f not in cached)
             run_targets = misses
         else:
@@ -373,13 +407,26 @@ class CommandScanner(Scanner):
                         store.put(f, digests[f], mask(by_path.get(f, ())))
         if store is not None:
             store.prune()
-        out = ok_outcome(self.name, found, started=started, version=version, argv=argv, warnings=warnings)
+        out = ok_outcome(
+            self.name, found, started=started, version=version, argv=argv, warnings=cache_warnings + warnings
+        )
         out = replace(
             out,
             status=replace(out.status, cache_hits=hits, cache_misses=len(misses) if store is not None else 0),
             scanned=tuple(files) if files is not None else None,
         )
         return incomplete_outcome(out, gaps)
+
+
+def rejected_warning(name: str, rejected: Mapping[str, str], *, shown: int = 3) -> str:
+    """One line: how many cache entries did not check, why, for which files (rescanned)."""
+    reasons = sorted(set(rejected.values()))
+    files = "; ".join(text_path(f) for f in list(rejected)[:shown])
+    more = f" and {len(rejected) - shown} more" if len(rejected) > shown else ""
+    return (
+        f"{name}: {len(rejected)} cache entr{'y' if len(rejected) == 1 else 'ies'} did not verify and "
+        f"{'was' if len(rejected) == 1 else 'were'} rescanned ({'; '.join(reasons)}): {files}{more}"
+    )
 
 
 def shard_index(path: str, n: int) -> int:
@@ -389,164 +436,6 @@ def shard_index(path: str, n: int) -> int:
 
 
 # ------------------------------------------------------------------ processes
-
-
-@dataclass(frozen=True, kw_only=True)
-class ProcResult:
-    argv: tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
-    duration_s: float
-
-
-class ToolTimeout(ScannerError):
-    """The tool ran past its time limit; its whole process group was killed."""
-
-
-class ToolCancelled(ScannerError):
-    """secscan was interrupted; the tool's process group was killed."""
-
-
-class ToolMissing(ScannerError):
-    """The executable is not installed."""
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the whole process group, then SIGKILL what is left after a grace period.
-
-    The scanner runs in its own session (start_new_session) so its children (semgrep-core,
-    pip's subprocesses) die with it instead of lingering after a time limit.
-    """
-    try:
-        pgid = os.getpgid(proc.pid)
-    except ProcessLookupError:
-        return
-    for sig, grace in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(pgid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=grace)
-            # The leader is gone; make sure no child in the group survives it.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pgid, signal.SIGKILL)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-# What a scanner's environment may carry from ours: where things are, locale, temp folders and
-# certificates. Nothing else: CI job tokens, GitLab tokens, the audit key and any other
-# credential in the job's environment must never reach a process that reads untrusted files.
-_ENV_ALLOW = frozenset(
-    {
-        "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP", "TERM",
-        "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
-        "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "VIRTUAL_ENV", "PYTHONIOENCODING",
-        "NO_PROXY", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
-    }
-)  # fmt: skip
-_CREDENTIAL_HINT = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE", "_KEY", "AUTH")
-
-
-def scanner_env(environ: Mapping[str, str], extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment a scanner runs with: an allow list of ours, a safe import path, and what
-    the backend adds. ``PYTHONSAFEPATH``: Python tools never import from their working folder or
-    script folder, so a ``pip.py`` or ``bandit.py`` planted in a tree cannot run."""
-    env: dict[str, str] = {}
-    for name, value in environ.items():
-        if name in _ENV_ALLOW or name.startswith("LC_"):
-            if "PROXY" in name.upper() and "@" in value:
-                continue  # a proxy URL with userinfo is a credential
-            env[name] = value
-    env["PYTHONSAFEPATH"] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    for name, value in (extra or {}).items():
-        if any(h in name.upper() for h in _CREDENTIAL_HINT):
-            raise ValueError(f"refusing to pass {name} to a scanner")
-        env[name] = value
-    return env
-
-
-def wait_within_limits(
-    proc: subprocess.Popen[bytes],
-    *,
-    name: str,
-    deadline: float,
-    timeout: float,
-    cancel: threading.Event | None,
-) -> None:
-    """Wait for a tool started in its own session; on cancellation, past ``deadline`` or on any
-    exception here (a signal), its whole process group is killed before this returns or raises."""
-    try:
-        while True:
-            try:
-                proc.wait(timeout=0.05)
-                return
-            except subprocess.TimeoutExpired:
-                pass
-            if cancel is not None and cancel.is_set():
-                _kill_group(proc)
-                raise ToolCancelled(f"{name} cancelled")
-            if time.monotonic() > deadline:
-                _kill_group(proc)
-                raise ToolTimeout(f"{name} exceeded its time limit of {timeout:g}s and was killed")
-    except BaseException:
-        if proc.poll() is None:
-            _kill_group(proc)
-        raise
-
-
-def run_tool(
-    argv: Sequence[str],
-    *,
-    timeout: float,
-    cancel: threading.Event | None = None,
-    cwd: Path | None = None,
-    env: Mapping[str, str] | None = None,
-) -> ProcResult:
-    """Run a command with a wall-clock limit; stdout/stderr captured via temp files.
-
-    Files, not pipes: a tool that writes megabytes of JSON must never block on a full pipe.
-    """
-    import tempfile
-
-    started = time.monotonic()
-    full_env = scanner_env(os.environ, env)
-    # Never the caller's folder (in CI: the scanned checkout) unless asked: nothing there may be
-    # on a tool's search path.
-    cwd = cwd if cwd is not None else Path(tempfile.gettempdir())
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        try:
-            proc = subprocess.Popen(
-                list(argv),
-                stdout=out,
-                stderr=err,
-                stdin=subprocess.DEVNULL,
-                cwd=cwd,
-                env=full_env,
-                start_new_session=True,
-            )
-        except FileNotFoundError as e:
-            raise ToolMissing(f"{argv[0]} is not installed (not found on PATH)") from e
-        except PermissionError as e:
-            raise ToolMissing(f"{argv[0]} is not executable: {e.strerror}") from e
-        wait_within_limits(proc, name=Path(argv[0]).name, deadline=started + timeout, timeout=timeout, cancel=cancel)
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode("utf-8", errors="replace")
-        stderr = err.read().decode("utf-8", errors="replace")
-    return ProcResult(
-        argv=tuple(argv),
-        returncode=proc.returncode,
-        stdout=stdout,
-        stderr=stderr,
-        duration_s=time.monotonic() - started,
-    )
-
-
 def tail(text: str, lines: int = 1, limit: int = 300) -> str:
     """The last non-empty lines of a tool's stderr, for one-line error messages."""
     kept = [ln.strip() for ln in text.splitlines() if ln.strip()][-lines:]

@@ -72,11 +72,13 @@ class Reaper:
         create_grace: float = CREATE_GRACE_S,
         secrets_env: tuple[str, ...] = (),
     ) -> Reaper:
-        from secscan.scanners.base import scanner_env
+        from secscan.proc import allowed_env
 
         base = dict(os.environ if env is None else env)
         # The watchdog needs no credential: the scanners' allow list plus where the engine is.
-        child_env = scanner_env(base)
+        # No tool mark (secscan.proc): the end of the run kills marked processes, and this one
+        # must outlive it to remove a container whose create is still in flight.
+        child_env = allowed_env(base)
         child_env.update({k: v for k, v in base.items() if k.startswith("DOCKER_")})
         for name in (*_NEVER_INHERIT, *secrets_env):
             child_env.pop(name, None)
