@@ -231,15 +231,15 @@ def _entry(store: cache.FileCache, path: str, content: str) -> Path:
 
 
 @pytest.mark.parametrize(
-    "other",
+    ("scanner", "context"),
     [
-        {"scanner": "semgrep", "context": "ctx"},  # another scanner
-        {"scanner": "bandit", "context": "other rules"},  # another rule set or version
+        ("semgrep", "ctx"),  # another scanner
+        ("bandit", "other rules"),  # another rule set, scanner version or secscan version
     ],
 )
-def test_an_entry_of_another_scanner_or_context_is_a_miss(tmp_path: Path, other: dict[str, str]) -> None:
+def test_an_entry_of_another_scanner_or_context_is_a_miss(tmp_path: Path, scanner: str, context: str) -> None:
     mine = _put(tmp_path / "c")
-    theirs = cache.FileCache(tmp_path / "c", **other)
+    theirs = cache.FileCache(tmp_path / "c", scanner=scanner, context=context)
     target = _entry(theirs, "a.py", "d1")
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_entry(mine, "a.py", "d1"), target)
