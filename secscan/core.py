@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from secscan import __version__, compliance, files, fingerprint, pathmatch, policy, testcode, triage
 from secscan.inputs import TriageInputs
-from secscan.models import Finding, Kind, Location, RunResult, ScannerState, ScannerStatus
+from secscan.models import Finding, JudgedWith, Kind, Location, RunResult, ScannerState, ScannerStatus
 from secscan.sourcefiles import SourceTree
 from secscan.textsafe import mask_pans, mask_userinfo, redact_secret, secret_title, secret_values
 from secscan.triage.dedupe import dedupe, sort_key
@@ -46,6 +46,8 @@ class Evidence:
     tool_version: str = __version__
     baseline: str | None = None
     diff_base: str | None = None
+    judged_with: JudgedWith | None = None
+    """Merged results: what their statuses were resolved with (kept, not re-resolved)."""
 
 
 def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None) -> RunResult:
@@ -102,6 +104,9 @@ def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None
         diff_base=evidence.diff_base or (inputs.diff_base if inputs is not None else None),
         warnings=tuple(dict.fromkeys(mask_userinfo(w) for w in warnings)),
         meta=tuple((k, mask_userinfo(v)) for k, v in evidence.meta),
+        # What the statuses and the verdict were resolved with travels with them: a gate without
+        # a checkout (the split pipeline's final job) judges the way this run did.
+        judged_with=evidence.judged_with or (inputs.judged_with if inputs is not None else None),
     )
     return gate(result, inputs.policy) if inputs is not None else result
 

@@ -12,6 +12,7 @@ before the verdict could be lost.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import subprocess
 import tempfile
@@ -26,8 +27,8 @@ from secscan import config, testcode
 from secscan import trusted as trust
 from secscan.config import ScanConfig
 from secscan.errors import ConfigError
-from secscan.models import PENDING_SETTINGS
-from secscan.policy import Policy, load_policy
+from secscan.models import PENDING_SETTINGS, JudgedWith, RecordedFile, RecordedPolicy, RunResult
+from secscan.policy import Policy, digest, load_policy, to_dict
 from secscan.triage import suppressions as sup
 from secscan.triage.baseline import Baseline
 from secscan.triage.diff import DiffInfo
@@ -58,6 +59,20 @@ class TriageInputs:
     """Globs of test code (findings there are tagged, see secscan.testcode)."""
     production_only_rules: tuple[str, ...] = testcode.DEFAULT_PRODUCTION_ONLY_RULES
     """Rules not reported in test code."""
+    judged_with: JudgedWith | None = None
+    """What the above were resolved to, with origins and digests: recorded in the result."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resolved:
+    """What every command that judges findings resolves the same way (:func:`resolve`)."""
+
+    cfg: ScanConfig
+    """The effective settings: defaults < settings file (at the merge base) < env < flags."""
+    triage: TriageInputs
+    warnings: tuple[str, ...] = ()
+    """Unknown SECSCAN_* variables, and the merge request's changes to what decides the verdict
+    (pending: they apply once merged)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,11 +113,14 @@ def read_triage_inputs(
     test_paths: tuple[str, ...] = testcode.DEFAULT_TEST_PATHS,
     production_only_rules: tuple[str, ...] = testcode.DEFAULT_PRODUCTION_ONLY_RULES,
     excludes: tuple[str, ...] = (),
+    origins: Mapping[str, str] | None = None,
 ) -> TriageInputs:
     """Load the policy, suppressions, baseline and diff (each ConfigError/InputError is exit 2).
 
     ``default_suppressions``: look for ``.secscan/suppressions.toml`` in ``root`` when no file is
-    named (off when the trusted side has already said which file applies)."""
+    named (off when the trusted side has already said which file applies). ``origins``: how to
+    name the policy, suppressions and baseline files in the record (their merge-base path
+    rather than the private copy read)."""
     from secscan.triage import baseline as baseline_mod
 
     for label, path in (("policy", policy), ("baseline", baseline), ("suppressions", suppressions)):
@@ -122,19 +140,123 @@ def read_triage_inputs(
         from secscan.triage.diff import diff_info
 
         diff = diff_info(root, diff_base)
+    named = _Origins(root=root, given=origins or {})
+    record = JudgedWith(
+        policy=RecordedPolicy(
+            name=pol.name, origin=named.of("policy", policy), sha256=digest(pol), definition=to_dict(pol)
+        ),
+        suppressions=_recorded(sup_path, named.of("suppressions", sup_path)),
+        baseline=_recorded(baseline, named.of("baseline", baseline)),
+        test_paths=test_paths,
+        production_only_rules=production_only_rules,
+        excludes=excludes,
+        diff_base=diff_base or None,
+    )
     return TriageInputs(
         policy=pol,
         suppressions=rules,
-        suppressions_origin=str(sup_path) if sup_path is not None else None,
+        suppressions_origin=record.suppressions.origin if record.suppressions else None,
         baseline=base,
-        baseline_origin=str(baseline) if baseline is not None else None,
+        baseline_origin=record.baseline.origin if record.baseline else None,
         diff=diff,
         diff_base=diff_base,
         excludes=excludes,
         today=today or datetime.now(UTC).date(),
         test_paths=test_paths,
         production_only_rules=production_only_rules,
+        judged_with=record,
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Origins:
+    """How a verdict-deciding file is named in the record: what the trusted resolver said (its
+    merge-base path), else its path relative to the tree, else as given."""
+
+    root: Path | None
+    given: Mapping[str, str]
+
+    def of(self, key: str, path: Path | None) -> str:
+        if key in self.given:
+            return self.given[key]
+        if path is None:
+            return "builtin"
+        rel = trust.inside(path, self.root) if self.root is not None else None
+        return rel if rel else str(path)
+
+
+def _recorded(path: Path | None, origin: str) -> RecordedFile | None:
+    """The file's digest, read after it loaded (so it exists and is a file)."""
+    if path is None:
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"{origin}: cannot read: {e.strerror or e}") from None
+    return RecordedFile(origin=origin, sha256=hashlib.sha256(data).hexdigest())
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatePolicy:
+    """The policy ``gate`` judges a result with, and where it came from."""
+
+    policy: Policy
+    origin: str
+    """``recorded in the result``, ``set by the operator`` (...), or ``the shipped default``."""
+    recorded: RecordedPolicy
+    """The policy as the gated result records it (it is what judged the verdict)."""
+
+
+def _with_fail_closed(pol: Policy, fail_closed: bool | None) -> Policy:
+    return pol if fail_closed is None else replace(pol, fail_closed=fail_closed)
+
+
+def _record_policy(pol: Policy, origin: str) -> RecordedPolicy:
+    return RecordedPolicy(name=pol.name, origin=origin, sha256=digest(pol), definition=to_dict(pol))
+
+
+def _recorded_policy(recorded: RecordedPolicy, version: int) -> Policy:
+    """The policy a result records, checked: a record this secscan does not understand, or whose
+    definition does not match its digest, is refused rather than half-applied (exit 2)."""
+    from secscan.models import JUDGED_WITH_VERSION
+    from secscan.policy import from_dict
+
+    if version != JUDGED_WITH_VERSION:
+        raise ConfigError(
+            f"the result's judged_with version {version} is not understood by this secscan "
+            f"(version {JUDGED_WITH_VERSION}); gate it with the secscan that wrote it, or name a policy with --policy"
+        )
+    pol = from_dict(recorded.definition, origin=f"{recorded.origin} (recorded in the result)")
+    if digest(pol) != recorded.sha256:
+        raise ConfigError(f"the recorded policy {recorded.name!r} does not match its sha256 digest; refusing it")
+    return pol
+
+
+def operator_policy(path: Path | None) -> Policy | None:
+    """The policy file the operator named (``--policy``, a non-empty ``SECSCAN_POLICY``), loaded
+    first: a bad one is exit 2 before a (possibly large) result is read."""
+    if path is None:
+        return None
+    _existing_file(path, "policy")
+    return load_policy(path)
+
+
+def gate_policy(result: RunResult, *, operator: Policy | None, fail_closed: bool | None) -> GatePolicy:
+    """The operator's policy when given, else the one the result was resolved with (the
+    project's, read at the merge base by the scan jobs), else the shipped default.
+    ``fail_closed`` overrides any of them."""
+    recorded = result.judged_with
+    if operator is not None:
+        pol = _with_fail_closed(operator, fail_closed)
+        origin = "set by the operator"
+        if recorded is not None and recorded.policy.sha256 != digest(pol):
+            origin += f", not the recorded {recorded.policy.name}"
+        return GatePolicy(policy=pol, origin=origin, recorded=_record_policy(pol, f"{operator.source} (operator)"))
+    if recorded is None:
+        pol = _with_fail_closed(load_policy(None), fail_closed)
+        return GatePolicy(policy=pol, origin="the shipped default", recorded=_record_policy(pol, "builtin"))
+    pol = _with_fail_closed(_recorded_policy(recorded.policy, recorded.version), fail_closed)
+    return GatePolicy(policy=pol, origin="recorded in the result", recorded=_record_policy(pol, recorded.policy.origin))
 
 
 def check_out_dir(out_dir: Path, *, tree: Path | None = None) -> Path:
@@ -213,11 +335,13 @@ def _trusted_file_layer(trusted: TrustedBase, target: Path) -> tuple[dict[str, A
     return base_raw, base_origin, pending
 
 
-def _trusted_paths(cfg: ScanConfig, trusted: TrustedBase) -> tuple[ScanConfig, list[str]]:
-    """Every verdict-deciding file inside the tree, replaced by its merge-base copy."""
+def _trusted_paths(cfg: ScanConfig, trusted: TrustedBase) -> tuple[ScanConfig, list[str], dict[str, str]]:
+    """Every verdict-deciding file inside the tree, replaced by its merge-base copy; the
+    pending changes, and the name each copy goes by in the record (its path at the base)."""
     root = trusted.root
     changes: dict[str, Any] = {}
     pending: list[str] = []
+    origins: dict[str, str] = {}
 
     def swap(value: Path | str, label: str) -> Path | None:
         rel = trust.inside(Path(value), root)
@@ -225,6 +349,7 @@ def _trusted_paths(cfg: ScanConfig, trusted: TrustedBase) -> tuple[ScanConfig, l
             return Path(value)  # the operator's own file, outside the tree
         if trust.differs(trusted, rel):
             pending.append(f"{PENDING_SETTINGS}{label} {rel}")
+        origins[label] = f"{rel} at {trusted.sha[:12]} (merge base)"
         return trusted.materialize(rel)
 
     for key in _FILE_SETTINGS:
@@ -249,7 +374,7 @@ def _trusted_paths(cfg: ScanConfig, trusted: TrustedBase) -> tuple[ScanConfig, l
         if copy is None:
             raise ConfigError(f"ZAP API definition {definition} does not exist at the merge base")
         changes["zap_api_definition"] = str(copy)
-    return replace(cfg, **changes), pending
+    return replace(cfg, **changes), pending, origins
 
 
 def _check_cache_dir(cfg: ScanConfig) -> None:
@@ -272,28 +397,34 @@ def _check_cache_dir(cfg: ScanConfig) -> None:
         raise ConfigError(f"cache folder {rel or '.'} holds files committed to the repository; refusing to use it")
 
 
-def read_scan_inputs(
+def _ci_diff_base(flags: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """In a merge request pipeline the diff base is GitLab's, unless the operator named one."""
+    out = dict(flags)
+    if "diff_base" not in out and not env.get("SECSCAN_DIFF_BASE") and env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA"):
+        out["diff_base"] = env["CI_MERGE_REQUEST_DIFF_BASE_SHA"]
+    return out
+
+
+def resolve(
     target: Path,
     flags: Mapping[str, Any],
     *,
     env: Mapping[str, str],
     today: date | None = None,
     scratch: Path | None = None,
-) -> Inputs:
-    """Settings, policy, suppressions, baseline, rules, ZAP config, requirements, diff and the
-    output folder: all read and checked here, in well under a second on any tree.
+) -> Resolved:
+    """The one trusted resolver: settings, policy, suppressions, baseline, test paths,
+    production-only rules, excludes and the diff, for every command that judges findings
+    (``scan``, ``import``), so they cannot differ in what decides a verdict.
 
     With a diff base (a merge request, ``--diff-base``, the pre-push hook) and a ``scratch``
     folder, what decides the verdict comes from the merge-base commit (:mod:`secscan.trusted`);
     the head's changes to it are reported as pending. Operator settings (environment, flags)
-    still win over both."""
-    from secscan import reporters
-    from secscan.scanners import registry
+    still win over both. The copies in ``scratch`` are read before this returns, except the
+    files later stages read themselves (rules, ZAP config): keep it for the run."""
     from secscan.triage.diff import merge_base
 
-    flags = dict(flags)
-    if "diff_base" not in flags and not env.get("SECSCAN_DIFF_BASE") and env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA"):
-        flags["diff_base"] = env["CI_MERGE_REQUEST_DIFF_BASE_SHA"]
+    flags = _ci_diff_base(flags, env)
     target = Path(target)
     if not target.is_dir():
         raise ConfigError(f"scan target {target} is not a directory")
@@ -301,6 +432,7 @@ def read_scan_inputs(
     diff_base = flags.get("diff_base") or env_raw.get("diff_base")
     trusted = None
     pending: list[str] = []
+    origins: dict[str, str] = {}
     if diff_base and scratch is not None:
         trusted = TrustedBase(root=target.resolve(), sha=merge_base(target, str(diff_base)), store=scratch)
         raw, origin, pending = _trusted_file_layer(trusted, target)
@@ -308,15 +440,30 @@ def read_scan_inputs(
         raw, origin = config.read_file_settings(target)
     cfg = config.combine(target, config.Layers(file=raw, file_origin=origin, env=env_raw, flags=flags))
     if trusted is not None:
-        cfg, changed_files = _trusted_paths(cfg, trusted)
+        cfg, changed_files, origins = _trusted_paths(cfg, trusted)
         pending += changed_files
-    scanners = cfg.selected_scanners()
-    if not scanners:
-        raise ConfigError("no scanner selected (check --only/--skip)")
-    formats = cfg.formats
-    if formats:
-        reporters.expand(formats)  # an unknown --format is a usage error now
-    # Inputs the user named must exist now, not after minutes of scanning (exit 2, not 3).
+    triage = read_triage_inputs(
+        root=cfg.target,
+        policy=cfg.policy,
+        fail_closed=cfg.fail_closed,
+        suppressions=cfg.suppressions,
+        baseline=cfg.baseline,
+        diff_base=cfg.diff_base,
+        today=today,
+        default_suppressions=trusted is None,
+        test_paths=cfg.test_paths,
+        production_only_rules=cfg.production_only_rules,
+        excludes=cfg.exclude,
+        origins=origins,
+    )
+    return Resolved(cfg=cfg, triage=triage, warnings=env_warnings + tuple(pending))
+
+
+def _check_scan_files(cfg: ScanConfig, scanners: tuple[str, ...]) -> tuple[str, BaselineConfig] | None:
+    """Inputs the user named must exist now, not after minutes of scanning (exit 2, not 3); the
+    ZAP rule config, loaded, when ZAP runs."""
+    from secscan.triage.diff import merge_base
+
     for req in cfg.requirements:
         if not (cfg.target / req).is_file():
             raise ConfigError(f"requirements file {req!r} not found under {cfg.target}")
@@ -333,22 +480,38 @@ def read_scan_inputs(
         raise ConfigError(f"advisory database {cfg.advisory_db} does not exist")
     if cfg.secrets_history and "detect-secrets" in scanners:
         merge_base(cfg.target, cfg.secrets_history)  # a bad --secrets-history REF is exit 2 now
-    triage = read_triage_inputs(
-        root=cfg.target,
-        policy=cfg.policy,
-        fail_closed=cfg.fail_closed,
-        suppressions=cfg.suppressions,
-        baseline=cfg.baseline,
-        diff_base=cfg.diff_base,
-        today=today,
-        default_suppressions=trusted is None,
-        test_paths=cfg.test_paths,
-        production_only_rules=cfg.production_only_rules,
-        excludes=cfg.exclude,
-    )
+    return zap_conf
+
+
+def read_scan_inputs(
+    target: Path,
+    flags: Mapping[str, Any],
+    *,
+    env: Mapping[str, str],
+    today: date | None = None,
+    scratch: Path | None = None,
+) -> Inputs:
+    """Settings, policy, suppressions, baseline, rules, ZAP config, requirements, diff and the
+    output folder: all read and checked here, in well under a second on any tree.
+
+    What decides the verdict is :func:`resolve`'s (the same for ``import``); the rest is what only
+    a live scan needs."""
+    from secscan import reporters
+    from secscan.scanners import registry
+
+    resolved = resolve(target, flags, env=env, today=today, scratch=scratch)
+    cfg = resolved.cfg
+    scanners = cfg.selected_scanners()
+    if not scanners:
+        raise ConfigError("no scanner selected (check --only/--skip)")
+    formats = cfg.formats
+    if formats:
+        reporters.expand(formats)  # an unknown --format is a usage error now
+    zap_conf = _check_scan_files(cfg, scanners)
     out_dir = check_out_dir(cfg.out_dir, tree=cfg.target)
     if cfg.cache:
         _check_cache_dir(cfg)
+    triage = resolved.triage
     changed = triage.diff.changed_paths() if triage.diff is not None and cfg.changed_only else None
     registry.names()  # the registry is loaded here, not in a scanner thread
     return Inputs(
@@ -359,5 +522,5 @@ def read_scan_inputs(
         formats=formats,
         zap_config=zap_conf,
         changed_files=changed,
-        warnings=env_warnings + tuple(pending),
+        warnings=resolved.warnings,
     )

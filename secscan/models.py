@@ -6,8 +6,10 @@ Every stage of the pipeline is a plain function over these values. Nothing here 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 SCHEMA = "secscan/1"
 
@@ -268,6 +270,67 @@ class Verdict:
     warnings: tuple[str, ...] = ()
 
 
+JUDGED_WITH_VERSION = 1
+"""Version of :class:`JudgedWith`: a reader that does not know a version refuses to judge with it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordedFile:
+    """A file that decided statuses (suppressions, baseline), as the run read it."""
+
+    origin: str
+    """Where it was read: the operator's path, or ``path at <sha> (merge base)``."""
+    sha256: str
+    """Hex SHA-256 of its bytes: runs that read the same file agree on it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordedPolicy:
+    """The gate policy a run was judged with, complete: a job without a checkout applies it."""
+
+    name: str
+    origin: str
+    """``builtin``, the operator's path, or ``path at <sha> (merge base)``."""
+    sha256: str
+    """Hex SHA-256 of the definition's canonical JSON (:func:`secscan.policy.digest`)."""
+    definition: Mapping[str, Any]
+    """The policy as a plain document (the TOML file's shape, every key present)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class JudgedWith:
+    """What decided the statuses and the verdict, as resolved (trusted side, operator overrides).
+
+    It travels in ``secscan.json`` so that ``merge`` can refuse results resolved from different
+    settings and ``gate``, in a job without a checkout, judges the way ``scan`` did."""
+
+    version: int = JUDGED_WITH_VERSION
+    policy: RecordedPolicy
+    suppressions: RecordedFile | None = None
+    """None: no suppressions file applied."""
+    baseline: RecordedFile | None = None
+    """None: no baseline applied."""
+    test_paths: tuple[str, ...] = ()
+    production_only_rules: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    diff_base: str | None = None
+    """The diff base the statuses were computed against, as given (None: not diff-aware)."""
+
+    def settings_key(self) -> tuple[object, ...]:
+        """What must be equal for two results to have been resolved from the same settings
+        (origins aside: they name the same content in words that may differ)."""
+        return (
+            self.version,
+            self.policy.sha256,
+            self.suppressions.sha256 if self.suppressions else None,
+            self.baseline.sha256 if self.baseline else None,
+            self.test_paths,
+            self.production_only_rules,
+            self.excludes,
+            self.diff_base,
+        )
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunResult:
     """One run: metadata plus findings. Serialized as ``secscan.json``."""
@@ -288,6 +351,9 @@ class RunResult:
     warnings: tuple[str, ...] = ()
     meta: tuple[tuple[str, str], ...] = ()
     """Extra run metadata as sorted key/value pairs (e.g. CI job URL, commit sha)."""
+    judged_with: JudgedWith | None = None
+    """The policy, suppressions, baseline and paths the run was resolved with (None: a result
+    written before they were recorded, or one no command judged)."""
     schema: str = SCHEMA
 
     def meta_dict(self) -> dict[str, str]:

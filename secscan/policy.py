@@ -29,6 +29,8 @@ Only findings with status ``new`` count (``existing`` are in the baseline or out
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -179,6 +181,48 @@ def load_policy(path: Path | None) -> Policy:
     return parse_policy(load_toml(path, what="policy file"), origin=str(path))
 
 
+def _sev_name(sev: Severity | None) -> str:
+    return sev.value if sev is not None else NONE
+
+
+def _kinds_dict(kinds: Mapping[Kind, Severity | None]) -> dict[str, str]:
+    return {k.value: _sev_name(v) for k, v in sorted(kinds.items(), key=lambda kv: kv[0].value)}
+
+
+def to_dict(policy: Policy) -> dict[str, Any]:
+    """The policy as a plain document of the file's shape, every key present, so that
+    :func:`parse_policy` reads it back to the same policy and two spellings of one policy (a
+    default left out, a key written) have one digest."""
+    return {
+        "version": POLICY_VERSION,
+        "name": policy.name,
+        "fail_closed": policy.fail_closed,
+        "block": {
+            "new_at_or_above": _sev_name(policy.block_at_or_above),
+            "kinds": _kinds_dict(policy.kind_thresholds),
+            "test_code": {
+                "new_at_or_above": _sev_name(policy.test_block_at_or_above),
+                "kinds": _kinds_dict(policy.test_kind_thresholds),
+            },
+        },
+        "max_new": dict(sorted(policy.max_new.items())),
+        "inline_suppressions": {"max_severity": _sev_name(policy.inline_max_severity)},
+    }
+
+
+def from_dict(data: Mapping[str, Any], *, origin: str) -> Policy:
+    """A policy recorded with :func:`to_dict` (e.g. in ``secscan.json``), validated like a file."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{origin}: the recorded policy is not a table")
+    return parse_policy(dict(data), origin=origin)
+
+
+def digest(policy: Policy) -> str:
+    """Hex SHA-256 of the policy's canonical JSON: equal for equal policies, wherever they came from."""
+    text = json.dumps(to_dict(policy), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 # ------------------------------------------------------------------ evaluation
 
 
@@ -285,12 +329,16 @@ def evaluate(result: RunResult, policy: Policy) -> Verdict:
     return Verdict(passed=True, exit_code=ExitCode.PASSED, policy=policy.name, warnings=tuple(warnings))
 
 
-def format_verdict(verdict: Verdict, *, limit: int = 50) -> str:
-    """The verdict for a terminal or CI log: one line per blocking reason (plain text)."""
+def format_verdict(verdict: Verdict, *, limit: int = 50, policy_from: str | None = None) -> str:
+    """The verdict for a terminal or CI log: one line per blocking reason (plain text).
+
+    ``policy_from`` says where the policy came from when that is not obvious (``recorded in the
+    result``: the split pipeline's gate applies what the scan jobs resolved)."""
     from secscan.textsafe import one_line
 
     head = "PASSED" if verdict.passed else f"FAILED (exit {verdict.exit_code})"
-    lines = [f"secscan gate: {head} - policy {verdict.policy}"]
+    where = f" ({policy_from})" if policy_from else ""
+    lines = [f"secscan gate: {head} - policy {verdict.policy}{where}"]
     for r in verdict.reasons[:limit]:
         fp = f" [{r.fingerprint}]" if r.fingerprint else ""
         lines.append(f"  blocked by {r.rule}: {one_line(r.message)}{fp}")

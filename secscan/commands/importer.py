@@ -50,7 +50,11 @@ class _Tool(click.ParamType):
 @click.option("--manifest", help="pip-audit: the requirements file the report audited (its findings' location).")
 @click.option("--suppressions", type=click.Path(path_type=Path, dir_okay=False), help="Suppressions file.")
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), help="Baseline: mark new vs existing.")
-@click.option("--diff-base", help="Git ref: only findings on lines changed since REF are new.")
+@click.option(
+    "--diff-base",
+    help="Git ref: only findings on lines changed since REF are new; settings, policy, suppressions and "
+    "baseline are read as they are at REF [CI_MERGE_REQUEST_DIFF_BASE_SHA].",
+)
 def import_cmd(
     *,
     tool: str,
@@ -67,16 +71,23 @@ def import_cmd(
     Older and newer report versions, empty reports and Windows paths are accepted; a malformed
     file is a clear error naming the file (exit 2).
     """
+    import os
+    import tempfile
     from dataclasses import replace
 
     from secscan import core, inputs, outputs
     from secscan.importers import import_reports, summary
     from secscan.sourcefiles import SourceTree
 
-    # Inputs first (policy, suppressions, baseline, diff): a bad one is exit 2 before any parsing.
-    triage_inputs = inputs.read_triage_inputs(
-        root=root, suppressions=suppressions, baseline=baseline, diff_base=diff_base
-    )
+    given = {"suppressions": suppressions, "baseline": baseline, "diff_base": diff_base}
+    # Inputs first, resolved exactly as `scan` resolves them (settings, policy, suppressions,
+    # baseline, test paths from the merge base in a merge request): a bad one is exit 2 before
+    # any parsing. The merge-base copies are read before resolve() returns.
+    with tempfile.TemporaryDirectory(prefix="secscan-import-") as scratch:
+        resolved = inputs.resolve(
+            root, {k: v for k, v in given.items() if v is not None}, env=os.environ, scratch=Path(scratch)
+        )
+    triage_inputs = resolved.triage
     started = core.utc_now()
     tree = SourceTree(root)
     imported = import_reports(tool, files, tree=tree, manifest=manifest)
@@ -87,7 +98,7 @@ def import_cmd(
         target=str(root),
         started_at=started,
         finished_at=core.utc_now(),
-        warnings=tuple(w for i in imported for w in i.warnings),
+        warnings=resolved.warnings + tuple(w for i in imported for w in i.warnings),
         meta=(("imported_from", ", ".join(p.name for p in files)), ("imported_tool", tool)),
     )
     result = core.produce(evidence, tree=tree, inputs=triage_inputs)

@@ -22,7 +22,8 @@ def merge(*, results: tuple[Path, ...], out: Path) -> int:
     from secscan.triage.merge import merge_results
 
     loaded = [resultio.load(p) for p in results]
-    merged = merge_results(loaded)
+    # Results resolved from different settings (policy, suppressions, baseline...) are refused.
+    merged = merge_results(loaded, names=[str(p) for p in results])
     outputs.write_result(merged, out)
     click.echo(f"secscan merge: {len(merged.findings)} finding(s) from {len(results)} result file(s) -> {out}")
     return 0
@@ -30,7 +31,12 @@ def merge(*, results: tuple[Path, ...], out: Path) -> int:
 
 @click.command("gate")
 @click.argument("result", type=_RESULT)
-@click.option("--policy", type=_RESULT, envvar="SECSCAN_POLICY", help="Policy file (default: the shipped default).")
+@click.option(
+    "--policy",
+    type=_RESULT,
+    envvar="SECSCAN_POLICY",
+    help="Policy file, overriding the one the result records (default: the recorded policy, else the shipped default).",
+)
 @click.option(
     "--fail-closed/--no-fail-closed",
     "fail_closed",
@@ -41,20 +47,30 @@ def merge(*, results: tuple[Path, ...], out: Path) -> int:
 def gate(*, result: Path, policy: Path | None, fail_closed: bool | None, out: Path | None) -> int:
     """Apply the policy to a secscan.json and exit with the verdict's code.
 
+    The policy is the one the result was resolved with (recorded in it: the project's setting,
+    read at the merge base), unless --policy or a non-empty SECSCAN_POLICY overrides it.
     0 passed, 1 findings blocked, 2 bad input or policy, 3 a scanner failed (fail closed).
     """
+    from dataclasses import replace
+
     from secscan import core, inputs, outputs, resultio
     from secscan import policy as policy_mod
 
-    # The policy first: a bad policy file is exit 2 before the (possibly large) result is read.
-    pol = inputs.read_triage_inputs(root=None, policy=policy, fail_closed=fail_closed).policy
-    gated = core.gate(resultio.load(result), pol)
+    # The operator's policy first: a bad policy file is exit 2 before the (possibly large) result is read.
+    operator = inputs.operator_policy(policy)
+    loaded = resultio.load(result)
+    chosen = inputs.gate_policy(loaded, operator=operator, fail_closed=fail_closed)
+    gated = core.gate(loaded, chosen.policy)
+    if gated.judged_with is not None:
+        # The gated result records the policy that decided its verdict.
+        gated = replace(gated, judged_with=replace(gated.judged_with, policy=chosen.recorded))
     if out is not None:
         outputs.write_result(gated, out)
     # Every verdict is on the audit trail, whichever command reached it (split pipelines gate here).
     outputs.record_verdict(gated, out_dir=(out or result).parent)
     assert gated.verdict is not None
-    click.echo(policy_mod.format_verdict(outputs.masked(gated).verdict or gated.verdict))
+    shown = outputs.masked(gated).verdict or gated.verdict
+    click.echo(policy_mod.format_verdict(shown, policy_from=chosen.origin))
     return gated.verdict.exit_code
 
 

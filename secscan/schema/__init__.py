@@ -29,7 +29,10 @@ from secscan.models import (
     BlockReason,
     Finding,
     Identifier,
+    JudgedWith,
     Location,
+    RecordedFile,
+    RecordedPolicy,
     RunResult,
     ScannerStatus,
     Source,
@@ -45,8 +48,11 @@ from secscan.schema.documents import (
     EntryDoc,
     FindingDoc,
     IdentifierDoc,
+    JudgedWithDoc,
     LocationDoc,
     ReasonDoc,
+    RecordedFileDoc,
+    RecordedPolicyDoc,
     ResultDoc,
     ScannerDoc,
     SourceDoc,
@@ -133,6 +139,26 @@ def _finding_doc(f: Finding) -> FindingDoc:
     )
 
 
+def _file_doc(f: RecordedFile | None) -> Any:
+    return UNSET if f is None else RecordedFileDoc(origin=f.origin, sha256=f.sha256)
+
+
+def _judged_with_doc(j: JudgedWith | None) -> Any:
+    if j is None:
+        return UNSET
+    p = j.policy
+    return JudgedWithDoc(
+        version=j.version,
+        policy=RecordedPolicyDoc(name=p.name, origin=p.origin, sha256=p.sha256, definition=dict(p.definition)),
+        suppressions=_file_doc(j.suppressions),
+        baseline=_file_doc(j.baseline),
+        test_paths=j.test_paths,
+        production_only_rules=j.production_only_rules,
+        excludes=j.excludes,
+        diff_base=_opt(j.diff_base),
+    )
+
+
 def _result_doc(r: RunResult) -> ResultDoc:
     v = r.verdict
     return ResultDoc(
@@ -161,6 +187,7 @@ def _result_doc(r: RunResult) -> ResultDoc:
         diff_base=_opt(r.diff_base),
         warnings=_many(r.warnings),
         meta=dict(r.meta) if r.meta else UNSET,
+        judged_with=_judged_with_doc(r.judged_with),
         verdict=UNSET
         if v is None
         else VerdictDoc(
@@ -296,6 +323,26 @@ def _finding(d: FindingDoc) -> Finding:
     )
 
 
+def _file(d: RecordedFileDoc | None) -> RecordedFile | None:
+    return None if d is None or d is UNSET else RecordedFile(origin=d.origin, sha256=d.sha256)
+
+
+def _judged_with(d: JudgedWithDoc | None) -> JudgedWith | None:
+    if d is None or d is UNSET:
+        return None
+    p = d.policy
+    return JudgedWith(
+        version=d.version,
+        policy=RecordedPolicy(name=p.name, origin=p.origin, sha256=p.sha256, definition=p.definition),
+        suppressions=_file(_set(d.suppressions)),
+        baseline=_file(_set(d.baseline)),
+        test_paths=d.test_paths,
+        production_only_rules=d.production_only_rules,
+        excludes=d.excludes,
+        diff_base=_set(d.diff_base),
+    )
+
+
 def _result(d: ResultDoc) -> RunResult:
     v = d.verdict
     return RunResult(
@@ -334,6 +381,7 @@ def _result(d: ResultDoc) -> RunResult:
         diff_base=_set(d.diff_base),
         warnings=_set(d.warnings, ()),
         meta=tuple(sorted(_set(d.meta, {}).items())),
+        judged_with=_judged_with(_set(d.judged_with)),
     )
 
 

@@ -3,7 +3,7 @@ msgspec structs, field for field and in the order they are written."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType, field
@@ -116,6 +116,32 @@ class VerdictDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     warnings: tuple[str, ...] = ()
 
 
+class RecordedFileDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    origin: str = ""
+    sha256: NonEmpty
+
+
+class RecordedPolicyDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    name: str = ""
+    origin: str = ""
+    sha256: NonEmpty
+    definition: dict[str, Any]
+
+
+class JudgedWithDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """What the result was judged with (models.JudgedWith). ``version`` is read whatever it is:
+    ``report`` shows a newer one, ``merge`` and ``gate`` refuse to judge with it."""
+
+    version: int
+    policy: RecordedPolicyDoc
+    suppressions: RecordedFileDoc | UnsetType | None = UNSET
+    baseline: RecordedFileDoc | UnsetType | None = UNSET
+    test_paths: tuple[str, ...] = ()
+    production_only_rules: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+    diff_base: str | UnsetType | None = UNSET
+
+
 class ResultDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="schema", tag=SCHEMA):
     """``secscan.json``: ``"schema": "secscan/1"`` is written first (msgspec writes the tag first)."""
 
@@ -129,6 +155,8 @@ class ResultDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="
     diff_base: str | UnsetType | None = UNSET
     warnings: tuple[str, ...] | UnsetType = UNSET
     meta: dict[str, str] | UnsetType = UNSET
+    judged_with: JudgedWithDoc | UnsetType | None = UNSET
+    """Optional: results written before it existed are read as judged with nothing recorded."""
     verdict: VerdictDoc | UnsetType | None = UNSET
     findings: tuple[FindingDoc, ...] = ()
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from secscan.core import Evidence
 from secscan.errors import InputError
-from secscan.models import RunResult, ScannerStatus
+from secscan.models import JUDGED_WITH_VERSION, JudgedWith, RunResult, ScannerStatus
 
 
 def _one(values: Sequence[str | None]) -> str | None:
@@ -32,13 +32,51 @@ def _same(results: Sequence[RunResult], what: str, values: Sequence[str | None])
         raise InputError(f"refusing to merge results of different {what}s: {', '.join(distinct)}")
 
 
-def merge_evidence(results: Sequence[RunResult]) -> Evidence:
+def _describe(j: JudgedWith | None) -> str:
+    if j is None:
+        return "nothing recorded (a result of an older secscan)"
+    parts = [f"policy {j.policy.name} sha256:{j.policy.sha256[:12]}"]
+    for what, f in (("suppressions", j.suppressions), ("baseline", j.baseline)):
+        parts.append(f"{what} {f.origin} sha256:{f.sha256[:12]}" if f else f"no {what}")
+    parts.append(f"test paths {', '.join(j.test_paths) or '-'}")
+    parts.append(f"production-only rules {', '.join(j.production_only_rules) or '-'}")
+    parts.append(f"excludes {', '.join(j.excludes) or '-'}")
+    parts.append(f"diff base {j.diff_base or '-'}")
+    return "; ".join(parts)
+
+
+def _same_settings(results: Sequence[RunResult], names: Sequence[str]) -> JudgedWith | None:
+    """The one record of what the results were judged with. Results resolved from different
+    settings (another policy, suppressions or baseline, other paths) are refused: their statuses
+    disagree about what is accepted, and no single verdict could be right for all of them."""
+    for name, r in zip(names, results, strict=True):
+        j = r.judged_with
+        if j is not None and j.version != JUDGED_WITH_VERSION:
+            raise InputError(
+                f"{name}: judged_with version {j.version} is not understood by this secscan "
+                f"(version {JUDGED_WITH_VERSION}); merge with the secscan that wrote it"
+            )
+
+    def key(r: RunResult) -> tuple[object, ...] | None:
+        return r.judged_with.settings_key() if r.judged_with is not None else None
+
+    for name, r in zip(names, results, strict=True):
+        if key(r) != key(results[0]):
+            raise InputError(
+                "refusing to merge results resolved from different settings: "
+                f"{names[0]}: {_describe(results[0].judged_with)} | {name}: {_describe(r.judged_with)}"
+            )
+    return results[0].judged_with
+
+
+def merge_evidence(results: Sequence[RunResult], *, names: Sequence[str] | None = None) -> Evidence:
     """The inputs' findings and metadata as one :class:`Evidence` for :func:`secscan.core.produce`
     (which re-deduplicates, keeps statuses and masks)."""
     if not results:
         raise ValueError("nothing to merge")
     _same(results, "commit", [r.meta_dict().get("ci_commit_sha") for r in results])
     _same(results, "target", [r.target for r in results])
+    judged_with = _same_settings(results, names or [f"result {i + 1}" for i in range(len(results))])
     scanners = sorted({_status_key(s): s for r in results for s in r.scanners}.values(), key=_status_key)
     meta: dict[str, str] = {}
     for key, value in sorted({kv for r in results for kv in r.meta}):
@@ -56,12 +94,14 @@ def merge_evidence(results: Sequence[RunResult]) -> Evidence:
         warnings=tuple(sorted({w for r in results for w in r.warnings})),
         meta=tuple(sorted(meta.items())),
         triaged=True,
+        judged_with=judged_with,
     )
 
 
-def merge_results(results: Sequence[RunResult]) -> RunResult:
-    """Merge result files through the core (no policy: ``secscan gate`` decides)."""
+def merge_results(results: Sequence[RunResult], *, names: Sequence[str] | None = None) -> RunResult:
+    """Merge result files through the core (no policy: ``secscan gate`` decides, with the
+    policy the results record). ``names`` name the inputs in errors (their file names)."""
     from secscan.core import produce
     from secscan.sourcefiles import SourceTree
 
-    return produce(merge_evidence(results), tree=SourceTree(None), inputs=None)
+    return produce(merge_evidence(results, names=names), tree=SourceTree(None), inputs=None)
