@@ -423,16 +423,17 @@ def sweep_stale(root: Path | None = None) -> int:
     return removed
 
 
-def _make_scratch() -> tuple[Path, int]:
-    """A new scratch folder and the fd holding its owner lock (taken before the lock file gets
-    its name, so a concurrent sweep never sees it unlocked)."""
-    folder = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+def _make_scratch(folder: Path) -> int:
+    """Create the scratch folder (private; its name is new: the run token is random) and return
+    the fd holding its owner lock, taken before the lock file gets its name, so a concurrent
+    sweep never sees it unlocked."""
+    os.mkdir(folder, 0o700)
     pending = folder / (OWNER_FILE + ".new")
     fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)
     os.write(fd, f"{os.getpid()}\n".encode())
     os.replace(pending, folder / OWNER_FILE)
-    return folder, fd
+    return fd
 
 
 @contextlib.contextmanager
@@ -441,8 +442,9 @@ def run_scope() -> Iterator[Path]:
     process a tool of this run started is killed and the folder is removed."""
     sweep_stale()
     watchdog = Watchdog.start(_TOKEN)  # before anything exists that it would have to clean
-    folder, lock = _make_scratch()
-    watchdog.send(f"scratch {folder}")
+    folder = Path(tempfile.gettempdir()) / f"{SCRATCH_PREFIX}{_TOKEN}-{next(_SEQ)}"
+    watchdog.send(f"scratch {folder}")  # named before it exists: a kill in between leaves nothing
+    lock = _make_scratch(folder)
     (folder / "tmp").mkdir()
     _current.append(_Run(tmp=folder / "tmp"))
     try:
