@@ -40,7 +40,25 @@ def is_live_credential(f: Finding) -> bool:
     return any(i.endswith(LIVE_RULES) for i in ids)
 
 
-DEFAULT_TEST_PATHS: tuple[str, ...] = ("tests/", "test/", "testing/", "test_*.py", "*_test.py", "conftest.py")
+DEFAULT_TEST_PATHS: tuple[str, ...] = (
+    "tests/",
+    "test/",
+    "testing/",
+    "test_*.py",
+    "*_test.py",
+    "conftest.py",
+    # JavaScript and TypeScript (issue 28): Jest/Mocha/Vitest/Jasmine file names ([jt] is an
+    # fnmatch character class: .js or .ts), Jest's folder, Cypress and end-to-end suites.
+    "*.spec.[jt]s",
+    "*.spec.[jt]sx",
+    "*.spec.[cm]js",
+    "*.test.[jt]s",
+    "*.test.[jt]sx",
+    "*.test.[cm]js",
+    "__tests__/",
+    "cypress/",
+    "e2e/",
+)
 """``dir/``: a folder of that name at any depth; a pattern without ``/``: a file name; any other
 pattern: matched against the whole repo-relative path."""
 
