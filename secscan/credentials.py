@@ -22,7 +22,8 @@ Which variables are secret:
   everywhere; masking them protects nothing and mangles every text).
 
 A value with several lines (a private key) is also masked line by line: outputs cut texts at
-line ends.
+line ends. And secscan's own environment is not shown either: where a text holds two or more
+``NAME=value`` pairs of it (a dump of ``/proc/self/environ``), every such value is masked.
 """
 
 from __future__ import annotations
@@ -183,27 +184,83 @@ def value_pattern(value: str, *, fragments: bool = True) -> re.Pattern[str]:
     return re.compile(value_regex(value, fragments=fragments))
 
 
+@functools.lru_cache(maxsize=16)
+def _secrets_regex(values: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One alternation of the per-value regexes (longest value first): one pass over a text, not
+    one per value (a report holds a hundred thousand short strings), compiled once per process."""
+    return re.compile("|".join(f"(?:{value_regex(v)})" for v in values)) if values else None
+
+
+# ``NAME=value`` of secscan's own environment: a dump of it (``/proc/self/environ`` read as a
+# manifest, ``env`` in a tool's error) is recognised by two or more of its pairs in one text.
+MIN_ENV_VALUE = 4
+_WORD_BEFORE = re.compile(r"[A-Za-z0-9_]{1,64}\Z")
+
+
+@functools.lru_cache(maxsize=512)
+def _env_value_regex(value: str) -> re.Pattern[str]:
+    # Markdown escaping may have put a backslash before any of its characters.
+    return re.compile("".join(r"\\*+" + re.escape(c) for c in value))
+
+
+def _env_value(word: str, environment: Mapping[str, str]) -> str | None:
+    """The value of the variable whose name ends ``word`` (the longest such name)."""
+    for i in range(len(word)):
+        value = environment.get(word[i:])
+        if value is not None:
+            return value
+    return None
+
+
+def _mask_environment(text: str, environment: Mapping[str, str]) -> str:
+    """The values of secscan's environment masked where the text holds two or more of its pairs."""
+    spans: list[tuple[int, int]] = []
+    at = text.find("=")
+    while at >= 0:
+        # Looked for from each "=" backwards (a regex over the words would re-read a long word at
+        # each of its characters). The pairs of /proc/self/environ run together once its NULs are
+        # stripped (``...=/rootPATH=``): the name is a suffix of the (last 64 characters of the)
+        # word before "=", after the backslashes Markdown escaping put there.
+        end = at
+        while end > 0 and text[end - 1] == "\\":
+            end -= 1
+        word = _WORD_BEFORE.search(text, max(0, end - 64), end)
+        value = _env_value(word.group(0), environment) if word is not None else None
+        found = _env_value_regex(value).match(text, at + 1) if value is not None else None
+        if found is not None:
+            spans.append((at + 1, found.end()))
+        at = text.find("=", at + 1)
+    if len({text[a:b] for a, b in spans}) < 2:
+        return text  # one ``HOME=/root`` in a snippet is code, not a dump of the environment
+    out, last = [], 0
+    for a, b in spans:
+        out += [text[last:a], MASK]
+        last = b
+    return "".join([*out, text[last:]])
+
+
 class Masker:
     """Replaces every form of every given value with ``[MASKED]``; built once per set of values."""
 
-    def __init__(self, values: Iterable[str]) -> None:
+    def __init__(self, values: Iterable[str], *, environment: Mapping[str, str] | None = None) -> None:
         # Longest first, so a value that contains another is masked whole.
         self.values = tuple(sorted(set(values), key=lambda v: (-len(v), v)))
-        # One alternation of the per-value regexes (in that order): one pass over a text, not one
-        # per value; a report holds a hundred thousand short strings.
-        self._pattern = re.compile("|".join(f"(?:{value_regex(v)})" for v in self.values)) if self.values else None
+        self._pattern = _secrets_regex(self.values)
+        self._environment = {k: v for k, v in (environment or {}).items() if len(v) >= MIN_ENV_VALUE}
 
     def __bool__(self) -> bool:
-        return bool(self.values)
+        return bool(self.values) or bool(self._environment)
 
     def __call__(self, text: str) -> str:
-        return self._pattern.sub(MASK, text) if self._pattern is not None and text else text
+        if self._pattern is not None and text:
+            text = self._pattern.sub(MASK, text)
+        return _mask_environment(text, self._environment) if self._environment and "=" in text else text
 
     def data(self, data: str | bytes) -> str | bytes:
         """Text, or bytes as UTF-8 (bytes that are not UTF-8 pass through as they are)."""
         if isinstance(data, str):
             return self(data)
-        if not self.values:
+        if not self:
             return data
         text = data.decode("utf-8", errors="surrogateescape")
         masked = self(text)
@@ -214,7 +271,7 @@ class Masker:
 
         Used before texts are cut or wrapped (a table cell, a 300-character message): a value cut
         in half is no longer recognisable in the final bytes."""
-        if not self.values:
+        if not self:
             return obj
         return self._deep(obj, {})
 
@@ -285,8 +342,8 @@ def register(*values: str | None) -> None:
 
 
 @functools.lru_cache(maxsize=16)
-def _masker_for(values: frozenset[str]) -> Masker:
-    return Masker(values)
+def _masker_for(values: frozenset[str], environment: frozenset[tuple[str, str]]) -> Masker:
+    return Masker(values, environment=dict(environment))
 
 
 def current(env: Mapping[str, str] | None = None) -> Masker:
@@ -295,9 +352,11 @@ def current(env: Mapping[str, str] | None = None) -> Masker:
     The environment is read on each call (cheap) and the regexes are built once per set of values,
     so a changed environment (a test, an embedding program) is never masked with stale values."""
     values = set(secret_values(os.environ)) | _registered
+    environment = dict(os.environ)
     if env is not None and env is not os.environ:
         values |= set(secret_values(env))
-    return _masker_for(frozenset(values))
+        environment.update(env)
+    return _masker_for(frozenset(values), frozenset(environment.items()))
 
 
 def mask(text: str, env: Mapping[str, str] | None = None) -> str:

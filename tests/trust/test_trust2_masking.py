@@ -35,7 +35,7 @@ from secscan.credentials import MASK, Masker, MaskingStream, fragment_length, se
 from secscan.gitlab.redact import Redactor
 from secscan.models import ScannerState, ScannerStatus
 from secscan.reporters import render
-from secscan.textsafe import gitlab_code_block, md_code_span, md_text
+from secscan.textsafe import gitlab_code_block, md_code_span, md_text, one_line
 from tests.support.gitlab_standin import GitLabStandIn
 from tests.support.gitlab_testkit import MD5, SHELL, add_mr, ci_env, finding, result
 from tests.support.mergerequest import SECRETS, job_env, make_mr, scan_mr
@@ -435,3 +435,13 @@ def test_the_process_masker_follows_the_environment(monkeypatch: pytest.MonkeyPa
     assert credentials.mask(value) == value
     monkeypatch.setenv("RUNTIME_SECRET", value)
     assert credentials.mask(md_text(value)) == MASK
+
+
+def test_a_dump_of_secscans_environment_is_masked() -> None:
+    env = {"HOME": "/home/runner", "PATH": "/usr/local/bin:/usr/bin", "LANG": "C.UTF-8", "CI": "true"}
+    masker = Masker([], environment=env)
+    dump = "\0".join(f"{k}={v}" for k, v in env.items())  # /proc/self/environ read as a manifest
+    for shown in (one_line(dump), md_text(dump), dump.replace("\0", "\n")):
+        masked = masker(shown)
+        assert not any(v in _unbackslash(masked) for v in env.values()), masked
+    assert masker("export HOME=/home/runner") == "export HOME=/home/runner"  # one pair is code, not a dump
