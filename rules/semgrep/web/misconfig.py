@@ -1,0 +1,64 @@
+# Test cases for the settings rules (this file's name matches the rules' *config*.py paths).
+import os
+
+from django.views.decorators.csrf import csrf_exempt
+from flask import Flask
+
+# ruleid: web.django-debug-enabled
+DEBUG = True
+if os.environ.get("LOCAL"):
+    # ok: web.django-debug-enabled
+    DEBUG = True
+
+# ruleid: web.django-allowed-hosts-wildcard
+ALLOWED_HOSTS = ["*"]
+# ok: web.django-allowed-hosts-wildcard
+ALLOWED_HOSTS = ["shop.example.com"]
+
+# ruleid: web.insecure-session-cookie-settings
+SESSION_COOKIE_SECURE = False
+# ruleid: web.insecure-session-cookie-settings
+SESSION_COOKIE_HTTPONLY = False
+# ok: web.insecure-session-cookie-settings
+SESSION_COOKIE_SECURE = True
+
+# ruleid: web.flask-hardcoded-secret-key
+SECRET_KEY = "django-insecure-8f2k!x9"
+# ok: web.flask-hardcoded-secret-key
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+
+app = Flask(__name__)
+# ruleid: web.flask-hardcoded-secret-key
+app.secret_key = "super secret key"
+# ok: web.flask-hardcoded-secret-key
+app.secret_key = "change-me"
+# ruleid: web.flask-hardcoded-secret-key
+app.config["SECRET_KEY"] = "s3cr3t-k3y"
+# ruleid: web.csrf-protection-disabled
+app.config["WTF_CSRF_ENABLED"] = False
+
+
+@csrf_exempt
+# ruleid: web.csrf-protection-disabled
+def transfer(request):
+    return None
+
+
+@csrf_exempt
+# ok: web.csrf-protection-disabled
+def stripe_webhook(request):
+    return None
+
+
+def login(request, resp, token):
+    # ruleid: web.insecure-session-cookie-settings
+    resp.set_cookie("sessionid", token, httponly=False)
+    # ok: web.insecure-session-cookie-settings
+    resp.set_cookie("theme", "dark", httponly=False)
+    return resp
+
+
+def settings_for_tests():
+    # ok: web.django-debug-enabled
+    DEBUG = True
+    return DEBUG

@@ -1,0 +1,28 @@
+# Test cases for web.regex-from-request-data and web.redos-nested-quantifier.
+import re
+
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+@app.route("/filter")
+def filter_names():
+    pattern = request.args.get("pattern", "")
+    # ruleid: web.regex-from-request-data
+    rx = re.compile(pattern)
+    # ok: web.regex-from-request-data
+    rx2 = re.compile(re.escape(pattern))
+    return str(rx.pattern + rx2.pattern)
+
+
+# ruleid: web.redos-nested-quantifier
+EMAIL = re.compile(r"^([a-zA-Z0-9])(([\-.]|[_]+)?([a-zA-Z0-9]+))*(@){1}[a-z0-9]+[.]{1}(([a-z]{2,3})|([a-z]{2,3}[.]{1}[a-z]{2,3}))$")
+# ruleid: web.redos-nested-quantifier
+WORDS = re.compile(r"^(\w+\s?)*$")
+# ruleid: web.redos-nested-quantifier
+AS = re.match("(a+)+b", "aaaa")
+# ok: web.redos-nested-quantifier
+DOTTED = re.compile(r"^(\d+\.)+\d+$")
+# ok: web.redos-nested-quantifier
+WORDS_SAFE = re.compile(r"^\w+(?:\s\w+)*$")
