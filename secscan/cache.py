@@ -39,7 +39,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from secscan import __version__
+from secscan import __version__, credentials
 from secscan.models import Finding, RunResult
 
 FORMAT = "secscan-cache/2"
@@ -238,7 +238,10 @@ class FileCache:
             findings=tuple(replace(f, fingerprint="") for f in findings),
             meta=(("cache_key", key), ("scanner", self.scanner)),
         )
-        body = resultio.dumps(doc).encode("utf-8")
+        # Masked for the operator's credentials like every file secscan writes (a scanner's
+        # message may quote them), field by field so the entry stays valid JSON, before the
+        # seal: the seal covers what is stored.
+        body = resultio.dumps(credentials.current().structure(doc)).encode("utf-8")
         data = f"{FORMAT} {seal(key, body, self._secret)}\n".encode() + body
         try:
             self.root.mkdir(parents=True, exist_ok=True)

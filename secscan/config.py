@@ -290,6 +290,8 @@ OTHER_VARIABLES: frozenset[str] = frozenset(
         "SECSCAN_HOOK_BASE",
         "SECSCAN_REQUIRE_COMPONENTS",  # the test suite
         "SECSCAN_GITLAB_TOKEN",  # publishing (gitlab/settings.py)
+        "SECSCAN_MASK_VARIABLES",  # credentials.py: more variables whose values are masked
+        "SECSCAN_CACHE_KEY",  # cache.py: the HMAC key of the per-file result cache
         # The CI template's own variables (templates/gitlab/): read by its job scripts.
         "SECSCAN_IMAGE",
         "SECSCAN_ZAP_IMAGE",

@@ -43,6 +43,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from secscan import credentials
 from secscan.errors import ScannerError
 
 MARK_ENV = "SECSCAN_PROC_MARK"
@@ -220,7 +221,7 @@ _ENV_ALLOW = frozenset(
         "NO_PROXY", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
     }
 )  # fmt: skip
-_CREDENTIAL_HINT = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE", "_KEY", "AUTH")
+_CREDENTIAL_HINT = credentials.CREDENTIAL_HINT  # one list: what is masked is what no tool gets
 
 
 def allowed_env(environ: Mapping[str, str]) -> dict[str, str]:

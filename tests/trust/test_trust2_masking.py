@@ -295,13 +295,13 @@ def test_audit_entries_are_masked_before_they_are_chained(tmp_path: Path, monkey
 # ------------------------------------------------------------------ a real merge request
 
 
-def _fake_bandit(tmp_path: Path, *, crash: bool) -> Path:
+def _fake_bandit(tmp_path: Path, *, crash: bool, file_errors: bool = True) -> Path:
     """A stand-in bandit that quotes every credential, in every escaped form, everywhere it can:
     the version it reports, each finding's text, the files it says it could not scan, stdout and
     stderr. It holds no credential of its own (secscan gives scanners none): the test writes them in,
     as a scanner reading a planted link to ``/proc/self/environ`` would find them."""
     quoted = [form for v in ALL_VALUES for form in escaped_forms(v).values()]
-    data = {"quoted": quoted, "crash": crash, "first": ALL_VALUES[0]}
+    data = {"quoted": quoted, "crash": crash, "first": ALL_VALUES[0], "file_errors": file_errors}
     script = tmp_path / "bandit"
     script.write_text(
         f"#!{sys.executable}\n"
@@ -321,7 +321,8 @@ def _fake_bandit(tmp_path: Path, *, crash: bool) -> Path:
         "result = {'test_id': 'B602', 'filename': path, 'line_number': 5, 'line_range': [5],\n"
         "          'issue_severity': 'HIGH', 'issue_confidence': 'HIGH', 'test_name': text[:200],\n"
         "          'issue_text': 'subprocess call with shell=True. ' + text, 'more_info': 'https://x.test/?' + text}\n"
-        "report = {'results': [result], 'errors': [{'filename': path, 'reason': text}],\n"
+        "errors = [{'filename': path, 'reason': text}] if DATA['file_errors'] else []\n"
+        "report = {'results': [result], 'errors': errors,\n"
         "          'metrics': {path: {}, '_totals': {}}}\n"
         "open(out, 'w').write(json.dumps(report))\n"
         "sys.exit(1)\n",
@@ -361,6 +362,23 @@ def test_a_scanner_quoting_the_credentials_leaks_none_of_them(tmp_path: Path, cr
         cwd=repo,
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_the_result_cache_holds_no_credential(tmp_path: Path) -> None:
+    # The per-file cache is a file secscan writes (kept with GitLab's cache: between pipelines):
+    # a scanner's quote of a credential is masked there too, before the entry is sealed.
+    script = _fake_bandit(tmp_path, crash=False, file_errors=False)
+    repo, base = make_mr(tmp_path, {"app.py": CLEAN}, {"app.py": VULN})
+    env = job_env(base, SECSCAN_BANDIT_BIN=str(script), **HINTED, **LISTED)
+    cache = tmp_path / "cache"
+    first = scan_mr(repo, base, "bandit", extra=("--cache-dir", str(cache)), env=env)
+    entries = [p for p in cache.rglob("*") if p.is_file()]
+    assert entries and first.status("bandit")["cache_misses"] == 1, first.status("bandit")
+    for entry in entries:
+        assert not leaks(entry.read_text(encoding="utf-8", errors="replace"))
+    again = scan_mr(repo, base, "bandit", extra=("--cache-dir", str(cache)), env=env)
+    assert again.status("bandit")["cache_hits"] == 1  # the masked, sealed entry checks
+    assert [f["fingerprint"] for f in again.result["findings"]] == [f["fingerprint"] for f in first.result["findings"]]
 
 
 # ------------------------------------------------------------------ publishing
