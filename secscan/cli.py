@@ -115,6 +115,19 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: maps every outcome to an exit code, never a traceback."""
+    from secscan import interrupts
+
+    # First: a SIGINT or SIGTERM (a cancelled CI job) at any later moment, even while the command
+    # is being imported, ends with one line and 130 / 143 (secscan/interrupts.py).
+    interrupts.install()
+    try:
+        _main(argv)
+    except interrupts.Interrupted as e:
+        click.echo(f"secscan: error: {e.message}", err=True)
+        sys.exit(e.exit_code)
+
+
+def _main(argv: list[str] | None) -> None:
     from secscan.credentials import install_on_std_streams, mask
     from secscan.errors import ExitCode, SecscanError
 

@@ -4,8 +4,12 @@ with one-line errors that name the file."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +90,94 @@ def load_toml(path: Path, *, what: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML: {e}") from e
+
+
+# ------------------------------------------------------------------ a set of files switched in at once
+
+STAGING_PREFIX = ".secscan-staging-"
+"""Hidden folders in an output folder where a new report set is written before it is switched in."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StagedSet:
+    """A fresh folder inside ``out_dir`` (same file system: renames out of it are atomic)."""
+
+    out_dir: Path
+    """Where the set goes."""
+    path: Path
+    """Where it is written first."""
+
+    def switch(self, names: Sequence[str]) -> list[Path]:
+        """Move ``names`` (in this order: the manifest last) from the stage into ``out_dir``.
+
+        Held from SIGINT/SIGTERM (:func:`secscan.interrupts.deferred`): a few renames, so a stop
+        lands before them (the previous set stays) or after them (the new set is complete).
+        """
+        from secscan import interrupts
+
+        moved = []
+        with interrupts.deferred():
+            try:
+                for name in names:
+                    os.replace(self.path / name, self.out_dir / name)
+                    moved.append(self.out_dir / name)
+                _fsync_dir(self.out_dir)
+            except OSError as e:
+                raise SecscanError(f"cannot switch the new reports into {self.out_dir}: {e.strerror or e}") from e
+        return moved
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (a power cut after the switch keeps the new set)."""
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def staged_set(out_dir: Path) -> Iterator[StagedSet]:
+    """A fresh staging folder in ``out_dir`` for one report set, removed when the block ends
+    (after :meth:`StagedSet.switch` it is empty; after an error or a signal it holds the
+    unfinished set, which never touched ``out_dir``'s reports).
+
+    The block holds an ``flock`` on ``out_dir``: two runs writing to one folder take turns, and
+    staging folders found under the lock are left by a run that was killed outright (SIGKILL,
+    which no handler sees), so they are removed first.
+    """
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lock = os.open(out_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as e:
+        raise SecscanError(f"cannot write to {out_dir}: {e.strerror or e}") from e
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        remove_stale_stages(out_dir)
+        try:
+            stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+        except OSError as e:
+            raise SecscanError(f"cannot write to {out_dir}: {e.strerror or e}") from e
+        try:
+            yield StagedSet(out_dir=out_dir, path=stage)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+    finally:
+        os.close(lock)
+
+
+def remove_stale_stages(out_dir: Path) -> int:
+    """Remove staging folders of killed runs (only real folders: a link is unlinked, never followed)."""
+    removed = 0
+    with contextlib.suppress(OSError), os.scandir(out_dir) as entries:
+        for entry in entries:
+            if not entry.name.startswith(STAGING_PREFIX):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+            removed += 1
+    return removed

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from secscan import credentials
 from secscan.errors import ExitCode, PublishError
-from secscan.fsutil import atomic_write
+from secscan.fsutil import atomic_write, staged_set
 from secscan.models import RunResult
 
 if TYPE_CHECKING:  # heavy: imported only when a run really publishes
@@ -74,17 +74,28 @@ def record_verdict(result: RunResult, *, out_dir: Path, env: Mapping[str, str] |
 def write_outputs(
     result: RunResult, out_dir: Path, formats: Sequence[str], *, env: Mapping[str, str] | None = None
 ) -> list[Path]:
-    """secscan.json, every requested format, the audit entry and the SHA-256 manifest."""
+    """secscan.json, every requested format and the SHA-256 manifest, as one set; the audit entry.
+
+    The set is written to a fresh folder inside ``out_dir`` and switched in (issue 32): a stop
+    while it is written (a signal, a full disk, a kill) leaves the previous run's reports as they
+    were, never a new ``secscan.json`` beside old reports that its manifest does not list. The
+    verdict goes on the audit trail just before the switch, in the same section held from
+    signals: reports a consumer can see always have their audit entry.
+    """
+    from secscan import interrupts
     from secscan.audit import manifest
 
     result = masked(result, env)
-    main = write_result(result, out_dir / RESULT_NAME)
-    written = [main]
-    if formats:
-        written += [path for _fmt, path in write_formats(result, formats, out_dir=out_dir, skip=(main,))]
-    record_verdict(result, out_dir=out_dir, env=env)
-    written.append(manifest.write_manifest(out_dir, written))
-    return written
+    with staged_set(out_dir) as stage:
+        main = write_result(result, stage.path / RESULT_NAME)
+        staged = [main]
+        if formats:
+            staged += [path for _fmt, path in write_formats(result, formats, out_dir=stage.path, skip=(main,))]
+        staged.append(manifest.write_manifest(stage.path, staged))
+        with interrupts.deferred():
+            record_verdict(result, out_dir=out_dir, env=env)
+            # The manifest last: until it is in place, the previous one still describes the folder.
+            return stage.switch([p.name for p in staged])
 
 
 def publish(

@@ -75,24 +75,41 @@ def append_many(
         return db.retrying(work)
 
 
-def _lines(db: sqldb.Database) -> Iterator[str]:
-    """Every entry in ``seq`` order, a page at a time (keyset pagination, no OFFSET scans)."""
-    after = -1
+def _rows(db: sqldb.Database) -> Iterator[tuple[Any, ...]]:
+    """Every row (seq, timestamp, action, hash, entry) in ``seq`` order, a page at a time (keyset
+    pagination, no OFFSET scans)."""
+    after = None
+    args: tuple[Any, ...]
     while True:
-        rows = db.execute(
-            "SELECT seq, entry FROM audit_entries WHERE seq > ? ORDER BY seq LIMIT ?", (after, _PAGE)
-        ).fetchall()
+        if after is None:  # the first page: no lower bound, so even a row with a negative seq is seen
+            query, args = "SELECT seq, timestamp, action, hash, entry FROM audit_entries ORDER BY seq LIMIT ?", (_PAGE,)
+        else:
+            query = "SELECT seq, timestamp, action, hash, entry FROM audit_entries WHERE seq > ? ORDER BY seq LIMIT ?"
+            args = (after, _PAGE)
+        rows = db.execute(query, args).fetchall()
         if not rows:
             return
-        for _seq, entry in rows:
-            yield str(entry)
-        after = int(rows[-1][0])
+        yield from (tuple(row) for row in rows)
+        after = rows[-1][0]
+
+
+def _lines(db: sqldb.Database) -> Iterator[str]:
+    for row in _rows(db):
+        yield str(row[4])
 
 
 def verify(target: DbTarget, key: bytes | None, *, expected_head: str | None = None) -> trail.VerifyResult:
-    """Verify the database's audit table like a file trail (a deleted row is a missing entry)."""
+    """Verify the database's audit table like a file trail (a deleted row is a missing entry), and
+    every column stored beside the entry: ``seq``, ``timestamp``, ``action`` and ``hash`` are what
+    queries and people read, so one edited there is tampering too."""
     with _open(target) as db:
-        return trail.verify_lines(_lines(db), key, expected_head=expected_head)
+        check = trail.ChainCheck(key)
+        for seq, timestamp, action, hash_, entry in _rows(db):
+            stored = {"seq": seq, "timestamp": timestamp, "action": action, "hash": hash_}
+            problem = check.feed(str(entry), stored=stored)
+            if problem is not None:
+                return check.failed(problem)
+        return check.finish(expected_head)
 
 
 def read_lines(target: DbTarget) -> list[str]:

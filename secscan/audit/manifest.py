@@ -6,6 +6,7 @@ a verdict flipped in secscan.json) no longer matches its recorded digest.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from secscan.errors import InputError
-from secscan.fsutil import atomic_write
+from secscan.fsutil import STAGING_PREFIX, atomic_write
 
 MANIFEST_NAME = "secscan.manifest.json"
 SCHEMA = "secscan-manifest/1"
@@ -67,7 +68,8 @@ class FileCheck:
     path: str
     """As recorded in the manifest (relative to its folder)."""
     state: str
-    """``ok``, ``modified``, ``missing``, ``unreadable`` or ``refused`` (path outside the folder)."""
+    """``ok``, ``modified``, ``missing``, ``unreadable``, ``refused`` (path outside the folder) or
+    ``interrupted`` (a staging folder of a set whose switch was cut short by a kill)."""
     detail: str = ""
 
 
@@ -141,4 +143,20 @@ def verify_manifest(path: Path) -> ManifestCheck:
             )
         else:
             checks.append(FileCheck(path=name, state="ok"))
+    if any(c.state != "ok" for c in checks):
+        checks += _interrupted_switches(base)
     return ManifestCheck(manifest=path, files=tuple(checks))
+
+
+def _interrupted_switches(base: Path) -> list[FileCheck]:
+    """A staging folder holding a complete set (its manifest) beside reports that do not match:
+    secscan was killed outright (SIGKILL) while it switched a new set in, so the folder may mix
+    two runs. Named, so the mismatch is not mistaken for an edit; the next run replaces the set."""
+    detail = "a new report set was being switched in when secscan was killed: the reports may mix two runs"
+    found = []
+    with contextlib.suppress(OSError), os.scandir(base) as entries:
+        for entry in entries:
+            staged = entry.name.startswith(STAGING_PREFIX) and entry.is_dir(follow_symlinks=False)
+            if staged and (Path(entry.path) / MANIFEST_NAME).is_file():
+                found.append(FileCheck(path=entry.name + "/", state="interrupted", detail=detail))
+    return found

@@ -22,11 +22,11 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from secscan import credentials
 from secscan.aggregate.dbtarget import DbTarget, parse_target
@@ -40,6 +40,8 @@ ALG_KEYED = "hmac-sha256"
 KEY_ENV = "SECSCAN_AUDIT_KEY"
 LOG_ENV = "SECSCAN_AUDIT_LOG"
 DEFAULT_LOG_NAME = "secscan-audit.jsonl"
+TORN_ACTION = "audit.torn_dropped"
+"""The entry recording that the next append removed a torn last entry left by a crash."""
 _ENTRY_FIELDS = ("seq", "timestamp", "actor", "action", "payload", "payload_sha256", "alg", "prev", "hash")
 
 
@@ -106,8 +108,9 @@ def _utc_now() -> str:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[IO[bytes]]:
+def _locked(path: Path) -> Iterator[int]:
     """Open the log for appending under an exclusive lock, so concurrent runs never interleave."""
+    created = not path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     # O_APPEND: every write lands at the end even if another process appended first.
     # O_NOFOLLOW: a log committed as a symlink must not make secscan write somewhere else.
@@ -117,35 +120,83 @@ def _locked(path: Path) -> Iterator[IO[bytes]]:
         if e.errno == errno.ELOOP:
             raise SecscanError(f"audit log {path} is a symlink; refusing to write through it") from e
         raise SecscanError(f"cannot open audit log {path}: {e.strerror or e}") from e
-    with os.fdopen(fd, "a+b") as fh:
+    try:
         try:
             import fcntl
 
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            fcntl.flock(fd, fcntl.LOCK_EX)
         except ImportError:  # pragma: no cover - Windows: no advisory locks; appends are still atomic lines
             pass
-        yield fh
+        if created:
+            _fsync_dir(path.parent)  # the new log's name survives a power cut with its first entry
+        yield fd
+    finally:
+        os.close(fd)
 
 
-def _last_line(fh: IO[bytes]) -> bytes | None:
-    """The last non-empty line of the file (read backwards in blocks: logs grow large)."""
-    fh.seek(0, os.SEEK_END)
-    end = fh.tell()
-    if end == 0:
-        return None
-    block = 8192
-    buf = b""
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Tail:
+    """How the log file ends, as the next append sees it."""
+
+    last: bytes | None
+    """The last entry's line (None: the log holds no entry)."""
+    keep: int
+    """Where the chain's bytes end: the file's size without a torn last entry."""
+    torn: bytes = b""
+    """A torn last entry (a write cut short by a crash: no newline, not JSON), else empty."""
+    newline: bool = False
+    """Whether the last entry lacks its newline (the next entry must start on a line of its own)."""
+
+
+def _line_before(fd: int, end: int) -> tuple[int, bytes]:
+    """(start, bytes) of the line ending at offset ``end`` (read backwards in blocks: logs grow large)."""
     pos = end
+    buf = b""
     while pos > 0:
-        step = min(block, pos)
+        step = min(65536, pos)
         pos -= step
-        fh.seek(pos)
-        buf = fh.read(step) + buf
-        stripped = buf.rstrip(b"\n")
-        if b"\n" in stripped:
-            return stripped.rsplit(b"\n", 1)[1]
-    stripped = buf.rstrip(b"\n")
-    return stripped or None
+        buf = os.pread(fd, step, pos) + buf
+        cut = buf.rfind(b"\n")
+        if cut >= 0:
+            return pos + cut + 1, buf[cut + 1 :]
+    return 0, buf
+
+
+def _parses(data: bytes) -> bool:
+    try:
+        json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return True
+
+
+def _read_tail(fd: int) -> _Tail:
+    """The last entry, and a torn write after it if there is one.
+
+    Entries are canonical JSON (no raw newline inside), each written with its newline in one
+    ``write``; so bytes after the last newline that do not parse are the start of an entry whose
+    write was cut short (SIGKILL, power loss), not an entry someone edited.
+    """
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return _Tail(last=None, keep=0)
+    start, tail = _line_before(fd, size)
+    if not tail:  # ends with a newline: the line before it is the last entry
+        _, line = _line_before(fd, size - 1)
+        return _Tail(last=line, keep=size)
+    if _parses(tail):
+        return _Tail(last=tail, keep=size, newline=True)
+    last = _line_before(fd, start - 1)[1] if start > 0 else None
+    return _Tail(last=last, keep=start, torn=tail)
 
 
 def build_entry(
@@ -290,33 +341,78 @@ def append(
     env: Mapping[str, str],
     timestamp: str | None = None,
 ) -> dict[str, Any]:
-    """Append one entry chained to the current last entry; returns the entry written.
+    """Append one entry chained to the current last entry; returns the entry written."""
+    return append_many(path, [(action, payload)], env=env, timestamp=timestamp)[-1]
 
-    Refuses (AuditError) to extend a log whose last line is unreadable: chaining onto a damaged
-    entry would hide the damage.
+
+def append_many(
+    path: Path,
+    items: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    env: Mapping[str, str],
+    timestamp: str | None = None,
+) -> list[dict[str, Any]]:
+    """Append several entries, in order, durably or not at all; returns the entries written.
+
+    All of them go in one ``write`` on an O_APPEND descriptor and are fsynced; a short or failed
+    write (a full disk, a file-size limit) is truncated away, so the log ends where it did. A
+    torn last entry that a crash left is removed first and recorded as an ``audit.torn_dropped``
+    entry (its size and digest), chained before the new ones. Refuses (AuditError) to extend a
+    log whose last complete line is not an entry: chaining onto a damaged entry would hide the
+    damage.
     """
+    from secscan import interrupts
+
     key = key_from_env(env)
     path = Path(path)
-    try:
-        with _locked(path) as fh:
-            last = _last_line(fh)
-            prev, seq = (GENESIS, 1) if last is None else tail_link(last, where=str(path))
+    # Held from SIGINT/SIGTERM: a stop lands before the entry or after it is on disk.
+    with interrupts.deferred(), _locked(path) as fd:
+        tail = _read_tail(fd)
+        prev, seq = (GENESIS, 1) if tail.last is None else tail_link(tail.last, where=str(path))
+        todo = [*([(TORN_ACTION, _torn_payload(tail))] if tail.torn else []), *items]
+        entries = []
+        for action, payload in todo:
             entry = build_entry(
                 prev=prev, seq=seq, action=action, payload=payload, env=env, timestamp=timestamp, key=key
             )
-            if last is not None:
-                fh.seek(0, os.SEEK_END)
-                fh.seek(fh.tell() - 1)
-                needs_newline = fh.read(1) != b"\n"
-            else:
-                needs_newline = False
-            fh.seek(0, os.SEEK_END)
-            fh.write((b"\n" if needs_newline else b"") + canonical(entry) + b"\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-            return entry
+            entries.append(entry)
+            prev, seq = str(entry["hash"]), seq + 1
+        data = (b"\n" if tail.newline else b"") + b"".join(canonical(e) + b"\n" for e in entries)
+        _write_whole(fd, data, tail=tail, where=path)
+    return entries[len(todo) - len(items) :]
+
+
+def _torn_payload(tail: _Tail) -> dict[str, Any]:
+    return {
+        "reason": "a torn last entry (a write cut short by a crash) was removed before this append",
+        "offset": tail.keep,
+        "bytes": len(tail.torn),
+        "sha256": hashlib.sha256(tail.torn).hexdigest(),
+    }
+
+
+def _write_whole(fd: int, data: bytes, *, tail: _Tail, where: Path) -> None:
+    """Write ``data`` at the end (after cutting a torn entry off) with one ``write`` and fsync it;
+    on any failure put the file back as it was and raise AuditError."""
+    try:
+        if tail.torn:
+            os.ftruncate(fd, tail.keep)
+        written = os.write(fd, data)
+        if written != len(data):  # a file-size limit, or a full disk part way
+            raise OSError(errno.ENOSPC, f"only {written} of {len(data)} bytes could be written")
+        os.fsync(fd)
     except OSError as e:
-        raise AuditError(f"cannot append to audit log {path}: {e.strerror or e}") from e
+        _restore(fd, tail)
+        raise AuditError(f"cannot append to audit log {where}: {e.strerror or e} (nothing was appended)") from e
+
+
+def _restore(fd: int, tail: _Tail) -> None:
+    """Cut a partial entry off; put a torn entry back (it is reported again and removed by the next append)."""
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, tail.keep)
+        if tail.torn:
+            os.write(fd, tail.torn)
+        os.fsync(fd)
 
 
 def record(
@@ -397,8 +493,8 @@ def record_run(result: RunResult, *, out_dir: Path, env: Mapping[str, str]) -> N
         # One connection and one transaction: a run's verdict and its suppressions stay together.
         dbtrail.append_many(path, items, env=env, timestamp=when)
         return
-    for action, payload in items:
-        append(path, action, payload, env=env, timestamp=when)
+    # One write: a run's verdict and its suppressions are on the trail together or not at all.
+    append_many(path, items, env=env, timestamp=when)
 
 
 # ---------------------------------------------------------------- verifying
@@ -421,19 +517,41 @@ class VerifyResult:
     """The oldest good entry's timestamp (how far back the trail reaches)."""
     last_timestamp: str | None = None
     """The newest good entry's timestamp."""
+    torn_bytes: int = 0
+    """The size of a torn last entry (a write cut short by a crash: the last line, no newline,
+    not JSON). Not part of the chain and not tampering; the next append removes it and records
+    that it did."""
 
     def describe(self) -> str:
-        if self.ok:
-            return f"audit log OK: {self.entries} entries, head {self.head or GENESIS}"
-        return f"audit log TAMPERED at entry {self.bad_line} (line {self.bad_line}): {self.problem}"
+        if not self.ok:
+            return f"audit log TAMPERED at entry {self.bad_line} (line {self.bad_line}): {self.problem}"
+        text = f"audit log OK: {self.entries} entries, head {self.head or GENESIS}"
+        if self.torn_bytes:
+            text += (
+                f"; a torn last entry ({self.torn_bytes} bytes, a write cut short by a crash) is not part"
+                " of the chain and is removed by the next append"
+            )
+        return text
+
+
+def split_torn(raw: bytes) -> tuple[bytes, bytes]:
+    """(the chain's bytes, a torn last entry or b"")."""
+    if not raw or raw.endswith(b"\n"):
+        return raw, b""
+    cut = raw.rfind(b"\n") + 1
+    if _parses(raw[cut:]):
+        return raw, b""  # a whole entry without its newline: verified like any other
+    return raw[:cut], raw[cut:]
 
 
 def verify(path: Path, key: bytes | None, *, expected_head: str | None = None) -> VerifyResult:
     """Check every entry's payload digest, own hash, sequence number and link to its predecessor.
 
     Returns at the first bad entry, naming it. With ``key``, every entry must be keyed (an
-    unkeyed entry in a keyed log is exactly what a forger without the key would write). Raises
-    :class:`AuditError` only when the file cannot be read at all.
+    unkeyed entry in a keyed log is exactly what a forger without the key would write). A torn
+    last entry is reported, not counted as tampering; ``expected_head`` is checked against the
+    chain without it, so a crash never hides a truncation. Raises :class:`AuditError` only when
+    the file cannot be read at all.
     """
     path = Path(path)
     try:
@@ -442,72 +560,117 @@ def verify(path: Path, key: bytes | None, *, expected_head: str | None = None) -
         raise AuditError(f"audit log {path} does not exist") from e
     except OSError as e:
         raise AuditError(f"cannot read audit log {path}: {e.strerror or e}") from e
-    lines = raw.split(b"\n")
+    body, torn = split_torn(raw)
+    lines = body.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    return verify_lines(lines, key, expected_head=expected_head)
+    res = verify_lines(lines, key, expected_head=expected_head)
+    return replace(res, torn_bytes=len(torn)) if torn else res
+
+
+class ChainCheck:
+    """Walks a chain one entry at a time (a file's lines, a table's rows) and says where it breaks."""
+
+    def __init__(self, key: bytes | None) -> None:
+        self.key = key
+        self.prev = GENESIS
+        self.count = 0
+        self.first_ts: str | None = None
+        self.last_ts: str | None = None
+
+    def feed(self, line: bytes | str, *, stored: Mapping[str, Any] | None = None) -> str | None:
+        """Check the next entry; its problem, or None (then it is part of the chain).
+
+        ``stored``: values kept beside the entry (a table's columns) that must equal its fields."""
+        try:
+            entry = json.loads(line)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return "not a JSON entry (edited or damaged)"
+        problem = entry_problem(entry, self.key) or self._link_problem(entry) or _stored_problem(entry, stored)
+        if problem is None:
+            self.prev = str(entry["hash"])
+            self.count += 1
+            self.last_ts = str(entry["timestamp"])
+            self.first_ts = self.first_ts or self.last_ts
+        return problem
+
+    def _link_problem(self, entry: Mapping[str, Any]) -> str | None:
+        seq = entry["seq"]
+        if entry["prev"] != self.prev:
+            if isinstance(seq, int) and seq > self.count + 1:
+                why = f"entries {self.count + 1}..{seq - 1} are missing (removed)"
+            elif isinstance(seq, int) and seq <= self.count:
+                why = f"it is entry {seq}, seen out of order (reordered or duplicated)"
+            else:
+                why = "it does not follow the previous entry (an entry was inserted, removed or reordered)"
+            return f"chain broken: previous-hash does not match entry {self.count}: {why}"
+        if seq != self.count + 1:
+            return f"sequence number {seq!r} where {self.count + 1} was expected (inserted or reordered)"
+        return None
+
+    def failed(self, problem: str) -> VerifyResult:
+        """The result when the next entry (or the end) has ``problem``."""
+        return VerifyResult(
+            ok=False,
+            entries=self.count,
+            head=self.prev,
+            bad_line=self.count + 1,
+            problem=problem,
+            first_timestamp=self.first_ts,
+            last_timestamp=self.last_ts,
+        )
+
+    def finish(self, expected_head: str | None) -> VerifyResult:
+        """The result at the end of the chain, checked against the head recorded earlier."""
+        if expected_head is not None and self.prev != expected_head:
+            if self.count == 0:
+                return self.failed(f"the log is empty but head {expected_head[:16]}… was expected (emptied)")
+            return self.failed(
+                f"log ends at head {self.prev[:16]}… but {expected_head[:16]}… was expected (entries cut off the end)"
+            )
+        return VerifyResult(
+            ok=True,
+            entries=self.count,
+            head=self.prev if self.count else None,
+            first_timestamp=self.first_ts,
+            last_timestamp=self.last_ts,
+        )
+
+
+def entry_problem(entry: Any, key: bytes | None) -> str | None:
+    """What is wrong with one entry on its own (fields, digest, algorithm, hash), or None."""
+    if not isinstance(entry, dict) or set(entry) != set(_ENTRY_FIELDS):
+        return "fields added or removed (edited)"
+    if not isinstance(entry["payload"], dict) or payload_digest(entry["payload"]) != entry["payload_sha256"]:
+        return "payload does not match its SHA-256 digest (payload edited)"
+    alg = entry["alg"]
+    if alg == ALG_KEYED and key is None:
+        return f"entry is keyed (HMAC); set {KEY_ENV} to verify it"
+    if alg == ALG_PLAIN and key is not None:
+        return "entry is not keyed although a key was given (written without the key: forged or downgraded)"
+    if alg not in (ALG_PLAIN, ALG_KEYED):
+        return f"unknown hash algorithm {alg!r}"
+    if not hmac.compare_digest(str(entry["hash"]), entry_hash(entry, key if alg == ALG_KEYED else None)):
+        what = "HMAC" if alg == ALG_KEYED else "hash"
+        return f"entry {what} does not match its contents (edited, or forged without the key)"
+    return None
+
+
+def _stored_problem(entry: Mapping[str, Any], stored: Mapping[str, Any] | None) -> str | None:
+    for name, value in (stored or {}).items():
+        if value != entry[name]:
+            return f"the stored {name} {value!r} differs from the entry's {entry[name]!r} (edited)"
+    return None
 
 
 def verify_lines(lines: Iterable[bytes | str], key: bytes | None, *, expected_head: str | None = None) -> VerifyResult:
     """Check a chain given as its entries' JSON lines, in order (a file's lines or a table's rows)."""
-    prev = GENESIS
-    count = 0
-    first_ts: str | None = None
-    last_ts: str | None = None
-
-    def bad(n: int, problem: str) -> VerifyResult:
-        return VerifyResult(
-            ok=False,
-            entries=count,
-            head=prev,
-            bad_line=n,
-            problem=problem,
-            first_timestamp=first_ts,
-            last_timestamp=last_ts,
-        )
-
-    for n, line in enumerate(lines, start=1):
-        try:
-            entry = json.loads(line)
-        except (ValueError, UnicodeDecodeError):
-            return bad(n, "not a JSON entry (edited or damaged)")
-        if not isinstance(entry, dict) or set(entry) != set(_ENTRY_FIELDS):
-            return bad(n, "fields added or removed (edited)")
-        if not isinstance(entry["payload"], dict) or payload_digest(entry["payload"]) != entry["payload_sha256"]:
-            return bad(n, "payload does not match its SHA-256 digest (payload edited)")
-        alg = entry["alg"]
-        if alg == ALG_KEYED and key is None:
-            return bad(n, f"entry is keyed (HMAC); set {KEY_ENV} to verify it")
-        if alg == ALG_PLAIN and key is not None:
-            return bad(n, "entry is not keyed although a key was given (written without the key: forged or downgraded)")
-        if alg not in (ALG_PLAIN, ALG_KEYED):
-            return bad(n, f"unknown hash algorithm {alg!r}")
-        if not hmac.compare_digest(str(entry["hash"]), entry_hash(entry, key if alg == ALG_KEYED else None)):
-            what = "HMAC" if alg == ALG_KEYED else "hash"
-            return bad(n, f"entry {what} does not match its contents (edited, or forged without the key)")
-        if entry["prev"] != prev:
-            seq = entry["seq"]
-            if isinstance(seq, int) and seq > count + 1:
-                why = f"entries {count + 1}..{seq - 1} are missing (removed)"
-            elif isinstance(seq, int) and seq <= count:
-                why = f"it is entry {seq}, seen out of order (reordered or duplicated)"
-            else:
-                why = "it does not follow the previous entry (an entry was inserted, removed or reordered)"
-            return bad(n, f"chain broken: previous-hash does not match entry {count}: {why}")
-        if entry["seq"] != count + 1:
-            return bad(n, f"sequence number {entry['seq']!r} where {count + 1} was expected (inserted or reordered)")
-        prev = str(entry["hash"])
-        count += 1
-        last_ts = str(entry["timestamp"])
-        first_ts = first_ts or last_ts
-    if expected_head is not None and prev != expected_head:
-        return bad(
-            count + 1,
-            f"log ends at head {prev[:16]}… but {expected_head[:16]}… was expected (entries cut off the end)",
-        )
-    return VerifyResult(
-        ok=True, entries=count, head=prev if count else None, first_timestamp=first_ts, last_timestamp=last_ts
-    )
+    check = ChainCheck(key)
+    for line in lines:
+        problem = check.feed(line)
+        if problem is not None:
+            return check.failed(problem)
+    return check.finish(expected_head)
 
 
 def read_entries(path: Path) -> list[dict[str, Any]]:

@@ -15,26 +15,21 @@ import click
 
 from secscan import config as config_mod
 from secscan.credentials import mask
-from secscan.errors import SecscanError
+from secscan.interrupts import Interrupted
 
 if TYPE_CHECKING:  # heavy modules: imported only when a scan really publishes
     from secscan.gitlab.settings import PublishSettings
 
 
-class Interrupted(SecscanError):
-    """SIGINT/SIGTERM: children were stopped, nothing is published."""
-
-
 @contextmanager
 def _signals(cancel: threading.Event) -> Iterator[None]:
-    """SIGTERM (a cancelled CI job) and SIGINT stop the run in order; a second signal never cuts
-    the cleanup short (zap-2, issue 22: secscan/interrupts.py)."""
+    """While scanners run, SIGTERM (a cancelled CI job) and SIGINT also set ``cancel``: the
+    scanners kill their children and remove their containers; a second signal never cuts that
+    cleanup short (zap-2, issue 22). Every other phase is covered by the process-wide handler
+    (secscan/interrupts.py): one line and 130 / 143 wherever the signal lands (issue 32)."""
     from secscan import interrupts
 
-    def error(signum: int) -> BaseException:
-        return Interrupted(f"stopped by {signal.Signals(signum).name}", exit_code=128 + signum)
-
-    with interrupts.guard(cancel, error):
+    with interrupts.guard(cancel):
         yield
 
 
@@ -82,9 +77,9 @@ def scan(*, path: Path, progress: bool | None, **opts: Any) -> int:
                     on_done=prog.done,
                     meta=tuple(sorted(_ci_meta(env).items())),
                 )
-            except KeyboardInterrupt:
+            except KeyboardInterrupt:  # embedded, without secscan's handlers: Python's own SIGINT
                 cancel.set()
-                raise Interrupted("interrupted", exit_code=130) from None
+                raise Interrupted(signal.SIGINT) from None
     result = core.produce(evidence, tree=tree, inputs=given.triage)
     written = outputs.write_outputs(result, given.out_dir, cfg.formats, env=env)
     console.summary(result, color=None if sys.stdout.isatty() else False)

@@ -219,7 +219,9 @@ def test_damaged_last_line_blocks_append(tmp_path: Path) -> None:
     log = tmp_path / "audit.jsonl"
     _write_log(log, LOCAL, n=2)
     with open(log, "a", encoding="utf-8") as fh:
-        fh.write('{"seq": 3, "trunc')
+        # A complete line (newline-terminated) that is not an entry: damage, not a torn write
+        # (a torn write is repaired by the next append: tests/reliability/test_reliability_trail.py).
+        fh.write('{"seq": 3, "trunc\n')
     with pytest.raises(trail.AuditError, match="damaged"):
         trail.record("x", {}, path=log, env=LOCAL)
     assert trail.verify(log, None).bad_line == 3
