@@ -674,12 +674,14 @@ def verify_lines(lines: Iterable[bytes | str], key: bytes | None, *, expected_he
 
 
 def read_entries(path: Path) -> list[dict[str, Any]]:
-    """All entries, parsed (for display); InputError on a line that is not JSON."""
+    """All entries, parsed (for display; a torn last entry is not one); InputError on a line that
+    is not JSON."""
     out = []
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = split_torn(Path(path).read_bytes())[0]
     except OSError as e:
         raise InputError(f"cannot read audit log {path}: {e.strerror or e}") from e
+    text = raw.decode("utf-8", errors="replace")
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
