@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "audit": "secscan.commands.aggregate_cmds:audit",
     "verify-report": "secscan.commands.aggregate_cmds:verify_report",
     "compliance": "secscan.commands.compliance_cmds:compliance",
+    "config": "secscan.commands.config_cmds:config",
 }
 
 HELP_SHORT: dict[str, str] = {
@@ -54,6 +55,7 @@ HELP_SHORT: dict[str, str] = {
     "audit": "Verify the tamper-evident audit trail.",
     "verify-report": "Check report files against secscan.manifest.json.",
     "compliance": "Check the compliance guardrails (scan age, failed scanners, audit trail).",
+    "config": "Show the effective settings and the layer each came from.",
 }
 
 

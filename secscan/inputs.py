@@ -27,8 +27,10 @@ from secscan import config, testcode
 from secscan import trusted as trust
 from secscan.config import ScanConfig
 from secscan.errors import ConfigError
-from secscan.models import PENDING_SETTINGS, JudgedWith, RecordedFile, RecordedPolicy, RunResult
+from secscan.models import PENDING_SETTINGS, JudgedWith, RecordedFile, RecordedPolicy, RunResult, SettingOrigin
 from secscan.policy import Policy, digest, load_policy, to_dict
+from secscan.settings import Effective, Layer
+from secscan.settings.layers import SETTINGS_FILES, read_file_settings, settings_table
 from secscan.triage import suppressions as sup
 from secscan.triage.baseline import Baseline
 from secscan.triage.diff import DiffInfo
@@ -69,6 +71,11 @@ class Resolved:
 
     cfg: ScanConfig
     """The effective settings: defaults < settings file (at the merge base) < env < flags."""
+    settings: Effective
+    """Each setting's value and the layer it came from (``secscan config show``)."""
+    pending: Mapping[str, Any]
+    """Settings the merge request changes in its settings file: key -> the head's value (None:
+    removed). They apply once merged."""
     triage: TriageInputs
     warnings: tuple[str, ...] = ()
     """Unknown SECSCAN_* variables, and the merge request's changes to what decides the verdict
@@ -114,6 +121,7 @@ def read_triage_inputs(
     production_only_rules: tuple[str, ...] = testcode.DEFAULT_PRODUCTION_ONLY_RULES,
     excludes: tuple[str, ...] = (),
     origins: Mapping[str, str] | None = None,
+    settings_origin: tuple[SettingOrigin, ...] = (),
 ) -> TriageInputs:
     """Load the policy, suppressions, baseline and diff (each ConfigError/InputError is exit 2).
 
@@ -151,6 +159,7 @@ def read_triage_inputs(
         production_only_rules=production_only_rules,
         excludes=excludes,
         diff_base=diff_base or None,
+        settings_origin=settings_origin,
     )
     return TriageInputs(
         policy=pol,
@@ -307,32 +316,44 @@ def check_out_dir(out_dir: Path, *, tree: Path | None = None) -> Path:
 _FILE_SETTINGS = ("policy", "suppressions", "baseline", "zap_config", "advisory_db", "zap_context")
 
 
-def _trusted_file_layer(trusted: TrustedBase, target: Path) -> tuple[dict[str, Any], str | None, list[str]]:
+@dataclass(frozen=True, kw_only=True)
+class _FileLayer:
+    """The settings file that applies, and the merge request's changes to it."""
+
+    table: Mapping[str, Any]
+    origin: str | None
+    pending: tuple[str, ...] = ()
+    changes: Mapping[str, Any] | None = None
+
+
+def _trusted_file_layer(trusted: TrustedBase, target: Path) -> _FileLayer:
     """The settings table at the merge base, and what the head changes in it."""
     base_raw: dict[str, Any] = {}
     base_origin = None
-    for name in config.SETTINGS_FILES:
+    for name in SETTINGS_FILES:
         text = trusted.text(name)
         if text is None:
             continue
         try:
-            table = config.settings_table(tomllib.loads(text), name)
+            table = settings_table(tomllib.loads(text), name)
         except tomllib.TOMLDecodeError:
             table = None  # a broken file at the base: nothing there applies
         if table is not None:
             base_raw, base_origin = table, f"{name} at {trusted.sha[:12]} (merge base)"
             break
-    pending = []
     try:
-        head_raw, head_origin = config.read_file_settings(target)
+        head_raw, head_origin = read_file_settings(target)
     except ConfigError as e:
         # The head's file does not decide anything here: broken, it is only a pending change.
-        return base_raw, base_origin, [f"{PENDING_SETTINGS}{e.message}"]
+        return _FileLayer(table=base_raw, origin=base_origin, pending=(f"{PENDING_SETTINGS}{e.message}",))
     changed = sorted(k for k in set(base_raw) | set(head_raw) if base_raw.get(k) != head_raw.get(k))
-    if changed:
-        where = head_origin or base_origin or "settings"
-        pending.append(f"{PENDING_SETTINGS}{Path(where.split(' at ')[0]).name}: {', '.join(changed)}")
-    return base_raw, base_origin, pending
+    if not changed:
+        return _FileLayer(table=base_raw, origin=base_origin)
+    where = head_origin or base_origin or "settings"
+    said = f"{PENDING_SETTINGS}{Path(where.split(' at ')[0]).name}: {', '.join(changed)}"
+    return _FileLayer(
+        table=base_raw, origin=base_origin, pending=(said,), changes={k: head_raw.get(k) for k in changed}
+    )
 
 
 def _trusted_paths(cfg: ScanConfig, trusted: TrustedBase) -> tuple[ScanConfig, list[str], dict[str, str]]:
@@ -428,17 +449,24 @@ def resolve(
     target = Path(target)
     if not target.is_dir():
         raise ConfigError(f"scan target {target} is not a directory")
-    env_raw, env_warnings = config.env_settings(env)
-    diff_base = flags.get("diff_base") or env_raw.get("diff_base")
+    diff_base = flags.get("diff_base") or env.get("SECSCAN_DIFF_BASE", "").strip()
     trusted = None
-    pending: list[str] = []
-    origins: dict[str, str] = {}
     if diff_base and scratch is not None:
         trusted = TrustedBase(root=target.resolve(), sha=merge_base(target, str(diff_base)), store=scratch)
-        raw, origin, pending = _trusted_file_layer(trusted, target)
+        file = _trusted_file_layer(trusted, target)
     else:
-        raw, origin = config.read_file_settings(target)
-    cfg = config.combine(target, config.Layers(file=raw, file_origin=origin, env=env_raw, flags=flags))
+        table, origin = read_file_settings(target)
+        file = _FileLayer(table=table, origin=origin)
+    layers = config.Layers(
+        file=file.table,
+        file_origin=file.origin,
+        file_layer=Layer.FILE if trusted is None else Layer.FILE_BASE,
+        env=env,
+        flags=flags,
+    )
+    cfg, effective = config.resolve(target, layers)
+    pending = list(file.pending)
+    origins: dict[str, str] = {}
     if trusted is not None:
         cfg, changed_files, origins = _trusted_paths(cfg, trusted)
         pending += changed_files
@@ -455,8 +483,26 @@ def resolve(
         production_only_rules=cfg.production_only_rules,
         excludes=cfg.exclude,
         origins=origins,
+        settings_origin=settings_origin(effective),
     )
-    return Resolved(cfg=cfg, triage=triage, warnings=env_warnings + tuple(pending))
+    return Resolved(
+        cfg=cfg,
+        settings=effective,
+        pending=file.changes or {},
+        triage=triage,
+        warnings=config.env_warnings(env) + tuple(pending),
+    )
+
+
+def settings_origin(effective: Effective) -> tuple[SettingOrigin, ...]:
+    """What the result records: each setting some layer set, with that layer (values stay out:
+    a URL may carry credentials; what decides the verdict is recorded with its digest above)."""
+    tables = {k for k, s in config.SPECS.items() if s.is_table}  # recorded item by item: timeouts.zap
+    return tuple(
+        SettingOrigin(key=key, layer=got.layer.value, where=got.where)
+        for key, got in effective.values.items()
+        if got.layer is not Layer.DEFAULT and key not in tables
+    )
 
 
 def _check_scan_files(cfg: ScanConfig, scanners: tuple[str, ...]) -> tuple[str, BaselineConfig] | None:

@@ -298,6 +298,18 @@ class RecordedPolicy:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SettingOrigin:
+    """Where one setting of a run came from (settings not listed kept their defaults)."""
+
+    key: str
+    """The setting (``exclude``), or one item of a table setting (``timeouts.zap``)."""
+    layer: str
+    """``file``, ``file at merge base``, ``env`` or ``flag`` (secscan.settings.Layer)."""
+    where: str = ""
+    """The file, variable or option (``SECSCAN_EXCLUDE``, ``--skip``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class JudgedWith:
     """What decided the statuses and the verdict, as resolved (trusted side, operator overrides).
 
@@ -315,6 +327,9 @@ class JudgedWith:
     excludes: tuple[str, ...] = ()
     diff_base: str | None = None
     """The diff base the statuses were computed against, as given (None: not diff-aware)."""
+    settings_origin: tuple[SettingOrigin, ...] = ()
+    """The layer each setting came from (not part of :meth:`settings_key`: the same settings
+    may come from different layers in different jobs)."""
 
     def settings_key(self) -> tuple[object, ...]:
         """What must be equal for two results to have been resolved from the same settings

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from secscan.errors import ConfigError, ExitCode
+from secscan.settings.options import effective, options
 
 DB_HELP = (
     "History database: an SQLite file or a postgresql://user@host/db URL"
@@ -44,17 +45,16 @@ def history() -> None:
 
 @history.command("add")
 @click.argument("results", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--project", required=True, help="Project name, e.g. group/payment-api.")
-@click.option("--ref", help="Branch or tag the run scanned [from the result's CI metadata, else 'default'].")
-@click.option("--at", "at", help="Record the run as finished at this ISO-8601 time (backfilling old results).")
-@click.option("--db", metavar="PATH|URL", help=DB_HELP)
-def history_add(*, results: tuple[Path, ...], project: str, ref: str | None, at: str | None, db: str | None) -> int:
+@options("history add")
+@click.pass_context
+def history_add(ctx: click.Context, *, results: tuple[Path, ...], **_settings: Any) -> int:
     """Store each RESULT (a secscan.json) as a run of PROJECT. Adding the same file twice is a no-op."""
     from secscan.aggregate.history import History, add_file
 
-    with History(db_target(db)) as h:
+    given = effective(ctx, "history add", os.environ)
+    with History(db_target(given.get("db"))) as h:
         for path in results:
-            out = add_file(h, path, project=project, ref=ref, at=at)
+            out = add_file(h, path, project=given.get("project"), ref=given.get("ref"), at=given.get("at"))
             what = "added" if out.added else "already stored"
             run = f"run {out.run_id} of {out.project}@{out.ref}"
             click.echo(f"{path}: {what} as {run} ({out.finished_at}, {out.findings} findings)")
@@ -62,11 +62,13 @@ def history_add(*, results: tuple[Path, ...], project: str, ref: str | None, at:
 
 
 @history.command("list")
-@click.option("--db", metavar="PATH|URL", help=DB_HELP)
-def history_list(*, db: str | None) -> int:
+@options("history list")
+@click.pass_context
+def history_list(ctx: click.Context, **_settings: Any) -> int:
     """List the projects and refs in the history with their number of runs."""
     from secscan.aggregate.history import History
 
+    db = effective(ctx, "history list", os.environ).get("db")
     with History(db_target(db, must_exist=True)) as h:
         for project, ref, runs, last in h.stream_summaries():
             click.echo(f"{project}\t{ref}\t{runs} runs\tlast {last}")
@@ -74,19 +76,17 @@ def history_list(*, db: str | None) -> int:
 
 
 @history.command("prune")
-@click.option(
-    "--keep-days",
-    required=True,
-    type=click.IntRange(1, None),
-    help="Remove runs older than this many days (at least 365: the audit trail's retention).",
-)
-@click.option("--now", help="Count the days back from this ISO-8601 time [the current time].")
-@click.option("--db", metavar="PATH|URL", help=DB_HELP)
-def history_prune(*, keep_days: int, now: str | None, db: str | None) -> int:
+@options("history prune")
+@click.pass_context
+def history_prune(ctx: click.Context, **_settings: Any) -> int:
     """Remove old runs. Never removes the audit trail, runs of the last 365 days, or the newest
     run of a project and ref (its current state)."""
     from secscan.aggregate.history import MIN_KEEP_DAYS, History
 
+    given = effective(ctx, "history prune", os.environ)
+    keep_days: int = given.get("keep_days")
+    now: str | None = given.get("now")
+    db: str | None = given.get("db")
     if keep_days < MIN_KEEP_DAYS:  # checked before opening anything
         raise ConfigError(
             f"--keep-days {keep_days}: the audit trail must keep at least {MIN_KEEP_DAYS} days (PCI DSS 10.5.1)"

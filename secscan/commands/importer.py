@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import click
 
 from secscan.credentials import mask
+from secscan.settings.options import effective, flag_layer, options
 
 
 class _Tool(click.ParamType):
@@ -24,54 +27,15 @@ class _Tool(click.ParamType):
 
 
 @click.command("import")
-@click.option(
-    "--tool",
-    "tool",
-    required=True,
-    type=_Tool(),
-    help="Which tool wrote the reports: a scanner (bandit, semgrep, pip-audit, zap, ...) or sarif (any SARIF 2.1.0).",
-)
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "-o",
-    "--out",
-    "out",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("secscan.json"),
-    show_default=True,
-)
-@click.option(
-    "--root",
-    type=click.Path(path_type=Path, file_okay=False, exists=True),
-    default=Path("."),
-    show_default=True,
-    help="The scanned source tree (snippets, fingerprints, inline suppressions).",
-)
-@click.option("--manifest", help="pip-audit: the requirements file the report audited (its findings' location).")
-@click.option("--suppressions", type=click.Path(path_type=Path, dir_okay=False), help="Suppressions file.")
-@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), help="Baseline: mark new vs existing.")
-@click.option(
-    "--diff-base",
-    help="Git ref: only findings on lines changed since REF are new; settings, policy, suppressions and "
-    "baseline are read as they are at REF [CI_MERGE_REQUEST_DIFF_BASE_SHA].",
-)
-def import_cmd(
-    *,
-    tool: str,
-    files: tuple[Path, ...],
-    out: Path,
-    root: Path,
-    manifest: str | None,
-    suppressions: Path | None,
-    baseline: Path | None,
-    diff_base: str | None,
-) -> int:
+@options("import", types={"tool": _Tool(), "root": click.Path(path_type=Path, file_okay=False, exists=True)})
+@click.pass_context
+def import_cmd(ctx: click.Context, *, files: tuple[Path, ...], **_settings: Any) -> int:
     """Turn existing scanner reports (FILES) into one secscan.json.
 
     Older and newer report versions, empty reports and Windows paths are accepted; a malformed
     file is a clear error naming the file (exit 2).
     """
-    import os
     import tempfile
     from dataclasses import replace
 
@@ -79,13 +43,23 @@ def import_cmd(
     from secscan.importers import import_reports, summary
     from secscan.sourcefiles import SourceTree
 
-    given = {"suppressions": suppressions, "baseline": baseline, "diff_base": diff_base}
+    settings = effective(ctx, "import", os.environ)
+    tool: str = settings.get("tool")
+    out: Path = settings.get("out")
+    root: Path = settings.get("root")
+    manifest: str | None = settings.get("manifest")
+    # What decides the verdict (suppressions, baseline, diff base) goes to the resolver as the
+    # operator's flags, read from the environment and the settings file exactly as for `scan`.
+    given = flag_layer(ctx, "import").values
     # Inputs first, resolved exactly as `scan` resolves them (settings, policy, suppressions,
     # baseline, test paths from the merge base in a merge request): a bad one is exit 2 before
     # any parsing. The merge-base copies are read before resolve() returns.
     with tempfile.TemporaryDirectory(prefix="secscan-import-") as scratch:
         resolved = inputs.resolve(
-            root, {k: v for k, v in given.items() if v is not None}, env=os.environ, scratch=Path(scratch)
+            root,
+            {k: v for k, v in given.items() if k in ("suppressions", "baseline", "diff_base")},
+            env=os.environ,
+            scratch=Path(scratch),
         )
     triage_inputs = resolved.triage
     started = core.utc_now()

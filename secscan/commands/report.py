@@ -5,7 +5,9 @@ Thin on purpose: options -> formats -> :func:`secscan.reporters.render` -> atomi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -13,54 +15,27 @@ from secscan import outputs, reporters
 from secscan.credentials import mask
 from secscan.errors import ConfigError
 from secscan.resultio import load
+from secscan.settings.options import effective, options
 
 
 @click.command("report")
 @click.argument("result_file", metavar="RESULT.json", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "-f",
-    "--format",
-    "formats",
-    multiple=True,
-    required=True,
-    metavar="FORMAT",
-    help=f"Report format (repeatable, or comma-separated): {reporters.valid_names()}.",
+@options(
+    "report",
+    types={"out_dir": click.Path(path_type=Path, file_okay=False)},
+    notes={"formats": f"Formats: {reporters.valid_names()}."},
 )
-@click.option(
-    "-o",
-    "--out",
-    "output",
-    type=str,
-    default=None,
-    metavar="FILE",
-    help="Output file for a single format ('-' prints to stdout). Default: the format's file name in --out-dir.",
-)
-# The old spelling, kept working but no longer shown: every command writes with -o/--out.
-@click.option("--output", "output_alias", type=str, default=None, hidden=True)
-@click.option(
-    "--out-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("."),
-    show_default=True,
-    help="Directory for the reports when -o is not given.",
-)
-@click.option(
-    "--report-url", default=None, help="URL of the full report, linked from the Markdown summary when it is cut."
-)
-def report(
-    *,
-    result_file: Path,
-    formats: tuple[str, ...],
-    output: str | None,
-    output_alias: str | None,
-    out_dir: Path,
-    report_url: str | None,
-) -> None:
+@click.pass_context
+def report(ctx: click.Context, *, result_file: Path, **_settings: Any) -> None:
     """Render RESULT.json (a secscan.json) as one or more report formats.
 
     Exit codes: 0 written, 2 usage error or unreadable result, 70 internal error, 130/143 interrupted.
     """
-    output = output if output is not None else output_alias
+    given = effective(ctx, "report", os.environ)
+    formats: tuple[str, ...] = given.get("formats")
+    output: str | None = given.get("output")
+    out_dir: Path = given.get("out_dir")
+    report_url: str | None = given.get("report_url")
     names = reporters.expand(formats)  # validates before the (possibly large) file is read
     if output is not None and len(names) != 1:
         raise ConfigError(f"-o/--out takes one format, got {len(names)} ({', '.join(names)}); use --out-dir")

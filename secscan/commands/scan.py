@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from secscan import config as config_mod
 from secscan.credentials import mask
 from secscan.interrupts import Interrupted
+from secscan.settings.options import flag_layer, options
 
 if TYPE_CHECKING:  # heavy modules: imported only when a scan really publishes
     from secscan.gitlab.settings import PublishSettings
@@ -35,9 +35,10 @@ def _signals(cancel: threading.Event) -> Iterator[None]:
 
 @click.command("scan")
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
-@config_mod.click_options
+@options("scan")
 @click.option("--progress/--no-progress", default=None, help="Live progress display [on a terminal].")
-def scan(*, path: Path, progress: bool | None, **opts: Any) -> int:
+@click.pass_context
+def scan(ctx: click.Context, *, path: Path, progress: bool | None, **_settings: Any) -> int:
     """Run the scanners on PATH, gate the result and write reports.
 
     \b
@@ -58,7 +59,8 @@ def scan(*, path: Path, progress: bool | None, **opts: Any) -> int:
     with proc.run_scope() as scratch:
         # Inputs first: every file that decides the verdict is read and checked before anything
         # runs (in a merge request: from the merge-base commit, copied into the scratch folder).
-        given = inputs.read_scan_inputs(path, config_mod.flags_from_options(opts), env=env, scratch=scratch / "inputs")
+        flags = flag_layer(ctx, "scan").values  # only what was typed: never masks the file or env
+        given = inputs.read_scan_inputs(path, flags, env=env, scratch=scratch / "inputs")
         cfg = given.cfg
         # Publish settings too: a malformed SECSCAN_* publish setting is exit 2 now, not after minutes.
         publish_settings = _publish_settings(env, cfg.require_publish) if cfg.publish else None
@@ -98,7 +100,7 @@ def _echo(text: str, err: bool) -> None:
 def _publish_settings(env: dict[str, str], required: bool) -> PublishSettings:
     from secscan.gitlab import settings
 
-    return settings.from_env(env, {"require": required or None})
+    return settings.from_env(env, {"require_publish": required or None})
 
 
 def _ci_meta(env: dict[str, str]) -> dict[str, str]:

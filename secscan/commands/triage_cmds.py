@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import click
+
+from secscan.settings.options import effective, options
 
 _RESULT = click.Path(path_type=Path, dir_okay=False)
 
 
 @click.command("merge")
 @click.argument("results", nargs=-1, required=True, type=_RESULT)
-@click.option("-o", "--out", type=_RESULT, default=Path("merged.json"), show_default=True, help="Merged result file.")
-def merge(*, results: tuple[Path, ...], out: Path) -> int:
+@options("merge")
+@click.pass_context
+def merge(ctx: click.Context, *, results: tuple[Path, ...], **_settings: Any) -> int:
     """Merge several secscan.json files (one per CI job) into one.
 
     Findings about the same problem are merged again across the files; the order of the files
@@ -21,6 +26,7 @@ def merge(*, results: tuple[Path, ...], out: Path) -> int:
     from secscan import outputs, resultio
     from secscan.triage.merge import merge_results
 
+    out: Path = effective(ctx, "merge", os.environ).get("out")
     loaded = [resultio.load(p) for p in results]
     # Results resolved from different settings (policy, suppressions, baseline...) are refused.
     merged = merge_results(loaded, names=[str(p) for p in results])
@@ -31,20 +37,9 @@ def merge(*, results: tuple[Path, ...], out: Path) -> int:
 
 @click.command("gate")
 @click.argument("result", type=_RESULT)
-@click.option(
-    "--policy",
-    type=_RESULT,
-    envvar="SECSCAN_POLICY",
-    help="Policy file, overriding the one the result records (default: the recorded policy, else the shipped default).",
-)
-@click.option(
-    "--fail-closed/--no-fail-closed",
-    "fail_closed",
-    default=None,
-    help="Override the policy: do scanner errors fail the gate?",
-)
-@click.option("-o", "--out", type=_RESULT, help="Also write the result with its verdict to this file.")
-def gate(*, result: Path, policy: Path | None, fail_closed: bool | None, out: Path | None) -> int:
+@options("gate")
+@click.pass_context
+def gate(ctx: click.Context, *, result: Path, **_settings: Any) -> int:
     """Apply the policy to a secscan.json and exit with the verdict's code.
 
     The policy is the one the result was resolved with (recorded in it: the project's setting,
@@ -56,8 +51,11 @@ def gate(*, result: Path, policy: Path | None, fail_closed: bool | None, out: Pa
     from secscan import core, inputs, outputs, resultio
     from secscan import policy as policy_mod
 
+    given = effective(ctx, "gate", os.environ)
+    out: Path | None = given.get("out")
+    fail_closed: bool | None = given.get("fail_closed")
     # The operator's policy first: a bad policy file is exit 2 before the (possibly large) result is read.
-    operator = inputs.operator_policy(policy)
+    operator = inputs.operator_policy(given.get("policy"))
     loaded = resultio.load(result)
     chosen = inputs.gate_policy(loaded, operator=operator, fail_closed=fail_closed)
     gated = core.gate(loaded, chosen.policy)

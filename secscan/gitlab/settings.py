@@ -1,4 +1,8 @@
-"""Publish settings: GitLab's predefined CI variables, overridden by command-line flags.
+"""Publish settings: GitLab's predefined CI variables and secscan's own, overridden by flags.
+
+Each setting (its option, variables, type and help) is declared in
+:mod:`secscan.settings.catalog` (``PUBLISH_SETTINGS``) and coerced by the one settings coercer;
+this module adds what only publishing knows (severities, the path prefix's shape, the token).
 
 ``from_env`` never reads ``os.environ`` itself (the caller passes the mapping), and the token is
 kept out of ``repr``. Missing context (not a merge request pipeline, no token) is *not* an error
@@ -9,37 +13,21 @@ Malformed flag values are usage errors (:class:`ConfigError`, exit 2).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from secscan.errors import ConfigError
 from secscan.models import Severity
+from secscan.settings import UNSET, env_layer
+from secscan.settings.catalog import PUBLISH_SETTINGS, by_key, for_command
+from secscan.settings.coerce import coerce
 
-# field name -> GitLab predefined CI/CD variable it defaults from
-CI_VARIABLES: dict[str, str] = {
-    "api_url": "CI_API_V4_URL",
-    "project_id": "CI_MERGE_REQUEST_PROJECT_ID",
-    "mr_iid": "CI_MERGE_REQUEST_IID",
-    "diff_base_sha": "CI_MERGE_REQUEST_DIFF_BASE_SHA",
-    "commit_sha": "CI_COMMIT_SHA",
-    "source_branch_sha": "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA",
-    "job_url": "CI_JOB_URL",
-    "pipeline_url": "CI_PIPELINE_URL",
-}
-# secscan's own variables, so `secscan scan --publish` can be tuned without flags.
-SECSCAN_VARIABLES: dict[str, str] = {
-    "report_name": "SECSCAN_REPORT_NAME",
-    "min_severity": "SECSCAN_THREAD_MIN_SEVERITY",
-    "max_threads": "SECSCAN_MAX_THREADS",
-    "commit_status": "SECSCAN_COMMIT_STATUS",
-    "html_report_url": "SECSCAN_HTML_REPORT_URL",
-    "allow_http": "SECSCAN_GITLAB_ALLOW_HTTP",
-    "path_prefix": "SECSCAN_PATH_PREFIX",
-}
-TOKEN_VARIABLES = ("SECSCAN_GITLAB_TOKEN", "GITLAB_TOKEN")
+# Publishing's settings: its options (one, --require-publish, shared with scan), the variables
+# that only set a field (CI_MERGE_REQUEST_SOURCE_BRANCH_SHA) and the token.
+PUBLISH = {**by_key(PUBLISH_SETTINGS), **for_command("publish")}
+TOKEN_VARIABLES = PUBLISH["gitlab_token"].env
 
 CI_JOB_NOTES_HELP = (
     "CI_JOB_TOKEN cannot post merge request notes or threads (GitLab's job token has no access to the "
@@ -52,9 +40,6 @@ NO_CREDENTIAL_HELP = (
     "no GitLab token: set SECSCAN_GITLAB_TOKEN (or GITLAB_TOKEN) to a project or personal access token "
     "with the `api` scope"
 )
-
-_REPORT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,11 +67,11 @@ class PublishSettings:
     """Name of the variable the token came from."""
     job_token_only: bool = False
     """Only CI_JOB_TOKEN is available (which cannot post notes)."""
-    report_name: str = "secscan"
+    report_name: str = PUBLISH["report_name"].default
     """One summary note per MR *and report name* (projects running two scans use two names)."""
-    min_severity: Severity = Severity.MEDIUM
+    min_severity: Severity = Severity(PUBLISH["min_severity"].default)  # noqa: RUF009 (an enum member)
     """Inline threads only for new findings at or above this severity."""
-    max_threads: int = 10
+    max_threads: int = PUBLISH["max_threads"].default
     """At most this many findings discussed inline per MR and report; the rest are counted in the summary."""
     commit_status: bool = False
     require: bool = False
@@ -98,7 +83,7 @@ class PublishSettings:
     """Prefix that turns a finding's path (relative to the scan target) into a repository path."""
     timeout_s: float = 10.0
     """Per-request timeout."""
-    budget_s: float = 60.0
+    budget_s: float = PUBLISH["budget_s"].default
     """Total time budget for all of publishing, retries included."""
     retry_base_s: float = 0.5
     retry_max_s: float = 8.0
@@ -152,100 +137,75 @@ class PublishSettings:
         return out
 
 
-def _bool(value: Any, where: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigError(f"{where}: expected true/false, got {value!r}")
+# Fields that are not settings: internal limits, tuned by tests and by GitLab's own limits.
+_TUNABLES = frozenset(
+    {"timeout_s", "retry_base_s", "retry_max_s", "max_attempts", "breaker_threshold", "comment_limit"}
+)
+# The declared key -> the field it sets, where the two names differ.
+_FIELD = {"require_publish": "require"}
+_KEY = {v: k for k, v in _FIELD.items()}
 
 
-def _int(value: Any, where: str, *, minimum: int) -> int:
-    try:
-        n = int(str(value).strip()) if not isinstance(value, int) or isinstance(value, bool) else value
-    except ValueError:
-        raise ConfigError(f"{where}: expected an integer, got {value!r}") from None
-    if isinstance(n, bool) or n < minimum:
-        raise ConfigError(f"{where}: must be an integer >= {minimum}, got {value!r}")
-    return n
-
-
-def _float(value: Any, where: str) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{where}: expected a number, got {value!r}") from None
-    if not x > 0:
-        raise ConfigError(f"{where}: must be > 0, got {value!r}")
-    return x
-
-
-def _coerce(name: str, value: Any, where: str) -> Any:
-    if name in ("api_url", "project_id", "job_url", "pipeline_url", "html_report_url", "path_prefix"):
-        text = str(value).strip()
-        if name == "path_prefix":
-            text = text.strip("/")
-            return text + "/" if text else ""
-        return text or None
-    if name in ("diff_base_sha", "commit_sha", "source_branch_sha"):
-        text = str(value).strip()
-        if text and not _SHA.match(text):
-            raise ConfigError(f"{where}: {value!r} is not a commit SHA")
-        return text or None
-    if name == "mr_iid":
-        return _int(value, where, minimum=1)
-    if name == "report_name":
-        text = str(value).strip()
-        if not _REPORT_NAME.match(text):
-            # The name goes into a hidden HTML marker: letters, digits, . _ - only, so it can never
-            # close the comment or collide with another report's marker.
-            raise ConfigError(f"{where}: report name {value!r} must be 1-64 of A-Z a-z 0-9 . _ -")
-        return text
-    if name == "min_severity":
+def _finish(key: str, value: Any, where: str) -> Any:
+    """What the declaration's type cannot say."""
+    if key == "min_severity":
         if isinstance(value, Severity):
             return value
         try:
             return Severity.parse(str(value))
         except ValueError as e:
             raise ConfigError(f"{where}: {e}") from None
-    if name in ("max_threads", "max_attempts", "breaker_threshold", "comment_limit"):
-        return _int(value, where, minimum=0 if name == "max_threads" else 1)
-    if name in ("commit_status", "require", "dry_run", "allow_http"):
-        return _bool(value, where)
-    if name in ("timeout_s", "budget_s", "retry_base_s", "retry_max_s"):
-        return _float(value, where)
-    raise ConfigError(f"unknown publish setting {name!r}")
+    if key == "path_prefix":
+        text = str(value).strip().strip("/")
+        return text + "/" if text else ""
+    return value
+
+
+def _from_env(env: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Declared variables; a malformed GitLab ``CI_*`` variable is a problem (not every pipeline
+    is a merge request pipeline), a malformed ``SECSCAN_*`` one an error: the user set it."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    raw = env_layer([s for s in PUBLISH.values() if not s.secret], env)
+    for key, text in raw.values.items():
+        where = raw.where[key]
+        try:
+            value = coerce(PUBLISH[key], text, where=where)
+            if value is not UNSET:
+                values[_FIELD.get(key, key)] = _finish(key, value, where)
+        except ConfigError as e:
+            if not where.startswith("CI_"):
+                raise
+            problems.append(e.message)
+    return values, problems
+
+
+def _override(name: str, value: Any) -> Any:
+    key = _KEY.get(name, name)
+    if name in _TUNABLES:
+        return value
+    if key not in PUBLISH or PUBLISH[key].secret:
+        raise ConfigError(f"unknown publish setting {name!r}")
+    where = PUBLISH[key].long
+    return _finish(key, coerce(PUBLISH[key], value, where=where), where)
 
 
 def from_env(env: Mapping[str, str], overrides: Mapping[str, Any]) -> PublishSettings:
-    """Settings from GitLab's CI variables (and SECSCAN_* ones), then ``overrides`` (flags; None = unset).
+    """Settings from GitLab's CI variables (and SECSCAN_* ones), then ``overrides`` (flags, by
+    declared key or field name; None = unset).
 
     CI variables that are malformed are recorded as problems rather than raised, since a pipeline
     that is not a merge request pipeline is a normal situation; malformed *flags* raise
     :class:`ConfigError` (exit 2).
     """
-    values: dict[str, Any] = {}
-    env_problems: list[str] = []
-    for name, var in {**CI_VARIABLES, **SECSCAN_VARIABLES}.items():
-        raw = env.get(var)
-        if raw is None or raw.strip() == "":
-            continue
-        try:
-            values[name] = _coerce(name, raw, var)
-        except ConfigError as e:
-            if name in SECSCAN_VARIABLES:
-                raise  # our own variable: the user set it, tell them now
-            env_problems.append(e.message)
-    known = {f.name for f in fields(PublishSettings)} - {"token", "token_source", "job_token_only", "env_problems"}
+    values, env_problems = _from_env(env)
     for name, value in overrides.items():
         if value is None:
             continue
-        if name not in known:
-            raise ConfigError(f"unknown publish setting {name!r}")
-        values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+        coerced = _override(name, value)
+        if coerced is not UNSET:
+            key = _KEY.get(name, name)  # a field name (require) or a declared key (require_publish)
+            values[_FIELD.get(key, key)] = coerced
     token, source = None, None
     for var in TOKEN_VARIABLES:
         if env.get(var, "").strip():

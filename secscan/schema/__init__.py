@@ -35,6 +35,7 @@ from secscan.models import (
     RecordedPolicy,
     RunResult,
     ScannerStatus,
+    SettingOrigin,
     Source,
     Suppression,
     Verdict,
@@ -55,6 +56,7 @@ from secscan.schema.documents import (
     RecordedPolicyDoc,
     ResultDoc,
     ScannerDoc,
+    SettingOriginDoc,
     SourceDoc,
     SuppressionDoc,
     ToolDoc,
@@ -156,6 +158,8 @@ def _judged_with_doc(j: JudgedWith | None) -> Any:
         production_only_rules=j.production_only_rules,
         excludes=j.excludes,
         diff_base=_opt(j.diff_base),
+        settings_origin=tuple(SettingOriginDoc(key=o.key, layer=o.layer, where=o.where) for o in j.settings_origin)
+        or UNSET,
     )
 
 
@@ -340,6 +344,9 @@ def _judged_with(d: JudgedWithDoc | None) -> JudgedWith | None:
         production_only_rules=d.production_only_rules,
         excludes=d.excludes,
         diff_base=_set(d.diff_base),
+        settings_origin=tuple(
+            SettingOrigin(key=o.key, layer=o.layer, where=o.where) for o in _set(d.settings_origin) or ()
+        ),
     )
 
 

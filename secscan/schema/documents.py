@@ -128,6 +128,12 @@ class RecordedPolicyDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     definition: dict[str, Any]
 
 
+class SettingOriginDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    key: str
+    layer: str
+    where: str = ""
+
+
 class JudgedWithDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """What the result was judged with (models.JudgedWith). ``version`` is read whatever it is:
     ``report`` shows a newer one, ``merge`` and ``gate`` refuse to judge with it."""
@@ -140,6 +146,8 @@ class JudgedWithDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     production_only_rules: tuple[str, ...] = ()
     excludes: tuple[str, ...] = ()
     diff_base: str | UnsetType | None = UNSET
+    settings_origin: tuple[SettingOriginDoc, ...] | UnsetType = UNSET
+    """Optional: results written before it existed read as "not recorded"."""
 
 
 class ResultDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="schema", tag=SCHEMA):

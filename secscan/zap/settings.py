@@ -40,14 +40,10 @@ def minutes_of(cfg: ScanConfig) -> int:
 
 
 def timeout_of(cfg: ScanConfig) -> float:
-    """The ZAP time limit: ``--timeout zap=S``, else the mode's default. The configuration
-    always holds a ``zap`` limit (the scanner's generic default), so that value means "not set"."""
-    from secscan.scanners.zap import ZapScanner  # here: that module imports this one
-
-    limit = cfg.timeout_for("zap")
-    if limit == ZapScanner.default_timeout:  # the registry's generic default: not set by anyone
-        return DEFAULT_TIMEOUT_S[mode_of(cfg)]
-    return limit
+    """The ZAP time limit: ``--timeout zap=S`` whenever someone set it (in any mode: the
+    configuration holds only limits that were set), else the mode's default."""
+    limit = cfg.timeouts.get("zap")
+    return float(limit) if limit is not None else DEFAULT_TIMEOUT_S[mode_of(cfg)]
 
 
 def validate(cfg: ScanConfig, env: Mapping[str, str]) -> None:

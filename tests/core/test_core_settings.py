@@ -1,5 +1,5 @@
 """Settings are declared once: the click options, TOML keys, SECSCAN_* names and the README table
-all come from the declarations in secscan/config.py, and these tests fail when they drift."""
+all come from the declarations in secscan/settings/catalog.py, and these tests fail when they drift."""
 
 from __future__ import annotations
 
@@ -9,15 +9,19 @@ import re
 import subprocess
 import sys
 import tomllib
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import click
 import pytest
 
-from secscan import config
+from secscan import config, settings
 from secscan.commands.scan import scan
 from secscan.errors import ConfigError
+from secscan.settings import Layer, Raw
+from secscan.settings.docs import readme_table
+from secscan.settings.options import flag_layer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,8 +70,7 @@ SAMPLES: dict[str, tuple[Any, str]] = {
 }
 
 
-def _value(cfg: config.ScanConfig, key: str) -> Any:
-    value = getattr(cfg, key)
+def _value(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
     if isinstance(value, Path):
@@ -75,23 +78,32 @@ def _value(cfg: config.ScanConfig, key: str) -> Any:
     return value
 
 
+def _effective(key: str, raw: Any, layer: Layer, tmp_path: Path) -> Any:
+    got = settings.combine(config.SPECS, [Raw(layer=layer, values={key: raw}, label="here", base=tmp_path)])
+    return _value(got.value(key))
+
+
 def test_every_setting_has_a_sample_here() -> None:
     # A new setting must be added to SAMPLES, so the three sources below are checked for it.
-    assert set(SAMPLES) | {"timeouts"} == set(config.specs())
+    assert set(SAMPLES) | {"timeouts"} == set(config.SPECS)
+
+
+def test_scan_config_fields_are_the_scan_declarations() -> None:
+    assert {f.name for f in fields(config.ScanConfig)} - {"target"} == set(config.SPECS)
 
 
 @pytest.mark.parametrize("key", sorted(SAMPLES))
 def test_each_setting_reads_from_toml_env_and_flag(key: str, tmp_path: Path) -> None:
     toml_value, env_value = SAMPLES[key]
     expected = Path(toml_value).name if isinstance(toml_value, str) and key in _PATHS else toml_value
-    from_file = config.apply_mapping(config.ScanConfig(target=tmp_path), {key: toml_value}, where="f", base=tmp_path)
-    assert _value(from_file, key) == expected
-    from_env = config.from_env(config.ScanConfig(target=tmp_path), {config.env_name(key): env_value}, base=tmp_path)
-    assert _value(from_env, key) == expected
-    assert _value(config.ScanConfig(target=tmp_path), key) != expected
+    assert _effective(key, toml_value, Layer.FILE, tmp_path) == expected
+    env = settings.env_layer(config.SPECS.values(), {f"SECSCAN_{key.upper()}": env_value})
+    assert _value(settings.combine(config.SPECS, [env]).value(key)) == expected
+    default = config.SPECS[key].default
+    assert _value(default) != expected
 
 
-_PATHS = {k for k, (_f, s) in config.specs().items() if s.kind == "path"}
+_PATHS = {k for k, s in config.SPECS.items() if s.is_path}
 
 
 def _scan_option(key: str) -> click.Option:
@@ -101,39 +113,39 @@ def _scan_option(key: str) -> click.Option:
     raise AssertionError(f"no option for {key}")
 
 
-@pytest.mark.parametrize("key", sorted(config.specs()))
+@pytest.mark.parametrize("key", sorted(config.SPECS))
 def test_each_setting_is_a_scan_option_whose_value_reaches_the_config(key: str) -> None:
     option = _scan_option(key)
     toml_value = SAMPLES.get(key, (["semgrep=60"], ""))[0]
-    spec = config.specs()[key][1]
-    if spec.kind == "bool":
+    if config.SPECS[key].is_bool:
         argv = [option.opts[0] if toml_value else option.secondary_opts[0]]
     elif isinstance(toml_value, list):
         argv = [x for v in toml_value for x in (option.opts[-1], v)]
     else:
         argv = [option.opts[-1], str(toml_value)]
     ctx = scan.make_context("scan", ["somewhere", *argv])
-    flags = config.flags_from_options(ctx.params)
-    assert set(flags) == {key}
-    cfg = config.apply_mapping(config.ScanConfig(), flags, where="command line", base=Path.cwd())
+    flags = flag_layer(ctx, "scan")
+    assert set(flags.values) == {key}
+    got = settings.combine(config.SPECS, [flags])
+    assert got.values[key].layer is Layer.FLAG
     if key == "timeouts":
-        assert cfg.timeouts["semgrep"] == 60
+        assert got.value("timeouts") == {"semgrep": 60}
     else:
         expected = Path(toml_value).name if key in _PATHS else toml_value
-        assert _value(cfg, key) == expected
+        assert _value(got.value(key)) == expected
 
 
 def test_options_not_given_are_not_flags() -> None:
     # A flag the user did not give must never mask the file or the environment.
     ctx = scan.make_context("scan", ["somewhere"])
-    assert config.flags_from_options(ctx.params) == {}
+    assert flag_layer(ctx, "scan").values == {}
 
 
 def test_readme_table_is_the_generated_one() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     m = re.search(r"<!-- settings-table:start -->\n(.*?)\n<!-- settings-table:end -->", readme, re.S)
     assert m is not None, "README lost its settings table markers"
-    assert m.group(1) == config.readme_table(), "README settings table drifted: regenerate it (see README)"
+    assert m.group(1) == readme_table(), "README settings table drifted: regenerate it (see README)"
 
 
 def _readme_toml_example() -> str:
