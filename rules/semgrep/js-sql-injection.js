@@ -50,3 +50,23 @@ async function safe(req, knex, sql) {
   // ok: payment.js-sql-built-by-string-formatting
   return sql`SELECT * FROM orders WHERE id = ${req.params.id}`;
 }
+
+// issue 28: `var` and plain assignments are followed too.
+function legacyLogin(connection, req, res) {
+  var query = "SELECT * FROM users WHERE name = '" + req.body.name + "' AND pass = '" + req.body.pass + "'";
+  // ruleid: payment.js-sql-built-by-string-formatting
+  connection.query(query, function (err, rows) { res.json(rows); });
+}
+
+async function reassigned(db, id) {
+  let sql;
+  sql = `SELECT * FROM orders WHERE id = ${id}`;
+  // ruleid: payment.js-sql-built-by-string-formatting
+  return db.query(sql);
+}
+
+function legacyPlaceholders(connection, name) {
+  var query = "SELECT * FROM users WHERE name = ?";
+  // ok: payment.js-sql-built-by-string-formatting
+  connection.query(query, [name]);
+}

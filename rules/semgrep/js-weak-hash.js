@@ -51,3 +51,9 @@ async function storePasswordProperly(user, password) {
   // ok: payment.js-fast-hash-for-password
   user.emailHash = crypto.createHash("sha256").update(user.email).digest("hex");
 }
+
+// issue 28: password-reset keys are tokens too.
+function createResetKey(user) {
+  // ruleid: payment.js-weak-hash-algorithm
+  return crypto.createHash('md5').update(user.email + Date.now()).digest('hex');
+}

@@ -95,3 +95,9 @@ def legacy_password(password):
 def test_hmac_block(secret):
     # ok: payment.weak-hash-algorithm
     return {"secret": secret, "size": hashlib.sha1().block_size}
+
+
+def make_reset_link(user):
+    # ruleid: payment.weak-hash-algorithm
+    key = hashlib.md5(f"{user.email}{time.time()}".encode()).hexdigest()
+    return f"/reset/{key}"

@@ -51,3 +51,13 @@ function hardened() {
   http.createServer(redirectToHttps).listen(80);
   return api;
 }
+
+// ruleid: web.js-directory-listing
+app.use('/logs', express.directory('logs'));
+
+function koaApp() {
+  const Koa = require('koa');
+  const koa = new Koa();
+  // ruleid: web.js-plain-http-server
+  http.createServer(koa.callback()).listen(8080);
+}

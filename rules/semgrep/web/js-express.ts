@@ -10,7 +10,7 @@ const app: express.Express = express();
 app.use(helmet());
 const { doubleCsrfProtection } = doubleCsrf({ getSecret: () => process.env.CSRF_SECRET as string });
 
-// not reported: csrf-csrf protects the session (checked in tests/rules/test_rules_web.py)
+// near miss (not reported): web.js-session-without-csrf-protection, csrf-csrf protects the session (tests/rules/test_rules_web.py)
 app.use(session({ secret: process.env.SESSION_SECRET as string, cookie: { secure: true } }));
 app.use(doubleCsrfProtection);
 

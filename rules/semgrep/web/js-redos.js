@@ -26,3 +26,9 @@ function words(s) {
   // ok: web.js-redos-nested-quantifier
   return /^\w+(?:\s\w+)*$/.test(s);
 }
+
+router.get('/filter', async (ctx) => {
+  // ruleid: web.js-regex-from-request-data
+  const matcher = RegExp('^' + ctx.query.prefix);
+  ctx.body = names.filter((n) => matcher.test(n));
+});

@@ -6,6 +6,8 @@ from flask import Flask
 
 # ruleid: web.django-debug-enabled
 DEBUG = True
+# ruleid: web.django-debug-enabled
+DEBUG: bool = True
 if os.environ.get("LOCAL"):
     # ok: web.django-debug-enabled
     DEBUG = True
@@ -14,6 +16,8 @@ if os.environ.get("LOCAL"):
 ALLOWED_HOSTS = ["*"]
 # ok: web.django-allowed-hosts-wildcard
 ALLOWED_HOSTS = ["shop.example.com"]
+# ruleid: web.django-allowed-hosts-wildcard
+ALLOWED_HOSTS = ("localhost", "*")
 
 # ruleid: web.insecure-session-cookie-settings
 SESSION_COOKIE_SECURE = False

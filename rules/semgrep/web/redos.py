@@ -26,3 +26,9 @@ AS = re.match("(a+)+b", "aaaa")
 DOTTED = re.compile(r"^(\d+\.)+\d+$")
 # ok: web.redos-nested-quantifier
 WORDS_SAFE = re.compile(r"^\w+(?:\s\w+)*$")
+
+
+async def aio_filter(request):
+    data = await request.post()
+    # ruleid: web.regex-from-request-data
+    return re.findall(data["pattern"], "text")
