@@ -21,69 +21,11 @@ import pytest
 from tests.conftest import ROOT, require_tool
 from tests.support.gitlab_standin import GitLabStandIn
 from tests.support.gitlab_testkit import add_mr, ci_env
+from tests.support.mergerequest import SECRETS, git, job_env, make_mr
 
-# The job's secrets, as GitLab gives them to a merge request pipeline.
-SECRETS = {
-    "SECSCAN_GITLAB_TOKEN": "glpat-TOKEN-must-not-leak-1234",
-    "SECSCAN_AUDIT_KEY": "audit-key-must-not-leak-5678",
-    "CI_JOB_TOKEN": "job-token-must-not-leak-9012",
-}
 CLEAN = "def add(a, b):\n    return a + b\n"
 VULN = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
 ADVISORIES = ROOT / "examples" / "advisories"
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    proc = subprocess.run(
-        ["git", "-c", "user.email=dev@example.com", "-c", "user.name=Dev", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    return proc.stdout.strip()
-
-
-def make_mr(tmp_path: Path, base: dict[str, str], head: dict[str, str | None]) -> tuple[Path, str]:
-    """A repository at the head of a merge request; returns it and the diff-base sha."""
-    require_tool("git")
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    for name, content in base.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(content)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "base")
-    base_sha = git(repo, "rev-parse", "HEAD")
-    git(repo, "checkout", "-qb", "attack")
-    for name, text in head.items():
-        path = repo / name
-        if text is None:
-            path.unlink()
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "--allow-empty", "-m", "harmless refactoring")
-    return repo, base_sha
-
-
-def job_env(base_sha: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECSCAN_", "CI_", "GITLAB_"))}
-    env.update(SECRETS)
-    env.update(
-        {
-            "CI": "true",
-            "CI_PIPELINE_SOURCE": "merge_request_event",
-            "CI_MERGE_REQUEST_DIFF_BASE_SHA": base_sha,
-            "SEMGREP_ENABLE_VERSION_CHECK": "0",
-        }
-    )
-    env.update(extra)
-    return env
 
 
 def scan(repo: Path, base_sha: str, scanner: str, *extra: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
