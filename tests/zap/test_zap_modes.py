@@ -251,7 +251,7 @@ def test_a_merge_request_cannot_change_the_api_definition_zap_uses(
     import subprocess
     import sys
 
-    from tests.trust.test_trust_hostile_mr import job_env, make_mr
+    from tests.support.mergerequest import job_env, make_mr
 
     text = EXAMPLE_API.read_text()
     base_def = text.replace("servers:\n", f"servers:\n  - url: {target_url}/warn\n", 1)
