@@ -35,7 +35,14 @@ from secscan.errors import ConfigError, ParseError
 from secscan.models import Confidence, Finding, Identifier, Kind, Location, ScannerState, ScannerStatus, Source
 from secscan.scanners import manifests
 from secscan.scanners.base import RunContext, Scanner, ScanOutcome, failed_outcome, skipped_outcome
-from secscan.scanners.npm_lockfiles import LOCKFILE_NAMES, LockedPackage, Lockfile, parse_lockfile, parse_manifest
+from secscan.scanners.npm_lockfiles import (
+    LOCKFILE_NAMES,
+    LockedPackage,
+    Lockfile,
+    parse_lockfile,
+    parse_manifest,
+    parse_manifest_pins,
+)
 from secscan.scanners.pip_audit import _id_type, _id_url
 
 NAME = "npm-audit"
@@ -155,6 +162,27 @@ def find_lockfiles(listing: files.Listing, excludes: Sequence[str] = ()) -> mani
     return manifests.find(listing, _is_lockfile, pathmatch.excludes(excludes).matches)
 
 
+def find_unlocked_manifests(
+    listing: files.Listing, locked: Iterable[str], excludes: Sequence[str] = ()
+) -> manifests.Discovery:
+    """package.json files with no lockfile in their folder or above it (issue 28): their exact
+    pins are audited, their ranges listed as not audited. A lockfile in a parent folder covers
+    the workspace members below it (npm, yarn and pnpm workspaces); installed packages
+    (node_modules) are not the project's manifests."""
+    folders = {p.rsplit("/", 1)[0] if "/" in p else "" for p in locked}
+
+    def covered(folder: str) -> bool:
+        parts = folder.split("/") if folder else []
+        return any("/".join(parts[:i]) in folders for i in range(len(parts) + 1))
+
+    def wanted(path: str) -> bool:
+        if path.rsplit("/", 1)[-1] != "package.json" or "node_modules" in path.split("/"):
+            return False
+        return not covered(path.rsplit("/", 1)[0] if "/" in path else "")
+
+    return manifests.find(listing, wanted, pathmatch.excludes(excludes).matches)
+
+
 def discover_lockfiles(root: Path, excludes: Sequence[str] = ()) -> list[str]:
     """Lockfiles under ``root`` (tree paths), with the excludes every other scanner uses."""
     return [f.path for f in find_lockfiles(files.walk(root, pathmatch.excludes(excludes)), excludes).found]
@@ -227,10 +255,14 @@ class NpmAuditScanner(Scanner):
         started = time.monotonic()
         if ctx.changed_files is not None and not relevant(ctx.changed_files):
             return skipped_outcome(self.name, "no lockfile or package.json changed")
-        found = find_lockfiles(ctx.selection.listing(cfg.target, cfg.exclude), cfg.exclude)
-        lockfiles = [f.path for f in found.found]
-        if not lockfiles and not found.refused:
-            return skipped_outcome(self.name, "no npm, yarn or pnpm lockfile found")
+        listing = ctx.selection.listing(cfg.target, cfg.exclude)
+        found = find_lockfiles(listing, cfg.exclude)
+        # A lockfile links into the tree or out of it: its folder counts as locked either way.
+        locked = [f.name for f in found.found] + [r.split(":", 1)[0] for r in found.refused]
+        unlocked = find_unlocked_manifests(listing, locked, cfg.exclude)
+        lockfiles = [f.path for f in found.found] + [f.path for f in unlocked.found]
+        if not lockfiles and not found.refused and not unlocked.refused:
+            return skipped_outcome(self.name, "no npm, yarn or pnpm lockfile or package.json found")
         if cfg.advisory_db is None:
             return failed_outcome(
                 self.name,
@@ -247,8 +279,9 @@ class NpmAuditScanner(Scanner):
             return failed_outcome(self.name, ScannerState.FAILED, e.message, version=self.version())
         audit_run = _Run(cfg.target, store, ctx)
         audit_run.not_audited.extend(found.refused)
+        audit_run.not_audited.extend(unlocked.refused)
         try:
-            if not audit_run.all(found.found):
+            if not audit_run.all(found.found) or not audit_run.all(unlocked.found, manifest=True):
                 return failed_outcome(self.name, ScannerState.FAILED, f"{NAME} cancelled", version=self.version())
         finally:
             store.close()
@@ -260,7 +293,7 @@ class NpmAuditScanner(Scanner):
             # Fail closed: a lockfile not read, or a dependency no advisory can be matched to
             # (git, tarball), is unknown, not clean.
             state = ScannerState.FAILED
-            error = f"{len(not_audited)} lockfiles or dependencies were NOT audited ({not_audited[0]})"
+            error = f"{len(not_audited)} lockfiles, manifests or dependencies were NOT audited ({not_audited[0]})"
         return ScanOutcome(
             status=ScannerStatus(
                 name=self.name,
@@ -286,14 +319,34 @@ class _Run:
         self.warnings: list[str] = []
         self.not_audited: list[str] = []
 
-    def all(self, found: Iterable[manifests.Found]) -> bool:
-        """Audit each lockfile; False when the run was cancelled."""
+    def all(self, found: Iterable[manifests.Found], *, manifest: bool = False) -> bool:
+        """Audit each lockfile (``manifest``: each package.json without one); False when the run
+        was cancelled."""
         for f in found:
             if self.ctx.cancel.is_set():
                 return False
             self.ctx.events(NAME, f"auditing {f.path}")
-            self.one(f)
+            if manifest:
+                self.unlocked(f)
+            else:
+                self.one(f)
         return True
+
+    def unlocked(self, found: manifests.Found) -> None:
+        """A package.json with no lockfile: exact pins audited, ranges listed as not audited."""
+        try:
+            pins = parse_manifest_pins(found.path, _read_text(self.root, found.path))
+        except OSError as e:
+            self.not_audited.append(f"{found.path}: cannot be read: {e.strerror or type(e).__name__}: NOT audited")
+            return
+        except UnicodeDecodeError:
+            self.not_audited.append(f"{found.path}: cannot be read: not UTF-8: NOT audited")
+            return
+        except ParseError as e:
+            self.not_audited.append(f"{found.path}: {e.message}: NOT audited")
+            return
+        self.not_audited.extend(f"{found.path}: {d}" for d in pins.not_audited)
+        self.findings.extend(audit(found.path, pins, self.store))
 
     def one(self, found: manifests.Found) -> None:
         try:

@@ -416,6 +416,46 @@ def parse_manifest(text: str) -> Mapping[str, Any]:
     return doc
 
 
+# ------------------------------------------------------------------ package.json without a lockfile
+
+_EXACT = re.compile(r"^(?:=|v)?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$")
+_MANIFEST_SECTIONS = (
+    ("dependencies", False),
+    ("optionalDependencies", False),
+    ("devDependencies", True),
+)
+
+
+def parse_manifest_pins(filename: str, text: str) -> Lockfile:
+    """A package.json with no lockfile beside it (issue 28): exact pins (``4.17.1``, ``=4.17.1``,
+    ``npm:other@4.17.1``) are audited like locked versions; a range (``^4.17.1``, ``*``,
+    ``latest``), a git, URL or file dependency cannot be matched to one version, so it is listed
+    as not audited (fail closed), never skipped. Raises LockfileError for a file that is not a
+    JSON object."""
+    doc = parse_manifest(text)
+    found: list[LockedPackage] = []
+    skipped: list[str] = []
+    for section, dev in _MANIFEST_SECTIONS:
+        deps = doc.get(section)
+        if deps is None:
+            continue
+        if not isinstance(deps, dict):
+            skipped.append(f"{section}: not an object: NOT audited")
+            continue
+        for key, spec in deps.items():
+            name, raw = str(key), str(spec).strip()
+            alias = _npm_alias(raw)
+            real, version = alias if alias else (name, raw)
+            m = _EXACT.match(version)
+            if m:
+                found.append(LockedPackage(name=real, version=m.group(1), dev=dev))
+            else:
+                skipped.append(
+                    f"{name}@{raw[:80]} ({section}): a range, not one version, and no lockfile pins it: NOT audited"
+                )
+    return Lockfile(kind="package.json", packages=_merge(found), not_audited=tuple(skipped))
+
+
 def parse_lockfile(filename: str, text: str, manifest: Mapping[str, Any] | None = None) -> Lockfile:
     """Dispatch on the file's name (``package-lock.json``, ``yarn.lock``, ...)."""
     base = filename.rsplit("/", 1)[-1]

@@ -41,7 +41,8 @@ def _rule_ids_by_family() -> dict[str, set[str]]:
 
 def _all_rule_ids() -> set[str]:
     """Every rule under rules/semgrep, the web families in rules/semgrep/web included (issue 28)."""
-    return {r["id"] for p in sorted(RULES.rglob("*.yaml")) for r in yaml.safe_load(p.read_text(encoding="utf-8"))["rules"]}
+    docs = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(RULES.rglob("*.yaml"))]
+    return {r["id"] for doc in docs for r in doc["rules"]}
 
 
 def _scan(target: Path, cwd: Path) -> dict[str, Any]:

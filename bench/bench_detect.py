@@ -1,0 +1,90 @@
+"""Detection cost (issue 28): semgrep's time with today's rules vs the rules before the OWASP web
+families, on Django's source and, when given, on a large TypeScript app.
+
+The old rules are read from git (``git archive <base> rules/semgrep`` into a temp folder: nothing
+in the work tree changes). Both rule sets run the same semgrep command, one job, semgrep's default
+ignores, twice each, alternating; the best of each is kept. Wall time is what a pipeline waits
+for; CPU time (user + sys of semgrep and its workers) is steadier on a shared machine. Bar: the
+new rules at most 1.5x the old.
+
+Environment: ``BENCH_DETECT_BASE`` (default e64b5a8, the last commit before issue 28's rules),
+``BENCH_DETECT_TS`` (a TypeScript app's folder; skipped when unset).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from bench.bench_core import ENV, django_tree
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = os.environ.get("BENCH_DETECT_BASE", "e64b5a8")
+BAR = 1.5
+
+
+def old_rules(dest: Path) -> Path:
+    """rules/semgrep as of BASE, unpacked under ``dest``."""
+    data = subprocess.run(["git", "archive", BASE, "rules/semgrep"], cwd=ROOT, capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(data)) as tf:
+        tf.extractall(dest, filter="data")
+    return dest / "rules" / "semgrep"
+
+
+def run(rules: Path, target: Path) -> tuple[float, float, int]:
+    """(wall s, cpu s, findings) of one semgrep run."""
+    semgrep = str(Path(sys.executable).parent / "semgrep")
+    argv = [semgrep, "--metrics=off", "--disable-version-check", "--no-git-ignore", "--config", str(rules),
+            "--json", "--timeout", "30", "-j", "1", "."]  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, cwd=target, env=ENV, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    try:
+        findings = len(json.loads(proc.stdout)["results"])
+    except (ValueError, KeyError):
+        findings = -1
+    return wall, cpu, findings
+
+
+def compare(name: str, target: Path, old: Path, new: Path) -> None:
+    best: dict[str, tuple[float, float, int]] = {}
+    for _ in range(2):
+        for label, rules in (("old", old), ("new", new)):
+            w, c, n = run(rules, target)
+            prev = best.get(label)
+            best[label] = (min(w, prev[0]), min(c, prev[1]), n) if prev else (w, c, n)
+    (ow, oc, on), (nw, nc, nn) = best["old"], best["new"]
+    print(f"{name}: old rules {ow:.1f} s wall / {oc:.1f} s cpu ({on} findings); "
+          f"new rules {nw:.1f} s wall / {nc:.1f} s cpu ({nn} findings)")  # fmt: skip
+    for what, ratio in (("wall", nw / ow), ("cpu", nc / oc)):
+        print(f"RATIO {name} {what} new / old: {ratio:.2f} (bar <= {BAR}) {'OK' if ratio <= BAR else 'OVER'}")
+
+
+def main() -> None:
+    new = ROOT / "rules" / "semgrep"
+    with tempfile.TemporaryDirectory() as tmp:
+        old = old_rules(Path(tmp))
+        n_old = sum(1 for _ in old.rglob("*.yaml"))
+        n_new = sum(1 for _ in new.rglob("*.yaml"))
+        print(f"rule files: {n_old} at {BASE}, {n_new} now")
+        compare("django", django_tree(), old, new)
+        ts = os.environ.get("BENCH_DETECT_TS")
+        if ts:
+            compare("typescript app", Path(ts), old, new)
+        else:
+            print("typescript app: set BENCH_DETECT_TS to a TypeScript app's folder to measure it")
+
+
+if __name__ == "__main__":
+    main()
