@@ -2,22 +2,22 @@
 
 Commands live in ``secscan/commands/<module>.py`` and are imported only when invoked, so
 ``secscan --version`` and ``--help`` never pay for semgrep, docker, gitlab or jinja2 imports.
-Every ``SecscanError`` becomes one clear line on stderr and its exit code; an unexpected
-exception becomes one line too (the traceback only with ``--debug``). Whatever is printed goes
-through streams that mask the operator's credentials (:mod:`secscan.credentials`): error texts
-quote scanners, files and GitLab's answers, none of which secscan controls.
+Errors become exit codes and one line inside the command layer
+(:mod:`secscan.commands.wrapper`), so a command called in-process gives what the process gives.
+Only what is process-wide stays here: the SIGINT/SIGTERM handlers (:mod:`secscan.interrupts`)
+and the masking of the real standard streams (:mod:`secscan.credentials`).
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 import sys
-from typing import Any
 
 import click
 
-from secscan import __version__
+from secscan import __version__, interrupts
+from secscan.commands.wrapper import Group
+from secscan.credentials import install_on_std_streams
 
 # name -> "module:attribute". One entry per command; each area owns its module.
 COMMANDS: dict[str, str] = {
@@ -59,7 +59,7 @@ HELP_SHORT: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(Group):
     """A click group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -106,59 +106,22 @@ def cli(ctx: click.Context, debug: bool) -> None:
     Runs bandit, semgrep, pip-audit and OWASP ZAP, normalizes and de-duplicates their
     findings, gates on a policy, writes reports and posts to GitLab merge requests.
     """
-    # Here too (not only in main): the command also runs embedded (click's test runner, a wrapper
-    # script) and must not print a credential there either.
-    from secscan.credentials import install_on_std_streams
-
-    install_on_std_streams()
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: maps every outcome to an exit code, never a traceback."""
-    from secscan import interrupts
-
+    """Console-script entry point: only what is process-wide; the command layer maps every
+    outcome to an exit code and one line (secscan/commands/wrapper.py)."""
     # First: a SIGINT or SIGTERM (a cancelled CI job) at any later moment, even while the command
     # is being imported, ends with one line and 130 / 143 (secscan/interrupts.py).
     interrupts.install()
     try:
-        _main(argv)
-    except interrupts.Interrupted as e:
+        # The real streams are masked for the whole process: a warning printed by a library
+        # or at exit goes through them too, not only what a command prints.
+        install_on_std_streams()
+        code = cli.main(args=argv, prog_name="secscan", standalone_mode=False)
+    except interrupts.Interrupted as e:  # between install() and the command layer
         click.echo(f"secscan: error: {e.message}", err=True)
-        sys.exit(e.exit_code)
-
-
-def _main(argv: list[str] | None) -> None:
-    from secscan.credentials import install_on_std_streams, mask
-    from secscan.errors import ExitCode, SecscanError
-
-    install_on_std_streams()
-    debug = os.environ.get("SECSCAN_DEBUG", "") not in ("", "0") or "--debug" in (argv or sys.argv[1:])
-    try:
-        rv: Any = cli.main(args=argv, prog_name="secscan", standalone_mode=False)
-    except SecscanError as e:
-        click.echo(mask(f"secscan: error: {e.message}"), err=True)
-        sys.exit(e.exit_code)
-    except click.exceptions.Abort:
-        click.echo("secscan: aborted", err=True)
-        sys.exit(130)
-    except click.UsageError as e:
-        # One line, like every other error; the command's --help is one step away.
-        where = e.ctx.command_path if e.ctx is not None else "secscan"
-        click.echo(mask(f"secscan: error: {e.format_message()} (see '{where} --help')"), err=True)
-        sys.exit(ExitCode.USAGE)
-    except click.ClickException as e:
-        click.echo(mask(f"secscan: error: {e.format_message()}"), err=True)
-        sys.exit(ExitCode.USAGE)
-    except KeyboardInterrupt:
-        click.echo("secscan: interrupted", err=True)
-        sys.exit(130)
-    except Exception as e:
-        if debug:
-            raise
-        click.echo(
-            mask(f"secscan: internal error: {type(e).__name__}: {e} (re-run with --debug for details)"), err=True
-        )
-        sys.exit(70)
-    sys.exit(rv if isinstance(rv, int) else 0)
+        code = e.exit_code
+    sys.exit(code)

@@ -6,15 +6,26 @@ enter with ``raise ... from e`` so the CLI only ever has to handle ``SecscanErro
 
 from __future__ import annotations
 
+import enum
 
-class ExitCode:
-    """Process exit codes: one meaning each."""
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes: one meaning each (README, "Exit codes").
+
+    An ``IntEnum`` so a code is still the int that ``sys.exit`` and the recorded verdict take.
+    """
 
     PASSED = 0
     GATE_FAILED = 1
     USAGE = 2
     SCANNER_FAILED = 3
     PUBLISH_FAILED = 4
+    INTERNAL_ERROR = 70
+    """An unexpected exception (a bug): BSD's EX_SOFTWARE, as before."""
+    INTERRUPTED = 130
+    """SIGINT (128 + 2), also a click abort (Ctrl-C at a prompt)."""
+    TERMINATED = 143
+    """SIGTERM (128 + 15): a cancelled CI job."""
 
 
 class SecscanError(Exception):

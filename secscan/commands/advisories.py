@@ -12,6 +12,7 @@ from types import FrameType
 
 import click
 
+from secscan.commands.wrapper import Group, handle_command_errors
 from secscan.errors import ConfigError
 from secscan.textsafe import one_line
 
@@ -35,7 +36,7 @@ db_option = click.option(
 )
 
 
-@click.group("advisories")
+@click.group("advisories", cls=Group)
 def advisories() -> None:
     """Offline OSV advisory database for pip-audit: import, serve, info.
 
@@ -50,6 +51,7 @@ def advisories() -> None:
 @click.argument("source", type=click.Path(path_type=Path, exists=True))
 @db_option
 @click.option("--strict", is_flag=True, help="Fail (exit 2, database unchanged) if any file is malformed.")
+@handle_command_errors
 def import_cmd(*, source: Path, db: Path | None, strict: bool) -> None:
     """Load OSV advisories for PyPI from SOURCE (a folder or a zip) into the database."""
     from secscan.advisories import sources, store
@@ -78,6 +80,7 @@ def import_cmd(*, source: Path, db: Path | None, strict: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (the API has no authentication).")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port (0: any free port).")
 @click.option("--log", "log_requests", is_flag=True, help="Log every request to stderr.")
+@handle_command_errors
 def serve(*, db: Path | None, host: str, port: int, log_requests: bool) -> None:
     """Answer the OSV API (POST /v1/query, /v1/querybatch, GET /v1/vulns/ID) until stopped.
 
@@ -119,6 +122,7 @@ def serve(*, db: Path | None, host: str, port: int, log_requests: bool) -> None:
 @advisories.command("info")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
+@handle_command_errors
 def info(*, db: Path | None, as_json: bool) -> None:
     """Describe the database: snapshot id, counts, source, files skipped at import."""
     from secscan.advisories.store import AdvisoryStore

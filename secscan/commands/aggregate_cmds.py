@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from secscan.commands.wrapper import Command, Group, handle_command_errors
 from secscan.errors import ConfigError, ExitCode
 from secscan.settings.options import effective, options
 
@@ -38,7 +39,7 @@ def db_target(db: str | None, *, must_exist: bool = False) -> DbTarget:
 # ---------------------------------------------------------------- history
 
 
-@click.group()
+@click.group(cls=Group)
 def history() -> None:
     """Store runs in the history database (for the dashboard)."""
 
@@ -47,6 +48,7 @@ def history() -> None:
 @click.argument("results", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @options("history add")
 @click.pass_context
+@handle_command_errors
 def history_add(ctx: click.Context, *, results: tuple[Path, ...], **_settings: Any) -> int:
     """Store each RESULT (a secscan.json) as a run of PROJECT. Adding the same file twice is a no-op."""
     from secscan.aggregate.history import History, add_file
@@ -64,6 +66,7 @@ def history_add(ctx: click.Context, *, results: tuple[Path, ...], **_settings: A
 @history.command("list")
 @options("history list")
 @click.pass_context
+@handle_command_errors
 def history_list(ctx: click.Context, **_settings: Any) -> int:
     """List the projects and refs in the history with their number of runs."""
     from secscan.aggregate.history import History
@@ -78,6 +81,7 @@ def history_list(ctx: click.Context, **_settings: Any) -> int:
 @history.command("prune")
 @options("history prune")
 @click.pass_context
+@handle_command_errors
 def history_prune(ctx: click.Context, **_settings: Any) -> int:
     """Remove old runs. Never removes the audit trail, runs of the last 365 days, or the newest
     run of a project and ref (its current state)."""
@@ -104,7 +108,7 @@ def history_prune(ctx: click.Context, **_settings: Any) -> int:
 # ---------------------------------------------------------------- aggregate
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option("--gitlab-group", "group", required=True, help="Group id or full path, e.g. payments/backend.")
 @click.option("--url", "api_url", help="GitLab API URL [$CI_API_V4_URL], e.g. https://gitlab.example.com/api/v4.")
 @click.option(
@@ -122,6 +126,7 @@ def history_prune(ctx: click.Context, **_settings: Any) -> int:
     help="Newest pipelines to search per project.",
 )
 @click.option("--db", metavar="PATH|URL", help=DB_HELP)
+@handle_command_errors
 def aggregate(
     *, group: str, api_url: str | None, artifact_path: str, job_name: str | None, pipelines: int, db: str | None
 ) -> int:
@@ -160,7 +165,7 @@ def parse_now(value: str | None) -> datetime:
         raise ConfigError(e.message) from None
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option(
     "-o",
     "--out",
@@ -178,6 +183,7 @@ def parse_now(value: str | None) -> datetime:
     "--days", default=60, show_default=True, type=click.IntRange(7, 730), help="Days shown in the trend charts."
 )
 @click.option("--title", default="Security dashboard", show_default=True)
+@handle_command_errors
 def dashboard(
     *, output: Path, output_alias: Path | None, db: str | None, now: str | None, days: int, title: str
 ) -> int:
@@ -207,7 +213,7 @@ def dashboard(
 # ---------------------------------------------------------------- audit
 
 
-@click.group()
+@click.group(cls=Group)
 def audit() -> None:
     """The tamper-evident audit trail of verdicts, suppressions and publish actions."""
 
@@ -221,6 +227,7 @@ def audit() -> None:
     " trail [$SECSCAN_AUDIT_LOG, else secscan-out/secscan-audit.jsonl].",
 )
 @click.option("--expect-head", help="The head hash recorded earlier: also detects entries cut off the end.")
+@handle_command_errors
 def audit_verify(*, log: str | None, expect_head: str | None) -> int:
     """Check every entry's digest, hash chain and order; name the first bad entry.
 
@@ -238,8 +245,9 @@ def audit_verify(*, log: str | None, expect_head: str | None) -> int:
 # ---------------------------------------------------------------- verify-report
 
 
-@click.command("verify-report")
+@click.command("verify-report", cls=Command)
 @click.argument("manifest", required=False, type=click.Path(path_type=Path))
+@handle_command_errors
 def verify_report(*, manifest: Path | None) -> int:
     """Check report files against MANIFEST (secscan.manifest.json, or the folder holding it).
 

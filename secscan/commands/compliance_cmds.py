@@ -13,10 +13,11 @@ from dataclasses import asdict
 import click
 
 from secscan.commands.aggregate_cmds import DB_HELP, db_target, parse_now
+from secscan.commands.wrapper import Group, handle_command_errors
 from secscan.errors import ExitCode
 
 
-@click.group()
+@click.group(cls=Group)
 def compliance() -> None:
     """Compliance guardrails over the history and the audit trail."""
 
@@ -58,6 +59,7 @@ def compliance() -> None:
 )
 @click.option("--expect-head", help="The audit trail's head hash kept elsewhere: also catches entries cut off the end.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_command_errors
 def check(
     *,
     db: str | None,

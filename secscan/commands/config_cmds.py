@@ -11,10 +11,11 @@ from typing import Any
 
 import click
 
+from secscan.commands.wrapper import Group, handle_command_errors
 from secscan.settings.options import flag_layer, options
 
 
-@click.group("config")
+@click.group("config", cls=Group)
 def config() -> None:
     """Show the effective settings and where each came from."""
 
@@ -23,6 +24,7 @@ def config() -> None:
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
 @options("config")
 @click.pass_context
+@handle_command_errors
 def show(ctx: click.Context, *, path: Path, **_settings: Any) -> int:
     """Show the settings a `secscan scan PATH` with these options would use: value, layer
     (default, file, file at merge base, env, flag), whether it decides the verdict, and the

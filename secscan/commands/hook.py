@@ -8,8 +8,10 @@ from pathlib import Path
 
 import click
 
+from secscan.commands.wrapper import Group, handle_command_errors
 
-@click.group("hook")
+
+@click.group("hook", cls=Group)
 def hook() -> None:
     """The git pre-push hook: the merge request's diff-aware scan, run before pushing."""
 
@@ -31,6 +33,7 @@ def hook() -> None:
     multiple=True,
     help="Extra option passed to `secscan scan` by the hook (repeatable), e.g. --scan-arg=--advisory-db=osv.db.",
 )
+@handle_command_errors
 def install_cmd(*, repo: Path, force: bool, base: str | None, scan_args: tuple[str, ...]) -> int:
     """Write .git/hooks/pre-push: on `git push`, scan what changed since the merge-base with the
     upstream branch, with the policy CI uses, and block the push when the gate fails."""
@@ -54,6 +57,7 @@ def install_cmd(*, repo: Path, force: bool, base: str | None, scan_args: tuple[s
 @click.option("--base", envvar="SECSCAN_HOOK_BASE", help="Compare with this ref [the remote's default branch].")
 @click.option("--scan-arg", "scan_args", multiple=True, help="Extra option for `secscan scan` (repeatable).")
 @click.option("-C", "--repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."), hidden=True)
+@handle_command_errors
 def run_cmd(*, remote: str, url: str, base: str | None, scan_args: tuple[str, ...], repo: Path) -> int:
     """What the pre-push hook runs: reads git's pre-push lines on stdin (REMOTE and URL are the
     hook's arguments), scans each pushed commit and exits with the verdict (0 lets the push go).

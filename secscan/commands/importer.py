@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from secscan.commands.wrapper import Command, handle_command_errors
 from secscan.credentials import mask
 from secscan.settings.options import effective, flag_layer, options
 
@@ -26,10 +27,11 @@ class _Tool(click.ParamType):
         self.fail(f"{value!r} is not one of {', '.join(tools())}", param, ctx)
 
 
-@click.command("import")
+@click.command("import", cls=Command)
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @options("import", types={"tool": _Tool(), "root": click.Path(path_type=Path, file_okay=False, exists=True)})
 @click.pass_context
+@handle_command_errors
 def import_cmd(ctx: click.Context, *, files: tuple[Path, ...], **_settings: Any) -> int:
     """Turn existing scanner reports (FILES) into one secscan.json.
 

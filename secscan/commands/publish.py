@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from secscan.commands.wrapper import Command, handle_command_errors
 from secscan.credentials import mask
 from secscan.errors import ExitCode
 from secscan.settings.options import flag_layer, options
@@ -38,10 +39,11 @@ def _echo(text: str, err: bool) -> None:
     click.echo(mask(text), err=err)
 
 
-@click.command("publish")
+@click.command("publish", cls=Command)
 @click.argument("result_file", type=click.Path(path_type=Path, dir_okay=False))
 @options("publish")
 @click.pass_context
+@handle_command_errors
 def publish(ctx: click.Context, *, result_file: Path, **_settings: Any) -> int:
     """Post RESULT_FILE (a secscan.json) to the GitLab merge request: one summary note kept current,
     inline threads on changed lines, optionally a commit status."""

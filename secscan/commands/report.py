@@ -12,13 +12,14 @@ from typing import Any
 import click
 
 from secscan import outputs, reporters
+from secscan.commands.wrapper import Command, handle_command_errors
 from secscan.credentials import mask
 from secscan.errors import ConfigError
 from secscan.resultio import load
 from secscan.settings.options import effective, options
 
 
-@click.command("report")
+@click.command("report", cls=Command)
 @click.argument("result_file", metavar="RESULT.json", type=click.Path(path_type=Path, dir_okay=False))
 @options(
     "report",
@@ -26,6 +27,7 @@ from secscan.settings.options import effective, options
     notes={"formats": f"Formats: {reporters.valid_names()}."},
 )
 @click.pass_context
+@handle_command_errors
 def report(ctx: click.Context, *, result_file: Path, **_settings: Any) -> None:
     """Render RESULT.json (a secscan.json) as one or more report formats.
 

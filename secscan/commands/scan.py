@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from secscan.commands.wrapper import Command, handle_command_errors
 from secscan.credentials import mask
 from secscan.interrupts import Interrupted
 from secscan.settings.options import flag_layer, options
@@ -33,11 +34,12 @@ def _signals(cancel: threading.Event) -> Iterator[None]:
         yield
 
 
-@click.command("scan")
+@click.command("scan", cls=Command)
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
 @options("scan")
 @click.option("--progress/--no-progress", default=None, help="Live progress display [on a terminal].")
 @click.pass_context
+@handle_command_errors
 def scan(ctx: click.Context, *, path: Path, progress: bool | None, **_settings: Any) -> int:
     """Run the scanners on PATH, gate the result and write reports.
 

@@ -8,15 +8,17 @@ from typing import Any
 
 import click
 
+from secscan.commands.wrapper import Command, Group, handle_command_errors
 from secscan.settings.options import effective, options
 
 _RESULT = click.Path(path_type=Path, dir_okay=False)
 
 
-@click.command("merge")
+@click.command("merge", cls=Command)
 @click.argument("results", nargs=-1, required=True, type=_RESULT)
 @options("merge")
 @click.pass_context
+@handle_command_errors
 def merge(ctx: click.Context, *, results: tuple[Path, ...], **_settings: Any) -> int:
     """Merge several secscan.json files (one per CI job) into one.
 
@@ -35,10 +37,11 @@ def merge(ctx: click.Context, *, results: tuple[Path, ...], **_settings: Any) ->
     return 0
 
 
-@click.command("gate")
+@click.command("gate", cls=Command)
 @click.argument("result", type=_RESULT)
 @options("gate")
 @click.pass_context
+@handle_command_errors
 def gate(ctx: click.Context, *, result: Path, **_settings: Any) -> int:
     """Apply the policy to a secscan.json and exit with the verdict's code.
 
@@ -72,7 +75,7 @@ def gate(ctx: click.Context, *, result: Path, **_settings: Any) -> int:
     return gated.verdict.exit_code
 
 
-@click.group("baseline")
+@click.group("baseline", cls=Group)
 def baseline() -> None:
     """Create a baseline of accepted findings (use it with --baseline FILE)."""
 
@@ -87,6 +90,7 @@ def baseline() -> None:
     show_default=True,
     help="Baseline file to write.",
 )
+@handle_command_errors
 def create(*, result: Path, out: Path) -> int:
     """Write a baseline from RESULT (a secscan.json): every finding in it becomes accepted."""
     from secscan import resultio

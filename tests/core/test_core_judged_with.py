@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from secscan import policy as policy_mod
-from secscan.cli import main
 from secscan.models import JudgedWith, RecordedFile, RecordedPolicy, RunResult
 from secscan.schema import dumps_result, loads_result
+from tests.support.cli import secscan
 from tests.triage.triage_helpers import DATA, PROJECT
 
 BANDIT = DATA / "bandit-1.9.4_generated.json"
@@ -27,13 +27,6 @@ SUPPRESS = (
     'version = 1\n[[suppression]]\nrule_id = "B324"\nreason = "cache keys"\nowner = "sec@example.com"\n'
     'expires = "2999-12-31"\n'
 )
-
-
-def secscan(*argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return int(e.value.code or 0), out, err
 
 
 @pytest.fixture
@@ -52,7 +45,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _import(out: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, Any]:
-    rc, _, err = secscan("import", "--tool", "bandit", str(BANDIT), "-o", str(out), *extra, capsys=capsys)
+    rc, _, err = secscan("import", "--tool", "bandit", str(BANDIT), "-o", str(out), *extra)
     assert rc == 0, err
     doc: dict[str, Any] = json.loads(out.read_text())
     return doc
@@ -136,20 +129,20 @@ def test_import_records_the_projects_settings_and_gate_applies_them(
     shutil.copy(tmp_path / "r.json", elsewhere / "r.json")
     monkeypatch.chdir(elsewhere)
     monkeypatch.setenv("SECSCAN_POLICY", "")
-    rc, out, _ = secscan("gate", "r.json", "-o", "gated.json", capsys=capsys)
+    rc, out, _ = secscan("gate", "r.json", "-o", "gated.json")
     assert rc == 1 and "FAILED (exit 1) - policy strict (recorded in the result)" in out
     assert json.loads((elsewhere / "gated.json").read_text())["verdict"]["policy"] == "strict"
 
     # The operator overrides it, and is told what was recorded.
     (elsewhere / "lenient.toml").write_text(LENIENT)
     monkeypatch.setenv("SECSCAN_POLICY", "lenient.toml")
-    rc, out, _ = secscan("gate", "r.json", "-o", "gated.json", capsys=capsys)
+    rc, out, _ = secscan("gate", "r.json", "-o", "gated.json")
     assert rc == 0 and "PASSED - policy lenient (set by the operator, not the recorded strict)" in out
     gated = json.loads((elsewhere / "gated.json").read_text())
     assert gated["judged_with"]["policy"]["name"] == "lenient"  # what decided this verdict
     # --no-fail-closed changes the applied policy, and so its digest in the gated result.
     monkeypatch.delenv("SECSCAN_POLICY")
-    assert secscan("gate", "r.json", "--no-fail-closed", "-o", "g2.json", capsys=capsys)[0] == 1
+    assert secscan("gate", "r.json", "--no-fail-closed", "-o", "g2.json")[0] == 1
     g2 = json.loads((elsewhere / "g2.json").read_text())["judged_with"]["policy"]
     assert g2["definition"]["fail_closed"] is False and g2["sha256"] != judged["policy"]["sha256"]
 
@@ -159,7 +152,7 @@ def test_merge_keeps_the_record_and_refuses_results_resolved_from_different_sett
 ) -> None:
     a = _import(tmp_path / "a.json", capsys)
     _import(tmp_path / "b.json", capsys)
-    rc, _, err = secscan("merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "-o", "m.json", capsys=capsys)
+    rc, _, err = secscan("merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "-o", "m.json")
     assert rc == 0, err
     assert json.loads(Path("m.json").read_text())["judged_with"] == a["judged_with"]
 
@@ -167,7 +160,7 @@ def test_merge_keeps_the_record_and_refuses_results_resolved_from_different_sett
     (project / "sup.toml").write_text(SUPPRESS)
     c = _import(tmp_path / "c.json", capsys, "--suppressions", "sup.toml")
     assert c["judged_with"]["suppressions"]["origin"] == "sup.toml"
-    rc, _, err = secscan("merge", str(tmp_path / "a.json"), str(tmp_path / "c.json"), "-o", "x.json", capsys=capsys)
+    rc, _, err = secscan("merge", str(tmp_path / "a.json"), str(tmp_path / "c.json"), "-o", "x.json")
     assert rc == 2 and not Path("x.json").exists()
     assert "refusing to merge results resolved from different settings" in err
     assert "no suppressions" in err and "suppressions sup.toml sha256:" in err
@@ -176,7 +169,7 @@ def test_merge_keeps_the_record_and_refuses_results_resolved_from_different_sett
     old = dict(a)
     del old["judged_with"]
     (tmp_path / "old.json").write_text(json.dumps(old))
-    rc, _, err = secscan("merge", str(tmp_path / "a.json"), str(tmp_path / "old.json"), "-o", "x.json", capsys=capsys)
+    rc, _, err = secscan("merge", str(tmp_path / "a.json"), str(tmp_path / "old.json"), "-o", "x.json")
     assert rc == 2 and "nothing recorded" in err
 
 
@@ -188,18 +181,18 @@ def test_gate_refuses_a_recorded_policy_it_cannot_trust_or_read(
     tampered = json.loads(json.dumps(doc))
     tampered["judged_with"]["policy"]["definition"]["block"]["new_at_or_above"] = "none"
     (tmp_path / "t.json").write_text(json.dumps(tampered))
-    rc, _, err = secscan("gate", str(tmp_path / "t.json"), capsys=capsys)
+    rc, _, err = secscan("gate", str(tmp_path / "t.json"))
     assert rc == 2 and "does not match its sha256 digest" in err
     # A newer record is not half-applied; the report still renders it.
     newer = json.loads(json.dumps(doc))
     newer["judged_with"]["version"] = 2
     (tmp_path / "n.json").write_text(json.dumps(newer))
-    rc, _, err = secscan("gate", str(tmp_path / "n.json"), capsys=capsys)
+    rc, _, err = secscan("gate", str(tmp_path / "n.json"))
     assert rc == 2 and "judged_with version 2" in err
-    assert secscan("report", str(tmp_path / "n.json"), "--format", "markdown", "-o", "-", capsys=capsys)[0] == 0
+    assert secscan("report", str(tmp_path / "n.json"), "--format", "markdown", "-o", "-")[0] == 0
     # An old result (nothing recorded) is gated with the shipped default, as before.
     old = json.loads(json.dumps(doc))
     del old["judged_with"]
     (tmp_path / "o.json").write_text(json.dumps(old))
-    rc, out, _ = secscan("gate", str(tmp_path / "o.json"), capsys=capsys)
+    rc, out, _ = secscan("gate", str(tmp_path / "o.json"))
     assert rc == 1 and "policy default (the shipped default)" in out

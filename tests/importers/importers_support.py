@@ -8,22 +8,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from secscan.cli import main
 from tests.conftest import ROOT, require
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "importers"
 SARIF = DATA / "sarif"
 MULTITOOL_DEFAULT = ROOT / ".tools/sarif-multitool/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
-
-
-def secscan(*argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the real CLI entry point in-process: (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as e:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return int(e.value.code or 0), out, err
 
 
 def load(path: Path) -> dict[str, Any]:

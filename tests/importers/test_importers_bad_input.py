@@ -13,7 +13,8 @@ import pytest
 from secscan.errors import InputError
 from secscan.importers import parse_report
 from secscan.sourcefiles import SourceTree
-from tests.importers.importers_support import SARIF, secscan
+from tests.importers.importers_support import SARIF
+from tests.support.cli import secscan
 
 # Values a broken or hostile producer could put anywhere in a log.
 ODD: list[Any] = [
@@ -94,7 +95,7 @@ def test_malformed_log_is_one_line_and_exit_2(
 ) -> None:
     src = tmp_path / "bad.sarif"
     src.write_text(json.dumps(doc))
-    rc, out, err = secscan("import", "--tool", "sarif", str(src), "-o", str(tmp_path / "r.json"), capsys=capsys)
+    rc, out, err = secscan("import", "--tool", "sarif", str(src), "-o", str(tmp_path / "r.json"))
     assert rc == 2 and out == ""
     assert err.startswith("secscan: error: ") and message in err and err.count("\n") == 1
     assert "Traceback" not in err and not (tmp_path / "r.json").exists()

@@ -12,7 +12,8 @@ from secscan import fingerprint
 from secscan.scanners import bandit, semgrep
 from secscan.sourcefiles import SourceTree
 from secscan.triage.dedupe import dedupe
-from tests.importers.importers_support import load, secscan
+from tests.importers.importers_support import load
+from tests.support.cli import secscan
 
 TRIAGE = Path(__file__).resolve().parent.parent / "data" / "triage"
 TREE = SourceTree(TRIAGE / "project")
@@ -77,27 +78,7 @@ def test_same_rule_twice_on_one_line_keeps_the_first_fingerprint() -> None:
 def test_split_imports_merge_like_before(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     b, s, m = tmp_path / "b.json", tmp_path / "s.json", tmp_path / "m.json"
     root = str(TRIAGE / "project")
-    secscan(
-        "import",
-        "--tool",
-        "bandit",
-        str(TRIAGE / "bandit-1.9.4_generated.json"),
-        "-o",
-        str(b),
-        "--root",
-        root,
-        capsys=capsys,
-    )
-    secscan(
-        "import",
-        "--tool",
-        "semgrep",
-        str(TRIAGE / "semgrep-1.182.0_generated.json"),
-        "-o",
-        str(s),
-        "--root",
-        root,
-        capsys=capsys,
-    )
-    assert secscan("merge", str(b), str(s), "-o", str(m), capsys=capsys)[0] == 0
+    secscan("import", "--tool", "bandit", str(TRIAGE / "bandit-1.9.4_generated.json"), "-o", str(b), "--root", root)
+    secscan("import", "--tool", "semgrep", str(TRIAGE / "semgrep-1.182.0_generated.json"), "-o", str(s), "--root", root)
+    assert secscan("merge", str(b), str(s), "-o", str(m))[0] == 0
     assert len(load(m)["findings"]) == 8

@@ -7,18 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.importers.importers_support import DATA, SARIF, load, secscan
+from tests.importers.importers_support import DATA, SARIF, load
+from tests.support.cli import secscan
 
 
 def _import(tool: str, src: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[dict, str]:
     out = tmp_path / "r.json"
-    rc, _, err = secscan("import", "--tool", tool, str(src), "-o", str(out), "--root", str(tmp_path), capsys=capsys)
+    rc, _, err = secscan("import", "--tool", tool, str(src), "-o", str(out), "--root", str(tmp_path))
     assert rc == 0
     return load(out), err
 
 
 def _gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> int:
-    return secscan("gate", str(tmp_path / "r.json"), capsys=capsys)[0]
+    return secscan("gate", str(tmp_path / "r.json"))[0]
 
 
 def test_semgrep_rule_error_fails_the_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,7 +52,7 @@ def test_bandit_errors_fail_the_import(tmp_path: Path, capsys: pytest.CaptureFix
     assert [f["rule_id"] for f in doc["findings"]] == ["B324"]
     # The high MD5 finding blocks (exit 1 wins over 3); the failed scanner is a reason too.
     gated = tmp_path / "gated.json"
-    assert secscan("gate", str(tmp_path / "r.json"), "-o", str(gated), capsys=capsys)[0] == 1
+    assert secscan("gate", str(tmp_path / "r.json"), "-o", str(gated))[0] == 1
     assert any(
         "bandit" in r["message"] for r in load(gated)["verdict"]["reasons"] if r["rule"] != "block.new_at_or_above=high"
     )

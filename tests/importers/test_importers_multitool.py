@@ -34,7 +34,8 @@ from secscan.models import (
 from secscan.reporters import sarif as sarif_reporter
 from secscan.resultio import load as load_result
 from tests.conftest import DATA, ROOT, require_tool
-from tests.importers.importers_support import SARIF, multitool_problems, secscan
+from tests.importers.importers_support import SARIF, multitool_problems
+from tests.support.cli import secscan
 
 GOLDEN = DATA / "reporters" / "golden" / "secscan.sarif"
 
@@ -166,7 +167,7 @@ def test_every_sarif_the_tests_produce_passes_the_multitool(
     out = tmp_path / "scan"
     rc, _, err = secscan(
         "scan", str(app), "--advisory-db", str(ROOT / "examples" / "advisories"), "--out", str(out),
-        "--format", "sarif", "--no-progress", capsys=capsys,
+        "--format", "sarif", "--no-progress"
     )  # fmt: skip
     assert rc == 1, err  # the example app is vulnerable on purpose: its findings block
     files["example app scan"] = out / "secscan.sarif"
@@ -174,9 +175,9 @@ def test_every_sarif_the_tests_produce_passes_the_multitool(
     for src in sorted(p for p in SARIF.glob("*/*") if p.name != "README.md"):
         label = f"import of {src.parent.name}/{src.name}"
         result = tmp_path / f"{src.parent.name}-{src.name}.json"
-        assert secscan("import", "--tool", "sarif", str(src), "-o", str(result), capsys=capsys)[0] == 0
+        assert secscan("import", "--tool", "sarif", str(src), "-o", str(result))[0] == 0
         files[label] = tmp_path / f"{src.parent.name}-{src.name}.sarif"
-        assert secscan("report", str(result), "--format", "sarif", "-o", str(files[label]), capsys=capsys)[0] == 0
+        assert secscan("report", str(result), "--format", "sarif", "-o", str(files[label]))[0] == 0
     control = _old_style_golden(tmp_path / "old-style-golden.sarif")
 
     problems = multitool_problems([*files.values(), control], tmp_path)

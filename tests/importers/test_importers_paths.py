@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from secscan.importers.paths import BaseUri, RepoPath, normalize
-from tests.importers.importers_support import SARIF, load, secscan
+from tests.importers.importers_support import SARIF, load
+from tests.support.cli import secscan
 
 ROOT = Path("/builds/group/app")
 
@@ -97,7 +98,7 @@ def test_absolute_paths_under_root_become_relative_in_an_import(
     src = tmp_path / "abs.sarif"
     src.write_text(json.dumps(doc))
     out = tmp_path / "r.json"
-    rc, _, err = secscan("import", "--tool", "sarif", str(src), "-o", str(out), "--root", str(tmp_path), capsys=capsys)
+    rc, _, err = secscan("import", "--tool", "sarif", str(src), "-o", str(out), "--root", str(tmp_path))
     assert rc == 0 and "outside --root" not in err
     [f] = load(out)["findings"]
     # Relative, and the snippet read from the tree under --root.
@@ -107,7 +108,7 @@ def test_absolute_paths_under_root_become_relative_in_an_import(
 def test_paths_outside_root_are_reported_not_silently_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "r.json"
     src = SARIF / "njsscan/njsscan_0.2.3.sarif"
-    rc, _, err = secscan("import", "--tool", "sarif", str(src), "-o", str(out), "--root", str(tmp_path), capsys=capsys)
+    rc, _, err = secscan("import", "--tool", "sarif", str(src), "-o", str(out), "--root", str(tmp_path))
     assert rc == 0
     assert "1 path(s) lie outside --root and are kept as they are (/src/index.js)" in err
     doc = load(out)

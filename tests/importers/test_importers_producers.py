@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.importers.importers_support import SARIF, load, secscan
+from tests.importers.importers_support import SARIF, load
+from tests.support.cli import secscan
 
 # file, results, findings, duplicates, not findings, scanners (driver names, normalized)
 PRODUCERS: list[tuple[str, int, int, int, int, set[str]]] = [
@@ -78,7 +79,7 @@ def test_every_result_is_a_finding_or_a_counted_duplicate(
     raw = json.loads(src.read_text(encoding="utf-8"))
     out = tmp_path / "secscan.json"
     argv = ("import", "--tool", "sarif", str(src), "-o", str(out), "--root", str(tmp_path))
-    rc, stdout, _ = secscan(*argv, capsys=capsys)
+    rc, stdout, _ = secscan(*argv)
     assert rc == 0
     doc = load(out)
     meta = doc["meta"]
@@ -100,7 +101,7 @@ def test_gitleaks_repeats_merge_into_findings_that_keep_every_commit_as_a_source
 ) -> None:
     # Gitleaks reports one leak once per commit that holds it: same message, file and line.
     out = tmp_path / "r.json"
-    secscan("import", "--tool", "sarif", str(SARIF / "gitleaks/gitleaks_7.5.0.sarif"), "-o", str(out), capsys=capsys)
+    secscan("import", "--tool", "sarif", str(SARIF / "gitleaks/gitleaks_7.5.0.sarif"), "-o", str(out))
     found = {(f["rule_id"], f["location"]["path"], f["location"]["start_line"]) for f in load(out)["findings"]}
     reports = "dojo/unittests/scans/gitlab_secret_detection_report/gitlab_secret_detection_report_"
     aws, key = "AWS Access Key secret detected", "Asymmetric Private Key secret detected"

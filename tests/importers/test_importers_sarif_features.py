@@ -17,7 +17,8 @@ from secscan.importers import parse_report, sarif
 from secscan.models import Kind, Severity
 from secscan.sourcefiles import SourceTree
 from secscan.triage.dedupe import dedupe
-from tests.importers.importers_support import SARIF, load, secscan
+from tests.importers.importers_support import SARIF, load
+from tests.support.cli import secscan
 
 TREE = SourceTree(None)
 
@@ -121,7 +122,7 @@ def test_absolute_paths_under_the_invocation_working_directory_are_repo_paths(
     # sast-scan ran in /home/damien/dd and wrote file:///home/damien/dd/dojo/... URIs.
     out = tmp_path / "r.json"
     src = SARIF / "sast-scan/taint-python-report.sarif"
-    rc, _, err = secscan("import", "--tool", "sarif", str(src), "-o", str(out), "--root", str(tmp_path), capsys=capsys)
+    rc, _, err = secscan("import", "--tool", "sarif", str(src), "-o", str(out), "--root", str(tmp_path))
     assert rc == 0 and "outside --root" not in err
     paths = {f["location"]["path"] for f in load(out)["findings"]}
     assert "dojo/forms.py" in paths and all(p.startswith("dojo/") for p in paths)
@@ -131,9 +132,7 @@ def test_same_rule_and_region_merge_and_keep_both_messages(tmp_path: Path, capsy
     # Two taint-idor results from one source line (views.py:592) to two sinks: one problem at
     # that place, merged and counted, and both messages survive as sources.
     out = tmp_path / "r.json"
-    secscan(
-        "import", "--tool", "sarif", str(SARIF / "sast-scan/taint-python-report.sarif"), "-o", str(out), capsys=capsys
-    )
+    secscan("import", "--tool", "sarif", str(SARIF / "sast-scan/taint-python-report.sarif"), "-o", str(out))
     [idor] = [f for f in load(out)["findings"] if f["rule_id"] == "taint-idor"]
     assert {s["message"].rsplit("`", 2)[-2] for s in idor["sources"]} == {"views.py:595", "views.py:642"}
 
@@ -243,14 +242,11 @@ def test_related_locations_are_kept_and_survive_the_result_file(
     assert f.other_locations == ()  # context, not another place of the problem
     src = tmp_path / "codeql.sarif"
     src.write_text(log([res]))
-    secscan("import", "--tool", "sarif", str(src), "-o", str(tmp_path / "r.json"), capsys=capsys)
+    secscan("import", "--tool", "sarif", str(src), "-o", str(tmp_path / "r.json"))
     [doc] = load(tmp_path / "r.json")["findings"]
     assert doc["related_locations"] == [{"path": "app/views.py", "start_line": 7, "end_line": 7, "start_column": 3}]
     # And secscan's own SARIF writes them back as relatedLocations.
-    assert (
-        secscan("report", str(tmp_path / "r.json"), "-f", "sarif", "-o", str(tmp_path / "r.sarif"), capsys=capsys)[0]
-        == 0
-    )
+    assert secscan("report", str(tmp_path / "r.json"), "-f", "sarif", "-o", str(tmp_path / "r.sarif"))[0] == 0
     [written] = load(tmp_path / "r.sarif")["runs"][0]["results"]
     [rel] = written["relatedLocations"]
     assert rel["physicalLocation"]["artifactLocation"]["uri"] == "app/views.py"
@@ -301,7 +297,7 @@ def test_results_without_locations_are_findings() -> None:
 def test_suppressions_of_every_kind_are_honoured_and_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "r.json"
     src = SARIF / "codescanner/suppression_test.sarif"
-    assert secscan("import", "--tool", "sarif", str(src), "-o", str(out), capsys=capsys)[0] == 0
+    assert secscan("import", "--tool", "sarif", str(src), "-o", str(out))[0] == 0
     got = {f["rule_id"]: f for f in load(out)["findings"]}
     assert {k: f["status"] for k, f in got.items()} == {
         "TST0001": "suppressed",  # kind external: before, it came out as a new finding
@@ -340,9 +336,9 @@ def test_a_report_suppression_of_a_high_finding_is_refused_by_the_default_policy
     src = tmp_path / "high.sarif"
     src.write_text(log([{**res, "suppressions": [{"kind": "external"}]}]))
     out = tmp_path / "r.json"
-    secscan("import", "--tool", "sarif", str(src), "-o", str(out), capsys=capsys)
+    secscan("import", "--tool", "sarif", str(src), "-o", str(out))
     assert load(out)["findings"][0]["status"] == "suppressed"
-    rc, _, _ = secscan("gate", str(out), capsys=capsys)
+    rc, _, _ = secscan("gate", str(out))
     assert rc == 1
 
 
@@ -413,7 +409,7 @@ def test_exact_duplicates_merge_and_are_counted(tmp_path: Path, capsys: pytest.C
     one = {"ruleId": "R", "message": {"text": "m"}, "locations": [at("a.py", 4, startColumn=2, endColumn=9)]}
     src = tmp_path / "dup.sarif"
     src.write_text(log([one, one, {**one, "locations": [at("a.py", 4, startColumn=12, endColumn=19)]}]))
-    rc, out, _ = secscan("import", "--tool", "sarif", str(src), "-o", str(tmp_path / "r.json"), capsys=capsys)
+    rc, out, _ = secscan("import", "--tool", "sarif", str(src), "-o", str(tmp_path / "r.json"))
     assert rc == 0 and "3 result(s): 2 finding(s), 1 duplicate(s) merged" in out
     assert load(tmp_path / "r.json")["meta"]["import_duplicates"] == "1"
 

@@ -8,15 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from secscan.cli import main
+from tests.support.cli import secscan
 from tests.triage.triage_helpers import DATA, PROJECT
-
-
-def secscan(*argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return int(e.value.code or 0), out, err
 
 
 @pytest.fixture
@@ -43,7 +36,7 @@ def findings(path: Path) -> list[dict]:
 def test_import_each_tool(
     work: Path, capsys: pytest.CaptureFixture[str], tool: str, sample: str, count: int | None
 ) -> None:
-    rc, out, _ = secscan("import", "--tool", tool, str(DATA / sample), "-o", str(work / "r.json"), capsys=capsys)
+    rc, out, _ = secscan("import", "--tool", tool, str(DATA / sample), "-o", str(work / "r.json"))
     assert rc == 0 and "r.json" in out
     got = findings(work / "r.json")
     assert got and all(f["fingerprint"].startswith("v1:") for f in got)
@@ -56,28 +49,20 @@ def test_import_each_tool(
 
 def test_import_merge_gate_and_baseline_round_trip(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     b, s = work / "b.json", work / "s.json"
-    assert (
-        secscan("import", "--tool", "bandit", str(DATA / "bandit-1.9.4_generated.json"), "-o", str(b), capsys=capsys)[0]
-        == 0
-    )
-    assert (
-        secscan(
-            "import", "--tool", "semgrep", str(DATA / "semgrep-1.182.0_generated.json"), "-o", str(s), capsys=capsys
-        )[0]
-        == 0
-    )
-    assert secscan("merge", str(b), str(s), "-o", str(work / "m1.json"), capsys=capsys)[0] == 0
-    assert secscan("merge", str(s), str(b), "-o", str(work / "m2.json"), capsys=capsys)[0] == 0
+    assert secscan("import", "--tool", "bandit", str(DATA / "bandit-1.9.4_generated.json"), "-o", str(b))[0] == 0
+    assert secscan("import", "--tool", "semgrep", str(DATA / "semgrep-1.182.0_generated.json"), "-o", str(s))[0] == 0
+    assert secscan("merge", str(b), str(s), "-o", str(work / "m1.json"))[0] == 0
+    assert secscan("merge", str(s), str(b), "-o", str(work / "m2.json"))[0] == 0
     assert (work / "m1.json").read_text() == (work / "m2.json").read_text()  # order-independent
     merged = findings(work / "m1.json")
     assert len(merged) == 8 and sum(len(f["sources"]) == 2 for f in merged) == 3
 
-    rc, out, _ = secscan("gate", str(work / "m1.json"), "-o", str(work / "gated.json"), capsys=capsys)
+    rc, out, _ = secscan("gate", str(work / "m1.json"), "-o", str(work / "gated.json"))
     assert rc == 1 and "blocked by block.new_at_or_above=high" in out and out.count("blocked by") == 2
     verdict = json.loads((work / "gated.json").read_text())["verdict"]
     assert verdict["exit_code"] == 1 and len(verdict["reasons"]) == 2
 
-    rc, out, _ = secscan("baseline", "create", str(work / "m1.json"), "-o", str(work / "base.json"), capsys=capsys)
+    rc, out, _ = secscan("baseline", "create", str(work / "m1.json"), "-o", str(work / "base.json"))
     assert rc == 0 and "8 finding(s)" in out
     # With the baseline everything is existing: the same reports now pass the gate.
     args = (
@@ -88,24 +73,16 @@ def test_import_merge_gate_and_baseline_round_trip(work: Path, capsys: pytest.Ca
         "--baseline",
         str(work / "base.json"),
     )
-    assert secscan(*args, "-o", str(work / "again.json"), capsys=capsys)[0] == 0
+    assert secscan(*args, "-o", str(work / "again.json"))[0] == 0
     assert {f["status"] for f in findings(work / "again.json")} == {"existing"}
-    assert secscan("gate", str(work / "again.json"), capsys=capsys)[0] == 0
+    assert secscan("gate", str(work / "again.json"))[0] == 0
 
 
 def test_gate_with_a_policy_file(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    secscan(
-        "import",
-        "--tool",
-        "bandit",
-        str(DATA / "bandit-1.9.4_generated.json"),
-        "-o",
-        str(work / "b.json"),
-        capsys=capsys,
-    )
+    secscan("import", "--tool", "bandit", str(DATA / "bandit-1.9.4_generated.json"), "-o", str(work / "b.json"))
     pol = work / "strict.toml"
     pol.write_text('version = 1\nname = "lenient"\n[block]\nnew_at_or_above = "critical"\n')
-    rc, out, _ = secscan("gate", str(work / "b.json"), "--policy", str(pol), capsys=capsys)
+    rc, out, _ = secscan("gate", str(work / "b.json"), "--policy", str(pol))
     assert rc == 0 and "PASSED - policy lenient" in out
     # The verdict is on the audit trail next to the result, and the chain verifies.
     from secscan.audit import trail
@@ -115,17 +92,17 @@ def test_gate_with_a_policy_file(work: Path, capsys: pytest.CaptureFixture[str])
     assert any(e["action"].startswith("gate") or "verdict" in e["action"] for e in entries), entries
     assert trail.verify(log, None).ok
     pol.write_text("version = 1\n[block]\nnew_at_or_above = 3\n")
-    rc, _, err = secscan("gate", str(work / "b.json"), "--policy", str(pol), capsys=capsys)
+    rc, _, err = secscan("gate", str(work / "b.json"), "--policy", str(pol))
     assert rc == 2 and "strict.toml" in err and "Traceback" not in err
 
 
 def test_pip_audit_skips_fail_closed(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sample = DATA / "pip-audit-2.10.1_all_skipped_generated.json"
-    rc, _, err = secscan("import", "--tool", "pip-audit", str(sample), "-o", str(work / "p.json"), capsys=capsys)
+    rc, _, err = secscan("import", "--tool", "pip-audit", str(sample), "-o", str(work / "p.json"))
     assert rc == 0 and "3 dependencies not audited" in err
     doc = json.loads((work / "p.json").read_text())
     assert doc["scanners"][0]["state"] == "failed" and len(doc["scanners"][0]["not_audited"]) == 3
-    rc, out, _ = secscan("gate", str(work / "p.json"), capsys=capsys)
+    rc, out, _ = secscan("gate", str(work / "p.json"))
     assert rc == 3 and "fail_closed" in out
 
 
@@ -164,15 +141,7 @@ def test_pip_audit_old_and_new_shapes(work: Path, capsys: pytest.CaptureFixture[
     report = work / "audit.json"
     report.write_text(json.dumps(shape))
     rc, _, _ = secscan(
-        "import",
-        "--tool",
-        "pip-audit",
-        str(report),
-        "--manifest",
-        "requirements.txt",
-        "-o",
-        str(work / "p.json"),
-        capsys=capsys,
+        "import", "--tool", "pip-audit", str(report), "--manifest", "requirements.txt", "-o", str(work / "p.json")
     )
     [f] = findings(work / "p.json")
     assert rc == 0 and f["rule_id"] == "PYSEC-2023-74" and f["location"]["path"] == "requirements.txt"
@@ -186,7 +155,7 @@ def test_older_bandit_with_windows_paths_and_utf16(work: Path, capsys: pytest.Ca
             r.pop(key)
     report = work / "bandit-old.json"
     report.write_bytes(json.dumps(doc).encode("utf-16"))  # PowerShell's `>` writes UTF-16 with a BOM
-    rc, _, err = secscan("import", "--tool", "bandit", str(report), "-o", str(work / "o.json"), capsys=capsys)
+    rc, _, err = secscan("import", "--tool", "bandit", str(report), "-o", str(work / "o.json"))
     assert rc == 0, err
     assert {f["location"]["path"] for f in findings(work / "o.json")} == {"app/views.py"}
 
@@ -207,7 +176,7 @@ def test_malformed_reports_exit_2_naming_the_file(
 ) -> None:
     report = work / f"bad-{tool}.report"
     report.write_text(content)
-    rc, _, err = secscan("import", "--tool", tool, str(report), "-o", str(work / "x.json"), capsys=capsys)
+    rc, _, err = secscan("import", "--tool", tool, str(report), "-o", str(work / "x.json"))
     if tool == "sarif":  # a SARIF log with no runs is an empty report, not an error
         assert rc == 0
         return
@@ -218,10 +187,10 @@ def test_malformed_reports_exit_2_naming_the_file(
 
 
 def test_missing_and_bad_inputs(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc, _, err = secscan("merge", str(work / "nope.json"), "-o", str(work / "m.json"), capsys=capsys)
+    rc, _, err = secscan("merge", str(work / "nope.json"), "-o", str(work / "m.json"))
     assert rc == 2 and "nope.json" in err
     (work / "notresult.json").write_text('{"schema": "other"}')
-    rc, _, err = secscan("gate", str(work / "notresult.json"), capsys=capsys)
+    rc, _, err = secscan("gate", str(work / "notresult.json"))
     assert rc == 2 and "is this a secscan result file" in err
 
 
@@ -229,10 +198,10 @@ def test_empty_reports_are_not_errors(work: Path, capsys: pytest.CaptureFixture[
     empty_bandit = work / "bandit-empty.json"
     empty_bandit.write_text('{"errors": [], "results": [], "metrics": {}}')
     for tool, report in (("zap", DATA / "empty_2.9.0.xml"), ("bandit", empty_bandit)):
-        rc, out, err = secscan("import", "--tool", tool, str(report), "-o", str(work / "e.json"), capsys=capsys)
+        rc, out, err = secscan("import", "--tool", tool, str(report), "-o", str(work / "e.json"))
         assert rc == 0, err
         assert "0 finding(s)" in out and findings(work / "e.json") == []
-        assert secscan("gate", str(work / "e.json"), capsys=capsys)[0] == 0
+        assert secscan("gate", str(work / "e.json"))[0] == 0
 
 
 def test_newer_semgrep_severities(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -241,5 +210,5 @@ def test_newer_semgrep_severities(work: Path, capsys: pytest.CaptureFixture[str]
         r["extra"]["severity"] = sev  # rules written with the newer severity names
     report = work / "semgrep-new.json"
     report.write_text(json.dumps(doc))
-    assert secscan("import", "--tool", "semgrep", str(report), "-o", str(work / "s.json"), capsys=capsys)[0] == 0
+    assert secscan("import", "--tool", "semgrep", str(report), "-o", str(work / "s.json"))[0] == 0
     assert sorted(f["severity"] for f in findings(work / "s.json")) == ["critical", "low", "medium"]

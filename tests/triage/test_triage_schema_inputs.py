@@ -8,17 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from secscan.cli import main
+from tests.support.cli import secscan
 from tests.triage.triage_helpers import DATA
 
 REAL = DATA.parent / "reporters" / "result.json"  # a full secscan/1 result (every kind and status)
-
-
-def secscan(*argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return int(e.value.code or 0), out, err
 
 
 def broken_result(tmp_path: Path) -> Path:
@@ -50,7 +43,7 @@ def test_malformed_result_names_file_and_json_path(
     argv = [a.format(good=REAL, bad=bad, tmp=tmp_path) for a in command]
     if command[0] == "import":
         argv += ["-o", str(tmp_path / "imported.json")]
-    rc, _, err = secscan(*argv, capsys=capsys)
+    rc, _, err = secscan(*argv)
     assert rc == 2
     assert err == f"secscan: error: {bad}: {EXPECTED}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"], "nothing written on bad input"
@@ -62,27 +55,27 @@ def test_malformed_baseline_entry_names_file_and_json_path(tmp_path: Path, capsy
     entries[1] = {**entries[1], "scanners": "bandit"}
     base.write_text(json.dumps({"schema": "secscan-baseline/1", "entries": entries}), encoding="utf-8")
     argv = ("import", "--tool", "bandit", str(DATA / "bandit-1.9.4_generated.json"), "--baseline", str(base))
-    rc, _, err = secscan(*argv, "-o", str(tmp_path / "r.json"), capsys=capsys)
+    rc, _, err = secscan(*argv, "-o", str(tmp_path / "r.json"))
     assert rc == 2
     assert err == f"secscan: error: {base}: $.entries[1].scanners: expected an array, got a string\n"
 
 
 def test_real_result_survives_merge_gate_and_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     gated = tmp_path / "gated.json"
-    rc, _, _ = secscan("gate", str(REAL), "-o", str(gated), capsys=capsys)
+    rc, _, _ = secscan("gate", str(REAL), "-o", str(gated))
     assert rc in (0, 1)
     before, after = json.loads(REAL.read_text()), json.loads(gated.read_text())
     assert after["findings"] == before["findings"] and after.pop("verdict") and before.pop("verdict")
     assert after == before
 
     merged = tmp_path / "merged.json"
-    assert secscan("merge", str(REAL), "-o", str(merged), capsys=capsys)[0] == 0
+    assert secscan("merge", str(REAL), "-o", str(merged))[0] == 0
     assert {f["fingerprint"] for f in json.loads(merged.read_text())["findings"]} == {
         f["fingerprint"] for f in json.loads(REAL.read_text())["findings"]
     }
 
     base = tmp_path / "base.json"
-    assert secscan("baseline", "create", str(REAL), "-o", str(base), capsys=capsys)[0] == 0
+    assert secscan("baseline", "create", str(REAL), "-o", str(base))[0] == 0
     doc = json.loads(base.read_text())
     present = {f["fingerprint"] for f in before["findings"] if f["status"] != "fixed"}
     assert doc["schema"] == "secscan-baseline/1" and {e["fingerprint"] for e in doc["entries"]} == present
