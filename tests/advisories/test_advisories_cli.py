@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -11,28 +12,24 @@ import sys
 from pathlib import Path
 
 from tests.advisories.advisories_support import EDGE, EXAMPLES, MALFORMED, post
+from tests.support.cli import secscan
 
-
-def secscan(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", "advisories", *args],
-        capture_output=True, text=True, timeout=120, check=False, env=env,
-    )  # fmt: skip
+_advisories = functools.partial(secscan, "advisories")
 
 
 def test_import_then_info_report_the_same_snapshot(tmp_path: Path) -> None:
     db = tmp_path / "adv.sqlite"
-    proc = secscan("import", str(EXAMPLES), "--db", str(db))
+    proc = _advisories("import", str(EXAMPLES), "--db", str(db))
     assert proc.returncode == 0, proc.stderr
     # 82 PyPA records (9 packages) and 13 npm ones (11 packages).
     assert "imported 95 advisories (0 withdrawn) for 20 packages" in proc.stdout
     snapshot = proc.stdout.split("snapshot: ")[1].strip()
-    info = secscan("info", "--db", str(db), "--json")
+    info = _advisories("info", "--db", str(db), "--json")
     assert info.returncode == 0, info.stderr
     data = json.loads(info.stdout)
     assert data["snapshot"] == snapshot
     assert (data["advisories"], data["packages"], data["skipped"], data["files"]) == (95, 20, 0, 95)
-    text = secscan("info", "--db", str(db))
+    text = _advisories("info", "--db", str(db))
     assert f"snapshot:        {snapshot}" in text.stdout
 
 
@@ -41,17 +38,17 @@ def test_malformed_files_are_listed_counted_and_strict_refuses(tmp_path: Path) -
     shutil.copytree(EDGE, src / "edge")
     shutil.copytree(MALFORMED, src / "malformed")
     db = tmp_path / "adv.sqlite"
-    strict = secscan("import", str(src), "--db", str(db), "--strict")
+    strict = _advisories("import", str(src), "--db", str(db), "--strict")
     assert strict.returncode == 2
     assert "8 malformed file(s)" in strict.stderr and "database not written" in strict.stderr
     assert not db.exists()
-    lenient = secscan("import", str(src), "--db", str(db))
+    lenient = _advisories("import", str(src), "--db", str(db))
     assert lenient.returncode == 0, lenient.stderr
     skipped = [line for line in lenient.stderr.splitlines() if line.startswith("secscan: skipped malformed/")]
     assert len(skipped) == 8
     assert "skipped 8 malformed file(s)" in lenient.stdout
     assert "ignored 1 record(s) without a PyPI or npm package" in lenient.stdout
-    info = json.loads(secscan("info", "--db", str(db), "--json").stdout)
+    info = json.loads(_advisories("info", "--db", str(db), "--json").stdout)
     assert (info["advisories"], info["withdrawn"], info["skipped"], info["ignored"]) == (7, 1, 8, 1)
     assert len(info["problems"]) == 8
 
@@ -59,26 +56,26 @@ def test_malformed_files_are_listed_counted_and_strict_refuses(tmp_path: Path) -
 def test_default_database_lives_in_the_user_data_dir(tmp_path: Path) -> None:
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path)}
     env.pop("SECSCAN_ADVISORY_DB", None)
-    proc = secscan("import", str(EXAMPLES / "pypa" / "flask"), env=env)
+    proc = _advisories("import", str(EXAMPLES / "pypa" / "flask"), environ=env)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "data" / "secscan" / "advisories.sqlite").is_file()
-    assert json.loads(secscan("info", "--json", env=env).stdout)["advisories"] == 3
+    assert json.loads(_advisories("info", "--json", environ=env).stdout)["advisories"] == 3
 
 
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path) -> None:
-    proc = secscan("info", "--db", str(tmp_path / "none.sqlite"))
+    proc = _advisories("info", "--db", str(tmp_path / "none.sqlite"))
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "advisories import" in proc.stderr
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"PK\x03\x04 not really a zip")
-    proc = secscan("import", str(junk), "--db", str(tmp_path / "x.sqlite"))
+    proc = _advisories("import", str(junk), "--db", str(tmp_path / "x.sqlite"))
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
 
 
 def test_serve_answers_until_sigterm(tmp_path: Path) -> None:
     db = tmp_path / "adv.sqlite"
-    assert secscan("import", str(EXAMPLES), "--db", str(db)).returncode == 0
+    assert _advisories("import", str(EXAMPLES), "--db", str(db)).returncode == 0
     proc = subprocess.Popen(
         [sys.executable, "-m", "secscan", "advisories", "serve", "--db", str(db), "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

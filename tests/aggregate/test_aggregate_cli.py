@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,21 +11,9 @@ from secscan import resultio
 from secscan.audit import trail
 from secscan.audit.manifest import write_manifest
 from tests.aggregate.test_aggregate_history import STORY
+from tests.support.cli import secscan
 
-
-def _secscan(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("SECSCAN_", "CI_", "GITLAB_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", *args],
-        env={**base, **(env or {})},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+_secscan = functools.partial(secscan, clean=True)
 
 
 def test_audit_verify_exit_codes(tmp_path: Path) -> None:

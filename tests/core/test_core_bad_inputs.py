@@ -1,33 +1,24 @@
 """Bad inputs and output paths: one clear line, the documented exit code, nothing half-written.
 
-Each test runs the real CLI as a subprocess, as a pipeline would.
+Each test runs the real CLI (in-process: the command layer gives the process's exit code and
+line; a real process where the test is about the process's own file descriptors).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
 import stat
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import secscan
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SECSCAN_", "CI_", "GITLAB_"))}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+run = functools.partial(secscan, clean=True)
 
 
 def one_line(stderr: str) -> str:
@@ -70,7 +61,8 @@ def test_report_into_a_fifo_writes_into_it_and_keeps_it(tmp_path: Path, result_f
 
 
 def test_report_to_proc_self_fd_goes_to_stdout(tmp_path: Path, result_file: Path) -> None:
-    proc = run("report", str(result_file), "--format", "markdown", "-o", "/proc/self/fd/1", cwd=tmp_path)
+    # A real process: /proc/self/fd/1 is its own standard output.
+    proc = run("report", str(result_file), "--format", "markdown", "-o", "/proc/self/fd/1", cwd=tmp_path, process=True)
     assert proc.returncode == 0, proc.stderr
     assert "wrote /proc/self/fd/1 (markdown)" in proc.stderr
     assert proc.stdout.startswith("## secscan")

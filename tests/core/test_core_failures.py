@@ -4,6 +4,7 @@ crashing, hanging or garbage-printing bandit; the real semgrep runs beside them.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -17,6 +18,10 @@ import pytest
 
 from secscan.resultio import load
 from tests.conftest import require_tool
+from tests.support.cli import Run, secscan
+
+# Without the CI job's variables (a merge request pipeline running these tests sets a diff base).
+run_secscan = functools.partial(secscan, clean=True)
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "scanners"
 RULE = textwrap.dedent(
@@ -49,22 +54,6 @@ def fake(tmp_path: Path, body: str) -> Path:
     return script
 
 
-def run_secscan(
-    args: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "SEMGREP_ENABLE_VERSION_CHECK": "0", **(env or {})}
-    full_env.pop("CI_MERGE_REQUEST_DIFF_BASE_SHA", None)
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
-
-
 def scan_args(project: Path, rules: Path, out: Path, *extra: str) -> list[str]:
     return [
         "scan", str(project), "--out", str(out), "--only", "bandit,semgrep",
@@ -77,7 +66,7 @@ def statuses(out: Path) -> dict[str, tuple[str, str | None]]:
     return {s.name: (s.state.value, s.error) for s in result.scanners}
 
 
-def assert_clean_stderr(proc: subprocess.CompletedProcess[str]) -> None:
+def assert_clean_stderr(proc: Run) -> None:
     assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
 
 
@@ -91,7 +80,7 @@ def test_crashing_scanner_is_listed_and_other_results_kept(tmp_path: Path, semgr
     project, rules = make_project(tmp_path)
     script = fake(tmp_path, 'echo "Traceback (most recent call last): boom" >&2\necho "KeyError: boom" >&2\nexit 2\n')
     out = tmp_path / "out"
-    proc = run_secscan(scan_args(project, rules, out, "--fail-closed"), env={"SECSCAN_BANDIT_BIN": str(script)})
+    proc = run_secscan(*scan_args(project, rules, out, "--fail-closed"), env={"SECSCAN_BANDIT_BIN": str(script)})
     st = statuses(out)
     assert st["bandit"][0] == "failed"
     assert "exited with code 2" in (st["bandit"][1] or "") and "boom" in (st["bandit"][1] or "")
@@ -111,11 +100,11 @@ def test_failed_scanner_alone_exits_3_and_fail_open_passes(tmp_path: Path, semgr
     script = fake(tmp_path, "exit 2\n")
     out = tmp_path / "out"
     env = {"SECSCAN_BANDIT_BIN": str(script)}
-    closed = run_secscan(["scan", str(project), "--out", str(out), "--only", "bandit", "--no-progress"], env=env)
+    closed = run_secscan("scan", str(project), "--out", str(out), "--only", "bandit", "--no-progress", env=env)
     assert closed.returncode == 3, closed.stderr
     assert_clean_stderr(closed)
     opened = run_secscan(
-        ["scan", str(project), "--out", str(out), "--only", "bandit", "--fail-open", "--no-progress"], env=env
+        "scan", str(project), "--out", str(out), "--only", "bandit", "--fail-open", "--no-progress", env=env
     )
     assert opened.returncode == 0, opened.stdout + opened.stderr
 
@@ -123,7 +112,9 @@ def test_failed_scanner_alone_exits_3_and_fail_open_passes(tmp_path: Path, semgr
 def test_scanner_not_installed(tmp_path: Path, semgrep_available: None) -> None:
     project, rules = make_project(tmp_path)
     out = tmp_path / "out"
-    proc = run_secscan(scan_args(project, rules, out), env={"SECSCAN_BANDIT_BIN": str(tmp_path / "nowhere" / "bandit")})
+    proc = run_secscan(
+        *scan_args(project, rules, out), env={"SECSCAN_BANDIT_BIN": str(tmp_path / "nowhere" / "bandit")}
+    )
     st = statuses(out)
     assert st["bandit"] == ("not_installed", st["bandit"][1])
     assert "not installed" in (st["bandit"][1] or "")
@@ -145,7 +136,7 @@ def test_garbage_output_is_a_parse_failure(tmp_path: Path, semgrep_available: No
         """,
     )
     out = tmp_path / "out"
-    proc = run_secscan(scan_args(project, rules, out), env={"SECSCAN_BANDIT_BIN": str(script)})
+    proc = run_secscan(*scan_args(project, rules, out), env={"SECSCAN_BANDIT_BIN": str(script)})
     state, error = statuses(out)["bandit"]
     assert state == "failed"
     assert error is not None and "could not be parsed" in error and "not valid JSON" in error
@@ -175,7 +166,9 @@ def test_hanging_scanner_hits_time_limit_and_whole_group_is_killed(tmp_path: Pat
     project, rules = make_project(tmp_path)
     script, pidfile = _hanging_script(tmp_path)
     out = tmp_path / "out"
-    proc = run_secscan(scan_args(project, rules, out, "--timeout", "bandit=2"), env={"SECSCAN_BANDIT_BIN": str(script)})
+    proc = run_secscan(
+        *scan_args(project, rules, out, "--timeout", "bandit=2"), env={"SECSCAN_BANDIT_BIN": str(script)}
+    )
     state, error = statuses(out)["bandit"]
     assert state == "timeout"
     assert error is not None and "time limit of 2s" in error
@@ -228,18 +221,16 @@ def test_semgrep_registry_config_fails_at_once(tmp_path: Path, semgrep_available
     project, _ = make_project(tmp_path)
     out = tmp_path / "out"
     proc = run_secscan(
-        [
-            "scan",
-            str(project),
-            "--out",
-            str(out),
-            "--only",
-            "semgrep",
-            "--no-builtin-rules",
-            "--semgrep-rules",
-            "p/ci",
-            "--no-progress",
-        ]
+        "scan",
+        str(project),
+        "--out",
+        str(out),
+        "--only",
+        "semgrep",
+        "--no-builtin-rules",
+        "--semgrep-rules",
+        "p/ci",
+        "--no-progress",
     )
     state, error = statuses(out)["semgrep"]
     assert state == "failed"
@@ -252,24 +243,24 @@ def test_semgrep_registry_config_fails_at_once(tmp_path: Path, semgrep_available
 def test_bad_config_file_is_usage_error(tmp_path: Path) -> None:
     project, _ = make_project(tmp_path)
     (project / ".secscan.toml").write_text("only = ['bandit']\ntimeuots = 3\n")
-    proc = run_secscan(["scan", str(project), "--out", str(tmp_path / "out")])
+    proc = run_secscan("scan", str(project), "--out", str(tmp_path / "out"))
     assert proc.returncode == 2
     assert "unknown setting 'timeuots'" in proc.stderr
     assert_clean_stderr(proc)
     (project / ".secscan.toml").write_text("only = [\n")
-    proc = run_secscan(["scan", str(project), "--out", str(tmp_path / "out")])
+    proc = run_secscan("scan", str(project), "--out", str(tmp_path / "out"))
     assert proc.returncode == 2 and "invalid TOML" in proc.stderr
 
 
 def test_unknown_scanner_name_is_usage_error(tmp_path: Path) -> None:
-    proc = run_secscan(["scan", str(tmp_path), "--only", "trivy"])
+    proc = run_secscan("scan", str(tmp_path), "--only", "trivy")
     assert proc.returncode == 2
     assert "unknown scanner 'trivy'" in proc.stderr
     assert_clean_stderr(proc)
 
 
 def test_missing_target_is_usage_error(tmp_path: Path) -> None:
-    proc = run_secscan(["scan", str(tmp_path / "nope")])
+    proc = run_secscan("scan", str(tmp_path / "nope"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
@@ -277,7 +268,7 @@ def test_result_document_records_error_text(tmp_path: Path, semgrep_available: N
     project, rules = make_project(tmp_path)
     script = fake(tmp_path, 'echo "fatal: cannot open config" >&2\nexit 2\n')
     out = tmp_path / "out"
-    run_secscan(scan_args(project, rules, out), env={"SECSCAN_BANDIT_BIN": str(script)})
+    run_secscan(*scan_args(project, rules, out), env={"SECSCAN_BANDIT_BIN": str(script)})
     doc = json.loads((out / "secscan.json").read_text())
     bandit_status = next(s for s in doc["scanners"] if s["name"] == "bandit")
     assert bandit_status["state"] == "failed"

@@ -3,6 +3,7 @@ example app and on a scratch tree, end to end through the CLI."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -15,27 +16,18 @@ import pytest
 from secscan.models import Kind, ScannerState, Status
 from secscan.resultio import load
 from tests.conftest import ROOT, require_tool
+from tests.support.cli import Run
+from tests.support.cli import secscan as _secscan
+
+# Without the CI job's variables (a merge request pipeline running these tests sets a diff base).
+secscan = functools.partial(_secscan, clean=True)
 
 EXAMPLE = ROOT / "examples" / "payment-app"
 ADVISORIES = ROOT / "examples" / "advisories"
 
 
-def secscan(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in ("CI_MERGE_REQUEST_DIFF_BASE_SHA", "SECSCAN_BANDIT_BIN")}
-    full_env = {**base, "SEMGREP_ENABLE_VERSION_CHECK": "0", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=full_env,
-        timeout=600,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
-def example_scan(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+def example_scan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Path]:
     for tool in ("bandit", "semgrep", "pip-audit"):
         require_tool(tool)
     out = tmp_path_factory.mktemp("example-out")
@@ -44,7 +36,7 @@ def example_scan(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.C
 
 
 @pytest.mark.xdist_group("example-scan")
-def test_example_app_all_three_scanners_report(example_scan: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+def test_example_app_all_three_scanners_report(example_scan: tuple[Run, Path]) -> None:
     proc, out = example_scan
     result = load(out / "secscan.json")
     states = {s.name: s.state for s in result.scanners}
@@ -76,7 +68,7 @@ def test_example_app_all_three_scanners_report(example_scan: tuple[subprocess.Co
 
 @pytest.mark.xdist_group("example-scan")
 def test_example_app_gate_fails_with_exit_1_and_explains(
-    example_scan: tuple[subprocess.CompletedProcess[str], Path],
+    example_scan: tuple[Run, Path],
 ) -> None:
     proc, out = example_scan
     assert proc.returncode == 1, proc.stdout + proc.stderr

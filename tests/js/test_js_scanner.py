@@ -3,11 +3,10 @@ fail closed on an unreadable lockfile, a non-registry dependency and a missing d
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema  # type: ignore[import-untyped]
@@ -16,24 +15,15 @@ import pytest
 from secscan.models import Kind, ScannerState
 from secscan.resultio import load
 from tests.conftest import ROOT
+from tests.support.cli import secscan as _secscan
+
+# Without the CI job's variables (a merge request pipeline running these tests sets a diff base).
+secscan = functools.partial(_secscan, clean=True)
 
 NPM_DATA = ROOT / "tests" / "data" / "npm"
 LOCKS = NPM_DATA / "lockfiles"
 ADVISORIES = NPM_DATA / "advisories"
 SCHEMAS = ROOT / "tests" / "data" / "reporters" / "schemas"
-
-
-def secscan(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "CI_MERGE_REQUEST_DIFF_BASE_SHA"}
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-        check=False,
-    )
 
 
 def project(tmp_path: Path, *fixtures: str) -> Path:

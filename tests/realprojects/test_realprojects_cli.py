@@ -3,25 +3,18 @@ exit 2, publish --dry-run offline, did-you-mean, readable titles."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import functools
 from pathlib import Path
 
 import pytest
 
 from secscan.scanners.semgrep import readable_title
 from tests.conftest import DATA
+from tests.support.cli import secscan
+
+_run = functools.partial(secscan, clean=True, env={"COLUMNS": "200"})
 
 RESULT = DATA / "reporters" / "result.json"
-
-
-def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECSCAN_", "CI_", "GITLAB_"))}
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
 
 
 def test_mistyped_command_gets_a_suggestion(tmp_path: Path) -> None:

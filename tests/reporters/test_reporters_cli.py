@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.support.cli import secscan
+
+_secscan = functools.partial(secscan, "report")
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "reporters"
 RESULT = DATA / "result.json"
-
-
-def _secscan(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", "report", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_all_formats_into_a_directory(tmp_path: Path) -> None:

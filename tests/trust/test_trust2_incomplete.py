@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import secscan
 from tests.support.mergerequest import job_env, make_mr, scan_mr
 
 VULN = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
@@ -28,19 +29,13 @@ DEEP += "    return subprocess.call(cmd, shell=True)\n"
 LIVE_KEY = "sk_" + "live_" + "4eC39HqLyjWDarjtT1zdp7dcQ9"
 
 
-def _secscan(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", *args], cwd=repo, capture_output=True, text=True, timeout=300, check=False
-    )
-
-
 def _import_and_gate(repo: Path, tool: str, raw: Path) -> tuple[int, dict]:
     """``secscan import --tool TOOL raw`` then ``secscan gate``: the verdict of the same report."""
     out = repo.parent / f"imported-{tool}.json"
-    imp = _secscan(repo, "import", "--tool", tool, str(raw), "-o", str(out), "--root", str(repo))
+    imp = secscan("import", "--tool", tool, str(raw), "-o", str(out), "--root", str(repo), cwd=repo)
     assert imp.returncode == 0, imp.stderr
     gated = repo.parent / f"gated-{tool}.json"
-    code = _secscan(repo, "gate", str(out), "-o", str(gated)).returncode
+    code = secscan("gate", str(out), "-o", str(gated), cwd=repo).returncode
     return code, json.loads(gated.read_text())
 
 

@@ -5,27 +5,20 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import require_tool
+from tests.support.cli import secscan
 from tests.zap.conftest import SAMPLE_JSON
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "zap"
 
 
-def _secscan(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [require_tool("secscan"), *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
 @pytest.mark.parametrize("name", sorted(p.name for p in DATA.iterdir() if p.suffix in (".json", ".xml")))
 def test_import_every_sample(name: str, tmp_path: Path) -> None:
-    proc = _secscan("import", "--tool", "zap", str(DATA / name), "-o", "r.json", cwd=tmp_path)
+    proc = secscan("import", "--tool", "zap", str(DATA / name), "-o", "r.json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads((tmp_path / "r.json").read_text())
     assert all(f["kind"] == "dast" and f["fingerprint"].startswith("v1:") for f in doc["findings"])
@@ -65,12 +58,10 @@ def test_gate_on_new_zap_alerts_against_a_baseline(tmp_path: Path) -> None:
     first = json.loads(SAMPLE_JSON.read_text())
     (tmp_path / "zap1.json").write_text(json.dumps(first))
     (tmp_path / "zap2.json").write_text(json.dumps(_with_changes(first)))
-    assert _secscan("import", "--tool", "zap", "zap1.json", "-o", "r1.json", cwd=tmp_path).returncode == 0
-    proc = _secscan("baseline", "create", "r1.json", "-o", "baseline.json", cwd=tmp_path)
+    assert secscan("import", "--tool", "zap", "zap1.json", "-o", "r1.json", cwd=tmp_path).returncode == 0
+    proc = secscan("baseline", "create", "r1.json", "-o", "baseline.json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    proc = _secscan(
-        "import", "--tool", "zap", "zap2.json", "--baseline", "baseline.json", "-o", "r2.json", cwd=tmp_path
-    )
+    proc = secscan("import", "--tool", "zap", "zap2.json", "--baseline", "baseline.json", "-o", "r2.json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads((tmp_path / "r2.json").read_text())
     statuses = {(f["rule_id"], f["status"]) for f in doc["findings"]}
@@ -80,11 +71,9 @@ def test_gate_on_new_zap_alerts_against_a_baseline(tmp_path: Path) -> None:
     ]
     assert ("40012", "new") in statuses and len([f for f in doc["findings"] if f["rule_id"] == "40012"]) == 1
     assert sum(1 for f in doc["findings"] if f["status"] == "existing") == 11
-    gate = _secscan("gate", "r2.json", cwd=tmp_path)
+    gate = secscan("gate", "r2.json", cwd=tmp_path)
     assert gate.returncode == 1, gate.stdout + gate.stderr
     # Without the new alert the same report passes the gate against the baseline.
-    proc = _secscan(
-        "import", "--tool", "zap", "zap1.json", "--baseline", "baseline.json", "-o", "r3.json", cwd=tmp_path
-    )
+    proc = secscan("import", "--tool", "zap", "zap1.json", "--baseline", "baseline.json", "-o", "r3.json", cwd=tmp_path)
     assert proc.returncode == 0
-    assert _secscan("gate", "r3.json", cwd=tmp_path).returncode == 0
+    assert secscan("gate", "r3.json", cwd=tmp_path).returncode == 0
