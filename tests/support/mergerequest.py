@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import require_tool
+from tests.support.cli import secscan
 
 # The job's secrets, as GitLab gives them to a merge request pipeline.
 SECRETS = {
@@ -124,18 +124,12 @@ def scan_mr(
     appears on the terminal or in any file written to the output folder."""
     name = "-".join(only) or "all"
     out = repo / "secscan-results" / name
-    args = [sys.executable, "-m", "secscan", "scan", ".", "--out", str(out.relative_to(repo)), "--no-progress"]
+    args = ["scan", ".", "--out", str(out.relative_to(repo)), "--no-progress"]
     for o in only:
         args += ["--only", o]
-    proc = subprocess.run(
-        [*args, *extra],
-        cwd=repo,
-        env=env or job_env(base_sha),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    # In-process (tests/support/cli.py): what the command prints goes through the masking streams
+    # as in the job; tests/trust/test_trust2_masking.py checks the real process's streams.
+    proc = secscan(*args, *extra, cwd=repo, environ=env or job_env(base_sha))
     path = out / "secscan.json"
     assert path.is_file(), proc.stderr
     result = json.loads(path.read_text())
