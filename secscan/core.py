@@ -14,13 +14,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from secscan import __version__, compliance, files, fingerprint, pathmatch, policy, testcode, triage
-from secscan.inputs import TriageInputs
 from secscan.models import Finding, JudgedWith, Kind, Location, RunResult, ScannerState, ScannerStatus
 from secscan.sourcefiles import SourceTree
 from secscan.textsafe import mask_pans, mask_userinfo, redact_secret, secret_title, secret_values
 from secscan.triage.dedupe import dedupe, sort_key
+
+if TYPE_CHECKING:
+    from secscan.inputs import TriageInputs  # an annotation only: the resolver is above the core
 
 
 def utc_now() -> str:

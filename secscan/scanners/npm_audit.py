@@ -23,14 +23,13 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secscan import __version__, files, pathmatch
 from secscan.advisories.matching import compile_range, parser_for
 from secscan.advisories.osv import NPM, Event, Range, normalize_name
 from secscan.advisories.severity import record_severity
 from secscan.advisories.store import AdvisoryStore
-from secscan.config import ScanConfig
 from secscan.errors import ConfigError, ParseError
 from secscan.models import Confidence, Finding, Identifier, Kind, Location, ScannerState, ScannerStatus, Source
 from secscan.scanners import manifests
@@ -44,6 +43,9 @@ from secscan.scanners.npm_lockfiles import (
     parse_manifest_pins,
 )
 from secscan.scanners.pip_audit import _id_type, _id_url
+
+if TYPE_CHECKING:
+    from secscan.config import ScanConfig  # an annotation only: the configuration is above the plugins
 
 NAME = "npm-audit"
 DEV_TAG = "dev-dependency"

@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 from urllib.request import urlopen
 
@@ -38,7 +38,6 @@ from packaging.version import InvalidVersion, Version
 
 from secscan import files, pathmatch
 from secscan.advisories import severity
-from secscan.config import ScanConfig
 from secscan.errors import ParseError, ScannerError
 from secscan.models import (
     Confidence,
@@ -68,6 +67,9 @@ from secscan.scanners.base import (
     tail,
 )
 from secscan.sourcefiles import SourceTree
+
+if TYPE_CHECKING:
+    from secscan.config import ScanConfig  # an annotation only: the configuration is above the plugins
 
 # pip-audit's JSON carries no severity; OSV PyPI advisories rarely do either. A known,
 # published vulnerability in a pinned dependency is "medium" until an advisory says otherwise.

@@ -22,8 +22,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from secscan.config import ScanConfig
 from secscan.errors import ConfigError, SecscanError
 from secscan.models import Finding, Kind, ScannerState, ScannerStatus
 from secscan.scanners import zap_report
@@ -45,6 +45,9 @@ from secscan.zap.job import SCRIPTS, ZapJob, split_options
 from secscan.zap.reaper import Reaper
 from secscan.zap.runner import ZapRun, ZapRunner
 from secscan.zap.target import check_reachable, host_port
+
+if TYPE_CHECKING:
+    from secscan.config import ScanConfig  # an annotation only: the configuration is above the plugins
 
 SUCCESS_CODES = (0, 1, 2)
 LEVEL_TAG = "zap-level:"
