@@ -8,10 +8,10 @@ exits 1 when it found issues, so the exit code alone says nothing about failure.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from secscan.config import ScanConfig
 from secscan.errors import ParseError, ScannerError
 from secscan.models import (
     Confidence,
@@ -26,7 +26,7 @@ from secscan.scanners.base import (
     CommandScanner,
     FileGap,
     Parsed,
-    RunContext,
+    Prepared,
     find_executable,
     installed_version,
     name_gaps,
@@ -36,11 +36,16 @@ from secscan.scanners.base import (
 )
 from secscan.sourcefiles import SourceTree, to_repo_path
 
+if TYPE_CHECKING:
+    from secscan.config import ScanConfig  # an annotation only: the configuration is above the plugins
+
 _SEVERITY = {"HIGH": Severity.HIGH, "MEDIUM": Severity.MEDIUM, "LOW": Severity.LOW, "UNDEFINED": Severity.INFO}
 _CONFIDENCE = {"HIGH": Confidence.HIGH, "MEDIUM": Confidence.MEDIUM, "LOW": Confidence.LOW}
 
 # bandit's own file selection: the suffixes it picks up when it walks a folder.
 PYTHON_SUFFIXES = (".py", ".pyw")
+INI_NAME = "bandit.ini"
+"""secscan's own (empty) bandit config, written in the private work folder."""
 
 
 def _code_lines(code: str, start: int, end: int) -> str | None:
@@ -186,11 +191,11 @@ class BanditScanner(CommandScanner):
     def wants_file(self, path: str) -> bool:
         return path.endswith(PYTHON_SUFFIXES)
 
-    def cache_context(self, cfg: ScanConfig, ctx: RunContext, *, exe: str, version: str | None) -> list[str]:
+    def cache_context(self, cfg: ScanConfig, *, exe: str, version: str | None) -> list[str]:
         import platform
 
         # bandit parses with the interpreter it runs on: another Python version, another AST.
-        return [*super().cache_context(cfg, ctx, exe=exe, version=version), platform.python_version()]
+        return [*super().cache_context(cfg, exe=exe, version=version), platform.python_version()]
 
     def version(self) -> str | None:
         """The installed package's version; for a user-supplied executable, ask it (briefly)."""
@@ -210,16 +215,19 @@ class BanditScanner(CommandScanner):
         first = res.stdout.strip().splitlines()[:1]
         return first[0].split()[-1] if first and first[0].split() else None
 
-    def argv(self, exe: str, cfg: ScanConfig, ctx: RunContext, out_file: Path, targets: tuple[str, ...]) -> list[str]:
-        root = cfg.target.resolve()
+    def prepare(self, cfg: ScanConfig, work: Path, targets: tuple[str, ...]) -> Prepared:
         # --ini with secscan's own (empty) file: bandit never reads a .bandit planted in the tree.
-        ini = ctx.workdir / "bandit.ini"
-        ini.write_text("[bandit]\n", encoding="utf-8")
-        argv = [exe, "-f", "json", "-o", str(out_file), "-q", "--ignore-nosec", "--ini", str(ini)]
+        (work / INI_NAME).write_text("[bandit]\n", encoding="utf-8")
+        return super().prepare(cfg, work, targets)
+
+    def argv(
+        self, exe: str, cfg: ScanConfig, *, work: Path, out_file: Path, root: Path, targets: Sequence[str]
+    ) -> list[str]:
+        argv = [exe, "-f", "json", "-o", str(out_file), "-q", "--ignore-nosec", "--ini", str(work / INI_NAME)]
         # -x naming nothing that exists: the targets have secscan's excludes applied, and
         # bandit's default ones (__pycache__, .tox, .eggs...) would silently drop a file secscan
         # hands it because production imports it (secscan.reach). Absolute paths after "--": a
         # changed file named like an option stays a file name.
-        argv += ["-x", str(ctx.workdir / "no-excludes"), "-r", "--"]
+        argv += ["-x", str(work / "no-excludes"), "-r", "--"]
         argv += [str(root / t) if t != "." else str(root) for t in targets]
         return argv

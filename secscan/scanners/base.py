@@ -1,27 +1,28 @@
-"""The scanner plugin interface and the process runner every CLI-based scanner shares.
+"""The scanner plugin interface.
 
 One module per scanner implements :class:`Scanner`; :mod:`secscan.scanners` keeps the registry
-keyed by name (:mod:`secscan.scanners.registry`). A scanner's ``run`` never raises for scanner problems: it returns
-a :class:`ScanOutcome` whose status carries the one-line error, so one failing scanner never
-loses the other scanners' results.
+keyed by name (:mod:`secscan.scanners.registry`). A scanner of the tree's files
+(:class:`FileScanner`: a tool, :class:`CommandScanner`, or secscan's own code,
+:class:`InProcessScanner`) only declares what it is: which files it reads, its argv as a pure
+function, a pure parse, its file accounting; :mod:`secscan.collect` runs it, with the per-file
+cache and shards. A scanner of the project as a whole (dependency audits, ZAP) has its own
+``run``. Neither raises for scanner problems: the outcome's status carries the one-line error,
+so one failing scanner never loses the other scanners' results.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from secscan import files as files_mod
-from secscan import pathmatch
-from secscan.config import ScanConfig
-from secscan.errors import ParseError, ScannerError
+from secscan.errors import ScannerError
 from secscan.models import Finding, Kind, ScannerState, ScannerStatus
 
 # The process runner lives in secscan.proc (one runner, and the lifetime of what it starts); its
@@ -39,7 +40,7 @@ from secscan.proc import (  # noqa: F401 - re-exported: scanner modules import t
 from secscan.sourcefiles import SourceTree
 
 if TYPE_CHECKING:
-    from secscan.cache import FileCache
+    from secscan.config import ScanConfig  # an annotation only: the configuration is above the plugins
     from secscan.zap.baseline_conf import BaselineConfig
 
 
@@ -207,54 +208,58 @@ class Scanner(ABC):
         """Run the scanner and parse its output; scanner problems go into the status."""
 
 
-class CommandScanner(Scanner):
-    """A scanner that is one command writing one report file: every run step written once
-    (find the executable, choose targets, build argv, run with limits, check the exit code,
-    parse, build the outcome)."""
+@dataclass(frozen=True, kw_only=True)
+class Root:
+    """Files a tool reads under one folder: the checkout, or a folder secscan wrote for it
+    (detect-secrets' text copies, the merge request's history)."""
 
-    executable: ClassVar[str]
-    install_hint: ClassVar[str]
-    per_file: ClassVar[bool] = False
-    """Its results for a file depend on that file alone (bandit, OSS semgrep): they are cached
-    per file and the files can be split into shards."""
-    ok_codes: ClassVar[tuple[int, ...]] = (0, 1)
-    """Exit codes of a completed run (with or without findings)."""
-    output_name: ClassVar[str]
-    """The report file it writes in the private work folder."""
+    path: Path
+    """An absolute folder; the files are relative to it, and so are the report's paths."""
+    files: tuple[str, ...]
+    label: str = ""
+    """What :meth:`CommandScanner.parse_output` needs to know about the folder ("": the checkout)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Prepared:
+    """What a scanner set up before a run: folders for its tool, findings it made in-process, notes."""
+
+    roots: tuple[Root, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+class FileScanner(Scanner):
+    """A scanner of the tree's files, described, not run: :mod:`secscan.collect` does the steps
+    every file scanner shares once (private work folder, targets from the one walk, shards, the
+    per-file cache, the process with its limits, the exit check, parse, file accounting, the
+    outcome), so the cache and shards serve each of them the same way.
+
+    ``per_file``: its results for a file depend on that file alone (its content and path), so
+    they are cached per file and the files can be split into shards."""
+
+    per_file: ClassVar[bool] = True
+    skip_when_empty: ClassVar[bool] = True
+    """No file to scan means nothing to do (``skipped``); False when :meth:`uncached` has work
+    of its own (the tree's links, a merge request's history)."""
+    reads_content: ClassVar[bool] = False
+    """:meth:`skip_reason` looks at each file's bytes (read once, with the cache digest)."""
 
     def preflight(self, cfg: ScanConfig) -> str | None:
         """A reason the run cannot work, found before anything starts (None: go on)."""
         return None
 
-    def targets(self, cfg: ScanConfig, ctx: RunContext) -> tuple[str, ...]:
-        """Repo-relative files to scan, excludes applied: the one walk of :mod:`secscan.files`,
-        shared by every file scanner whatever its own exclude rules would do; () when nothing is
-        left. Files, never folders: a tool that walks a folder follows links its own way, out of
-        the tree (bandit does). With --changed-only, the changed files this scanner reads."""
-        if ctx.changed_files is not None:
-            changed = pathmatch.kept(ctx.changed_files, pathmatch.excludes(cfg.exclude))
-            if len(changed) < len(ctx.changed_files):
-                # An excluded file that production imports is production code (secscan.reach).
-                imported = set(ctx.selection.listing(cfg.target, cfg.exclude).imported)
-                changed = tuple(f for f in ctx.changed_files if f in imported or f in changed)
-            kept, _refused = files_mod.regular_files(cfg.target, changed)  # refused: the tree check reports them
-            return tuple(f for f in kept if self.relevant(f))
-        listing = ctx.selection.listing(cfg.target, cfg.exclude)
-        return tuple(f for f in listing.files if self.wants_file(f))
-
-    @abstractmethod
-    def argv(self, exe: str, cfg: ScanConfig, ctx: RunContext, out_file: Path, targets: tuple[str, ...]) -> list[str]:
-        """The command line (targets after ``--``)."""
-
-    def env(self, cfg: ScanConfig) -> dict[str, str]:
-        return {}
-
-    def parse_output(self, text: str, cfg: ScanConfig, ctx: RunContext) -> Parsed:
-        return self.parse_report(text, tree=ctx.tree, origin=f"{self.name} output")
-
     def wants_file(self, path: str) -> bool:
-        """Whether this scanner reads a file met while walking a target folder."""
+        """Whether this scanner reads a file of the walk (by name: nothing is opened to decide)."""
         return True
+
+    def skip_reason(self, data: bytes) -> str | None:
+        """Why a wanted file is not handed over after all, by its content (with ``reads_content``)."""
+        return None
+
+    def skipped_warnings(self, skipped: Sequence[str], *, changed_only: bool) -> tuple[str, ...]:
+        """The notes for files left out by :meth:`skip_reason`."""
+        return (f"{self.name}: {len(skipped)} file(s) not scanned by their content",) if skipped else ()
 
     def expects(self, cfg: ScanConfig, path: str) -> bool:
         """Whether the tool must report a handed file as scanned or skipped (semgrep: a file of a
@@ -274,165 +279,91 @@ class CommandScanner(Scanner):
                     gaps[f] = FileGap(path=f, reason=f"{self.name} did not report scanning it")
         return tuple(gaps.values())
 
-    def cache_context(self, cfg: ScanConfig, ctx: RunContext, *, exe: str, version: str | None) -> list[str]:
+    def cache_context(self, cfg: ScanConfig, *, exe: str, version: str | None) -> list[str]:
         """Everything besides a file that decides its results: the executable (which one, and
-        which build of it), its version, rules and options (``exe`` and ``version``: as the run
-        found them, not looked up again)."""
+        which build of it) and its version (``exe`` and ``version``: as the run found them, not
+        looked up again). Subclasses add their rules and options."""
         try:
             st = os.stat(exe)
             build = f"{st.st_size}:{st.st_mtime_ns}"
         except OSError:
             build = ""
-        # The private work folder is new on every run: its name decides nothing.
-        options = [a.replace(str(ctx.workdir), "<work>") for a in self.argv("<exe>", cfg, ctx, Path("<out>"), ())]
-        return [self.name, exe, build, version or "", *options]
+        return [self.name, exe, build, version or ""]
 
-    def _cache_store(self, cfg: ScanConfig, ctx: RunContext, *, exe: str, version: str | None) -> FileCache:
-        from secscan import cache
+    def uncached(self, cfg: ScanConfig, ctx: RunContext, work: Path) -> Prepared:
+        """Work done on every run whatever the cache holds, because it is not one file's result
+        (the tree's links, a merge request's history); its findings are split by shard path."""
+        return Prepared()
 
-        return cache.FileCache(
-            cfg.cache_dir or cache.default_dir(),
-            scanner=self.name,
-            context=cache.context_digest(self.cache_context(cfg, ctx, exe=exe, version=version)),
-            # The operator's key (a CI/CD variable): entries written by a job without it, such as
-            # a merge request's sharing the GitLab cache, are misses.
-            secret=cache.operator_key(os.environ),
-        )
-
-    def _cache_lookups(
-        self, cfg: ScanConfig, store: FileCache, files: Sequence[str]
-    ) -> tuple[dict[str, tuple[Finding, ...]], dict[str, str], tuple[str, ...]]:
-        """(hits by file, content digests by file, a warning when entries did not check): a
-        rejected entry is a miss like an absent one, and shown, since it means a corrupt or
-        planted cache."""
-        from secscan import cache
-
-        cached: dict[str, tuple[Finding, ...]] = {}
-        digests: dict[str, str] = {}
-        rejected: dict[str, str] = {}
-        for f in files:
-            try:
-                digests[f] = cache.digest(files_mod.read_bytes(cfg.target, f))
-            except OSError:
-                continue  # unreadable: the scanner meets it and reports it
-            found = store.lookup(f, digests[f])
-            if found.findings is not None:
-                cached[f] = found.findings
-            elif found.rejected is not None:
-                rejected[f] = found.rejected
-        return cached, digests, (rejected_warning(self.name, rejected),) if rejected else ()
+    def combine(self, files: Sequence[Finding], extra: Sequence[Finding]) -> list[Finding]:
+        """The per-file findings and those of :meth:`uncached` as one list."""
+        return [*files, *extra]
 
     def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
-        started = time.monotonic()
-        problem = self.preflight(cfg)
-        if problem is not None:
-            return failed_outcome(self.name, ScannerState.FAILED, problem)
-        exe = find_executable(self.executable)
-        if exe is None:
-            return failed_outcome(
-                self.name, ScannerState.NOT_INSTALLED, f"{self.executable} is not installed ({self.install_hint})"
-            )
-        targets = self.targets(cfg, ctx)
-        shard = cfg.shard_of()
-        files: list[str] | None = None
-        if self.per_file:
-            files = list(targets)
-            if shard is not None:
-                files = [f for f in files if shard_index(f, shard[1]) == shard[0] - 1]
-            targets = tuple(files) if files else ()
-        if not targets:
-            why = "no changed files" if ctx.changed_files is not None else "no files left after excludes"
-            return skipped_outcome(
-                self.name, f"{why} that {self.name} scans" + (f" in shard {cfg.shard}" if shard else "")
-            )
-        version = self.version()
-        cached: dict[str, tuple[Finding, ...]] = {}
-        digests: dict[str, str] = {}
-        store = None
-        cache_warnings: tuple[str, ...] = ()
-        if self.per_file and cfg.cache and files is not None:
-            store = self._cache_store(cfg, ctx, exe=exe, version=version)
-            cached, digests, cache_warnings = self._cache_lookups(cfg, store, files)
-            misses = tuple(f for f in files if f not in cached)
-            run_targets = misses
-        else:
-            misses = targets  # files (never folders): what the tool must account for
-            run_targets = targets
-        hits = len(cached)
-        found = [f for fs in cached.values() for f in fs]
-        argv: list[str] = []
-        warnings: tuple[str, ...] = ()
-        gaps: tuple[FileGap, ...] = ()
-        if run_targets:
-            out_file = ctx.workdir / self.output_name
-            out_file.unlink(missing_ok=True)
-            argv = self.argv(exe, cfg, ctx, out_file, run_targets)
-            try:
-                # The private work folder, never the scanned tree: nothing there is on any search path.
-                limit = cfg.timeout_for(self.name)
-                res = run_tool(argv, timeout=limit, cancel=ctx.cancel, cwd=ctx.workdir, env=self.env(cfg))
-                if not out_file.exists():
-                    detail = tail(res.stderr or res.stdout) or "no output"
-                    raise ScannerError(f"{self.name} exited with code {res.returncode}: {detail}")
-                text = out_file.read_text(encoding="utf-8", errors="replace")
-                try:
-                    parsed = self.parse_output(text, cfg, ctx)
-                except ParseError as e:
-                    if res.returncode not in self.ok_codes:
-                        raise ScannerError(
-                            f"{self.name} exited with code {res.returncode}: {tail(res.stderr) or 'no details'}"
-                        ) from e
-                    raise ScannerError(f"{self.name} output could not be parsed: {e.message}") from e
-                if parsed.errors or res.returncode not in self.ok_codes:
-                    detail = parsed.errors[0] if parsed.errors else tail(res.stderr) or "no details"
-                    raise ScannerError(f"{self.name} failed (exit {res.returncode}): {detail}")
-            except ScannerError as e:
-                # Nothing of a failed run is cached: a crash or a timeout proves nothing about a file.
-                return outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
-            warnings = parsed.warnings
-            found += parsed.findings
-            gaps = self.account(cfg, misses, parsed)
-            if store is not None:
-                by_path: dict[str, list[Finding]] = {}
-                for finding in parsed.findings:
-                    by_path.setdefault(finding.location.path or "", []).append(finding)
-                skip = {g.path for g in gaps}
-                from secscan.core import mask
-
-                for f in misses:
-                    if f in digests and f not in skip:  # a file the tool could not fully read stays uncached
-                        # Stored masked: the cache is a file secscan writes, and no secret or card
-                        # number leaves secscan in clear (masking is idempotent, fingerprints
-                        # are computed from the tree, so a warm run gives the same result).
-                        store.put(f, digests[f], mask(by_path.get(f, ())))
-        if store is not None:
-            store.prune()
-        out = ok_outcome(
-            self.name, found, started=started, version=version, argv=argv, warnings=cache_warnings + warnings
-        )
-        out = replace(
-            out,
-            status=replace(out.status, cache_hits=hits, cache_misses=len(misses) if store is not None else 0),
-            scanned=tuple(files) if files is not None else None,
-        )
-        return incomplete_outcome(out, gaps)
+        raise NotImplementedError(f"{self.name} is a file scanner: secscan.collect runs it")
 
 
-def rejected_warning(name: str, rejected: Mapping[str, str], *, shown: int = 3) -> str:
-    """One line: how many cache entries did not check, why, for which files (rescanned)."""
-    reasons = sorted(set(rejected.values()))
-    files = "; ".join(text_path(f) for f in list(rejected)[:shown])
-    more = f" and {len(rejected) - shown} more" if len(rejected) > shown else ""
-    return (
-        f"{name}: {len(rejected)} cache entr{'y' if len(rejected) == 1 else 'ies'} did not verify and "
-        f"{'was' if len(rejected) == 1 else 'were'} rescanned ({'; '.join(reasons)}): {files}{more}"
+class CommandScanner(FileScanner):
+    """A file scanner that is one command writing one report: what to run, as pure functions
+    (:mod:`secscan.collect` runs it)."""
+
+    executable: ClassVar[str]
+    install_hint: ClassVar[str]
+    ok_codes: ClassVar[tuple[int, ...]] = (0, 1)
+    """Exit codes of a completed run (with or without findings)."""
+    output_name: ClassVar[str | None]
+    """The report file it writes in the private work folder (None: the report is its stdout)."""
+    argv_budget: ClassVar[int] = 1_000_000
+    """Characters of file names one run gets at most: ARG_MAX is 2 MB here, environment
+    included; more files are run in batches."""
+
+    def prepare(self, cfg: ScanConfig, work: Path, targets: tuple[str, ...]) -> Prepared:
+        """Write what the command reads besides the files (its config) into the private work
+        folder ``work``, and say which folders hold the files (default: the checkout)."""
+        return Prepared(roots=(Root(path=cfg.target.resolve(), files=targets),))
+
+    @abstractmethod
+    def argv(
+        self, exe: str, cfg: ScanConfig, *, work: Path, out_file: Path, root: Path, targets: Sequence[str]
+    ) -> list[str]:
+        """The command line, a pure function: ``work`` is the private work folder :meth:`prepare`
+        wrote in, ``targets`` are relative to ``root`` (after ``--``)."""
+
+    def env(self, cfg: ScanConfig) -> dict[str, str]:
+        return {}
+
+    def parse_output(self, text: str, cfg: ScanConfig, *, work: Path, root: Root, tree: SourceTree) -> Parsed:
+        """The pure parse of one run's report (``tree``: the files of ``root``, for snippets)."""
+        return self.parse_report(text, tree=tree, origin=f"{self.name} output")
+
+    def cache_context(self, cfg: ScanConfig, *, exe: str, version: str | None) -> list[str]:
+        """Its options too (the work folder is new on every run: its name decides nothing)."""
+        options = self.argv("<exe>", cfg, work=Path("<work>"), out_file=Path("<out>"), root=Path("<root>"), targets=())
+        return [*super().cache_context(cfg, exe=exe, version=version), *options]
+
+
+class InProcessScanner(FileScanner):
+    """A file scanner that is secscan's own code: no tool, a pure check of one file's bytes."""
+
+    @abstractmethod
+    def check_file(self, cfg: ScanConfig, path: str, data: bytes) -> tuple[Finding, ...]:
+        """The findings of one file (``path`` repo-relative, ``data`` its bytes)."""
+
+
+def merge_parsed(parts: Sequence[Parsed]) -> Parsed:
+    """One result out of the reports of several runs (batches of files, folders)."""
+    if len(parts) == 1:
+        return parts[0]
+    scanned = [p.scanned for p in parts if p.scanned is not None]
+    return Parsed(
+        findings=tuple(f for p in parts for f in p.findings),
+        warnings=tuple(dict.fromkeys(w for p in parts for w in p.warnings)),
+        errors=tuple(e for p in parts for e in p.errors),
+        not_audited=tuple(n for p in parts for n in p.not_audited),
+        version=next((p.version for p in parts if p.version), None),
+        incomplete=tuple(g for p in parts for g in p.incomplete),
+        scanned=frozenset().union(*scanned) if scanned else None,
     )
-
-
-def shard_index(path: str, n: int) -> int:
-    """Which of ``n`` shards a repo-relative path belongs to: by its hash, so the split is
-    balanced, does not depend on the machine, and a file stays in its shard as others change."""
-    return int(hashlib.sha256(path.encode("utf-8", errors="surrogateescape")).hexdigest()[:12], 16) % n
 
 
 # ------------------------------------------------------------------ processes

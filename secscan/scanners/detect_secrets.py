@@ -6,7 +6,9 @@ inside secscan), never a baseline or config from the tree (``scan`` reads none u
 ``-n`` so no found secret is ever sent to a provider's API to "verify" it, and the inline
 ``pragma: allowlist secret`` filter off (a merge request must not silence the scanner that gates
 it). secscan lists the files itself: regular files only (a symlink could point outside the tree),
-binary files skipped with a note, the usual folders excluded.
+binary files skipped with a note, the usual folders excluded. A secret is one line's, so results
+are cached per file and split into shards by :mod:`secscan.collect` like bandit's; the merge
+request's history is scanned on every run (:meth:`DetectSecretsScanner.uncached`).
 
 Format facts: the JSON (``scan`` output and ``.secrets.baseline`` files are the same document)
 has ``results: {path: [{type, filename, hashed_secret, is_verified, line_number, is_secret?}]}``;
@@ -22,31 +24,21 @@ import hashlib
 import json
 import os
 import re
-import time
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from secscan import files as files_mod
 from secscan import pathmatch
-from secscan.config import ScanConfig
-from secscan.errors import ConfigError, ParseError, ScannerError
-from secscan.models import Confidence, Finding, Identifier, Kind, Location, ScannerState, Severity, Source
+from secscan.errors import ParseError
+from secscan.models import Confidence, Finding, Identifier, Kind, Location, Severity, Source
 from secscan.scanners.base import (
+    CommandScanner,
     Parsed,
+    Prepared,
+    Root,
     RunContext,
-    Scanner,
-    ScanOutcome,
-    failed_outcome,
-    find_executable,
-    incomplete_outcome,
     installed_version,
-    name_gaps,
-    ok_outcome,
-    outcome_for_error,
-    run_tool,
-    tail,
     text_path,
 )
 from secscan.sourcefiles import SourceTree, to_repo_path
@@ -65,13 +57,15 @@ _NAME_FILTERS = (
     "detect_secrets.filters.heuristic.is_lock_file",
     "detect_secrets.filters.heuristic.is_swagger_file",
 )
+
+if TYPE_CHECKING:
+    from secscan.config import ScanConfig  # an annotation only: the configuration is above the plugins
 # Where secscan writes the text form of files detect-secrets would skip (NUL bytes, invalid UTF-8).
 _COPIES = "secrets-text-copies"
 # Text by content: at most this share of a file's bytes (NULs aside) may be invalid UTF-8.
 _MAX_INVALID_SHARE = 0.01
-# One detect-secrets run gets at most this many characters of file names (ARG_MAX is 2 MB here,
-# environment included; fewer runs, fewer process pools started).
-_ARGV_BUDGET = 1_000_000
+# The label of the history folder's root: its paths are ``<commit>/<path>``.
+_HISTORY = "history"
 
 # detect-secrets type -> (severity, confidence). Provider-specific formats are near-certain; the
 # generic detectors (keywords, entropy) are guesses.
@@ -266,6 +260,24 @@ def parse(
     ``history``: paths are ``<commit>/<path>`` of :mod:`secscan.secrets_history`'s folder.
     Documentation example keys and entries a baseline audit marked ``is_secret: false`` are left
     out; generic findings in test data, lock files, minified assets and docs too (counted)."""
+    findings: list[Finding] = []
+    left_out: dict[str, int] = {}
+    for raw_path, entries in sorted(_results(text).items()):
+        if not isinstance(entries, list):
+            raise ParseError(f"detect-secrets report: results[{raw_path!r}]: expected a list")
+        place = _place(str(raw_path), tree, history)
+        if place is None:
+            continue
+        for n, entry in enumerate(entries):
+            judged = _entry(entry, f"results[{raw_path!r}][{n}]", place, tree, noise_filter=noise_filter)
+            if isinstance(judged, Finding):
+                findings.append(judged)
+            else:
+                left_out[judged] = left_out.get(judged, 0) + 1
+    return findings, _left_out_warnings(left_out)
+
+
+def _results(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text) if text.strip() else {"results": {}}
     except json.JSONDecodeError as e:
@@ -273,67 +285,91 @@ def parse(
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, dict):
         raise ParseError("detect-secrets report: expected an object with a 'results' mapping")
-    findings: list[Finding] = []
-    examples = 0
-    audited = 0
-    noise: dict[str, int] = {}
-    for raw_path, entries in sorted(results.items()):
-        if not isinstance(entries, list):
-            raise ParseError(f"detect-secrets report: results[{raw_path!r}]: expected a list")
-        path = to_repo_path(str(raw_path), tree.root)
-        commit = None
-        shown = path
-        if history:
-            from secscan.secrets_history import origin
+    return results
 
-            found = origin(path)
-            if found is None:
-                continue
-            commit, shown = found
-        for n, entry in enumerate(entries):
-            where = f"results[{raw_path!r}][{n}]"
-            if not isinstance(entry, dict):
-                raise ParseError(f"detect-secrets report: {where}: expected an object")
-            if entry.get("hashed_secret") in _EXAMPLE_HASHES:
-                examples += 1
-                continue
-            if entry.get("is_secret") is False:
-                audited += 1
-                continue
-            f = _finding(entry, path, where, tree, commit)
-            if f is None:
-                continue
-            generic = str(entry.get("type")) in _GENERIC
-            context = noise_reason(shown, tree.lines(path, f.location.start_line or 0)) if noise_filter else None
-            if generic and noise_filter:
-                value = _value_of(entry, tree, path)
-                reason = context or (value_noise(value) if value is not None else None)
-                if reason is None and _DIGEST_NAME.search(tree.lines(path, f.location.start_line or 0) or ""):
-                    reason = "a hash digest"
-                if reason is not None:
-                    noise[reason] = noise.get(reason, 0) + 1
-                    continue
-            elif str(entry.get("type")) in _NOT_LIVE:
-                if context == "test data":
-                    # A test certificate or token fixture: shown, never blocking.
-                    f = replace(f, severity=Severity.INFO, confidence=Confidence.LOW, tags=(*f.tags, "test-data"))
-            else:
-                # A provider's live key format blocks wherever it is, test code included: a fake
-                # looks like a fake (documentation keys are recognised above), a live key in a
-                # test file is as live as anywhere else (issue trust-2).
-                f = replace(f, tags=(*f.tags, LIVE_CREDENTIAL))
-            if history:
-                f = _relocate(f, shown)
-            findings.append(f)
+
+@dataclass(frozen=True, kw_only=True)
+class _Place:
+    """Where a report's file is: its path in the scanned folder, and in the repository."""
+
+    path: str
+    """In the scanned folder (the tree, the text copies, the history folder)."""
+    shown: str
+    """In the repository (a history file's path without its commit folder)."""
+    commit: str | None = None
+    """The commit that added the lines (history only)."""
+
+
+def _place(raw_path: str, tree: SourceTree, history: bool) -> _Place | None:
+    path = to_repo_path(raw_path, tree.root)
+    if not history:
+        return _Place(path=path, shown=path)
+    from secscan.secrets_history import origin
+
+    found = origin(path)
+    if found is None:
+        return None
+    return _Place(path=path, shown=found[1], commit=found[0])
+
+
+_EXAMPLE = "example"
+_AUDITED = "audited"
+_NOISE = "noise: "
+
+
+def _entry(entry: Any, where: str, place: _Place, tree: SourceTree, *, noise_filter: bool) -> Finding | str:
+    """The finding of one report entry, or why it is left out (:data:`_EXAMPLE`, ...)."""
+    if not isinstance(entry, dict):
+        raise ParseError(f"detect-secrets report: {where}: expected an object")
+    if entry.get("hashed_secret") in _EXAMPLE_HASHES:
+        return _EXAMPLE
+    if entry.get("is_secret") is False:
+        return _AUDITED
+    f = _finding(entry, place.path, where, tree, place.commit)
+    if f is None:
+        return ""
+    line = tree.lines(place.path, f.location.start_line or 0)
+    kind = str(entry.get("type"))
+    if kind in _GENERIC and noise_filter:
+        reason = _generic_noise(entry, tree, place, line)
+        if reason is not None:
+            return _NOISE + reason
+    elif kind in _NOT_LIVE:
+        if noise_filter and noise_reason(place.shown, line) == "test data":
+            # A test certificate or token fixture: shown, never blocking.
+            f = replace(f, severity=Severity.INFO, confidence=Confidence.LOW, tags=(*f.tags, "test-data"))
+    else:
+        # A provider's live key format blocks wherever it is, test code included: a fake looks
+        # like a fake (documentation keys are recognised above), a live key in a test file is as
+        # live as anywhere else (issue trust-2).
+        f = replace(f, tags=(*f.tags, LIVE_CREDENTIAL))
+    return _relocate(f, place.shown) if place.commit is not None else f
+
+
+def _generic_noise(entry: dict[str, Any], tree: SourceTree, place: _Place, line: str | None) -> str | None:
+    """Why a keyword/entropy finding is noise (where it is, what its value is), or None."""
+    reason = noise_reason(place.shown, line)
+    if reason is None:
+        value = _value_of(entry, tree, place.path)
+        reason = value_noise(value) if value is not None else None
+    if reason is None and _DIGEST_NAME.search(line or ""):
+        reason = "a hash digest"
+    return reason
+
+
+def _left_out_warnings(left_out: dict[str, int]) -> list[str]:
     warnings = []
-    if examples:
-        warnings.append(f"detect-secrets: {examples} documentation example key(s) (AWS, Stripe docs) not reported")
-    if audited:
-        warnings.append(f"detect-secrets: {audited} baseline entr(ies) audited as not a secret not reported")
+    if left_out.get(_EXAMPLE):
+        warnings.append(
+            f"detect-secrets: {left_out[_EXAMPLE]} documentation example key(s) (AWS, Stripe docs) not reported"
+        )
+    if left_out.get(_AUDITED):
+        warnings.append(f"detect-secrets: {left_out[_AUDITED]} baseline entr(ies) audited as not a secret not reported")
+    noise = {k[len(_NOISE) :]: n for k, n in left_out.items() if k.startswith(_NOISE)}
     if noise:
         detail = ", ".join(f"{n}: {reason}" for reason, n in sorted(noise.items()))
         warnings.append(f"detect-secrets: generic keyword/entropy findings left out as noise: {detail}")
-    return findings, warnings
+    return warnings
 
 
 def _value_of(entry: dict[str, Any], tree: SourceTree, path: str) -> str | None:
@@ -379,13 +415,6 @@ def text_form(data: bytes) -> bytes | None:
     return data.replace(b"\0", b" ").decode("utf-8", errors="replace").encode("utf-8")
 
 
-def _is_binary(path: Path) -> bool:
-    try:
-        return not is_text(path.read_bytes())
-    except OSError:
-        return True
-
-
 def text_copies(root: Path, files: Sequence[str], folder: Path) -> tuple[list[str], list[str]]:
     """(files as they are, files written to ``folder`` in their :func:`text_form` at the same
     relative path): scanned there, and their findings are the files' own."""
@@ -407,55 +436,20 @@ def text_copies(root: Path, files: Sequence[str], folder: Path) -> tuple[list[st
     return clean, copied
 
 
-def tree_files(root: Path, listed: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(text files, binary files) among ``listed`` (repo-relative regular files of the one walk,
-    :mod:`secscan.files`: links resolved inside the tree, never followed out of it)."""
-    texts: list[str] = []
-    binaries: list[str] = []
-    for rel in listed:
-        (binaries if _is_binary(root / rel) else texts).append(rel)
-    return texts, binaries
-
-
-def _listed(cfg: ScanConfig, ctx: RunContext, root: Path) -> list[str]:
-    """The files to read: the run's one walk, or the changed ones (excludes applied either way)."""
-    if ctx.changed_files is None:
-        return list(ctx.selection.listing(root, cfg.exclude).files)
-    changed = pathmatch.kept(ctx.changed_files, pathmatch.excludes(cfg.exclude))
-    kept, _refused = files_mod.regular_files(root, changed)  # refused links: the tree scanner reports them
-    return kept
-
-
-def _chunks(files: Sequence[str], root: Path) -> Iterator[list[str]]:
-    chunk: list[str] = []
-    size = 0
-    for rel in files:
-        full = str(root / rel)
-        if chunk and size + len(full) > _ARGV_BUDGET:
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(full)
-        size += len(full) + 1
-    if chunk:
-        yield chunk
-
-
-def _merge_reports(texts: Sequence[str]) -> str:
-    """One report out of the runs of several file chunks."""
-    results: dict[str, Any] = {}
-    for text in texts:
-        data = json.loads(text)
-        results.update(data.get("results") or {})
-    return json.dumps({"results": results})
-
-
-class DetectSecretsScanner(Scanner):
+class DetectSecretsScanner(CommandScanner):
     name = "detect-secrets"
     kinds = frozenset({Kind.SECRET})
     default_timeout = 600.0
     description = "committed secrets (with the merge request's history)"
     executable = "detect-secrets"
     install_hint = "pip install detect-secrets"
+    output_name = None  # the report is its stdout
+    ok_codes = (0,)
+    # A secret is a line's: what it reports for a file depends on that file alone, so its results
+    # are cached per file and the files split into shards like bandit's (issue speed-2).
+    per_file = True
+    skip_when_empty = False  # the merge request's history is scanned whatever the tree holds
+    reads_content = True  # text or binary: by content, never by name
 
     @classmethod
     def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
@@ -467,7 +461,33 @@ class DetectSecretsScanner(Scanner):
             return installed_version("detect-secrets")
         return None
 
-    def argv(self, exe: str, root: Path, files: Sequence[str]) -> list[str]:
+    def skip_reason(self, data: bytes) -> str | None:
+        return None if is_text(data) else "binary"
+
+    def skipped_warnings(self, skipped: Sequence[str], *, changed_only: bool) -> tuple[str, ...]:
+        if changed_only:
+            return tuple(f"detect-secrets: binary file {b} not scanned for secrets" for b in skipped)
+        return (f"detect-secrets: {len(skipped)} binary file(s) not scanned for secrets",) if skipped else ()
+
+    def prepare(self, cfg: ScanConfig, work: Path, targets: tuple[str, ...]) -> Prepared:
+        """The text files as they are, and those detect-secrets would skip (a NUL byte, invalid
+        UTF-8) through their text form in the work folder, so a key in a config file with one NUL
+        is found."""
+        root = cfg.target.resolve()
+        folder = work / _COPIES
+        clean, copied = text_copies(root, targets, folder)
+        notes: tuple[str, ...] = ()
+        if copied:
+            notes = (
+                f"detect-secrets: {len(copied)} text file(s) with NUL bytes or invalid UTF-8 scanned as text"
+                f" (e.g. {text_path(copied[0])})",
+            )
+        roots = (Root(path=root, files=tuple(clean)), Root(path=folder.resolve(), files=tuple(copied)))
+        return Prepared(roots=roots, warnings=notes)
+
+    def argv(
+        self, exe: str, cfg: ScanConfig, *, work: Path, out_file: Path, root: Path, targets: Sequence[str]
+    ) -> list[str]:
         cores = os.cpu_count() or 1
         argv = [exe, "-C", str(root), "--cores", str(cores), "scan", "-n", "--plugin", str(PLUGINS_FILE)]
         argv += ["--disable-filter", _ALLOWLIST_FILTER]
@@ -475,99 +495,36 @@ class DetectSecretsScanner(Scanner):
             argv += ["--disable-filter", name_filter]
         for plugin in _DISABLED_PLUGINS:
             argv += ["--disable-plugin", plugin]
-        return [*argv, "--", *files]
+        return [*argv, "--", *(str(root / t) for t in targets)]
 
-    def _run_on(self, exe: str, root: Path, files: Sequence[str], cfg: ScanConfig, ctx: RunContext) -> str:
-        outputs = []
-        for chunk in _chunks(files, root):
-            res = run_tool(
-                self.argv(exe, root, chunk),
-                timeout=cfg.timeout_for(self.name),
-                cancel=ctx.cancel,
-                cwd=ctx.workdir,
-                # UTF-8 whatever the runner's locale: detect-secrets skips a file it cannot decode.
-                env={"PYTHONUTF8": "1"},
-            )
-            if res.returncode != 0:
-                raise ScannerError(
-                    f"detect-secrets exited with code {res.returncode}: {tail(res.stderr) or 'no details'}"
-                )
-            try:
-                data = json.loads(res.stdout)
-            except json.JSONDecodeError as e:
-                raise ScannerError(f"detect-secrets output could not be parsed: {e.msg}") from e
-            if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
-                # ``{}`` is not "no secrets": a report without results says nothing was scanned.
-                raise ScannerError("detect-secrets output has no 'results' mapping: the files were not scanned")
-            outputs.append(res.stdout)
-        return _merge_reports(outputs)
+    def env(self, cfg: ScanConfig) -> dict[str, str]:
+        # UTF-8 whatever the runner's locale: detect-secrets skips a file it cannot decode.
+        return {"PYTHONUTF8": "1"}
 
-    def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
-        started = time.monotonic()
-        exe = find_executable(self.executable)
-        if exe is None:
-            return failed_outcome(
-                self.name, ScannerState.NOT_INSTALLED, f"{self.executable} is not installed ({self.install_hint})"
-            )
-        version = self.version()
-        root = cfg.target.resolve()
-        warnings: list[str] = []
-        findings: list[Finding] = []
+    def parse_output(self, text: str, cfg: ScanConfig, *, work: Path, root: Root, tree: SourceTree) -> Parsed:
         try:
-            texts, binaries = tree_files(root, _listed(cfg, ctx, root))
-            if binaries and ctx.changed_files is not None:
-                warnings += [f"detect-secrets: binary file {b} not scanned for secrets" for b in binaries]
-            elif binaries:
-                warnings.append(f"detect-secrets: {len(binaries)} binary file(s) not scanned for secrets")
-            found, notes = self._scan_texts(exe, root, texts, cfg, ctx)
-            findings += found
-            warnings += notes
-            base = history_base(cfg)
-            if base is not None:
-                ctx.events(self.name, "scanning the merge request's commits")
-                found, notes = self._history(exe, root, base, cfg, ctx)
-                findings = merge_history(findings, found)
-                warnings += notes
-        except ConfigError as e:
-            return outcome_for_error(
-                self.name, ScannerError(e.message), duration_s=time.monotonic() - started, version=version
-            )
-        except ScannerError as e:
-            return outcome_for_error(self.name, e, duration_s=time.monotonic() - started, version=version)
-        argv = self.argv(exe, root, ["FILES"])
-        out = ok_outcome(self.name, findings, started=started, version=version, argv=argv, warnings=warnings)
-        return incomplete_outcome(out, name_gaps(texts))
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ParseError(f"not valid JSON: {e.msg}") from e
+        if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
+            # ``{}`` is not "no secrets": a report without results says nothing was scanned.
+            raise ParseError("no 'results' mapping: the files were not scanned")
+        findings, warnings = parse(text, tree=tree, history=root.label == _HISTORY)
+        return Parsed(findings=tuple(findings), warnings=tuple(warnings))
 
-    def _scan_texts(
-        self, exe: str, root: Path, texts: Sequence[str], cfg: ScanConfig, ctx: RunContext
-    ) -> tuple[list[Finding], list[str]]:
-        """The text files: as they are, and those detect-secrets would skip (a NUL byte, invalid
-        UTF-8) through their text form, so a key in a config file with one NUL is found."""
-        folder = ctx.workdir / _COPIES
-        clean, copied = text_copies(root, texts, folder)
-        findings: list[Finding] = []
-        warnings: list[str] = []
-        for base, files in ((root, clean), (folder.resolve(), copied)):
-            if files:
-                found, notes = parse(self._run_on(exe, base, files, cfg, ctx), tree=SourceTree(base))
-                findings += found
-                warnings += notes
-        if copied:
-            warnings.append(
-                f"detect-secrets: {len(copied)} text file(s) with NUL bytes or invalid UTF-8 scanned as text"
-                f" (e.g. {text_path(copied[0])})"
-            )
-        return findings, warnings
-
-    def _history(
-        self, exe: str, root: Path, base: str, cfg: ScanConfig, ctx: RunContext
-    ) -> tuple[list[Finding], list[str]]:
+    def uncached(self, cfg: ScanConfig, ctx: RunContext, work: Path) -> Prepared:
+        """The added lines of the merge request's commits: not one file's result, scanned on every run."""
+        base = history_base(cfg)
+        if base is None:
+            return Prepared()
         from secscan import secrets_history as sh
         from secscan.triage.diff import merge_base
 
+        ctx.events(self.name, "scanning the merge request's commits")
+        root = cfg.target.resolve()
         mb = merge_base(root, base)
         history = sh.read_history(root, mb)
-        folder = ctx.workdir / "secrets-history"
+        folder = (work / "secrets-history").resolve()
         written = sh.materialize(history, folder, excluded=pathmatch.excludes(tuple(cfg.exclude)))
         notes = [
             f"detect-secrets: binary file {b} (commit {c.sha[:12]}) not scanned for secrets"
@@ -575,15 +532,12 @@ class DetectSecretsScanner(Scanner):
             for b in c.binary
         ]
         notes.append(f"detect-secrets: scanned the added lines of {len(history.commits)} commit(s) since {mb[:12]}")
-        if not written:
-            return [], notes
-        rels = [str(p.relative_to(folder.resolve())) for p in written]
-        kept = [r for r in rels if not _excluded((sh.origin(r) or ("", r))[1], cfg.exclude)]
-        if not kept:
-            return [], notes
-        report = self._run_on(exe, folder.resolve(), kept, cfg, ctx)
-        found, more = parse(report, tree=SourceTree(folder), history=True)
-        return found, notes + more
+        rels = [str(p.relative_to(folder)) for p in written]
+        kept = tuple(r for r in rels if not _excluded((sh.origin(r) or ("", r))[1], cfg.exclude))
+        return Prepared(roots=(Root(path=folder, files=kept, label=_HISTORY),), warnings=tuple(notes))
+
+    def combine(self, files: Sequence[Finding], extra: Sequence[Finding]) -> list[Finding]:
+        return merge_history(files, extra)
 
 
 def history_base(cfg: ScanConfig) -> str | None:

@@ -32,7 +32,7 @@ from secscan.scanners.base import (
     CommandScanner,
     FileGap,
     Parsed,
-    RunContext,
+    Root,
     installed_version,
     sast_kind,
     text_path,
@@ -310,11 +310,11 @@ class SemgrepScanner(CommandScanner):
     def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
         return _parsed(_loads_or_none(text), text, tree, ())
 
-    def cache_context(self, cfg: ScanConfig, ctx: RunContext, *, exe: str, version: str | None) -> list[str]:
+    def cache_context(self, cfg: ScanConfig, *, exe: str, version: str | None) -> list[str]:
         """The rules' content too: a changed rule must rescan every file."""
         import hashlib
 
-        parts = super().cache_context(cfg, ctx, exe=exe, version=version)
+        parts = super().cache_context(cfg, exe=exe, version=version)
         for c in self.configs(cfg):
             base = Path(c)
             rule_files = sorted(base.rglob("*")) if base.is_dir() else [base]
@@ -359,7 +359,9 @@ class SemgrepScanner(CommandScanner):
             return "no semgrep rules configured"
         return None
 
-    def argv(self, exe: str, cfg: ScanConfig, ctx: RunContext, out_file: Path, targets: tuple[str, ...]) -> list[str]:
+    def argv(
+        self, exe: str, cfg: ScanConfig, *, work: Path, out_file: Path, root: Path, targets: Sequence[str]
+    ) -> list[str]:
         argv = [exe, "scan", "--json", "--output", str(out_file), "--metrics=off", "--disable-version-check"]
         argv += [
             "--disable-nosem",
@@ -373,7 +375,6 @@ class SemgrepScanner(CommandScanner):
         argv += ["--max-target-bytes", str(MAX_TARGET_BYTES)]
         for c in self.configs(cfg):
             argv += ["--config", str(Path(c).resolve())]
-        root = cfg.target.resolve()
         # No --exclude (the targets have secscan's applied) and no .semgrepignore: semgrep's
         # built-in one skips every tests/ folder, and one in a merge request is untrusted.
         # --x-ignore-semgrepignore-files is internal, hence semgrep pinned (a test pins the effect).
@@ -394,10 +395,11 @@ class SemgrepScanner(CommandScanner):
         # semgrep lists a file over the limit only with --verbose: say why it is missing.
         return tuple(_size_reason(g, cfg.target) for g in gaps)
 
-    def parse_output(self, text: str, cfg: ScanConfig, ctx: RunContext) -> Parsed:
-        prefixes = rule_prefixes([str(Path(c).resolve()) for c in self.configs(cfg)], ctx.workdir)
+    def parse_output(self, text: str, cfg: ScanConfig, *, work: Path, root: Root, tree: SourceTree) -> Parsed:
+        # Rule ids carry their folder relative to semgrep's working folder (the work folder).
+        prefixes = rule_prefixes([str(Path(c).resolve()) for c in self.configs(cfg)], work)
         # Parsed once: semgrep's JSON on a large tree is tens of megabytes.
-        return _parsed(_loads_or_none(text), text, ctx.tree, prefixes)
+        return _parsed(_loads_or_none(text), text, tree, prefixes)
 
 
 def _size_reason(gap: FileGap, root: Path) -> FileGap:

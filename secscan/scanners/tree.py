@@ -40,19 +40,21 @@ import io
 import os
 import re
 import stat
-import time
 import tokenize
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secscan import __version__, pathmatch
 from secscan import files as files_mod
-from secscan.config import ScanConfig
 from secscan.models import Confidence, Finding, Identifier, Kind, Location, Severity, Source
-from secscan.scanners.base import RunContext, Scanner, ScanOutcome, ok_outcome, shard_index
+from secscan.scanners.base import FileGap, InProcessScanner, Parsed, Prepared, RunContext
+
+if TYPE_CHECKING:
+    from secscan.config import ScanConfig  # an annotation only: the configuration is above the plugins
 
 NAME = "tree"
 _MAX_PER_FILE = 50
@@ -643,9 +645,22 @@ def changed_scope(root: Path, changed: Sequence[str], exclude: Sequence[str]) ->
     )
 
 
+def file_hits(rel: str, data: bytes) -> list[Hit]:
+    """Rules 3 and 4 for one file of the walk: read only when it is code (a file without a
+    suffix only when it is a script, ``#!``: executables and data files are not)."""
+    if not may_be_code(rel) or (language_by_name(rel) is None and not data.startswith(b"#!")):
+        return []
+    return text_hits(rel, data)
+
+
+def tree_hits(root: Path, scope: Scope) -> list[Hit]:
+    """Rules 1 and 2: the tree's links and bytecode, not any one file's text."""
+    return link_hits(scope.escaping) + git_links(scope.links, root) + bytecode_hits(root, scope.bytecode, scope.known)
+
+
 def check(root: Path, scope: Scope) -> list[Hit]:
     """Every rule over ``scope``: plain function over the tree, no tool, no network."""
-    hits = link_hits(scope.escaping) + git_links(scope.links, root) + bytecode_hits(root, scope.bytecode, scope.known)
+    hits = tree_hits(root, scope)
     for rel in scope.files:
         if not may_be_code(rel):
             continue
@@ -657,29 +672,39 @@ def check(root: Path, scope: Scope) -> list[Hit]:
             data = files_mod.read_bytes(root, rel)
         except OSError:
             continue  # gone or unreadable since the walk: nothing can run it either
-        hits.extend(text_hits(rel, data))
+        hits.extend(file_hits(rel, data))
     return hits
 
 
-class TreeScanner(Scanner):
+class TreeScanner(InProcessScanner):
+    """The checks run through :mod:`secscan.collect`: rules 3 and 4 per file (cached, sharded
+    like any file scanner's results), rules 1 and 2 over the tree on every run."""
+
     name = NAME
     kinds = frozenset({Kind.SAST})
     default_timeout = 300.0
     description = "secscan's own checks of the checkout (links, bytecode, confusable identifiers, bidi controls)"
     importable = False
+    skip_when_empty = False  # links and bytecode are checked whatever files are left
 
     def version(self) -> str | None:
         return __version__
 
-    def run(self, cfg: ScanConfig, ctx: RunContext) -> ScanOutcome:
-        started = time.monotonic()
+    def wants_file(self, path: str) -> bool:
+        return may_be_code(path)
+
+    def account(self, cfg: ScanConfig, handed: Sequence[str], parsed: Parsed) -> tuple[FileGap, ...]:
+        # Its own code reads every file it is handed: nothing to account for (a name that is not
+        # UTF-8 is the tool scanners' gap to report).
+        return ()
+
+    def check_file(self, cfg: ScanConfig, path: str, data: bytes) -> tuple[Finding, ...]:
+        return tuple(to_finding(h) for h in file_hits(path, data))
+
+    def uncached(self, cfg: ScanConfig, ctx: RunContext, work: Path) -> Prepared:
         root = cfg.target
         if ctx.changed_files is not None:
             scope = changed_scope(root, ctx.changed_files, cfg.exclude)
         else:
             scope = full_scope(root, ctx.selection.listing(root, cfg.exclude))
-        hits = check(root, scope)
-        shard = cfg.shard_of()
-        if shard is not None:
-            hits = [h for h in hits if shard_index(h.path, shard[1]) == shard[0] - 1]
-        return ok_outcome(NAME, [to_finding(h) for h in hits], started=started, version=__version__, argv=())
+        return Prepared(findings=tuple(to_finding(h) for h in tree_hits(root, scope)))
