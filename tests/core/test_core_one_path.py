@@ -5,7 +5,6 @@ entry point masks, the manifest rule is one rule, and the scanner registry drive
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from secscan.scanners import registry
 from secscan.scanners.base import Parsed, RunContext, Scanner, ScanOutcome, ok_outcome
 from secscan.sourcefiles import SourceTree
 from tests.conftest import ROOT, require_tool
+from tests.support.cli import secscan, shell_env
 
 PASSWORD = "Zq8!hunter2-prod-Xy"
 PAN = "4111 1111 1111 1111"
@@ -33,21 +33,7 @@ PAN_DIGITS = PAN.replace(" ", "")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SECSCAN_", "CI_", "GITLAB_"))}
-    env.update(extra)
-    return env
-
-
-def secscan(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", *args],
-        cwd=cwd,
-        env=env or clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return shell_env(clean=True, **extra)
 
 
 # ------------------------------------------------------------------ inputs first
@@ -93,7 +79,7 @@ def test_a_bad_input_fails_before_any_scanner_starts(case: str, tmp_path: Path) 
         "--no-progress",
         *(args or ["-o", "out"]),
         cwd=tmp_path,
-        env=clean_env(SECSCAN_BANDIT_BIN=str(script)),
+        environ=clean_env(SECSCAN_BANDIT_BIN=str(script)),
     )
     elapsed = time.monotonic() - started
     assert proc.returncode == 2, proc.stderr
@@ -115,7 +101,7 @@ def test_an_output_folder_symlinked_inside_the_tree_is_refused(tmp_path: Path) -
     (proj / "secscan-out").symlink_to(outside)
     script, marker = _marker_scanner(tmp_path)
     proc = secscan(
-        "scan", ".", "--only", "bandit", "--no-progress", cwd=proj, env=clean_env(SECSCAN_BANDIT_BIN=str(script))
+        "scan", ".", "--only", "bandit", "--no-progress", cwd=proj, environ=clean_env(SECSCAN_BANDIT_BIN=str(script))
     )
     assert proc.returncode == 2
     assert "symlink inside the scanned tree" in proc.stderr

@@ -30,6 +30,7 @@ import pytest
 
 from secscan.models import PENDING_SETTINGS
 from tests.conftest import require_tool
+from tests.support.cli import Run, secscan
 from tests.support.mergerequest import Content, job_env, make_mr, scan_mr
 
 CLEAN = "def add(a, b):\n    return a + b\n"
@@ -208,18 +209,8 @@ CASES: dict[str, Case | Callable[[Path], Case]] = {
 }
 
 
-def _secscan(
-    *args: str, cwd: Path, env: Mapping[str, str], codes: tuple[int, ...] = (0,)
-) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "secscan", *args],
-        cwd=cwd,
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+def _secscan(*args: str, cwd: Path, env: Mapping[str, str], codes: tuple[int, ...] = (0,)) -> Run:
+    proc = secscan(*args, cwd=cwd, environ=env)
     assert proc.returncode in codes, (args, proc.returncode, proc.stdout, proc.stderr)
     return proc
 

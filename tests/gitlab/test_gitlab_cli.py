@@ -3,32 +3,21 @@ never appearing in any output (stdout, stderr, --debug logs, files)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from secscan import resultio
 from tests.conftest import require_tool
+from tests.support.cli import Run, secscan
 from tests.support.gitlab_standin import Fault, GitLabStandIn
 from tests.support.gitlab_testkit import MD5, SHELL, add_mr, ci_env, result
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("CI_", "SECSCAN_", "GITLAB_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", *args],
-        env={**base, **env, "PYTHONPATH": str(ROOT)},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def run(args: list[str], env: dict[str, str], cwd: Path) -> Run:
+    return secscan(*args, cwd=cwd, clean=True, env=env)
 
 
 @pytest.fixture
@@ -38,7 +27,7 @@ def result_file(tmp_path: Path) -> Path:
     return path
 
 
-def assert_no_secret(secret: str, proc: subprocess.CompletedProcess[str], tmp: Path) -> None:
+def assert_no_secret(secret: str, proc: Run, tmp: Path) -> None:
     assert secret not in proc.stdout
     assert secret not in proc.stderr
     for f in tmp.rglob("*"):

@@ -19,6 +19,7 @@ from secscan.errors import ConfigError
 from secscan.importers import sarif
 from secscan.sourcefiles import SourceTree
 from tests.reliability import fuzz_support as fz
+from tests.support.cli import Run, secscan
 
 DEEP = '{"a":' * 100_000 + "1" + "}" * 100_000
 OSV = {
@@ -28,11 +29,9 @@ OSV = {
 }
 
 
-def _cli(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    # A child process: the commands under test read their own settings from the folder.
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", *argv], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
-    )
+def _cli(*argv: str, cwd: Path) -> Run:
+    # In-process: the commands under test read their own settings from the folder.
+    return secscan(*argv, cwd=cwd)
 
 
 @pytest.mark.parametrize(

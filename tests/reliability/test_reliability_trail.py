@@ -31,6 +31,8 @@ import pytest
 from secscan.aggregate.dbtarget import parse_target
 from secscan.audit import dbtrail, trail
 from tests.conftest import ROOT
+from tests.support.cli import Run
+from tests.support.cli import secscan as run_secscan
 
 ENV = {"USER": "alice"}
 BIG = 300_000  # about the size of the entry that tore 16 of 16 times in the issue
@@ -72,15 +74,8 @@ def child_env() -> dict[str, str]:
     return {**base, "PYTHONPATH": str(ROOT), "USER": "alice"}
 
 
-def secscan(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", *args],
-        env={**child_env(), **(env or {})},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def secscan(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Run:
+    return run_secscan(*args, cwd=cwd, environ={**child_env(), **(env or {})})
 
 
 def seeded(log: Path, n: int = 3) -> str:
@@ -108,11 +103,11 @@ def result_file(tmp_path: Path) -> Path:
     return out
 
 
-def gate(result: Path, log: Path) -> subprocess.CompletedProcess[str]:
+def gate(result: Path, log: Path) -> Run:
     return secscan("gate", str(result), cwd=result.parent, env={"SECSCAN_AUDIT_LOG": str(log)})
 
 
-def verify_cli(log: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def verify_cli(log: Path, *extra: str) -> Run:
     return secscan("audit", "verify", "--log", str(log), *extra, cwd=log.parent)
 
 
