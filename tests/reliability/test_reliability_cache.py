@@ -12,13 +12,12 @@ use the cache directly on real files.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import os
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -28,17 +27,14 @@ import pytest
 from secscan import cache, resultio
 from secscan.models import RunResult, ScannerStatus
 from tests.conftest import ROOT, require_tool
+from tests.support.cli import secscan as run_secscan
 
 EXAMPLE = ROOT / "examples" / "payment-app"
 KEY = "k3y-for-tests-" + "x" * 24
 
 
-def secscan(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("SECSCAN_")}
-    full_env = {**base, "SEMGREP_ENABLE_VERSION_CHECK": "0", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", *args], capture_output=True, text=True, env=full_env, timeout=600, check=False
-    )
+# Without the job's SECSCAN_* settings: the cache folder and key are what each test passes.
+secscan = functools.partial(run_secscan, clean=True)
 
 
 def scan(tree: Path, out: Path, cache_dir: Path | None, *, key: str | None = None) -> RunResult:
