@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,10 +21,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require, require_tool
+from tests.support.cli import secscan
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("aggregate-dashboard")]
 
-SECSCAN = [sys.executable, "-m", "secscan"]
 NOW = datetime.now(UTC).replace(microsecond=0)
 EXPIRES = (NOW + timedelta(days=20)).date().isoformat()
 
@@ -125,38 +124,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
             if project == "web/portal" and i == RUNS - 1:
                 run_env["SECSCAN_TIMEOUT_BANDIT"] = "0.01"  # a real scanner failure: killed at its time limit
                 extra = ["--no-cache"]  # (with cached results for these files bandit would not even start)
-            scan = subprocess.run(
-                [*SECSCAN, "scan", str(src), "--only", "bandit", "--out", str(out), *extra],
-                env=run_env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
+            scan = secscan("scan", src, "--only", "bandit", "--out", out, *extra, environ=run_env)
             assert scan.returncode in (0, 1, 3), scan.stderr
             result = out / "secscan.json"
             assert result.is_file(), scan.stderr
             where = ["--project", project, "--ref", "main", "--at", _run_time(i).isoformat(), "--db", str(db)]
-            add = subprocess.run(
-                [*SECSCAN, "history", "add", str(result), *where],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
+            add = secscan("history", "add", result, *where, environ=env)
             assert add.returncode == 0, add.stderr
             assert "added as run" in add.stdout
             results.setdefault(project, []).append(result)
     html = tmp / "dashboard.html"
-    dash = subprocess.run(
-        [*SECSCAN, "dashboard", "-o", str(html), "--db", str(db), "--now", NOW.isoformat()],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    dash = secscan("dashboard", "-o", html, "--db", db, "--now", NOW.isoformat(), environ=env)
     assert dash.returncode == 0, dash.stderr
     assert "3 projects, 21 runs" in dash.stdout
     return Built(db=db, results=results, html=html, env=env)
