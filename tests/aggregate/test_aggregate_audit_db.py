@@ -15,6 +15,7 @@ from secscan.aggregate.dbtarget import parse_target
 from secscan.aggregate.history import History
 from secscan.audit import dbtrail, trail
 from tests.aggregate.test_aggregate_history import STORY
+from tests.support.cli import secscan
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("aggregate-postgres")]
 
@@ -82,28 +83,14 @@ def test_scan_verdicts_land_in_the_database_and_cli_verifies(pg_url: str, tmp_pa
     actions = [e["action"] for e in (json.loads(x) for x in dbtrail.read_lines(parse_target(pg_url)))]
     assert actions == ["gate.verdict", "suppression.applied", "suppression.applied"]
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SECSCAN_", "CI_", "GITLAB_"))}
-    ok = subprocess.run(
-        [sys.executable, "-m", "secscan", "audit", "verify"],
-        env={**base, "SECSCAN_AUDIT_LOG": pg_url},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    ok = secscan("audit", "verify", environ={**base, "SECSCAN_AUDIT_LOG": pg_url})
     assert ok.returncode == 0, ok.stderr
     assert "(audit table): audit log OK: 3 entries" in ok.stdout
     password = parse_target(pg_url).password()
     assert password and password not in ok.stdout + ok.stderr
     with psycopg.connect(pg_url, autocommit=True) as con:
         con.execute("UPDATE audit_entries SET timestamp = 'x', entry = replace(entry, '\"ci\"', '\"eve\"')")
-    bad = subprocess.run(
-        [sys.executable, "-m", "secscan", "audit", "verify", "--log", pg_url],
-        env=base,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    bad = secscan("audit", "verify", "--log", pg_url, environ=base)
     assert bad.returncode == 1 and "TAMPERED at entry 1" in bad.stdout
 
 

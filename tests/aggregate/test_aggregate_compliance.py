@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from secscan.models import (
     Suppression,
     Verdict,
 )
+from tests.support.cli import Run, secscan
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("aggregate-postgres")]
 
@@ -98,19 +97,12 @@ def _build(store: str, *, audit_from_days: int = 401) -> list[dict[str, object]]
     ]
 
 
-def _check(store: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _check(store: str, *args: str) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SECSCAN_", "CI_", "GITLAB_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", "compliance", "check", "--db", store, "--now", NOW.isoformat(), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return secscan("compliance", "check", "--db", store, "--now", NOW.isoformat(), *args, environ=env)
 
 
-def _violations(res: subprocess.CompletedProcess[str]) -> set[tuple[str, str | None]]:
+def _violations(res: Run) -> set[tuple[str, str | None]]:
     doc = json.loads(res.stdout)
     return {(v["control"], v["project"]) for v in doc["violations"]}
 
@@ -223,14 +215,7 @@ def test_dashboard_shows_the_guardrails_panel_escaped(store: str, tmp_path: Path
         h.add(evil, project="<script>p</script>", ref="main")
     html = tmp_path / "d.html"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SECSCAN_", "CI_", "GITLAB_"))}
-    res = subprocess.run(
-        [sys.executable, "-m", "secscan", "dashboard", "--db", store, "--now", NOW.isoformat(), "-o", str(html)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    res = secscan("dashboard", "--db", store, "--now", NOW.isoformat(), "-o", str(html), environ=env)
     assert res.returncode == 0, res.stderr  # the dashboard reports; only `compliance check` fails the job
     assert "4 compliance controls failing" in res.stdout
     text = html.read_text(encoding="utf-8")

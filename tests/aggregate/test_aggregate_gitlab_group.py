@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 from secscan import resultio
 from secscan.aggregate.history import History
 from tests.aggregate.test_aggregate_history import STORY
+from tests.support.cli import Run, secscan
 from tests.support.gitlab_standin import Fault
 from tests.support.gitlab_standin_groups import Groups, gitlab_groups
 
@@ -23,7 +22,7 @@ def _result(i: int, target: str) -> bytes:
     return resultio.dumps(replace(STORY[i], target=target)).encode("utf-8")
 
 
-def _aggregate(g: Groups, db: Path | str, *extra: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+def _aggregate(g: Groups, db: Path | str, *extra: str, token: str | None = None) -> Run:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SECSCAN_", "CI_", "GITLAB_"))}
     env.update(
         {
@@ -32,14 +31,7 @@ def _aggregate(g: Groups, db: Path | str, *extra: str, token: str | None = None)
             "SECSCAN_GITLAB_ALLOW_HTTP": "1",  # the stand-in is plain HTTP on loopback
         }
     )
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", "aggregate", "--gitlab-group", "payments", "--db", str(db), *extra],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return secscan("aggregate", "--gitlab-group", "payments", "--db", str(db), *extra, environ=env)
 
 
 def _populate(g: Groups) -> None:
@@ -152,13 +144,6 @@ def test_unknown_group_and_plain_http_refused(gitlab_groups: Groups, tmp_path: P
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SECSCAN_", "CI_", "GITLAB_"))}
     env.update({"SECSCAN_GITLAB_TOKEN": g.gl.private_token})
     calls_before = len(g.gl.calls)
-    plain = subprocess.run(
-        [sys.executable, "-m", "secscan", "aggregate", "--gitlab-group", "payments", "--url", g.gl.api_url],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    plain = secscan("aggregate", "--gitlab-group", "payments", "--url", g.gl.api_url, environ=env)
     assert plain.returncode == 2 and "refusing to send the GitLab token over plain HTTP" in plain.stderr
     assert len(g.gl.calls) == calls_before  # refused before any request carried the token

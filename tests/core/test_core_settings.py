@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import tomllib
 from dataclasses import fields
 from pathlib import Path
@@ -22,6 +20,7 @@ from secscan.errors import ConfigError
 from secscan.settings import Layer, Raw
 from secscan.settings.docs import readme_table
 from secscan.settings.options import flag_layer
+from tests.support.cli import secscan
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -182,15 +181,7 @@ def test_unknown_secscan_variables_are_reported_in_the_result(tmp_path: Path) ->
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SECSCAN_", "CI_"))}
     env["SECSCAN_EXCLUD"] = "tests"  # a typo that would silently scan the tests
     env["SECSCAN_DEBUG"] = "0"  # known (read by the CLI), not reported
-    proc = subprocess.run(
-        [sys.executable, "-m", "secscan", "scan", "proj", "--only", "bandit", "--no-progress", "-o", "out"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = secscan("scan", "proj", "--only", "bandit", "--no-progress", "-o", "out", environ=env, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     warnings = json.loads((tmp_path / "out" / "secscan.json").read_text())["warnings"]
     assert "unknown environment variable SECSCAN_EXCLUD (did you mean SECSCAN_EXCLUDE?)" in warnings

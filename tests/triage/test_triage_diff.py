@@ -19,6 +19,7 @@ from secscan.scanners.pip_audit import is_manifest
 from secscan.sourcefiles import SourceTree
 from secscan.triage import diff
 from tests.conftest import require_tool
+from tests.support.cli import secscan
 from tests.triage.triage_helpers import dep, sast, write_tree
 
 GIT_ENV = {
@@ -277,13 +278,7 @@ def test_end_to_end_inline_suppressions_are_reported_and_high_ones_refused(tmp_p
     require_tool("bandit")
     root = write_tree(tmp_path / "p", {"app.py": INLINE_APP})
     out = tmp_path / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "secscan", "scan", str(root), "--only", "bandit", "-o", str(out), "--no-progress"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    proc = secscan("scan", str(root), "--only", "bandit", "-o", str(out), "--no-progress")
     doc = json.loads((out / "secscan.json").read_text())
     by_rule = {f["rule_id"]: f for f in doc["findings"]}
     # bandit ran with --ignore-nosec, so both are reported, marked as inline suppressions.
