@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +10,7 @@ from secscan import files, pathmatch
 from secscan.resultio import load
 from secscan.scanners import pip_audit
 from tests.conftest import require_tool
+from tests.support.cli import Run, secscan, shell_env
 
 MD5 = "import hashlib\n\n\ndef digest(data):\n    return hashlib.md5(data).hexdigest()\n"
 RULE = """rules:
@@ -134,14 +132,14 @@ def test_pip_audit_discovery_uses_the_same_excludes(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- real bandit and semgrep
 
 
-def scan(tree: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def scan(tree: Path, out: Path, *extra: str) -> Run:
     rule = out.parent / "md5.yml"
     rule.write_text(RULE, encoding="utf-8")
-    env = {**os.environ, "SEMGREP_ENABLE_VERSION_CHECK": "0"}
+    env = shell_env()
     env.pop("SECSCAN_BANDIT_BIN", None)
-    argv = [sys.executable, "-m", "secscan", "scan", str(tree), "--only", "bandit,semgrep", "--no-progress"]
+    argv = ["scan", str(tree), "--only", "bandit,semgrep", "--no-progress"]
     argv += ["--no-builtin-rules", "--semgrep-rules", str(rule), "--out", str(out), *extra]
-    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, check=False)
+    return secscan(*argv, environ=env)
 
 
 def paths_by_scanner(out: Path) -> dict[str, set[str]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from secscan.models import Kind, Status
 from secscan.resultio import load
 from tests.conftest import DATA, require_tool
 from tests.secrets.fakes import private_key, provider_secrets, settings_file
+from tests.support.cli import Run, secscan
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -63,17 +63,11 @@ def new_repo(tmp_path: Path, base: dict[str, str | bytes | None]) -> tuple[Path,
     return repo, sha
 
 
-def scan(repo: Path, out: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def scan(repo: Path, out: Path, *args: str, env: dict[str, str] | None = None) -> Run:
     require_tool("detect-secrets")
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SECSCAN_", "CI_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", "scan", str(repo), "--out", str(out), "--no-progress", *args],
-        capture_output=True,
-        text=True,
-        env={**base, "SEMGREP_ENABLE_VERSION_CHECK": "0", **(env or {})},
-        timeout=600,
-        check=False,
-    )
+    environ = {**base, "SEMGREP_ENABLE_VERSION_CHECK": "0", **(env or {})}
+    return secscan("scan", str(repo), "--out", str(out), "--no-progress", *args, environ=environ)
 
 
 def every_output_text(out: Path) -> str:
@@ -315,13 +309,9 @@ def test_import_of_a_detect_secrets_baseline(tmp_path: Path) -> None:
         entry["is_secret"] = entry["line_number"] == 1
     (tmp_path / ".secrets.baseline").write_text(json.dumps(data))
     out = tmp_path / "imported.json"
-    res = subprocess.run(
-        [sys.executable, "-m", "secscan", "import", "--tool", "detect-secrets", str(tmp_path / ".secrets.baseline"),
-         "-o", str(out), "--root", str(root)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )  # fmt: skip
+    res = secscan(
+        "import", "--tool", "detect-secrets", str(tmp_path / ".secrets.baseline"), "-o", str(out), "--root", str(root)
+    )
     assert res.returncode in (0, 1), res.stdout + res.stderr
     findings = load(out).findings
     assert [(f.location.path, f.location.start_line) for f in findings] == [("pay.py", 1)]
