@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, require_tool
+from tests.support.cli import secscan
 from tests.support.gitlab_standin import GitLabStandIn
 from tests.support.gitlab_testkit import add_mr, ci_env
 from tests.support.mergerequest import SECRETS, git, job_env, make_mr
@@ -29,27 +30,8 @@ ADVISORIES = ROOT / "examples" / "advisories"
 
 
 def scan(repo: Path, base_sha: str, scanner: str, *extra: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "secscan",
-            "scan",
-            ".",
-            "--only",
-            scanner,
-            "--out",
-            f"secscan-results/{scanner}",
-            "--no-progress",
-            *extra,
-        ],
-        cwd=repo,
-        env=env or job_env(base_sha),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    argv = ["scan", ".", "--only", scanner, "--out", f"secscan-results/{scanner}", "--no-progress", *extra]
+    proc = secscan(*argv, cwd=repo, environ=env or job_env(base_sha))
     path = repo / "secscan-results" / scanner / "secscan.json"
     assert path.is_file(), proc.stderr
     result = json.loads(path.read_text())
