@@ -36,6 +36,7 @@ from secscan.gitlab.redact import Redactor
 from secscan.models import ScannerState, ScannerStatus
 from secscan.reporters import render
 from secscan.textsafe import gitlab_code_block, md_code_span, md_text, one_line
+from tests.support.cli import Run, secscan
 from tests.support.gitlab_standin import GitLabStandIn
 from tests.support.gitlab_testkit import MD5, SHELL, add_mr, ci_env, finding, result
 from tests.support.mergerequest import SECRETS, job_env, make_mr, scan_mr
@@ -384,17 +385,9 @@ def test_the_result_cache_holds_no_credential(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ publishing
 
 
-def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("CI_", "SECSCAN_", "GITLAB_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "secscan", *args],
-        env={**base, **env, "PYTHONPATH": str(ROOT)},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> Run:
+    # A real process: what reaches the process's own standard streams is what is checked.
+    return secscan(*args, cwd=cwd, clean=True, env=env, process=True)
 
 
 @pytest.mark.parametrize("dry_run", [False, True], ids=["posted", "dry-run"])
