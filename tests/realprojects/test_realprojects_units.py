@@ -9,10 +9,11 @@ import pytest
 
 from secscan import policy, testcode
 from secscan.advisories import severity
-from secscan.models import Finding, Kind, Location, RunResult, ScannerState, ScannerStatus, Severity, Source, Status
+from secscan.models import Finding, Kind, Location, RunResult, Severity, Source, Status
 from secscan.scanners import manifests
 from secscan.scanners.pip_audit import discover_manifests
 from secscan.textsafe import redact_secret, secret_title, secret_values
+from tests.support import results
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "realprojects"
 
@@ -96,14 +97,7 @@ def test_production_only_rules_are_dropped_in_tests_and_the_rest_tagged() -> Non
 
 
 def _result(findings: list[Finding]) -> RunResult:
-    return RunResult(
-        tool_version="t",
-        target=".",
-        started_at="2026-01-01T00:00:00Z",
-        finished_at="2026-01-01T00:00:01Z",
-        scanners=(ScannerStatus(name="bandit", state=ScannerState.OK),),
-        findings=tuple(findings),
-    )
+    return results.result(*findings, scanners=[results.scanner("bandit")], tool_version="t")
 
 
 def test_test_findings_do_not_block_by_default_and_the_policy_can_say_otherwise() -> None:

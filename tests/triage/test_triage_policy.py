@@ -10,14 +10,15 @@ import pytest
 from secscan.errors import ConfigError, ExitCode
 from secscan.models import Finding, RunResult, ScannerState, ScannerStatus, Severity, Status, Suppression
 from secscan.policy import Policy, evaluate, format_verdict, load_policy
+from tests.support import results
 from tests.triage.triage_helpers import dast, dep, sast
 
 DEFAULT = load_policy(None)
 
 
 def result(*findings: Finding, scanners: tuple[ScannerStatus, ...] = ()) -> RunResult:
-    fs = tuple(replace(f, fingerprint=f.fingerprint or f"v1:{n:032x}") for n, f in enumerate(findings))
-    return RunResult(tool_version="t", target=".", started_at="s", finished_at="f", findings=fs, scanners=scanners)
+    fs = (replace(f, fingerprint=f.fingerprint or f"v1:{n:032x}") for n, f in enumerate(findings))
+    return results.result(*fs, scanners=scanners)
 
 
 def policy_file(tmp_path: Path, body: str) -> Path:
