@@ -22,45 +22,7 @@ from secscan.resultio import load
 from tests.conftest import DATA, require_tool
 from tests.secrets.fakes import private_key, provider_secrets, settings_file
 from tests.support.cli import Run, secscan
-
-
-def git(cwd: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    proc = subprocess.run(
-        ["git", "-c", "user.email=dev@example.com", "-c", "user.name=Dev", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    return proc.stdout.strip()
-
-
-def commit(repo: Path, files: dict[str, str | bytes | None], message: str) -> str:
-    for name, content in files.items():
-        path = repo / name
-        if content is None:
-            path.unlink()
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "--allow-empty", "-m", message)
-    return git(repo, "rev-parse", "HEAD")
-
-
-def new_repo(tmp_path: Path, base: dict[str, str | bytes | None]) -> tuple[Path, str]:
-    require_tool("git")
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    sha = commit(repo, base, "base")
-    git(repo, "checkout", "-qb", "feature")
-    return repo, sha
+from tests.support.mergerequest import commit, new_repo
 
 
 def scan(repo: Path, out: Path, *args: str, env: dict[str, str] | None = None) -> Run:

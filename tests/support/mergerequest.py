@@ -1,7 +1,8 @@
 """One builder for hostile merge requests: a real git repository with a trusted base commit and an
 attacker's head, and one way to scan it as the CI template's merge-request pipeline does.
 
-Contents may be text, bytes or a :class:`Link` (a symbolic link committed as such); ``None``
+``new_repo`` and ``commit`` build any repository history the same way. Contents may be text,
+bytes or a :class:`Link` (a symbolic link committed as such); ``None``
 deletes the path at the head. ``scan_mr`` runs ``secscan scan . --only NAME`` in the repository
 with the job's credentials in the environment and checks that none of them reaches any output.
 """
@@ -67,22 +68,31 @@ def _put(repo: Path, name: str, content: Content) -> None:
         path.write_bytes(content.encode("utf-8"))
 
 
-def make_mr(tmp_path: Path, base: Mapping[str, Content], head: Mapping[str, Content]) -> tuple[Path, str]:
-    """A repository at the head of a merge request; returns it and the diff-base sha."""
+def commit(repo: Path, files: Mapping[str, Content], message: str) -> str:
+    """Write ``files`` (``None`` deletes), commit everything, return the new commit's sha."""
+    for name, content in files.items():
+        _put(repo, name, content)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def new_repo(tmp_path: Path, base: Mapping[str, Content], *, branch: str = "feature") -> tuple[Path, str]:
+    """A repository with ``base`` committed on ``main`` and ``branch`` checked out from it;
+    returns it and the base commit's sha."""
     require_tool("git")
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
-    for name, content in base.items():
-        _put(repo, name, content)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "--allow-empty", "-m", "base")
-    base_sha = git(repo, "rev-parse", "HEAD")
-    git(repo, "checkout", "-qb", "attack")
-    for name, content in head.items():
-        _put(repo, name, content)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "--allow-empty", "-m", "harmless refactoring")
+    base_sha = commit(repo, base, "base")
+    git(repo, "checkout", "-qb", branch)
+    return repo, base_sha
+
+
+def make_mr(tmp_path: Path, base: Mapping[str, Content], head: Mapping[str, Content]) -> tuple[Path, str]:
+    """A repository at the head of a merge request; returns it and the diff-base sha."""
+    repo, base_sha = new_repo(tmp_path, base, branch="attack")
+    commit(repo, head, "harmless refactoring")
     return repo, base_sha
 
 
