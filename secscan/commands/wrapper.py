@@ -117,6 +117,10 @@ def _main_code(
 ) -> int:
     try:
         rv = main(args, prog_name, complete_var, standalone_mode=False, **extra)
+    except click.exceptions.NoArgsIsHelpError as e:
+        # `secscan` (or a group) alone: its help, not an error line around it; still exit 2.
+        click.echo(e.format_message(), err=True)
+        return ExitCode.USAGE
     except click.UsageError as e:
         # One line, like every other error; the command's --help is one step away.
         where = e.ctx.command_path if e.ctx is not None else "secscan"

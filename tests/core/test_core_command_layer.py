@@ -92,3 +92,9 @@ def test_a_gate_verdict_is_the_exit_code_in_process_too(tmp_path: Path) -> None:
     src = DATA / "bandit-1.9.4_generated.json"
     assert secscan("import", "--tool", "bandit", str(src), "-o", str(tmp_path / "r.json"), cwd=tmp_path).code == 0
     assert secscan("gate", str(tmp_path / "r.json"), cwd=tmp_path, clean=True).code == ExitCode.GATE_FAILED
+
+
+def test_no_command_shows_the_help_without_an_error_prefix() -> None:
+    got = secscan()
+    assert got.code == ExitCode.USAGE
+    assert got.stderr.startswith("Usage: secscan [OPTIONS] COMMAND") and "secscan: error" not in got.stderr
