@@ -1,19 +1,9 @@
-# Test cases for web.regex-from-request-data and web.redos-nested-quantifier.
+# Test cases for web.redos-nested-quantifier.
 import re
 
 from flask import Flask, request
 
 app = Flask(__name__)
-
-
-@app.route("/filter")
-def filter_names():
-    pattern = request.args.get("pattern", "")
-    # ruleid: web.regex-from-request-data
-    rx = re.compile(pattern)
-    # ok: web.regex-from-request-data
-    rx2 = re.compile(re.escape(pattern))
-    return str(rx.pattern + rx2.pattern)
 
 
 # ruleid: web.redos-nested-quantifier
@@ -27,8 +17,3 @@ DOTTED = re.compile(r"^(\d+\.)+\d+$")
 # ok: web.redos-nested-quantifier
 WORDS_SAFE = re.compile(r"^\w+(?:\s\w+)*$")
 
-
-async def aio_filter(request):
-    data = await request.post()
-    # ruleid: web.regex-from-request-data
-    return re.findall(data["pattern"], "text")
