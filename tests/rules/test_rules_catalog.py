@@ -15,7 +15,8 @@ from secscan.compliance import default_table
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules" / "semgrep"
-RULE_FILES = sorted(RULES.glob("*.yaml"))
+# The OWASP web families (web-*.yaml, issue 28) have their own catalog test: test_rules_web.py.
+RULE_FILES = sorted(p for p in RULES.glob("*.yaml") if not p.stem.startswith("web-"))
 # JavaScript/TypeScript twins live in js-<family>.yaml with a js-<family>.js test file (issue 19).
 PY_FILES = [p for p in RULE_FILES if not p.stem.startswith("js-")]
 JS_FILES = [p for p in RULE_FILES if p.stem.startswith("js-")]
@@ -118,7 +119,8 @@ def test_every_rule_has_true_positives_and_near_misses(path: Path) -> None:
 
 
 def test_every_annotation_names_an_existing_rule() -> None:
-    ids = {rule["id"] for _, rule in ALL}
+    web = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in RULES.glob("web-*.yaml")]
+    ids = {rule["id"] for _, rule in ALL} | {rule["id"] for doc in web for rule in doc["rules"]}
     for path in [*RULES.glob("*.py"), *RULES.glob("*.js")]:
         for name in re.findall(
             r"(?:#|//)\s*(?:ruleid|ok|todoruleid|todook):\s*([^\n]+)", path.read_text(encoding="utf-8")

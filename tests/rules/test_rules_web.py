@@ -1,4 +1,4 @@
-"""The OWASP Top 10 web families (rules/semgrep/web, issue 28): metadata complete and equal to the
+"""The OWASP Top 10 web families (rules/semgrep/web-*.yaml, issue 28): metadata complete and equal to the
 compliance mapping, a test file with true positives and near misses for every rule, and the
 TypeScript near miss that semgrep's test runner cannot express (an `ok:` in a file where the rule
 never fires)."""
@@ -20,8 +20,8 @@ import yaml
 from secscan.compliance import default_table
 
 ROOT = Path(__file__).resolve().parents[2]
-WEB = ROOT / "rules" / "semgrep" / "web"
-RULE_FILES = sorted(WEB.glob("*.yaml"))
+WEB = ROOT / "rules" / "semgrep"
+RULE_FILES = sorted(WEB.glob("web-*.yaml"))
 FAMILIES = {
     "xss",
     "injection",
@@ -44,7 +44,7 @@ LANGS = {"javascript", "typescript"}
 
 
 def test_every_family_is_there_and_ids_are_unique() -> None:
-    assert {p.stem for p in RULE_FILES} == FAMILIES
+    assert {p.stem.removeprefix("web-") for p in RULE_FILES} == FAMILIES
     ids = [r["id"] for _, r in ALL]
     assert len(ids) == len(set(ids))
     assert 35 <= len(ids) <= 60
@@ -54,9 +54,9 @@ def test_every_family_is_there_and_ids_are_unique() -> None:
 def test_rule_metadata(path: Path, rule: dict[str, Any]) -> None:
     table = default_table()
     assert re.fullmatch(r"web\.[a-z0-9]+(-[a-z0-9]+)*", rule["id"])
-    if path.stem.startswith("js-"):
+    if path.stem.startswith("web-js-"):
         assert rule["id"].startswith("web.js-") and set(rule["languages"]) == LANGS
-    elif path.stem == "templates":
+    elif path.stem == "web-templates":
         assert rule["languages"] == ["generic"] and rule["paths"]["include"]
     else:
         assert rule["languages"] == ["python"] and not rule["id"].startswith("web.js-")
@@ -100,8 +100,8 @@ def test_typescript_app_with_csrf_protection_is_not_reported() -> None:
     assert exe is not None
     env = {**os.environ, "SEMGREP_ENABLE_VERSION_CHECK": "0"}
     out = subprocess.run(
-        [exe, "--metrics=off", "--disable-version-check", "--json", "--config", str(WEB / "js-express.yaml"),
-         str(WEB / "js-express.ts")],
+        [exe, "--metrics=off", "--disable-version-check", "--json", "--config", str(WEB / "web-js-express.yaml"),
+         str(WEB / "web-js-express.ts")],
         capture_output=True, text=True, env=env, check=False, timeout=300,
     )  # fmt: skip
     ids = [r["check_id"].rsplit(".", 1)[-1] for r in json.loads(out.stdout)["results"]]
