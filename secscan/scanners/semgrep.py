@@ -164,8 +164,9 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree, prefixes: tuple[str
     conf = _CONFIDENCE.get(str(meta.get("confidence", "")).upper(), Confidence.UNKNOWN)
     fix = extra.get("fix") if isinstance(extra.get("fix"), str) else None
     title = readable_title(rule_id)
-    # secscan's JavaScript twins are `payment.js-<name>` (issue 19): "Card number literal (JavaScript)".
-    if rule_id.startswith("payment.js-") or ".payment.js-" in rule_id:
+    # secscan's JavaScript twins are `payment.js-<name>` (issue 19) and `web.js-<name>` (issue 28):
+    # "Card number literal (JavaScript)".
+    if any(rule_id.startswith(f"{p}.js-") or f".{p}.js-" in rule_id for p in ("payment", "web")):
         title = readable_title(rule_id.rsplit(".", 1)[-1][3:]) + " (JavaScript)"
     return Finding(
         kind=sast_kind((i.value for i in identifiers if i.type == "cwe"), str(meta.get("category", ""))),
