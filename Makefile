@@ -28,6 +28,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 semgrep-test: $(STAMP)
 	SEMGREP_ENABLE_VERSION_CHECK=0 $(VENV)/bin/semgrep --metrics=off --disable-version-check --test rules/semgrep
