@@ -175,7 +175,11 @@ def test_tampered_entries_are_misses_and_the_result_equals_a_cold_scan(tree: Pat
         assert status(warm, name).cache_hits == status(cold, name).cache_misses - expected
     shown = [w for w in warm.warnings if "did not verify" in w]
     assert shown, warm.warnings
-    assert sum(int(w.split(": ", 1)[1].split()[0]) for w in shown) == sum(lies.values()) + sum(shard_counts.values())
+    # Every lie is named. The linked shard's entries are misses either way (asserted above), but
+    # bandit and semgrep look up side by side: when one of them has already replaced the link with
+    # a real folder, the other finds those entries absent, not unverified.
+    named = sum(int(w.split(": ", 1)[1].split()[0]) for w in shown)
+    assert sum(lies.values()) <= named <= sum(lies.values()) + sum(shard_counts.values()), shown
     # Nothing was written through the link; the shard is a real folder again, the entries fresh.
     assert {p: p.read_bytes() for p in moved.iterdir()} == before
     assert shard.is_dir() and not shard.is_symlink()
