@@ -96,8 +96,11 @@ class ScanConfig:
         """Scanners to run, in registry order. Scanners that need a target (ZAP) run only with one."""
         from secscan.scanners import registry
 
+        if self.only:
+            # Names only: a run with --only bandit imports bandit's backend, not every one.
+            return tuple(n for n in registry.names() if n in self.only and n not in self.skip)
         known = registry.all_scanners()
-        base = self.only or tuple(s.name for s in known if s.enabled_by_default(self))
+        base = tuple(s.name for s in known if s.enabled_by_default(self))
         return tuple(s.name for s in known if s.name in base and s.name not in self.skip)
 
     def timeout_for(self, scanner: str) -> float:

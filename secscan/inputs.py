@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secscan import config, testcode
 from secscan import trusted as trust
@@ -35,7 +35,9 @@ from secscan.triage import suppressions as sup
 from secscan.triage.baseline import Baseline
 from secscan.triage.diff import DiffInfo
 from secscan.trusted import TrustedBase
-from secscan.zap.baseline_conf import BaselineConfig
+
+if TYPE_CHECKING:
+    from secscan.zap.baseline_conf import BaselineConfig  # loaded only by a run with ZAP
 
 DEFAULT_SUPPRESSIONS = Path(".secscan") / "suppressions.toml"
 

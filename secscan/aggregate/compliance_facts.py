@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 
-from secscan.aggregate.dbtarget import DbTarget
 from secscan.aggregate.guardrails import (
     AuditFacts,
     ComplianceReport,
@@ -23,6 +22,7 @@ from secscan.aggregate.guardrails import (
 )
 from secscan.aggregate.history import History
 from secscan.audit import trail
+from secscan.dbtarget import DbTarget
 from secscan.errors import SecscanError
 
 _LATEST = (

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from secscan import resultio
-from secscan.aggregate import dbtarget, migrations, sqldb
-from secscan.aggregate.dbtarget import DbTarget
+from secscan import dbtarget, resultio
+from secscan.aggregate import migrations, sqldb
 from secscan.aggregate.sqldb import Database
+from secscan.dbtarget import DbTarget
 from secscan.errors import ConfigError, InputError
 from secscan.models import Finding, RunResult, Status
 

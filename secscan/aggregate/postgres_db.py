@@ -16,8 +16,8 @@ from typing import Any
 import psycopg
 from psycopg import errors as pgerrors
 
-from secscan.aggregate.dbtarget import DbTarget, scrub
 from secscan.aggregate.sqldb import Database, HistoryDbError, Rows, TransientDbError
+from secscan.dbtarget import DbTarget, scrub
 
 CONNECT_TIMEOUT_S = 10
 _TRANSIENT = (pgerrors.DeadlockDetected, pgerrors.SerializationFailure, pgerrors.LockNotAvailable)

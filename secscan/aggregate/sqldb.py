@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
-from secscan.aggregate.dbtarget import DbTarget
+from secscan.dbtarget import DbTarget
 from secscan.errors import ConfigError
 
 T = TypeVar("T")

@@ -7,8 +7,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from secscan.aggregate.dbtarget import DbTarget
 from secscan.aggregate.sqldb import Database, HistoryDbError, Rows, TransientDbError
+from secscan.dbtarget import DbTarget
 
 # Concurrent `history add` processes wait this long for the write lock before giving up.
 BUSY_TIMEOUT_S = 60.0

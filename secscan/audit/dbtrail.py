@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from secscan.aggregate import migrations, sqldb
-from secscan.aggregate.dbtarget import DbTarget
 from secscan.audit import trail
+from secscan.dbtarget import DbTarget
 
 # Rows fetched per query while verifying: a year of entries never sits in memory at once.
 _PAGE = 2000

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from secscan import credentials
-from secscan.aggregate.dbtarget import DbTarget, parse_target
+from secscan.dbtarget import DbTarget, parse_target
 from secscan.errors import InputError, SecscanError
 from secscan.models import RunResult, Status
 

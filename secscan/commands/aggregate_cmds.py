@@ -23,12 +23,12 @@ DB_HELP = (
 )
 
 if TYPE_CHECKING:
-    from secscan.aggregate.dbtarget import DbTarget
+    from secscan.dbtarget import DbTarget
 
 
 def db_target(db: str | None, *, must_exist: bool = False) -> DbTarget:
     """The ``--db`` target; with ``must_exist``, a missing SQLite file is a usage error (not a new file)."""
-    from secscan.aggregate.dbtarget import resolve
+    from secscan.dbtarget import resolve
 
     target = resolve(db, os.environ)
     if must_exist and target.path is not None and not target.path.exists():

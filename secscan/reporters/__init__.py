@@ -65,8 +65,8 @@ def _has_kind(kind: Kind) -> Callable[[RunResult], bool]:
             return True
         from secscan.scanners import registry
 
-        scanners = registry.producing(kind)
-        return any(s.name in scanners and s.state is not ScannerState.SKIPPED for s in result.scanners)
+        # Only the scanners of the result are asked: their backends are loaded already.
+        return any(s.state is not ScannerState.SKIPPED and registry.produces(s.name, kind) for s in result.scanners)
 
     return check
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from secscan.aggregate.dbtarget import parse_target
 from secscan.aggregate.history import History
 from secscan.audit import dbtrail, trail
+from secscan.dbtarget import parse_target
 from tests.aggregate.test_aggregate_history import STORY
 from tests.support.cli import secscan
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from secscan.aggregate.dbtarget import DbTarget, parse_target, redact_url, resolve, scrub
+from secscan.dbtarget import DbTarget, parse_target, redact_url, resolve, scrub
 from secscan.errors import ConfigError
 
 

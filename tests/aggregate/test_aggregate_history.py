@@ -10,8 +10,8 @@ import pytest
 
 from secscan import resultio
 from secscan.aggregate import metrics
-from secscan.aggregate.dbtarget import default_target
 from secscan.aggregate.history import History, add_file
+from secscan.dbtarget import default_target
 from secscan.errors import ConfigError, InputError
 from secscan.models import (
     Finding,

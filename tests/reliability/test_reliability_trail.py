@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from secscan.aggregate.dbtarget import parse_target
 from secscan.audit import dbtrail, trail
+from secscan.dbtarget import parse_target
 from tests.conftest import ROOT
 from tests.support.cli import Run
 from tests.support.cli import secscan as run_secscan

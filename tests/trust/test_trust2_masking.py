@@ -29,9 +29,9 @@ from pathlib import Path
 import pytest
 
 from secscan import credentials, outputs, resultio
-from secscan.aggregate.dbtarget import parse_target
 from secscan.audit import dbtrail, trail
 from secscan.credentials import MASK, Masker, MaskingStream, fragment_length, secret_values
+from secscan.dbtarget import parse_target
 from secscan.gitlab.redact import Redactor
 from secscan.models import ScannerState, ScannerStatus
 from secscan.reporters import render
