@@ -43,9 +43,8 @@ class SourceTree:
         result: str | None = None
         try:
             # The one rule for links (secscan.files): a report naming a link out of the tree, or
-            # into git's metadata, gets no snippet from it.
-            if files.resolve(self.root, rel_path) is not None and (self.root / rel_path).is_file():
-                result = files.read_bytes(self.root, rel_path).decode("utf-8", errors="replace")
+            # into git's metadata, gets no snippet from it (read_bytes refuses it, and a folder).
+            result = files.read_bytes(self.root, rel_path).decode("utf-8", errors="replace")
         except (OSError, ValueError):
             result = None
         self._cache[rel_path] = result

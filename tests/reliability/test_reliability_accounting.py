@@ -40,10 +40,7 @@ def test_the_control_with_parseable_syntax_fails_on_its_findings(tmp_path: Path)
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="the runner's Python parses 3.12 syntax")
 def test_semgrep_on_the_same_file_finds_it_or_names_it(tmp_path: Path) -> None:
-    sql = (
-        "def find(cur, payment_id):\n    return cur.execute(\"SELECT * FROM payments WHERE id = '%s'\" % payment_id)\n"
-    )
-    repo, base = make_mr(tmp_path, {"app.py": "x = 1\n"}, {"payments/new.py": NEW_SYNTAX + sql})
+    repo, base = make_mr(tmp_path, {"app.py": "x = 1\n"}, {"payments/new.py": NEW_SYNTAX + SQL})
     run = scan_mr(repo, base, "semgrep")
     status = run.status("semgrep")
     named = any(entry.startswith("payments/new.py") for entry in status.get("incomplete_files", []))
@@ -64,10 +61,7 @@ def test_semgrep_on_the_same_file_finds_it_or_names_it(tmp_path: Path) -> None:
 def test_semgrep_does_not_pass_a_file_it_reads_without_matching(syntax: str, tmp_path: Path) -> None:
     # semgrep 1.182 reports a file with PEP 695 syntax as scanned, with no error, and matches
     # none of its rules anywhere in it (the SQL rule below finds the control's line).
-    sql = (
-        "def find(cur, payment_id):\n    return cur.execute(\"SELECT * FROM payments WHERE id = '%s'\" % payment_id)\n"
-    )
-    repo, base = make_mr(tmp_path, {"app.py": "x = 1\n"}, {"payments/new.py": syntax + sql, "payments/control.py": sql})
+    repo, base = make_mr(tmp_path, {"app.py": "x = 1\n"}, {"payments/new.py": syntax + SQL, "payments/control.py": SQL})
     run = scan_mr(repo, base, "semgrep")
     status = run.status("semgrep")
     assert [e for e in status.get("incomplete_files", []) if e.startswith("payments/new.py")], status
