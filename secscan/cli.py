@@ -124,4 +124,5 @@ def main(argv: list[str] | None = None) -> None:
     except interrupts.Interrupted as e:  # between install() and the command layer
         click.echo(f"secscan: error: {e.message}", err=True)
         code = e.exit_code
+    interrupts.settle()
     sys.exit(code)

@@ -99,6 +99,18 @@ def install() -> None:
     _state.installed = True
 
 
+def settle() -> None:
+    """Before the process exits after a stop: later signals are blocked, so they stay pending
+    and die with the process instead of replacing its 130 / 143.
+
+    CPython puts the default handlers back while the interpreter finalizes, so a second Ctrl-C
+    (or a CI runner's SIGTERM after its SIGINT) that lands in those last milliseconds would kill
+    the process by the signal itself; the exit code the first signal chose must stand.
+    """
+    if _state.fired and _in_main_thread():
+        signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+
+
 @contextmanager
 def _handlers_for_block() -> Iterator[bool]:
     """The handlers in place for the block (when :func:`install` did not run); yields whether

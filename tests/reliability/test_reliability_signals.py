@@ -269,3 +269,33 @@ def test_sigterm_while_the_command_is_imported(tmp_path: Path) -> None:
         [sys.executable, "-c", code], env=base_env(tmp_path), capture_output=True, text=True, timeout=60, cwd=tmp_path
     )
     assert done.returncode == 143 and done.stderr.splitlines() == ["secscan: error: stopped by SIGTERM"], done.stderr
+
+
+# The interpreter's last step before exiting puts the default handlers back (CPython's signal
+# finalization); the atexit hook does exactly that, then a late signal lands, as a second Ctrl-C
+# or a runner's follow-up SIGTERM does on a loaded machine (seen once in CI: exit -2, not 130).
+_LATE_SIGNAL = """
+import atexit, os, signal, sys
+from secscan import interrupts
+def late():
+    for sig in interrupts.SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+atexit.register(late)
+interrupts.install()
+try:
+    os.kill(os.getpid(), signal.SIGINT)
+    signal.pause()
+except interrupts.Interrupted as e:
+    code = e.exit_code
+SETTLE
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("settled", [True, False])
+def test_a_signal_while_the_interpreter_exits_never_replaces_the_first_stops_code(settled: bool) -> None:
+    script = _LATE_SIGNAL.replace("SETTLE", "interrupts.settle()" if settled else "")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, timeout=60, check=False)
+    # The control (no settle) shows the race is real: the late signal kills the process.
+    assert done.returncode == (130 if settled else -signal.SIGTERM)
