@@ -92,3 +92,48 @@ def concat_suffix(cur, suffix):
 def fstring_value(cur, amount):
     # ruleid: payment.sql-built-by-string-formatting
     cur.execute(f"SELECT * FROM payments WHERE amount = {amount}")
+
+
+def in_list_of_placeholders(db, names):
+    marks = ", ".join("?" for _ in names)
+    # ok: payment.sql-built-by-string-formatting
+    return db.execute(f"SELECT id FROM runs WHERE name IN ({marks})", names)
+
+
+def in_list_of_placeholders_multiplied(db, pid, missing):
+    marks = ", ".join(["?"] * len(missing))
+    # ok: payment.sql-built-by-string-formatting
+    return db.execute(f"SELECT id FROM findings WHERE project_id = ? AND fingerprint IN ({marks})", [pid, *missing])
+
+
+def rows_of_placeholders(db, chunk, params):
+    values = ", ".join(["(?, ?, ?)"] * len(chunk))
+    # ok: payment.sql-built-by-string-formatting
+    return db.execute(f"INSERT INTO findings (a, b, c) VALUES {values} RETURNING id", params)
+
+
+def constant_subquery(db, cutoff):
+    latest = "SELECT MAX(r2.id) FROM runs r2 WHERE r2.ref = runs.ref"
+    # ok: payment.sql-built-by-string-formatting
+    return db.execute(f"DELETE FROM runs WHERE finished < ? AND id <> ({latest})", (cutoff,))
+
+
+def placeholders_and_a_spliced_value(db, ids, user):
+    marks = ", ".join("?" for _ in ids)
+    # ruleid: payment.sql-built-by-string-formatting
+    return db.execute(f"SELECT x FROM t WHERE s IN ({marks}) AND owner = '{user}'", ids)
+
+
+def in_list_of_values(db, ids):
+    marks = ", ".join(ids)
+    # ruleid: payment.sql-built-by-string-formatting
+    return db.execute(f"SELECT x FROM t WHERE s IN ({marks})")
+
+
+def in_list_spliced_on_another_line(db, ids):
+    query = (
+        "SELECT x FROM t"
+        # ruleid: payment.sql-built-by-string-formatting
+        f" WHERE s IN ({', '.join(ids)})"
+    )
+    return db.execute(query)

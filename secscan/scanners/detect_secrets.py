@@ -101,7 +101,8 @@ DOC_EXAMPLE_KEYS: tuple[str, ...] = (
     _example("pk_", "test_", "TYooMQauvdEDq54NiTphI7jx"),  # Stripe API docs publishable key
     _example("sk_", "test_", "BQokikJOvBiI2HlWgH4olfQ2"),  # Stripe docs (older) test key
 )
-_EXAMPLE_HASHES = frozenset(hashlib.sha1(k.encode()).hexdigest() for k in DOC_EXAMPLE_KEYS)  # noqa: S324 - detect-secrets' own hash
+# detect-secrets' own hash of a secret: a lookup key, not a security control.
+_EXAMPLE_HASHES = frozenset(hashlib.sha1(k.encode(), usedforsecurity=False).hexdigest() for k in DOC_EXAMPLE_KEYS)
 
 _TEST_DIRS = frozenset(
     {"test", "tests", "testing", "testdata", "test_data", "fixtures", "__fixtures__", "spec", "specs"}
@@ -166,7 +167,8 @@ def value_noise(value: str) -> str | None:
 
 
 def _hash(value: str) -> str:
-    return hashlib.sha1(value.encode("utf-8")).hexdigest()  # noqa: S324 - detect-secrets' own hash
+    # detect-secrets' own hash of a secret (its baseline key): a lookup key, not a security control.
+    return hashlib.sha1(value.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def _boundaries(line: str) -> list[int]:
