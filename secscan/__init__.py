@@ -4,4 +4,4 @@ Kept import-free on purpose: `secscan --version` must stay fast, so heavy module
 (semgrep wrappers, python-gitlab, docker, jinja2) are imported only where used.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"

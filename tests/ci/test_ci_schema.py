@@ -23,7 +23,7 @@ from secscan.scanners import registry
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "tests" / "data" / "ci" / "gitlab-ci.json").read_text(encoding="utf-8"))
 TEMPLATE = ROOT / "templates" / "gitlab" / "secscan.gitlab-ci.yml"
-COMPONENT = ROOT / "templates" / "gitlab" / "component" / "templates" / "secscan.yml"
+COMPONENT = ROOT / "templates" / "secscan" / "template.yml"
 PROJECT = ROOT / ".gitlab-ci.yml"
 INPUT = re.compile(r"\$\[\[\s*inputs\.(\w+)\s*\]\]")
 REPORTS = {
@@ -175,7 +175,7 @@ def test_readme_documents_every_variable_and_input() -> None:
 
 def test_project_pipeline_tests_then_scans_itself_with_the_template() -> None:
     config = load(PROJECT.read_text(encoding="utf-8"))
-    assert config["stages"] == ["test", "security"]
+    assert config["stages"] == ["test", "security", "release"]
     assert {"local": "templates/gitlab/secscan.gitlab-ci.yml"} in config["include"]
     assert config["test"]["stage"] == "test"
     assert "make test" in config["test"]["script"]

@@ -11,7 +11,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = [
     ROOT / "templates" / "gitlab" / "secscan.gitlab-ci.yml",
-    ROOT / "templates" / "gitlab" / "component" / "templates" / "secscan.yml",
+    ROOT / "templates" / "secscan" / "template.yml",
 ]
 
 

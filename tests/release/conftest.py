@@ -1,0 +1,25 @@
+"""Session-wide release artifacts: the wheel and sdist built once from the checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support import release
+
+
+@pytest.fixture(scope="session")
+def release_shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # The parent of the per-worker base folder is common to every xdist worker of this session.
+    return tmp_path_factory.getbasetemp().parent / "secscan-release"
+
+
+@pytest.fixture(scope="session")
+def dist(release_shared: Path) -> Path:
+    return release.build_dist(release_shared)
+
+
+@pytest.fixture(scope="session")
+def deps_site(release_shared: Path) -> Path:
+    return release.deps_site(release_shared)
