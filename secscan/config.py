@@ -80,6 +80,8 @@ class ScanConfig:
     require_publish: bool = _d("require_publish")
     fail_closed: bool | None = None
     """None: the policy's fail_closed."""
+    verbose: bool = _d("verbose")
+    heartbeat: float = _d("heartbeat")
     jobs: int = _d("jobs")
     cache: bool = _d("cache")
     cache_dir: Path | None = None

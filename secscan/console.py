@@ -13,12 +13,14 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
 from typing import IO, Any, cast
 
 from secscan import credentials
 from secscan.models import SEVERITIES_DESC, RunResult, ScannerState, Status
 from secscan.scanners.base import ScanOutcome
-from secscan.textsafe import one_line
+from secscan.textsafe import one_line, strip_controls
 
 _STATE_STYLE = {
     ScannerState.OK: "green",
@@ -27,21 +29,35 @@ _STATE_STYLE = {
     ScannerState.TIMEOUT: "red",
     ScannerState.NOT_INSTALLED: "red",
 }
+HEARTBEAT_S = 15.0
+"""How often a CI log hears from a running scanner (the ``heartbeat`` setting's default)."""
 _SEV_STYLE = {"critical": "bold magenta", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
 class Progress:
     """Scanner progress: a rich live table on a terminal, timestamped lines otherwise."""
 
-    def __init__(self, scanners: tuple[str, ...], *, stream: IO[str] | None = None, live: bool | None = None) -> None:
+    def __init__(
+        self,
+        scanners: tuple[str, ...],
+        *,
+        stream: IO[str] | None = None,
+        live: bool | None = None,
+        heartbeat: float = HEARTBEAT_S,
+    ) -> None:
         self.stream = stream or sys.stderr
         self.live_mode = self.stream.isatty() if live is None else live
         self.scanners = scanners
         self.state: dict[str, str] = dict.fromkeys(scanners, "waiting")
         self.started: dict[str, float] = {}
         self.finished: dict[str, float] = {}
+        self.heartbeat = heartbeat
+        self._said: dict[str, float] = {}
+        """When each running scanner last had a line in the log."""
         self._lock = threading.Lock()
         self._live: Any = None
+        self._stop = threading.Event()
+        self._beat: threading.Thread | None = None
         self._t0 = time.monotonic()
 
     def __enter__(self) -> Progress:
@@ -57,12 +73,34 @@ class Progress:
                 transient=True,
             )
             self._live.__enter__()
+        else:
+            # A CI log shows nothing between a scanner's start and its end: a line per running
+            # scanner at least every `heartbeat` seconds says it is alive (and which one is slow).
+            self._beat = threading.Thread(target=self._heartbeats, name="secscan-heartbeat", daemon=True)
+            self._beat.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._beat is not None:
+            self._beat.join(timeout=5)
+            self._beat = None
         if self._live is not None:
             self._live.__exit__(None, None, None)
             self._live = None
+
+    def _heartbeats(self) -> None:
+        tick = min(1.0, self.heartbeat / 4)
+        while not self._stop.wait(tick):
+            now = time.monotonic()
+            with self._lock:
+                for name in self.scanners:
+                    t0 = self.started.get(name)
+                    if t0 is None or name in self.finished or now - self._said.get(name, t0) < self.heartbeat:
+                        continue
+                    doing = self.state[name].removeprefix("running").removeprefix(": ")
+                    self._line(f"{name}: still running ({now - t0:.0f}s so far" + (f"; {doing})" if doing else ")"))
+                    self._said[name] = now
 
     def _table(self) -> Any:
         from rich.spinner import Spinner
@@ -92,6 +130,7 @@ class Progress:
                 self.state[scanner] = f"running: {message}"
             if self._live is None:
                 self._line(f"{scanner}: {message}")
+                self._said[scanner] = time.monotonic()
 
     def done(self, outcome: ScanOutcome) -> None:
         s = credentials.current().structure(outcome.status)
@@ -113,54 +152,129 @@ class Progress:
 
 
 def summary(
-    result: RunResult, *, stream: IO[str] | None = None, color: bool | None = None, width: int | None = None
+    result: RunResult,
+    *,
+    stream: IO[str] | None = None,
+    color: bool | None = None,
+    width: int | None = None,
+    verbose: bool = False,
+    owner: str = "OWNER",
 ) -> None:
-    """Print the end-of-run summary tables and the verdict."""
+    """Print the end-of-run summary tables, the findings to act on and the verdict."""
     target = stream or sys.stdout
     # The final bytes are masked too: a rich table may fold a value the texts did not show whole.
     out = cast(IO[str], target if isinstance(target, credentials.MaskingStream) else credentials.MaskingStream(target))
     try:
-        _summary(result, out, color=color, width=width)
+        _summary(result, out, color=color, width=width if width is not None else output_width(target))
+        details(result, stream=out, verbose=verbose, owner=owner)
     finally:
         out.flush()
 
 
-def _summary(result: RunResult, out: IO[str], *, color: bool | None, width: int | None) -> None:
+UNLIMITED = 1_000_000
+"""The width of a log that is not a terminal: nothing is wrapped or cut."""
+
+
+def output_width(stream: IO[str], env: Mapping[str, str] | None = None) -> int:
+    """A terminal's width; else ``$COLUMNS``; else unlimited (a CI log wraps nothing itself, and a
+    line cut or wrapped at some guessed width is what made notes unreadable there)."""
+    import os
+
+    environ = os.environ if env is None else env
+    try:
+        if stream.isatty():
+            return max(40, os.get_terminal_size(stream.fileno()).columns)
+    except (AttributeError, OSError, ValueError):
+        pass
+    columns = environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return max(40, int(columns))
+    return UNLIMITED
+
+
+def details(
+    result: RunResult,
+    *,
+    stream: IO[str] | None = None,
+    verbose: bool = False,
+    owner: str = "OWNER",
+    verdict: bool = True,
+) -> None:
+    """The findings to act on and the verdict, as plain lines (``scan`` and ``gate`` alike):
+    never wrapped, never cut, masked (see :mod:`secscan.reporters.terminal`)."""
+    from secscan.reporters import terminal
+
+    result = credentials.current().structure(result)
+    target = stream or sys.stdout
+    out = cast(IO[str], target if isinstance(target, credentials.MaskingStream) else credentials.MaskingStream(target))
+    lines = ["", *terminal.details(result, owner=owner, verbose=verbose)]
+    if verdict:
+        lines += terminal.verdict_lines(result)
+    out.write(strip_controls("\n".join(lines)) + "\n")
+    out.flush()
+
+
+def suppression_owner(env: Mapping[str, str], where: Path) -> str:
+    """Who a suggested suppression names as its owner: GitLab's user of the pipeline, else git's
+    ``user.email`` where secscan runs (a placeholder when neither is known)."""
+    email = env.get("GITLAB_USER_EMAIL", "").strip()
+    if email:
+        return email
+    from secscan import gitutil
+    from secscan.errors import ConfigError
+
+    try:
+        email = gitutil.run_git(where, "config", "user.email", check=False).strip()
+    except ConfigError:  # no git: the placeholder
+        email = ""
+    return email or "OWNER"
+
+
+def _summary(result: RunResult, out: IO[str], *, color: bool | None, width: int) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    result = credentials.current().structure(result)
-    if width is None:
-        import shutil
+    from secscan.reporters import _common, terminal
 
-        # The terminal's width (or $COLUMNS); 100 columns in CI logs, where there is no terminal.
-        width = max(60, shutil.get_terminal_size((100, 24)).columns)
+    result = credentials.current().structure(result)
     console = Console(file=out, force_terminal=color, no_color=color is False, width=width, highlight=False)
 
+    # One count everywhere: findings after merging (a problem several rules or scanners reported
+    # is one finding), fixed ones (only in the baseline) left out. A scanner's row counts the
+    # findings it took part in; the scanners table also shows its raw results.
+    active = _common.active(result.findings)
     by_scanner: dict[str, Counter[str]] = {}
-    for f in result.findings:
+    for f in active:
         for scanner in sorted({s.scanner for s in f.sources} or {f.scanner}):
             by_scanner.setdefault(scanner, Counter())[f.severity.value] += 1
     sev_table = Table(title="Findings by severity", title_justify="left")
     sev_table.add_column("scanner")
     for sev in SEVERITIES_DESC:
         sev_table.add_column(sev.value, justify="right", style=_SEV_STYLE[sev.value])
-    totals: Counter[str] = Counter(f.severity.value for f in result.findings)
+    sev_table.add_column("findings", justify="right")
+    totals: Counter[str] = Counter(f.severity.value for f in active)
     for scanner in sorted(by_scanner):
-        sev_table.add_row(scanner, *(str(by_scanner[scanner][s.value]) for s in SEVERITIES_DESC))
-    sev_table.add_row("[bold]all (deduplicated)[/bold]", *(str(totals[s.value]) for s in SEVERITIES_DESC))
+        row = by_scanner[scanner]
+        sev_table.add_row(scanner, *(str(row[s.value]) for s in SEVERITIES_DESC), str(sum(row.values())))
+    sev_table.add_row("[bold]all[/bold]", *(str(totals[s.value]) for s in SEVERITIES_DESC), str(len(active)))
     console.print(sev_table)
+    # Plain lines after the tables: a rich title or caption would be wrapped to the table's width.
+    console.print(
+        "(findings after merging: a finding several scanners reported counts in each of their rows, once in all)",
+        soft_wrap=True,
+        markup=False,
+    )
 
     status_counts = Counter(f.status.value for f in result.findings)
     if result.findings:
-        console.print(
-            "Status: " + ", ".join(f"{status_counts[s.value]} {s.value}" for s in Status if status_counts[s.value])
-        )
+        said = ", ".join(f"{status_counts[s.value]} {s.value}" for s in Status if status_counts[s.value])
+        console.print(f"Status: {said}", soft_wrap=True)
 
+    per_scanner = terminal.findings_per_scanner(result)
     health = Table(title="Scanners", title_justify="left")
-    for col in ("scanner", "status", "version", "time", "findings", "note"):
-        health.add_column(col, justify="right" if col in ("time", "findings") else "left")
+    for col in ("scanner", "status", "version", "time", "results", "findings", "note"):
+        health.add_column(col, justify="right" if col in ("time", "results", "findings") else "left")
     for s in result.scanners:
         health.add_row(
             s.name,
@@ -168,26 +282,16 @@ def _summary(result: RunResult, out: IO[str], *, color: bool | None, width: int 
             escape(s.version or "-"),
             f"{s.duration_s:.1f}s",
             str(s.findings),
-            escape(one_line(s.error or "", 90)),
+            str(per_scanner.get(s.name, 0)),
+            escape(one_line(s.error or "", terminal.LONG)),
         )
     console.print(health)
+    console.print(
+        "(results: what the scanner reported; findings: after merging, as counted above)", soft_wrap=True, markup=False
+    )
     if result.advisory_db:
-        console.print(f"Advisory database snapshot: {escape(result.advisory_db)}")
+        console.print(f"Advisory database snapshot: {escape(result.advisory_db)}", soft_wrap=True)
     for w in result.warnings[:10]:
-        console.print(f"[yellow]warning:[/] {escape(one_line(w, 200))}")
+        console.print(f"[yellow]warning:[/] {escape(one_line(w, terminal.LONG))}", soft_wrap=True)
     if len(result.warnings) > 10:
         console.print(f"[yellow]… and {len(result.warnings) - 10} more warnings (see secscan.json)[/]")
-
-    v = result.verdict
-    if v is None:
-        return
-    if v.passed:
-        console.print(f"[bold green]PASSED[/] (policy {escape(v.policy)})")
-    else:
-        console.print(f"[bold red]FAILED[/] (policy {escape(v.policy)}, exit code {v.exit_code})")
-        for r in v.reasons[:20]:
-            console.print(f"  [red]✗[/] {escape(r.rule)}: {escape(one_line(r.message, 160))}")
-        if len(v.reasons) > 20:
-            console.print(f"  … and {len(v.reasons) - 20} more")
-    for w in v.warnings[:10]:
-        console.print(f"[yellow]warning:[/] {escape(one_line(w, 200))}")

@@ -330,7 +330,8 @@ def evaluate(result: RunResult, policy: Policy) -> Verdict:
 
 
 def format_verdict(verdict: Verdict, *, limit: int = 50, policy_from: str | None = None) -> str:
-    """The verdict for a terminal or CI log: one line per blocking reason (plain text).
+    """The verdict for a terminal or CI log (plain text): each policy clause once, with the number
+    of findings it blocks (they are listed in full above it), and each reason of the run.
 
     ``policy_from`` says where the policy came from when that is not obvious (``recorded in the
     result``: the split pipeline's gate applies what the scan jobs resolved)."""
@@ -339,10 +340,11 @@ def format_verdict(verdict: Verdict, *, limit: int = 50, policy_from: str | None
     head = "PASSED" if verdict.passed else f"FAILED (exit {verdict.exit_code})"
     where = f" ({policy_from})" if policy_from else ""
     lines = [f"secscan gate: {head} - policy {verdict.policy}{where}"]
-    for r in verdict.reasons[:limit]:
-        fp = f" [{r.fingerprint}]" if r.fingerprint else ""
-        lines.append(f"  blocked by {r.rule}: {one_line(r.message)}{fp}")
-    if len(verdict.reasons) > limit:
-        lines.append(f"  ... and {len(verdict.reasons) - limit} more (see secscan.json)")
+    per_clause = Counter(r.rule for r in verdict.reasons if r.fingerprint)
+    lines += [f"  blocked by {rule}: {n} finding(s) (listed above)" for rule, n in per_clause.items()]
+    run_reasons = [r for r in verdict.reasons if not r.fingerprint]
+    lines += [f"  blocked by {r.rule}: {one_line(r.message)}" for r in run_reasons[:limit]]
+    if len(run_reasons) > limit:
+        lines.append(f"  ... and {len(run_reasons) - limit} more (see secscan.json)")
     lines.extend(f"  warning: {one_line(w)}" for w in verdict.warnings)
     return "\n".join(lines)

@@ -70,7 +70,8 @@ def scan(ctx: click.Context, *, path: Path, progress: bool | None, **_settings: 
         tree = SourceTree(cfg.target)
         work = scratch / "work"
         work.mkdir()
-        with _signals(cancel), console.Progress(given.scanners, live=progress) as prog:
+        progress_display = console.Progress(given.scanners, live=progress, heartbeat=cfg.heartbeat)
+        with _signals(cancel), progress_display as prog:
             try:
                 evidence = collect(
                     given,
@@ -86,7 +87,8 @@ def scan(ctx: click.Context, *, path: Path, progress: bool | None, **_settings: 
                 raise Interrupted(signal.SIGINT) from None
     result = core.produce(evidence, tree=tree, inputs=given.triage)
     written = outputs.write_outputs(result, given.out_dir, cfg.formats, env=env)
-    console.summary(result, color=None if sys.stdout.isatty() else False)
+    owner = console.suppression_owner(env, cfg.target)
+    console.summary(result, color=None if sys.stdout.isatty() else False, verbose=cfg.verbose, owner=owner)
     click.echo(f"Reports: {', '.join(str(p) for p in written)}")
     assert result.verdict is not None
     code = result.verdict.exit_code

@@ -51,7 +51,7 @@ def gate(ctx: click.Context, *, result: Path, **_settings: Any) -> int:
     """
     from dataclasses import replace
 
-    from secscan import core, inputs, outputs, resultio
+    from secscan import console, core, inputs, outputs, resultio
     from secscan import policy as policy_mod
 
     given = effective(ctx, "gate", os.environ)
@@ -70,8 +70,12 @@ def gate(ctx: click.Context, *, result: Path, **_settings: Any) -> int:
     # Every verdict is on the audit trail, whichever command reached it (split pipelines gate here).
     outputs.record_verdict(gated, out_dir=(out or result).parent)
     assert gated.verdict is not None
-    shown = outputs.masked(gated).verdict or gated.verdict
-    click.echo(policy_mod.format_verdict(shown, policy_from=chosen.origin))
+    shown = outputs.masked(gated)
+    # The same finding details as `secscan scan` prints: a split pipeline's gate job is where
+    # the developer reads why the merge request is blocked.
+    owner = console.suppression_owner(os.environ, Path.cwd())
+    console.details(shown, verbose=bool(given.get("verbose")), owner=owner, verdict=False)
+    click.echo(policy_mod.format_verdict(shown.verdict or gated.verdict, policy_from=chosen.origin))
     return gated.verdict.exit_code
 
 

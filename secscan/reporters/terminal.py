@@ -1,97 +1,316 @@
-"""Plain-text rendering for terminals and CI job logs.
+"""Plain-text rendering for terminals and CI job logs: findings a developer can act on.
 
-No colour codes (the output is pure and goes to files too), and every untrusted string has its
-control characters stripped: a finding's message must not be able to send terminal escape
-sequences (clear the screen, rewrite the verdict line) to whoever reads the log.
+Every blocking finding is shown with its place, its lines of code (masked), the rule's message,
+the fix, its identifiers, its fingerprint and a suppression entry to paste; the policy clause
+that blocks them is said once, above them. Findings that do not block are counted per rule (each
+one is listed with ``verbose``). ``secscan scan``, ``secscan gate`` and the ``terminal`` report
+format all print these same lines (:func:`details`).
+
+No colour codes (the output is pure and goes to files too), no wrapping and no cutting (a CI log
+has no width: lines are as long as their content), and every untrusted string has its control
+characters stripped: a finding's message must not be able to send terminal escape sequences
+(clear the screen, rewrite the verdict line) to whoever reads the log.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
 
 from secscan.models import Finding, RunResult, Status
 from secscan.reporters import _common as c
 from secscan.textsafe import one_line, strip_controls
 
-WIDTH = 100
+RULE = "-" * 100
+CODE_LINES = 6
+"""At most this many lines of a finding's code are shown (semgrep's output shows the match; a
+multi-line match longer than this is the start of a function, not more information)."""
+LONG = 2000
+"""One untrusted text longer than this is cut: only a minified file or a hostile report has
+such lines, and a CI log is not where they are read."""
+SUPPRESS_DAYS = 90
+"""The suggested suppression expires this long after the run: an accepted risk is reviewed again."""
+OWNER = "OWNER"
+REASON = "REASON: why this finding is not a risk here"
+_PARAGRAPH = re.compile(r"\n\s*\n")
+# Identifier namespaces worth showing; the scanners' own rule names are already the rule id.
+_SHOWN_IDS = ("cve", "ghsa", "pysec", "osv", "cwe", "owasp", "wasc", "zap_plugin")
 
 
-def _clean(text: str, limit: int = 200) -> str:
+def _clean(text: str, limit: int = LONG) -> str:
     return one_line(text, limit)
 
 
-def _verdict(result: RunResult) -> str:
-    v = result.verdict
-    if v is None:
-        return "VERDICT: not gated"
-    if v.passed:
-        return f"VERDICT: PASSED (policy {_clean(v.policy, 60) or 'default'})"
-    return f"VERDICT: FAILED, exit {v.exit_code} (policy {_clean(v.policy, 60) or 'default'})"
+# ------------------------------------------------------------------ one finding
 
 
-def _finding_block(f: Finding, blocking: frozenset[str]) -> list[str]:
-    mark = "BLOCKING " if c.is_blocking(f, blocking) else ""
-    head = f"[{f.severity.value.upper():8}] {mark}{f.status.value:10} {_clean(f.rule_id, 60)}  {_clean(f.title, 120)}"
-    lines = [head]
+def suppression_entry(fingerprint: str, *, owner: str, expires: dt.date, reason: str = REASON) -> str:
+    """One line of the trusted suppressions file (``.secscan/suppressions.toml``): an inline table
+    of its ``suppression = [ ... ]`` array (``secscan.triage.suppressions`` reads that form and the
+    ``[[suppression]]`` one alike; a file uses one of them)."""
+    fields = (("fingerprint", _toml(fingerprint)), ("reason", _toml(reason)), ("owner", _toml(owner)))
+    body = ", ".join(f"{k} = {v}" for k, v in fields)
+    return f"{{ {body}, expires = {expires.isoformat()} }},"
+
+
+def _toml(text: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's, except DEL, which TOML wants escaped too."""
+    return json.dumps(strip_controls(text), ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def suppress_until(result: RunResult) -> dt.date:
+    """The suggested expiry: :data:`SUPPRESS_DAYS` after the run (the clock arrives as data)."""
+    try:
+        day = c.parse_timestamp(result.finished_at, "finished_at").date()
+    except Exception:  # noqa: BLE001 - a result without a readable time still gets an entry
+        day = dt.date(2000, 1, 1)
+    return day + dt.timedelta(days=SUPPRESS_DAYS)
+
+
+def _sources(f: Finding) -> str:
+    names = sorted({s.scanner for s in f.sources} or {f.scanner})
+    return ", ".join(_clean(n, 40) for n in names)
+
+
+def _code(f: Finding) -> list[str]:
+    snippet = c.snippet_for(f)  # masked in the result already; a secret's line is redacted again
+    if not snippet:
+        return []
+    lines = snippet.splitlines() or [snippet]
+    start = f.location.start_line
+    shown = lines[:CODE_LINES]
+    width = len(str((start or 0) + len(shown)))
+    out = []
+    for n, line in enumerate(shown):
+        number = str(start + n).rjust(width) if start else " " * width
+        out.append(f"      {number} | {strip_controls(line.rstrip())[:LONG]}")
+    if len(lines) > CODE_LINES:
+        out.append(f"      {' ' * width} | ... {len(lines) - CODE_LINES} more line(s)")
+    return out
+
+
+def _message(f: Finding) -> list[str]:
+    """The message's first paragraph that the title does not already say (an advisory's text is
+    pages of Markdown: its summary is here, the rest in secscan.json and at its reference)."""
+    paragraphs = [
+        _clean(p) for p in _PARAGRAPH.split(f.message.strip()) if p.strip() and not p.lstrip().startswith("#")
+    ]
+    said = _clean(f.title)
+    paragraphs = [p for p in paragraphs if p not in said]
+    if not paragraphs:
+        return []
+    more = " (the full text is in secscan.json)" if len(paragraphs) > 1 else ""
+    return [f"    {paragraphs[0]}{more}"]
+
+
+def _fix(f: Finding) -> list[str]:
+    """The fix: semgrep's replacement code, the fixed dependency version, the remediation."""
+    if f.fix:
+        fix_lines = [ln for ln in f.fix.strip().splitlines() if ln.strip()] or [""]
+        if len(fix_lines) == 1:
+            return [f"    fix: {_clean(fix_lines[0])}"]
+        return ["    fix:", *(f"      | {strip_controls(ln.rstrip())[:LONG]}" for ln in fix_lines)]
+    if f.fixed_versions:
+        return [f"    fix: upgrade to {', '.join(_clean(v, 40) for v in f.fixed_versions)}"]
+    return []
+
+
+def identifiers(f: Finding) -> list[str]:
+    """The identifiers worth looking up (CVE, GHSA, CWE, OWASP...), each once."""
+    ids = [i for i in f.identifiers if i.type.lower() in _SHOWN_IDS]
+    ids.sort(key=lambda i: _SHOWN_IDS.index(i.type.lower()))
+    return c.dedupe([_clean(("ZAP " if i.type == "zap_plugin" else "") + i.value, 80) for i in ids])
+
+
+def finding_lines(f: Finding, *, owner: str, expires: dt.date, suppress: bool = True) -> list[str]:
+    """Everything needed to act on one finding, one fact per line."""
+    title = _clean(f.title, 300)
+    if title.endswith("…") and _clean(f.message).startswith(title[:-1].rstrip()):
+        title = ""  # a title cut from the message, which follows in full
+    head = f"  {f.severity.value.upper()}  {_clean(f.rule_id, 200)}  {title}".rstrip()
     where = c.location_text(f.location)
-    if where:
-        lines.append(f"           at {_clean(where, 200)}  ({_clean(f.scanner, 30)})")
-    if f.message and f.message != f.title:
-        lines.append(f"           {_clean(f.message, 300)}")
+    if f.location.commit:
+        where += f" in commit {f.location.commit[:12]}"
+    lines = [head, f"    at {_clean(where)}  ({_sources(f)}; {f.status.value})"]
+    lines += _code(f)
+    lines += _message(f)
+    lines += _fix(f)
+    ids = identifiers(f)
+    if ids:
+        lines.append(f"    ids: {', '.join(ids)}")
+    links = [r for r in f.references if c.is_http_url(r)]
+    if links and not f.fix:
+        lines.append(f"    see: {_clean(links[0], 500)}")
     if f.status is Status.SUPPRESSED and f.suppression is not None:
         s = f.suppression
-        extra = "".join(
-            (f", owner {_clean(s.owner, 60)}" if s.owner else "", f", expires {s.expires}" if s.expires else "")
-        )
-        lines.append(f"           suppressed ({s.origin}): {_clean(s.reason, 200)}{extra}")
-    if f.fix:
-        lines.append(f"           fix: {_clean(f.fix, 200)}")
+        extra = (f", owner {_clean(s.owner, 200)}" if s.owner else "") + (f", expires {s.expires}" if s.expires else "")
+        lines.append(f"    suppressed ({s.origin}): {_clean(s.reason)}{extra}")
+    if "suppression-expired" in f.tags:
+        lines.append("    its suppression expired: renew it (with a reason) or fix the finding")
+    fingerprint = c.stable_id(f)
+    lines.append(f"    fingerprint: {_clean(fingerprint, 200)}")
+    if suppress and f.status in (Status.NEW, Status.EXISTING):
+        lines.append(f"    suppress: {suppression_entry(_clean(fingerprint, 200), owner=owner, expires=expires)}")
     return lines
 
 
-def render(result: RunResult, *, limit: int | None = None) -> str:
-    blocking = c.blocking_fingerprints(result)
-    findings = c.ordered(result.findings, blocking)
-    act = c.active(findings)
-    sev = c.count_by_severity(act)
-    st = c.count_by_status(findings)
-    out = [
-        f"secscan {_clean(result.tool_version or 'unknown', 40)}: {_clean(result.target, 200)}",
-        f"run {_clean(result.started_at, 40)} .. {_clean(result.finished_at, 40)}",
-        "=" * WIDTH,
-        _verdict(result),
-    ]
+# ------------------------------------------------------------------ sections
+
+
+def _rules(result: RunResult) -> dict[str, list[str]]:
+    """Policy clause -> the fingerprints it blocks, in the verdict's order."""
+    out: dict[str, list[str]] = {}
     if result.verdict is not None:
-        for r in result.verdict.reasons[:20]:
-            out.append(f"  - {_clean(r.rule, 60)}: {_clean(r.message, 200)}")
-        if len(result.verdict.reasons) > 20:
-            out.append(f"  - ... and {len(result.verdict.reasons) - 20} more")
-        for w in result.verdict.warnings:
-            out.append(f"  ! {_clean(w, 200)}")
-    out.append("")
-    out.append(f"{len(act)} findings: " + ", ".join(f"{n} {s.value}" for s, n in sev.items()))
-    out.append("status: " + ", ".join(f"{n} {s.value}" for s, n in st.items()))
+        for r in result.verdict.reasons:
+            if r.fingerprint:
+                out.setdefault(r.rule, []).append(r.fingerprint)
+    return out
+
+
+def blocking_lines(result: RunResult, *, owner: str) -> list[str]:
+    """The blocking findings, grouped under the policy clause that blocks them (said once)."""
+    v = result.verdict
+    if v is None or v.passed:
+        return []
+    by_fp = {f.fingerprint: f for f in result.findings if f.fingerprint}
+    expires = suppress_until(result)
+    policy = _clean(v.policy, 200) or "default"
+    out: list[str] = []
+    for rule, fingerprints in _rules(result).items():
+        found = [by_fp[fp] for fp in c.dedupe(fingerprints) if fp in by_fp]
+        out.append(f"Blocking: {len(found)} finding(s) by {_clean(rule, 200)} (policy {policy})")
+        out.append(RULE)
+        for f in c.ordered(found):
+            out += finding_lines(f, owner=owner, expires=expires)
+            out.append("")
+    others = [r for r in v.reasons if not r.fingerprint or r.fingerprint not in by_fp]
+    if others:
+        out.append(f"Blocking the run (policy {policy})")
+        out.append(RULE)
+        out += [f"  {_clean(r.rule, 200)}: {_clean(r.message)}" for r in others]
+        out.append("")
+    if out:
+        out.append(
+            "To accept a risk instead of fixing it, add its `suppress:` line to the `suppression = [ ... ]` "
+            "array of .secscan/suppressions.toml with a real reason and owner; a merge request's "
+            "suppressions apply once it is merged (the target branch's file decides)."
+        )
+        out.append("")
+    return out
+
+
+def other_lines(result: RunResult, *, owner: str, verbose: bool) -> list[str]:
+    """Findings that do not block: counted per rule, or (``verbose``) each in full; then the
+    baseline's findings no longer found (``fixed``), which are not counted as findings."""
+    blocking = c.blocking_fingerprints(result)
+    rest = [f for f in c.active(result.findings) if not c.is_blocking(f, blocking)]
+    fixed = [f for f in result.findings if f.status is Status.FIXED]
+    out: list[str] = []
+    expires = suppress_until(result)
+    if rest:
+        status = Counter(f.status.value for f in rest)
+        said = ", ".join(f"{status[s.value]} {s.value}" for s in c.STATUS_ORDER if status[s.value])
+        out += [f"Not blocking: {len(rest)} finding(s) ({said})", RULE]
+        if verbose:
+            for f in c.ordered(rest):
+                out += [*finding_lines(f, owner=owner, expires=expires), ""]
+        else:
+            out += [*_per_rule(rest), "  (each one with --verbose, or in secscan.json)", ""]
+    if fixed:
+        out += [f"Fixed (in the baseline, no longer found): {len(fixed)}", RULE]
+        if verbose:
+            for f in c.ordered(fixed):
+                out += [*finding_lines(f, owner=owner, expires=expires), ""]
+        else:
+            out += [*_per_rule(fixed), ""]
+    return out
+
+
+def _per_rule(findings: Iterable[Finding]) -> list[str]:
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.rule_id, f.severity.value), []).append(f)
+    rows = sorted(groups.items(), key=lambda kv: (-kv[1][0].severity.rank, -len(kv[1]), kv[0][0]))
+    width = max(len(str(len(g))) for _, g in rows)
+    out = []
+    for (rule_id, sev), group in rows:
+        statuses = Counter(f.status.value for f in group)
+        said = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))
+        out.append(
+            f"  {len(group):>{width}} x {sev:8} {_clean(rule_id, 200)}  {_clean(group[0].title, 300)}  "
+            f"({_sources(group[0])}; {said})"
+        )
+    return out
+
+
+def details(result: RunResult, *, owner: str = OWNER, verbose: bool = False) -> list[str]:
+    """What ``scan`` and ``gate`` print about findings: the ones that do not block (counted, or
+    listed with ``verbose``), then every blocking one in full, closest to the verdict line."""
+    return other_lines(result, owner=owner, verbose=verbose) + blocking_lines(result, owner=owner)
+
+
+def verdict_lines(result: RunResult) -> list[str]:
+    """The verdict, with the reasons counted per policy clause (their findings are listed above)."""
+    v = result.verdict
+    if v is None:
+        return ["VERDICT: not gated"]
+    policy = _clean(v.policy, 200) or "default"
+    if v.passed:
+        out = [f"VERDICT: PASSED (policy {policy})"]
+    else:
+        counts = Counter(r.rule for r in v.reasons)
+        said = "; ".join(f"{_clean(rule, 200)}: {n}" for rule, n in counts.items())
+        out = [f"VERDICT: FAILED, exit {v.exit_code} (policy {policy}; {said})"]
+    out += [f"  ! {_clean(w)}" for w in v.warnings]
+    return out
+
+
+# ------------------------------------------------------------------ the `terminal` report format
+
+
+def render(result: RunResult, *, verbose: bool = True, owner: str = OWNER) -> str:
+    """The ``terminal`` report file: counts, scanners, every finding (``verbose``), the verdict."""
+    act = c.active(result.findings)
+    sev = c.count_by_severity(act)
+    st = c.count_by_status(result.findings)
+    out = [
+        f"secscan {_clean(result.tool_version or 'unknown', 40)}: {_clean(result.target)}",
+        f"run {_clean(result.started_at, 40)} .. {_clean(result.finished_at, 40)}",
+        "=" * len(RULE),
+        f"{len(act)} findings: " + ", ".join(f"{n} {s.value}" for s, n in sev.items()),
+        "status: " + ", ".join(f"{n} {s.value}" for s, n in st.items()),
+    ]
     if result.advisory_db:
-        out.append(f"advisory database: {_clean(result.advisory_db, 120)}")
+        out.append(f"advisory database: {_clean(result.advisory_db, 200)}")
     out.append("")
     if result.scanners:
-        out.append("Scanners")
-        out.append("-" * WIDTH)
+        per_scanner = findings_per_scanner(result)
+        out += ["Scanners (results: what the scanner reported; findings: after merging one problem's results)", RULE]
         for s in result.scanners:
-            name, version = _clean(s.name, 20), _clean(s.version or "-", 20)
-            out.append(f"  {name:12} {s.state.value:14} {version:12} {s.findings:6} findings {s.duration_s:7.1f}s")
+            name, version = _clean(s.name, 40), _clean(s.version or "-", 40)
+            out.append(
+                f"  {name:14} {s.state.value:14} {version:12} {s.findings:6} results "
+                f"{per_scanner.get(s.name, 0):6} findings {s.duration_s:7.1f}s"
+            )
             if s.error:
-                out.append(f"      {_clean(s.error, 300)}")
+                out.append(f"      {_clean(s.error)}")
             if s.not_audited:
-                out.append(f"      not audited: {_clean(', '.join(s.not_audited), 300)}")
+                out.append(f"      not audited: {_clean(', '.join(s.not_audited))}")
         out.append("")
-    out.append("Findings")
-    out.append("-" * WIDTH)
-    shown = findings if limit is None else findings[:limit]
-    for f in shown:
-        out.extend(_finding_block(f, blocking))
-    if not findings:
-        out.append("  none")
-    if len(shown) < len(findings):
-        out.append(f"  ... {len(findings) - len(shown)} more findings not shown (see the full report)")
-    for w in result.warnings:
-        out.append(f"warning: {_clean(w, 300)}")
+    out += details(result, owner=owner, verbose=verbose)
+    out += [f"warning: {_clean(w)}" for w in result.warnings]
+    out += verdict_lines(result)
     return strip_controls("\n".join(out)) + "\n"
+
+
+def findings_per_scanner(result: RunResult) -> Counter[str]:
+    """Findings (after merging) each scanner took part in, fixed ones left out: a finding two
+    scanners reported counts once for each of them (and once in a total)."""
+    counts: Counter[str] = Counter()
+    for f in c.active(result.findings):
+        for name in {s.scanner for s in f.sources} or {f.scanner}:
+            counts[name] += 1
+    return counts

@@ -66,6 +66,8 @@ SAMPLES: dict[str, tuple[Any, str]] = {
     "cache": (False, "false"),
     "cache_dir": ("c", "c"),
     "shard": ("2/4", "2/4"),
+    "verbose": (True, "true"),
+    "heartbeat": (2.5, "2.5"),
 }
 
 

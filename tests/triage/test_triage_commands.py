@@ -58,7 +58,12 @@ def test_import_merge_gate_and_baseline_round_trip(work: Path, capsys: pytest.Ca
     assert len(merged) == 8 and sum(len(f["sources"]) == 2 for f in merged) == 3
 
     rc, out, _ = secscan("gate", str(work / "m1.json"), "-o", str(work / "gated.json"))
-    assert rc == 1 and "blocked by block.new_at_or_above=high" in out and out.count("blocked by") == 2
+    assert rc == 1 and "blocked by block.new_at_or_above=high: 2 finding(s)" in out and out.count("blocked by") == 1
+    # The gate prints the finding details `scan` prints: each blocking finding with its fingerprint.
+    gated_doc = json.loads((work / "gated.json").read_text())
+    for reason in gated_doc["verdict"]["reasons"]:
+        assert f"fingerprint: {reason['fingerprint']}" in out
+        assert f'suppress: {{ fingerprint = "{reason["fingerprint"]}"' in out
     verdict = json.loads((work / "gated.json").read_text())["verdict"]
     assert verdict["exit_code"] == 1 and len(verdict["reasons"]) == 2
 

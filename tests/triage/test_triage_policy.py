@@ -143,12 +143,16 @@ def test_missing_policy_and_version(tmp_path: Path) -> None:
         load_policy(p)
 
 
-def test_format_verdict_lists_every_reason_in_plain_text() -> None:
+def test_format_verdict_says_each_policy_clause_once_in_plain_text() -> None:
+    # The findings are listed in full above the verdict (secscan/reporters/terminal.py): the
+    # clause that blocks them is said once, with their number, not repeated on every line.
     evil = replace(sast(), title="x\x1b[31m red")
     text = format_verdict(evaluate(result(evil, sast(rule_id="B602", line=8, cwe="CWE-78")), DEFAULT))
     lines = text.splitlines()
     assert lines[0].startswith("secscan gate: FAILED (exit 1) - policy default")
-    assert sum(1 for ln in lines if ln.strip().startswith("blocked by block.new_at_or_above=high")) == 2
+    assert [ln.strip() for ln in lines if "block.new_at_or_above" in ln] == [
+        "blocked by block.new_at_or_above=high: 2 finding(s) (listed above)"
+    ]
     assert "\x1b" not in text
 
 
