@@ -30,7 +30,7 @@ from secscan.config import ScanConfig
 from secscan.core import Evidence, mask, utc_now
 from secscan.errors import ConfigError, ParseError, ScannerError
 from secscan.inputs import Inputs
-from secscan.models import Finding, ScannerState, ScannerStatus
+from secscan.models import Finding, ScannerState, ScannerStatus, Scope
 from secscan.proc import ProcResult, run_tool
 from secscan.scanners import registry
 from secscan.scanners.base import (
@@ -132,6 +132,7 @@ def collect(
                 raise
     order = {n: i for i, n in enumerate(names)}
     outcomes.sort(key=lambda o: order.get(o.status.name, 99))
+    scanned = _scanned(inputs, outcomes)
     return Evidence(
         findings=tuple(f for o in outcomes for f in o.findings),
         statuses=tuple(o.status for o in outcomes),
@@ -141,8 +142,14 @@ def collect(
         warnings=inputs.warnings + service_warnings + tuple(w for o in outcomes for w in o.warnings),
         advisory_db=snapshot,
         meta=meta,
-        scanned_paths=_scanned(inputs, outcomes),
+        scanned_paths=scanned,
+        scope=Scope(paths=scanned, changed_only=inputs.changed_files is not None, shard=_shard_name(cfg)),
     )
+
+
+def _shard_name(cfg: ScanConfig) -> str | None:
+    shard = cfg.shard_of()
+    return None if shard is None else f"{shard[0]}/{shard[1]}"
 
 
 def _scanned(inputs: Inputs, outcomes: list[ScanOutcome]) -> tuple[str, ...] | None:

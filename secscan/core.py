@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from secscan import __version__, compliance, files, fingerprint, pathmatch, policy, testcode, triage
-from secscan.models import Finding, JudgedWith, Kind, Location, RunResult, ScannerState, ScannerStatus
+from secscan.models import Finding, JudgedWith, Kind, Location, RunResult, ScannerState, ScannerStatus, Scope
 from secscan.sourcefiles import SourceTree
 from secscan.textsafe import mask_pans, mask_userinfo, redact_secret, secret_title, secret_values
 from secscan.triage.dedupe import dedupe, sort_key
@@ -44,6 +44,8 @@ class Evidence:
     meta: tuple[tuple[str, str], ...] = ()
     scanned_paths: tuple[str, ...] | None = None
     """With --changed-only: the files scanned (baseline entries elsewhere are not "fixed")."""
+    scope: Scope | None = None
+    """What the run covered (recorded in the result for the history); None: not recorded."""
     triaged: bool = False
     """The findings already carry statuses (merged result files): keep them, only re-dedupe."""
     tool_version: str = __version__
@@ -110,6 +112,7 @@ def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None
         # What the statuses and the verdict were resolved with travels with them: a gate without
         # a checkout (the split pipeline's final job) judges the way this run did.
         judged_with=evidence.judged_with or (inputs.judged_with if inputs is not None else None),
+        scope=evidence.scope,
     )
     return gate(result, inputs.policy) if inputs is not None else result
 

@@ -347,6 +347,23 @@ class JudgedWith:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Scope:
+    """Which part of the project a run looked at. The history closes a finding as fixed only
+    where a run looked: its file is in ``paths`` and its scanner ran (``scanners`` statuses)."""
+
+    paths: tuple[str, ...] | None = None
+    """The files the run covered when not the whole tree (--changed-only, a shard, shards merged
+    short of a whole); None: the whole tree."""
+    changed_only: bool = False
+    shard: str | None = None
+    """``K/N`` of --shard (None: not a shard, or every shard merged)."""
+
+    @property
+    def partial(self) -> bool:
+        return self.paths is not None
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunResult:
     """One run: metadata plus findings. Serialized as ``secscan.json``."""
 
@@ -369,6 +386,9 @@ class RunResult:
     judged_with: JudgedWith | None = None
     """The policy, suppressions, baseline and paths the run was resolved with (None: a result
     written before they were recorded, or one no command judged)."""
+    scope: Scope | None = None
+    """What the run covered (None: not recorded, read as the whole tree: imported reports and
+    results written before it was recorded)."""
     schema: str = SCHEMA
 
     def meta_dict(self) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 DEFAULT_REF = "default"
 DB_ENV = dbtarget.DB_ENV
-# Rows per multi-row INSERT: far below SQLite's bound-variable limit (32766) at 9 columns a row.
+# Rows per multi-row INSERT: far below SQLite's bound-variable limit (32766) at 10 columns a row.
 _CHUNK = 400
 
 
@@ -85,6 +85,8 @@ class FindingInfo:
     location: str
     cwes: tuple[str, ...]
     compliance: tuple[str, ...]
+    path: str = ""
+    """The file it is in (a dependency: its manifest); "" when it has none (a URL)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,6 +118,27 @@ class RunSnapshot:
     job_url: str | None
     scanners: tuple[ScannerRun, ...]
     observations: tuple[Observation, ...]
+    paths: frozenset[str] | None = None
+    """The files the run covered when it was partial (--changed-only, a shard); None: all."""
+    incomplete: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per scanner, the files it could not complete (``path (why)``, as the result names them)."""
+    changed_only: bool = False
+    shard: str | None = None
+
+    def covers(self, info: FindingInfo) -> bool:
+        """Whether this run looked for ``info``: its scanner ran (cleanly, or incomplete
+        elsewhere) and its file was in the run's scope. Only such a run can say it is fixed."""
+        if self.paths is not None and (not info.path or info.path not in self.paths):
+            return False
+        if not self.scanners:
+            return True  # an imported result without scanner statuses: taken at its word
+        states = {s.state for s in self.scanners if s.name == info.scanner}
+        entries = self.incomplete.get(info.scanner, ())
+        if "ok" not in states and not entries:
+            return False
+        if states & {"timeout", "not_installed"} or ("failed" in states and not entries):
+            return False  # some part of it crashed: nothing it did not report is known fixed
+        return not any(e.startswith(f"{info.path} (") for e in entries)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,11 +172,85 @@ class PruneOutcome:
     findings_removed: int
 
 
+FINDING_INFO_COLS = "id, fingerprint, kind, scanner, rule_id, title, location, cwes, compliance, path"
+
+
+def finding_info(row: tuple[object, ...]) -> FindingInfo:
+    """A :class:`FindingInfo` from a row of :data:`FINDING_INFO_COLS`."""
+    return FindingInfo(
+        id=int(str(row[0])),
+        fingerprint=str(row[1]),
+        kind=str(row[2]),
+        scanner=str(row[3]),
+        rule_id=str(row[4]),
+        title=str(row[5]),
+        location=str(row[6]),
+        cwes=tuple(x for x in str(row[7]).split(",") if x),
+        compliance=tuple(x for x in str(row[8]).split(",") if x),
+        path=str(row[9] or ""),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunScopes:
+    """The scope of every run of some projects, as stored (partial runs' files, incomplete files)."""
+
+    partial: Mapping[int, tuple[bool, str | None]]
+    """Run id -> (changed only, shard) for runs that covered part of the tree."""
+    paths: Mapping[int, frozenset[str]]
+    incomplete: Mapping[int, dict[str, tuple[str, ...]]]
+
+    def scoped(self, run: RunSnapshot) -> RunSnapshot:
+        """``run`` with its scope filled in (unchanged for a whole-tree run that completed)."""
+        part = self.partial.get(run.id)
+        gaps = self.incomplete.get(run.id)
+        if part is None and gaps is None:
+            return run
+        return replace(
+            run,
+            paths=None if part is None else self.paths.get(run.id, frozenset()),
+            incomplete=gaps or {},
+            changed_only=bool(part and part[0]),
+            shard=part[1] if part else None,
+        )
+
+
+def load_scopes(db: Database, pids: list[int]) -> RunScopes:
+    """The scopes of the runs of projects ``pids``: only partial runs have rows to read."""
+    marks = ", ".join("?" for _ in pids)
+    partial: dict[int, tuple[bool, str | None]] = {}
+    for run_id, changed, shard in db.execute(
+        f"SELECT id, scope_changed_only, scope_shard FROM runs WHERE project_id IN ({marks}) AND scope_partial = 1",  # noqa: S608
+        pids,
+    ):
+        partial[int(run_id)] = (bool(changed), shard)
+    paths: dict[int, set[str]] = {}
+    if partial:
+        for run_id, path in db.execute(
+            "SELECT p.run_id, p.path FROM run_paths p JOIN runs r ON r.id = p.run_id"  # noqa: S608
+            f" WHERE r.project_id IN ({marks}) AND r.scope_partial = 1",
+            pids,
+        ):
+            paths.setdefault(int(run_id), set()).add(str(path))
+    incomplete: dict[int, dict[str, list[str]]] = {}
+    for run_id, scanner, entry in db.execute(
+        "SELECT i.run_id, i.scanner, i.entry FROM run_incomplete i JOIN runs r ON r.id = i.run_id"  # noqa: S608
+        f" WHERE r.project_id IN ({marks}) ORDER BY i.run_id, i.scanner, i.entry",
+        pids,
+    ):
+        incomplete.setdefault(int(run_id), {}).setdefault(str(scanner), []).append(str(entry))
+    return RunScopes(
+        partial=partial,
+        paths={k: frozenset(v) for k, v in paths.items()},
+        incomplete={k: {n: tuple(e) for n, e in v.items()} for k, v in incomplete.items()},
+    )
+
+
 # The audit trail must keep a year (PCI DSS 10.5.1): retention never goes below it.
 MIN_KEEP_DAYS = 365
 
-_FINDING_COLS = "project_id, fingerprint, kind, scanner, rule_id, title, location, cwes, compliance"
-_DESCRIPTION = ("kind", "scanner", "rule_id", "title", "location", "cwes", "compliance")
+_FINDING_COLS = "project_id, fingerprint, kind, scanner, rule_id, title, location, cwes, compliance, path"
+_DESCRIPTION = ("kind", "scanner", "rule_id", "title", "location", "cwes", "compliance", "path")
 
 
 # ---------------------------------------------------------------- the store
@@ -223,6 +320,7 @@ class History:
         when = parse_time(when_text, what="finished_at")
         digest = digest or hashlib.sha256(resultio.dumps(result).encode("utf-8")).hexdigest()
         v = result.verdict
+        scope = result.scope
         run_row = (
             ref,
             iso(when),
@@ -236,6 +334,9 @@ class History:
             meta.get("ci_commit_sha"),
             meta.get("ci_job_url"),
             digest,
+            int(scope is not None and scope.partial),
+            int(scope is not None and scope.changed_only),
+            None if scope is None else scope.shard,
         )
         # One observation per fingerprint: if dedupe left two, the open / worse one counts.
         chosen: dict[str, Finding] = {}
@@ -255,8 +356,8 @@ class History:
                 pid = self._project_id(project)
                 row = self.db.execute(
                     "INSERT INTO runs (project_id, ref, finished_at, finished_epoch, started_at, tool_version,"
-                    " target, passed, exit_code, policy, commit_sha, job_url, result_sha256)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " target, passed, exit_code, policy, commit_sha, job_url, result_sha256, scope_partial,"
+                    " scope_changed_only, scope_shard) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (project_id, ref, result_sha256) DO NOTHING RETURNING id",
                     (pid, *run_row),
                 ).fetchone()
@@ -280,6 +381,7 @@ class History:
                     " version = excluded.version",
                     [(run_id, s.name, s.state.value, s.error, s.version) for s in result.scanners],
                 )
+                self._store_scope(run_id, result)
                 ids = self._finding_ids(pid, [(k, chosen[k]) for k in keys])
                 rows = []
                 for key in keys:
@@ -307,6 +409,20 @@ class History:
 
         return self.db.retrying(work)
 
+    def _store_scope(self, run_id: int, result: RunResult) -> None:
+        """The files a partial run covered, and the files each scanner could not complete."""
+        if result.scope is not None and result.scope.paths is not None:
+            self.db.executemany(
+                "INSERT INTO run_paths (run_id, path) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [(run_id, p) for p in sorted(set(result.scope.paths))],
+            )
+        incomplete = sorted({(s.name, e) for s in result.scanners for e in s.incomplete_files})
+        if incomplete:
+            self.db.executemany(
+                "INSERT INTO run_incomplete (run_id, scanner, entry) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                [(run_id, name, e) for name, e in incomplete],
+            )
+
     def _finding_ids(self, pid: int, items: list[tuple[str, Finding]]) -> dict[str, int]:
         """Upsert the findings' descriptions (latest wins) and return their ids by key.
 
@@ -321,8 +437,8 @@ class History:
             params: list[object] = []
             for key, f in chunk:
                 params += [pid, key, f.kind.value, f.scanner, f.rule_id, f.title, _where(f)]
-                params += [",".join(f.cwe_ids()), ",".join(f.compliance)]
-            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+                params += [",".join(f.cwe_ids()), ",".join(f.compliance), f.location.path or ""]
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
             for fid, fp in self.db.execute(
                 f"INSERT INTO findings ({_FINDING_COLS}) VALUES {values}"  # noqa: S608 - placeholders only
                 f" ON CONFLICT (project_id, fingerprint) DO UPDATE SET {updates} WHERE {changed}"
@@ -374,7 +490,7 @@ class History:
                     (cutoff_epoch,),
                 ).fetchone()[0]
                 n_runs = self.db.execute("SELECT COUNT(*) FROM prune_ids").fetchone()[0]
-                for table in ("observations", "scanner_runs"):
+                for table in ("observations", "scanner_runs", "run_paths", "run_incomplete"):
                     self.db.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT id FROM prune_ids)")  # noqa: S608
                 self.db.execute("DELETE FROM runs WHERE id IN (SELECT id FROM prune_ids)")
                 cur = self.db.execute(
@@ -444,33 +560,22 @@ class History:
                 )
             )
         findings = {
-            int(row[0]): FindingInfo(
-                id=int(row[0]),
-                fingerprint=row[1],
-                kind=row[2],
-                scanner=row[3],
-                rule_id=row[4],
-                title=row[5],
-                location=row[6],
-                cwes=tuple(x for x in row[7].split(",") if x),
-                compliance=tuple(x for x in row[8].split(",") if x),
-            )
-            for row in self.db.execute(
-                "SELECT id, fingerprint, kind, scanner, rule_id, title, location, cwes, compliance FROM findings"
-                " WHERE project_id = ?",
-                (pid,),
-            )
+            int(row[0]): finding_info(row)
+            for row in self.db.execute(f"SELECT {FINDING_INFO_COLS} FROM findings WHERE project_id = ?", (pid,))  # noqa: S608
         }
+        scopes = load_scopes(self.db, [pid])
         runs = tuple(
-            RunSnapshot(
-                id=int(r[0]),
-                finished_at=r[1],
-                finished_epoch=int(r[2]),
-                passed=None if r[3] is None else bool(r[3]),
-                commit_sha=r[4],
-                job_url=r[5],
-                scanners=tuple(scanners.get(int(r[0]), ())),
-                observations=tuple(obs.get(int(r[0]), ())),
+            scopes.scoped(
+                RunSnapshot(
+                    id=int(r[0]),
+                    finished_at=r[1],
+                    finished_epoch=int(r[2]),
+                    passed=None if r[3] is None else bool(r[3]),
+                    commit_sha=r[4],
+                    job_url=r[5],
+                    scanners=tuple(scanners.get(int(r[0]), ())),
+                    observations=tuple(obs.get(int(r[0]), ())),
+                )
             )
             for r in run_rows
         )

@@ -4,8 +4,11 @@ A finding's life is followed by fingerprint through a project's runs on one ref:
 
 * it **opens** in the first run that reports it as ``new`` or ``existing``;
 * it is **fixed** in the first later run that reports it ``fixed`` or no longer reports it while
-  the scanner that found it ran successfully. A run whose scanner failed or was skipped says
-  nothing about that scanner's findings, so they stay open (fail closed: a crash is no fix);
+  covering it: the scanner that found it ran successfully and the finding's file was in the run's
+  scope (:meth:`RunSnapshot.covers`). A run whose scanner failed or was skipped, a
+  ``--changed-only`` run that did not touch the file, a shard that did not hold it, or a scanner
+  that could not complete that file says nothing about the finding, so it stays open (fail
+  closed: a crash or a partial run is no fix);
 * it stops being open without counting as fixed when it becomes ``suppressed``.
 
 "New" therefore means first seen by the history, and time to fix is open -> fixed.
@@ -174,6 +177,8 @@ class _Lifecycle:
     started: list[int] = field(default_factory=list)
     fixed: list[tuple[int, int]] = field(default_factory=list)
     """(opened, fixed) epochs."""
+    fixed_at: dict[int, int] = field(default_factory=dict)
+    """Finding id -> when it was last fixed (removed again when it reopens)."""
 
 
 def _sev_index(sev: str) -> int:
@@ -189,7 +194,6 @@ def _walk(stream: StreamTimeline) -> tuple[_Lifecycle, list[tuple[int, ...]]]:
     segment ends (it is absent from the next run on, and is fixed at the first later run whose
     scanner for it ran cleanly).
     """
-    scanner_of = {fid: info.scanner for fid, info in stream.findings.items()}
     starts: dict[int, list[Segment]] = defaultdict(list)
     open_ends: dict[int, list[int]] = defaultdict(list)
     for seg in stream.segments:
@@ -206,6 +210,7 @@ def _walk(stream: StreamTimeline) -> tuple[_Lifecycle, list[tuple[int, ...]]]:
         opened = state.open_since.pop(fid)
         if fixed:
             state.fixed.append((opened, epoch))
+            state.fixed_at[fid] = epoch
 
     for i, run in enumerate(stream.runs):
         epoch = run.finished_epoch
@@ -219,6 +224,7 @@ def _walk(stream: StreamTimeline) -> tuple[_Lifecycle, list[tuple[int, ...]]]:
                 else:
                     state.open_since[fid] = epoch
                     state.started.append(epoch)
+                    state.fixed_at.pop(fid, None)
                 state.severity[fid] = seg.severity
                 counts[_sev_index(seg.severity)] += 1
         for seg in segs:
@@ -226,18 +232,45 @@ def _walk(stream: StreamTimeline) -> tuple[_Lifecycle, list[tuple[int, ...]]]:
                 # Reported fixed: fixed. Suppressed: no longer open, but accepted, not fixed.
                 close(seg.finding_id, epoch, fixed=seg.status != "suppressed")
         if absent:
-            ok = {s.name for s in run.scanners if s.state == "ok"}
-            trust_absence = not run.scanners  # an imported result without scanner statuses: take it at its word
             for fid in list(absent):
-                if trust_absence or scanner_of.get(fid) in ok:
+                info = stream.findings.get(fid)
+                if info is not None and run.covers(info):
                     del absent[fid]
                     close(fid, epoch, fixed=True)
-                # else: its scanner did not run cleanly; we cannot tell, so it stays open.
+                # else: this run did not look at its file with its scanner (a partial run, a
+                # scanner that failed); we cannot tell, so it stays open.
         after_each.append(tuple(counts))
         for fid in open_ends.get(i, ()):
             if fid in state.open_since:
                 absent[fid] = None  # a segment starting at run i + 1 takes it back out
     return state, after_each
+
+
+@dataclass(frozen=True, kw_only=True)
+class FindingState:
+    """Where one finding of a stream stands after its newest run."""
+
+    fingerprint: str
+    open_since: int | None
+    """Epoch it opened, when it is open now."""
+    fixed_at: int | None
+    """Epoch a covering run found it gone (or reported it fixed), when it is fixed now."""
+    severity: str
+
+
+def finding_states(stream: StreamTimeline) -> dict[str, FindingState]:
+    """Every finding of the stream by fingerprint: open (since when) or fixed (when), or
+    neither (suppressed, or only ever reported fixed)."""
+    state, _ = _walk(stream)
+    return {
+        info.fingerprint: FindingState(
+            fingerprint=info.fingerprint,
+            open_since=state.open_since.get(fid),
+            fixed_at=state.fixed_at.get(fid),
+            severity=state.severity.get(fid, "info"),
+        )
+        for fid, info in stream.findings.items()
+    }
 
 
 @dataclass

@@ -7,7 +7,8 @@ secscan is refused (an old client must not write a schema it does not know).
 
 Version 1 is the schema of the first SQLite store (``CREATE ... IF NOT EXISTS`` so files written
 before migrations existed are adopted as they are). Version 2 adds the audit-trail table and the
-indexes retention and the compliance check query by.
+indexes retention and the compliance check query by. Version 3 records what each run covered
+(its scope) and the path of each finding.
 """
 
 from __future__ import annotations
@@ -137,15 +138,54 @@ _V2_COMMON = [
     "CREATE INDEX scanner_runs_by_name ON scanner_runs (name, state)",
 ]
 
+# What each run covered (issue 31): a finding is fixed only by a run that looked at its file with
+# its scanner. Runs stored before this are read as whole-tree runs, as they were. The path of a
+# file finding is its own column (``location`` is "package version" for a dependency); findings
+# of code and secrets stored before have it in ``location`` already.
+_V3_COMMON = [
+    "ALTER TABLE runs ADD COLUMN scope_partial INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE runs ADD COLUMN scope_changed_only INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE runs ADD COLUMN scope_shard TEXT",
+    "ALTER TABLE findings ADD COLUMN path TEXT NOT NULL DEFAULT ''",
+    "UPDATE findings SET path = location WHERE kind IN ('sast', 'secret')",
+    """CREATE TABLE run_paths (
+        run_id {int} NOT NULL REFERENCES runs(id),
+        path TEXT NOT NULL,
+        PRIMARY KEY (run_id, path)
+    ){rowid}""",
+    """CREATE TABLE run_incomplete (
+        run_id {int} NOT NULL REFERENCES runs(id),
+        scanner TEXT NOT NULL,
+        entry TEXT NOT NULL,
+        PRIMARY KEY (run_id, scanner, entry)
+    ){rowid}""",
+]
+
 MIGRATIONS: dict[int, dict[str, list[str]]] = {
     1: {"sqlite": _V1_SQLITE, "postgresql": _V1_POSTGRES},
     2: {
         "sqlite": [s.format(int="INTEGER") for s in _V2_COMMON],
         "postgresql": [s.format(int="BIGINT") for s in _V2_COMMON],
     },
+    3: {
+        "sqlite": [s.format(int="INTEGER", rowid=" WITHOUT ROWID") for s in _V3_COMMON],
+        "postgresql": [s.format(int="BIGINT", rowid="") for s in _V3_COMMON],
+    },
 }
 LATEST = max(MIGRATIONS)
-TABLES = frozenset({"meta", "projects", "runs", "scanner_runs", "findings", "observations", "audit_entries"})
+TABLES = frozenset(
+    {
+        "meta",
+        "projects",
+        "runs",
+        "scanner_runs",
+        "findings",
+        "observations",
+        "audit_entries",
+        "run_paths",
+        "run_incomplete",
+    }
+)
 
 
 def current_version(db: Database) -> int:

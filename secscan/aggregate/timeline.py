@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from secscan.aggregate.history import FindingInfo, RunSnapshot, ScannerRun
+from secscan.aggregate.history import FINDING_INFO_COLS, FindingInfo, RunSnapshot, ScannerRun, finding_info, load_scopes
 from secscan.aggregate.sqldb import Database
 
 
@@ -147,21 +147,24 @@ def _batch(db: Database, streams: list[tuple[int, str, str]]) -> Iterator[Stream
         pids,
     ):
         scanners[int(run_id)].append(ScannerRun(name=name, state=state, error=error))
+    scopes = load_scopes(db, pids)
     for pid, ref, run_id, finished_at, epoch, passed, commit_sha, job_url in db.execute(
         "SELECT project_id, ref, id, finished_at, finished_epoch, passed, commit_sha, job_url FROM runs"  # noqa: S608
         f" WHERE project_id IN ({marks}) ORDER BY project_id, ref, finished_epoch, id",
         pids,
     ):
         runs_of[(int(pid), str(ref))].append(
-            RunSnapshot(
-                id=int(run_id),
-                finished_at=finished_at,
-                finished_epoch=int(epoch),
-                passed=None if passed is None else bool(passed),
-                commit_sha=commit_sha,
-                job_url=job_url,
-                scanners=tuple(scanners.pop(int(run_id), ())),
-                observations=(),
+            scopes.scoped(
+                RunSnapshot(
+                    id=int(run_id),
+                    finished_at=finished_at,
+                    finished_epoch=int(epoch),
+                    passed=None if passed is None else bool(passed),
+                    commit_sha=commit_sha,
+                    job_url=job_url,
+                    scanners=tuple(scanners.pop(int(run_id), ())),
+                    observations=(),
+                )
             )
         )
     last_sup: dict[tuple[int, int], tuple[str | None, str | None, str | None]] = {}
@@ -169,21 +172,10 @@ def _batch(db: Database, streams: list[tuple[int, str, str]]) -> Iterator[Stream
         last_sup[(int(run_id), int(fid))] = (sx, so, sre)
     findings_of: dict[int, dict[int, FindingInfo]] = defaultdict(dict)
     for row in db.execute(
-        "SELECT project_id, id, fingerprint, kind, scanner, rule_id, title, location, cwes, compliance"  # noqa: S608
-        f" FROM findings WHERE project_id IN ({marks})",
+        f"SELECT project_id, {FINDING_INFO_COLS} FROM findings WHERE project_id IN ({marks})",  # noqa: S608
         pids,
     ):
-        findings_of[int(row[0])][int(row[1])] = FindingInfo(
-            id=int(row[1]),
-            fingerprint=row[2],
-            kind=row[3],
-            scanner=row[4],
-            rule_id=row[5],
-            title=row[6],
-            location=row[7],
-            cwes=tuple(x for x in row[8].split(",") if x),
-            compliance=tuple(x for x in row[9].split(",") if x),
-        )
+        findings_of[int(row[0])][int(row[1])] = finding_info(tuple(row[1:]))
     segs_of = _segment_rows(db, pids)
     none3: tuple[str | None, str | None, str | None] = (None, None, None)
     for pid, name, ref in streams:

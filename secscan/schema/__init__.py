@@ -35,6 +35,7 @@ from secscan.models import (
     RecordedPolicy,
     RunResult,
     ScannerStatus,
+    Scope,
     SettingOrigin,
     Source,
     Suppression,
@@ -56,6 +57,7 @@ from secscan.schema.documents import (
     RecordedPolicyDoc,
     ResultDoc,
     ScannerDoc,
+    ScopeDoc,
     SettingOriginDoc,
     SourceDoc,
     SuppressionDoc,
@@ -192,6 +194,13 @@ def _result_doc(r: RunResult) -> ResultDoc:
         warnings=_many(r.warnings),
         meta=dict(r.meta) if r.meta else UNSET,
         judged_with=_judged_with_doc(r.judged_with),
+        scope=UNSET
+        if r.scope is None
+        else ScopeDoc(
+            paths=UNSET if r.scope.paths is None else r.scope.paths,
+            changed_only=r.scope.changed_only,
+            shard=_opt(r.scope.shard),
+        ),
         verdict=UNSET
         if v is None
         else VerdictDoc(
@@ -350,6 +359,13 @@ def _judged_with(d: JudgedWithDoc | None) -> JudgedWith | None:
     )
 
 
+def _scope(d: ScopeDoc | None) -> Scope | None:
+    if d is None:
+        return None
+    paths = _set(d.paths)
+    return Scope(paths=None if paths is None else tuple(paths), changed_only=d.changed_only, shard=_set(d.shard))
+
+
 def _result(d: ResultDoc) -> RunResult:
     v = d.verdict
     return RunResult(
@@ -389,6 +405,7 @@ def _result(d: ResultDoc) -> RunResult:
         warnings=_set(d.warnings, ()),
         meta=tuple(sorted(_set(d.meta, {}).items())),
         judged_with=_judged_with(_set(d.judged_with)),
+        scope=_scope(_set(d.scope)),
     )
 
 

@@ -150,6 +150,14 @@ class JudgedWithDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Optional: results written before it existed read as "not recorded"."""
 
 
+class ScopeDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """What the run covered (models.Scope); ``paths`` absent: the whole tree."""
+
+    paths: tuple[str, ...] | UnsetType = UNSET
+    changed_only: bool = False
+    shard: str | UnsetType | None = UNSET
+
+
 class ResultDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="schema", tag=SCHEMA):
     """``secscan.json``: ``"schema": "secscan/1"`` is written first (msgspec writes the tag first)."""
 
@@ -165,6 +173,8 @@ class ResultDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="
     meta: dict[str, str] | UnsetType = UNSET
     judged_with: JudgedWithDoc | UnsetType | None = UNSET
     """Optional: results written before it existed are read as judged with nothing recorded."""
+    scope: ScopeDoc | UnsetType | None = UNSET
+    """Optional: absent means not recorded (read as the whole tree)."""
     verdict: VerdictDoc | UnsetType | None = UNSET
     findings: tuple[FindingDoc, ...] = ()
 

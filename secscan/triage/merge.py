@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from secscan.core import Evidence
 from secscan.errors import InputError
-from secscan.models import JUDGED_WITH_VERSION, JudgedWith, RunResult, ScannerStatus
+from secscan.models import JUDGED_WITH_VERSION, JudgedWith, RunResult, ScannerStatus, Scope
 
 
 def _one(values: Sequence[str | None]) -> str | None:
@@ -69,6 +69,24 @@ def _same_settings(results: Sequence[RunResult], names: Sequence[str]) -> Judged
     return results[0].judged_with
 
 
+def merged_scope(scopes: Sequence[Scope | None]) -> Scope | None:
+    """What results merged together covered: the whole tree if one of them did, or if they are
+    every shard K/N of one N (and none changed-only); else the union of their files. Results
+    that did not record a scope are read as the whole tree (as the history reads them)."""
+    if not scopes or any(s is None or (s.paths is None and s.shard is None) for s in scopes):
+        return None if any(s is None for s in scopes) else Scope()
+    known = [s for s in scopes if s is not None]
+    changed_only = any(s.changed_only for s in known)
+    shards = {s.shard for s in known}
+    counts = {sh.partition("/")[2] for sh in shards if sh}
+    if not changed_only and None not in shards and len(counts) == 1:
+        n = int(counts.pop())
+        if {int(sh.partition("/")[0]) for sh in shards if sh} == set(range(1, n + 1)):
+            return Scope()
+    paths = sorted({p for s in known for p in (s.paths or ())})
+    return Scope(paths=tuple(paths), changed_only=changed_only, shard=shards.pop() if len(shards) == 1 else None)
+
+
 def merge_evidence(results: Sequence[RunResult], *, names: Sequence[str] | None = None) -> Evidence:
     """The inputs' findings and metadata as one :class:`Evidence` for :func:`secscan.core.produce`
     (which re-deduplicates, keeps statuses and masks)."""
@@ -95,6 +113,7 @@ def merge_evidence(results: Sequence[RunResult], *, names: Sequence[str] | None 
         meta=tuple(sorted(meta.items())),
         triaged=True,
         judged_with=judged_with,
+        scope=merged_scope([r.scope for r in results]),
     )
 
 
