@@ -204,7 +204,7 @@ def test_merged_shards_cover_the_tree_only_when_all_are_there(story: Story) -> N
     assert whole.scope is not None and not whole.scope.partial
     two = merge_results(shards[:2])
     assert two.scope is not None and two.scope.partial
-    assert set(two.scope.paths or ()) == {p for s in shards[:2] for p in (s.scope.paths or ()) if s.scope}
+    assert set(two.scope.paths or ()) == {p for s in shards[:2] if s.scope for p in (s.scope.paths or ())}
     # Round trip through the file format keeps the scope.
     again = resultio.loads(resultio.dumps(two), origin="x")
     assert again.scope == two.scope
