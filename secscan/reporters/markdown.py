@@ -9,11 +9,14 @@ out and a pointer to the full report. The pieces (:func:`render_header`,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from datetime import date
 
 from secscan.models import PENDING_SETTINGS, Finding, RunResult, ScannerState, Severity, Status
 from secscan.reporters import _common as c
-from secscan.textsafe import md_code_span, md_text
+from secscan.reporters import terminal
+from secscan.textsafe import gitlab_code_block, md_code_span, md_text, strip_controls
 
 GITLAB_NOTE_LIMIT = 1_000_000
 
@@ -84,15 +87,23 @@ def render_pending(result: RunResult, limit: int = 20) -> str:
 
 
 def render_reasons(result: RunResult, limit: int = 10) -> str:
-    """Why the gate failed (first ``limit`` reasons)."""
+    """Why the gate failed: each policy clause once, with the number of findings it blocks
+    (listed below), and the run's own reasons (first ``limit``)."""
     v = result.verdict
     if v is None or not v.reasons:
         return ""
     lines = ["### Why the gate failed", ""]
-    for r in v.reasons[:limit]:
+    per_clause: dict[str, int] = {}
+    for r in v.reasons:
+        if r.fingerprint:
+            per_clause[r.rule] = per_clause.get(r.rule, 0) + 1
+    for rule, n in per_clause.items():
+        lines.append(f"- {md_code_span(rule, 80)}: {_plural(n, 'blocking finding')} (below)")
+    run_reasons = [r for r in v.reasons if not r.fingerprint]
+    for r in run_reasons[:limit]:
         lines.append(f"- {md_code_span(r.rule, 80)}: {md_text(r.message, 300)}")
-    if len(v.reasons) > limit:
-        lines.append(f"- … and {len(v.reasons) - limit} more")
+    if len(run_reasons) > limit:
+        lines.append(f"- … and {len(run_reasons) - limit} more")
     for w in v.warnings:
         lines.append(f"- ⚠️ {md_text(w, 300)}")
     return "\n".join(lines) + "\n"
@@ -139,6 +150,76 @@ def render_findings_table(
     shown = findings if limit is None else findings[: max(0, limit)]
     out = TABLE_HEAD + "".join(finding_row(f, blocking) for f in shown)
     return out + _more_line(len(findings) - len(shown), report_url)
+
+
+def blocking_block(f: Finding, *, n: int, expires: date) -> str:
+    """One blocking finding, everything needed to act on it: place, code (masked, in a block
+    nothing can break out of), message, fix, identifiers, fingerprint and the suppression entry."""
+    scanners = ", ".join(sorted({s.scanner for s in f.sources} or {f.scanner}))
+    head = (
+        f"**{n}. {SEVERITY_ICON[f.severity]} {f.severity.value.capitalize()} · {md_text(f.title or f.rule_id, 160)}** "
+        f"{md_code_span(f.rule_id, 120)} · {md_text(scanners, 80)}"
+    )
+    lines = [head, "", f"at {md_code_span(c.location_text(f.location), 300)}", ""]
+    snippet = c.snippet_for(f)
+    if snippet:
+        lines += [gitlab_code_block(snippet, first_line=f.location.start_line, max_lines=8, max_line_chars=200), ""]
+    summary = terminal.message_summary(f)
+    if summary:
+        lines += [md_text(summary, 1000), ""]
+    fix = f.fix or (f"upgrade to {', '.join(f.fixed_versions)}" if f.fixed_versions else "")
+    if fix:
+        lines += [f"**Fix:** {md_text(fix, 600)}", ""]
+    ids = terminal.identifiers(f)
+    if ids:
+        lines += ["**Identifiers:** " + ", ".join(md_text(i, 80) for i in ids), ""]
+    fingerprint = c.stable_id(f)
+    lines += [f"**Fingerprint:** {md_code_span(fingerprint, 200)}", ""]
+    if f.status in (Status.NEW, Status.EXISTING):
+        entry = terminal.suppression_entry(fingerprint, owner=terminal.OWNER, expires=expires)
+        lines += ["**Suppress:**", "", _toml_block(entry), ""]
+    return "\n".join(lines)
+
+
+def _toml_block(line: str) -> str:
+    """A one-line fenced block: the fence is longer than any backtick run in it, and the line
+    starts with ``{``, so it can neither close the fence nor be a quick action."""
+    flat = " ".join(strip_controls(line).split())
+    longest = max((len(m) for m in re.findall(r"`+", flat)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}toml\n{flat}\n{fence}"
+
+
+def render_blocking(
+    result: RunResult,
+    blockers: Sequence[Finding],
+    *,
+    budget: int,
+    blocking: frozenset[str] = frozenset(),
+    report_url: str | None = None,
+) -> str:
+    """Each blocking finding in full while ``budget`` characters last; the rest as table rows
+    (at most :data:`BLOCKING_ROWS`), then a count of what is left for the full report."""
+    expires = terminal.suppress_until(result)
+    out: list[str] = []
+    used = 0
+    shown = 0
+    for f in blockers:
+        block = blocking_block(f, n=shown + 1, expires=expires)
+        if used + len(block) > budget and shown:
+            break
+        out.append(block)
+        used += len(block)
+        shown += 1
+    rest = list(blockers[shown:])
+    text = SUPPRESS_HELP + "\n\n" + "\n".join(out)
+    if rest:
+        text += (
+            f"\n{_plural(len(rest), 'more blocking finding')} in short (each in full in the job log and "
+            "the full report):\n\n"
+        )
+        text += render_findings_table(rest, BLOCKING_ROWS, blocking=blocking, report_url=report_url)
+    return text
 
 
 def _more_line(hidden: int, report_url: str | None) -> str:
@@ -194,6 +275,11 @@ SUMMARY_MAX_CHARS = 29_000
 """The summary's cap on any project size: read by people in a merge request (the HTML report
 has every finding), and well under GitLab's note limit."""
 BLOCKING_ROWS = 25
+SUPPRESS_HELP = (
+    "To accept a risk instead of fixing it, add its **Suppress** line to the `suppression = [ ... ]` array of "
+    "`.secscan/suppressions.toml` with a real reason and owner: suppressions apply once merged (the target "
+    "branch's file decides), so the entry goes through review like code."
+)
 RULE_ROWS = 60
 RULE_HEAD = "| Severity | Rule | Finding | Count | First at |\n|---|---|---|---|---|\n"
 
@@ -249,9 +335,10 @@ def render(result: RunResult, *, report_url: str | None = None, max_chars: int =
     parts: list[str] = []
     blockers = [f for f in findings if c.is_blocking(f, blocking)]
     if blockers:
+        budget = max(2_000, max_chars * 6 // 10 - len(head))
         parts.append(
             f"### Blocking findings ({len(blockers)})\n\n"
-            + render_findings_table(blockers, BLOCKING_ROWS, blocking=blocking, report_url=report_url)
+            + render_blocking(result, blockers, budget=budget, blocking=blocking, report_url=report_url)
         )
     new = [f for f in active if f.status is Status.NEW and TEST_CODE not in f.tags]
     new_tests = [f for f in active if f.status is Status.NEW and TEST_CODE in f.tags]

@@ -92,18 +92,22 @@ def _code(f: Finding) -> list[str]:
     return out
 
 
-def _message(f: Finding) -> list[str]:
+def message_summary(f: Finding) -> str:
     """The message's first paragraph that the title does not already say (an advisory's text is
-    pages of Markdown: its summary is here, the rest in secscan.json and at its reference)."""
+    pages of Markdown: its summary is shown, the rest is in secscan.json and at its reference)."""
     paragraphs = [
         _clean(p) for p in _PARAGRAPH.split(f.message.strip()) if p.strip() and not p.lstrip().startswith("#")
     ]
     said = _clean(f.title)
     paragraphs = [p for p in paragraphs if p not in said]
     if not paragraphs:
-        return []
-    more = " (the full text is in secscan.json)" if len(paragraphs) > 1 else ""
-    return [f"    {paragraphs[0]}{more}"]
+        return ""
+    return paragraphs[0] + (" (the full text is in secscan.json)" if len(paragraphs) > 1 else "")
+
+
+def _message(f: Finding) -> list[str]:
+    summary = message_summary(f)
+    return [f"    {summary}"] if summary else []
 
 
 def _fix(f: Finding) -> list[str]:
