@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "verify-report": "secscan.commands.aggregate_cmds:verify_report",
     "compliance": "secscan.commands.compliance_cmds:compliance",
     "config": "secscan.commands.config_cmds:config",
+    "suppress": "secscan.commands.suppress:suppress",
 }
 
 HELP_SHORT: dict[str, str] = {
@@ -56,6 +57,7 @@ HELP_SHORT: dict[str, str] = {
     "verify-report": "Check report files against secscan.manifest.json.",
     "compliance": "Check the compliance guardrails (scan age, failed scanners, audit trail).",
     "config": "Show the effective settings and the layer each came from.",
+    "suppress": "Write an accepted-risk entry for a finding (applies once merged).",
 }
 
 

@@ -358,6 +358,16 @@ def _trusted_file_layer(trusted: TrustedBase, target: Path) -> _FileLayer:
     )
 
 
+_PENDING_WHY = {
+    "suppressions": (
+        ": its entries added here suppress nothing in this merge request; the target branch's file"
+        " decides. Land the entry through review (the .secscan/ code owners approve it) and the next"
+        " pipeline applies it (README: Suppressing a finding)"
+    ),
+}
+"""Why a pending change does not apply yet, for the files a developer changes to get past the gate."""
+
+
 def _trusted_paths(cfg: ScanConfig, trusted: TrustedBase) -> tuple[ScanConfig, list[str], dict[str, str]]:
     """Every verdict-deciding file inside the tree, replaced by its merge-base copy; the
     pending changes, and the name each copy goes by in the record (its path at the base)."""
@@ -371,7 +381,7 @@ def _trusted_paths(cfg: ScanConfig, trusted: TrustedBase) -> tuple[ScanConfig, l
         if rel is None:
             return Path(value)  # the operator's own file, outside the tree
         if trust.differs(trusted, rel):
-            pending.append(f"{PENDING_SETTINGS}{label} {rel}")
+            pending.append(f"{PENDING_SETTINGS}{label} {rel}{_PENDING_WHY.get(label, '')}")
         origins[label] = f"{rel} at {trusted.sha[:12]} (merge base)"
         return trusted.materialize(rel)
 

@@ -22,6 +22,9 @@ Policy file format (``rules/policy/default.toml`` is the default; README "Policy
     [inline_suppressions]
     max_severity = "medium"               # # nosec / # nosemgrep accepted up to this severity ("none": never)
 
+    [suppressions]
+    max_days = 365                        # `secscan suppress` writes no expiry further ahead than this
+
 Only findings with status ``new`` count (``existing`` are in the baseline or outside the diff,
 ``fixed`` are gone, ``suppressed`` are accepted). An inline suppression of a finding above
 ``max_severity`` is refused: the finding counts as it would without the comment.
@@ -45,6 +48,7 @@ from secscan.testcode import TAG as TEST_CODE
 
 POLICY_VERSION = 1
 NONE = "none"
+DEFAULT_SUPPRESSION_MAX_DAYS = 365
 _UNDERLYING_NEW = "underlying:new"  # set by secscan.triage on suppressed findings
 
 
@@ -64,6 +68,9 @@ class Policy:
     fail_closed: bool = True
     inline_max_severity: Severity | None = Severity.MEDIUM
     """Inline suppressions are accepted up to this severity; None refuses them all."""
+    suppression_max_days: int = DEFAULT_SUPPRESSION_MAX_DAYS
+    """The furthest expiry (days from today) ``secscan suppress`` writes: an accepted risk is
+    looked at again."""
     source: str = "builtin"
     """Where the policy came from (path), for the verdict."""
 
@@ -118,7 +125,9 @@ def parse_policy(data: dict[str, Any], *, origin: str) -> Policy:
     """Validate a parsed policy document; :class:`ConfigError` naming the file and key."""
     if data.get("version") != POLICY_VERSION:
         raise ConfigError(f"{origin}: expected 'version = {POLICY_VERSION}', got {data.get('version')!r}")
-    _check_keys(data, {"version", "name", "fail_closed", "block", "max_new", "inline_suppressions"}, origin)
+    _check_keys(
+        data, {"version", "name", "fail_closed", "block", "max_new", "inline_suppressions", "suppressions"}, origin
+    )
     name = data.get("name", Path(origin).stem if origin != "builtin" else "default")
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{origin}: name must be a non-empty string")
@@ -146,6 +155,11 @@ def parse_policy(data: dict[str, Any], *, origin: str) -> Policy:
     inline = _table(data, "inline_suppressions", origin)
     _check_keys(inline, {"max_severity"}, f"{origin}: [inline_suppressions]")
     inline_max = _severity(inline.get("max_severity", "medium"), f"{origin}: inline_suppressions.max_severity")
+    file_sup = _table(data, "suppressions", origin)
+    _check_keys(file_sup, {"max_days"}, f"{origin}: [suppressions]")
+    max_days = file_sup.get("max_days", DEFAULT_SUPPRESSION_MAX_DAYS)
+    if isinstance(max_days, bool) or not isinstance(max_days, int) or max_days < 1:
+        raise ConfigError(f"{origin}: suppressions.max_days: expected a positive integer, got {max_days!r}")
     return Policy(
         name=name,
         block_at_or_above=threshold,
@@ -155,6 +169,7 @@ def parse_policy(data: dict[str, Any], *, origin: str) -> Policy:
         max_new=max_new,
         fail_closed=fail_closed,
         inline_max_severity=inline_max,
+        suppression_max_days=max_days,
         source=origin,
     )
 
@@ -207,6 +222,12 @@ def to_dict(policy: Policy) -> dict[str, Any]:
         },
         "max_new": dict(sorted(policy.max_new.items())),
         "inline_suppressions": {"max_severity": _sev_name(policy.inline_max_severity)},
+        # Only when not the default: results recorded before the key existed keep their digest.
+        **(
+            {"suppressions": {"max_days": policy.suppression_max_days}}
+            if policy.suppression_max_days != DEFAULT_SUPPRESSION_MAX_DAYS
+            else {}
+        ),
     }
 
 

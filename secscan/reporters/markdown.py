@@ -80,7 +80,7 @@ def render_pending(result: RunResult, limit: int = 20) -> str:
         "They do not decide this verdict; they apply once merged (after review):",
         "",
     ]
-    lines += [f"- {md_text(p, 300)}" for p in pending[:limit]]
+    lines += [f"- {md_text(p, 600)}" for p in pending[:limit]]
     if len(pending) > limit:
         lines.append(f"- … and {len(pending) - limit} more")
     return "\n".join(lines) + "\n"

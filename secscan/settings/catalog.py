@@ -182,7 +182,11 @@ SCAN_SETTINGS: tuple[Setting, ...] = (
         "Suppressions file [.secscan/suppressions.toml].",
         verdict=True,
         metavar="FILE",
-        also=frozenset({"import"}),
+        also=frozenset({"import", "suppress"}),
+        helps={
+            "suppress": "The suppressions file to add the entry to "
+            "[.secscan/suppressions.toml at the top of the git checkout]."
+        },
     ),
     _scan(
         "policy",
@@ -190,10 +194,12 @@ SCAN_SETTINGS: tuple[Setting, ...] = (
         "Gate policy TOML [rules/policy/default.toml].",
         verdict=True,
         metavar="FILE",
-        also=frozenset({"gate"}),
+        also=frozenset({"gate", "suppress"}),
         helps={
             "gate": "Policy file, overriding the one the result records "
-            "(default: the recorded policy, else the shipped default)."
+            "(default: the recorded policy, else the shipped default).",
+            "suppress": "Policy whose suppressions.max_days limits the expiry "
+            "(default: the policy the result records, else the shipped default).",
         },
     ),
     _scan(
@@ -407,6 +413,54 @@ COMMAND_SETTINGS: tuple[Setting, ...] = (
         help="URL of the full report, linked from the Markdown summary when it is cut.",
         commands=frozenset({"report"}),
         metavar="URL",
+    ),
+    # suppress
+    Setting(
+        key="reason",
+        type=str,
+        help="Why the finding is an accepted risk (reviewed with the entry).",
+        commands=frozenset({"suppress"}),
+        required=True,
+        metavar="TEXT",
+    ),
+    Setting(
+        key="expires",
+        type=str,
+        help="Expiry date, YYYY-MM-DD: after it the finding blocks again (at most the policy's "
+        "suppressions.max_days ahead).",
+        commands=frozenset({"suppress"}),
+        required=True,
+        metavar="DATE",
+    ),
+    Setting(
+        key="ticket",
+        type=str,
+        help="Ticket tracking the accepted risk (e.g. SEC-123).",
+        commands=frozenset({"suppress"}),
+        metavar="ID",
+    ),
+    Setting(
+        key="owner",
+        type=str,
+        help="Who owns the accepted risk [git config user.email, else user.name].",
+        commands=frozenset({"suppress"}),
+        metavar="WHO",
+    ),
+    Setting(
+        key="result",
+        type=Path,
+        help="The result the fingerprint is looked up in.",
+        default=Path("secscan-out") / "secscan.json",
+        commands=frozenset({"suppress"}),
+        metavar="FILE",
+    ),
+    Setting(
+        key="force",
+        type=bool,
+        help="Write the entry even when the fingerprint is not in the result.",
+        default=False,
+        commands=frozenset({"suppress"}),
+        off_flag="",
     ),
     # history
     Setting(

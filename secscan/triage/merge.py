@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from secscan.core import Evidence
 from secscan.errors import InputError
 from secscan.models import JUDGED_WITH_VERSION, JudgedWith, RunResult, ScannerStatus, Scope
+from secscan.triage.suppressions import STALE
 
 
 def _one(values: Sequence[str | None]) -> str | None:
@@ -109,12 +110,20 @@ def merge_evidence(results: Sequence[RunResult], *, names: Sequence[str] | None 
         advisory_db=_one([r.advisory_db for r in results]),
         baseline=_one([r.baseline for r in results]),
         diff_base=_one([r.diff_base for r in results]),
-        warnings=tuple(sorted({w for r in results for w in r.warnings})),
+        warnings=_merged_warnings(results),
         meta=tuple(sorted(meta.items())),
         triaged=True,
         judged_with=judged_with,
         scope=merged_scope([r.scope for r in results]),
     )
+
+
+def _merged_warnings(results: Sequence[RunResult]) -> tuple[str, ...]:
+    """Every input's warnings, except that a suppression is stale only when it matched nothing
+    in any input (one job's bandit findings do not match a semgrep entry)."""
+    stale = [{w for w in r.warnings if w.startswith(STALE)} for r in results]
+    everywhere = set.intersection(*stale) if stale else set()
+    return tuple(sorted({w for r in results for w in r.warnings if not w.startswith(STALE) or w in everywhere}))
 
 
 def merge_results(results: Sequence[RunResult], *, names: Sequence[str] | None = None) -> RunResult:

@@ -37,6 +37,9 @@ FILE_VERSION = 1
 EXPIRY_WARNING_DAYS = 14
 SELECTORS = ("fingerprint", "rule_id", "path", "package", "advisory")
 _ALLOWED = frozenset((*SELECTORS, "reason", "owner", "expires", "ticket"))
+STALE = "stale suppression: "
+"""Prefix of the warning for an entry that matched nothing. A split pipeline's jobs each see a
+part of the findings: the merge keeps the warning only when every job gave it."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -202,6 +205,8 @@ def apply_rules(findings: Sequence[Finding], rules: Sequence[Rule], *, today: dt
                 warnings.append(f"{rule.describe()} expired on {rule.expires.isoformat()} (matches nothing now)")
             else:
                 warnings.append(f"{rule.describe()} expires {when} ({rule.expires.isoformat()}): renew or fix")
+        if rule.index not in live_hits and rule.index not in expired_hits:
+            warnings.append(f"{STALE}{rule.describe()} matches no finding: remove it if the problem is gone")
     return FileSuppressionResult(findings=tuple(out), warnings=tuple(warnings))
 
 
@@ -280,3 +285,81 @@ def inline_marker(f: Finding, tree: SourceTree) -> str | None:
 
 def inline_suppression(marker: str) -> Suppression:
     return Suppression(origin="inline", reason=f"inline comment: {marker}", matched_by="inline")
+
+
+# ------------------------------------------------------------------ writing an entry (secscan suppress)
+
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewEntry:
+    """A fingerprint suppression to add to the file (``secscan suppress``)."""
+
+    fingerprint: str
+    reason: str
+    owner: str
+    expires: dt.date
+    ticket: str | None = None
+    about: str = ""
+    """What the finding is (rule and location), written as a comment above the entry."""
+
+
+def check_expiry(expires: dt.date, *, today: dt.date, max_days: int) -> None:
+    """An expiry in the future and at most ``max_days`` ahead (the policy's maximum)."""
+    if expires <= today:
+        raise ConfigError(f"--expires {expires.isoformat()}: must be after today ({today.isoformat()})")
+    latest = today + dt.timedelta(days=max_days)
+    if expires > latest:
+        raise ConfigError(
+            f"--expires {expires.isoformat()}: the policy allows at most {max_days} days "
+            f"(until {latest.isoformat()}); renew the entry when it expires"
+        )
+
+
+def add_entry(text: str | None, entry: NewEntry, *, origin: str) -> str:
+    """``text`` (the file's content, None when it does not exist) with ``entry`` appended.
+
+    The file's own comments and layout are kept (tomlkit). The result is read back with
+    :func:`parse_rules`, so what is written is what a scan will accept. An entry for the same
+    fingerprint is refused: two entries for one finding would disagree on who owns it.
+    """
+    import tomllib
+
+    import tomlkit
+
+    if text is None or not text.strip():
+        doc = tomlkit.document()
+        doc.add(tomlkit.comment("Accepted risks (README: Suppressions). Changes apply once merged."))
+        doc.add("version", FILE_VERSION)
+    else:
+        try:
+            existing = parse_rules(tomllib.loads(text), origin=origin)
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{origin}: not valid TOML: {e}") from None
+        for rule in existing:
+            if rule.fingerprint == entry.fingerprint:
+                raise ConfigError(f"{origin}: {rule.describe()} already suppresses {entry.fingerprint}")
+        doc = tomlkit.parse(text.rstrip("\n") + "\n\n")
+    table = tomlkit.table()
+    if entry.about:
+        # The comment is one line of printable ASCII: a path or rule id from the scanned tree
+        # can never start a new line (a new TOML entry) here.
+        table.add(tomlkit.comment(_UNPRINTABLE.sub("?", entry.about)[:200]))
+    table.add("fingerprint", entry.fingerprint)
+    table.add("reason", entry.reason)
+    table.add("owner", entry.owner)
+    table.add("expires", entry.expires)
+    if entry.ticket:
+        table.add("ticket", entry.ticket)
+    entries = doc.get("suppression")
+    if entries is None:
+        aot = tomlkit.aot()
+        aot.append(table)
+        doc.append("suppression", aot)
+    else:
+        entries.append(table)
+    out = tomlkit.dumps(doc)
+    rules = parse_rules(tomllib.loads(out), origin=origin)
+    assert any(r.fingerprint == entry.fingerprint for r in rules)
+    return out

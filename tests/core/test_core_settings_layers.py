@@ -22,6 +22,7 @@ from secscan.commands.importer import import_cmd
 from secscan.commands.publish import publish
 from secscan.commands.report import report
 from secscan.commands.scan import scan
+from secscan.commands.suppress import suppress
 from secscan.commands.triage_cmds import gate, merge
 from secscan.errors import ConfigError
 from secscan.gitlab.settings import from_env
@@ -40,6 +41,7 @@ COMMANDS: dict[str, click.Command] = {
     "gate": gate,
     "publish": publish,
     "report": report,
+    "suppress": suppress,
     **{f"history {name}": cmd for name, cmd in history.commands.items()},
 }
 NOT_SETTINGS = {"progress"}  # scan's terminal display: not a setting of the run
