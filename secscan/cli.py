@@ -23,9 +23,9 @@ from secscan.credentials import install_on_std_streams
 COMMANDS: dict[str, str] = {
     "scan": "secscan.commands.scan:scan",
     "import": "secscan.commands.importer:import_cmd",
-    "merge": "secscan.commands.triage_cmds:merge",
-    "gate": "secscan.commands.triage_cmds:gate",
-    "baseline": "secscan.commands.triage_cmds:baseline",
+    "merge": "secscan.commands.split_cmds:merge",
+    "gate": "secscan.commands.split_cmds:gate",
+    "baseline": "secscan.commands.split_cmds:baseline",
     "report": "secscan.commands.report:report",
     "publish": "secscan.commands.publish:publish",
     "advisories": "secscan.commands.advisories:advisories",
@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "audit": "secscan.commands.aggregate_cmds:audit",
     "verify-report": "secscan.commands.aggregate_cmds:verify_report",
     "compliance": "secscan.commands.compliance_cmds:compliance",
+    "triage": "secscan.commands.triage_cmds:triage",
     "config": "secscan.commands.config_cmds:config",
     "suppress": "secscan.commands.suppress:suppress",
 }
@@ -56,6 +57,7 @@ HELP_SHORT: dict[str, str] = {
     "audit": "Verify the tamper-evident audit trail.",
     "verify-report": "Check report files against secscan.manifest.json.",
     "compliance": "Check the compliance guardrails (scan age, failed scanners, audit trail).",
+    "triage": "Triage decisions with approval: false positive, accepted risk, fix planned.",
     "config": "Show the effective settings and the layer each came from.",
     "suppress": "Write an accepted-risk entry for a finding (applies once merged).",
 }

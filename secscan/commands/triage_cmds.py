@@ -1,4 +1,9 @@
-"""`secscan merge`, `secscan gate` and `secscan baseline create`: the split-pipeline commands."""
+"""`secscan triage`: decisions about findings with an approver (issue 31).
+
+``propose`` records a false positive, an accepted risk or a planned fix; ``approve`` (by someone
+else) puts it in force; ``export`` writes the approved suppressing decisions into the trusted
+suppressions file, which a merge request carries to review and the gate honours once merged.
+"""
 
 from __future__ import annotations
 
@@ -8,100 +13,121 @@ from typing import Any
 
 import click
 
-from secscan.commands.wrapper import Command, Group, handle_command_errors
+from secscan.commands.aggregate_cmds import db_target, parse_now
+from secscan.commands.wrapper import Group, handle_command_errors
+from secscan.errors import ConfigError, ExitCode
 from secscan.settings.options import effective, options
 
-_RESULT = click.Path(path_type=Path, dir_okay=False)
+
+@click.group("triage", cls=Group)
+def triage() -> None:
+    """Triage decisions about findings: proposed by one person, approved by another."""
 
 
-@click.command("merge", cls=Command)
-@click.argument("results", nargs=-1, required=True, type=_RESULT)
-@options("merge")
+def _who(given: Any) -> str:
+    who: str | None = given.get("by")
+    if not who or not who.strip():
+        raise ConfigError("who decides? give --by NAME (or set SECSCAN_TRIAGE_USER)")
+    return who
+
+
+@triage.command("propose")
+@options("triage propose", types={"decision": click.Choice(("false-positive", "accepted-risk", "fix-planned"))})
 @click.pass_context
 @handle_command_errors
-def merge(ctx: click.Context, *, results: tuple[Path, ...], **_settings: Any) -> int:
-    """Merge several secscan.json files (one per CI job) into one.
+def propose(ctx: click.Context, **_settings: Any) -> int:
+    """Propose a decision about one finding; it takes effect once someone else approves it."""
+    from secscan.aggregate import decisions
+    from secscan.aggregate.history import History
 
-    Findings about the same problem are merged again across the files; the order of the files
-    does not matter. The verdict is left to `secscan gate`.
-    """
-    from secscan import outputs, resultio
-    from secscan.triage.merge import merge_results
+    given = effective(ctx, "triage propose", os.environ)
+    proposal = decisions.Proposal(
+        project=given.get("project"),
+        fingerprint=given.get("fingerprint"),
+        decision=given.get("decision"),
+        reason=given.get("reason") or "",
+        author=_who(given),
+        expires=given.get("expires"),
+        owner=given.get("owner"),
+        due=given.get("due"),
+    )
+    now = parse_now(given.get("now"))
+    with History(db_target(given.get("db"), must_exist=True)) as h:
+        d = decisions.propose(h, proposal, now=now, env=os.environ)
+    click.echo(f"triage #{d.id}: {d.decision} of {d.fingerprint} in {d.project} proposed by {d.author}; needs approval")
+    return ExitCode.PASSED
 
-    out: Path = effective(ctx, "merge", os.environ).get("out")
-    loaded = [resultio.load(p) for p in results]
-    # Results resolved from different settings (policy, suppressions, baseline...) are refused.
-    merged = merge_results(loaded, names=[str(p) for p in results])
-    outputs.write_result(merged, out)
-    click.echo(f"secscan merge: {len(merged.findings)} finding(s) from {len(results)} result file(s) -> {out}")
-    return 0
 
-
-@click.command("gate", cls=Command)
-@click.argument("result", type=_RESULT)
-@options("gate")
+@triage.command("approve")
+@click.argument("decision_id", type=click.IntRange(min=1), metavar="ID")
+@options("triage approve")
 @click.pass_context
 @handle_command_errors
-def gate(ctx: click.Context, *, result: Path, **_settings: Any) -> int:
-    """Apply the policy to a secscan.json and exit with the verdict's code.
+def approve(ctx: click.Context, *, decision_id: int, **_settings: Any) -> int:
+    """Approve decision ID. The approver must be someone other than its author."""
+    from secscan.aggregate import decisions
+    from secscan.aggregate.history import History
 
-    The policy is the one the result was resolved with (recorded in it: the project's setting,
-    read at the merge base), unless --policy or a non-empty SECSCAN_POLICY overrides it.
-    0 passed, 1 findings blocked, 2 bad input or policy, 3 a scanner failed (fail closed).
-    """
-    from dataclasses import replace
-
-    from secscan import console, core, inputs, outputs, resultio
-    from secscan import policy as policy_mod
-
-    given = effective(ctx, "gate", os.environ)
-    out: Path | None = given.get("out")
-    fail_closed: bool | None = given.get("fail_closed")
-    # The operator's policy first: a bad policy file is exit 2 before the (possibly large) result is read.
-    operator = inputs.operator_policy(given.get("policy"))
-    loaded = resultio.load(result)
-    chosen = inputs.gate_policy(loaded, operator=operator, fail_closed=fail_closed)
-    gated = core.gate(loaded, chosen.policy)
-    if gated.judged_with is not None:
-        # The gated result records the policy that decided its verdict.
-        gated = replace(gated, judged_with=replace(gated.judged_with, policy=chosen.recorded))
-    if out is not None:
-        outputs.write_result(gated, out)
-    # Every verdict is on the audit trail, whichever command reached it (split pipelines gate here).
-    outputs.record_verdict(gated, out_dir=(out or result).parent)
-    assert gated.verdict is not None
-    shown = outputs.masked(gated)
-    # The same finding details as `secscan scan` prints: a split pipeline's gate job is where
-    # the developer reads why the merge request is blocked.
-    owner = console.suppression_owner(os.environ, Path.cwd())
-    console.details(shown, verbose=bool(given.get("verbose")), owner=owner, verdict=False)
-    click.echo(policy_mod.format_verdict(shown.verdict or gated.verdict, policy_from=chosen.origin))
-    return gated.verdict.exit_code
+    given = effective(ctx, "triage approve", os.environ)
+    who = _who(given)
+    now = parse_now(given.get("now"))
+    with History(db_target(given.get("db"), must_exist=True)) as h:
+        d = decisions.approve(h, decision_id, approver=who, now=now, env=os.environ)
+    click.echo(f"triage #{d.id}: {d.decision} of {d.fingerprint} approved by {d.approver} (proposed by {d.author})")
+    return ExitCode.PASSED
 
 
-@click.group("baseline", cls=Group)
-def baseline() -> None:
-    """Create a baseline of accepted findings (use it with --baseline FILE)."""
-
-
-@baseline.command("create")
-@click.argument("result", type=_RESULT)
-@click.option(
-    "-o",
-    "--out",
-    type=_RESULT,
-    default=Path(".secscan") / "baseline.json",
-    show_default=True,
-    help="Baseline file to write.",
-)
+@triage.command("list")
+@options("triage list")
+@click.pass_context
 @handle_command_errors
-def create(*, result: Path, out: Path) -> int:
-    """Write a baseline from RESULT (a secscan.json): every finding in it becomes accepted."""
-    from secscan import resultio
+def list_(ctx: click.Context, **_settings: Any) -> int:
+    """List the decisions and their state (pending, active, expired, overdue)."""
+    from secscan.aggregate import decisions
+    from secscan.aggregate.history import History
+
+    given = effective(ctx, "triage list", os.environ)
+    today = parse_now(given.get("now")).date()
+    with History(db_target(given.get("db"), must_exist=True)) as h:
+        rows = decisions.listing(h, project=given.get("project"))
+    for d in rows:
+        extra = f" expires {d.expires}" if d.expires else ""
+        extra += f" owner {d.owner} due {d.due}" if d.due else ""
+        approver = d.approver or "-"
+        click.echo(
+            f"#{d.id}\t{d.project}\t{d.fingerprint}\t{d.decision}\t{d.state(today)}\tby {d.author}"
+            f"\tapproved by {approver}{extra}\t{d.reason}"
+        )
+    return ExitCode.PASSED
+
+
+@triage.command("export")
+@options("triage export")
+@click.pass_context
+@handle_command_errors
+def export(ctx: click.Context, **_settings: Any) -> int:
+    """Write the project's approved false positives and accepted risks in force into the
+    suppressions file (commit it through a merge request: the gate reads it once merged)."""
+    from secscan.aggregate import decisions
+    from secscan.aggregate.history import History
     from secscan.fsutil import atomic_write
-    from secscan.triage import baseline as baseline_mod
 
-    made = baseline_mod.from_result(resultio.load(result), origin=str(result))
-    atomic_write(out, baseline_mod.dumps(made))
-    click.echo(f"secscan baseline: {len(made.entries)} finding(s) -> {out}")
-    return 0
+    given = effective(ctx, "triage export", os.environ)
+    out: Path = given.get("out")
+    today = parse_now(given.get("now")).date()
+    try:
+        existing: str | None = out.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        existing = None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read {out}: {e}") from None
+    with History(db_target(given.get("db"), must_exist=True)) as h:
+        rows = decisions.listing(h, project=given.get("project"))
+    block = decisions.suppressions_block(rows, today=today)
+    text = decisions.export_text(existing, block, origin=str(out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(out, text)
+    live = sum(1 for d in rows if d.suppresses(today))
+    expired = sum(1 for d in rows if d.decision in decisions.SUPPRESSING and d.state(today) == "expired")
+    click.echo(f"{out}: {live} decision(s) in force written; {expired} expired left out (their findings reopen)")
+    return ExitCode.PASSED

@@ -27,6 +27,8 @@ Sha = Annotated[str, Meta(pattern=r"^[0-9a-fA-F]{7,64}$")]
 ReportName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
 SCAN = frozenset({"scan", "config"})
+TEAM_DB_COMMANDS = frozenset({"triage propose", "triage approve", "triage list", "triage export", "export"})
+"""The security team's commands that read the history database (issue 31)."""
 """``config show`` takes scan's options, so it shows what a scan with them would use."""
 
 
@@ -468,7 +470,7 @@ COMMAND_SETTINGS: tuple[Setting, ...] = (
         type=str,
         help="History database: an SQLite file or a postgresql://user@host/db URL"
         " [else history.sqlite3 in the user data directory].",
-        commands=frozenset({"history add", "history list", "history prune"}),
+        commands=frozenset({"history add", "history list", "history prune", *TEAM_DB_COMMANDS}),
         env=("SECSCAN_HISTORY_DB",),
         metavar="PATH|URL",
     ),
@@ -503,6 +505,92 @@ COMMAND_SETTINGS: tuple[Setting, ...] = (
         type=str,
         help="Count the days back from this ISO-8601 time [the current time].",
         commands=frozenset({"history prune"}),
+    ),
+)
+
+# The security team's triage and export commands (issue 31).
+TRIAGE_COMMANDS = frozenset({"triage propose", "triage approve", "triage list", "triage export"})
+_Date = Annotated[str, Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+TEAM_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        key="project",
+        type=str,
+        help="Project name, as stored by `secscan history add`.",
+        commands=frozenset({"triage propose", "triage export", "export"}),
+        required=True,
+    ),
+    Setting(key="project", type=str, help="Only this project.", commands=frozenset({"triage list"})),
+    Setting(
+        key="fingerprint",
+        type=str,
+        help="The finding's fingerprint (the dashboard's finding page shows it).",
+        commands=frozenset({"triage propose"}),
+        required=True,
+    ),
+    Setting(
+        key="decision",
+        type=str,
+        help="false-positive, accepted-risk (needs --expires) or fix-planned (needs --owner and --due).",
+        commands=frozenset({"triage propose"}),
+        required=True,
+    ),
+    Setting(
+        key="reason", type=str, help="Why (shown in reports and the trail).", commands=frozenset({"triage propose"})
+    ),
+    Setting(
+        key="expires",
+        type=_Date,
+        help="Accepted risk: the last day it holds (then the finding reopens).",
+        commands=frozenset({"triage propose"}),
+        metavar="YYYY-MM-DD",
+    ),
+    Setting(key="owner", type=str, help="Planned fix: who fixes it.", commands=frozenset({"triage propose"})),
+    Setting(
+        key="due",
+        type=_Date,
+        help="Planned fix: by when.",
+        commands=frozenset({"triage propose"}),
+        metavar="YYYY-MM-DD",
+    ),
+    Setting(
+        key="by",
+        type=str,
+        help="Who proposes or approves (an approver must differ from the author).",
+        commands=frozenset({"triage propose", "triage approve"}),
+        env=("SECSCAN_TRIAGE_USER", "GITLAB_USER_LOGIN"),
+        metavar="NAME",
+    ),
+    Setting(
+        key="now",
+        type=str,
+        help="Decide as of this ISO-8601 time [the current time].",
+        commands=frozenset({*TRIAGE_COMMANDS, "export"}),
+    ),
+    Setting(
+        key="out",
+        type=Path,
+        help="The suppressions file to update (its triage block is rewritten, other entries kept).",
+        default=Path(".secscan") / "suppressions.toml",
+        commands=frozenset({"triage export"}),
+        flags=("-o", "--out"),
+        metavar="FILE",
+    ),
+    Setting(
+        key="out",
+        type=Path,
+        help="File to write.",
+        commands=frozenset({"export"}),
+        flags=("-o", "--out"),
+        metavar="FILE",
+        required=True,
+    ),
+    Setting(
+        key="format",
+        type=str,
+        help="defectdojo (Generic Findings Import JSON) or csv.",
+        commands=frozenset({"export"}),
+        flags=("-f", "--format"),
+        required=True,
     ),
 )
 
@@ -550,7 +638,7 @@ OTHER_VARIABLES: tuple[Setting, ...] = (
     ),
 )
 
-ALL: tuple[Setting, ...] = SCAN_SETTINGS + PUBLISH_SETTINGS + COMMAND_SETTINGS + OTHER_VARIABLES
+ALL: tuple[Setting, ...] = SCAN_SETTINGS + PUBLISH_SETTINGS + COMMAND_SETTINGS + TEAM_SETTINGS + OTHER_VARIABLES
 
 
 def for_command(command: str) -> dict[str, Setting]:

@@ -22,8 +22,8 @@ from secscan.commands.importer import import_cmd
 from secscan.commands.publish import publish
 from secscan.commands.report import report
 from secscan.commands.scan import scan
+from secscan.commands.split_cmds import gate, merge
 from secscan.commands.suppress import suppress
-from secscan.commands.triage_cmds import gate, merge
 from secscan.errors import ConfigError
 from secscan.gitlab.settings import from_env
 from secscan.models import JudgedWith, RecordedPolicy, RunResult, SettingOrigin
