@@ -676,13 +676,19 @@ class _Results:
             identifiers = identifiers + tuple(_cwe_identifier(c) for c in dict.fromkeys(extra) if c not in known)
         identifiers = identifiers + _fingerprints(res)
         suppression, tags = _suppression(ctx, res, where)
+        kind = (
+            Kind.DAST if location.url else sast_kind((i.value for i in identifiers if i.type == "cwe"), rule_id=rule_id)
+        )
+        fixed: tuple[str, ...] = ()
+        own = _secscan_written(res, props)
+        if own is not None:
+            kind, location, identifiers, fixed = _own_finding(own, res, props, location, identifiers)
         source = Source(
             scanner=self.scanner, rule_id=rule_id, severity_original=original, message=message, location=location
         )
         return Finding(
-            kind=Kind.DAST
-            if location.url
-            else sast_kind((i.value for i in identifiers if i.type == "cwe"), rule_id=rule_id),
+            kind=kind,
+            fixed_versions=fixed,
             scanner=self.scanner,
             rule_id=rule_id,
             title=title,
@@ -699,6 +705,52 @@ class _Results:
             tags=tags,
             sources=(source,),
         )
+
+
+# secscan's own SARIF (secscan/reporters/sarif.py) says what a result is beyond SARIF's terms: its
+# kind (a tag), its identifiers and fixed versions (properties) and the package it is about (a
+# logical location). Read back, a dependency finding stays a dependency with the same identity.
+_OWN_FINGERPRINT = "secscanFingerprint/v1"
+_KINDS = {k.value: k for k in Kind}
+
+
+def _secscan_written(res: dict[str, Any], props: dict[str, Any]) -> Kind | None:
+    """The kind secscan wrote for this result, or None when secscan did not write it."""
+    fps = res.get("partialFingerprints")
+    if not isinstance(fps, dict) or not str(fps.get(_OWN_FINGERPRINT, "")).startswith("v1:"):
+        return None
+    tags = props.get("tags")
+    kinds = [_KINDS[t] for t in tags if isinstance(t, str) and t in _KINDS] if isinstance(tags, list) else []
+    return kinds[0] if len(kinds) == 1 else None
+
+
+def _own_finding(
+    kind: Kind, res: dict[str, Any], props: dict[str, Any], location: Location, identifiers: tuple[Identifier, ...]
+) -> tuple[Kind, Location, tuple[Identifier, ...], tuple[str, ...]]:
+    known = {(i.type, i.value) for i in identifiers}
+    extra = []
+    for raw in props.get("secscan/identifiers") or ():
+        if isinstance(raw, str) and ":" in raw:
+            type_, value = raw.split(":", 1)
+            if type_ and value and (type_, value) not in known and type_ != "fingerprint":
+                known.add((type_, value))
+                extra.append(Identifier(type=type_, value=value))
+    fixed = tuple(v for v in props.get("secscan/fixedVersions") or () if isinstance(v, str) and v)
+    if kind is Kind.DEPENDENCY:
+        package, version = _package(res)
+        # The manifest is the location; the region (line 1) only placed it for SARIF viewers.
+        location = Location(path=location.path, package=package, version=version)
+    return kind, location, identifiers + tuple(extra), fixed
+
+
+def _package(res: dict[str, Any]) -> tuple[str | None, str | None]:
+    locs = res.get("locations")
+    first = locs[0] if isinstance(locs, list) and locs and isinstance(locs[0], dict) else {}
+    for logical in first.get("logicalLocations") or ():
+        if isinstance(logical, dict) and logical.get("kind") == "package" and isinstance(logical.get("name"), str):
+            name, _, version = logical["name"].partition("==")
+            return name or None, version or None
+    return None, None
 
 
 def _severity(
