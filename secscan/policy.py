@@ -25,6 +25,12 @@ Policy file format (``rules/policy/default.toml`` is the default; README "Policy
     [suppressions]
     max_days = 365                        # `secscan suppress` writes no expiry further ahead than this
 
+    [sla]                                 # days an open finding may stay open, per severity ("none": no limit)
+    critical = 30                         # defaults: PCI DSS v4.0 6.3.3 (critical and high within one month)
+    high = 30
+    medium = 90
+    low = 180
+
 Only findings with status ``new`` count (``existing`` are in the baseline or outside the diff,
 ``fixed`` are gone, ``suppressed`` are accepted). An inline suppression of a finding above
 ``max_severity`` is refused: the finding counts as it would without the comment.
@@ -49,6 +55,17 @@ from secscan.testcode import TAG as TEST_CODE
 POLICY_VERSION = 1
 NONE = "none"
 DEFAULT_SUPPRESSION_MAX_DAYS = 365
+# Fix-by days per severity. Critical and high: PCI DSS v4.0 requirement 6.3.3 (security patches
+# for critical vulnerabilities installed within one month of release; the guidance extends it to
+# high). Medium and low: 6.3.3 leaves them to "an appropriate time frame" set by the entity's
+# risk analysis (6.3.1); 90 and 180 days are this project's choice, a common quarter / half-year.
+DEFAULT_SLA_DAYS: Mapping[Severity, int | None] = {
+    Severity.CRITICAL: 30,
+    Severity.HIGH: 30,
+    Severity.MEDIUM: 90,
+    Severity.LOW: 180,
+    Severity.INFO: None,
+}
 _UNDERLYING_NEW = "underlying:new"  # set by secscan.triage on suppressed findings
 
 
@@ -69,6 +86,9 @@ class Policy:
     inline_max_severity: Severity | None = Severity.MEDIUM
     """Inline suppressions are accepted up to this severity; None refuses them all."""
     suppression_max_days: int = DEFAULT_SUPPRESSION_MAX_DAYS
+    sla_days: Mapping[Severity, int | None] = field(default_factory=lambda: dict(DEFAULT_SLA_DAYS))
+    """Days an open finding of each severity may stay open (None: no limit); the history's
+    dashboard and `compliance check` list the findings past it."""
     """The furthest expiry (days from today) ``secscan suppress`` writes: an accepted risk is
     looked at again."""
     source: str = "builtin"
@@ -126,7 +146,9 @@ def parse_policy(data: dict[str, Any], *, origin: str) -> Policy:
     if data.get("version") != POLICY_VERSION:
         raise ConfigError(f"{origin}: expected 'version = {POLICY_VERSION}', got {data.get('version')!r}")
     _check_keys(
-        data, {"version", "name", "fail_closed", "block", "max_new", "inline_suppressions", "suppressions"}, origin
+        data,
+        {"version", "name", "fail_closed", "block", "max_new", "inline_suppressions", "suppressions", "sla"},
+        origin,
     )
     name = data.get("name", Path(origin).stem if origin != "builtin" else "default")
     if not isinstance(name, str) or not name:
@@ -170,8 +192,28 @@ def parse_policy(data: dict[str, Any], *, origin: str) -> Policy:
         fail_closed=fail_closed,
         inline_max_severity=inline_max,
         suppression_max_days=max_days,
+        sla_days=_sla(_table(data, "sla", origin), f"{origin}: [sla]"),
         source=origin,
     )
+
+
+def _sla(table: Mapping[str, Any], where: str) -> dict[Severity, int | None]:
+    """The ``[sla]`` table over the defaults: a positive number of days, or "none"."""
+    days = dict(DEFAULT_SLA_DAYS)
+    for key, value in table.items():
+        try:
+            sev = Severity(key)
+        except ValueError:
+            raise ConfigError(
+                f"{where}: unknown severity {key!r} (known: {', '.join(s.value for s in Severity)})"
+            ) from None
+        if value == NONE:
+            days[sev] = None
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f'{where}: {key}: expected a positive number of days or "none", got {value!r}')
+        else:
+            days[sev] = value
+    return days
 
 
 def _kinds(table: Mapping[str, Any], where: str) -> dict[Kind, Severity | None]:
@@ -226,6 +268,11 @@ def to_dict(policy: Policy) -> dict[str, Any]:
         **(
             {"suppressions": {"max_days": policy.suppression_max_days}}
             if policy.suppression_max_days != DEFAULT_SUPPRESSION_MAX_DAYS
+            else {}
+        ),
+        **(
+            {"sla": {s.value: NONE if d is None else d for s, d in policy.sla_days.items()}}
+            if dict(policy.sla_days) != dict(DEFAULT_SLA_DAYS)
             else {}
         ),
     }

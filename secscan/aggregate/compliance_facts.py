@@ -7,7 +7,7 @@ aggregate over scanner statuses: a year of runs for hundreds of projects is neve
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from secscan.aggregate.guardrails import (
     evaluate,
 )
 from secscan.aggregate.history import History
+from secscan.aggregate.metrics import SlaBreach, sla_breaches
 from secscan.audit import trail
 from secscan.dbtarget import DbTarget
 from secscan.errors import SecscanError
@@ -38,8 +39,15 @@ def _with_latest(body: str) -> str:
     return _LATEST + body
 
 
-def stream_facts(h: History, *, today: date, dependency_scanners: tuple[str, ...]) -> list[StreamFacts]:
-    """One :class:`StreamFacts` per project and ref in the history."""
+def stream_facts(
+    h: History,
+    *,
+    today: date,
+    dependency_scanners: tuple[str, ...],
+    sla: Mapping[tuple[str, str], Sequence[SlaBreach]] | None = None,
+) -> list[StreamFacts]:
+    """One :class:`StreamFacts` per project and ref in the history (``sla``: the breaches by
+    project and ref, when the caller has walked the streams already)."""
     db = h.db
     latest = db.execute(
         _with_latest(
@@ -99,8 +107,22 @@ def stream_facts(h: History, *, today: date, dependency_scanners: tuple[str, ...
                 dependency_applies=applies > 0,
                 last_dependency_epoch=last_ok,
                 expired=tuple(expired.get(int(run_id), ())),
+                sla_breaches=tuple((sla or {}).get((str(name), str(ref)), ())),
             )
         )
+    return out
+
+
+def sla_by_stream(
+    h: History, sla_days: Mapping[str, int | None], *, now: datetime
+) -> dict[tuple[str, str], list[SlaBreach]]:
+    """The open findings past their SLA, by project and ref (each stream walked once)."""
+    now_epoch = int(now.timestamp())
+    out: dict[tuple[str, str], list[SlaBreach]] = {}
+    for stream in h.iter_streams():
+        found = sla_breaches(stream, sla_days, now_epoch=now_epoch)
+        if found:
+            out[(stream.project, stream.ref)] = sorted(found, key=lambda b: (-b.days_over, b.fingerprint))
     return out
 
 
@@ -155,10 +177,16 @@ def check(
     env: Mapping[str, str],
     audit_log: str | None = None,
     expected_head: str | None = None,
+    sla_days: Mapping[str, int | None] | None = None,
+    sla: Mapping[tuple[str, str], Sequence[SlaBreach]] | None = None,
 ) -> ComplianceReport:
-    """Gather every fact from the open history ``h`` (and its audit trail) and evaluate the controls."""
+    """Gather every fact from the open history ``h`` (and its audit trail) and evaluate the
+    controls. ``sla_days``: the policy's fix-by days (the streams are walked for them), or
+    ``sla``: the breaches found already (the dashboard walks the streams anyway)."""
     first = first_run_epoch(h)
     where = audit_location(audit_log, h.target, env, history_entries=audit_entry_count(h))
     audit = audit_facts(where, key=trail.key_from_env(env), expected_head=expected_head, history_first_epoch=first)
-    streams = stream_facts(h, today=now.date(), dependency_scanners=thresholds.dependency_scanners)
+    if sla is None and sla_days:
+        sla = sla_by_stream(h, sla_days, now=now)
+    streams = stream_facts(h, today=now.date(), dependency_scanners=thresholds.dependency_scanners, sla=sla)
     return evaluate(streams, audit, now=now, thresholds=thresholds)

@@ -242,4 +242,5 @@ def render(data: Dashboard, *, title: str = "Security dashboard", compliance: Co
         compliance=compliance,
         compliance_failing=sorted({v.control for v in compliance.violations}) if compliance else [],
         controls=CONTROLS,
+        finding_link=None,
     )

@@ -23,9 +23,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from secscan.aggregate.history import iso, parse_time
 from secscan.errors import InputError
+
+if TYPE_CHECKING:
+    from secscan.aggregate.metrics import SlaBreach
 
 DAY = 86400
 CONTROLS: dict[str, str] = {
@@ -34,6 +38,7 @@ CONTROLS: dict[str, str] = {
     "scanner-failed": "11.3",
     "suppression-expired": "6.3",
     "audit-trail": "10.5.1",
+    "sla": "6.3.3",
 }
 
 
@@ -75,6 +80,8 @@ class StreamFacts:
     last_dependency_epoch: int | None = None
     """The newest run in which a dependency scanner ran cleanly."""
     expired: tuple[ExpiredSuppression, ...] = ()
+    sla_breaches: tuple[SlaBreach, ...] = ()
+    """Open findings past the policy's fix-by days for their severity."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,6 +151,12 @@ def _stream(s: StreamFacts, now_epoch: int, t: Thresholds) -> list[Violation]:
     for e in s.expired:
         owner = f", owner {e.owner}" if e.owner else ""
         v("suppression-expired", f"suppression of {e.rule_id} at {e.location} expired {e.expires}{owner}")
+    for b in s.sla_breaches:
+        v(
+            "sla",
+            f"{b.severity} {b.rule_id} at {b.location} open since {b.opened[:10]}: due {b.due[:10]},"
+            f" {b.days_over} days over ({b.fingerprint})",
+        )
     return out
 
 

@@ -17,9 +17,9 @@ A finding's life is followed by fingerprint through a project's runs on one ref:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from secscan.aggregate.history import RunSnapshot, iso
 from secscan.aggregate.timeline import Segment, StreamTimeline
@@ -150,6 +150,22 @@ class TrendDay:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SlaBreach:
+    """An open finding past its fix-by date (the policy's ``[sla]`` days for its severity)."""
+
+    project: str
+    ref: str
+    fingerprint: str
+    rule_id: str
+    title: str
+    location: str
+    severity: str
+    opened: str
+    due: str
+    days_over: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Dashboard:
     now: str
     projects: tuple[ProjectRow, ...]
@@ -162,6 +178,8 @@ class Dashboard:
     failures: tuple[ScannerFailure, ...]
     totals: ProjectRow | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    sla_breaches: tuple[SlaBreach, ...] = ()
+    """Open findings past their SLA, longest overdue first."""
 
 
 def _worst(sevs: Iterable[str]) -> str:
@@ -273,6 +291,40 @@ def finding_states(stream: StreamTimeline) -> dict[str, FindingState]:
     }
 
 
+def sla_breaches(
+    stream: StreamTimeline, sla_days: Mapping[str, int | None], *, now_epoch: int, state: _Lifecycle | None = None
+) -> list[SlaBreach]:
+    """The stream's open findings whose SLA (days from when they opened, by their current
+    severity) ended before ``now_epoch``."""
+    if state is None:
+        state, _ = _walk(stream)
+    out = []
+    for fid, opened in state.open_since.items():
+        sev = state.severity.get(fid, "info")
+        days = sla_days.get(sev)
+        if days is None:
+            continue
+        due = opened + days * DAY
+        if due >= now_epoch:
+            continue
+        info = stream.findings.get(fid)
+        out.append(
+            SlaBreach(
+                project=stream.project,
+                ref=stream.ref,
+                fingerprint=info.fingerprint if info else str(fid),
+                rule_id=info.rule_id if info else "",
+                title=info.title if info else "",
+                location=info.location if info else "",
+                severity=sev,
+                opened=iso(datetime.fromtimestamp(opened, tz=UTC)),
+                due=iso(datetime.fromtimestamp(due, tz=UTC)),
+                days_over=(now_epoch - due) // DAY,
+            )
+        )
+    return out
+
+
 @dataclass
 class _RuleAcc:
     title: str
@@ -299,6 +351,8 @@ class _Acc:
     pci_rules: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     expiring: list[ExpiringSuppression] = field(default_factory=list)
     failures: list[ScannerFailure] = field(default_factory=list)
+    sla_days: Mapping[str, int | None] = field(default_factory=dict)
+    sla: list[SlaBreach] = field(default_factory=list)
 
 
 def _mean_days(spans: list[tuple[int, int]]) -> float | None:
@@ -313,6 +367,8 @@ def _project(
     if not stream.runs:
         return None
     state, after_each = _walk(stream)
+    if acc.sla_days:
+        acc.sla.extend(sla_breaches(stream, acc.sla_days, now_epoch=now_epoch, state=state))
     day_ends = [_utc_midnight(d) + DAY for d in acc.days]
     spark: list[int] = []
     di = 0
@@ -448,8 +504,10 @@ def compute(
     trend_days: int = 60,
     spark_len: int = 30,
     failure_window: int = 5,
+    sla_days: Mapping[str, int | None] | None = None,
 ) -> Dashboard:
-    """Every dashboard figure, from the streams (consumed one at a time) and ``now``."""
+    """Every dashboard figure, from the streams (consumed one at a time) and ``now``;
+    ``sla_days``: fix-by days per severity (the policy's), to list the findings past them."""
     now_epoch = int(now.timestamp())
     today = _utc_date(now_epoch)
     days = [today - timedelta(days=trend_days - 1 - i) for i in range(trend_days)]
@@ -458,6 +516,7 @@ def compute(
         trend_open=[[0] * len(SEV_ORDER) for _ in days],
         trend_new=[0] * len(days),
         trend_fixed=[0] * len(days),
+        sla_days=dict(sla_days or {}),
     )
     rows: list[ProjectRow] = []
     total_runs = 0
@@ -565,6 +624,7 @@ def compute(
             )
         ),
         totals=totals,
+        sla_breaches=tuple(sorted(acc.sla, key=lambda b: (-b.days_over, b.project, b.ref, b.fingerprint))),
     )
 
 

@@ -153,6 +153,13 @@ def aggregate(
 # ---------------------------------------------------------------- dashboard
 
 
+def policy_sla(path: Path | None) -> dict[str, int | None]:
+    """The fix-by days per severity of the policy at ``path`` (None: the shipped default)."""
+    from secscan.policy import load_policy
+
+    return {sev.value: days for sev, days in load_policy(path).sla_days.items()}
+
+
 def parse_now(value: str | None) -> datetime:
     if value is None:
         return datetime.now(UTC)
@@ -183,24 +190,39 @@ def parse_now(value: str | None) -> datetime:
     "--days", default=60, show_default=True, type=click.IntRange(7, 730), help="Days shown in the trend charts."
 )
 @click.option("--title", default="Security dashboard", show_default=True)
+@options("dashboard")
+@click.pass_context
 @handle_command_errors
 def dashboard(
-    *, output: Path, output_alias: Path | None, db: str | None, now: str | None, days: int, title: str
+    ctx: click.Context,
+    *,
+    output: Path,
+    output_alias: Path | None,
+    db: str | None,
+    now: str | None,
+    days: int,
+    title: str,
+    **_settings: Any,
 ) -> int:
     """Write the security team's dashboard: one self-contained HTML file."""
     from secscan.aggregate import compliance_facts, metrics
     from secscan.aggregate import dashboard as dash
     from secscan.aggregate.guardrails import Thresholds
     from secscan.aggregate.history import History
+    from secscan.aggregate.metrics import SlaBreach
     from secscan.fsutil import atomic_write
 
     output = output_alias if output_alias is not None else output
 
     when = parse_now(now)
+    sla_days = policy_sla(effective(ctx, "dashboard", os.environ).get("policy"))
     with History(db_target(db, must_exist=True)) as h:
-        data = metrics.compute(h.iter_streams(), now=when, trend_days=days)
+        data = metrics.compute(h.iter_streams(), now=when, trend_days=days, sla_days=sla_days)
+        sla: dict[tuple[str, str], list[SlaBreach]] = {}
+        for b in data.sla_breaches:
+            sla.setdefault((b.project, b.ref), []).append(b)
         # The guardrails panel: default thresholds, the audit trail as `compliance check` finds it.
-        report = compliance_facts.check(h, now=when, thresholds=Thresholds(), env=os.environ)
+        report = compliance_facts.check(h, now=when, thresholds=Thresholds(), env=os.environ, sla=sla)
     atomic_write(output, dash.render(data, title=title, compliance=report))
     failing = len({v.control for v in report.violations})
     click.echo(

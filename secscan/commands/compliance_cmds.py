@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict
+from typing import Any
 
 import click
 
-from secscan.commands.aggregate_cmds import DB_HELP, db_target, parse_now
+from secscan.commands.aggregate_cmds import DB_HELP, db_target, parse_now, policy_sla
 from secscan.commands.wrapper import Group, handle_command_errors
 from secscan.errors import ExitCode
+from secscan.settings.options import effective, options
 
 
 @click.group(cls=Group)
@@ -59,8 +61,11 @@ def compliance() -> None:
 )
 @click.option("--expect-head", help="The audit trail's head hash kept elsewhere: also catches entries cut off the end.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@options("compliance check")
+@click.pass_context
 @handle_command_errors
 def check(
+    ctx: click.Context,
     *,
     db: str | None,
     now: str | None,
@@ -71,6 +76,7 @@ def check(
     audit_log: str | None,
     expect_head: str | None,
     fmt: str,
+    **_settings: Any,
 ) -> int:
     """List, per project, every control that fails: stale scans or dependency audits, a last run
     with a failed scanner, expired suppressions; and an audit trail that does not verify or keeps
@@ -86,9 +92,16 @@ def check(
         audit_retention_days=retention,
         dependency_scanners=tuple(dep_scanners),
     )
+    sla_days = policy_sla(effective(ctx, "compliance check", os.environ).get("policy"))
     with History(db_target(db, must_exist=True)) as h:
         report = compliance_facts.check(
-            h, now=when, thresholds=thresholds, env=os.environ, audit_log=audit_log, expected_head=expect_head
+            h,
+            now=when,
+            thresholds=thresholds,
+            env=os.environ,
+            audit_log=audit_log,
+            expected_head=expect_head,
+            sla_days=sla_days,
         )
     if fmt == "json":
         click.echo(json.dumps(asdict(report) | {"ok": report.ok}, indent=2, sort_keys=True))

@@ -196,8 +196,12 @@ SCAN_SETTINGS: tuple[Setting, ...] = (
         "Gate policy TOML [rules/policy/default.toml].",
         verdict=True,
         metavar="FILE",
-        also=frozenset({"gate", "suppress"}),
+        also=frozenset({"gate", "suppress", "compliance check", "dashboard"}),
         helps={
+            "compliance check": "Policy whose [sla] days decide which open findings are past their SLA"
+            " [rules/policy/default.toml].",
+            "dashboard": "Policy whose [sla] days decide which open findings are past their SLA"
+            " [rules/policy/default.toml].",
             "gate": "Policy file, overriding the one the result records "
             "(default: the recorded policy, else the shipped default).",
             "suppress": "Policy whose suppressions.max_days limits the expiry "

@@ -121,7 +121,7 @@ def test_each_failing_control_is_reported_per_project(store: str) -> None:
     )
     assert "B324" not in out and "B608" not in out  # not yet expired (expires today counts as valid)
     assert "ok   audit-trail" in out
-    assert "compliance: FAILED: 4 of 5 controls failing, 5 violations, 6 projects/refs checked" in out
+    assert "compliance: FAILED: 4 of 6 controls failing, 5 violations, 6 projects/refs checked" in out
     as_json = _check(store, "--format", "json")
     assert as_json.returncode == 1
     assert _violations(as_json) == {
@@ -151,7 +151,7 @@ def test_truncated_audit_trail_fails_the_check(store: str) -> None:
         )
     clean = _check(store, *relax)
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert "compliance: PASSED: 0 of 5 controls failing" in clean.stdout
+    assert "compliance: PASSED: 0 of 6 controls failing" in clean.stdout
     head = str(entries[-1]["hash"])
     with History(store) as h:
         h.db.execute("DELETE FROM audit_entries WHERE seq = (SELECT MAX(seq) FROM audit_entries)")
@@ -205,7 +205,7 @@ def test_evaluate_thresholds_are_inclusive_limits() -> None:
         ("scan-age", "over"),
     ]
     assert "never audited cleanly" in rep.violations[0].message
-    assert rep.passed_controls == ("scanner-failed", "suppression-expired", "audit-trail") and not rep.ok
+    assert rep.passed_controls == ("scanner-failed", "suppression-expired", "audit-trail", "sla") and not rep.ok
 
 
 def test_dashboard_shows_the_guardrails_panel_escaped(store: str, tmp_path: Path) -> None:
