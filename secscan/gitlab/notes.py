@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from secscan.credentials import mask
-from secscan.gitlab import markers
+from secscan.gitlab import markers, suggest
 from secscan.models import Finding, RunResult, Severity, Status, Suppression
 from secscan.reporters import _common as c
 from secscan.reporters import markdown
@@ -150,7 +150,7 @@ def render_summary(
     return mask(defuse_quick_actions(head + body.rstrip("\n") + "\n\n" + tail))[:NOTE_LIMIT]
 
 
-def thread_body(f: Finding, *, report: str, key: str, limit: int = THREAD_LIMIT) -> str:
+def thread_body(f: Finding, *, report: str, key: str, limit: int = THREAD_LIMIT, line: int | None = None) -> str:
     """An inline thread: marker, severity, title, message, fix, snippet (secrets redacted).
 
     Capped at ``limit`` characters whatever the finding holds: the snippet is cut to
@@ -182,10 +182,27 @@ def thread_body(f: Finding, *, report: str, key: str, limit: int = THREAD_LIMIT)
             ),
             "",
         ]
+    offer = _suggestion(f, line)
+    if offer:
+        with_offer = mask(defuse_quick_actions("\n".join([*head, *offer, *block, foot]) + "\n"))
+        # Posted only as built: if masking or the quick-action guard changed it, applying it
+        # would write their marks into the code.
+        if offer[1] in with_offer and len(with_offer) <= limit:
+            return with_offer
     body = mask(defuse_quick_actions("\n".join([*head, *block, foot]) + "\n"))
     if len(body) > limit:
         body = mask(defuse_quick_actions("\n".join([*head, foot]) + "\n"))[:limit]
     return body
+
+
+def _suggestion(f: Finding, line: int | None) -> list[str]:
+    """The lines of a suggestion the author can apply (secscan/gitlab/suggest.py), or none."""
+    if line is None:
+        return []
+    new_line = suggest.fixed_line(f, line=line)
+    if new_line is None:
+        return []
+    return ["**Suggested fix** (apply it in one click):", suggest.block(new_line), ""]
 
 
 def resolve_reply(f: Finding | None, *, report: str, key: str, commit_sha: str | None) -> str:

@@ -180,7 +180,12 @@ def plan_threads(
             continue
         if slots > 0:
             create.append(
-                NewThread(finding=f, key=key, position=position, body=notes.thread_body(f, report=report, key=key))
+                NewThread(
+                    finding=f,
+                    key=key,
+                    position=position,
+                    body=notes.thread_body(f, report=report, key=key, line=position.get("new_line")),
+                )
             )
             slots -= 1
         else:

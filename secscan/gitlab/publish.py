@@ -412,7 +412,9 @@ class _Publisher:
             except BodyTooLong as e:
                 if attempt == 0:
                     # GitLab's limit is lower than ours (a configured instance): once more, bare.
-                    body = notes.thread_body(nt.finding, report=self.s.report_name, key=nt.key, limit=2_000)
+                    body = notes.thread_body(
+                        nt.finding, report=self.s.report_name, key=nt.key, limit=2_000, line=nt.position.get("new_line")
+                    )
                     continue
                 self._fail(e)
             except CommentLimit:

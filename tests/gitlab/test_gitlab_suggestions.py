@@ -1,0 +1,121 @@
+"""Fixes offered as GitLab suggestions (issue 30): an inline thread carries a
+```` ```suggestion:-0+0 ```` block where secscan's own semgrep rule has a ``fix`` and it applies to
+the thread's line, and the suggestion applies cleanly to the merge request's head (checked with
+``git apply --check`` of the equivalent patch on a real checkout). A fix carrying text that could
+change other lines (a line break, a fence-breaking backtick), or one that is not the trusted
+rule's template, or from a rule that is not secscan's, gives no suggestion.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from secscan import resultio
+from secscan.gitlab import notes, suggest
+from secscan.gitlab.publish import publish_result
+from secscan.models import Finding, RunResult
+from tests.conftest import require_tool
+from tests.support.cli import secscan
+from tests.support.gitlab_standin import GitLabStandIn
+from tests.support.gitlab_testkit import settings
+from tests.support.mergerequest import commit, new_repo
+
+OLD = "import yaml\n\n\ndef config(text):\n    return {}\n"
+NEW = (
+    "import yaml\n\n\ndef config(text):\n"
+    "    data = yaml.load(text, Loader=yaml.Loader)  # the settings\n"  # line 5: added
+    "    return data\n"
+)
+LINE = 5
+BLOCK = re.compile(r"^```suggestion:-0\+0\n(.*?)\n```$", re.M | re.S)
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunResult]:
+    require_tool("semgrep")
+    base = tmp_path_factory.mktemp("suggest")
+    repo, _ = new_repo(base, {"app/settings.py": OLD})
+    commit(repo, {"app/settings.py": NEW}, "load the settings")
+    out = base / "out"
+    run = secscan("scan", ".", "--only", "semgrep", "-o", out, "--no-progress", cwd=repo, clean=True)
+    assert run.code in (0, 1), run.stderr[-2000:]
+    return repo, resultio.load(out / "secscan.json")
+
+
+def _yaml_finding(result: RunResult) -> Finding:
+    (f,) = [f for f in result.findings if f.rule_id == "payment.unsafe-yaml-load"]
+    return f
+
+
+def _threads(gl: GitLabStandIn) -> list[str]:
+    return [str(d["notes"][0]["body"]) for d in gl.merge_requests[(7, 3)].threads()]
+
+
+def _patch(head_text: str, line: int, replacement: str, path: str) -> str:
+    old = head_text.splitlines(keepends=True)
+    new = [*old[: line - 1], replacement + "\n", *old[line:]]
+    return "".join(difflib.unified_diff(old, new, f"a/{path}", f"b/{path}"))
+
+
+def test_the_thread_offers_the_rules_fix_and_it_applies_to_the_head(
+    scanned: tuple[Path, RunResult], gitlab_standin: GitLabStandIn, tmp_path: Path
+) -> None:
+    repo, result = scanned
+    f = _yaml_finding(result)
+    assert f.fix == "yaml.safe_load(text)"  # semgrep rendered the trusted template
+    gitlab_standin.add_merge_request(project_id=7, iid=3, files={"app/settings.py": (OLD, NEW)})
+    publish_result(result, settings(gitlab_standin))
+    (body,) = [b for b in _threads(gitlab_standin) if "payment.unsafe-yaml-load" in b]
+    (replacement,) = BLOCK.findall(body)
+    assert replacement == "    data = yaml.safe_load(text)  # the settings"
+    patch = tmp_path / "suggestion.patch"
+    patch.write_text(_patch(NEW, LINE, replacement, "app/settings.py"), encoding="utf-8")
+    check = subprocess.run(["git", "apply", "--check", str(patch)], cwd=repo, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    # ... and it changes that line alone.
+    assert patch.read_text(encoding="utf-8").count("\n-") == 1
+
+
+@pytest.mark.parametrize(
+    "fix",
+    [
+        "yaml.safe_load(text)\nimport os; os.system('id')",  # a second line
+        "yaml.safe_load(text)  # ```\n/approve",  # a fence break and a quick action
+        "yaml.safe_load(text` + `)",  # a backtick
+        "os.system(text)",  # not the rule's template
+        "yaml.safe_load(__import__('os').system('id'))",  # template, but text not in the matched code
+    ],
+)
+def test_an_untrusted_fix_gives_no_suggestion(scanned: tuple[Path, RunResult], fix: str) -> None:
+    _repo, result = scanned
+    planted = dataclasses.replace(_yaml_finding(result), fix=fix)
+    assert suggest.fixed_line(planted, line=LINE) is None
+    body = notes.thread_body(planted, report="secscan", key="k", line=LINE)
+    assert "suggestion" not in body
+
+
+def test_only_secscans_own_rules_and_the_threads_line(scanned: tuple[Path, RunResult]) -> None:
+    _repo, result = scanned
+    f = _yaml_finding(result)
+    assert suggest.fixed_line(f, line=LINE) is not None
+    assert suggest.fixed_line(f, line=LINE + 1) is None  # the thread sits elsewhere
+    assert suggest.fixed_line(dataclasses.replace(f, rule_id="custom.yaml-load"), line=LINE) is None
+    assert suggest.fixed_line(dataclasses.replace(f, scanner="bandit"), line=LINE) is None
+    assert "payment.unsafe-yaml-load" in suggest.trusted_fixes()
+
+
+def test_a_planted_fix_in_a_published_result_posts_no_suggestion(
+    scanned: tuple[Path, RunResult], gitlab_standin: GitLabStandIn
+) -> None:
+    _repo, result = scanned
+    planted = dataclasses.replace(_yaml_finding(result), fix="yaml.safe_load(text)\n    import os")
+    gitlab_standin.add_merge_request(project_id=7, iid=3, files={"app/settings.py": (OLD, NEW)})
+    publish_result(dataclasses.replace(result, findings=(planted,)), settings(gitlab_standin))
+    bodies = _threads(gitlab_standin)
+    assert bodies and not any("suggestion" in b for b in bodies)
