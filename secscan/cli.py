@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "verify-report": "secscan.commands.aggregate_cmds:verify_report",
     "compliance": "secscan.commands.compliance_cmds:compliance",
     "triage": "secscan.commands.triage_cmds:triage",
+    "export": "secscan.commands.export_cmds:export",
     "config": "secscan.commands.config_cmds:config",
     "suppress": "secscan.commands.suppress:suppress",
 }
@@ -58,6 +59,7 @@ HELP_SHORT: dict[str, str] = {
     "verify-report": "Check report files against secscan.manifest.json.",
     "compliance": "Check the compliance guardrails (scan age, failed scanners, audit trail).",
     "triage": "Triage decisions with approval: false positive, accepted risk, fix planned.",
+    "export": "Export a project's findings for DefectDojo or a spreadsheet.",
     "config": "Show the effective settings and the layer each came from.",
     "suppress": "Write an accepted-risk entry for a finding (applies once merged).",
 }

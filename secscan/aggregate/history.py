@@ -382,7 +382,7 @@ class History:
                     [(run_id, s.name, s.state.value, s.error, s.version) for s in result.scanners],
                 )
                 self._store_scope(run_id, result)
-                ids = self._finding_ids(pid, [(k, chosen[k]) for k in keys])
+                ids = self._finding_ids(pid, [(k, chosen[k]) for k in keys], epoch=int(when.timestamp()))
                 rows = []
                 for key in keys:
                     f = chosen[key]
@@ -423,13 +423,15 @@ class History:
                 [(run_id, name, e) for name, e in incomplete],
             )
 
-    def _finding_ids(self, pid: int, items: list[tuple[str, Finding]]) -> dict[str, int]:
+    def _finding_ids(self, pid: int, items: list[tuple[str, Finding]], *, epoch: int) -> dict[str, int]:
         """Upsert the findings' descriptions (latest wins) and return their ids by key.
 
         Multi-row statements: a run's 25 findings cost two round trips, not 25. A row whose
         description did not change is not rewritten (no dead row versions in PostgreSQL).
         """
         ids: dict[str, int] = {}
+        places: list[tuple[int, str, int]] = []
+        where = {key: _where(f) for key, f in items}
         changed = " OR ".join(f"findings.{c} <> excluded.{c}" for c in _DESCRIPTION)
         updates = ", ".join(f"{c} = excluded.{c}" for c in _DESCRIPTION)
         for i in range(0, len(items), _CHUNK):
@@ -446,6 +448,8 @@ class History:
                 params,
             ):
                 ids[str(fp)] = int(fid)
+                # New, or its description changed: maybe a new place (kept for its finding page).
+                places.append((int(fid), where[str(fp)], epoch))
             missing = [k for k, _ in chunk if k not in ids]
             if missing:
                 marks = ", ".join(["?"] * len(missing))
@@ -454,6 +458,14 @@ class History:
                     [pid, *missing],
                 ):
                     ids[str(fp)] = int(fid)
+        if places:
+            # A backfilled older run may have seen the place first: keep the earliest time.
+            self.db.executemany(
+                "INSERT INTO finding_locations (finding_id, location, first_epoch) VALUES (?, ?, ?)"
+                " ON CONFLICT (finding_id, location) DO UPDATE SET first_epoch = excluded.first_epoch"
+                " WHERE excluded.first_epoch < finding_locations.first_epoch",
+                places,
+            )
         return ids
 
     def prune(self, *, keep_days: int, now: datetime) -> PruneOutcome:
@@ -493,6 +505,10 @@ class History:
                 for table in ("observations", "scanner_runs", "run_paths", "run_incomplete"):
                     self.db.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT id FROM prune_ids)")  # noqa: S608
                 self.db.execute("DELETE FROM runs WHERE id IN (SELECT id FROM prune_ids)")
+                self.db.execute(
+                    "DELETE FROM finding_locations WHERE NOT EXISTS"
+                    " (SELECT 1 FROM observations o WHERE o.finding_id = finding_locations.finding_id)"
+                )
                 cur = self.db.execute(
                     "DELETE FROM findings WHERE NOT EXISTS"
                     " (SELECT 1 FROM observations o WHERE o.finding_id = findings.id) RETURNING id"
@@ -581,12 +597,12 @@ class History:
         )
         return StreamHistory(project=project, ref=ref, runs=runs, findings=findings)
 
-    def iter_streams(self) -> Iterator[StreamTimeline]:
-        """Every stream as the database compacts it (:mod:`secscan.aggregate.timeline`), one at a
-        time: memory stays bounded by the largest stream's changes, not by the table."""
+    def iter_streams(self, *, project: str | None = None) -> Iterator[StreamTimeline]:
+        """Every stream (of ``project``) as the database compacts it (:mod:`secscan.aggregate.timeline`),
+        one at a time: memory stays bounded by the largest stream's changes, not by the table."""
         from secscan.aggregate.timeline import iter_timelines
 
-        yield from iter_timelines(self.db)
+        yield from iter_timelines(self.db, project=project)
 
 
 def add_file(

@@ -208,11 +208,10 @@ def _batch(db: Database, streams: list[tuple[int, str, str]]) -> Iterator[Stream
         )
 
 
-def iter_timelines(db: Database, *, batch: int = BATCH) -> Iterator[StreamTimeline]:
-    """Every stream, sorted by project and ref, a batch of projects at a time."""
-    rows = db.execute(
-        "SELECT DISTINCT p.id, p.name, r.ref FROM runs r JOIN projects p ON p.id = r.project_id"
-    ).fetchall()
+def iter_timelines(db: Database, *, batch: int = BATCH, project: str | None = None) -> Iterator[StreamTimeline]:
+    """Every stream (of ``project``), sorted by project and ref, a batch of projects at a time."""
+    sql = "SELECT DISTINCT p.id, p.name, r.ref FROM runs r JOIN projects p ON p.id = r.project_id"
+    rows = db.execute(sql + " WHERE p.name = ?", (project,)).fetchall() if project else db.execute(sql).fetchall()
     streams = sorted(((int(pid), str(name), str(ref)) for pid, name, ref in rows), key=lambda s: (s[1], s[2]))
     chunk: list[tuple[int, str, str]] = []
     projects: set[int] = set()
