@@ -62,22 +62,29 @@ def run_cmd(*, remote: str, url: str, base: str | None, scan_args: tuple[str, ..
     """What the pre-push hook runs: reads git's pre-push lines on stdin (REMOTE and URL are the
     hook's arguments), scans each pushed commit and exits with the verdict (0 lets the push go).
 
-    Typed by hand (no stdin), it checks a push of the current branch to REMOTE [origin].
+    Typed by hand or run by a script (no pre-push lines on stdin), it checks a push of the
+    current branch to REMOTE [origin]; from git (REMOTE and URL given) an empty stdin means
+    nothing is pushed, and it says so.
     """
     from secscan import hook as hook_mod
 
-    del url  # git passes it; the remote's name is what finds the refs
     if os.environ.get(hook_mod.SKIP_VARIABLE, "0") not in ("", "0"):
         click.echo(f"secscan: pre-push scan skipped ({hook_mod.SKIP_VARIABLE} is set)", err=True)
         return 0
+    remote = remote or os.environ.get("PRE_COMMIT_REMOTE_NAME", "") or "origin"
     updates = hook_mod.updates_from_env(os.environ)
     if not updates:
         text = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
         updates = hook_mod.parse_push_lines(text)
         if not updates and not text.strip():
-            if sys.stdin is not None and not sys.stdin.isatty():
-                # git gives an empty stdin when nothing is pushed ("Everything up-to-date").
+            if url:
+                # git runs the hook with an empty stdin when nothing is pushed ("Everything up-to-date").
+                click.echo(f"secscan: nothing is pushed to {remote} (git gave no refs): no scan", err=True)
                 return 0
+            # No refs from git and no terminal (a script, CI): "nothing to check" would let
+            # anything through, so the push of the current branch is checked, as typed by hand.
+            click.echo(
+                f"secscan: no pre-push lines on stdin: checking a push of the current branch to {remote}", err=True
+            )
             updates = (hook_mod.head_update(repo),)
-    remote = remote or os.environ.get("PRE_COMMIT_REMOTE_NAME", "") or "origin"
     return hook_mod.run(repo, updates, remote=remote, base=base or None, scan_args=scan_args)

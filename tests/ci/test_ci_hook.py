@@ -165,3 +165,25 @@ def test_a_committed_secscan_module_never_runs_instead_of_secscan(repo: Path, tm
     assert not marker.exists(), "code from the repository ran in the pre-push hook"
     assert blocked.returncode != 0, blocked.stderr
     assert "push blocked for refs/heads/feature: gate failed" in blocked.stderr
+
+
+@pytest.mark.integration
+def test_hook_says_what_it_did_without_input(repo: Path) -> None:
+    """Issue 30: `hook run` with no terminal and no input said nothing and exited 0 (fail open).
+    From git (REMOTE and URL given) an empty stdin means "Everything up-to-date"; from a script,
+    the push of the current branch is checked."""
+    assert secscan(repo, "hook", "install").returncode == 0
+    git(repo, "push", "-q", "origin", "feature")
+    again = git(repo, "push", "origin", "feature", check=False)
+    assert again.returncode == 0 and "secscan: nothing is pushed to origin (git gave no refs): no scan" in again.stderr
+
+    (repo / "runner.py").write_text(VULN)
+    git(repo, "add", "runner.py")
+    git(repo, "commit", "-qm", "add a shell call")
+    scripted = subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "secscan", "hook", "run"],
+        cwd=repo, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=_env(), check=False,
+    )  # fmt: skip
+    assert "no pre-push lines on stdin: checking a push of the current branch to origin" in scripted.stderr
+    assert scripted.returncode == 1, scripted.stderr
+    assert "push blocked for refs/heads/feature: gate failed" in scripted.stderr
