@@ -15,7 +15,9 @@ import click
 
 from secscan.commands.wrapper import Command, handle_command_errors
 from secscan.credentials import mask
+from secscan.errors import ConfigError
 from secscan.interrupts import Interrupted
+from secscan.settings import catalog
 from secscan.settings.options import flag_layer, options
 
 if TYPE_CHECKING:  # heavy modules: imported only when a scan really publishes
@@ -61,11 +63,15 @@ def scan(ctx: click.Context, *, path: Path, progress: bool | None, **_settings: 
     with proc.run_scope() as scratch:
         # Inputs first: every file that decides the verdict is read and checked before anything
         # runs (in a merge request: from the merge-base commit, copied into the scratch folder).
-        flags = flag_layer(ctx, "scan").values  # only what was typed: never masks the file or env
+        flags = dict(flag_layer(ctx, "scan").values)  # only what was typed: never masks the file or env
+        # Publishing's own options (--gitlab-url) are not scan settings: they go to publishing.
+        publish_flags = {k: flags.pop(k) for k in _PUBLISH_OPTIONS if k in flags}
         given = inputs.read_scan_inputs(path, flags, env=env, scratch=scratch / "inputs")
         cfg = given.cfg
+        if publish_flags and not cfg.publish:
+            raise ConfigError(f"{', '.join(_long(k) for k in publish_flags)} is used only with --publish")
         # Publish settings too: a malformed SECSCAN_* publish setting is exit 2 now, not after minutes.
-        publish_settings = _publish_settings(env, cfg.require_publish) if cfg.publish else None
+        publish_settings = _publish_settings(env, cfg.require_publish, publish_flags) if cfg.publish else None
         cancel = threading.Event()
         tree = SourceTree(cfg.target)
         work = scratch / "work"
@@ -101,10 +107,18 @@ def _echo(text: str, err: bool) -> None:
     click.echo(mask(text), err=err)
 
 
-def _publish_settings(env: dict[str, str], required: bool) -> PublishSettings:
+_PUBLISH_OPTIONS = tuple(sorted(set(catalog.for_command("scan")) - set(catalog.by_key(catalog.SCAN_SETTINGS))))
+"""Options of `scan` declared as publish settings (``api_url``: --gitlab-url)."""
+
+
+def _long(key: str) -> str:
+    return catalog.for_command("scan")[key].long
+
+
+def _publish_settings(env: dict[str, str], required: bool, flags: dict[str, Any]) -> PublishSettings:
     from secscan.gitlab import settings
 
-    return settings.from_env(env, {"require_publish": required or None})
+    return settings.from_env(env, {"require_publish": required or None, **flags})
 
 
 def _ci_meta(env: dict[str, str]) -> dict[str, str]:

@@ -269,7 +269,16 @@ def _publish(key: str, type_: Any, help_: str, *env: str, **kw: Any) -> Setting:
 
 
 PUBLISH_SETTINGS: tuple[Setting, ...] = (
-    _publish("api_url", str, "GitLab API v4 URL.", "CI_API_V4_URL", flags=("--gitlab-url",), metavar="URL"),
+    _publish(
+        "api_url",
+        str,
+        "GitLab API v4 URL.",
+        "CI_API_V4_URL",
+        flags=("--gitlab-url",),
+        metavar="URL",
+        commands=PUBLISH | {"scan"},
+        helps={"scan": "GitLab API v4 URL for --publish."},
+    ),
     _publish("project_id", str, "Project id or path.", "CI_MERGE_REQUEST_PROJECT_ID", metavar="ID"),
     _publish("mr_iid", Positive, "Merge request IID.", "CI_MERGE_REQUEST_IID", metavar="IID"),
     _publish("diff_base_sha", Sha, "The merge request's diff base (informational).", "CI_MERGE_REQUEST_DIFF_BASE_SHA"),

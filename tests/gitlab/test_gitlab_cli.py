@@ -179,3 +179,22 @@ def test_cli_token_without_write_scope_one_clear_line_and_exit_4_when_required(
     assert "Traceback" not in proc.stderr
     assert len(gitlab_standin.write_attempts()) == 1
     assert_no_secret(token, proc, tmp_path)
+
+
+def test_scan_publish_takes_the_gitlab_url_as_an_option(gitlab_standin: GitLabStandIn, tmp_path: Path) -> None:
+    """Issue 30: `scan --publish --gitlab-url URL` (the URL came only from CI_API_V4_URL); the
+    option wins over the variable, and without --publish it is a usage error, not ignored."""
+    require_tool("bandit")
+    app = tmp_path / "repo"
+    app.mkdir()
+    source = "import hashlib\n\n\ndef pay(amount):\n    return hashlib.md5(str(amount).encode())\n"
+    (app / "pay.py").write_text(source, encoding="utf-8")
+    gitlab_standin.add_merge_request(project_id=7, iid=3, files={"pay.py": ("", source)})
+    env = {**ci_env(gitlab_standin), "SECSCAN_GITLAB_ALLOW_HTTP": "1", "CI_API_V4_URL": "http://127.0.0.1:9/api/v4"}
+    del env["CI_MERGE_REQUEST_DIFF_BASE_SHA"]
+    args = ["scan", str(app), "--only", "bandit", "--out", str(tmp_path / "out"), "--require-publish"]
+    proc = run([*args, "--publish", "--gitlab-url", gitlab_standin.api_url], env, tmp_path)
+    assert proc.returncode == 1, proc.stderr  # published (else exit 4), the gate's verdict stands
+    assert gitlab_standin.write_count("note_create") == 1
+    alone = run([*args, "--gitlab-url", gitlab_standin.api_url], env, tmp_path)
+    assert alone.returncode == 2 and "--gitlab-url is used only with --publish" in alone.stderr
