@@ -42,26 +42,31 @@ COMMANDS: dict[str, str] = {
     "suppress": "secscan.commands.suppress:suppress",
 }
 
+# Each command's first sentence, for `secscan --help` without importing every command (a test
+# keeps them equal to the commands' own help).
 HELP_SHORT: dict[str, str] = {
     "scan": "Run the scanners on PATH, gate the result and write reports.",
-    "import": "Turn existing scanner reports into a secscan.json.",
-    "merge": "Merge several secscan.json files into one.",
+    "import": "Turn existing scanner reports (FILES) into one secscan.json.",
+    "merge": "Merge several secscan.json files (one per CI job) into one.",
     "gate": "Apply the policy to a secscan.json and exit with the verdict's code.",
-    "baseline": "Create or inspect a baseline of accepted findings.",
-    "report": "Render a secscan.json in another format.",
-    "publish": "Post the result to the GitLab merge request.",
-    "advisories": "Offline OSV advisory database: import, serve, info.",
-    "hook": "Install the git pre-push hook.",
-    "history": "Store runs in the history database.",
-    "aggregate": "Collect the newest results of a GitLab group's projects.",
-    "dashboard": "Write the security team's dashboard (one HTML file).",
-    "audit": "Verify the tamper-evident audit trail.",
-    "verify-report": "Check report files against secscan.manifest.json.",
-    "compliance": "Check the compliance guardrails (scan age, failed scanners, audit trail).",
-    "triage": "Triage decisions with approval: false positive, accepted risk, fix planned.",
-    "export": "Export a project's findings for DefectDojo or a spreadsheet.",
-    "config": "Show the effective settings and the layer each came from.",
-    "suppress": "Write an accepted-risk entry for a finding (applies once merged).",
+    "baseline": "Create a baseline of accepted findings (use it with --baseline FILE).",
+    "report": "Render RESULT.json (a secscan.json) as one or more report formats.",
+    "publish": "Post RESULT_FILE (a secscan.json) to the GitLab merge request.",
+    "advisories": "Offline OSV advisory database for pip-audit and npm-audit: import, serve, info.",
+    "hook": "The git pre-push hook: the merge request's diff-aware scan, run before pushing.",
+    "history": "Store runs in the history database (for the dashboard).",
+    "aggregate": "Add the newest secscan.json of each project's default-branch pipeline in a GitLab group.",
+    "dashboard": "Write the security team's dashboard: one self-contained HTML file.",
+    "audit": "The tamper-evident audit trail of verdicts, suppressions and publish actions.",
+    "verify-report": "Check report files against MANIFEST (secscan.manifest.json, or the folder holding it).",
+    "compliance": "Compliance guardrails over the history and the audit trail.",
+    "triage": "Triage decisions about findings: proposed by one person, approved by another.",
+    "export": (
+        "Write PROJECT's findings (every ref, their state now, triage decisions) as"
+        " DefectDojo's Generic Findings Import JSON (re-imports deduplicate on the fingerprint) or as CSV."
+    ),
+    "config": "Show the effective settings and where each came from.",
+    "suppress": "Add an accepted-risk entry for the finding FINGERPRINT to the suppressions file.",
 }
 
 
@@ -109,8 +114,9 @@ class LazyGroup(Group):
 def cli(ctx: click.Context, debug: bool) -> None:
     """secscan: security scanning for CI/CD merge requests.
 
-    Runs bandit, semgrep, pip-audit and OWASP ZAP, normalizes and de-duplicates their
-    findings, gates on a policy, writes reports and posts to GitLab merge requests.
+    Runs bandit, semgrep, pip-audit, npm-audit, detect-secrets, its own checks of the
+    checkout (tree) and OWASP ZAP (zap), normalizes and de-duplicates their findings, gates
+    on a policy, writes reports and posts to GitLab merge requests.
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug

@@ -38,7 +38,7 @@ db_option = click.option(
 
 @click.group("advisories", cls=Group)
 def advisories() -> None:
-    """Offline OSV advisory database for pip-audit: import, serve, info.
+    """Offline OSV advisory database for pip-audit and npm-audit: import, serve, info.
 
     \b
     secscan advisories import examples/advisories      # folder of OSV YAML/JSON, or a zip of OSV JSON
@@ -53,7 +53,7 @@ def advisories() -> None:
 @click.option("--strict", is_flag=True, help="Fail (exit 2, database unchanged) if any file is malformed.")
 @handle_command_errors
 def import_cmd(*, source: Path, db: Path | None, strict: bool) -> None:
-    """Load OSV advisories for PyPI from SOURCE (a folder or a zip) into the database."""
+    """Load OSV advisories for PyPI and npm from SOURCE (a folder or a zip) into the database."""
     from secscan.advisories import sources, store
 
     target = db or default_db()

@@ -45,8 +45,9 @@ def _echo(text: str, err: bool) -> None:
 @click.pass_context
 @handle_command_errors
 def publish(ctx: click.Context, *, result_file: Path, **_settings: Any) -> int:
-    """Post RESULT_FILE (a secscan.json) to the GitLab merge request: one summary note kept current,
-    inline threads on changed lines, optionally a commit status."""
+    """Post RESULT_FILE (a secscan.json) to the GitLab merge request.
+
+    One summary note kept current, inline threads on changed lines, optionally a commit status."""
     from secscan import outputs, resultio
     from secscan.gitlab.redact import Redactor
     from secscan.gitlab.settings import from_env

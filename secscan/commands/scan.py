@@ -36,7 +36,25 @@ def _signals(cancel: threading.Event) -> Iterator[None]:
         yield
 
 
-@click.command("scan", cls=Command)
+class _ScanCommand(Command):
+    """``scan --help`` names the scanners and formats from their registries (never a list that
+    drifts from them); they are imported only when the help is shown."""
+
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from secscan.reporters import Format
+        from secscan.scanners import registry
+
+        scanners = ", ".join(n + (" (with --zap-target)" if n == "zap" else "") for n in registry.names())
+        formats = ", ".join([*(f.value for f in Format), "all"])
+        saved = self.help
+        self.help = (saved or "").replace("{scanners}", scanners).replace("{formats}", formats)
+        try:
+            super().format_help_text(ctx, formatter)
+        finally:
+            self.help = saved
+
+
+@click.command("scan", cls=_ScanCommand)
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
 @options("scan")
 @click.option("--progress/--no-progress", default=None, help="Live progress display [on a terminal].")
@@ -45,10 +63,11 @@ def _signals(cancel: threading.Event) -> Iterator[None]:
 def scan(ctx: click.Context, *, path: Path, progress: bool | None, **_settings: Any) -> int:
     """Run the scanners on PATH, gate the result and write reports.
 
+    Scanners: {scanners}.
+
+    Formats (-f): {formats}.
+
     \b
-    Scanners: bandit, semgrep, pip-audit, detect-secrets, zap (with --zap-target).
-    Formats (-f): sarif, gitlab-sast, gitlab-dependency-scanning, gitlab-dast,
-    gitlab-secret-detection, codequality, junit, html, markdown, json, terminal, all.
     Exit codes: 0 passed, 1 gate failed, 2 usage or configuration error, 3 a scanner
     failed (fail closed), 4 publishing failed with --require-publish, 70 internal error,
     130/143 interrupted by SIGINT/SIGTERM.

@@ -95,3 +95,21 @@ def test_serve_answers_until_sigterm(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_import_of_a_missing_or_empty_source_is_a_usage_error(tmp_path: Path) -> None:
+    """Issue 30: `advisories import /nonexistent` said "no advisories found"; a missing path, an
+    empty folder and a file that is not OSV are each one clear line and exit 2, nothing written."""
+    from tests.support.cli import secscan
+
+    db = tmp_path / "adv.sqlite"
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes.txt").write_text("not an advisory\n")
+    for source, said in (
+        (tmp_path / "nonexistent", "does not exist"),
+        (tmp_path / "empty", "no PyPI or npm advisories found in"),
+        (tmp_path / "notes.txt", "is neither a folder of OSV files nor a zip of them"),
+    ):
+        run = secscan("advisories", "import", source, "--db", db)
+        assert run.code == 2 and said in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert not db.exists()
