@@ -180,6 +180,7 @@ def blocking_lines(result: RunResult, *, owner: str) -> list[str]:
     if v is None or v.passed:
         return []
     by_fp = {f.fingerprint: f for f in result.findings if f.fingerprint}
+    blocking = c.blocking_fingerprints(result)
     expires = suppress_until(result)
     policy = _clean(v.policy, 200) or "default"
     out: list[str] = []
@@ -196,7 +197,7 @@ def blocking_lines(result: RunResult, *, owner: str) -> list[str]:
         out.append(RULE)
         out += [f"  {_clean(r.rule, 200)}: {_clean(r.message)}" for r in others]
         out.append("")
-    if out:
+    if any(f.status in (Status.NEW, Status.EXISTING) for f in by_fp.values() if c.is_blocking(f, blocking)):
         out.append(
             "To accept a risk instead of fixing it, add its `suppress:` line to the `suppression = [ ... ]` "
             "array of .secscan/suppressions.toml with a real reason and owner; a merge request's "

@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -333,6 +333,10 @@ class PipAuditScanner(Scanner):
         python = shutil.which("python") or shutil.which("python3")
         if python:
             env["PIPAPI_PYTHON_LOCATION"] = python
+        if ctx.osv_url and not cfg.osv_url:
+            # The local advisory server (--advisory-db) is on loopback: a job's HTTP(S)_PROXY must
+            # not route pip-audit's queries to it through the proxy (which cannot reach our loopback).
+            env.update(_no_proxy_for_loopback(os.environ))
         audit = _Audit(self, exe=exe, cfg=cfg, ctx=ctx, env=env, deadline=deadline)
         audit.failed.extend(targets.refused)
         try:
@@ -352,6 +356,8 @@ class PipAuditScanner(Scanner):
             # Fail closed: a dependency that was not audited is unknown, not clean.
             state = ScannerState.FAILED
             error = f"{len(not_audited)} dependencies or manifests were NOT audited (e.g. {not_audited[0]})"
+            if not (cfg.osv_url or ctx.osv_url) and any(_OFFLINE.search(item) for item in not_audited):
+                error += OFFLINE_HINT
         return ScanOutcome(
             status=ScannerStatus(
                 name=self.name,
@@ -365,6 +371,22 @@ class PipAuditScanner(Scanner):
             ),
             findings=tuple(findings),
         )
+
+
+def _no_proxy_for_loopback(environ: Mapping[str, str]) -> dict[str, str]:
+    """``NO_PROXY``/``no_proxy`` with loopback added to what the job already excludes."""
+    given = [h.strip() for v in (environ.get("NO_PROXY", ""), environ.get("no_proxy", "")) for h in v.split(",")]
+    hosts = ",".join(dict.fromkeys([*(h for h in given if h), "127.0.0.1", "localhost", "::1"]))
+    return {"NO_PROXY": hosts, "no_proxy": hosts}
+
+
+_OFFLINE = re.compile(r"not found on PyPI|HTTPSConnectionPool|Max retries exceeded|NameResolution|ProxyError")
+"""What pip-audit says when its vulnerability service cannot be reached: offline it skips each
+dependency as "not found on PyPI"; behind a proxy that refuses it fails with the connection error."""
+OFFLINE_HINT = (
+    "; pip-audit could not reach its vulnerability service: offline or in an air-gapped job, audit "
+    "against a local advisory database with --advisory-db PATH (OSV files; see `secscan advisories import`)"
+)
 
 
 class _Audit:

@@ -286,3 +286,25 @@ def test_real_terminal_shows_the_same_actionable_findings(tmp_path: Path) -> Non
     assert "[secscan +" not in screen, "a terminal gets the live display, not log lines"
     # The terminal's width is used (tables fit), and nothing is cut short.
     assert not [ln for ln in screen.splitlines() if ln.endswith("…")]
+
+
+def test_pip_audit_without_its_service_points_to_the_advisory_db(tmp_path: Path) -> None:
+    """Issue 30: offline, pip-audit's "not found on PyPI" (or, behind a proxy, a refused
+    connection) gave no hint. The real pip-audit, its service made unreachable by a proxy that
+    refuses: the run fails closed and says how to audit offline."""
+    require_tool("pip-audit")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "requirements.txt").write_text("requests==2.19.1\n")
+    dead = "http://127.0.0.1:9"
+    env = shell_env(clean=True, HTTPS_PROXY=dead, HTTP_PROXY=dead, https_proxy=dead, http_proxy=dead)
+    run = secscan("scan", tmp_path / "app", "--only", "pip-audit", "--out", tmp_path / "o", "--no-progress", env=env)
+    assert run.code == 3, run.stdout + run.stderr
+    assert "audit against a local advisory database with --advisory-db PATH" in run.stdout
+    # With a local advisory database the hint has no reason to be there, and the job's proxy is
+    # not used for the loopback advisory server (NO_PROXY): requests 2.19.1's advisories are found.
+    ok = secscan(
+        "scan", tmp_path / "app", "--only", "pip-audit", "--advisory-db", ADVISORIES, "--out", tmp_path / "o2",
+        "--no-progress", env=env,
+    )  # fmt: skip
+    assert ok.code == 0 and "--advisory-db PATH" not in ok.stdout, ok.stdout
+    assert "PYSEC-2018-28" in ok.stdout and "NOT audited" not in ok.stdout
