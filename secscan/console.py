@@ -158,15 +158,16 @@ def summary(
     color: bool | None = None,
     width: int | None = None,
     verbose: bool = False,
-    owner: str = "OWNER",
+    result_file: str | None = None,
 ) -> None:
-    """Print the end-of-run summary tables, the findings to act on and the verdict."""
+    """Print the end-of-run summary tables, the findings to act on and the verdict
+    (``result_file``: the secscan.json the printed ``secscan suppress`` lines name)."""
     target = stream or sys.stdout
     # The final bytes are masked too: a rich table may fold a value the texts did not show whole.
     out = cast(IO[str], target if isinstance(target, credentials.MaskingStream) else credentials.MaskingStream(target))
     try:
         _summary(result, out, color=color, width=width if width is not None else output_width(target))
-        details(result, stream=out, verbose=verbose, owner=owner)
+        details(result, stream=out, verbose=verbose, result_file=result_file)
     finally:
         out.flush()
 
@@ -197,7 +198,7 @@ def details(
     *,
     stream: IO[str] | None = None,
     verbose: bool = False,
-    owner: str = "OWNER",
+    result_file: str | None = None,
     verdict: bool = True,
 ) -> None:
     """The findings to act on and the verdict, as plain lines (``scan`` and ``gate`` alike):
@@ -207,27 +208,24 @@ def details(
     result = credentials.current().structure(result)
     target = stream or sys.stdout
     out = cast(IO[str], target if isinstance(target, credentials.MaskingStream) else credentials.MaskingStream(target))
-    lines = ["", *terminal.details(result, owner=owner, verbose=verbose)]
+    lines = ["", *terminal.details(result, verbose=verbose, result_file=result_file)]
     if verdict:
         lines += terminal.verdict_lines(result)
     out.write(strip_controls("\n".join(lines)) + "\n")
     out.flush()
 
 
-def suppression_owner(env: Mapping[str, str], where: Path) -> str:
-    """Who a suggested suppression names as its owner: GitLab's user of the pipeline, else git's
-    ``user.email`` where secscan runs (a placeholder when neither is known)."""
-    email = env.get("GITLAB_USER_EMAIL", "").strip()
-    if email:
-        return email
-    from secscan import gitutil
-    from secscan.errors import ConfigError
+def result_option(path: Path) -> str | None:
+    """``path`` as ``secscan suppress --result`` wants it: None when it is that option's default
+    (``secscan-out/secscan.json`` where secscan runs), else as given."""
+    from secscan.settings import catalog
 
+    default = catalog.for_command("suppress")["result"].default
     try:
-        email = gitutil.run_git(where, "config", "user.email", check=False).strip()
-    except ConfigError:  # no git: the placeholder
-        email = ""
-    return email or "OWNER"
+        same = path.resolve() == Path(default).resolve()
+    except OSError:
+        same = False
+    return None if same else str(path)
 
 
 def _summary(result: RunResult, out: IO[str], *, color: bool | None, width: int) -> None:

@@ -112,8 +112,8 @@ def scan(ctx: click.Context, *, path: Path, progress: bool | None, **_settings: 
                 raise Interrupted(signal.SIGINT) from None
     result = core.produce(evidence, tree=tree, inputs=given.triage)
     written = outputs.write_outputs(result, given.out_dir, cfg.formats, env=env)
-    owner = console.suppression_owner(env, cfg.target)
-    console.summary(result, color=None if sys.stdout.isatty() else False, verbose=cfg.verbose, owner=owner)
+    shown = console.result_option(given.out_dir / outputs.RESULT_NAME)
+    console.summary(result, color=None if sys.stdout.isatty() else False, verbose=cfg.verbose, result_file=shown)
     click.echo(f"Reports: {', '.join(str(p) for p in written)}")
     assert result.verdict is not None
     code = result.verdict.exit_code

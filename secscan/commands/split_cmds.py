@@ -73,8 +73,7 @@ def gate(ctx: click.Context, *, result: Path, **_settings: Any) -> int:
     shown = outputs.masked(gated)
     # The same finding details as `secscan scan` prints: a split pipeline's gate job is where
     # the developer reads why the merge request is blocked.
-    owner = console.suppression_owner(os.environ, Path.cwd())
-    console.details(shown, verbose=bool(given.get("verbose")), owner=owner, verdict=False)
+    console.details(shown, verbose=bool(given.get("verbose")), result_file=console.result_option(result), verdict=False)
     click.echo(policy_mod.format_verdict(shown.verdict or gated.verdict, policy_from=chosen.origin))
     return gated.verdict.exit_code
 

@@ -176,18 +176,18 @@ def blocking_block(f: Finding, *, n: int, expires: date) -> str:
     fingerprint = c.stable_id(f)
     lines += [f"**Fingerprint:** {md_code_span(fingerprint, 200)}", ""]
     if f.status in (Status.NEW, Status.EXISTING):
-        entry = terminal.suppression_entry(fingerprint, owner=terminal.OWNER, expires=expires)
-        lines += ["**Suppress:**", "", _toml_block(entry), ""]
+        command = terminal.suppress_command(fingerprint, expires=expires)
+        lines += ["**Suppress:**", "", _code_line(command, "shell"), ""]
     return "\n".join(lines)
 
 
-def _toml_block(line: str) -> str:
+def _code_line(line: str, info: str) -> str:
     """A one-line fenced block: the fence is longer than any backtick run in it, and the line
-    starts with ``{``, so it can neither close the fence nor be a quick action."""
+    starts with a word (``secscan``), so it can neither close the fence nor be a quick action."""
     flat = " ".join(strip_controls(line).split())
     longest = max((len(m) for m in re.findall(r"`+", flat)), default=0)
     fence = "`" * max(3, longest + 1)
-    return f"{fence}toml\n{flat}\n{fence}"
+    return f"{fence}{info}\n{flat}\n{fence}"
 
 
 def render_blocking(
@@ -276,9 +276,9 @@ SUMMARY_MAX_CHARS = 29_000
 has every finding), and well under GitLab's note limit."""
 BLOCKING_ROWS = 25
 SUPPRESS_HELP = (
-    "To accept a risk instead of fixing it, add its **Suppress** line to the `suppression = [ ... ]` array of "
-    "`.secscan/suppressions.toml` with a real reason and owner: suppressions apply once merged (the target "
-    "branch's file decides), so the entry goes through review like code."
+    "To accept a risk instead of fixing it, run its **Suppress** line with a real reason (in a checkout "
+    "of this branch, after a scan): it adds the entry to `.secscan/suppressions.toml`. Suppressions apply "
+    "once merged (the target branch's file decides), so the entry goes through review like code."
 )
 RULE_ROWS = 60
 RULE_HEAD = "| Severity | Rule | Finding | Count | First at |\n|---|---|---|---|---|\n"

@@ -15,8 +15,8 @@ characters stripped: a finding's message must not be able to send terminal escap
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
+import shlex
 from collections import Counter
 from collections.abc import Iterable
 
@@ -33,7 +33,6 @@ LONG = 2000
 such lines, and a CI log is not where they are read."""
 SUPPRESS_DAYS = 90
 """The suggested suppression expires this long after the run: an accepted risk is reviewed again."""
-OWNER = "OWNER"
 REASON = "REASON: why this finding is not a risk here"
 _PARAGRAPH = re.compile(r"\n\s*\n")
 # Identifier namespaces worth showing; the scanners' own rule names are already the rule id.
@@ -47,18 +46,15 @@ def _clean(text: str, limit: int = LONG) -> str:
 # ------------------------------------------------------------------ one finding
 
 
-def suppression_entry(fingerprint: str, *, owner: str, expires: dt.date, reason: str = REASON) -> str:
-    """One line of the trusted suppressions file (``.secscan/suppressions.toml``): an inline table
-    of its ``suppression = [ ... ]`` array (``secscan.triage.suppressions`` reads that form and the
-    ``[[suppression]]`` one alike; a file uses one of them)."""
-    fields = (("fingerprint", _toml(fingerprint)), ("reason", _toml(reason)), ("owner", _toml(owner)))
-    body = ", ".join(f"{k} = {v}" for k, v in fields)
-    return f"{{ {body}, expires = {expires.isoformat()} }},"
-
-
-def _toml(text: str) -> str:
-    """A TOML basic string: JSON's escapes are TOML's, except DEL, which TOML wants escaped too."""
-    return json.dumps(strip_controls(text), ensure_ascii=False).replace("\x7f", "\\u007f")
+def suppress_command(fingerprint: str, *, expires: dt.date, result: str | None = None, reason: str = REASON) -> str:
+    """The one line to paste that writes the finding's entry into the trusted suppressions file
+    (``secscan suppress``: a ``[[suppression]]`` table in ``.secscan/suppressions.toml``, the owner
+    from git). Every value is shell-quoted: a fingerprint read from a result file cannot add a
+    command to the line."""
+    argv = ["secscan", "suppress", strip_controls(fingerprint), "--reason", reason, "--expires", expires.isoformat()]
+    if result:
+        argv += ["--result", strip_controls(result)]
+    return shlex.join(argv)
 
 
 def suppress_until(result: RunResult) -> dt.date:
@@ -129,7 +125,7 @@ def identifiers(f: Finding) -> list[str]:
     return c.dedupe([_clean(("ZAP " if i.type == "zap_plugin" else "") + i.value, 80) for i in ids])
 
 
-def finding_lines(f: Finding, *, owner: str, expires: dt.date, suppress: bool = True) -> list[str]:
+def finding_lines(f: Finding, *, expires: dt.date, result: str | None = None, suppress: bool = True) -> list[str]:
     """Everything needed to act on one finding, one fact per line."""
     title = _clean(f.title, 300)
     if title.endswith("…") and _clean(f.message).startswith(title[:-1].rstrip()):
@@ -157,7 +153,7 @@ def finding_lines(f: Finding, *, owner: str, expires: dt.date, suppress: bool = 
     fingerprint = c.stable_id(f)
     lines.append(f"    fingerprint: {_clean(fingerprint, 200)}")
     if suppress and f.status in (Status.NEW, Status.EXISTING):
-        lines.append(f"    suppress: {suppression_entry(_clean(fingerprint, 200), owner=owner, expires=expires)}")
+        lines.append(f"    suppress: {suppress_command(_clean(fingerprint, 200), expires=expires, result=result)}")
     return lines
 
 
@@ -174,7 +170,7 @@ def _rules(result: RunResult) -> dict[str, list[str]]:
     return out
 
 
-def blocking_lines(result: RunResult, *, owner: str) -> list[str]:
+def blocking_lines(result: RunResult, *, result_file: str | None = None) -> list[str]:
     """The blocking findings, grouped under the policy clause that blocks them (said once)."""
     v = result.verdict
     if v is None or v.passed:
@@ -189,7 +185,7 @@ def blocking_lines(result: RunResult, *, owner: str) -> list[str]:
         out.append(f"Blocking: {len(found)} finding(s) by {_clean(rule, 200)} (policy {policy})")
         out.append(RULE)
         for f in c.ordered(found):
-            out += finding_lines(f, owner=owner, expires=expires)
+            out += finding_lines(f, expires=expires, result=result_file)
             out.append("")
     others = [r for r in v.reasons if not r.fingerprint or r.fingerprint not in by_fp]
     if others:
@@ -199,15 +195,15 @@ def blocking_lines(result: RunResult, *, owner: str) -> list[str]:
         out.append("")
     if any(f.status in (Status.NEW, Status.EXISTING) for f in by_fp.values() if c.is_blocking(f, blocking)):
         out.append(
-            "To accept a risk instead of fixing it, add its `suppress:` line to the `suppression = [ ... ]` "
-            "array of .secscan/suppressions.toml with a real reason and owner; a merge request's "
-            "suppressions apply once it is merged (the target branch's file decides)."
+            "To accept a risk instead of fixing it, run its `suppress:` line with a real reason: it adds the "
+            "entry to .secscan/suppressions.toml; suppressions apply once merged (the target branch's file "
+            "decides), so the entry goes through review like code."
         )
         out.append("")
     return out
 
 
-def other_lines(result: RunResult, *, owner: str, verbose: bool) -> list[str]:
+def other_lines(result: RunResult, *, verbose: bool, result_file: str | None = None) -> list[str]:
     """Findings that do not block: counted per rule, or (``verbose``) each in full; then the
     baseline's findings no longer found (``fixed``), which are not counted as findings."""
     blocking = c.blocking_fingerprints(result)
@@ -221,14 +217,14 @@ def other_lines(result: RunResult, *, owner: str, verbose: bool) -> list[str]:
         out += [f"Not blocking: {len(rest)} finding(s) ({said})", RULE]
         if verbose:
             for f in c.ordered(rest):
-                out += [*finding_lines(f, owner=owner, expires=expires), ""]
+                out += [*finding_lines(f, expires=expires, result=result_file), ""]
         else:
             out += [*_per_rule(rest), "  (each one with --verbose, or in secscan.json)", ""]
     if fixed:
         out += [f"Fixed (in the baseline, no longer found): {len(fixed)}", RULE]
         if verbose:
             for f in c.ordered(fixed):
-                out += [*finding_lines(f, owner=owner, expires=expires), ""]
+                out += [*finding_lines(f, expires=expires, result=result_file), ""]
         else:
             out += [*_per_rule(fixed), ""]
     return out
@@ -251,10 +247,12 @@ def _per_rule(findings: Iterable[Finding]) -> list[str]:
     return out
 
 
-def details(result: RunResult, *, owner: str = OWNER, verbose: bool = False) -> list[str]:
+def details(result: RunResult, *, verbose: bool = False, result_file: str | None = None) -> list[str]:
     """What ``scan`` and ``gate`` print about findings: the ones that do not block (counted, or
     listed with ``verbose``), then every blocking one in full, closest to the verdict line."""
-    return other_lines(result, owner=owner, verbose=verbose) + blocking_lines(result, owner=owner)
+    return other_lines(result, verbose=verbose, result_file=result_file) + blocking_lines(
+        result, result_file=result_file
+    )
 
 
 def verdict_lines(result: RunResult) -> list[str]:
@@ -276,7 +274,7 @@ def verdict_lines(result: RunResult) -> list[str]:
 # ------------------------------------------------------------------ the `terminal` report format
 
 
-def render(result: RunResult, *, verbose: bool = True, owner: str = OWNER) -> str:
+def render(result: RunResult, *, verbose: bool = True) -> str:
     """The ``terminal`` report file: counts, scanners, every finding (``verbose``), the verdict."""
     act = c.active(result.findings)
     sev = c.count_by_severity(act)
@@ -305,7 +303,7 @@ def render(result: RunResult, *, verbose: bool = True, owner: str = OWNER) -> st
             if s.not_audited:
                 out.append(f"      not audited: {_clean(', '.join(s.not_audited))}")
         out.append("")
-    out += details(result, owner=owner, verbose=verbose)
+    out += details(result, verbose=verbose)
     out += [f"warning: {_clean(w)}" for w in result.warnings]
     out += verdict_lines(result)
     return strip_controls("\n".join(out)) + "\n"

@@ -16,7 +16,6 @@ import shlex
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -37,8 +36,7 @@ SECRETS = (
     "4916338506082832",
 )
 SUPPRESS = re.compile(
-    r'^    suppress: \{ fingerprint = "(v1:[0-9a-f]+)", reason = "[^"]+", owner = "[^"]+", '
-    r"expires = \d{4}-\d\d-\d\d \},$"
+    r"^    suppress: secscan suppress (v1:[0-9a-f]+) --reason '[^']+' --expires \d{4}-\d\d-\d\d( --result \S+)?$"
 )
 CODE = re.compile(r"^ {6}\s*\d+ \| ")
 
@@ -56,7 +54,6 @@ def ci_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, RunResult, Pa
     _tools()
     out = tmp_path_factory.mktemp("demo-ci")
     env = {k: v for k, v in shell_env(clean=True).items() if k not in ("COLUMNS", "LINES")}
-    env["GITLAB_USER_EMAIL"] = "dev@example.com"
     run = secscan("scan", EXAMPLE, "--advisory-db", ADVISORIES, "--out", out, "--no-progress", env=env)
     assert run.code == 1, run.stdout + run.stderr
     return run, resultio.load(out / "secscan.json"), out
@@ -138,7 +135,6 @@ def _check_counts(screen: str, result: RunResult) -> None:
 def test_ci_log_shows_each_blocking_finding_in_full(ci_log: tuple[Run, RunResult, Path]) -> None:
     run, result, _ = ci_log
     _check_findings(run.stdout, result)
-    assert 'owner = "dev@example.com"' in run.stdout  # the pipeline's user owns the suggestion
 
 
 def test_ci_log_counts_agree_across_tables_and_sections(ci_log: tuple[Run, RunResult, Path]) -> None:
@@ -160,14 +156,21 @@ def test_ci_log_wraps_and_cuts_nothing(ci_log: tuple[Run, RunResult, Path]) -> N
     assert any(ln.startswith("(findings after merging:") for ln in lines)
 
 
-def test_suppression_lines_paste_into_the_suppressions_file(ci_log: tuple[Run, RunResult, Path]) -> None:
-    """The printed lines, pasted into `suppression = [ ... ]`, are read by the trusted
-    suppressions parser and suppress exactly the findings they were printed for."""
-    run, result, _ = ci_log
-    pasted = [ln.removeprefix("    suppress: ") for ln in run.stdout.splitlines() if SUPPRESS.match(ln)]
-    text = "version = 1\nsuppression = [\n" + "\n".join(f"  {p}" for p in pasted) + "\n]\n"
-    rules = suppressions.parse_rules(tomllib.loads(text), origin="pasted")
-    assert len(rules) == len(pasted) and all(r.owner == "dev@example.com" for r in rules)
+def test_suppression_lines_write_entries_that_suppress(ci_log: tuple[Run, RunResult, Path], tmp_path: Path) -> None:
+    """The printed `suppress:` lines, run as they are (after writing a reason), add entries to
+    the trusted suppressions file that suppress exactly the findings they were printed for."""
+    run, result, out = ci_log
+    commands = [ln.removeprefix("    suppress: ") for ln in run.stdout.splitlines() if SUPPRESS.match(ln)]
+    assert commands
+    file = tmp_path / "suppressions.toml"
+    env = {**shell_env(clean=True), "GIT_AUTHOR_EMAIL": "dev@example.com"}
+    for command in commands:
+        argv = shlex.split(command.replace(terminal.REASON, "reviewed: test fixture"))
+        assert argv[:2] == ["secscan", "suppress"] and argv[argv.index("--result") + 1] == str(out / "secscan.json")
+        done = secscan(*argv[1:], "--suppressions", file, "--owner", "dev@example.com", env=env)
+        assert done.code == 0, done.stderr
+    rules = suppressions.load_rules(file)
+    assert len(rules) == len(commands)
     today = _common.parse_timestamp(result.finished_at, "finished_at").date()
     assert all(r.expires is not None and r.expires > today for r in rules), "an accepted risk is reviewed again"
     applied = suppressions.apply_rules(result.findings, rules, today=today)
@@ -178,7 +181,7 @@ def test_suppression_lines_paste_into_the_suppressions_file(ci_log: tuple[Run, R
 
 def test_gate_prints_the_details_scan_printed(ci_log: tuple[Run, RunResult, Path]) -> None:
     run, result, out = ci_log
-    env = {**shell_env(clean=True), "GITLAB_USER_EMAIL": "dev@example.com"}
+    env = shell_env(clean=True)
     gate = secscan("gate", out / "secscan.json", env=env)
     assert gate.code == 1, gate.stderr
 
@@ -276,7 +279,7 @@ def test_real_terminal_shows_the_same_actionable_findings(tmp_path: Path) -> Non
     _tools()
     out = tmp_path / "o"
     env = {k: v for k, v in shell_env(clean=True).items() if k not in ("COLUMNS", "LINES")}
-    env.update({"TERM": "xterm-256color", "GITLAB_USER_EMAIL": "dev@example.com", "PYTHONPATH": str(ROOT)})
+    env.update({"TERM": "xterm-256color", "PYTHONPATH": str(ROOT)})
     argv = [sys.executable, "-m", "secscan", "scan", str(EXAMPLE), "--advisory-db", str(ADVISORIES), "--out", str(out)]
     screen, code = _tmux_screen(tmp_path, argv, env, width=160)
     assert code == 1, screen[-3000:]

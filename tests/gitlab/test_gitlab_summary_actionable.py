@@ -1,20 +1,24 @@
 """The merge request's summary note is the terminal's twin (issue 30): each blocking finding with
 its code, fix, identifiers, fingerprint and a suppression line, all of it inert in GitLab
 (no mention, link, image or quick action from the scanned code) and the suppression line one that
-the trusted suppressions file reads."""
+`secscan suppress` writes into the trusted suppressions file."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
-import tomllib
+import shlex
+from pathlib import Path
 
 from markdown_it import MarkdownIt
 
 from secscan.gitlab import notes
 from secscan.gitlab.publish import publish_result
 from secscan.models import Identifier, Kind, Location, Severity
+from secscan.reporters import terminal
 from secscan.triage import suppressions
+from tests.support.cli import secscan
 from tests.support.gitlab_quick_actions import quick_actions
 from tests.support.gitlab_standin import GitLabStandIn
 from tests.support.gitlab_testkit import MD5, add_mr, finding, result
@@ -85,12 +89,22 @@ def test_the_summary_is_inert_in_gitlab() -> None:
     assert "@all" not in outside and "&#64;all" in outside
 
 
-def test_the_suppression_lines_are_read_by_the_suppressions_file() -> None:
+def test_the_suppression_lines_write_entries_to_the_suppressions_file(tmp_path: Path) -> None:
+    """Each **Suppress** line, run as it is (after writing a reason), adds the finding's entry to
+    the trusted suppressions file."""
     body = _summary()
-    lines = [t.content.strip() for t in MD.parse(body) if t.type == "fence" and t.info == "toml"]
+    lines = [t.content.strip() for t in MD.parse(body) if t.type == "fence" and t.info == "shell"]
     assert len(lines) == 3
-    text = "version = 1\nsuppression = [\n" + "\n".join(lines) + "\n]\n"
-    rules = suppressions.parse_rules(tomllib.loads(text), origin="note")
+    file = tmp_path / "suppressions.toml"
+    for line in lines:
+        argv = shlex.split(line.replace(terminal.REASON, "reviewed"))
+        assert argv[:2] == ["secscan", "suppress"]
+        # The test result's fixed clock is in the past: an expiry from today's date instead.
+        argv[argv.index("--expires") + 1] = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+        # --force: the fingerprints are this test's, in no result file.
+        run = secscan(*argv[1:], "--suppressions", file, "--owner", "dev@example.com", "--force")
+        assert run.code == 0, run.stderr
+    rules = suppressions.load_rules(file)
     assert {r.fingerprint for r in rules} == {"v1:ffff0002", "v1:ffff0003", MD5.fingerprint}
 
 
@@ -101,5 +115,5 @@ def test_posted_summary_keeps_the_details(gitlab_standin: GitLabStandIn) -> None
     publish_result(result(sast, dep, MD5), publish_settings(gitlab_standin))  # type: ignore[arg-type]
     bodies = [str(n["body"]) for n in gitlab_standin.merge_requests[(7, 3)].notes()]
     [summary] = [b for b in bodies if "### Blocking findings (3)" in b]
-    assert re.search(r"^```toml\n\{ fingerprint = \"v1:ffff0002\"", summary, re.M)
+    assert re.search(r"^```shell\nsecscan suppress v1:ffff0002 --reason ", summary, re.M)
     assert quick_actions(summary) == []

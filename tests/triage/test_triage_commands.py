@@ -63,7 +63,7 @@ def test_import_merge_gate_and_baseline_round_trip(work: Path, capsys: pytest.Ca
     gated_doc = json.loads((work / "gated.json").read_text())
     for reason in gated_doc["verdict"]["reasons"]:
         assert f"fingerprint: {reason['fingerprint']}" in out
-        assert f'suppress: {{ fingerprint = "{reason["fingerprint"]}"' in out
+        assert f"suppress: secscan suppress {reason['fingerprint']} --reason " in out
     verdict = json.loads((work / "gated.json").read_text())["verdict"]
     assert verdict["exit_code"] == 1 and len(verdict["reasons"]) == 2
 
