@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
@@ -23,6 +23,8 @@ class ChangedFile:
     """New-side line numbers of added lines."""
     context: Mapping[int, int]
     """New-side line -> old-side line for unchanged lines shown in the diff."""
+    added_text: Mapping[int, str] = field(default_factory=dict)
+    """New-side line -> its text, for added lines (the head's line, as GitLab shows it)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +36,13 @@ class DiffRefs:
 
 def parse_hunks(diff: str) -> tuple[frozenset[int], dict[int, int]]:
     """Added new-side lines and context (new -> old) lines of one file's unified diff."""
+    added, context, _text = parse_hunks_text(diff)
+    return added, context
+
+
+def parse_hunks_text(diff: str) -> tuple[frozenset[int], dict[int, int], dict[int, str]]:
+    """:func:`parse_hunks`, and the text of each added line."""
+    text: dict[int, str] = {}
     added: set[int] = set()
     context: dict[int, int] = {}
     old = new = 0
@@ -48,6 +57,7 @@ def parse_hunks(diff: str) -> tuple[frozenset[int], dict[int, int]]:
         tag = line[0]
         if tag == "+":
             added.add(new)
+            text[new] = line[1:]
             new += 1
         elif tag == "-":
             old += 1
@@ -56,7 +66,7 @@ def parse_hunks(diff: str) -> tuple[frozenset[int], dict[int, int]]:
             old += 1
             new += 1
         # "\ No newline at end of file" and anything else: not a line
-    return frozenset(added), context
+    return frozenset(added), context, text
 
 
 def changed_files(diffs: Iterable[Mapping[str, Any]]) -> dict[str, ChangedFile]:
@@ -68,9 +78,13 @@ def changed_files(diffs: Iterable[Mapping[str, Any]]) -> dict[str, ChangedFile]:
         new_path = str(d.get("new_path") or "")
         if not new_path:
             continue
-        added, context = parse_hunks(str(d.get("diff") or ""))
+        added, context, text = parse_hunks_text(str(d.get("diff") or ""))
         out[new_path] = ChangedFile(
-            old_path=str(d.get("old_path") or new_path), new_path=new_path, added=added, context=context
+            old_path=str(d.get("old_path") or new_path),
+            new_path=new_path,
+            added=added,
+            context=context,
+            added_text=text,
         )
     return out
 

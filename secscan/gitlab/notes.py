@@ -150,7 +150,17 @@ def render_summary(
     return mask(defuse_quick_actions(head + body.rstrip("\n") + "\n\n" + tail))[:NOTE_LIMIT]
 
 
-def thread_body(f: Finding, *, report: str, key: str, limit: int = THREAD_LIMIT, line: int | None = None) -> str:
+def thread_body(
+    f: Finding,
+    *,
+    report: str,
+    key: str,
+    limit: int = THREAD_LIMIT,
+    line: int | None = None,
+    line_text: str | None = None,
+    path: str | None = None,
+    target: str | None = None,
+) -> str:
     """An inline thread: marker, severity, title, message, fix, snippet (secrets redacted).
 
     Capped at ``limit`` characters whatever the finding holds: the snippet is cut to
@@ -182,7 +192,7 @@ def thread_body(f: Finding, *, report: str, key: str, limit: int = THREAD_LIMIT,
             ),
             "",
         ]
-    offer = _suggestion(f, line)
+    offer = _suggestion(f, line, line_text, path, target)
     if offer:
         with_offer = mask(defuse_quick_actions("\n".join([*head, *offer, *block, foot]) + "\n"))
         # Posted only as built: if masking or the quick-action guard changed it, applying it
@@ -195,11 +205,11 @@ def thread_body(f: Finding, *, report: str, key: str, limit: int = THREAD_LIMIT,
     return body
 
 
-def _suggestion(f: Finding, line: int | None) -> list[str]:
+def _suggestion(f: Finding, line: int | None, line_text: str | None, path: str | None, target: str | None) -> list[str]:
     """The lines of a suggestion the author can apply (secscan/gitlab/suggest.py), or none."""
     if line is None:
         return []
-    new_line = suggest.fixed_line(f, line=line)
+    new_line = suggest.fixed_line(f, line=line, text=line_text, path=path, target=target)
     if new_line is None:
         return []
     return ["**Suggested fix** (apply it in one click):", suggest.block(new_line), ""]

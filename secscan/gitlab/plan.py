@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from secscan.gitlab import markers, notes
+from secscan.gitlab import markers, notes, suggest
 from secscan.gitlab.diffmap import ChangedFile, DiffRefs, position_for
 from secscan.models import Finding, Kind, Severity, Status
 
@@ -113,6 +113,41 @@ def qualifies(f: Finding, min_severity: Severity) -> bool:
     )
 
 
+def dependency_qualifies(f: Finding, min_severity: Severity) -> bool:
+    """A vulnerable dependency that gets a thread on the pin the merge request added."""
+    return (
+        f.status is Status.NEW
+        and f.severity.rank >= min_severity.rank
+        and f.kind is Kind.DEPENDENCY
+        and bool(f.location.path and f.location.package and f.location.version)
+    )
+
+
+def pin_line(f: Finding, path: str, changed: ChangedFile | None) -> int | None:
+    """The added line of the manifest that pins the finding's package at its vulnerable version."""
+    if changed is None:
+        return None
+    return next((n for n, text in sorted(changed.added_text.items()) if suggest.pin_matches(f, text, path)), None)
+
+
+def _position(
+    f: Finding, files: Mapping[str, ChangedFile], refs: DiffRefs, *, min_severity: Severity, path_prefix: str
+) -> tuple[bool, dict[str, Any] | None]:
+    """(whether the finding wants a thread, its position on the diff or None when off the diff)."""
+    if qualifies(f, min_severity):
+        assert f.location.path and f.location.start_line
+        path = path_prefix + f.location.path.lstrip("/")
+        return True, position_for(files, refs, path, f.location.start_line, f.location.end_line)
+    if dependency_qualifies(f, min_severity):
+        for manifest in suggest.pin_files(f):
+            path = path_prefix + manifest.lstrip("/")
+            pin = pin_line(f, path, files.get(path))
+            if pin is not None:
+                return True, position_for(files, refs, path, pin, pin)
+        # A pin the merge request did not add gets no thread: the summary lists the finding.
+    return False, None
+
+
 def inline_candidates(findings: Sequence[Finding], min_severity: Severity) -> tuple[Finding, ...]:
     """Qualifying findings, one per key, in thread order (for when no diff version can be used)."""
     seen: set[str] = set()
@@ -144,6 +179,8 @@ def plan_threads(
     open_keys = {markers.finding_key(f) for f in findings if f.status in (Status.NEW, Status.EXISTING)}
     by_key = {markers.finding_key(f): f for f in findings}
 
+    # One version per pinned package that fixes every advisory reported for it.
+    targets = suggest.common_targets(f for f in findings if f.status is Status.NEW)
     candidates: list[tuple[Finding, str, dict[str, Any]]] = []
     off_diff = 0
     seen: set[str] = set()
@@ -152,11 +189,9 @@ def plan_threads(
         if key in seen:
             continue
         seen.add(key)
-        if not qualifies(f, min_severity):
+        wanted, position = _position(f, files, refs, min_severity=min_severity, path_prefix=path_prefix)
+        if not wanted:
             continue
-        assert f.location.path and f.location.start_line
-        path = path_prefix + f.location.path.lstrip("/")
-        position = position_for(files, refs, path, f.location.start_line, f.location.end_line)
         if position is None:
             off_diff += 1
             continue
@@ -184,7 +219,15 @@ def plan_threads(
                     finding=f,
                     key=key,
                     position=position,
-                    body=notes.thread_body(f, report=report, key=key, line=position.get("new_line")),
+                    body=notes.thread_body(
+                        f,
+                        report=report,
+                        key=key,
+                        line=position.get("new_line"),
+                        line_text=_added_text(files, position),
+                        path=str(position.get("new_path")),
+                        target=suggest.target_for(f, targets),
+                    ),
                 )
             )
             slots -= 1
@@ -209,3 +252,9 @@ def plan_threads(
         previously_rejected=tuple(rejected),
         off_diff=off_diff,
     )
+
+
+def _added_text(files: Mapping[str, ChangedFile], position: Mapping[str, Any]) -> str | None:
+    changed = files.get(str(position.get("new_path")))
+    line = position.get("new_line")
+    return changed.added_text.get(line) if changed is not None and isinstance(line, int) else None

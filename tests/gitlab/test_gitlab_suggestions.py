@@ -119,3 +119,77 @@ def test_a_planted_fix_in_a_published_result_posts_no_suggestion(
     publish_result(dataclasses.replace(result, findings=(planted,)), settings(gitlab_standin))
     bodies = _threads(gitlab_standin)
     assert bodies and not any("suggestion" in b for b in bodies)
+
+
+# ------------------------------------------------------------------ vulnerable pins
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture(scope="module")
+def pinned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunResult, dict[str, str]]:
+    """A merge request adding the example app's pinned requirements and its Node service,
+    audited for real (pip-audit, the npm lockfile audit) against the example advisories."""
+    require_tool("pip-audit")
+    base = tmp_path_factory.mktemp("pins")
+    app = EXAMPLE / "payment-app"
+    head = {
+        "requirements.txt": (app / "requirements.txt").read_text(encoding="utf-8"),
+        "checkout-node/package.json": (app / "checkout-node" / "package.json").read_text(encoding="utf-8"),
+        "checkout-node/package-lock.json": (app / "checkout-node" / "package-lock.json").read_text(encoding="utf-8"),
+    }
+    repo, _ = new_repo(base, {"README.md": "app\n"})
+    commit(repo, dict(head), "dependencies")
+    out = base / "out"
+    run = secscan(
+        "scan", ".", "--only", "pip-audit,npm-audit", "--advisory-db", EXAMPLE / "advisories", "-o", out,
+        "--no-progress", cwd=repo, clean=True,
+    )  # fmt: skip
+    assert run.code == 1, run.stdout[-2000:] + run.stderr[-2000:]
+    return repo, resultio.load(out / "secscan.json"), head
+
+
+def test_a_vulnerable_pin_gets_a_thread_with_the_fixed_version_that_applies_to_the_head(
+    pinned: tuple[Path, RunResult, dict[str, str]], gitlab_standin: GitLabStandIn, tmp_path: Path
+) -> None:
+    repo, result, head = pinned
+    files = {path: ("", head[path]) for path in ("requirements.txt", "checkout-node/package.json")}
+    gitlab_standin.add_merge_request(project_id=7, iid=3, files=files)
+    publish_result(result, settings(gitlab_standin, min_severity="low", max_threads=100))
+    offered: dict[tuple[str, int], str] = {}
+    for d in gitlab_standin.merge_requests[(7, 3)].threads():
+        note = d["notes"][0]
+        for replacement in BLOCK.findall(str(note["body"])):
+            where = (note["position"]["new_path"], note["position"]["new_line"])
+            assert offered.setdefault(where, replacement) == replacement  # one version per pin
+    shown = {path: head[path].splitlines() for path in files}
+    by_line = {(p, n): shown[p][n - 1] for p, n in offered}
+    # jinja2 2.10 has two advisories (fixed in 2.10.1 and 2.11.3): one click fixes both.
+    assert offered[("requirements.txt", by_line_index(shown, "requirements.txt", "jinja2=="))] == "jinja2==2.11.3"
+    assert offered[("requirements.txt", by_line_index(shown, "requirements.txt", "requests=="))] == "requests==2.31.0"
+    mysql = by_line_index(shown, "checkout-node/package.json", '"mysql2"')
+    assert offered[("checkout-node/package.json", mysql)] == '    "mysql2": "3.9.7",'
+    # A transitive dependency (body-parser: in the lockfile, not in package.json) is not pinned by
+    # hand in the merge request: no thread, no suggestion; a safe pin (urllib3) neither.
+    assert not any("body-parser" in text or "urllib3" in text for text in by_line.values())
+    for (path, line), replacement in offered.items():
+        patch = tmp_path / "p.patch"
+        patch.write_text(_patch(head[path], line, replacement, path), encoding="utf-8")
+        check = subprocess.run(["git", "apply", "--check", str(patch)], cwd=repo, capture_output=True, text=True)
+        assert check.returncode == 0, (path, line, check.stderr)
+
+
+def by_line_index(shown: dict[str, list[str]], path: str, prefix: str) -> int:
+    return next(n for n, text in enumerate(shown[path], 1) if text.strip().startswith(prefix))
+
+
+def test_a_pin_is_only_ever_moved_to_a_version_above_it(pinned: tuple[Path, RunResult, dict[str, str]]) -> None:
+    _repo, result, _head = pinned
+    f = next(f for f in result.findings if f.location.package == "jinja2")
+    line = "jinja2==2.10  # templates"
+    assert suggest.bumped_pin(f, line, "requirements.txt", "2.11.3") == "jinja2==2.11.3  # templates"
+    for planted in (("0.1",), ("2.11.3\n-r /etc/passwd",), ("`1.0`",)):
+        g = dataclasses.replace(f, fixed_versions=planted)
+        assert suggest.bumped_pin(g, line, "requirements.txt") is None
+    assert suggest.bumped_pin(f, "jinja2==2.9  # another pin", "requirements.txt") is None
+    assert suggest.bumped_pin(f, "jinja2>=2.10", "requirements.txt") is None
