@@ -341,24 +341,30 @@ def add_entry(text: str | None, entry: NewEntry, *, origin: str) -> str:
             if rule.fingerprint == entry.fingerprint:
                 raise ConfigError(f"{origin}: {rule.describe()} already suppresses {entry.fingerprint}")
         doc = tomlkit.parse(text.rstrip("\n") + "\n\n")
-    table = tomlkit.table()
-    if entry.about:
-        # The comment is one line of printable ASCII: a path or rule id from the scanned tree
-        # can never start a new line (a new TOML entry) here.
-        table.add(tomlkit.comment(_UNPRINTABLE.sub("?", entry.about)[:200]))
-    table.add("fingerprint", entry.fingerprint)
-    table.add("reason", entry.reason)
-    table.add("owner", entry.owner)
-    table.add("expires", entry.expires)
+    values = {"fingerprint": entry.fingerprint, "reason": entry.reason, "owner": entry.owner, "expires": entry.expires}
     if entry.ticket:
-        table.add("ticket", entry.ticket)
+        values["ticket"] = entry.ticket
     entries = doc.get("suppression")
-    if entries is None:
-        aot = tomlkit.aot()
-        aot.append(table)
-        doc.append("suppression", aot)
+    if isinstance(entries, tomlkit.items.Array):
+        # The one-line form (`suppression = [ { ... }, ]`, what the terminal offers to paste):
+        # one more inline table on a line of its own, the about text as its comment.
+        inline = tomlkit.inline_table()
+        inline.update(values)
+        entries.add_line(inline, indent="  ", comment=_UNPRINTABLE.sub("?", entry.about)[:200] or None)
     else:
-        entries.append(table)
+        table = tomlkit.table()
+        if entry.about:
+            # The comment is one line of printable ASCII: a path or rule id from the scanned tree
+            # can never start a new line (a new TOML entry) here.
+            table.add(tomlkit.comment(_UNPRINTABLE.sub("?", entry.about)[:200]))
+        for key, value in values.items():
+            table.add(key, value)
+        if entries is None:
+            aot = tomlkit.aot()
+            aot.append(table)
+            doc.append("suppression", aot)
+        else:
+            entries.append(table)
     out = tomlkit.dumps(doc)
     rules = parse_rules(tomllib.loads(out), origin=origin)
     assert any(r.fingerprint == entry.fingerprint for r in rules)

@@ -182,3 +182,16 @@ def test_a_split_pipeline_reports_a_stale_entry_only_when_no_job_matched_it() ->
     merged = merge_results([a, b])
     assert both in merged.warnings and "other" in merged.warnings
     assert one not in merged.warnings
+
+
+def test_an_entry_joins_the_one_line_form_the_terminal_offers() -> None:
+    existing = (
+        "version = 1\nsuppression = [\n"
+        '  { fingerprint = "v1:aa", reason = "r", owner = "o", expires = 2027-03-07 },\n]\n'
+    )
+    entry = sup.NewEntry(
+        fingerprint="v1:bb", reason="cache key", owner="bob@example.com", expires=dt.date(2027, 1, 2), about="B324\n]"
+    )
+    text = sup.add_entry(existing, entry, origin="s.toml")
+    rules = sup.parse_rules(tomllib.loads(text), origin="s.toml")
+    assert [(r.fingerprint, r.owner) for r in rules] == [("v1:aa", "o"), ("v1:bb", "bob@example.com")]
