@@ -113,14 +113,22 @@ def render_scanner_table(result: RunResult) -> str:
     """Scanner health: a failed or partial scanner is never silent."""
     if not result.scanners:
         return ""
-    lines = ["### Scanners", "", "| Scanner | State | Version | Findings | Time | Note |", "|---|---|---|---|---|---|"]
+    per_scanner = terminal.findings_per_scanner(result)
+    lines = [
+        "### Scanners",
+        "",
+        "_Results: what the scanner reported; findings: after merging one problem's results (as counted above)._",
+        "",
+        "| Scanner | State | Version | Results | Findings | Time | Note |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for s in result.scanners:
         note = s.error or ""
         if s.not_audited:
             note = (note + "; " if note else "") + f"not audited: {', '.join(s.not_audited)}"
         lines.append(
             f"| {md_text(s.name, 40)} | {STATE_ICON[s.state]} {s.state.value} | {md_text(s.version or '-', 40)} "
-            f"| {s.findings} | {s.duration_s:.1f}s | {md_text(note, 300)} |"
+            f"| {s.findings} | {per_scanner.get(s.name, 0)} | {s.duration_s:.1f}s | {md_text(note, 300)} |"
         )
     return "\n".join(lines) + "\n"
 

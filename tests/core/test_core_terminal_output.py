@@ -311,3 +311,44 @@ def test_pip_audit_without_its_service_points_to_the_advisory_db(tmp_path: Path)
     )  # fmt: skip
     assert ok.code == 0 and "--advisory-db PATH" not in ok.stdout, ok.stdout
     assert "PYSEC-2018-28" in ok.stdout and "NOT audited" not in ok.stdout
+
+
+def test_mr_summary_counts_the_same_findings(ci_log: tuple[Run, RunResult, Path]) -> None:
+    """The MR note (the terminal's twin) counts findings after merging, like the terminal:
+    its total, its scanner table's findings column and its blocking section agree."""
+    from secscan.reporters import markdown
+
+    _, result, _ = ci_log
+    text = markdown.render(result, max_chars=1_000_000)
+    active = [f for f in result.findings if f.status is not Status.FIXED]
+    assert f"**{len(active)} findings**" in text
+    per_scanner = terminal.findings_per_scanner(result)
+    for status in result.scanners:
+        row = next(ln for ln in text.splitlines() if ln.startswith(f"| {status.name.replace('-', chr(92) + '-')} |"))
+        cells = [c.strip() for c in row.split("|")[1:-1]]
+        assert (int(cells[3]), int(cells[4])) == (status.findings, per_scanner.get(status.name, 0)), row
+    blocking = _blocking(result)
+    assert f"### Blocking findings ({len(blocking)})" in text
+    for fp in blocking:
+        assert f"**Fingerprint:** `{fp}`" in text
+
+
+def test_columns_sets_the_width_without_a_terminal(
+    ci_log: tuple[Run, RunResult, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COLUMNS is the width of the tables in a log; the finding lines are never wrapped or cut."""
+    import io
+
+    from secscan import console
+
+    _, result, _ = ci_log
+    monkeypatch.setenv("COLUMNS", "90")
+    out = io.StringIO()
+    console.summary(result, stream=out, color=False)
+    lines = out.getvalue().splitlines()
+    tables = [ln for ln in lines if ln[:1] in "┏┃┡│└"]
+    assert tables and max(len(ln) for ln in tables) <= 90
+    long = [ln for ln in lines if SUPPRESS.match(ln)]
+    assert long and all(len(ln) > 90 for ln in long), "whole lines, not wrapped at 90"
+    monkeypatch.delenv("COLUMNS")
+    assert console.output_width(io.StringIO()) == console.UNLIMITED
