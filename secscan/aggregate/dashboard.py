@@ -210,7 +210,7 @@ def _when(ts: str) -> str:
     return ts.replace("T", " ")[:16] if ts else "—"
 
 
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir() / "dashboard")),
         autoescape=True,  # every value is escaped: titles, paths and reasons come from scanned code
@@ -224,9 +224,24 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render(data: Dashboard, *, title: str = "Security dashboard", compliance: ComplianceReport | None = None) -> str:
-    """The dashboard HTML for ``data``, with the compliance guardrails panel when ``compliance`` is given."""
-    template = _environment().get_template("dashboard.html.j2")
+def render(
+    data: Dashboard,
+    *,
+    title: str = "Security dashboard",
+    compliance: ComplianceReport | None = None,
+    pages: str | None = None,
+) -> str:
+    """The dashboard HTML for ``data``, with the compliance guardrails panel when ``compliance`` is
+    given, its tables linked to the project and finding pages in the folder ``pages`` beside it."""
+    from secscan.aggregate import pages as pages_mod
+
+    def finding_link(project: str, fingerprint: str) -> str:
+        return pages_mod.finding_href(pages or "", project, fingerprint)
+
+    def project_link(project: str) -> str:
+        return pages_mod.project_href(pages or "", project)
+
+    template = environment().get_template("dashboard.html.j2")
     return template.render(
         d=data,
         title=title,
@@ -242,5 +257,6 @@ def render(data: Dashboard, *, title: str = "Security dashboard", compliance: Co
         compliance=compliance,
         compliance_failing=sorted({v.control for v in compliance.violations}) if compliance else [],
         controls=CONTROLS,
-        finding_link=None,
+        finding_link=finding_link if pages else None,
+        project_link=project_link if pages else None,
     )

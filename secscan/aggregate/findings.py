@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from secscan.aggregate.history import FindingInfo, iso
+from secscan.aggregate.history import FindingInfo, History, iso
 from secscan.aggregate.metrics import DAY, finding_states
 from secscan.aggregate.timeline import StreamTimeline
 
@@ -168,3 +168,16 @@ def by_project(streams: Iterable[StreamTimeline]) -> Iterator[tuple[str, list[St
 
 def epoch_text(epoch: int | None) -> str:
     return "" if epoch is None else _epoch_text(epoch)
+
+
+def location_history(h: History) -> dict[tuple[str, str], list[tuple[int, str]]]:
+    """Every place each finding was reported at, with when it was first reported there, by
+    (project, fingerprint), oldest first (one query: a row per place, not per run)."""
+    out: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for project, fp, location, epoch in h.db.execute(
+        "SELECT p.name, f.fingerprint, l.location, l.first_epoch FROM finding_locations l"
+        " JOIN findings f ON f.id = l.finding_id JOIN projects p ON p.id = f.project_id"
+        " ORDER BY p.name, f.fingerprint, l.first_epoch, l.location"
+    ):
+        out.setdefault((str(project), str(fp)), []).append((int(epoch), str(location)))
+    return out

@@ -180,6 +180,8 @@ class Dashboard:
     notes: tuple[str, ...] = field(default_factory=tuple)
     sla_breaches: tuple[SlaBreach, ...] = ()
     """Open findings past their SLA, longest overdue first."""
+    project_count: int = 0
+    """Distinct projects (``projects`` has a row per project and ref)."""
 
 
 def _worst(sevs: Iterable[str]) -> str:
@@ -625,6 +627,7 @@ def compute(
         ),
         totals=totals,
         sla_breaches=tuple(sorted(acc.sla, key=lambda b: (-b.days_over, b.project, b.ref, b.fingerprint))),
+        project_count=len({r.project for r in rows}),
     )
 
 

@@ -7,6 +7,7 @@ commands exit 1 when they find tampering (like a failed gate) and 2 when the inp
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,11 @@ DB_HELP = (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from secscan.aggregate.decisions import Decision
+    from secscan.aggregate.history import History
+    from secscan.aggregate.timeline import StreamTimeline
     from secscan.dbtarget import DbTarget
 
 
@@ -205,7 +211,7 @@ def dashboard(
     **_settings: Any,
 ) -> int:
     """Write the security team's dashboard: one self-contained HTML file."""
-    from secscan.aggregate import compliance_facts, metrics
+    from secscan.aggregate import compliance_facts, findings, metrics, pages
     from secscan.aggregate import dashboard as dash
     from secscan.aggregate.guardrails import Thresholds
     from secscan.aggregate.history import History
@@ -216,20 +222,61 @@ def dashboard(
 
     when = parse_now(now)
     sla_days = policy_sla(effective(ctx, "dashboard", os.environ).get("policy"))
+    pages_dir = output.with_name(output.stem + "-pages")
+    staging = output.with_name(f".{pages_dir.name}.staging-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    written = 0
     with History(db_target(db, must_exist=True)) as h:
-        data = metrics.compute(h.iter_streams(), now=when, trend_days=days, sla_days=sla_days)
+        page_ctx = pages.PageContext(
+            now=when,
+            dashboard_name=output.name,
+            sla_days=sla_days,
+            decisions=_decisions_by_finding(h),
+            locations=findings.location_history(h),
+        )
+
+        def streams() -> Iterator[StreamTimeline]:
+            """The streams for the metrics; each project's pages are written as it passes."""
+            nonlocal written
+            for project, group in findings.by_project(h.iter_streams()):
+                yield from group
+                records = findings.project_records(project, group)
+                for rel, text in pages.render_project(project, group, records, page_ctx):
+                    path = staging / rel
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(text, encoding="utf-8")
+                    written += 1
+
+        data = metrics.compute(streams(), now=when, trend_days=days, sla_days=sla_days)
         sla: dict[tuple[str, str], list[SlaBreach]] = {}
         for b in data.sla_breaches:
             sla.setdefault((b.project, b.ref), []).append(b)
         # The guardrails panel: default thresholds, the audit trail as `compliance check` finds it.
         report = compliance_facts.check(h, now=when, thresholds=Thresholds(), env=os.environ, sla=sla)
-    atomic_write(output, dash.render(data, title=title, compliance=report))
+    # The pages first, switched in whole (a reader never sees half a folder), then the dashboard.
+    staging.mkdir(parents=True, exist_ok=True)
+    old = output.with_name(f".{pages_dir.name}.old-{os.getpid()}")
+    if pages_dir.exists():
+        pages_dir.rename(old)
+    staging.rename(pages_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    atomic_write(output, dash.render(data, title=title, compliance=report, pages=pages_dir.name))
     failing = len({v.control for v in report.violations})
     click.echo(
-        f"Dashboard: {output} ({len(data.projects)} projects, {data.total_runs} runs;"
-        f" {failing} compliance controls failing)"
+        f"Dashboard: {output} ({data.project_count} projects, {data.total_runs} runs;"
+        f" {failing} compliance controls failing); {len(data.projects)} project/ref streams,"
+        f" {written} project and finding pages in {pages_dir}"
     )
     return ExitCode.PASSED
+
+
+def _decisions_by_finding(h: History) -> dict[tuple[str, str], list[Decision]]:
+    from secscan.aggregate import decisions
+
+    out: dict[tuple[str, str], list[Decision]] = {}
+    for d in decisions.listing(h):
+        out.setdefault((d.project, d.fingerprint), []).append(d)
+    return out
 
 
 # ---------------------------------------------------------------- audit

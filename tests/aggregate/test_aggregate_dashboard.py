@@ -155,7 +155,10 @@ def _open_rules(path: Path) -> list[str]:
 
 def _row(html: str, project: str) -> list[str]:
     """The cells of a project's row in the projects table (text only)."""
-    m = re.search(r"<tr>\s*<td class=\"l name\">" + re.escape(project) + r".*?</tr>", html, re.S)
+    # The name links to the project's page (issue 31).
+    m = re.search(
+        r"<tr>\s*<td class=\"l name\">(?:<a href=\"[^\"]+\">)?" + re.escape(project) + r".*?</tr>", html, re.S
+    )
     assert m, f"no row for {project}"
     cells = re.findall(r"<td[^>]*>(.*?)</td>", m.group(0), re.S)
     return [re.sub(r"<[^>]+>", " ", c).split()[-1] if re.sub(r"<[^>]+>", " ", c).split() else "" for c in cells]
