@@ -8,6 +8,7 @@ SVG geometry is computed here from numbers only.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -210,7 +211,9 @@ def _when(ts: str) -> str:
     return ts.replace("T", " ")[:16] if ts else "—"
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
+    """The templates' environment, made once (compiling a template costs more than rendering it)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir() / "dashboard")),
         autoescape=True,  # every value is escaped: titles, paths and reasons come from scanned code

@@ -221,7 +221,9 @@ def dashboard(
     output = output_alias if output_alias is not None else output
 
     when = parse_now(now)
-    sla_days = policy_sla(effective(ctx, "dashboard", os.environ).get("policy"))
+    given = effective(ctx, "dashboard", os.environ)
+    sla_days = policy_sla(given.get("policy"))
+    with_pages = given.get("pages") is not False
     pages_dir = output.with_name(output.stem + "-pages")
     staging = output.with_name(f".{pages_dir.name}.staging-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
@@ -240,6 +242,8 @@ def dashboard(
             nonlocal written
             for project, group in findings.by_project(h.iter_streams()):
                 yield from group
+                if not with_pages:
+                    continue
                 records = findings.project_records(project, group)
                 for rel, text in pages.render_project(project, group, records, page_ctx):
                     path = staging / rel
@@ -253,14 +257,16 @@ def dashboard(
             sla.setdefault((b.project, b.ref), []).append(b)
         # The guardrails panel: default thresholds, the audit trail as `compliance check` finds it.
         report = compliance_facts.check(h, now=when, thresholds=Thresholds(), env=os.environ, sla=sla)
-    # The pages first, switched in whole (a reader never sees half a folder), then the dashboard.
-    staging.mkdir(parents=True, exist_ok=True)
-    old = output.with_name(f".{pages_dir.name}.old-{os.getpid()}")
-    if pages_dir.exists():
-        pages_dir.rename(old)
-    staging.rename(pages_dir)
-    shutil.rmtree(old, ignore_errors=True)
-    atomic_write(output, dash.render(data, title=title, compliance=report, pages=pages_dir.name))
+    if with_pages:
+        # The pages first, switched in whole (a reader never sees half a folder), then the dashboard.
+        staging.mkdir(parents=True, exist_ok=True)
+        old = output.with_name(f".{pages_dir.name}.old-{os.getpid()}")
+        if pages_dir.exists():
+            pages_dir.rename(old)
+        staging.rename(pages_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    html = dash.render(data, title=title, compliance=report, pages=pages_dir.name if with_pages else None)
+    atomic_write(output, html)
     failing = len({v.control for v in report.violations})
     click.echo(
         f"Dashboard: {output} ({data.project_count} projects, {data.total_runs} runs;"

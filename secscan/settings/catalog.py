@@ -598,6 +598,13 @@ TEAM_SETTINGS: tuple[Setting, ...] = (
         required=True,
     ),
     Setting(
+        key="pages",
+        type=bool,
+        help="Also write a page per project and per finding in <dashboard>-pages/ beside it.",
+        default=True,
+        commands=frozenset({"dashboard"}),
+    ),
+    Setting(
         key="format",
         type=str,
         help="defectdojo (Generic Findings Import JSON) or csv.",
