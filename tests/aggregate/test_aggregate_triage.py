@@ -157,3 +157,39 @@ def test_bad_decisions_are_refused_before_anything_is_written(shop: tuple[Path, 
                 " approver) VALUES (1, ?, 'false-positive', 'r', 'eve', 'now', 'eve')",
                 (fp,),
             )
+
+
+def test_decisions_on_both_stores(store: str) -> None:
+    """Propose, refuse the author's own approval, approve: the same on SQLite and PostgreSQL, and
+    the database itself refuses an approver who is the author."""
+    from datetime import UTC, datetime
+
+    from secscan.errors import ConfigError
+    from secscan.models import Finding, Kind, Location, Severity
+    from tests.support.results import result, scanner
+
+    f = Finding(
+        kind=Kind.SAST, scanner="bandit", rule_id="B602", title="shell", message="m", severity=Severity.HIGH,
+        severity_original="HIGH", location=Location(path="app/run.py", start_line=5), fingerprint="v1:shell",
+    )  # fmt: skip
+    now = datetime(2026, 1, 10, tzinfo=UTC)
+    env = {"SECSCAN_AUDIT_LOG": ""}
+    with History(store) as h:
+        h.add(result(f, scanners=[scanner("bandit")]), project="shop")
+        plan = decisions.Proposal(
+            project="shop", fingerprint="v1:shell", decision="fix-planned", reason="r", author="alice",
+            owner="carol", due="2026-02-01",
+        )  # fmt: skip
+        d = decisions.propose(h, plan, now=now, env=env)
+        with pytest.raises(ConfigError, match="other than its author"):
+            decisions.approve(h, d.id, approver="alice", now=now, env=env)
+        done = decisions.approve(h, d.id, approver="bob", now=now, env=env)
+        assert (done.approver, done.state(now.date())) == ("bob", "active")
+        assert done.state(datetime(2026, 3, 1, tzinfo=UTC).date()) == "overdue"
+        assert [(e.decision, e.approver) for e in decisions.listing(h, fingerprint="v1:shell")] == [
+            ("fix-planned", "bob")
+        ]
+        actions = [a for (a,) in h.db.execute("SELECT action FROM audit_entries ORDER BY seq")]
+        assert actions == ["triage.proposed", "triage.approved"]
+        with pytest.raises(Exception, match=r"(?i)check"), h.db.transaction():
+            h.db.execute("UPDATE triage_decisions SET approver = author WHERE id = ?", (d.id,))
