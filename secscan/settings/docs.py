@@ -1,5 +1,6 @@
-"""Tables generated from the declarations: the README's settings table and ``secscan config
-show``'s (tests/core/test_core_settings.py keeps the README equal to :func:`readme_table`)."""
+"""Tables generated from the declarations: the README's settings and publishing tables and
+``secscan config show``'s (tests/core/test_core_settings.py keeps the README equal to
+:func:`readme_table` and :func:`publish_table`)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,21 @@ def readme_table() -> str:
         shown = f"`{default}`" if default and not s.is_table else default
         verdict = "yes" if s.verdict else ""
         rows.append(f"| `{s.key}` | {_option(s)} | {_env(s)} | {shown} | {verdict} | {_commands(s)} | {s.help} |")
+    return "\n".join(rows)
+
+
+def publish_table() -> str:
+    """Publishing's settings (``secscan publish``; ``scan --publish`` reads the same variables):
+    option, variables, default, meaning. The README's publishing table is this one."""
+    settings = {**catalog.by_key(catalog.PUBLISH_SETTINGS), **catalog.for_command("publish")}
+    rows = ["| setting | option | environment | default | meaning |", "|---|---|---|---|---|"]
+    for s in settings.values():
+        option = _option(s) or "(variable only)"
+        if "scan" in s.commands:
+            option += " (also on `scan`)"
+        default = show_value(s.default)
+        shown = f"`{default}`" if default else ""
+        rows.append(f"| `{s.key}` | {option} | {_env(s)} | {shown} | {s.help_for('publish')} |")
     return "\n".join(rows)
 
 

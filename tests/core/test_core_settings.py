@@ -149,6 +149,21 @@ def test_readme_table_is_the_generated_one() -> None:
     assert m.group(1) == readme_table(), "README settings table drifted: regenerate it (see README)"
 
 
+def test_readme_publish_table_is_the_generated_one() -> None:
+    from secscan.settings.docs import publish_table
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"<!-- publish-table:start -->\n(.*?)\n<!-- publish-table:end -->", readme, re.S)
+    assert m is not None, "README lost its publishing table markers"
+    assert m.group(1) == publish_table(), "README publishing table drifted: regenerate it (see README)"
+    # Every publish option of `secscan publish --help` is in it.
+    from secscan.commands.publish import publish
+
+    for param in publish.params:
+        if isinstance(param, click.Option) and not param.hidden and param.name != "help":
+            assert any(f"`{o}`" in m.group(1) for o in param.opts), param.opts
+
+
 def _readme_toml_example() -> str:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## Configuration") :]
