@@ -72,10 +72,31 @@ def _is_key(text: str, m: re.Match[str]) -> bool:
     return bool(_KEY_AFTER.match(text, m.end()))
 
 
+# A quoted plain word ("stripe" in require("stripe"), "Bearer " in an Authorization header, "usd")
+# is code, not a credential: masking it would hide what the line does. It is masked only where the
+# code says it holds a secret (password = "hunter", "secret": "letmein").
+_PLAIN_WORD = re.compile(r"^[A-Za-z][A-Za-z._-]{0,15}$")
+_WORD_THEN_SPACE = re.compile(r"^[A-Za-z][A-Za-z._-]{0,15}\s+$")
+_NAMES_SECRET = re.compile(
+    r"(?i)(?:pass(?:wd|word)?|pwd|secret|token|api_?key|private_?key|credential|client_?secret)\w*['\"]?\]?\s*[:=]\s*$"
+)
+
+
+def _holds_secret(text: str, m: re.Match[str]) -> bool:
+    """Whether the quoted value ``m`` can be the secret: not a dict key or subscript, not a
+    plain word outside a secret-named assignment, not a word followed by a space (``"Bearer "``)."""
+    value = m.group(2)
+    if not value or _is_key(text, m) or _WORD_THEN_SPACE.match(value):
+        return False
+    if _PLAIN_WORD.match(value):
+        return bool(_NAMES_SECRET.search(text[max(0, m.start() - 60) : m.start()]))
+    return True
+
+
 def secret_values(snippet: str) -> tuple[str, ...]:
-    """The values in a line holding a secret: quoted values (not dict keys or subscripts) and
-    key-like tokens (not names)."""
-    found = [m.group(2) for m in _QUOTED.finditer(snippet) if len(m.group(2)) >= 4 and not _is_key(snippet, m)]
+    """The values in a line holding a secret: quoted values that can be the secret (not dict
+    keys, subscripts or plain words of the code) and key-like tokens (not names)."""
+    found = [m.group(2) for m in _QUOTED.finditer(snippet) if len(m.group(2)) >= 4 and _holds_secret(snippet, m)]
     found += [m.group(0) for m in _KEYLIKE.finditer(_QUOTED.sub("", snippet))]
     return tuple(sorted(set(found), key=len, reverse=True))
 
@@ -105,7 +126,7 @@ def redact_secret(text: str, values: tuple[str, ...] = ()) -> str:
 
     def quoted(m: re.Match[str]) -> str:
         inner = m.group(2)
-        if not inner or inner.endswith("****") or _is_key(text, m):
+        if not inner or inner.endswith("****") or not _holds_secret(text, m):
             return m.group(0)
         return m.group(1) + _mask_value(inner) + m.group(3)
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from secscan import textsafe
 from secscan.textsafe import mask_pans, md_code_span, md_text
 
 
@@ -49,3 +50,25 @@ def test_md_text_neutralises_mentions_links_images_and_html() -> None:
 def test_code_span_cannot_be_closed_from_inside() -> None:
     span = md_code_span("a ``` b")
     assert span.startswith("````") and span.endswith("````")
+
+
+@pytest.mark.parametrize(
+    ("line", "masked"),
+    [
+        # Code around the secret stays readable (issue 30): a module name, an auth scheme, a word.
+        (
+            'const stripe = require("stripe")("sk_live_51HxDemoDemoDemo0123456789abcdefABCDEF");',
+            'const stripe = require("stripe")("sk_l****");',
+        ),
+        ('headers = {"Authorization": "Bearer " + API_TOKEN}', 'headers = {"Authorization": "Bearer " + API_TOKEN}'),
+        ('charge(currency="usd", key="sk_test_0123456789abcdefABCD")', 'charge(currency="usd", key="sk_t****")'),
+        # ... and a word that the code says is a secret is still masked.
+        ('password = "hunter"', 'password = "****"'),
+        ('cfg["password"] = "letmein"', 'cfg["password"] = "****"'),
+        ('DB = {"user": "app", "password": "changeme"}', 'DB = {"user": "app", "password": "****"}'),
+        ('x = "Bearer eyJhbGciOiJIUzI1NiJ9.abc"', 'x = "Bear****"'),
+    ],
+)
+def test_masking_hides_the_secret_and_only_the_secret(line: str, masked: str) -> None:
+    assert textsafe.redact_secret(line) == masked
+    assert textsafe.redact_secret(masked) == masked  # idempotent
