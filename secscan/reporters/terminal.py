@@ -31,6 +31,11 @@ multi-line match longer than this is the start of a function, not more informati
 LONG = 2000
 """One untrusted text longer than this is cut: only a minified file or a hostile report has
 such lines, and a CI log is not where they are read."""
+FULL_BLOCKING = 100
+BRIEF_BLOCKING = 1000
+"""Without --verbose, the first FULL_BLOCKING blocking findings are shown in full and the next
+BRIEF_BLOCKING in one line each: GitLab cuts a job log at 4 MB by default, and the verdict line
+comes last."""
 SUPPRESS_DAYS = 90
 """The suggested suppression expires this long after the run: an accepted risk is reviewed again."""
 REASON = "REASON: why this finding is not a risk here"
@@ -160,6 +165,11 @@ def finding_lines(f: Finding, *, expires: dt.date, result: str | None = None, su
 # ------------------------------------------------------------------ sections
 
 
+def _brief(f: Finding) -> str:
+    where = _clean(c.location_text(f.location))
+    return f"  {f.severity.value.upper()}  {_clean(f.rule_id, 200)}  at {where}  {_clean(c.stable_id(f), 200)}"
+
+
 def _rules(result: RunResult) -> dict[str, list[str]]:
     """Policy clause -> the fingerprints it blocks, in the verdict's order."""
     out: dict[str, list[str]] = {}
@@ -170,7 +180,7 @@ def _rules(result: RunResult) -> dict[str, list[str]]:
     return out
 
 
-def blocking_lines(result: RunResult, *, result_file: str | None = None) -> list[str]:
+def blocking_lines(result: RunResult, *, result_file: str | None = None, verbose: bool = False) -> list[str]:
     """The blocking findings, grouped under the policy clause that blocks them (said once)."""
     v = result.verdict
     if v is None or v.passed:
@@ -184,9 +194,17 @@ def blocking_lines(result: RunResult, *, result_file: str | None = None) -> list
         found = [by_fp[fp] for fp in c.dedupe(fingerprints) if fp in by_fp]
         out.append(f"Blocking: {len(found)} finding(s) by {_clean(rule, 200)} (policy {policy})")
         out.append(RULE)
-        for f in c.ordered(found):
+        ordered = c.ordered(found)
+        full = ordered if verbose else ordered[:FULL_BLOCKING]
+        for f in full:
             out += finding_lines(f, expires=expires, result=result_file)
             out.append("")
+        brief = ordered[len(full) : len(full) + BRIEF_BLOCKING]
+        out += [_brief(f) for f in brief]
+        left = len(ordered) - len(full) - len(brief)
+        if brief or left:
+            more = f"; {left} more are only in secscan.json" if left else ""
+            out += [f"  (the first {len(full)} in full, {len(brief)} in one line each{more}; all with --verbose)", ""]
     others = [r for r in v.reasons if not r.fingerprint or r.fingerprint not in by_fp]
     if others:
         out.append(f"Blocking the run (policy {policy})")
@@ -251,7 +269,7 @@ def details(result: RunResult, *, verbose: bool = False, result_file: str | None
     """What ``scan`` and ``gate`` print about findings: the ones that do not block (counted, or
     listed with ``verbose``), then every blocking one in full, closest to the verdict line."""
     return other_lines(result, verbose=verbose, result_file=result_file) + blocking_lines(
-        result, result_file=result_file
+        result, result_file=result_file, verbose=verbose
     )
 
 

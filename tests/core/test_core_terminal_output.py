@@ -352,3 +352,30 @@ def test_columns_sets_the_width_without_a_terminal(
     assert long and all(len(ln) > 90 for ln in long), "whole lines, not wrapped at 90"
     monkeypatch.delenv("COLUMNS")
     assert console.output_width(io.StringIO()) == console.UNLIMITED
+
+
+def test_a_huge_verdict_stays_readable_in_a_job_log() -> None:
+    """GitLab cuts a job log at 4 MB: without --verbose the first blocking findings are shown in
+    full, the next in one line each, the rest counted; the verdict line still comes last."""
+    from dataclasses import replace
+
+    from secscan.models import BlockReason, Finding, Kind, Location, Severity, Verdict
+    from tests.support.results import result as build
+
+    base = Finding(
+        kind=Kind.SAST, scanner="bandit", rule_id="B602", title="shell", message="subprocess with shell=True",
+        severity=Severity.HIGH, severity_original="HIGH", location=Location(path="app.py", start_line=1),
+    )  # fmt: skip
+    n = terminal.FULL_BLOCKING + terminal.BRIEF_BLOCKING + 7
+    findings = [
+        replace(base, fingerprint=f"v1:{i:032x}", location=Location(path=f"m{i}.py", start_line=1)) for i in range(n)
+    ]
+    reasons = tuple(BlockReason(rule="block.x", message="m", fingerprint=f.fingerprint) for f in findings)
+    res = build(*findings, verdict=Verdict(passed=False, exit_code=1, policy="default", reasons=reasons))
+    lines = terminal.details(res) + terminal.verdict_lines(res)
+    assert sum(ln.startswith("    fingerprint: ") for ln in lines) == terminal.FULL_BLOCKING
+    assert sum(bool(re.match(r"^  HIGH  B602  at m\d+\.py:1  v1:", ln)) for ln in lines) == terminal.BRIEF_BLOCKING
+    assert any("7 more are only in secscan.json" in ln for ln in lines)
+    assert lines[-1].startswith("VERDICT: FAILED")
+    everything = terminal.details(res, verbose=True)
+    assert sum(ln.startswith("    fingerprint: ") for ln in everything) == n
