@@ -167,3 +167,15 @@ def origin(reported: str) -> tuple[str, str] | None:
     if not sep or not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
         return None
     return sha, rest
+
+
+def unpushed(root: Path, base: str) -> frozenset[str]:
+    """Commits of ``base..HEAD`` that no remote-tracking branch holds: they have not left this
+    machine (the pre-push hook, a local scan). In CI every scanned commit was pushed, and when
+    git cannot tell, the commit counts as pushed (the advice that follows is to rotate the key)."""
+    if os.environ.get("CI") or os.environ.get("GITLAB_CI"):
+        return frozenset()
+    out = run_git(
+        root, "rev-list", f"{base}..HEAD", "--not", "--remotes", check=False, purpose="the secret history scan"
+    )
+    return frozenset(line.strip() for line in out.splitlines() if re.fullmatch(r"[0-9a-f]{40,64}", line.strip()))

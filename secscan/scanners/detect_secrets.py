@@ -66,6 +66,32 @@ _COPIES = "secrets-text-copies"
 _MAX_INVALID_SHARE = 0.01
 # The label of the history folder's root: its paths are ``<commit>/<path>``.
 _HISTORY = "history"
+_UNPUSHED = "secrets-history-unpushed.txt"
+"""The commits of the history scan no remote branch holds (one sha a line, in the work folder)."""
+NOT_PUSHED = "not-pushed"
+
+
+def not_pushed(f: Finding) -> Finding:
+    """A secret whose commit never left this machine: no rotation needed, the history must lose it."""
+    commit = (f.location.commit or next((t[7:] for t in f.tags if t.startswith("commit:")), ""))[:12]
+    kind = f.severity_original or "A secret"
+    message = (
+        f"{kind} committed in commit {commit}, which has not been pushed (no remote branch holds it): "
+        "remove it from the history before you push (amend the commit, or drop the line with "
+        "git rebase -i), and load it from the environment or a secret store."
+    )
+    fix = (
+        f"Rewrite the unpushed commit {commit} without the secret (git commit --amend / git rebase -i) "
+        "before pushing; it has not left this machine, so it need not be rotated."
+    )
+    return replace(
+        f,
+        message=message,
+        fix=fix,
+        tags=tuple(sorted({*f.tags, NOT_PUSHED})),
+        sources=tuple(replace(s, message=message) if s.scanner == "detect-secrets" else s for s in f.sources),
+    )
+
 
 # detect-secrets type -> (severity, confidence). Provider-specific formats are near-certain; the
 # generic detectors (keywords, entropy) are guesses.
@@ -512,6 +538,10 @@ class DetectSecretsScanner(CommandScanner):
             # ``{}`` is not "no secrets": a report without results says nothing was scanned.
             raise ParseError("no 'results' mapping: the files were not scanned")
         findings, warnings = parse(text, tree=tree, history=root.label == _HISTORY)
+        if root.label == _HISTORY:
+            marks = work / _UNPUSHED
+            local = frozenset(marks.read_text(encoding="utf-8").split()) if marks.is_file() else frozenset()
+            findings = [not_pushed(f) if f.location.commit in local else f for f in findings]
         return Parsed(findings=tuple(findings), warnings=tuple(warnings))
 
     def uncached(self, cfg: ScanConfig, ctx: RunContext, work: Path) -> Prepared:
@@ -534,6 +564,8 @@ class DetectSecretsScanner(CommandScanner):
             for b in c.binary
         ]
         notes.append(f"detect-secrets: scanned the added lines of {len(history.commits)} commit(s) since {mb[:12]}")
+        # Which of them never left this machine: for those, the advice is to rewrite the history.
+        (work / _UNPUSHED).write_text("\n".join(sorted(sh.unpushed(root, mb))), encoding="utf-8")
         rels = [str(p.relative_to(folder)) for p in written]
         kept = tuple(r for r in rels if not _excluded((sh.origin(r) or ("", r))[1], cfg.exclude))
         return Prepared(roots=(Root(path=folder, files=kept, label=_HISTORY),), warnings=tuple(notes))
@@ -561,10 +593,13 @@ def merge_history(tree_findings: Sequence[Finding], history: Sequence[Finding]) 
     it (the earliest); one that a later commit removed (or that only moved) is reported at the
     commit that added it."""
     first_commit: dict[tuple[str, str], str] = {}
+    unpushed_keys: set[tuple[str, str]] = set()
     for f in history:
         key = _secret_key(f)
         if key not in first_commit and f.location.commit:
             first_commit[key] = f.location.commit
+            if NOT_PUSHED in f.tags:
+                unpushed_keys.add(key)
     out: list[Finding] = []
     in_tree = set()
     for f in tree_findings:
@@ -574,7 +609,8 @@ def merge_history(tree_findings: Sequence[Finding], history: Sequence[Finding]) 
         if commit is not None:
             # Its location stays the work tree's (location.commit is None); the tag names the
             # commit that added it, for the GitLab report and the reader.
-            out.append(replace(f, tags=tuple(sorted({*f.tags, f"commit:{commit}"}))))
+            tagged = replace(f, tags=tuple(sorted({*f.tags, f"commit:{commit}"})))
+            out.append(not_pushed(tagged) if key in unpushed_keys else tagged)
         else:
             out.append(f)
     seen: set[tuple[str, str, str]] = set()

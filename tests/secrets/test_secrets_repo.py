@@ -278,3 +278,42 @@ def test_import_of_a_detect_secrets_baseline(tmp_path: Path) -> None:
     findings = load(out).findings
     assert [(f.location.path, f.location.start_line) for f in findings] == [("pay.py", 1)]
     assert s["stripe"][8:] not in out.read_text()
+
+
+def test_the_advice_fits_whether_the_commit_was_pushed(tmp_path: Path) -> None:
+    """A key in a commit no remote branch holds (a local scan, the pre-push hook) has not left the
+    machine: rewrite the history. Once the commit is pushed, it is leaked: rotate it. The finding
+    shows the commit and the line there, not the line now at that number (issue 30)."""
+    repo, base = new_repo(tmp_path, {"README.md": "payments\n", "app.py": "def pay():\n    return 1\n"})
+    remote = tmp_path / "remote.git"
+    git_cmd(tmp_path, "init", "-q", "--bare", str(remote))
+    git_cmd(repo, "remote", "add", "origin", str(remote))
+    git_cmd(repo, "push", "-q", "origin", "main")
+    key = provider_secrets(seed=11)["stripe"]
+    added = commit(repo, {"app.py": f'STRIPE_KEY = "{key}"\n\n\ndef pay():\n    return 1\n'}, "key")
+    from_env = "import os\n\nSTRIPE_KEY = os.environ['STRIPE_KEY']\n\n\ndef pay():\n    return 1\n"
+    commit(repo, {"app.py": from_env}, "env")
+    no_ci = {"CI": "", "GITLAB_CI": ""}
+
+    res = scan(repo, tmp_path / "local", "--only", "detect-secrets", "--diff-base", base, env=no_ci)
+    assert res.returncode == 1, res.stdout + res.stderr
+    (gone,) = [f for f in secret_findings(tmp_path / "local") if f.location.commit == added]
+    assert (gone.location.path, gone.location.start_line) == ("app.py", 1)
+    assert gone.location.snippet is not None and gone.location.snippet.startswith("STRIPE_KEY = ")
+    assert "has not been pushed" in gone.message and "rotate" not in gone.message
+    assert gone.fix is not None and "git rebase -i" in gone.fix
+    assert added[:12] in res.stdout  # the terminal names the commit
+
+    git_cmd(repo, "push", "-q", "origin", "HEAD:refs/heads/feature")
+    git_cmd(repo, "fetch", "-q", "origin")
+    res = scan(repo, tmp_path / "pushed", "--only", "detect-secrets", "--diff-base", base, env=no_ci)
+    (gone,) = [f for f in secret_findings(tmp_path / "pushed") if f.location.commit == added]
+    assert "rotate" in gone.message and "has not been pushed" not in gone.message
+
+
+def git_cmd(cwd: Path, *args: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    subprocess.run(
+        ["git", "-c", "user.email=dev@example.com", "-c", "user.name=Dev", *args],
+        cwd=cwd, check=True, capture_output=True, env=env,
+    )  # fmt: skip
