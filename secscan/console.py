@@ -90,17 +90,24 @@ class Progress:
             self._live = None
 
     def _heartbeats(self) -> None:
-        tick = min(1.0, self.heartbeat / 4)
-        while not self._stop.wait(tick):
+        """Wait until the next running scanner is due (never later: "at least every N seconds"),
+        then give it a line."""
+        wait = min(0.5, self.heartbeat)
+        while not self._stop.wait(wait):
             now = time.monotonic()
+            due: list[float] = []
             with self._lock:
                 for name in self.scanners:
                     t0 = self.started.get(name)
-                    if t0 is None or name in self.finished or now - self._said.get(name, t0) < self.heartbeat:
+                    if t0 is None or name in self.finished:
                         continue
-                    doing = self.state[name].removeprefix("running").removeprefix(": ")
-                    self._line(f"{name}: still running ({now - t0:.0f}s so far" + (f"; {doing})" if doing else ")"))
-                    self._said[name] = now
+                    if now - self._said.get(name, t0) >= self.heartbeat:
+                        doing = self.state[name].removeprefix("running").removeprefix(": ")
+                        said = f"{name}: still running ({now - t0:.0f}s so far" + (f"; {doing})" if doing else ")")
+                        self._line(said)
+                        self._said[name] = now
+                    due.append(self._said.get(name, t0) + self.heartbeat)
+            wait = max(0.01, min(due) - time.monotonic()) if due else min(0.5, self.heartbeat)
 
     def _table(self) -> Any:
         from rich.spinner import Spinner
