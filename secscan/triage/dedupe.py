@@ -11,11 +11,13 @@ The result does not depend on input order: the primary of a group is chosen by a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Sequence
 from dataclasses import replace
 
 from secscan.fingerprint import dependency_key, evolve
 from secscan.models import Confidence, Finding, Identifier, Kind, Location, Source, Status, Suppression
+from secscan.textsafe import secret_values
 
 _CONFIDENCE_RANK = {Confidence.UNKNOWN: 0, Confidence.LOW: 1, Confidence.MEDIUM: 2, Confidence.HIGH: 3}
 # When results of split jobs are merged, one finding can arrive with several statuses: the most
@@ -142,4 +144,69 @@ def dedupe(findings: Sequence[Finding]) -> list[Finding]:
     for group in groups.values():
         live = [f for f in group if f.status is not Status.FIXED]
         merged.append(merge_group(live or group))
-    return sorted(merged, key=sort_key)
+    return sorted(_fold_constant_uses(merged), key=sort_key)
+
+
+# ------------------------------------------------------------------ a secret and its uses
+
+# `NAME = "value"` (also `const`/`let`/`var`/`export`, a type annotation): the line that defines a
+# constant holding the secret.
+_DEFINES = re.compile(r"^\s*(?:export\s+)?(?:const\s+|let\s+|var\s+)?([A-Za-z_][A-Za-z0-9_]{2,})\s*(?::[^=]*)?=(?!=)")
+
+
+def _defined_name(f: Finding) -> str | None:
+    line = (f.location.snippet or "").split("\n", 1)[0]
+    m = _DEFINES.match(line)
+    return m.group(1) if m and secret_values(line) else None
+
+
+def _definitions(findings: Sequence[Finding]) -> dict[tuple[str, str], int]:
+    """(path, constant name) -> index of the secret finding on the line defining it."""
+    defs: dict[tuple[str, str], int] = {}
+    for n, f in enumerate(findings):
+        name = _defined_name(f) if f.kind is Kind.SECRET and f.location.path and not f.location.commit else None
+        if name is not None:
+            defs.setdefault((f.location.path or "", name), n)
+    return defs
+
+
+def _use_of(f: Finding, defs: dict[tuple[str, str], int]) -> int | None:
+    """The definition ``f`` is a use of: a secret finding whose line holds no secret value of its
+    own and names a constant defined with one in the same file."""
+    line = f.location.snippet
+    if f.kind is not Kind.SECRET or f.location.commit or not line or secret_values(line):
+        return None
+    return next((i for (path, name), i in sorted(defs.items()) if path == f.location.path and _uses(line, name)), None)
+
+
+def _with_uses(f: Finding, uses: Sequence[Finding]) -> Finding:
+    sources = {_source_key(s): s for g in (f, *uses) for s in source_of(g)}
+    related = {_loc_key(loc): loc for loc in (*f.related_locations, *(u.location for u in uses))}
+    return replace(
+        f,
+        sources=tuple(sources[k] for k in sorted(sources)),
+        related_locations=tuple(related[k] for k in sorted(related)),
+        status=min((f, *uses), key=lambda g: _STATUS_RANK[g.status]).status,
+    )
+
+
+def _fold_constant_uses(findings: list[Finding]) -> list[Finding]:
+    """A secret rule firing where a constant holding the secret is used (semgrep follows
+    constants) reports the same secret again: that use becomes a related location and a source
+    of the finding at the definition. Only a line holding no secret value of its own folds, and
+    only into a definition in the same file."""
+    defs = _definitions(findings)
+    if not defs:
+        return findings
+    definitions = set(defs.values())
+    folded: dict[int, list[Finding]] = {}
+    for n, f in enumerate(findings):
+        target = None if n in definitions else _use_of(f, defs)
+        if target is not None:
+            folded.setdefault(target, []).append(f)
+    gone = {id(u) for uses in folded.values() for u in uses}
+    return [_with_uses(f, folded[n]) if n in folded else f for n, f in enumerate(findings) if id(f) not in gone]
+
+
+def _uses(line: str, name: str) -> bool:
+    return re.search(r"(?<![A-Za-z0-9_.])" + re.escape(name) + r"(?![A-Za-z0-9_])", line) is not None
