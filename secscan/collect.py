@@ -22,7 +22,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from secscan import cache, pathmatch
 from secscan import files as files_mod
@@ -30,7 +32,7 @@ from secscan.config import ScanConfig
 from secscan.core import Evidence, mask, utc_now
 from secscan.errors import ConfigError, ParseError, ScannerError
 from secscan.inputs import Inputs
-from secscan.models import Finding, ScannerState, ScannerStatus, Scope
+from secscan.models import AdvisorySnapshot, Finding, ScannerState, ScannerStatus, Scope
 from secscan.proc import ProcResult, run_tool
 from secscan.scanners import registry
 from secscan.scanners.base import (
@@ -56,18 +58,52 @@ from secscan.scanners.base import (
 )
 from secscan.sourcefiles import SourceTree
 
+if TYPE_CHECKING:
+    from secscan.advisories.store import AdvisoryStore
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Advisories:
+    """The local advisory store of a run: pip-audit's endpoint, and what the result records."""
+
+    osv_url: str | None = None
+    snapshot: AdvisorySnapshot | None = None
+    store: AdvisoryStore | None = None
+    """Open for the run when pip-audit uses it: severities from every record of a vulnerability."""
+    warnings: tuple[str, ...] = ()
+
+
+_AUDITS = ("pip-audit", "npm-audit")
+
 
 @contextlib.contextmanager
-def _advisory_service(inputs: Inputs) -> Iterator[tuple[str | None, str | None, tuple[str, ...]]]:
-    """(osv_url, snapshot, warnings) for pip-audit: the local advisory server with --advisory-db."""
+def _advisory_service(inputs: Inputs, now: datetime) -> Iterator[_Advisories]:
+    """The local advisory server for pip-audit with --advisory-db, and the store's snapshot and
+    age at ``now`` for the result (npm-audit opens the same store itself)."""
     cfg = inputs.cfg
-    if cfg.advisory_db is None or cfg.osv_url or "pip-audit" not in inputs.scanners:
-        yield None, None, ()
+    if cfg.advisory_db is None or not any(a in inputs.scanners for a in _AUDITS):
+        yield _Advisories()
         return
     from secscan.advisories import service
 
-    with service.start(cfg.advisory_db) as svc:
-        yield svc.url, svc.snapshot, tuple(svc.warnings)
+    if "pip-audit" in inputs.scanners and not cfg.osv_url:
+        with service.start(cfg.advisory_db) as svc:
+            yield _Advisories(
+                osv_url=svc.url, snapshot=svc.info.snapshot_at(now), store=svc.store, warnings=tuple(svc.warnings)
+            )
+        return
+    try:
+        store, tmpdir = service.open_store(cfg.advisory_db)
+    except ConfigError:
+        yield _Advisories()  # npm-audit reports the same error as its failure
+        return
+    try:
+        snapshot = store.info.snapshot_at(now)
+    finally:
+        store.close()
+        if tmpdir is not None:
+            tmpdir.cleanup()
+    yield _Advisories(snapshot=snapshot)
 
 
 def collect(
@@ -84,11 +120,12 @@ def collect(
     started_at = utc_now()
     names = inputs.scanners
     cfg = inputs.cfg
-    with _advisory_service(inputs) as (osv_url, snapshot, service_warnings):
+    with _advisory_service(inputs, datetime.fromisoformat(started_at)) as advisories:
         ctx = RunContext(
             workdir=workdir,
             tree=tree,
-            osv_url=osv_url,
+            osv_url=advisories.osv_url,
+            advisories=advisories.store,
             events=events,
             cancel=cancel,
             changed_files=inputs.changed_files,
@@ -139,8 +176,9 @@ def collect(
         target=str(cfg.target),
         started_at=started_at,
         finished_at=utc_now(),
-        warnings=inputs.warnings + service_warnings + tuple(w for o in outcomes for w in o.warnings),
-        advisory_db=snapshot,
+        warnings=inputs.warnings + advisories.warnings + tuple(w for o in outcomes for w in o.warnings),
+        advisory_db=advisories.snapshot.snapshot if advisories.snapshot is not None else None,
+        advisories=advisories.snapshot,
         meta=meta,
         scanned_paths=scanned,
         scope=Scope(paths=scanned, changed_only=inputs.changed_files is not None, shard=_shard_name(cfg)),

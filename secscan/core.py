@@ -17,7 +17,17 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from secscan import __version__, compliance, files, fingerprint, pathmatch, policy, testcode, triage
-from secscan.models import Finding, JudgedWith, Kind, Location, RunResult, ScannerState, ScannerStatus, Scope
+from secscan.models import (
+    AdvisorySnapshot,
+    Finding,
+    JudgedWith,
+    Kind,
+    Location,
+    RunResult,
+    ScannerState,
+    ScannerStatus,
+    Scope,
+)
 from secscan.sourcefiles import SourceTree
 from secscan.textsafe import mask_pans, mask_userinfo, redact_secret, secret_title, secret_values
 from secscan.triage.dedupe import dedupe, sort_key
@@ -53,6 +63,8 @@ class Evidence:
     diff_base: str | None = None
     judged_with: JudgedWith | None = None
     """Merged results: what their statuses were resolved with (kept, not re-resolved)."""
+    advisories: AdvisorySnapshot | None = None
+    """The advisory store the dependency audits used, with its age at the scan's start."""
 
 
 def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None) -> RunResult:
@@ -113,6 +125,7 @@ def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None
         # a checkout (the split pipeline's final job) judges the way this run did.
         judged_with=evidence.judged_with or (inputs.judged_with if inputs is not None else None),
         scope=evidence.scope,
+        advisories=evidence.advisories,
     )
     return gate(result, inputs.policy) if inputs is not None else result
 

@@ -364,6 +364,29 @@ class Scope:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AdvisorySnapshot:
+    """The advisory store a dependency audit used, and how old it was (issue 27).
+
+    Recorded at scan time so that ``gate`` anywhere judges the same age: a store older than
+    the policy's ``[advisories]`` limits is a warning, then a failure."""
+
+    snapshot: str
+    """The store's snapshot id (content hash and newest ``modified``)."""
+    source: str
+    """Where the records came from: the update's base URL, or the import's source."""
+    taken_at: str | None = None
+    """When they were taken from it (RFC 3339 UTC): fetched by ``advisories update``, else imported."""
+    fetched: bool = False
+    """True when ``advisories update`` fetched them (``taken_at`` is the download time)."""
+    age_days: float | None = None
+    """Days between ``taken_at`` and the scan's start (None: the store does not say)."""
+    records: tuple[tuple[str, int], ...] = ()
+    """Records per ecosystem."""
+    digest: str | None = None
+    """sha256 of the fetched archives (``advisories update`` only)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunResult:
     """One run: metadata plus findings. Serialized as ``secscan.json``."""
 
@@ -389,6 +412,8 @@ class RunResult:
     scope: Scope | None = None
     """What the run covered (None: not recorded, read as the whole tree: imported reports and
     results written before it was recorded)."""
+    advisories: AdvisorySnapshot | None = None
+    """The advisory store the dependency audits used and its age (None: no local store)."""
     schema: str = SCHEMA
 
     def meta_dict(self) -> dict[str, str]:

@@ -31,6 +31,10 @@ Policy file format (``rules/policy/default.toml`` is the default; README "Policy
     medium = 90
     low = 180
 
+    [advisories]                          # age of the advisory store a dependency audit used
+    warn_after_days = 2                   # older: a warning ("none": never)
+    max_age_days = 7                      # older: the gate fails, exit 3 ("none": never)
+
 Only findings with status ``new`` count (``existing`` are in the baseline or outside the diff,
 ``fixed`` are gone, ``suppressed`` are accepted). An inline suppression of a finding above
 ``max_severity`` is refused: the finding counts as it would without the comment.
@@ -66,6 +70,10 @@ DEFAULT_SLA_DAYS: Mapping[Severity, int | None] = {
     Severity.LOW: 180,
     Severity.INFO: None,
 }
+# OSV's exports change every hour; the template refreshes the store daily. Two days missed is
+# worth a word, a week means the refresh is broken and "no known vulnerability" means little.
+DEFAULT_ADVISORIES_WARN_DAYS = 2
+DEFAULT_ADVISORIES_MAX_DAYS = 7
 _UNDERLYING_NEW = "underlying:new"  # set by secscan.triage on suppressed findings
 
 
@@ -93,6 +101,10 @@ class Policy:
     looked at again."""
     source: str = "builtin"
     """Where the policy came from (path), for the verdict."""
+    advisories_warn_days: int | None = DEFAULT_ADVISORIES_WARN_DAYS
+    """An advisory store older than this many days is a warning; None never warns."""
+    advisories_max_days: int | None = DEFAULT_ADVISORIES_MAX_DAYS
+    """An advisory store older than this many days fails the gate (exit 3); None never fails."""
 
     def threshold(self, kind: Kind, *, test_code: bool = False) -> tuple[Severity | None, str]:
         """The blocking threshold for ``kind`` (in test code or not) and the policy rule that sets it."""
@@ -147,7 +159,8 @@ def parse_policy(data: dict[str, Any], *, origin: str) -> Policy:
         raise ConfigError(f"{origin}: expected 'version = {POLICY_VERSION}', got {data.get('version')!r}")
     _check_keys(
         data,
-        {"version", "name", "fail_closed", "block", "max_new", "inline_suppressions", "suppressions", "sla"},
+        {"version", "name", "fail_closed", "block", "max_new", "inline_suppressions"}
+        | {"suppressions", "sla", "advisories"},
         origin,
     )
     name = data.get("name", Path(origin).stem if origin != "builtin" else "default")
@@ -182,6 +195,10 @@ def parse_policy(data: dict[str, Any], *, origin: str) -> Policy:
     max_days = file_sup.get("max_days", DEFAULT_SUPPRESSION_MAX_DAYS)
     if isinstance(max_days, bool) or not isinstance(max_days, int) or max_days < 1:
         raise ConfigError(f"{origin}: suppressions.max_days: expected a positive integer, got {max_days!r}")
+    adv = _table(data, "advisories", origin)
+    _check_keys(adv, {"warn_after_days", "max_age_days"}, f"{origin}: [advisories]")
+    warn_days = _days(adv.get("warn_after_days", DEFAULT_ADVISORIES_WARN_DAYS), f"{origin}: advisories.warn_after_days")
+    age_days = _days(adv.get("max_age_days", DEFAULT_ADVISORIES_MAX_DAYS), f"{origin}: advisories.max_age_days")
     return Policy(
         name=name,
         block_at_or_above=threshold,
@@ -194,6 +211,8 @@ def parse_policy(data: dict[str, Any], *, origin: str) -> Policy:
         suppression_max_days=max_days,
         sla_days=_sla(_table(data, "sla", origin), f"{origin}: [sla]"),
         source=origin,
+        advisories_warn_days=warn_days,
+        advisories_max_days=age_days,
     )
 
 
@@ -214,6 +233,14 @@ def _sla(table: Mapping[str, Any], where: str) -> dict[Severity, int | None]:
         else:
             days[sev] = value
     return days
+
+
+def _days(value: Any, where: str) -> int | None:
+    if isinstance(value, str) and value.strip().lower() == NONE:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where}: expected a number of days (0 or more) or 'none', got {value!r}")
+    return value
 
 
 def _kinds(table: Mapping[str, Any], where: str) -> dict[Kind, Severity | None]:
@@ -275,7 +302,18 @@ def to_dict(policy: Policy) -> dict[str, Any]:
             if dict(policy.sla_days) != dict(DEFAULT_SLA_DAYS)
             else {}
         ),
+        **_advisories_dict(policy),
     }
+
+
+def _advisories_dict(policy: Policy) -> dict[str, Any]:
+    """``[advisories]`` only when it differs from the defaults: a policy recorded before the
+    table existed (issue 27) keeps its digest, and one policy still has one spelling."""
+    days = (policy.advisories_warn_days, policy.advisories_max_days)
+    if days == (DEFAULT_ADVISORIES_WARN_DAYS, DEFAULT_ADVISORIES_MAX_DAYS):
+        return {}
+    warn, most = (NONE if d is None else d for d in days)
+    return {"advisories": {"warn_after_days": warn, "max_age_days": most}}
 
 
 def from_dict(data: Mapping[str, Any], *, origin: str) -> Policy:
@@ -303,6 +341,27 @@ def _describe(f: Finding) -> str:
     else:
         where = f"{loc.path or '?'}:{loc.start_line}" if loc.start_line else (loc.path or "?")
     return f"{f.severity.value} {f.kind.value} {f.rule_id} {f.title} at {where}"
+
+
+def _stale_store(result: RunResult, policy: Policy, warnings: list[str]) -> BlockReason | None:
+    """The advisory store's age against ``[advisories]``: a reason past ``max_age_days``, a
+    warning past ``warn_after_days``; nothing when no local store was used."""
+    adv = result.advisories
+    if adv is None:
+        return None
+    if adv.age_days is None:
+        age_text = "of unknown age (the store records no fetch or import time)"
+    else:
+        age_text = f"{adv.age_days:.1f} days old"
+    what = f"advisory store {adv.snapshot} is {age_text}"
+    refresh = "run `secscan advisories update`"
+    limit = policy.advisories_max_days
+    if limit is not None and (adv.age_days is None or adv.age_days > limit):
+        return BlockReason(rule=f"advisories.max_age_days={limit}", message=f"{what}: {refresh}")
+    warn = policy.advisories_warn_days
+    if warn is not None and adv.age_days is not None and adv.age_days > warn:
+        warnings.append(f"{what} (more than advisories.warn_after_days={warn}): {refresh}")
+    return None
 
 
 def _state_word(s: ScannerStatus) -> str:
@@ -357,6 +416,10 @@ def evaluate(result: RunResult, policy: Policy) -> Verdict:
         BlockReason(rule="fail_closed=true", message=f"scanner {s.name} {_state_word(s)}: {s.error or 'no details'}")
         for s in failed
     ]
+    # Audits against a store past its age limit cannot say "no known vulnerability": like a
+    # failed scanner (exit 3), whatever fail_closed says (the age limit is its own setting).
+    stale = _stale_store(result, policy, warnings)
+    stale_reasons = [stale] if stale is not None else []
     if not result.scanners and not result.findings and policy.fail_closed:
         # A document that records no scanner at all (a hand-made or truncated file, a merge of
         # nothing) proves nothing was checked: that is not a pass.
@@ -378,7 +441,7 @@ def evaluate(result: RunResult, policy: Policy) -> Verdict:
     if reasons:
         # Blocking findings decide the exit code even when a scanner also failed: re-running
         # will not make them go away, and the scanner failure is listed too.
-        all_reasons = reasons + (scanner_reasons if policy.fail_closed else [])
+        all_reasons = reasons + (scanner_reasons if policy.fail_closed else []) + stale_reasons
         return Verdict(
             passed=False,
             exit_code=ExitCode.GATE_FAILED,
@@ -386,12 +449,12 @@ def evaluate(result: RunResult, policy: Policy) -> Verdict:
             reasons=tuple(all_reasons),
             warnings=tuple(warnings),
         )
-    if failed and policy.fail_closed:
+    if (failed and policy.fail_closed) or stale_reasons:
         return Verdict(
             passed=False,
             exit_code=ExitCode.SCANNER_FAILED,
             policy=policy.name,
-            reasons=tuple(scanner_reasons),
+            reasons=tuple((scanner_reasons if policy.fail_closed else []) + stale_reasons),
             warnings=tuple(warnings),
         )
     return Verdict(passed=True, exit_code=ExitCode.PASSED, policy=policy.name, warnings=tuple(warnings))

@@ -120,6 +120,33 @@ class RecordSeverity:
     score: float | None = None
 
 
+def _label(record: Mapping[str, Any]) -> Severity | None:
+    specific = record.get("database_specific")
+    label = specific.get("severity") if isinstance(specific, Mapping) else None
+    if isinstance(label, str) and label.strip().lower() in _LABELS:
+        return _LABELS[label.strip().lower()]
+    return None
+
+
+def vulnerability_severity(record: Mapping[str, Any], related: Iterable[Mapping[str, Any]] = ()) -> RecordSeverity:
+    """The severity of the vulnerability ``record`` reports, from every record that names it
+    (``related``: its aliases' records, e.g. the GHSA record of a PYSEC one): the worst CVSS score
+    of any of them, else the record's own label, else the worst label of the others, else
+    ``medium`` marked unspecified."""
+    others = tuple(related)
+    scored = score_records([record, *others])
+    if scored is not None:
+        return RecordSeverity(severity=scored.severity, original=scored.original, score=scored.score)
+    own = record_severity(record)
+    if own.original != "unspecified":
+        return own
+    labelled = [(sev, str(r.get("id", "?"))) for r in others if (sev := _label(r)) is not None]
+    if labelled:
+        sev, vid = max(labelled, key=lambda x: x[0].rank)
+        return RecordSeverity(severity=sev, original=f"{sev.value} ({vid})")
+    return own
+
+
 def record_severity(record: Mapping[str, Any]) -> RecordSeverity:
     """The severity of one OSV record: its CVSS vector scored as above (the same rule as for
     pip-audit's findings), else the database's own label (GitHub: LOW, MODERATE, HIGH, CRITICAL;
@@ -129,6 +156,6 @@ def record_severity(record: Mapping[str, Any]) -> RecordSeverity:
         return RecordSeverity(severity=scored.severity, original=scored.original, score=scored.score)
     specific = record.get("database_specific")
     label = specific.get("severity") if isinstance(specific, Mapping) else None
-    if isinstance(label, str) and label.strip().lower() in _LABELS:
+    if isinstance(label, str) and _label(record) is not None:
         return RecordSeverity(severity=_LABELS[label.strip().lower()], original=label.strip())
     return RecordSeverity(severity=Severity.MEDIUM, original="unspecified")

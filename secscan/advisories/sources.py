@@ -50,6 +50,8 @@ class LoadResult:
     """Valid records without any PyPI or npm package (nothing to index)."""
     files: int
     """Candidate files read (``*.yaml``, ``*.yml``, ``*.json``)."""
+    names: tuple[tuple[str, str], ...] = ()
+    """(file or member name, id) of every valid record read, in reading order."""
 
 
 def _first_line(e: BaseException) -> str:
@@ -96,7 +98,7 @@ MAX_ZIP_BYTES = 4 * 1024**3
 _CHUNK = 64 * 1024
 
 
-def _iter_zip(path: Path) -> Iterator[tuple[str, bytes | OSError]]:
+def _iter_zip(path: Path, max_bytes: int = MAX_ZIP_BYTES) -> Iterator[tuple[str, bytes | OSError]]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
@@ -105,12 +107,12 @@ def _iter_zip(path: Path) -> Iterator[tuple[str, bytes | OSError]]:
         infos = zf.infolist()
         if len(infos) > MAX_ZIP_ENTRIES:
             raise ConfigError(f"advisory zip {path}: {len(infos)} entries, more than {MAX_ZIP_ENTRIES}; refused")
-        budget = _Budget(path=path, left=MAX_ZIP_BYTES)
+        budget = _Budget(path=path, left=max_bytes, limit=max_bytes)
         for info in sorted(infos, key=lambda i: i.filename):
             name = info.filename
             if info.is_dir() or not name.lower().endswith(SUFFIXES) or name.startswith("__MACOSX/"):
                 continue
-            if _leaves_folder(name):
+            if leaves_folder(name):
                 yield name, OSError("refused: the name leaves the archive's folder (absolute or '..')")
                 continue
             yield name, _read_member(zf, info, budget)
@@ -122,9 +124,11 @@ class _Budget:
 
     path: Path
     left: int
+    limit: int = MAX_ZIP_BYTES
 
 
-def _leaves_folder(name: str) -> bool:
+def leaves_folder(name: str) -> bool:
+    """Is a member name absolute, a drive path, or does it climb out with ``..``?"""
     parts = name.replace("\\", "/").split("/")
     return name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":")
 
@@ -141,7 +145,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) ->
                 budget.left -= len(chunk)
                 if budget.left < 0:
                     raise ConfigError(
-                        f"advisory zip {budget.path}: more than {MAX_ZIP_BYTES} bytes decompressed; refused"
+                        f"advisory zip {budget.path}: more than {budget.limit} bytes decompressed; refused"
                     )
                 if size > MAX_FILE_BYTES:
                     return OSError(f"larger than {MAX_FILE_BYTES} bytes")
@@ -151,24 +155,26 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) ->
     return b"".join(chunks)
 
 
-def iter_files(source: Path) -> Iterator[tuple[str, bytes | OSError]]:
+def iter_files(source: Path, *, max_zip_bytes: int = MAX_ZIP_BYTES) -> Iterator[tuple[str, bytes | OSError]]:
     """(name, bytes or the error reading it) for every candidate file of a folder or zip."""
     if source.is_dir():
         return _iter_folder(source)
     if source.is_file() and zipfile.is_zipfile(source):
-        return _iter_zip(source)
+        return _iter_zip(source, max_zip_bytes)
     if not source.exists():
         raise ConfigError(f"advisory source {source} does not exist")
     raise ConfigError(f"advisory source {source} is neither a folder of OSV files nor a zip of them")
 
 
-def load(source: Path) -> LoadResult:
-    """Read and validate every OSV file under ``source`` (folder or zip)."""
+def load(source: Path, *, max_zip_bytes: int = MAX_ZIP_BYTES) -> LoadResult:
+    """Read and validate every OSV file under ``source`` (folder or zip); a zip stops at
+    ``max_zip_bytes`` decompressed (ConfigError)."""
     problems: list[Problem] = []
+    names: list[tuple[str, str]] = []
     by_id: dict[str, tuple[str, Advisory]] = {}
     ignored = 0
     files = 0
-    for name, payload in iter_files(source):
+    for name, payload in iter_files(source, max_zip_bytes=max_zip_bytes):
         files += 1
         if isinstance(payload, OSError):
             problems.append(Problem(file=name, message=f"unreadable: {payload.strerror or payload}"))
@@ -178,6 +184,7 @@ def load(source: Path) -> LoadResult:
         except AdvisoryFormatError as e:
             problems.append(Problem(file=name, message=e.message))
             continue
+        names.append((name, adv.id))
         if not adv.affected:
             ignored += 1
             continue
@@ -193,4 +200,4 @@ def load(source: Path) -> LoadResult:
             continue
         by_id[adv.id] = (name, adv)
     advisories = tuple(adv for _, (_, adv) in sorted(by_id.items()))
-    return LoadResult(advisories=advisories, problems=tuple(problems), ignored=ignored, files=files)
+    return LoadResult(advisories=advisories, problems=tuple(problems), ignored=ignored, files=files, names=tuple(names))

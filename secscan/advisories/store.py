@@ -16,16 +16,20 @@ import os
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from secscan import __version__
 from secscan.advisories.matching import CompiledAffected, compile_affected
 from secscan.advisories.osv import ECOSYSTEM, AffectedPackage, Event, Range, format_timestamp
 from secscan.advisories.sources import LoadResult
 from secscan.errors import ConfigError
+from secscan.models import AdvisorySnapshot
 
 # /2: `affected` gained the `ecosystem` column (PyPI and npm). A /1 file is refused with a
 # request to re-import instead of being read as if every package were PyPI.
@@ -74,6 +78,36 @@ class StoreInfo:
     """Valid records without a PyPI or npm package."""
     created_by: str
     problems: tuple[str, ...] = ()
+    built_at: str = ""
+    """When the database was written (RFC 3339 UTC; empty: a database older than issue 27)."""
+    fetched_at: str = ""
+    """When ``advisories update`` downloaded the records (empty: made by ``advisories import``)."""
+    records: tuple[tuple[str, int], ...] = ()
+    """Records per ecosystem (a record about PyPI and npm counts in both)."""
+    digest: str = ""
+    """``advisories update``: sha256 over the archives it fetched (``PyPI:<sha256> npm:<sha256>``)."""
+
+    @property
+    def taken_at(self) -> str:
+        """When the records were taken from their source: fetched, else imported."""
+        return self.fetched_at or self.built_at
+
+    def snapshot_at(self, now: datetime) -> AdvisorySnapshot:
+        """What a scan result records about the store it used, with the store's age at ``now``."""
+        taken = self.taken_at
+        age = None
+        if taken:
+            then = datetime.fromisoformat(taken)
+            age = round(max(0.0, (now - then).total_seconds()) / 86400, 3)
+        return AdvisorySnapshot(
+            snapshot=self.snapshot,
+            source=self.source,
+            taken_at=taken or None,
+            fetched=bool(self.fetched_at),
+            age_days=age,
+            records=self.records,
+            digest=self.digest or None,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,8 +136,16 @@ def _ranges_json(ranges: Sequence[Range]) -> str:
     return json.dumps([{"type": r.type, "events": [[e.kind, e.value] for e in r.events]} for r in ranges])
 
 
-def build(db_path: Path, load: LoadResult, *, source: str) -> StoreInfo:
-    """Write a new database at ``db_path`` (atomically: temp file + rename). Returns its info."""
+def _records_per_ecosystem(load: LoadResult) -> tuple[tuple[str, int], ...]:
+    counts = Counter(eco for adv in load.advisories for eco in {a.ecosystem for a in adv.affected})
+    return tuple(sorted(counts.items()))
+
+
+def build(db_path: Path, load: LoadResult, *, source: str, fetched_at: str = "", digest: str = "") -> StoreInfo:
+    """Write a new database at ``db_path`` (atomically: temp file beside it + rename, so a reader
+    has the old file or the new one, never half of either). Returns its info.
+
+    ``fetched_at`` and ``digest``: what ``advisories update`` downloaded, and when."""
     if not load.advisories:
         raise ConfigError(f"no PyPI or npm advisories found in {source} ({load.files} files read)")
     snapshot, newest = snapshot_id(load)
@@ -121,6 +163,10 @@ def build(db_path: Path, load: LoadResult, *, source: str) -> StoreInfo:
         ignored=load.ignored,
         created_by=f"secscan {__version__}",
         problems=tuple(str(p) for p in load.problems),
+        built_at=format_timestamp(datetime.now(UTC).replace(microsecond=0)),
+        fetched_at=fetched_at,
+        records=_records_per_ecosystem(load),
+        digest=digest,
     )
     db_path = Path(db_path)
     try:
@@ -144,6 +190,10 @@ def build(db_path: Path, load: LoadResult, *, source: str) -> StoreInfo:
                 "files": str(info.files),
                 "ignored": str(info.ignored),
                 "created_by": info.created_by,
+                "built_at": info.built_at,
+                "fetched_at": info.fetched_at,
+                "records": json.dumps(dict(info.records), sort_keys=True),
+                "digest": info.digest,
             }
             conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
             conn.executemany(
@@ -252,6 +302,10 @@ class AdvisoryStore:
             ignored=int(meta.get("ignored", "0")),
             created_by=meta.get("created_by", ""),
             problems=problems,
+            built_at=meta.get("built_at", ""),
+            fetched_at=meta.get("fetched_at", ""),
+            records=_read_records(meta.get("records", "{}")),
+            digest=meta.get("digest", ""),
         )
 
     def _load_candidates(self, package: str, ecosystem: str = ECOSYSTEM) -> tuple[Candidate, ...]:
@@ -292,6 +346,39 @@ class AdvisoryStore:
         rows = self._query("SELECT alias FROM aliases WHERE advisory_id = ? ORDER BY alias", (advisory_id,))
         return tuple(str(r[0]) for r in rows)
 
+    def related(self, names: Iterable[str]) -> tuple[str, ...]:
+        """Every stored record that names the same vulnerability as any of ``names``: the records
+        themselves, the records of their aliases, and the records that list any of those as an
+        alias (PYSEC-2023-62 -> CVE-2023-30861 <- GHSA-m2qf-hxjv-5gpq). Sorted ids."""
+        wanted = set(names)
+        for name in list(wanted):
+            wanted.update(self.aliases_of(name))
+        if not wanted:
+            return ()
+        marks = ",".join("?" * len(wanted))
+        listed = self._query(f"SELECT DISTINCT advisory_id FROM aliases WHERE alias IN ({marks})", sorted(wanted))  # noqa: S608 - placeholders only
+        found = {str(r[0]) for r in listed} | {n for n in wanted if self.record(n) is not None}
+        return tuple(sorted(found))
+
+    def related_records(self, names: Iterable[str]) -> tuple[Mapping[str, Any], ...]:
+        """The records of :meth:`related`, decoded."""
+        out = []
+        for vid in self.related(names):
+            text = self.record(vid)
+            if text is not None:
+                out.append(json.loads(text))
+        return tuple(out)
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _read_records(text: str) -> tuple[tuple[str, int], ...]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return ()
+    if not isinstance(data, dict):
+        return ()
+    return tuple(sorted((str(k), int(v)) for k, v in data.items() if isinstance(v, int)))

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
 
 from secscan.commands.wrapper import Group, handle_command_errors
 from secscan.errors import ConfigError
+from secscan.settings.options import effective, options
 from secscan.textsafe import one_line
 
 DB_FILENAME = "advisories.sqlite"
@@ -41,6 +44,7 @@ def advisories() -> None:
     """Offline OSV advisory database for pip-audit and npm-audit: import, serve, info.
 
     \b
+    secscan advisories update                          # fetch OSV's PyPI and npm exports, swap the store
     secscan advisories import examples/advisories      # folder of OSV YAML/JSON, or a zip of OSV JSON
     secscan advisories serve                           # prints the --osv-url for pip-audit
     secscan scan . --advisory-db PATH                  # does both for one run
@@ -73,6 +77,39 @@ def import_cmd(*, source: Path, db: Path | None, strict: bool) -> None:
     if info.skipped:
         click.echo(f"skipped {info.skipped} malformed file(s) (listed above)")
     click.echo(f"snapshot: {info.snapshot}")
+
+
+@advisories.command("update")
+@options("advisories update")
+@click.pass_context
+@handle_command_errors
+def update_cmd(ctx: click.Context, **_settings: Any) -> None:
+    """Fetch OSV's exports for PyPI and npm, check them, and swap the store atomically.
+
+    Downloads <source-url>/PyPI/all.zip and <source-url>/npm/all.zip, refuses an archive that
+    is truncated, too large, not a zip of OSV records, a zip bomb, has a path that leaves its
+    folder or the wrong --sha256; then builds the new store beside the old one and renames it
+    into place. Refused (exit 2): the store is left exactly as it was.
+    """
+    from secscan.advisories import update
+
+    given = effective(ctx, "advisories update", os.environ)
+    target: Path = given.get("store") or default_db()
+    if target.is_dir():
+        target = target / DB_FILENAME
+    done = update.update(
+        target,
+        base_url=given.get("source_url"),
+        timeout=given.get("timeout"),
+        checksums=given.get("sha256") or (),
+    )
+    info = done.info
+    for a in done.archives:
+        click.echo(f"{a.ecosystem}: {len(a.load.advisories)} records, {a.size} bytes, sha256 {a.sha256}")
+    click.echo(
+        f"updated {target}: {info.advisories} advisories ({info.withdrawn} withdrawn) for {info.packages} packages"
+    )
+    click.echo(f"snapshot: {info.snapshot} (fetched {info.fetched_at} from {one_line(info.source)})")
 
 
 @advisories.command("serve")
@@ -146,6 +183,9 @@ def info(*, db: Path | None, as_json: bool) -> None:
     click.echo(f"advisories:      {meta.advisories} ({meta.withdrawn} withdrawn), {meta.packages} packages")
     click.echo(f"aliases:         {meta.aliases}")
     click.echo(f"source:          {one_line(meta.source)} ({meta.files} files)")
+    click.echo(f"taken:           {meta.taken_at or 'unknown'} ({'fetched' if meta.fetched_at else 'imported'})")
+    if meta.records:
+        click.echo(f"records:         {', '.join(f'{eco} {n}' for eco, n in meta.records)}")
     click.echo(f"skipped:         {meta.skipped} malformed, {meta.ignored} not PyPI")
     for problem in meta.problems:
         click.echo(f"  {one_line(problem)}")

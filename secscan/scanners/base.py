@@ -40,6 +40,7 @@ from secscan.proc import (  # noqa: F401 - re-exported: scanner modules import t
 from secscan.sourcefiles import SourceTree
 
 if TYPE_CHECKING:
+    from secscan.advisories.store import AdvisoryStore
     from secscan.config import ScanConfig  # an annotation only: the configuration is above the plugins
     from secscan.zap.baseline_conf import BaselineConfig
 
@@ -73,6 +74,9 @@ class RunContext:
     tree: SourceTree
     osv_url: str | None = None
     """The OSV endpoint pip-audit should query (local advisory server), if any."""
+    advisories: AdvisoryStore | None = None
+    """The local advisory store behind ``osv_url``, if any: a finding's severity is read from
+    every record that names its vulnerability (PYSEC, GHSA, CVE aliases)."""
     events: EventSink = field(default=lambda scanner, message: None)
     cancel: threading.Event = field(default_factory=threading.Event)
     """Set when secscan is interrupted: scanners stop their children and return."""

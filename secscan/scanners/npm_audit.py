@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from secscan import __version__, files, pathmatch
 from secscan.advisories.matching import compile_range, parser_for
 from secscan.advisories.osv import NPM, Event, Range, normalize_name
-from secscan.advisories.severity import record_severity
+from secscan.advisories.severity import vulnerability_severity
 from secscan.advisories.store import AdvisoryStore
 from secscan.errors import ConfigError, ParseError
 from secscan.models import Confidence, Finding, Identifier, Kind, Location, ScannerState, ScannerStatus, Source
@@ -61,6 +61,8 @@ class Match:
     package: LockedPackage
     record: Mapping[str, Any]
     """The advisory's OSV record (as stored)."""
+    related: tuple[Mapping[str, Any], ...] = ()
+    """The other stored records of the same vulnerability (aliases): their scores count too."""
 
 
 def fixed_versions(record: Mapping[str, Any], name: str, version: str) -> tuple[str, ...]:
@@ -94,7 +96,7 @@ def finding(manifest: str, match: Match) -> Finding:
         for c in cwes
     )
     fixes = fixed_versions(rec, pkg.name, pkg.version)
-    sev = record_severity(rec)
+    sev = vulnerability_severity(rec, match.related)
     summary = " ".join(str(rec.get("summary") or "").split())
     details = str(rec.get("details") or "").strip()
     message = (summary + "\n\n" + details).strip() if details else summary or f"{pkg.name} {pkg.version}: {vid}"
@@ -145,7 +147,8 @@ def matches(lockfile: Lockfile, store: AdvisoryStore) -> list[Match]:
             seen.add(cand.advisory_id)
             text = store.record(cand.advisory_id)
             if text is not None:
-                out.append(Match(package=pkg, record=json.loads(text)))
+                related = tuple(r for r in store.related_records([cand.advisory_id]) if r.get("id") != cand.advisory_id)
+                out.append(Match(package=pkg, record=json.loads(text), related=related))
     return out
 
 

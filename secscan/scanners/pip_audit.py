@@ -69,6 +69,7 @@ from secscan.scanners.base import (
 from secscan.sourcefiles import SourceTree
 
 if TYPE_CHECKING:
+    from secscan.advisories.store import AdvisoryStore
     from secscan.config import ScanConfig  # an annotation only: the configuration is above the plugins
 
 # pip-audit's JSON carries no severity; OSV PyPI advisories rarely do either. A known,
@@ -349,7 +350,7 @@ class PipAuditScanner(Scanner):
         findings = audit.findings
         not_audited = audit.not_audited()
         commands = audit.commands
-        findings = _with_severities(findings, cfg.osv_url or ctx.osv_url)
+        findings = _with_severities(findings, cfg.osv_url or ctx.osv_url, None if cfg.osv_url else ctx.advisories)
         state = ScannerState.OK
         error = None
         if not_audited:
@@ -521,9 +522,25 @@ def _fetch_record(base: str, advisory_id: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _with_severities(findings: list[Finding], osv_url: str | None) -> list[Finding]:
-    """Each dependency finding's severity from the CVSS vectors of its advisory and aliases
-    (pip-audit's JSON carries none); ``unknown`` (kept at the default level) when no record has one."""
+def _records(f: Finding, base: str | None, cache: dict[str, dict[str, Any] | None]) -> list[Mapping[str, Any]]:
+    """The records of the finding's advisory and of its aliases, from an OSV endpoint."""
+    records: list[Mapping[str, Any]] = []
+    if base is not None:
+        for ident in dict.fromkeys([f.rule_id, *(i.value for i in f.identifiers)]):
+            if ident not in cache:
+                cache[ident] = _fetch_record(base, ident)
+            record = cache[ident]
+            if record is not None:
+                records.append(record)
+    return records
+
+
+def _with_severities(findings: list[Finding], osv_url: str | None, store: AdvisoryStore | None = None) -> list[Finding]:
+    """Each dependency finding's severity from the CVSS vectors of every record that names its
+    vulnerability (pip-audit's JSON carries none): with the local store, the advisory, its aliases
+    and every record listing one of them as an alias (a PYSEC record without CVSS takes the GHSA
+    record's score); from another endpoint, the advisory and its aliases. ``unknown`` (kept at
+    the default level) when no record has a vector."""
     if not findings:
         return findings
     base = None
@@ -533,14 +550,11 @@ def _with_severities(findings: list[Finding], osv_url: str | None) -> list[Findi
     cache: dict[str, dict[str, Any] | None] = {}
     out = []
     for f in findings:
-        records = []
-        if base is not None:
-            for ident in dict.fromkeys([f.rule_id, *(i.value for i in f.identifiers)]):
-                if ident not in cache:
-                    cache[ident] = _fetch_record(base, ident)
-                if cache[ident] is not None:
-                    records.append(cache[ident])
-        scored = severity.score_records(r for r in records if r is not None)
+        if store is not None:
+            records = list(store.related_records([f.rule_id, *(i.value for i in f.identifiers)]))
+        else:
+            records = _records(f, base, cache)
+        scored = severity.score_records(records)
         if scored is None:
             out.append(replace(f, severity_original=severity.UNKNOWN))
             continue

@@ -24,6 +24,7 @@ from msgspec import UNSET
 from secscan.errors import InputError
 from secscan.fingerprint import gc_paused
 from secscan.models import (
+    AdvisorySnapshot,
     Baseline,
     BaselineEntry,
     BlockReason,
@@ -46,6 +47,7 @@ from secscan.schema.documents import (
     BASELINE_SCHEMA,
     ENCODER,
     RESULT_DECODER,
+    AdvisoriesDoc,
     BaselineDoc,
     EntryDoc,
     FindingDoc,
@@ -165,6 +167,34 @@ def _judged_with_doc(j: JudgedWith | None) -> Any:
     )
 
 
+def _advisories_doc(a: AdvisorySnapshot | None) -> Any:
+    if a is None:
+        return UNSET
+    return AdvisoriesDoc(
+        snapshot=a.snapshot,
+        source=a.source,
+        taken_at=_opt(a.taken_at),
+        fetched=a.fetched,
+        age_days=_opt(a.age_days),
+        records=dict(a.records) if a.records else UNSET,
+        digest=_opt(a.digest),
+    )
+
+
+def _advisories(d: AdvisoriesDoc | None) -> AdvisorySnapshot | None:
+    if d is None or d is UNSET:
+        return None
+    return AdvisorySnapshot(
+        snapshot=d.snapshot,
+        source=d.source,
+        taken_at=_set(d.taken_at),
+        fetched=d.fetched,
+        age_days=_set(d.age_days),
+        records=tuple(sorted(_set(d.records, {}).items())),
+        digest=_set(d.digest),
+    )
+
+
 def _result_doc(r: RunResult) -> ResultDoc:
     v = r.verdict
     return ResultDoc(
@@ -201,6 +231,7 @@ def _result_doc(r: RunResult) -> ResultDoc:
             changed_only=r.scope.changed_only,
             shard=_opt(r.scope.shard),
         ),
+        advisories=_advisories_doc(r.advisories),
         verdict=UNSET
         if v is None
         else VerdictDoc(
@@ -406,6 +437,7 @@ def _result(d: ResultDoc) -> RunResult:
         meta=tuple(sorted(_set(d.meta, {}).items())),
         judged_with=_judged_with(_set(d.judged_with)),
         scope=_scope(_set(d.scope)),
+        advisories=_advisories(_set(d.advisories)),
     )
 
 

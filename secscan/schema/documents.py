@@ -158,6 +158,18 @@ class ScopeDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     shard: str | UnsetType | None = UNSET
 
 
+class AdvisoriesDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """The advisory store a result's dependency audits used, and its age (issue 27)."""
+
+    snapshot: str
+    source: str = ""
+    taken_at: str | UnsetType | None = UNSET
+    fetched: bool = False
+    age_days: Annotated[float, Meta(ge=0)] | UnsetType | None = UNSET
+    records: dict[str, Annotated[int, Meta(ge=0)]] | UnsetType = UNSET
+    digest: str | UnsetType | None = UNSET
+
+
 class ResultDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="schema", tag=SCHEMA):
     """``secscan.json``: ``"schema": "secscan/1"`` is written first (msgspec writes the tag first)."""
 
@@ -175,6 +187,8 @@ class ResultDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="
     """Optional: results written before it existed are read as judged with nothing recorded."""
     scope: ScopeDoc | UnsetType | None = UNSET
     """Optional: absent means not recorded (read as the whole tree)."""
+    advisories: AdvisoriesDoc | UnsetType | None = UNSET
+    """Optional: the advisory store of the dependency audits (absent: none was used)."""
     verdict: VerdictDoc | UnsetType | None = UNSET
     findings: tuple[FindingDoc, ...] = ()
 

@@ -614,6 +614,47 @@ TEAM_SETTINGS: tuple[Setting, ...] = (
     ),
 )
 
+OSV_EXPORTS_URL = "https://osv-vulnerabilities.storage.googleapis.com"
+"""OSV's public bucket of exports: ``<URL>/PyPI/all.zip``, ``<URL>/npm/all.zip``."""
+_UPDATE = frozenset({"advisories update"})
+
+ADVISORIES_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        key="store",
+        type=Path,
+        help="The advisory database to update (a file, or a folder for its advisories.sqlite) "
+        "[secscan/advisories.sqlite in the user data folder].",
+        commands=_UPDATE,
+        env=("SECSCAN_ADVISORY_DB",),
+        metavar="PATH",
+    ),
+    Setting(
+        key="source_url",
+        type=str,
+        help="Base URL of OSV's exports, <URL>/PyPI/all.zip and <URL>/npm/all.zip (a mirror for closed networks).",
+        default=OSV_EXPORTS_URL,
+        commands=_UPDATE,
+        env=("SECSCAN_ADVISORY_SOURCE_URL",),
+        metavar="URL",
+    ),
+    Setting(
+        key="timeout",
+        type=Seconds,
+        help="Longest wait for the server, to connect and for each read of a download.",
+        default=300.0,
+        commands=_UPDATE,
+        env=("SECSCAN_ADVISORY_TIMEOUT",),
+        metavar="SECONDS",
+    ),
+    Setting(
+        key="sha256",
+        type=Strings,
+        help="The archive of an ecosystem must have this sha256, else it is refused (repeatable).",
+        commands=_UPDATE,
+        metavar="ECOSYSTEM=HEX",
+    ),
+)
+
 # Variables read outside these settings: known, so that only a real typo is reported.
 OTHER_VARIABLES: tuple[Setting, ...] = (
     _env("SECSCAN_DEBUG", "Show tracebacks for unexpected errors (the CLI)."),
@@ -658,7 +699,9 @@ OTHER_VARIABLES: tuple[Setting, ...] = (
     ),
 )
 
-ALL: tuple[Setting, ...] = SCAN_SETTINGS + PUBLISH_SETTINGS + COMMAND_SETTINGS + TEAM_SETTINGS + OTHER_VARIABLES
+ALL: tuple[Setting, ...] = (
+    SCAN_SETTINGS + PUBLISH_SETTINGS + COMMAND_SETTINGS + TEAM_SETTINGS + ADVISORIES_SETTINGS + OTHER_VARIABLES
+)
 
 
 def for_command(command: str) -> dict[str, Setting]:

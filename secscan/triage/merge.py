@@ -115,6 +115,12 @@ def merge_evidence(results: Sequence[RunResult], *, names: Sequence[str] | None 
         triaged=True,
         judged_with=judged_with,
         scope=merged_scope([r.scope for r in results]),
+        # The oldest store any job used: the gate judges the merged result by its weakest part.
+        advisories=max(
+            (r.advisories for r in results if r.advisories is not None),
+            key=lambda a: a.age_days if a.age_days is not None else float("inf"),
+            default=None,
+        ),
     )
 
 
