@@ -146,7 +146,7 @@ def test_the_limits_are_policy_settings_that_keep_old_digests() -> None:
     custom = policy.parse_policy({"version": 1, "advisories": {"max_age_days": 1}}, origin="p.toml")
     assert policy.from_dict(policy.to_dict(custom), origin="p.toml") == custom
     assert not policy.evaluate(_result(1.5), custom).passed
-    with pytest.raises(ConfigError, match="advisories.max_age_days: expected a number of days"):
+    with pytest.raises(ConfigError, match=r"advisories\.max_age_days: expected a number of days"):
         policy.parse_policy({"version": 1, "advisories": {"max_age_days": "soon"}}, origin="p.toml")
     with pytest.raises(ConfigError, match="unknown key"):
         policy.parse_policy({"version": 1, "advisories": {"max_age": 3}}, origin="p.toml")
