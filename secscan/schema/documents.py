@@ -185,10 +185,10 @@ class ResultDoc(msgspec.Struct, frozen=True, kw_only=True, gc=False, tag_field="
     meta: dict[str, str] | UnsetType = UNSET
     judged_with: JudgedWithDoc | UnsetType | None = UNSET
     """Optional: results written before it existed are read as judged with nothing recorded."""
-    scope: ScopeDoc | UnsetType | None = UNSET
-    """Optional: absent means not recorded (read as the whole tree)."""
     advisories: AdvisoriesDoc | UnsetType | None = UNSET
     """Optional: the advisory store of the dependency audits (absent: none was used)."""
+    scope: ScopeDoc | UnsetType | None = UNSET
+    """Optional: absent means not recorded (read as the whole tree)."""
     verdict: VerdictDoc | UnsetType | None = UNSET
     findings: tuple[FindingDoc, ...] = ()
 
