@@ -11,6 +11,7 @@ Modules, one job each:
 - :mod:`.matching`  OSV version evaluation with PEP 440 ordering (pure)
 - :mod:`.sources`   read a folder or zip of OSV files; malformed files are reported, not dropped
 - :mod:`.store`     the SQLite store: build it (with its snapshot id) and query it
+- :mod:`.update`    ``advisories update``: fetch OSV's PyPI and npm exports, check them, swap the store
 - :mod:`.server`    ``POST /v1/query``, ``POST /v1/querybatch``, ``GET /v1/vulns/{id}``
 - :mod:`.service`   ``start(path)``: database or source -> server on an ephemeral loopback port
 """
