@@ -26,6 +26,7 @@ import contextlib
 import fcntl
 import hashlib
 import http.client
+import json
 import os
 import tempfile
 import urllib.error
@@ -176,20 +177,53 @@ def check_members(path: Path, *, max_members: int = MAX_MEMBERS) -> None:
             raise Refused(f"member {name[:120]!r}: not an OSV record file (<ID>.json at the top)")
 
 
+MAX_SKIPPED_SHARE = 0.01
+MAX_SKIPPED = 10
+"""Records an archive may hold that are OSV but that secscan cannot use (a version its ordering
+cannot read): past 1% of its members and 10 records, the archive is refused as a whole."""
+
+
 def check_records(path: Path, *, max_bytes: int = sources.MAX_ZIP_BYTES) -> sources.LoadResult:
-    """Every member a valid OSV record named after its id; the first problem refuses the archive."""
+    """Every member an OSV record named after its id. A member that is not an OSV record at all
+    (not JSON, no ``id`` or ``modified``, unreadable, too large) refuses the archive; one that is
+    OSV but that secscan cannot use (a version it cannot order) is skipped and listed, unless
+    more than :data:`MAX_SKIPPED` and 1% of the members are: one odd upstream record must not
+    keep every store stale."""
     try:
         loaded = sources.load(path, max_zip_bytes=max_bytes)
     except ConfigError as e:  # unreadable zip, more than max_bytes decompressed
         raise Refused(e.message.replace(f"advisory zip {path}: ", "")) from None
-    if loaded.problems:
-        first = loaded.problems[0]
+    fatal = _not_osv(path, loaded.problems)
+    if fatal is not None:
         more = f" (and {len(loaded.problems) - 1} more)" if len(loaded.problems) > 1 else ""
-        raise Refused(f"member {first}{more}")
+        raise Refused(f"member {fatal}{more}")
+    if len(loaded.problems) > max(MAX_SKIPPED, MAX_SKIPPED_SHARE * loaded.files):
+        raise Refused(
+            f"{len(loaded.problems)} of {loaded.files} records cannot be used (more than "
+            f"{MAX_SKIPPED} and {MAX_SKIPPED_SHARE:.0%}), e.g. {loaded.problems[0]}"
+        )
     for name, vid in loaded.names:
         if PurePosixPath(name).stem != vid:
             raise Refused(f"member {name[:120]!r} holds record {vid!r}: OSV names each file after its id")
     return loaded
+
+
+def _not_osv(path: Path, problems: Sequence[sources.Problem]) -> sources.Problem | None:
+    """The first problem member that is not an OSV record at all (a JSON object with a string
+    ``id`` and a ``modified``), or that could not be read."""
+    if not problems:
+        return None
+    with zipfile.ZipFile(path) as zf:
+        for problem in problems:
+            if problem.message.startswith(("unreadable", "duplicate id")):
+                return problem
+            try:
+                doc = json.loads(zf.read(problem.file))  # read once already: within the caps
+            except (ValueError, KeyError, OSError, zipfile.BadZipFile):
+                return problem
+            if not isinstance(doc, dict) or not isinstance(doc.get("id"), str) or "modified" not in doc:
+                return problem
+    return None
 
 
 # ------------------------------------------------------------------ the update
@@ -222,7 +256,7 @@ def _merge(loads: Sequence[sources.LoadResult]) -> sources.LoadResult:
                 by_id[adv.id] = adv
     return sources.LoadResult(
         advisories=tuple(adv for _, adv in sorted(by_id.items())),
-        problems=(),
+        problems=tuple(p for load in loads for p in load.problems),
         ignored=sum(load.ignored for load in loads),
         files=sum(load.files for load in loads),
     )

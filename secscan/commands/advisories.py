@@ -106,6 +106,8 @@ def update_cmd(ctx: click.Context, **_settings: Any) -> None:
     info = done.info
     for a in done.archives:
         click.echo(f"{a.ecosystem}: {len(a.load.advisories)} records, {a.size} bytes, sha256 {a.sha256}")
+        for problem in a.load.problems:
+            click.echo(f"secscan: warning: {a.ecosystem} record skipped: {one_line(str(problem))}", err=True)
     click.echo(
         f"updated {target}: {info.advisories} advisories ({info.withdrawn} withdrawn) for {info.packages} packages"
     )

@@ -231,3 +231,30 @@ def test_concurrent_updates_and_readers_never_see_a_broken_store(server: ExportS
     finally:
         s.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["advisories.sqlite", "advisories.sqlite.lock"]
+
+
+def _unusable(n: int) -> dict[str, bytes]:
+    """``n`` OSV records secscan cannot use: Flask's PYSEC-2023-62 under new ids, its fixed
+    version replaced with one PEP 440 cannot order."""
+    out = {}
+    for i in range(n):
+        record = json.loads(pypi_members()["PYSEC-2023-62.json"])
+        record["id"] = f"PYSEC-2099-{100 + i}"
+        record["affected"][0]["ranges"][1]["events"][1] = {"fixed": "2.2.5 final"}
+        out[f"{record['id']}.json"] = json.dumps(record).encode()
+    return out
+
+
+def test_an_osv_record_secscan_cannot_use_is_skipped_and_listed(server: ExportServer, tmp_path: Path) -> None:
+    server.serve("PyPI", Reply(body=make_zip({**pypi_members(), **_unusable(1)})))
+    run = _update("--store", tmp_path, "--source-url", server.url)
+    assert run.returncode == 0, run.stderr
+    assert "PYSEC-2099-100.json" in run.stderr and "not a PEP 440 version" in run.stderr
+    info = json.loads(secscan("advisories", "info", "--db", tmp_path / "advisories.sqlite", "--json").stdout)
+    assert info["skipped"] == 1 and info["records"][0] == ["PyPI", len(pypi_members())]
+    # An archive where many records cannot be used is refused as a whole, the store kept.
+    before = (tmp_path / "advisories.sqlite").read_bytes()
+    server.serve("PyPI", Reply(body=make_zip({**pypi_members(), **_unusable(11)})))
+    run = _update("--store", tmp_path, "--source-url", server.url)
+    assert run.returncode == 2 and f"11 of {len(pypi_members()) + 11} records cannot be used" in run.stderr, run.stderr
+    assert (tmp_path / "advisories.sqlite").read_bytes() == before
