@@ -365,29 +365,30 @@ def main() -> None:
                 url = server.create_database("bench")
                 print(f"[postgresql] loaded with COPY in {load_postgres(src, url):.1f} s", flush=True)
                 stores["postgresql"] = url
-            # Interleaved, best of two: the machine is shared, and its load changes within a run.
+            # Interleaved: the machine is shared, and its load changes within a run. Without pages
+            # (the dashboard's own bar) best of two; with its 30,000 pages once (minutes each).
             walls: dict[str, list[float]] = {n: [] for n in stores}
+            paged: dict[str, float] = {}
             peaks: dict[str, float] = dict.fromkeys(stores, 0.0)
             for _ in range(2):
                 for name, target in stores.items():
-                    wall, rss = _dashboard(name, target, Path(tmp))
-                    walls[name].append(wall)
-                    peaks[name] = max(peaks[name], rss)
+                    walls[name].append(_without_pages(name, target, Path(tmp)))
+            for name, target in stores.items():
+                paged[name], peaks[name] = _dashboard(name, target, Path(tmp))
             for name, target in stores.items():
                 _others(name, target)
-                best = min(walls[name])
-                bare = _without_pages(name, target, Path(tmp))
+                bare = min(walls[name])
                 ok = bare < 60 and peaks[name] < 500
                 rss = peaks[name]
-                print(f"[{name}] dashboard best of 2: {best:.1f} s with pages, {bare:.1f} s without; RSS {rss:.0f} MB")
-                print(f"[{name}] ratio dashboard with pages / without: {best / bare:.2f}")
+                print(f"[{name}] dashboard: {paged[name]:.1f} s with pages, {bare:.1f} s without; RSS {rss:.0f} MB")
+                print(f"[{name}] ratio dashboard with pages / without: {paged[name] / bare:.2f}")
                 print(f"[{name}] bar (dashboard without pages < 60 s, < 500 MB): {'met' if ok else 'NOT met'}")
         finally:
             if server is not None:
                 server.stop()
     if "postgresql" in walls:
         ratio = min(walls["postgresql"]) / min(walls["sqlite"])
-        print(f"ratio dashboard time PostgreSQL / SQLite (best of 2 each): {ratio:.2f}")
+        print(f"ratio dashboard (without pages) time PostgreSQL / SQLite (best of 2 each): {ratio:.2f}")
 
 
 if __name__ == "__main__":
