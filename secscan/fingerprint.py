@@ -392,6 +392,23 @@ def fingerprint_one(f: Finding, tree: SourceTree, *, occurrence: int = 0, scopes
     return _digest((*_sast_base(f, tree, scopes or ScopeIndex()), str(occurrence)))
 
 
+CARRIED = "secscanFingerprint/v1:"
+"""Prefix of the ``fingerprint`` identifier an importer gives a finding read from a report secscan
+wrote (SARIF ``partialFingerprints``, GitLab ``details``): its identity as computed where the code
+was scanned (columns, merged sources), kept on import. A report can only claim an identity for a
+finding it reports, which it could as well leave out."""
+_V1 = re.compile(r"^v1:[0-9a-f]{32}$")
+
+
+def carried_fingerprint(f: Finding) -> str | None:
+    for i in f.identifiers:
+        if i.type == "fingerprint" and i.value.startswith(CARRIED):
+            value = i.value[len(CARRIED) :]
+            if _V1.match(value):
+                return value
+    return None
+
+
 def assign(findings: Sequence[Finding], *, tree: SourceTree) -> list[Finding]:
     """Return the findings (same order) with ``fingerprint`` set by algorithm v1.
 
@@ -408,7 +425,10 @@ def _assign(findings: Sequence[Finding], tree: SourceTree) -> list[Finding]:
     out: list[Finding | None] = [None] * len(findings)
     groups: dict[tuple[str, ...], list[tuple[int, int, int]]] = defaultdict(list)
     for idx, f in enumerate(findings):
-        if f.kind in (Kind.SAST, Kind.SECRET):
+        carried = carried_fingerprint(f)
+        if carried is not None:
+            out[idx] = evolve(f, fingerprint=carried)
+        elif f.kind in (Kind.SAST, Kind.SECRET):
             base = _sast_base(f, tree, scopes)
             groups[base].append((f.location.start_line or 0, f.location.start_column or 0, idx))
         else:

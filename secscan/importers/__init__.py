@@ -18,13 +18,15 @@ from secscan.scanners.base import FileGap, incomplete_error
 from secscan.sourcefiles import SourceTree
 
 SARIF = "sarif"
+GITLAB = "gitlab"
+"""GitLab security reports (SAST, dependency scanning, secret detection, DAST)."""
 
 
 def tools() -> tuple[str, ...]:
     """What ``--tool`` accepts: every scanner of the registry that reads its reports, and SARIF."""
     from secscan.scanners import registry
 
-    return (*registry.importable(), SARIF)
+    return (*registry.importable(), SARIF, GITLAB)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,6 +96,16 @@ def _parse(tool: str, text: str | bytes, *, origin: str, tree: SourceTree, manif
         run_statuses = [
             _status(run.scanner, list(run.failures), origin=origin, version=run.version, findings=run.findings)
             for run in log.runs
+        ]
+    elif tool == GITLAB:
+        from secscan.importers import gitlab
+
+        text = text if isinstance(text, str) else decode(text, origin)
+        found, _kind, names = gitlab.parse(text, tree=tree, origin=origin)
+        findings, warnings, failures = found, [], list[str]()
+        run_statuses = [
+            _status(name, [], origin=origin, version=None, findings=sum(1 for f in found if f.scanner == name))
+            for name in sorted({*names, *(f.scanner for f in found)} - {"secscan"})
         ]
     else:
         from secscan.scanners import registry

@@ -353,8 +353,8 @@ COMMAND_SETTINGS: tuple[Setting, ...] = (
     Setting(
         key="tool",
         type=str,
-        help="Which tool wrote the reports: a scanner (bandit, semgrep, pip-audit, zap, ...) or sarif "
-        "(any SARIF 2.1.0).",
+        help="Which tool wrote the reports: a scanner (bandit, semgrep, pip-audit, zap, ...), sarif "
+        "(any SARIF 2.1.0) or gitlab (a GitLab SAST, dependency scanning, secret detection or DAST report).",
         commands=frozenset({"import"}),
         required=True,
     ),

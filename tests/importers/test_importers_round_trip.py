@@ -69,3 +69,25 @@ def test_sarif_round_trip_keeps_kinds_fingerprints_and_statuses(
                 f["location"].get("version"),
                 f["location"].get("path"),
             )
+
+
+def test_gitlab_reports_round_trip_keep_kinds_fingerprints_and_statuses(
+    scanned: tuple[Path, Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    app, out, doc = scanned
+    findings: list[dict[str, Any]] = []
+    for name in ("sast", "dependency-scanning", "secret-detection"):
+        imported = tmp_path / f"{name}.json"
+        report = out / f"gl-{name}-report.json"
+        run = secscan("import", "--tool", "gitlab", report, "--root", app, "-o", imported, clean=True)
+        assert run.code in (0, 1), run.stderr
+        findings += json.loads(imported.read_text(encoding="utf-8"))["findings"]
+    assert _identity({"findings": findings}) == _identity(doc)
+    by_fp = {f["fingerprint"]: f for f in findings}
+    for f in doc["findings"]:
+        got = by_fp[f["fingerprint"]]
+        assert (got["scanner"], got["location"].get("path"), got["location"].get("start_line")) == (
+            f["scanner"],
+            f["location"].get("path"),
+            f["location"].get("start_line"),
+        )
