@@ -23,6 +23,9 @@ VENV_BIN = Path(sys.executable).parent
 # by the scans of one worker as it would be by a developer's runs. XDG_CACHE_HOME reaches the
 # subprocesses even where a test drops every SECSCAN_* variable from their environment.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="secscan-test-cache-")
+# Likewise the user data folder (the default history database, the advisory database): a test
+# that does not name one must never read or write the developer's own (~/.local/share/secscan).
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="secscan-test-data-")
 
 # Shared fixtures from tests/support/ (importable as `tests.support.*`).
 pytest_plugins = ["tests.support.gitlab_standin"]
