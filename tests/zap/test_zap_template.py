@@ -13,7 +13,18 @@ TARGET = {"SECSCAN_ZAP_TARGET": "https://nightly.example.com"}
 
 
 def _names(ci: dict[str, str], project: dict[str, str]) -> set[str]:
-    return {j.name for j in plan(load_template(), ci, project)}
+    """The jobs of the pipeline, but the scheduled upkeep jobs (the compliance check, below; the
+    advisory store's refresh, tests/advisories)."""
+    return {j.name for j in plan(load_template(), ci, project)} - {"secscan:compliance", "secscan:advisories"}
+
+
+def test_the_scheduled_compliance_check_runs_unless_turned_off() -> None:
+    every = {j.name for j in plan(load_template(), SCHEDULE, {})}
+    assert "secscan:compliance" in every
+    off = {j.name for j in plan(load_template(), SCHEDULE, {"SECSCAN_COMPLIANCE_SCHEDULE": "false"})}
+    assert "secscan:compliance" not in off
+    mr = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_DEFAULT_BRANCH": "main"}
+    assert "secscan:compliance" not in {j.name for j in plan(load_template(), mr, {})}
 
 
 def test_scheduled_pipelines_run_the_full_zap_scan_and_gate_it() -> None:
