@@ -159,11 +159,13 @@ def location_text(loc: Location) -> str:
             parts.append(f"[{loc.param}]")
         return " ".join(p for p in parts if p)
     if loc.path:
+        # A secret found in an earlier commit: its line is that commit's, not the tree's.
+        at = f" in commit {loc.commit[:12]}" if loc.commit else ""
         if loc.start_line:
             if loc.end_line and loc.end_line != loc.start_line:
-                return f"{loc.path}:{loc.start_line}-{loc.end_line}"
-            return f"{loc.path}:{loc.start_line}"
-        return loc.path
+                return f"{loc.path}:{loc.start_line}-{loc.end_line}{at}"
+            return f"{loc.path}:{loc.start_line}{at}"
+        return loc.path + at
     return ""
 
 

@@ -136,9 +136,7 @@ def finding_lines(f: Finding, *, expires: dt.date, result: str | None = None, su
     if title.endswith("…") and _clean(f.message).startswith(title[:-1].rstrip()):
         title = ""  # a title cut from the message, which follows in full
     head = f"  {f.severity.value.upper()}  {_clean(f.rule_id, 200)}  {title}".rstrip()
-    where = c.location_text(f.location)
-    if f.location.commit:
-        where += f" in commit {f.location.commit[:12]}"
+    where = c.location_text(f.location)  # with the commit of a secret found in the history
     lines = [head, f"    at {_clean(where)}  ({_sources(f)}; {f.status.value})"]
     lines += _code(f)
     lines += _message(f)

@@ -317,3 +317,13 @@ def git_cmd(cwd: Path, *args: str) -> None:
         ["git", "-c", "user.email=dev@example.com", "-c", "user.name=Dev", *args],
         cwd=cwd, check=True, capture_output=True, env=env,
     )  # fmt: skip
+
+
+def test_a_secret_from_an_earlier_commit_names_it_in_every_report(
+    provider_scan: tuple[Path, dict[str, str], str, str],
+) -> None:
+    out, _secrets, added, _base = provider_scan
+    where = f"payments/settings.py:1 in commit {added[:12]}"
+    assert where in (out / "secscan-summary.md").read_text(encoding="utf-8")
+    assert where in (out / "secscan-junit.xml").read_text(encoding="utf-8")
+    assert where in (out / "secscan.txt").read_text(encoding="utf-8")
