@@ -137,3 +137,17 @@ def in_list_spliced_on_another_line(db, ids):
         f" WHERE s IN ({', '.join(ids)})"
     )
     return db.execute(query)
+
+
+FINDING_COLS = "id, fingerprint, kind"
+
+
+def constant_columns_and_placeholders(db, pids):
+    marks = ", ".join("?" for _ in pids)
+    # ok: payment.sql-built-by-string-formatting
+    return db.execute(f"SELECT project_id, {FINDING_COLS} FROM findings WHERE project_id IN ({marks})", pids)
+
+
+def lowercase_value_next_to_a_constant(db, pid):
+    # ruleid: payment.sql-built-by-string-formatting
+    return db.execute(f"SELECT {FINDING_COLS} FROM findings WHERE project_id = {pid}")
