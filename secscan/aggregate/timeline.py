@@ -108,6 +108,10 @@ _SegRow = tuple[int, int, int, str, str]
 """(first, finding id, last, status, severity)."""
 
 
+# Placeholders are filled in by _sql; the columns are the history's fixed list.
+_FINDINGS_OF = "SELECT project_id, " + FINDING_INFO_COLS + " FROM findings WHERE project_id IN ({marks})"  # noqa: S608
+
+
 def _sql(template: str, n: int) -> str:
     return template.format(marks=", ".join("?" for _ in range(n)))
 
@@ -172,7 +176,7 @@ def _batch(db: Database, streams: list[tuple[int, str, str]]) -> Iterator[Stream
         last_sup[(int(run_id), int(fid))] = (sx, so, sre)
     findings_of: dict[int, dict[int, FindingInfo]] = defaultdict(dict)
     for row in db.execute(
-        f"SELECT project_id, {FINDING_INFO_COLS} FROM findings WHERE project_id IN ({marks})",  # noqa: S608
+        _sql(_FINDINGS_OF, len(pids)),
         pids,
     ):
         findings_of[int(row[0])][int(row[1])] = finding_info(tuple(row[1:]))
