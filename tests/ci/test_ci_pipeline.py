@@ -358,7 +358,11 @@ def test_template_jobs_in_pipeline_order_end_to_end(tmp_path: Path, gitlab_stand
     summaries = [n for n in notes if n.get("type") != "DiffNote"]
     threads = [n for n in notes if n.get("type") == "DiffNote"]
     assert len(summaries) == 1 and "B602" in summaries[0]["body"]
-    assert [(n["position"]["new_path"], n["position"]["new_line"]) for n in threads] == [("app/pay.py", 9)]
+    places = [(n["position"]["new_path"], n["position"]["new_line"]) for n in threads]
+    # The new high finding, and the vulnerable pin the merge request added: one thread per
+    # advisory, each offering the pin that fixes them all as a suggestion.
+    assert places[0] == ("app/pay.py", 9) and set(places[1:]) == {("requirements.txt", 2)}, places
+    assert all("```suggestion" in n["body"] for n in threads[1:])
     assert all(gl.private_token not in log for log in logs.values())
 
 
