@@ -71,20 +71,25 @@ def _same_settings(results: Sequence[RunResult], names: Sequence[str]) -> Judged
 
 
 def merged_scope(scopes: Sequence[Scope | None]) -> Scope | None:
-    """What results merged together covered: the whole tree if one of them did, or if they are
-    every shard K/N of one N (and none changed-only); else the union of their files. Results
-    that did not record a scope are read as the whole tree (as the history reads them)."""
-    if not scopes or any(s is None or (s.paths is None and s.shard is None) for s in scopes):
+    """What results merged together covered. The whole tree when every input did (None when one
+    did not record a scope: read as the whole tree, as the history reads it), or when they are
+    every shard K/N of one N (none changed-only). Otherwise the files the partial inputs covered:
+    a scope is not per scanner, so a whole-tree input of one scanner merged with another
+    scanner's shard must not make that shard whole (fail closed: less is called fixed)."""
+    if not scopes:
+        return None
+    full = [s is None or (s.paths is None and s.shard is None) for s in scopes]
+    if all(full):
         return None if any(s is None for s in scopes) else Scope()
-    known = [s for s in scopes if s is not None]
-    changed_only = any(s.changed_only for s in known)
-    shards = {s.shard for s in known}
+    partial = [s for s, whole in zip(scopes, full, strict=True) if not whole and s is not None]
+    changed_only = any(s.changed_only for s in partial)
+    shards = {s.shard for s in partial}
     counts = {sh.partition("/")[2] for sh in shards if sh}
-    if not changed_only and None not in shards and len(counts) == 1:
+    if all(not f for f in full) and not changed_only and None not in shards and len(counts) == 1:
         n = int(counts.pop())
         if {int(sh.partition("/")[0]) for sh in shards if sh} == set(range(1, n + 1)):
             return Scope()
-    paths = sorted({p for s in known for p in (s.paths or ())})
+    paths = sorted({p for s in partial for p in (s.paths or ())})
     return Scope(paths=tuple(paths), changed_only=changed_only, shard=shards.pop() if len(shards) == 1 else None)
 
 

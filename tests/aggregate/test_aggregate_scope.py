@@ -205,6 +205,9 @@ def test_merged_shards_cover_the_tree_only_when_all_are_there(story: Story) -> N
     two = merge_results(shards[:2])
     assert two.scope is not None and two.scope.partial
     assert set(two.scope.paths or ()) == {p for s in shards[:2] if s.scope for p in (s.scope.paths or ())}
+    # A whole-tree result (maybe another scanner's job) does not make a shard whole.
+    mixed = merge_results([by["full"], shards[0]])
+    assert mixed.scope is not None and mixed.scope.paths == shards[0].scope.paths  # type: ignore[union-attr]
     # Round trip through the file format keeps the scope.
     again = resultio.loads(resultio.dumps(two), origin="x")
     assert again.scope == two.scope
