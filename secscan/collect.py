@@ -38,6 +38,7 @@ from secscan.scanners import registry
 from secscan.scanners.base import (
     CommandScanner,
     EventSink,
+    FileGap,
     FileScanner,
     InProcessScanner,
     Parsed,
@@ -57,6 +58,7 @@ from secscan.scanners.base import (
     text_path,
 )
 from secscan.sourcefiles import SourceTree
+from secscan.testcode import TestScope
 
 if TYPE_CHECKING:
     from secscan.advisories.store import AdvisoryStore
@@ -131,6 +133,7 @@ def collect(
             changed_files=inputs.changed_files,
             zap_config=inputs.zap_config,
         )
+        ctx = replace(ctx, test_scope=test_scope(inputs, ctx))
 
         digests = Digests()
 
@@ -190,6 +193,21 @@ def _shard_name(cfg: ScanConfig) -> str | None:
     return None if shard is None else f"{shard[0]}/{shard[1]}"
 
 
+def test_scope(inputs: Inputs, ctx: RunContext) -> TestScope | None:
+    """What test code is scanned for: the rules whose findings can block there under the
+    policy (None with ``scan_all_test_code``: every rule everywhere, findings in test code
+    reported as test-code)."""
+    cfg = inputs.cfg
+    if cfg.scan_all_test_code:
+        return None
+    return TestScope(
+        inputs.triage.test_paths,
+        inputs.triage.policy.test_code_kinds(),
+        files=lambda: ctx.selection.listing(cfg.target, cfg.exclude).files,
+        read=ctx.tree.text,
+    )
+
+
 def _scanned(inputs: Inputs, outcomes: list[ScanOutcome]) -> tuple[str, ...] | None:
     """The files this run covered, when not the whole tree (--changed-only, a shard)."""
     if inputs.cfg.shard_of() is None:
@@ -247,14 +265,14 @@ def file_targets(scanner: FileScanner, cfg: ScanConfig, ctx: RunContext) -> tupl
     (bandit does). With --changed-only, the changed files this scanner reads."""
     if ctx.changed_files is None:
         listing = ctx.selection.listing(cfg.target, cfg.exclude)
-        return tuple(f for f in listing.files if scanner.wants_file(f))
+        return tuple(f for f in listing.files if scanner.wants_file(f) and scanner.covers(cfg, f))
     changed = pathmatch.kept(ctx.changed_files, pathmatch.excludes(cfg.exclude))
     if len(changed) < len(ctx.changed_files):
         # An excluded file that production imports is production code (secscan.reach).
         imported = set(ctx.selection.listing(cfg.target, cfg.exclude).imported)
         changed = tuple(f for f in ctx.changed_files if f in imported or f in changed)
     kept, _refused = files_mod.regular_files(cfg.target, changed)  # refused: the tree check reports them
-    return tuple(f for f in kept if scanner.relevant(f) and scanner.wants_file(f))
+    return tuple(f for f in kept if scanner.relevant(f) and scanner.wants_file(f) and scanner.covers(cfg, f))
 
 
 def in_shard(paths: Iterable[str], shard: tuple[int, int] | None) -> tuple[str, ...]:
@@ -301,6 +319,16 @@ class _Looked:
     """Files to scan: absent, rejected, unreadable, or no cache."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Part:
+    """What one set of rules found in its files (production code, or test code)."""
+
+    findings: tuple[Finding, ...] = ()
+    gaps: tuple[FileGap, ...] = ()
+    hits: int = 0
+    misses: int = 0
+
+
 class _FileRun:
     """The steps of one file scanner's run; each method is one step."""
 
@@ -323,18 +351,38 @@ class _FileRun:
             what = f"{self.scanner.executable} is not installed ({self.scanner.install_hint})"
             return failed_outcome(self.name, ScannerState.NOT_INSTALLED, what)
         targets = in_shard(file_targets(self.scanner, self.cfg, self.ctx), self.shard)
-        if not targets and self.scanner.skip_when_empty:
+        production, tests, tester = self._split(targets)
+        if not production and not tests and self.scanner.skip_when_empty:
             why = "no changed files" if self.ctx.changed_files is not None else "no files left after excludes"
             where = f" in shard {self.cfg.shard}" if self.shard else ""
             return skipped_outcome(self.name, f"{why} that {self.name} scans{where}")
         version = self.scanner.version()
         try:
-            return self._scan(exe, version, targets)
+            return self._scan(exe, version, production, (tester, tests), targets)
         except ConfigError as e:  # the history's diff base (detect-secrets)
             return outcome_for_error(self.name, ScannerError(e.message), duration_s=self._elapsed(), version=version)
         except ScannerError as e:
             # Nothing of a failed run is cached: a crash or a timeout proves nothing about a file.
             return outcome_for_error(self.name, e, duration_s=self._elapsed(), version=version)
+
+    def _split(self, targets: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...], _FileRun | None]:
+        """(production files, test files, the run for test code): test code is read only for the
+        rules that can block there (:meth:`FileScanner.for_test_code`); none: not read at all."""
+        scope = self.ctx.test_scope
+        if scope is None:
+            return targets, (), None
+        tests = tuple(t for t in targets if scope.is_test(t))
+        if not tests:
+            return targets, (), None
+        variant = self.scanner.for_test_code(self.cfg, scope.kinds, self.ctx.workdir / f"{self.name}-tests")
+        if variant is self.scanner:
+            return targets, (), None
+        production = tuple(t for t in targets if t not in set(tests))
+        if variant is None:
+            return production, (), None
+        sub = _FileRun(variant, self.cfg, self.ctx, self.digests)
+        sub.warnings = self.warnings  # one scanner, one list of notes
+        return production, tests, sub
 
     def _elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -345,9 +393,35 @@ class _FileRun:
             return find_executable(self.scanner.executable)
         return ""
 
-    def _scan(self, exe: str, version: str | None, targets: tuple[str, ...]) -> ScanOutcome:
+    def _scan(
+        self,
+        exe: str,
+        version: str | None,
+        production: tuple[str, ...],
+        tested: tuple[_FileRun | None, tuple[str, ...]],
+        targets: tuple[str, ...],
+    ) -> ScanOutcome:
         work = self.ctx.workdir / self.name  # private: no scanner reads or writes another's files
         work.mkdir(parents=True, exist_ok=True)
+        parts = [self._files(exe, version, work, production)]
+        tester, tests = tested
+        if tester is not None:
+            parts.append(tester._files(exe, version, work, tests))
+            self.argv = self.argv or tester.argv
+        extra = self._uncached(exe, work)
+        self.warnings.extend(extra.warnings)
+        findings = self.scanner.combine([f for p in parts for f in p.findings], extra.findings)
+        out = ok_outcome(
+            self.name, findings, started=self.started, version=version, argv=self.argv, warnings=self.warnings
+        )
+        status = replace(out.status, cache_hits=sum(p.hits for p in parts), cache_misses=sum(p.misses for p in parts))
+        gaps = [g for p in parts for g in p.gaps]
+        return incomplete_outcome(replace(out, status=status, scanned=targets), (*gaps, *extra.incomplete))
+
+    def _files(self, exe: str, version: str | None, work: Path, targets: tuple[str, ...]) -> _Part:
+        """The per-file work: the cache's answers, the tool on the rest, the stores."""
+        if not targets:
+            return _Part()
         store = self._open_store(exe, version) if self.cfg.cache else None
         handed, digests = self._inventory(targets, hashing=store is not None)
         looked = self._lookup(store, handed, digests)
@@ -357,15 +431,12 @@ class _FileRun:
         if store is not None:
             self._store(store, looked.misses, digests, fresh.findings, {g.path for g in gaps})
             store.prune()
-        extra = self._uncached(exe, work)
-        self.warnings.extend(extra.warnings)
-        findings = self.scanner.combine([*looked.findings, *fresh.findings], extra.findings)
-        out = ok_outcome(
-            self.name, findings, started=self.started, version=version, argv=self.argv, warnings=self.warnings
+        return _Part(
+            findings=(*looked.findings, *fresh.findings),
+            gaps=gaps,
+            hits=looked.hits,
+            misses=len(looked.misses) if store is not None else 0,
         )
-        misses = len(looked.misses) if store is not None else 0
-        status = replace(out.status, cache_hits=looked.hits, cache_misses=misses)
-        return incomplete_outcome(replace(out, status=status, scanned=targets), (*gaps, *extra.incomplete))
 
     # -------------------------------------------------------------- cache
 

@@ -52,6 +52,7 @@ class ScanConfig:
     exclude: tuple[str, ...] = ()
     test_paths: tuple[str, ...] = _d("test_paths")
     production_only_rules: tuple[str, ...] = _d("production_only_rules")
+    scan_all_test_code: bool = _d("scan_all_test_code")
     requirements: tuple[str, ...] = ()
     audit_installed: bool = _d("audit_installed")
     advisory_db: Path | None = None

@@ -120,6 +120,11 @@ class Policy:
         sev = self.block_at_or_above
         return sev, f"block.new_at_or_above={sev.value if sev else NONE}"
 
+    def test_code_kinds(self) -> frozenset[Kind]:
+        """The kinds a finding in test code can block with (a live credential is never test code):
+        the scanners read test code with these kinds' rules only (:mod:`secscan.collect`)."""
+        return frozenset(k for k in Kind if self.threshold(k, test_code=True)[0] is not None)
+
     def inline_refused(self, f: Finding) -> bool:
         if f.status is not Status.SUPPRESSED or f.suppression is None or f.suppression.origin != "inline":
             return False

@@ -15,11 +15,12 @@ Pure: paths, globs and file texts in, findings out.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
 
-from secscan.models import Finding
+from secscan.models import Finding, Kind
 
 TAG = "test-code"
 LIVE_CREDENTIAL = "live-credential"
@@ -130,3 +131,34 @@ def classify(
             continue
         out.append(f if TAG in f.tags else replace(f, tags=(*f.tags, TAG)))
     return out
+
+
+class TestScope:
+    """Which of a run's files are test code, and which finding kinds can block there (the policy's
+    ``[block.test_code]``): what the scanners need to read in test code (issue speed-2). A
+    test-path file that production imports is production code; which ones are is worked out the
+    first time a test-path file is asked about (a change that touches no test file never pays
+    for reading the tree). Thread-safe: the scanner threads share one scope."""
+
+    def __init__(
+        self,
+        globs: Sequence[str],
+        kinds: Iterable[Kind],
+        files: Callable[[], Iterable[str]],
+        read: Callable[[str], str | None],
+    ) -> None:
+        self.globs = tuple(globs)
+        self.kinds: frozenset[Kind] = frozenset(kinds)
+        """Kinds whose test-code threshold is set: their rules run in test code too."""
+        self._files, self._read = files, read
+        self._lock = threading.Lock()
+        self._production: frozenset[str] | None = None
+
+    def is_test(self, path: str) -> bool:
+        """Test code by its path and not imported by production code."""
+        if not is_test_path(path, self.globs):
+            return False
+        with self._lock:
+            if self._production is None:
+                self._production = production_imported(self._files(), self.globs, self._read)
+        return path not in self._production

@@ -23,6 +23,7 @@ from secscan.models import (
     Source,
 )
 from secscan.scanners.base import (
+    SECRET_RULES,
     CommandScanner,
     FileGap,
     Parsed,
@@ -179,6 +180,17 @@ class BanditScanner(CommandScanner):
 
     per_file = True
 
+    def __init__(self, tests: tuple[str, ...] = ()) -> None:
+        self.tests = tests
+        """bandit test ids to run (``-t``); empty: every test."""
+
+    def for_test_code(self, cfg: ScanConfig, kinds: frozenset[Kind], work: Path) -> BanditScanner | None:
+        """Its hard-coded password tests where secrets can block in test code, nothing where
+        neither secrets nor other findings can (the default policy: bandit finds no live key)."""
+        if Kind.SAST in kinds:
+            return self
+        return BanditScanner(tests=tuple(sorted(SECRET_RULES))) if Kind.SECRET in kinds else None
+
     @classmethod
     def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
         scanned = scanned_files(text, tree)
@@ -228,6 +240,8 @@ class BanditScanner(CommandScanner):
         # bandit's default ones (__pycache__, .tox, .eggs...) would silently drop a file secscan
         # hands it because production imports it (secscan.reach). Absolute paths after "--": a
         # changed file named like an option stays a file name.
+        if self.tests:
+            argv += ["-t", ",".join(self.tests)]
         argv += ["-x", str(work / "no-excludes"), "-r", "--"]
         argv += [str(root / t) if t != "." else str(root) for t in targets]
         return argv

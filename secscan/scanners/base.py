@@ -38,6 +38,7 @@ from secscan.proc import (  # noqa: F401 - re-exported: scanner modules import t
     wait_within_limits,
 )
 from secscan.sourcefiles import SourceTree
+from secscan.testcode import TestScope
 
 if TYPE_CHECKING:
     from secscan.advisories.store import AdvisoryStore
@@ -86,6 +87,9 @@ class RunContext:
     """The ZAP rule config (text, parsed), read once by :mod:`secscan.inputs`."""
     selection: files_mod.Selection = field(default_factory=files_mod.Selection)
     """The files left after excludes, walked once per run and shared by the file scanners."""
+    test_scope: TestScope | None = None
+    """Which files are test code and which kinds can block there: test code is scanned with
+    :meth:`FileScanner.for_test_code` (None: every file with every rule)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -256,6 +260,18 @@ class FileScanner(Scanner):
     def wants_file(self, path: str) -> bool:
         """Whether this scanner reads a file of the walk (by name: nothing is opened to decide)."""
         return True
+
+    def covers(self, cfg: ScanConfig, path: str) -> bool:
+        """Whether any of its rules (as ``cfg`` configures them) reads a file of this name: files
+        of no language of its rules are not handed to it."""
+        return True
+
+    def for_test_code(self, cfg: ScanConfig, kinds: frozenset[Kind], work: Path) -> FileScanner | None:
+        """This scanner as it runs on test code, where only findings of ``kinds`` can block (a
+        live credential blocks anywhere): itself when every rule may matter there, a variant with
+        fewer rules (``work``: a private folder for what the variant writes), or None when none of
+        its rules can block there."""
+        return self
 
     def skip_reason(self, data: bytes) -> str | None:
         """Why a wanted file is not handed over after all, by its content (with ``reads_content``)."""

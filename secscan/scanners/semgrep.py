@@ -8,11 +8,13 @@ newer rules, LOW/MEDIUM/HIGH/CRITICAL; rule ids carry the rule folder as a dotte
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from secscan.scanners.base import (
     text_path,
 )
 from secscan.sourcefiles import SourceTree, to_repo_path
+from secscan.testcode import LIVE_RULES
 
 _SEVERITY = {
     "ERROR": Severity.HIGH,
@@ -308,14 +311,42 @@ class SemgrepScanner(CommandScanner):
 
     per_file = True  # OSS semgrep: intra-file analysis only, so a file's results are its own
 
+    def __init__(self, *, test_rules: tuple[frozenset[Kind], tuple[str, ...]] | None = None) -> None:
+        self.test_rules = test_rules
+        """The variant for test code: (the kinds it keeps, the folders its rules were copied
+        to); None: the configured rules."""
+
+    def for_test_code(self, cfg: ScanConfig, kinds: frozenset[Kind], work: Path) -> SemgrepScanner | None:
+        """The live-credential rules (they block anywhere), and the secret rules where secrets
+        can block in test code: copies of those rules under ``work`` (ids and folders kept)."""
+        if Kind.SAST in kinds or self.test_rules is not None:
+            return self
+        copies = copy_rules(self.configs(cfg), work / "rules", keep=lambda rule: _keeps(rule, kinds))
+        return SemgrepScanner(test_rules=(kinds, tuple(copies))) if copies else None
+
+    def covers(self, cfg: ScanConfig, path: str) -> bool:
+        """A file of a language the rules are written for, or one a generic rule includes."""
+        reach = rule_reach(tuple(self.configs(cfg)))
+        if reach.everything:
+            return True
+        name = path.rsplit("/", 1)[-1]
+        return path.lower().endswith(reach.suffixes) or any(
+            fnmatch.fnmatchcase(path if "/" in g else name, g) for g in reach.globs
+        )
+
     @classmethod
     def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
         return _parsed(_loads_or_none(text), text, tree, ())
 
     def cache_context(self, cfg: ScanConfig, *, exe: str, version: str | None) -> list[str]:
-        """The rules' content too: a changed rule must rescan every file."""
+        """The rules' content too: a changed rule must rescan every file. The test-code variant:
+        the configured rules' context and the kinds it keeps (its copies live in a new folder
+        on every run)."""
         import hashlib
 
+        if self.test_rules is not None:
+            kinds = sorted(k.value for k in self.test_rules[0])
+            return [*SemgrepScanner().cache_context(cfg, exe=exe, version=version), "test-code", *kinds]
         parts = super().cache_context(cfg, exe=exe, version=version)
         for c in self.configs(cfg):
             base = Path(c)
@@ -330,6 +361,8 @@ class SemgrepScanner(CommandScanner):
         return installed_version("semgrep")
 
     def configs(self, cfg: ScanConfig) -> list[str]:
+        if self.test_rules is not None:
+            return list(self.test_rules[1])
         configs = []
         if cfg.semgrep_builtin_rules:
             builtin = rules_dir() / "semgrep"
@@ -485,3 +518,102 @@ def _parsed(data: Any, text: str, tree: SourceTree, prefixes: tuple[str, ...]) -
         incomplete=tuple(gaps.values()),
         scanned=_scanned(report, tree),
     )
+
+
+@dataclass(frozen=True)
+class RuleReach:
+    """Which files some rule of a set of rule files reads, by name."""
+
+    suffixes: tuple[str, ...] = ()
+    globs: tuple[str, ...] = ()
+    """``paths.include`` of generic (text) rules."""
+    everything: bool = False
+    """A rule of a language without known suffixes, or a generic rule without includes."""
+
+
+def _rule_docs(configs: Sequence[str]) -> list[tuple[Path, Path, Any]]:
+    """(config, rule file, its parsed YAML) for every rule file of ``configs`` (unreadable: None)."""
+    import yaml
+
+    out: list[tuple[Path, Path, Any]] = []
+    for c in configs:
+        base = Path(c)
+        for f in sorted(base.rglob("*.y*ml")) if base.is_dir() else [base]:
+            try:
+                out.append((base, f, yaml.safe_load(f.read_text(encoding="utf-8"))))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                out.append((base, f, None))
+    return out
+
+
+def _rules(doc: Any) -> list[dict[str, Any]]:
+    rules = doc.get("rules") if isinstance(doc, dict) else None
+    return [r for r in rules if isinstance(r, dict)] if isinstance(rules, list) else []
+
+
+@functools.lru_cache(maxsize=16)
+def rule_reach(configs: tuple[str, ...]) -> RuleReach:
+    """The files the rules of ``configs`` read; a rule file that does not load reaches
+    everything (semgrep itself reports it; nothing is left out on its account)."""
+    suffixes: set[str] = set()
+    globs: set[str] = set()
+    for _base, _f, doc in _rule_docs(configs):
+        if doc is None:
+            return RuleReach(everything=True)
+        for rule in _rules(doc):
+            raw = rule.get("languages")
+            langs = [str(x).lower() for x in raw] if isinstance(raw, list) else []
+            paths = rule.get("paths") if isinstance(rule.get("paths"), dict) else {}
+            include = paths.get("include") if isinstance(paths, dict) else None
+            for lang in langs:
+                if lang in LANGUAGE_SUFFIXES:
+                    suffixes.update(LANGUAGE_SUFFIXES[lang])
+                elif lang in ("generic", "regex", "none") and isinstance(include, list) and include:
+                    globs.update(str(g) for g in include)
+                else:
+                    return RuleReach(everything=True)
+            if not langs:
+                return RuleReach(everything=True)
+    return RuleReach(suffixes=tuple(sorted(suffixes)), globs=tuple(sorted(globs)))
+
+
+def _keeps(rule: dict[str, Any], kinds: frozenset[Kind]) -> bool:
+    """Whether a rule can block in test code: a live provider key, or a secret where secrets can."""
+    rule_id = str(rule.get("id", ""))
+    if rule_id.endswith(LIVE_RULES):
+        return True
+    if Kind.SECRET not in kinds:
+        return False
+    meta = rule.get("metadata") if isinstance(rule.get("metadata"), dict) else {}
+    assert isinstance(meta, dict)
+    cwes = [f"CWE-{m.group(1)}" for c in _as_list(meta.get("cwe")) if (m := _CWE.search(c))]
+    return sast_kind(cwes, str(meta.get("category", ""))) is Kind.SECRET
+
+
+def copy_rules(configs: Sequence[str], dest: Path, *, keep: Callable[[dict[str, Any]], bool]) -> list[str]:
+    """Copies of ``configs`` under ``dest`` holding only the rules ``keep`` selects, with their
+    ids and sub-folders (semgrep names a rule by its folder): the configs to pass, none when no
+    rule is kept. A rule file that does not load is copied whole (semgrep reports it)."""
+    import shutil
+
+    import yaml
+
+    out: list[str] = []
+    for n, c in enumerate(configs):
+        base = Path(c)
+        top = dest / str(n)
+        kept_any = False
+        for b, f, doc in _rule_docs([c]):
+            target = top / (f.relative_to(b) if b.is_dir() else f.name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if doc is None:
+                shutil.copyfile(f, target)
+                kept_any = True
+                continue
+            rules = [r for r in _rules(doc) if keep(r)]
+            if rules:
+                target.write_text(yaml.safe_dump({"rules": rules}, sort_keys=False), encoding="utf-8")
+                kept_any = True
+        if kept_any:
+            out.append(str(top if base.is_dir() else top / base.name))
+    return out

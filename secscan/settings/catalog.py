@@ -96,6 +96,15 @@ SCAN_SETTINGS: tuple[Setting, ...] = (
         metavar="RULE",
     ),
     _scan(
+        "scan_all_test_code",
+        bool,
+        "Scan test code with every rule (its findings reported, tagged test-code) [off: test code gets "
+        "only the rules whose findings can block there under the policy: live credentials, secrets if "
+        "block.test_code says so].",
+        default=False,
+        verdict=True,
+    ),
+    _scan(
         "requirements",
         Strings,
         "Requirements files for pip-audit (default: discovered under PATH).",
