@@ -112,6 +112,9 @@ class Lookup:
     """The cached findings (a hit), or None (a miss)."""
     rejected: str | None = None
     """Why an entry that was there was not believed (None: a hit, or simply absent)."""
+    incomplete: str | None = None
+    """A hit on a file the scanner could not fully analyse: why (the run is incomplete for it
+    exactly as when the scanner says so afresh; the file is not rescanned while unchanged)."""
 
 
 class _Rejected(Exception):
@@ -168,12 +171,12 @@ class FileCache:
             with self._open_entry(key) as fd:
                 if fd is None:
                     return Lookup()
-                findings = self._decode(_verify(_read_capped(fd), key, self._secret), key, path)
+                findings, incomplete = self._decode(_verify(_read_capped(fd), key, self._secret), key, path)
                 with contextlib.suppress(OSError):
                     os.utime(fd)  # least-recently-used pruning keeps what is still in use
         except _Rejected as e:
             return Lookup(rejected=str(e))
-        return Lookup(findings=findings)
+        return Lookup(findings=findings, incomplete=incomplete)
 
     def get(self, path: str, content_digest: str) -> tuple[Finding, ...] | None:
         """The cached findings, or None (a miss: absent, or an entry that does not check)."""
@@ -205,7 +208,7 @@ class FileCache:
         finally:
             os.close(fd)
 
-    def _decode(self, body: bytes, key: str, path: str) -> tuple[Finding, ...]:
+    def _decode(self, body: bytes, key: str, path: str) -> tuple[tuple[Finding, ...], str | None]:
         """The findings of a sealed body; a body that checks yet says something else (another
         file, a finding placed elsewhere) is still rejected."""
         from secscan import resultio
@@ -220,13 +223,16 @@ class FileCache:
             raise _Rejected("answers another key")
         if any((f.location.path or "") != name for f in result.findings):
             raise _Rejected("holds findings of another file")
-        return result.findings
+        return result.findings, result.meta_dict().get("incomplete") or None
 
     # -------------------------------------------------------------- writing
 
-    def put(self, path: str, content_digest: str, findings: Sequence[Finding]) -> bool:
+    def put(
+        self, path: str, content_digest: str, findings: Sequence[Finding], *, incomplete: str | None = None
+    ) -> bool:
         """Store (atomically); False when the cache folder is not writable (never an error: a
-        cache that cannot be written only means the next run scans again)."""
+        cache that cannot be written only means the next run scans again). ``incomplete``: why
+        the scanner could not fully analyse the file (the findings are what it did find)."""
         from secscan import resultio
 
         key = self.key(path, content_digest)
@@ -236,7 +242,11 @@ class FileCache:
             started_at="",
             finished_at="",
             findings=tuple(replace(f, fingerprint="") for f in findings),
-            meta=(("cache_key", key), ("scanner", self.scanner)),
+            meta=(
+                ("cache_key", key),
+                ("scanner", self.scanner),
+                *((("incomplete", incomplete),) if incomplete else ()),
+            ),
         )
         # Masked for the operator's credentials like every file secscan writes (a scanner's
         # message may quote them), field by field so the entry stays valid JSON, before the

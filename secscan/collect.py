@@ -19,7 +19,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -297,6 +297,35 @@ def batches(root: Path, files: Sequence[str], budget: int) -> Iterator[tuple[str
         yield tuple(chunk)
 
 
+CACHED_GAP = "from the cache"
+"""Marks an incomplete file the cache answered for (unchanged since the scanner last said so)."""
+
+
+def cacheable_gap(gap: FileGap) -> bool:
+    """Whether a file's incompleteness is a property of its content (a parse error, a size
+    limit), not of the run (a time limit on a loaded machine)."""
+    return "timeout" not in gap.reason.lower() and "timed out" not in gap.reason.lower()
+
+
+_FILES_PER_RUN = 50
+"""Fewer files than this per run side by side would pay the tool's start-up more than it saves."""
+
+
+def split(files: Sequence[str], parts: int, *, size: Callable[[str], int]) -> list[tuple[str, ...]]:
+    """``files`` in up to ``parts`` groups of about equal bytes (largest first, each to the
+    lightest group), each in the original order: runs side by side that end together."""
+    if parts <= 1 or len(files) <= 1:
+        return [tuple(files)] if files else []
+    groups: list[list[int]] = [[] for _ in range(min(parts, len(files)))]
+    load = [0] * len(groups)
+    weights = [(size(f) + 4096, i) for i, f in enumerate(files)]  # a run has a cost per file too
+    for weight, i in sorted(weights, reverse=True):
+        g = load.index(min(load))
+        groups[g].append(i)
+        load[g] += weight
+    return [tuple(files[i] for i in sorted(g)) for g in groups if g]
+
+
 def rejected_warning(name: str, rejected: Mapping[str, str], *, shown: int = 3) -> str:
     """One line: how many cache entries did not check, why, for which files (rescanned)."""
     reasons = sorted(set(rejected.values()))
@@ -317,6 +346,9 @@ class _Looked:
     hits: int = 0
     misses: tuple[str, ...] = ()
     """Files to scan: absent, rejected, unreadable, or no cache."""
+    gaps: tuple[FileGap, ...] = ()
+    """Files the scanner could not fully analyse when it last read this content: the run is
+    incomplete for them as it was then (fail closed), without reading them again."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -429,8 +461,9 @@ class _FileRun:
         self.warnings.extend(fresh.warnings)  # of the files scanned now: a cached file's are not kept
         gaps = self.scanner.account(self.cfg, looked.misses, fresh)
         if store is not None:
-            self._store(store, looked.misses, digests, fresh.findings, {g.path for g in gaps})
+            self._store(store, looked.misses, digests, fresh.findings, {g.path: g for g in gaps})
             store.prune()
+        gaps = (*looked.gaps, *gaps)
         return _Part(
             findings=(*looked.findings, *fresh.findings),
             gaps=gaps,
@@ -486,18 +519,21 @@ class _FileRun:
             return _Looked(misses=handed)
         found: list[Finding] = []
         misses: list[str] = []
+        gaps: list[FileGap] = []
         rejected: dict[str, str] = {}
         for rel in handed:
             lookup = store.lookup(rel, digests[rel]) if rel in digests else cache.Lookup()
             if lookup.findings is not None:
                 found.extend(lookup.findings)
+                if lookup.incomplete is not None:
+                    gaps.append(FileGap(path=rel, reason=f"{lookup.incomplete} [{CACHED_GAP}]"))
                 continue
             if lookup.rejected is not None:
                 rejected[rel] = lookup.rejected
             misses.append(rel)
         if rejected:
             self.warnings.append(rejected_warning(self.name, rejected))
-        return _Looked(findings=tuple(found), hits=len(handed) - len(misses), misses=tuple(misses))
+        return _Looked(findings=tuple(found), hits=len(handed) - len(misses), misses=tuple(misses), gaps=tuple(gaps))
 
     def _store(
         self,
@@ -505,17 +541,20 @@ class _FileRun:
         scanned: Sequence[str],
         digests: Mapping[str, str],
         findings: Sequence[Finding],
-        gaps: Set[str],
+        gaps: Mapping[str, FileGap],
     ) -> None:
         by_path: dict[str, list[Finding]] = {}
         for finding in findings:
             by_path.setdefault(finding.location.path or "", []).append(finding)
         for rel in scanned:
-            if rel in digests and rel not in gaps:  # a file the tool could not fully read stays uncached
-                # Stored masked: the cache is a file secscan writes, and no secret or card number
-                # leaves secscan in clear (masking is idempotent, fingerprints are computed from
-                # the tree, so a warm run gives the same result).
-                store.put(rel, digests[rel], mask(by_path.get(rel, ())))
+            gap = gaps.get(rel)
+            if rel not in digests or (gap is not None and not cacheable_gap(gap)):
+                continue  # a time limit says nothing about the content: asked again next run
+            # Stored masked: the cache is a file secscan writes, and no secret or card number
+            # leaves secscan in clear (masking is idempotent, fingerprints are computed from
+            # the tree, so a warm run gives the same result). A file the tool could not fully
+            # read is stored with why: a warm run is incomplete for it too (issue speed-2).
+            store.put(rel, digests[rel], mask(by_path.get(rel, ())), incomplete=gap.reason if gap else None)
 
     # -------------------------------------------------------------- scanning
 
@@ -553,17 +592,43 @@ class _FileRun:
         return replace(parsed, findings=tuple(f for f in parsed.findings if (f.location.path or "") in kept))
 
     def _run_roots(self, scanner: CommandScanner, exe: str, work: Path, prepared: Prepared) -> Parsed:
-        parts = [
-            self._run_batch(scanner, exe, work, root, batch)
+        """The tool over every root's files: in ARG_MAX-sized runs, and for a tool that uses one
+        core (bandit) in as many runs side by side as there are cores, so that no core idles
+        while it is the last scanner running (issue speed-2)."""
+        processes = max(1, scanner.processes(self.cfg))
+        runs = [
+            (root, batch)
             for root in prepared.roots
-            for batch in batches(root.path, root.files, scanner.argv_budget)
+            for part in split(root.files, min(processes * 2, -(-len(root.files) // _FILES_PER_RUN)), size=self._size)
+            for batch in batches(root.path, part, scanner.argv_budget)
         ]
+
+        def one(n: int) -> Parsed:
+            root, batch = runs[n]
+            return self._run_batch(scanner, exe, work, root, batch, n=n)
+
+        if len(runs) <= 1 or processes == 1:
+            parts = [one(n) for n in range(len(runs))]
+        else:
+            # A failed run raises once the pool has closed, i.e. once every other run has ended.
+            with ThreadPoolExecutor(max_workers=min(processes, len(runs)), thread_name_prefix=self.name) as pool:
+                parts = list(pool.map(one, range(len(runs))))
         return merge_parsed(parts) if parts else Parsed()
 
-    def _run_batch(self, scanner: CommandScanner, exe: str, work: Path, root: Root, files: tuple[str, ...]) -> Parsed:
+    def _size(self, rel: str) -> int:
+        try:
+            return os.stat(self.cfg.target / rel, follow_symlinks=False).st_size
+        except OSError:
+            return 0
+
+    def _run_batch(
+        self, scanner: CommandScanner, exe: str, work: Path, root: Root, files: tuple[str, ...], *, n: int = 0
+    ) -> Parsed:
         """One run of the tool: from the private work folder, never the scanned tree (nothing
-        there is on any search path), within the scanner's time limit (each run)."""
-        out_file = work / (scanner.output_name or f"{self.name}.out")
+        there is on any search path), within the scanner's time limit (each run); run ``n`` of
+        several side by side writes its own report."""
+        name = scanner.output_name or f"{self.name}.out"
+        out_file = work / (name if n == 0 else f"{n}.{name}")
         out_file.unlink(missing_ok=True)
         argv = scanner.argv(exe, self.cfg, work=work, out_file=out_file, root=root.path, targets=files)
         self.argv = self.argv or argv

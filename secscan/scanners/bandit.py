@@ -184,6 +184,12 @@ class BanditScanner(CommandScanner):
         self.tests = tests
         """bandit test ids to run (``-t``); empty: every test."""
 
+    def processes(self, cfg: ScanConfig) -> int:
+        """One run per core: bandit analyses on one core, file after file."""
+        import os
+
+        return max(1, os.cpu_count() or 1)
+
     def for_test_code(self, cfg: ScanConfig, kinds: frozenset[Kind], work: Path) -> BanditScanner | None:
         """Its hard-coded password tests where secrets can block in test code, nothing where
         neither secrets nor other findings can (the default policy: bandit finds no live key)."""

@@ -337,6 +337,11 @@ class CommandScanner(FileScanner):
     """Characters of file names one run gets at most: ARG_MAX is 2 MB here, environment
     included; more files are run in batches."""
 
+    def processes(self, cfg: ScanConfig) -> int:
+        """How many runs of the tool go side by side: 1 for a tool that uses every core itself
+        (semgrep's ``--jobs``); the cores for one that uses a single core (bandit)."""
+        return 1
+
     def prepare(self, cfg: ScanConfig, work: Path, targets: tuple[str, ...]) -> Prepared:
         """Write what the command reads besides the files (its config) into the private work
         folder ``work``, and say which folders hold the files (default: the checkout)."""

@@ -256,17 +256,26 @@ def test_a_failed_exit_fails_the_scanner_and_caches_nothing(fake_tool: Path, tmp
     assert (again.status.cache_hits, again.status.cache_misses) == (0, 3)
 
 
-def test_a_handed_file_the_tool_does_not_report_is_incomplete_and_not_cached(fake_tool: Path, tmp_path: Path) -> None:
+def test_an_incomplete_file_is_cached_as_incomplete_and_still_fails_closed(fake_tool: Path, tmp_path: Path) -> None:
     tree = make_tree(tmp_path / "src", {**APP, "app/skipme": "BAD\n"})
     cfg = ScanConfig(target=tree, cache_dir=tmp_path / "cache")
     out = run(FakeScanner(), cfg, tmp_path / "w1")
     assert out.status.state == ScannerState.FAILED
     assert out.status.incomplete_files == ("app/skipme (fake did not report scanning it)",)
     assert essence(out) == [("FAKE-1", "app/a.py", 2), ("FAKE-1", "app/b.py", 1)]  # the others' kept
+    assert runs(fake_tool) == 1
+    # Unchanged: not handed over again (issue speed-2), and the run is incomplete exactly as before,
+    # the file named as answered by the cache. Incompleteness is never cached as clean.
     again = run(FakeScanner(), cfg, tmp_path / "w2")
-    # Every run that is not cached is handed over again: incompleteness is never cached as clean.
-    assert (again.status.cache_hits, again.status.cache_misses) == (3, 1)
+    assert (again.status.cache_hits, again.status.cache_misses) == (4, 0)
+    assert runs(fake_tool) == 1
     assert again.status.state == ScannerState.FAILED
+    assert again.status.incomplete_files == (f"app/skipme (fake did not report scanning it [{collect.CACHED_GAP}])",)
+    assert essence(again) == essence(out)
+    # Changed: scanned again, and complete now that the tool reads it.
+    (tree / "app" / "skipme").rename(tree / "app" / "c.py")
+    third = run(FakeScanner(), cfg, tmp_path / "w3")
+    assert third.status.state == ScannerState.OK and runs(fake_tool) == 2
 
 
 def test_a_missing_tool_is_not_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
