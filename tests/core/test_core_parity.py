@@ -256,7 +256,8 @@ def test_scan_import_and_the_split_pipeline_give_one_verdict(name: str, tmp_path
         fake.chmod(0o755)
         extra["SECSCAN_BANDIT_BIN"] = str(fake)
     env = job_env(base, **extra, **case.env)
-    flags = ("--no-cache",)
+    # Every rule in test code too: an imported report holds all the tool found there.
+    flags = ("--no-cache", "--scan-all-test-code")
 
     # a. one scan
     a = scan_mr(repo, base, "bandit", "detect-secrets", extra=flags, env=env)

@@ -34,6 +34,7 @@ SAMPLES: dict[str, tuple[Any, str]] = {
     "exclude": (["tests"], "tests"),
     "test_paths": (["spec/"], "spec/"),
     "production_only_rules": (["B101"], "B101"),
+    "scan_all_test_code": (True, "true"),
     "requirements": (["req.txt"], "req.txt"),
     "audit_installed": (True, "true"),
     "advisory_db": ("osv.db", "osv.db"),

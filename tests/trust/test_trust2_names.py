@@ -85,10 +85,15 @@ def test_a_test_module_that_only_tests_import_stays_test_code(tmp_path: Path) ->
             ),
         },
     )
-    run = scan_mr(repo, base, "bandit")
+    # Reported as test code when test code gets every rule; not even scanned for it by default
+    # (no bandit rule can block there), with the same verdict.
+    run = scan_mr(repo, base, "bandit", extra=("--scan-all-test-code",))
     hit = next(f for f in run.result["findings"] if f["rule_id"] == "B602")
     assert "test-code" in hit.get("tags", [])
     assert run.code == 0, run.result["verdict"]
+    default = scan_mr(repo, base, "bandit")
+    assert not any(f["rule_id"] == "B602" for f in default.result["findings"])
+    assert default.code == 0, default.result["verdict"]
 
 
 # A Stripe-shaped live key, built from parts so no scanner flags this test file itself.
