@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import shutil
+import sys
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -122,3 +123,37 @@ def test_a_policy_that_blocks_secrets_in_tests_runs_the_secret_rules_there(tmp_p
     assert secret and TAG in secret[0].tags
     assert selected.verdict is not None and full.verdict is not None
     assert not selected.verdict.passed and selected.verdict.reasons == full.verdict.reasons
+
+
+def _counting(tool: str, folder: Path) -> Path:
+    """A stand-in for ``tool`` that logs each start (its arguments) and runs the real one."""
+    real = (
+        str(Path(sys.executable).parent / tool) if (Path(sys.executable).parent / tool).exists() else shutil.which(tool)
+    )
+    script = folder / tool
+    script.write_text(f'#!/bin/sh\necho "$*" >> "{folder}/{tool}.starts"\nexec "{real}" "$@"\n', encoding="utf-8")
+    script.chmod(0o755)
+    return script
+
+
+def test_an_unchanged_tree_starts_no_scanner(tmp_path: Path) -> None:
+    require_tool("bandit")
+    require_tool("semgrep")
+    tree = tmp_path / "app"
+    shutil.copytree(EXAMPLE, tree)
+    (tmp_path / "bin").mkdir()
+    env = {f"SECSCAN_{t.upper()}_BIN": str(_counting(t, tmp_path / "bin")) for t in ("bandit", "semgrep")}
+    argv = ("scan", str(tree), "--only", "bandit,semgrep", "--no-progress", "--cache-dir", str(tmp_path / "cache"))
+
+    def scans(tool: str) -> list[str]:
+        log = tmp_path / "bin" / f"{tool}.starts"
+        lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+        return [line for line in lines if line.strip() != "--version"]  # a user-supplied bandit is asked its version
+
+    first = secscan(*argv, "--out", str(tmp_path / "one"), env=env)
+    assert first.returncode == 1, first.stderr
+    assert scans("bandit") and scans("semgrep")
+    before = {t: len(scans(t)) for t in ("bandit", "semgrep")}
+    again = secscan(*argv, "--out", str(tmp_path / "two"), env=env)
+    assert again.returncode == 1, again.stderr
+    assert {t: len(scans(t)) for t in ("bandit", "semgrep")} == before
