@@ -116,11 +116,6 @@ class ScanConfig:
         return registry.get_class(scanner).default_timeout
 
 
-def is_remote_semgrep_config(config: str) -> bool:
-    """Registry/remote semgrep configs (``p/ci``, ``r/...``, ``auto``, URLs) need the network."""
-    return config == "auto" or config.startswith(("p/", "r/", "s/", "http://", "https://", "supply-chain"))
-
-
 def validate(cfg: ScanConfig) -> ScanConfig:
     """Checks of the values themselves; files are read and checked by :mod:`secscan.inputs`."""
     from secscan.scanners import registry

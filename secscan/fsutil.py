@@ -11,10 +11,9 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from secscan import credentials
-from secscan.errors import ConfigError, InputError, SecscanError
+from secscan.errors import InputError, SecscanError
 
 
 def atomic_write(path: Path, data: str | bytes, *, mode: int = 0o644) -> None:
@@ -74,22 +73,6 @@ def read_input_text(path: Path, *, what: str = "") -> str:
         raise InputError(f"cannot read {what}{path}: {e.strerror or e}") from e
     except UnicodeDecodeError as e:
         raise InputError(f"{path}: not UTF-8 text ({e.reason})") from e
-
-
-def load_toml(path: Path, *, what: str) -> dict[str, Any]:
-    """A TOML settings file (policy, suppressions); :class:`ConfigError` (exit 2) on any problem."""
-    import tomllib
-
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError as e:
-        raise ConfigError(f"{what} {path} not found") from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read {what} {path}: {e}") from e
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: invalid TOML: {e}") from e
 
 
 # ------------------------------------------------------------------ a set of files switched in at once

@@ -44,3 +44,26 @@ def run_git_bytes(root: Path, *args: str, check: bool = True, purpose: str = "se
     """Like :func:`run_git`, stdout as bytes: for file contents and diffs, whose bytes (line
     breaks, file names that are not UTF-8) must reach the parser unchanged."""
     return _run(root, args, check=check, purpose=purpose).stdout
+
+
+def merge_base(root: Path, base_ref: str) -> str:
+    """The merge-base of ``base_ref`` and HEAD (or ``base_ref`` itself when HEAD has no history
+    in common with it, e.g. a shallow CI clone that fetched only the base SHA)."""
+    if not base_ref or base_ref.startswith("-"):
+        raise ConfigError(f"invalid --diff-base {base_ref!r}")
+
+    def git(*args: str) -> str:
+        return run_git(root, *args, check=False, purpose="diff-aware mode").strip()
+
+    if git("rev-parse", "--is-inside-work-tree") != "true":
+        raise ConfigError(f"--diff-base needs a git work tree, and {root} is not one")
+    sha = run_git(
+        root, "rev-parse", "--verify", "--quiet", f"{base_ref}^{{commit}}", check=False, purpose="diff-aware mode"
+    ).strip()
+    if not sha:
+        raise ConfigError(
+            f"--diff-base {base_ref!r} is not a commit in this repository "
+            "(in CI, fetch it: a deeper GIT_DEPTH or `git fetch origin <branch>`)"
+        )
+    mb = git("merge-base", sha, "HEAD")
+    return mb or sha

@@ -27,9 +27,11 @@ from secscan import config, testcode
 from secscan import trusted as trust
 from secscan.config import ScanConfig
 from secscan.errors import ConfigError
+from secscan.gitutil import merge_base
 from secscan.models import PENDING_SETTINGS, JudgedWith, RecordedFile, RecordedPolicy, RunResult, SettingOrigin
 from secscan.policy import Policy, digest, load_policy, to_dict
 from secscan.settings import Effective, Layer
+from secscan.settings.defaults import is_remote_semgrep_config
 from secscan.settings.layers import SETTINGS_FILES, read_file_settings, settings_table
 from secscan.triage import suppressions as sup
 from secscan.triage.baseline import Baseline
@@ -393,7 +395,7 @@ def _trusted_paths(cfg: ScanConfig, trusted: TrustedBase) -> tuple[ScanConfig, l
         changes["suppressions"] = swap(root / DEFAULT_SUPPRESSIONS, "suppressions")
     rules = []
     for r in cfg.semgrep_rules:
-        if config.is_remote_semgrep_config(r):
+        if is_remote_semgrep_config(r):
             rules.append(r)
             continue
         copy = swap(r, "semgrep rules")
@@ -455,8 +457,6 @@ def resolve(
     the head's changes to it are reported as pending. Operator settings (environment, flags)
     still win over both. The copies in ``scratch`` are read before this returns, except the
     files later stages read themselves (rules, ZAP config): keep it for the run."""
-    from secscan.triage.diff import merge_base
-
     flags = _ci_diff_base(flags, env)
     target = Path(target)
     if not target.is_dir():
@@ -520,13 +520,11 @@ def settings_origin(effective: Effective) -> tuple[SettingOrigin, ...]:
 def _check_scan_files(cfg: ScanConfig, scanners: tuple[str, ...]) -> tuple[str, BaselineConfig] | None:
     """Inputs the user named must exist now, not after minutes of scanning (exit 2, not 3); the
     ZAP rule config, loaded, when ZAP runs."""
-    from secscan.triage.diff import merge_base
-
     for req in cfg.requirements:
         if not (cfg.target / req).is_file():
             raise ConfigError(f"requirements file {req!r} not found under {cfg.target}")
     for rules in cfg.semgrep_rules:
-        if not config.is_remote_semgrep_config(rules) and not Path(rules).exists():
+        if not is_remote_semgrep_config(rules) and not Path(rules).exists():
             raise ConfigError(f"semgrep rule file {rules!r} does not exist")
     zap_conf = None
     if "zap" in scanners or cfg.zap_config is not None:

@@ -1,17 +1,60 @@
-"""The normalized data model (schema ``secscan/1``): frozen, keyword-only dataclasses.
+"""The normalized data model, which is also the wire format of ``secscan.json`` (schema
+``secscan/1``) and of the baseline (``secscan-baseline/1``): frozen, keyword-only dataclasses.
 
-Every stage of the pipeline is a plain function over these values. Nothing here does I/O;
-(de)serialization to ``secscan.json`` and the baseline file lives in :mod:`secscan.schema`.
+Every stage of the pipeline is a plain function over these values. Nothing here does I/O.
+:mod:`secscan.schema` generates the msgspec structs that read and write the files from these
+declarations, field for field and in the order they are declared, so a new field is one edit
+here. The rule on the wire: a field is written under its own name; a field that is ``None`` is
+left out (absent on reading means ``None``). Where a field differs from that rule, its
+:class:`Wire` says how (written only when non-empty, read leniently, refused when empty).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field
 from enum import StrEnum
 from typing import Any
 
 SCHEMA = "secscan/1"
+BASELINE_SCHEMA = "secscan-baseline/1"
+
+
+NO_DEFAULT: Any = type("NoDefault", (), {"__repr__": lambda self: "NO_DEFAULT"})()
+"""A :class:`Wire` with no ``read_default`` (dataclasses' own MISSING cannot be a default)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Wire:
+    """How one field is written and read when that differs from the rule (module docstring)."""
+
+    omit_empty: bool = False
+    """Written only when it differs from its default (an empty tuple, 0)."""
+    read_default: Any = NO_DEFAULT
+    """A field every model must set, read as this when a document leaves it out (a model class
+    here means a fresh empty one)."""
+    read_required: bool = False
+    """A field with a default that a document must still carry."""
+    non_empty: bool = False
+    """Reading refuses an empty string."""
+    ge: float | None = None
+    """Reading refuses a number below this."""
+    skip: bool = False
+    """Not written nor read (known from elsewhere: the document's tag, the file's name)."""
+    key: str | None = None
+    """The name on the wire when it is not the field's."""
+    wire_type: Any = None
+    """The type on the wire, with ``encode``/``decode`` between it and the field's value."""
+    encode: Callable[[Any], Any] | None = None
+    decode: Callable[[Any], Any] | None = None
+
+
+def wire(default: Any = MISSING, **how: Any) -> Any:
+    """A dataclass field (with ``default`` if given) whose :class:`Wire` is ``how``."""
+    meta = {"wire": Wire(**how)}
+    if default is MISSING:
+        return field(metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 class Severity(StrEnum):
@@ -161,10 +204,10 @@ class Source:
 
     scanner: str
     rule_id: str
-    severity_original: str
+    severity_original: str = wire(read_default="")
     """The scanner's own severity text, e.g. ``ERROR`` or ``Medium (High)``."""
-    message: str
-    location: Location
+    message: str = wire(read_default="")
+    location: Location = wire(read_default=Location)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -186,42 +229,46 @@ class Suppression:
 class Finding:
     """One normalized security finding."""
 
+    fingerprint: str = ""
+    """Stable identity (``v1:<hex>``); empty until :mod:`secscan.fingerprint` has run."""
     kind: Kind
     scanner: str
     """The (first) scanner that reported it; all of them are in ``sources``."""
     rule_id: str
     """The scanner's original rule/test/advisory id (e.g. ``B324``, ``PYSEC-2023-74``)."""
-    title: str
+    title: str = wire(read_default="")
     """Short name (plain text)."""
-    message: str
+    message: str = wire(read_default="")
     """The scanner's text (plain text, untrusted, never markup)."""
     severity: Severity
-    severity_original: str
+    severity_original: str = wire(read_default="")
     confidence: Confidence = Confidence.UNKNOWN
     location: Location = field(default_factory=Location)
-    other_locations: tuple[Location, ...] = ()
+    status: Status = Status.NEW
+    other_locations: tuple[Location, ...] = wire((), omit_empty=True)
     """Further places the same problem was found (e.g. one advisory via two manifests)."""
-    related_locations: tuple[Location, ...] = ()
+    related_locations: tuple[Location, ...] = wire((), omit_empty=True)
     """Places that explain the problem without being it (SARIF ``relatedLocations``: a taint
     source, the declaration a use refers to). No snippets: only what locates them."""
     identifiers: tuple[Identifier, ...] = ()
     fix: str | None = None
     """Remediation text."""
-    fixed_versions: tuple[str, ...] = ()
+    fixed_versions: tuple[str, ...] = wire((), omit_empty=True)
     """dependency: versions that fix it."""
     references: tuple[str, ...] = ()
     compliance: tuple[str, ...] = ()
     """Compliance ids, e.g. ``PCI-DSS-4.0:6.2.4``, ``OWASP-2021:A03``."""
-    status: Status = Status.NEW
     suppression: Suppression | None = None
     sources: tuple[Source, ...] = ()
-    fingerprint: str = ""
-    """Stable identity (``v1:<hex>``); empty until :mod:`secscan.fingerprint` has run."""
-    tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] = wire((), omit_empty=True)
     """Free-form labels (e.g. ``inline-suppression-refused``)."""
 
     def cwe_ids(self) -> tuple[str, ...]:
         return tuple(i.value for i in self.identifiers if i.type == "cwe")
+
+
+def _milliseconds(seconds: float) -> float:
+    return round(seconds, 3)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,19 +278,20 @@ class ScannerStatus:
     name: str
     state: ScannerState
     version: str | None = None
-    duration_s: float = 0.0
+    duration_s: float = wire(0.0, encode=_milliseconds)
+    """Seconds, written to the millisecond."""
     error: str | None = None
     """One-line error text when ``state`` is an error (or a warning when partially ok)."""
     findings: int = 0
-    not_audited: tuple[str, ...] = ()
+    not_audited: tuple[str, ...] = wire((), omit_empty=True)
     """pip-audit: dependencies that were skipped, i.e. NOT audited (never "clean")."""
-    command: tuple[str, ...] = ()
+    command: tuple[str, ...] = wire((), omit_empty=True)
     """The argv that was run (secrets are never passed on argv)."""
-    cache_hits: int = 0
+    cache_hits: int = wire(0, omit_empty=True)
     """Files whose results came from the per-file result cache (not scanned again)."""
-    cache_misses: int = 0
+    cache_misses: int = wire(0, omit_empty=True)
     """Files the scanner ran on because the cache had no result for them."""
-    incomplete_files: tuple[str, ...] = ()
+    incomplete_files: tuple[str, ...] = wire((), omit_empty=True)
     """Files the scanner was handed but could not analyse, each ``path (why)``: a per-file
     exception, a size limit, a timeout, a file it never reported. Non-empty means the scan is
     incomplete: ``state`` is ``failed`` (the default policy fails closed) and the findings of the
@@ -263,8 +311,8 @@ class BlockReason:
 @dataclass(frozen=True, kw_only=True)
 class Verdict:
     passed: bool
-    exit_code: int
-    policy: str
+    exit_code: int = wire(read_default=0)
+    policy: str = wire(read_default="")
     """Name or path of the policy that decided."""
     reasons: tuple[BlockReason, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -278,9 +326,9 @@ JUDGED_WITH_VERSION = 1
 class RecordedFile:
     """A file that decided statuses (suppressions, baseline), as the run read it."""
 
-    origin: str
+    origin: str = wire(read_default="")
     """Where it was read: the operator's path, or ``path at <sha> (merge base)``."""
-    sha256: str
+    sha256: str = wire(non_empty=True)
     """Hex SHA-256 of its bytes: runs that read the same file agree on it."""
 
 
@@ -288,10 +336,10 @@ class RecordedFile:
 class RecordedPolicy:
     """The gate policy a run was judged with, complete: a job without a checkout applies it."""
 
-    name: str
-    origin: str
+    name: str = wire(read_default="")
+    origin: str = wire(read_default="")
     """``builtin``, the operator's path, or ``path at <sha> (merge base)``."""
-    sha256: str
+    sha256: str = wire(non_empty=True)
     """Hex SHA-256 of the definition's canonical JSON (:func:`secscan.policy.digest`)."""
     definition: Mapping[str, Any]
     """The policy as a plain document (the TOML file's shape, every key present)."""
@@ -316,7 +364,8 @@ class JudgedWith:
     It travels in ``secscan.json`` so that ``merge`` can refuse results resolved from different
     settings and ``gate``, in a job without a checkout, judges the way ``scan`` did."""
 
-    version: int = JUDGED_WITH_VERSION
+    version: int = wire(JUDGED_WITH_VERSION, read_required=True)
+    """Read whatever it is: ``report`` shows a newer one, ``merge`` and ``gate`` refuse it."""
     policy: RecordedPolicy
     suppressions: RecordedFile | None = None
     """None: no suppressions file applied."""
@@ -327,7 +376,7 @@ class JudgedWith:
     excludes: tuple[str, ...] = ()
     diff_base: str | None = None
     """The diff base the statuses were computed against, as given (None: not diff-aware)."""
-    settings_origin: tuple[SettingOrigin, ...] = ()
+    settings_origin: tuple[SettingOrigin, ...] = wire((), omit_empty=True)
     """The layer each setting came from (not part of :meth:`settings_key`: the same settings
     may come from different layers in different jobs)."""
 
@@ -363,6 +412,10 @@ class Scope:
         return self.paths is not None
 
 
+def _sorted_pairs(table: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(table.items()))
+
+
 @dataclass(frozen=True, kw_only=True)
 class AdvisorySnapshot:
     """The advisory store a dependency audit used, and how old it was (issue 27).
@@ -372,49 +425,71 @@ class AdvisorySnapshot:
 
     snapshot: str
     """The store's snapshot id (content hash and newest ``modified``)."""
-    source: str
+    source: str = wire(read_default="")
     """Where the records came from: the update's base URL, or the import's source."""
     taken_at: str | None = None
     """When they were taken from it (RFC 3339 UTC): fetched by ``advisories update``, else imported."""
     fetched: bool = False
     """True when ``advisories update`` fetched them (``taken_at`` is the download time)."""
-    age_days: float | None = None
+    age_days: float | None = wire(None, ge=0)
     """Days between ``taken_at`` and the scan's start (None: the store does not say)."""
-    records: tuple[tuple[str, int], ...] = ()
+    records: tuple[tuple[str, int], ...] = wire(
+        (), omit_empty=True, wire_type=dict[str, int], encode=dict, decode=_sorted_pairs
+    )
     """Records per ecosystem."""
     digest: str | None = None
     """sha256 of the fetched archives (``advisories update`` only)."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class RunResult:
-    """One run: metadata plus findings. Serialized as ``secscan.json``."""
+class Tool:
+    """The program that wrote a result (on the wire only: :attr:`RunResult.tool_version`)."""
 
-    tool_version: str
-    target: str
-    started_at: str
+    name: str = "secscan"
+    version: str = ""
+
+
+def _tool(version: str) -> Tool:
+    return Tool(version=version)
+
+
+def _tool_version(tool: Tool) -> str:
+    return tool.version
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResult:
+    """One run: metadata plus findings. Serialized as ``secscan.json``, ``"schema"`` first."""
+
+    tool_version: str = wire(key="tool", wire_type=Tool, encode=_tool, decode=_tool_version, read_default="")
+    target: str = wire(read_default="")
+    started_at: str = wire(read_default="")
     """ISO-8601 UTC timestamp (arrives as data: reporters never read the clock)."""
-    finished_at: str
+    finished_at: str = wire(read_default="")
     scanners: tuple[ScannerStatus, ...] = ()
-    findings: tuple[Finding, ...] = ()
-    verdict: Verdict | None = None
     advisory_db: str | None = None
     """Snapshot id of the advisory database used for dependency audits."""
     baseline: str | None = None
     """Path or id of the baseline the statuses were computed against."""
     diff_base: str | None = None
-    warnings: tuple[str, ...] = ()
-    meta: tuple[tuple[str, str], ...] = ()
+    warnings: tuple[str, ...] = wire((), omit_empty=True)
+    meta: tuple[tuple[str, str], ...] = wire(
+        (), omit_empty=True, wire_type=dict[str, str], encode=dict, decode=_sorted_pairs
+    )
     """Extra run metadata as sorted key/value pairs (e.g. CI job URL, commit sha)."""
     judged_with: JudgedWith | None = None
     """The policy, suppressions, baseline and paths the run was resolved with (None: a result
     written before they were recorded, or one no command judged)."""
+    advisories: AdvisorySnapshot | None = None
+    """The advisory store the dependency audits used and its age (None: no local store)."""
     scope: Scope | None = None
     """What the run covered (None: not recorded, read as the whole tree: imported reports and
     results written before it was recorded)."""
-    advisories: AdvisorySnapshot | None = None
-    """The advisory store the dependency audits used and its age (None: no local store)."""
-    schema: str = SCHEMA
+    verdict: Verdict | None = None
+    findings: tuple[Finding, ...] = ()
+    """Last on the wire: a reader sees the run's metadata before the bulk."""
+    schema: str = wire(SCHEMA, skip=True)
+    """The document's tag, written first."""
 
     def meta_dict(self) -> dict[str, str]:
         return dict(self.meta)
@@ -424,10 +499,10 @@ class RunResult:
 class BaselineEntry:
     """One accepted finding of a baseline file (``secscan-baseline/1``)."""
 
-    fingerprint: str
+    fingerprint: str = wire(non_empty=True)
     kind: Kind
-    rule_id: str
-    title: str
+    rule_id: str = wire(non_empty=True)
+    title: str = wire(read_default="")
     severity: Severity
     path: str | None = None
     """sast: the file; dependency: the manifest; dast: the URL."""
@@ -440,7 +515,7 @@ class BaselineEntry:
 class Baseline:
     """The findings a project has accepted as its starting point."""
 
-    origin: str
+    origin: str = wire(skip=True)
     """Where it was read from (for messages)."""
     entries: tuple[BaselineEntry, ...]
 

@@ -51,9 +51,9 @@ from pathlib import Path
 from typing import Any
 
 from secscan.errors import ConfigError, ExitCode
-from secscan.fsutil import load_toml
 from secscan.models import BlockReason, Finding, Kind, RunResult, ScannerStatus, Severity, Status, Verdict
 from secscan.resources import rules_dir
+from secscan.settings.tomlfile import load_toml
 from secscan.testcode import TAG as TEST_CODE
 
 POLICY_VERSION = 1

@@ -21,6 +21,9 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from secscan.models import Finding, Kind
+from secscan.settings.defaults import DEFAULT_PRODUCTION_ONLY_RULES, DEFAULT_TEST_PATHS
+
+__all__ = ["DEFAULT_PRODUCTION_ONLY_RULES", "DEFAULT_TEST_PATHS"]  # where the pipeline reads them
 
 TAG = "test-code"
 LIVE_CREDENTIAL = "live-credential"
@@ -39,39 +42,6 @@ def is_live_credential(f: Finding) -> bool:
         return True
     ids = (f.rule_id, *(s.rule_id for s in f.sources))
     return any(i.endswith(LIVE_RULES) for i in ids)
-
-
-DEFAULT_TEST_PATHS: tuple[str, ...] = (
-    "tests/",
-    "test/",
-    "testing/",
-    "test_*.py",
-    "*_test.py",
-    "conftest.py",
-    # JavaScript and TypeScript (issue 28): Jest/Mocha/Vitest/Jasmine file names ([jt] is an
-    # fnmatch character class: .js or .ts), Jest's folder, Cypress and end-to-end suites.
-    "*.spec.[jt]s",
-    "*.spec.[jt]sx",
-    "*.spec.[cm]js",
-    "*.test.[jt]s",
-    "*.test.[jt]sx",
-    "*.test.[cm]js",
-    "__tests__/",
-    "cypress/",
-    "e2e/",
-)
-"""``dir/``: a folder of that name at any depth; a pattern without ``/``: a file name; any other
-pattern: matched against the whole repo-relative path."""
-
-DEFAULT_PRODUCTION_ONLY_RULES: tuple[str, ...] = (
-    "B101",  # assert_used: asserts are how tests check things
-    "B311",  # random: test data, not security tokens
-    "B108",  # hardcoded /tmp: fixtures
-    "B404",  # import subprocess: tests drive the CLI
-    "B603",  # subprocess without shell
-    "B607",  # partial executable path
-)
-"""Rules that only mean something in production code (bandit ids or semgrep rule ids)."""
 
 
 def is_test_path(path: str | None, globs: Sequence[str]) -> bool:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from secscan import pathmatch
 from secscan.errors import ParseError
+from secscan.gitutil import merge_base
 from secscan.models import Confidence, Finding, Identifier, Kind, Location, Severity, Source
 from secscan.scanners.base import (
     CommandScanner,
@@ -550,7 +551,6 @@ class DetectSecretsScanner(CommandScanner):
         if base is None:
             return Prepared()
         from secscan import secrets_history as sh
-        from secscan.triage.diff import merge_base
 
         ctx.events(self.name, "scanning the merge request's commits")
         root = cfg.target.resolve()

@@ -16,10 +16,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secscan import files as files_mod
-from secscan.config import ScanConfig, is_remote_semgrep_config
 from secscan.errors import ParseError
 from secscan.models import (
     Confidence,
@@ -40,8 +39,12 @@ from secscan.scanners.base import (
     sast_kind,
     text_path,
 )
+from secscan.settings.defaults import is_remote_semgrep_config
 from secscan.sourcefiles import SourceTree, to_repo_path
 from secscan.testcode import LIVE_RULES
+
+if TYPE_CHECKING:
+    from secscan.config import ScanConfig  # the layer above: an annotation only
 
 _SEVERITY = {
     "ERROR": Severity.HIGH,

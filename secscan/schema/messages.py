@@ -8,8 +8,7 @@ from typing import Any
 import msgspec
 
 from secscan.errors import InputError
-from secscan.models import SCHEMA
-from secscan.schema.documents import BASELINE_SCHEMA
+from secscan.models import BASELINE_SCHEMA, SCHEMA
 
 
 def decode(decoder: msgspec.json.Decoder[Any], text: str | bytes, *, origin: str, kind: str) -> Any:

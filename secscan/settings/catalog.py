@@ -15,7 +15,7 @@ from msgspec import Meta
 from secscan.settings.declare import UNSET, Setting
 
 # The test-code defaults are data of their own module (a leaf: it imports only the models).
-from secscan.testcode import DEFAULT_PRODUCTION_ONLY_RULES, DEFAULT_TEST_PATHS
+from secscan.settings.defaults import DEFAULT_PRODUCTION_ONLY_RULES, DEFAULT_TEST_PATHS
 
 Strings = tuple[str, ...]
 Count = Annotated[int, Meta(ge=0)]

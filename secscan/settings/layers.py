@@ -16,6 +16,7 @@ from typing import Any
 from secscan.errors import ConfigError
 from secscan.settings.coerce import coerce, is_blank
 from secscan.settings.declare import UNSET, Layer, Setting, Sourced
+from secscan.settings.tomlfile import load_toml
 
 SETTINGS_FILES: tuple[str, ...] = (".secscan.toml", "pyproject.toml")
 
@@ -76,8 +77,6 @@ def settings_table(data: Mapping[str, Any], path: str) -> dict[str, Any] | None:
 def read_file_settings(target: Path) -> tuple[dict[str, Any], str | None]:
     """The raw settings table of ``target`` and its file name (``.secscan.toml`` wins: it is
     the more specific file)."""
-    from secscan.fsutil import load_toml  # reads and wraps TOML errors (exit 2)
-
     for name in SETTINGS_FILES:
         path = target / name
         if not path.is_file():

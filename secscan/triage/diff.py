@@ -37,8 +37,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from secscan.errors import ConfigError
-from secscan.gitutil import run_git, run_git_bytes
+from secscan.gitutil import merge_base, run_git, run_git_bytes
 
 _HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _REGULAR = frozenset({"100644", "100755"})
@@ -452,23 +451,6 @@ def _git(root: Path, *args: str, check: bool = True) -> str:
 
 def _git_bytes(root: Path, *args: str) -> bytes:
     return run_git_bytes(root, *args, purpose="diff-aware mode")
-
-
-def merge_base(root: Path, base_ref: str) -> str:
-    """The merge-base of ``base_ref`` and HEAD (or ``base_ref`` itself when HEAD has no history
-    in common with it, e.g. a shallow CI clone that fetched only the base SHA)."""
-    if not base_ref or base_ref.startswith("-"):
-        raise ConfigError(f"invalid --diff-base {base_ref!r}")
-    if _git(root, "rev-parse", "--is-inside-work-tree", check=False).strip() != "true":
-        raise ConfigError(f"--diff-base needs a git work tree, and {root} is not one")
-    sha = _git(root, "rev-parse", "--verify", "--quiet", f"{base_ref}^{{commit}}", check=False).strip()
-    if not sha:
-        raise ConfigError(
-            f"--diff-base {base_ref!r} is not a commit in this repository "
-            "(in CI, fetch it: a deeper GIT_DEPTH or `git fetch origin <branch>`)"
-        )
-    mb = _git(root, "merge-base", sha, "HEAD", check=False).strip()
-    return mb or sha
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ from typing import Any
 from secscan import pathmatch
 from secscan.errors import ConfigError
 from secscan.fingerprint import advisory_ids, normalize_package
-from secscan.fsutil import load_toml
 from secscan.models import Finding, Kind, Status, Suppression
+from secscan.settings.tomlfile import load_toml
 from secscan.sourcefiles import SourceTree
 from secscan.triage.dedupe import source_of
 
