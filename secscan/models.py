@@ -461,7 +461,7 @@ def _tool_version(tool: Tool) -> str:
 class RunResult:
     """One run: metadata plus findings. Serialized as ``secscan.json``, ``"schema"`` first."""
 
-    tool_version: str = wire(key="tool", wire_type=Tool, encode=_tool, decode=_tool_version, read_default="")
+    tool_version: str = wire(key="tool", wire_type=Tool, encode=_tool, decode=_tool_version, read_default=Tool)
     target: str = wire(read_default="")
     started_at: str = wire(read_default="")
     """ISO-8601 UTC timestamp (arrives as data: reporters never read the clock)."""

@@ -111,8 +111,8 @@ def _reader_field(key: str, base: Any, how: Wire, default: Any) -> tuple[Any, ..
     r_type = NonEmpty if how.non_empty else _wire_type(base, "reader")
     if how.ge is not None:  # a bounded number, or None where the field may be None
         bare = next(a for a in (typing.get_args(r_type) or (r_type,)) if a is not type(None))
-        bounded = Annotated[bare, msgspec.Meta(ge=how.ge)]
-        r_type = bounded | None if type(None) in typing.get_args(r_type) else bounded
+        bounded: Any = Annotated[bare, msgspec.Meta(ge=how.ge)]  # built from the Wire
+        r_type = typing.Optional[bounded] if type(None) in typing.get_args(r_type) else bounded  # noqa: UP045
     if how.read_default is not NO_DEFAULT:
         return (key, r_type, _struct_default(how.read_default, "reader"))
     if default is MISSING or how.read_required:

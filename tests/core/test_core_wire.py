@@ -128,3 +128,10 @@ def test_the_json_schema_is_generated_from_the_models_and_holds_for_what_secscan
     wrong["findings"][0]["severity"] = "urgent"
     with pytest.raises(jsonschema.ValidationError):
         validator.validate(wrong)
+
+
+def test_a_document_with_only_its_tag_reads_as_an_empty_run() -> None:
+    empty = RunResult(tool_version="", target="", started_at="", finished_at="")
+    assert resultio.loads('{"schema": "secscan/1"}') == empty
+    with pytest.raises(Exception, match=r"\$.advisories.age_days: expected"):
+        resultio.loads('{"schema": "secscan/1", "advisories": {"snapshot": "s", "age_days": -1}}')
