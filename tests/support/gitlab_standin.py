@@ -47,6 +47,7 @@ few endpoints: artifacts and packages, not notes).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import itertools
@@ -175,6 +176,8 @@ class Route:
     name: str
     handler: Handler
     job_token: bool = False
+    public: bool = False
+    """Answered without a token too (what a public project serves anonymously)."""
 
 
 @dataclass
@@ -451,19 +454,23 @@ class GitLabStandIn:
 
     # ------------------------------------------------------------------ extension API
 
-    def route(self, method: str, pattern: str, *, name: str, job_token: bool = False) -> Callable[[Handler], Handler]:
+    def route(
+        self, method: str, pattern: str, *, name: str, job_token: bool = False, public: bool = False
+    ) -> Callable[[Handler], Handler]:
         """Decorator: register ``handler(req, params) -> Response`` for METHOD /api/v4<pattern>."""
 
         def deco(fn: Handler) -> Handler:
-            self.add_route(method, pattern, fn, name=name, job_token=job_token)
+            self.add_route(method, pattern, fn, name=name, job_token=job_token, public=public)
             return fn
 
         return deco
 
-    def add_route(self, method: str, pattern: str, handler: Handler, *, name: str, job_token: bool = False) -> None:
+    def add_route(
+        self, method: str, pattern: str, handler: Handler, *, name: str, job_token: bool = False, public: bool = False
+    ) -> None:
         regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(pattern)) + "$"
         with self.lock:
-            self.routes.append(Route(method.upper(), re.compile(regex), name, handler, job_token))
+            self.routes.append(Route(method.upper(), re.compile(regex), name, handler, job_token, public))
 
     def inject(self, fault: Fault) -> Fault:
         """Queue a fault; returns it (its ``times`` counts down as it fires)."""
@@ -711,7 +718,15 @@ class GitLabStandIn:
             )
 
     def _auth(self, headers: dict[str, str]) -> tuple[str, Token | None]:
-        value = headers.get("private-token") or headers.get("authorization", "").removeprefix("Bearer ")
+        authorization = headers.get("authorization", "")
+        if authorization.startswith("Basic "):
+            # HTTP basic auth (pip, twine): any user name, a token as the password; the job token
+            # goes with the user gitlab-ci-token.
+            user, _, password = base64.b64decode(authorization[6:]).decode("utf-8", "replace").partition(":")
+            if user == "gitlab-ci-token" and password == self.job_token:
+                return "job", None
+            authorization = "Bearer " + password
+        value = headers.get("private-token") or authorization.removeprefix("Bearer ")
         with self.lock:
             token = self.tokens.get(value) if value else None
         if token is not None:
@@ -750,7 +765,7 @@ class GitLabStandIn:
                 return Response(504, {"message": "504 Gateway Timeout"})
         req.token_kind, req.token = self._auth(req.headers)
         try:
-            if not req.token_kind:
+            if not req.token_kind and (route is None or not route.public):
                 raise ApiError(401, "401 Unauthorized")
             if found is None or route is None:
                 raise ApiError(404, "404 Not Found")
@@ -824,9 +839,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._send(resp)
 
     def _send(self, resp: Response) -> None:
+        headers = dict(resp.headers)
         if isinstance(resp.body, bytes):
             payload = resp.body
-            ctype = "application/octet-stream"
+            ctype = headers.pop("Content-Type", "application/octet-stream")
         else:
             payload = json.dumps(resp.body).encode("utf-8")
             ctype = "application/json"
@@ -834,7 +850,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.send_response(resp.status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(payload)))
-            for k, v in resp.headers.items():
+            for k, v in headers.items():
                 self.send_header(k, v)
             self.end_headers()
             self.wfile.write(payload)
