@@ -47,6 +47,8 @@ class Registry:
     """Project path -> numeric id (GitLab's links name the project by id)."""
     downloads: list[str] = field(default_factory=list)
     """File names served, in order."""
+    pages: list[str] = field(default_factory=list)
+    """Index pages served (normalized package names), in order."""
 
 
 def normalize(name: str) -> str:
@@ -110,6 +112,8 @@ def install(gl: GitLabStandIn) -> Registry:
         wanted = normalize(unquote(params["name"]))
         with gl.lock:
             files = [f for f in registry.files.get(project_key(params), []) if f.name == wanted]
+        with gl.lock:
+            registry.pages.append(wanted)
         if not files:
             raise ApiError(404, "404 Package Not Found")
         base = f"{req.base_url}/api/v4/projects/{registry.ids[project_key(params)]}/packages/pypi/files"
