@@ -74,11 +74,12 @@ def _is_key(text: str, m: re.Match[str]) -> bool:
 
 # A quoted plain word ("stripe" in require("stripe"), "Bearer " in an Authorization header, "usd")
 # is code, not a credential: masking it would hide what the line does. It is masked only where the
-# code says it holds a secret (password = "hunter", "secret": "letmein").
+# code says it holds a secret (password = "hunter", "secret": "letmein", secret_key == "config": a
+# comparison with a secret-named value shows the secret as well as an assignment does).
 _PLAIN_WORD = re.compile(r"^[A-Za-z][A-Za-z._-]{0,15}$")
 _WORD_THEN_SPACE = re.compile(r"^[A-Za-z][A-Za-z._-]{0,15}\s+$")
 _NAMES_SECRET = re.compile(
-    r"(?i)(?:pass(?:wd|word)?|pwd|secret|token|api_?key|private_?key|credential|client_?secret)\w*['\"]?\]?\s*[:=]\s*$"
+    r"(?i)(?:pass(?:wd|word)?|pwd|secret|token|api_?key|private_?key|credential|client_?secret)\w*['\"]?\]?\s*(?:[:=]|[=!]=|\bis(?:\s+not)?\b)\s*$"
 )
 
 

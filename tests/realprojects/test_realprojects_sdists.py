@@ -97,6 +97,8 @@ def test_real_project(spec: str, tmp_path: Path, request: pytest.FixtureRequest)
         [
             sys.executable, "-m", "secscan", "scan", str(project), "--only", "bandit,pip-audit",
             "--advisory-db", str(ADVISORIES), "-o", str(out), "-f", "all", "--no-progress",
+            # Test code too: its passwords are the ones bandit finds in these projects.
+            "--scan-all-test-code",
         ],
         capture_output=True, text=True, timeout=900, check=False, env=env, cwd=tmp_path,
     )  # fmt: skip
