@@ -109,6 +109,8 @@ def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None
         )
         findings = outcome.findings
         warnings.extend(outcome.warnings)
+        if inputs.diff is not None:
+            warnings.extend(inputs.diff.warnings)
     result = RunResult(
         tool_version=evidence.tool_version,
         target=evidence.target,

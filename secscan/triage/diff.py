@@ -111,6 +111,8 @@ class DiffInfo:
     """Regular files of the base commit (relative to the scanned root) and their blob ids."""
     object_format: str = "sha1"
     """The repository's hash (``sha1`` or ``sha256``), to compare working-tree bytes with blobs."""
+    warnings: tuple[str, ...] = ()
+    """What the comparison could not tell (it then fails closed: the files count as new)."""
 
     def changed_paths(self) -> tuple[str, ...]:
         return tuple(sorted(self.files))
@@ -454,7 +456,7 @@ def _git_bytes(root: Path, *args: str) -> bytes:
 
 
 @dataclass(frozen=True)
-class _Scope:
+class Scope:
     """Where the scanned root sits in its repository: git prints paths from the top."""
 
     prefix: str
@@ -470,10 +472,10 @@ class _Scope:
         return posixpath.relpath(os.fsdecode(raw), self.prefix or ".")
 
 
-def _scope(root: Path) -> _Scope:
+def _scope(root: Path) -> Scope:
     top = _git(root, "rev-parse", "--show-toplevel").removesuffix("\n")
     rel = Path(root).resolve().relative_to(Path(top).resolve()).as_posix()
-    return _Scope("" if rel == "." else rel + "/")
+    return Scope("" if rel == "." else rel + "/")
 
 
 def _diff_args(*args: str) -> tuple[str, ...]:
@@ -481,7 +483,7 @@ def _diff_args(*args: str) -> tuple[str, ...]:
     return (*pinned, "diff", *_DIFF_FLAGS, *args)
 
 
-def _change(entry: RawEntry, added: frozenset[int] | None, scope: _Scope, path: str) -> FileChange:
+def _change(entry: RawEntry, added: frozenset[int] | None, scope: Scope, path: str) -> FileChange:
     zero = not entry.new_blob.strip("0")
     head_blob = None if zero else entry.new_blob
     if entry.status == "A":
@@ -502,12 +504,27 @@ def _change(entry: RawEntry, added: frozenset[int] | None, scope: _Scope, path: 
     )
 
 
-def _changes(root: Path, base_sha: str, scope: _Scope) -> tuple[dict[str, FileChange], frozenset[str]]:
-    raw = parse_raw(_git_bytes(root, *_diff_args("--raw", "-z", "--no-abbrev", base_sha, "--")))
+def _changes(root: Path, base_sha: str, scope: Scope) -> tuple[dict[str, FileChange], frozenset[str], tuple[str, ...]]:
+    raw = _git_bytes(root, *_diff_args("--raw", "-z", "--no-abbrev", base_sha, "--"))
+    return changes_from(raw, _git_bytes(root, *_diff_args("-p", "-U0", base_sha, "--")), scope)
+
+
+def changes_from(
+    raw_output: bytes, patch_output: bytes, scope: Scope
+) -> tuple[dict[str, FileChange], frozenset[str], tuple[str, ...]]:
+    """Changed files (by path), deleted paths and warnings from ``git diff --raw -z`` and
+    ``git diff -p`` output (pure). A patch the parser cannot read is not guessed at: every changed
+    file is then judged wholly new (fail closed), and a warning says so."""
+    raw = parse_raw(raw_output)
+    warnings: tuple[str, ...] = ()
     try:
-        patch: dict[bytes, PatchFile] | None = parse_patch(_git_bytes(root, *_diff_args("-p", "-U0", base_sha, "--")))
-    except DiffFormatError:
-        patch = None  # every changed file is then judged wholly new
+        patch: dict[bytes, PatchFile] | None = parse_patch(patch_output)
+    except DiffFormatError as e:
+        patch = None
+        warnings = (
+            f"git's diff could not be read ({e}): all {len(raw)} changed file(s) are judged new, "
+            "not only their changed lines",
+        )
     files: dict[str, FileChange] = {}
     deleted: set[str] = set()
     for entry in raw:
@@ -520,10 +537,10 @@ def _changes(root: Path, base_sha: str, scope: _Scope) -> tuple[dict[str, FileCh
             continue
         pf = patch.get(entry.new_path) if patch is not None else None
         files[path] = _change(entry, pf.added if pf is not None else None, scope, path)
-    return files, frozenset(deleted - set(files))
+    return files, frozenset(deleted - set(files)), warnings
 
 
-def _base_blobs(root: Path, base_sha: str, scope: _Scope) -> dict[str, str]:
+def _base_blobs(root: Path, base_sha: str, scope: Scope) -> dict[str, str]:
     out: dict[str, str] = {}
     for record in _git_bytes(root, "ls-tree", "-r", "-z", "--full-tree", base_sha).split(b"\0"):
         meta, _, raw_path = record.partition(b"\t")
@@ -538,7 +555,7 @@ def diff_info(root: Path, base_ref: str) -> DiffInfo:
     """Changed files and lines since the merge-base, uncommitted and untracked work included."""
     base_sha = merge_base(root, base_ref)
     scope = _scope(root)
-    files, deleted = _changes(root, base_sha, scope)
+    files, deleted, warnings = _changes(root, base_sha, scope)
     top = _git(root, "rev-parse", "--show-cdup").strip() or "."
     untracked = _git_bytes(root, "-C", top, "ls-files", "--others", "--exclude-standard", "-z")
     for raw in untracked.split(b"\0"):
@@ -553,6 +570,7 @@ def diff_info(root: Path, base_ref: str) -> DiffInfo:
         deleted=deleted,
         base_blobs=_base_blobs(root, base_sha, scope),
         object_format=fmt,
+        warnings=warnings,
     )
 
 

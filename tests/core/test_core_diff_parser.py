@@ -127,3 +127,19 @@ def test_diff_info_of_a_subfolder_with_a_rename_into_it(tmp_path: Path) -> None:
     assert not info.unchanged("keep.py", b"k = 2\n")
     assert not info.unchanged("gone.py", b"g = 1\n")
     assert not info.unchanged("other.py", b"")
+
+
+def test_a_diff_the_parser_cannot_read_judges_every_changed_file_new_and_says_so(tmp_path: Path) -> None:
+    """Fail closed, but not silently: a reviewer must know why every line counts as new."""
+    repo, base_sha = make_mr(tmp_path, {"app.py": "a\nb\n", "lib.py": "1\n"}, {"app.py": "a\nB\n", "lib.py": "2\n"})
+    raw = _git_out(repo, "diff", *FLAGS, "--raw", "-z", "--no-abbrev", base_sha, "--")
+    patch = _git_out(repo, "diff", *FLAGS, "-p", "-U0", base_sha, "--")
+    files, _deleted, warnings = diff.changes_from(raw, patch, diff.Scope(""))
+    assert not warnings and not files["app.py"].whole_file and files["app.py"].added == frozenset({2})
+    garbled = patch.replace(b"diff --git a/lib.py", b"something else", 1)
+    files, _deleted, warnings = diff.changes_from(raw, garbled, diff.Scope(""))
+    assert set(files) == {"app.py", "lib.py"} and all(f.whole_file for f in files.values())
+    assert (
+        len(warnings) == 1 and "could not be read" in warnings[0] and "2 changed file(s) are judged new" in warnings[0]
+    )
+    assert diff.diff_info(repo, base_sha).warnings == ()
