@@ -126,6 +126,7 @@ def collect(
         ctx = RunContext(
             workdir=workdir,
             tree=tree,
+            selection=tree.selection,  # walked once for the scanners and the core
             osv_url=advisories.osv_url,
             advisories=advisories.store,
             events=events,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from secscan import __version__, compliance, files, fingerprint, pathmatch, policy, testcode, triage
+from secscan import __version__, compliance, fingerprint, pathmatch, policy, testcode, triage
 from secscan.models import (
     AdvisorySnapshot,
     Finding,
@@ -79,6 +79,7 @@ def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None
     fingerprinted = normalized if evidence.triaged else fingerprint.assign(normalized, tree=tree)
     warnings = list(evidence.warnings)
     if not evidence.triaged:
+        fingerprinted = _in_scope(fingerprinted, tree, inputs.excludes if inputs is not None else ())
         # Test code is tagged (and production-only rules dropped there) before triage, so the
         # same finding is classified the same way by scan and import.
         globs = inputs.test_paths if inputs is not None else testcode.DEFAULT_TEST_PATHS
@@ -139,8 +140,24 @@ def _production_tests(
     when a finding is in a test path, and only where the tree is at hand."""
     if tree.root is None or not any(testcode.is_test_path(f.location.path, globs) for f in findings):
         return frozenset()
-    listing = files.with_imported(tree.root, files.walk(tree.root, pathmatch.excludes(excludes)), excludes)
+    listing = tree.selection.listing(tree.root, excludes)
     return testcode.production_imported(listing.files, globs, tree.text)
+
+
+_FILE_KINDS = (Kind.SAST, Kind.SECRET)
+
+
+def _in_scope(findings: Sequence[Finding], tree: SourceTree, excludes: Sequence[str]) -> list[Finding]:
+    """Findings in files no scanner of a scan would have read (excluded, and not imported by
+    production code) are dropped: a report imported from another job is held to the same excludes
+    as ``scan``. Dependency and DAST findings name no scanned file."""
+    matcher = pathmatch.excludes(excludes)
+    outside = [f for f in findings if f.kind in _FILE_KINDS and f.location.path and matcher.matches(f.location.path)]
+    if not outside or tree.root is None:
+        return list(findings)
+    imported = set(tree.selection.listing(tree.root, excludes).imported)
+    dropped = {id(f) for f in outside if f.location.path not in imported}
+    return [f for f in findings if id(f) not in dropped]
 
 
 def gate(result: RunResult, pol: policy.Policy) -> RunResult:

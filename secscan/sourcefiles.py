@@ -33,6 +33,8 @@ class SourceTree:
     def __init__(self, root: Path | None) -> None:
         self.root = root.resolve() if root is not None else None
         self._cache: dict[str, str | None] = {}
+        self.selection = files.Selection()
+        """The run's one walk of the tree (the scanners' files; the core's test-code and scope checks)."""
 
     def text(self, rel_path: str) -> str | None:
         """The file's text, or None when absent/unreadable/binary or outside the root."""

@@ -313,3 +313,35 @@ def test_registry_lists_the_builtin_scanners_with_their_declarations() -> None:
     assert registry.get_class("pip-audit").relevant("requirements/base.txt")
     assert not registry.get_class("bandit").relevant("requirements/base.txt")
     assert shutil.which("git")  # the hook test above needs no repository, but CI has git
+
+
+def test_import_drops_findings_in_excluded_files_like_scan(tmp_path: Path) -> None:
+    """Parity (issue core-3): an imported report is held to the excludes a scan applies: the
+    project's own (trusted, whatever imports them) and the defaults (a default-excluded file that
+    production code imports is production code for both)."""
+    require_tool("bandit")
+    proj = tmp_path / "proj"
+    weak = "import hashlib\n\n\ndef h(b: bytes) -> str:\n    return hashlib.md5(b).hexdigest()\n"
+    for folder in ("generated", "build"):
+        (proj / folder).mkdir(parents=True)
+        (proj / folder / "__init__.py").write_text("")
+        (proj / folder / "used.py").write_text(weak)
+        (proj / folder / "unused.py").write_text(weak)
+    (proj / "pyproject.toml").write_text('[tool.secscan]\nexclude = ["generated/"]\n')
+    (proj / "app.py").write_text("from build import used\nfrom generated import used as u2\n\n" + weak)
+    report = tmp_path / "bandit.json"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "bandit"), "-f", "json", "-o", str(report), "-q", "-r", "--", "."],
+        cwd=proj,
+        check=False,
+        capture_output=True,
+    )
+    reported = {r["filename"].removeprefix("./") for r in json.loads(report.read_text())["results"]}
+    assert {"generated/unused.py", "build/unused.py"} <= reported  # bandit knows nothing of the excludes
+    out = tmp_path / "imported.json"
+    proc = secscan("import", "--tool", "bandit", str(report), "--root", str(proj), "-o", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    imported = {f["location"]["path"] for f in json.loads(out.read_text())["findings"]}
+    proc = secscan("scan", ".", "--only", "bandit", "--no-progress", "-o", str(tmp_path / "s"), cwd=proj)
+    scanned = {f["location"]["path"] for f in json.loads((tmp_path / "s" / "secscan.json").read_text())["findings"]}
+    assert imported == scanned == {"app.py", "build/used.py"}
