@@ -90,6 +90,24 @@ def _section(data: Mapping[str, object], name: str) -> dict[str, object]:
     return value
 
 
+def _owasp(data: Mapping[str, object]) -> dict[str, tuple[str, str]]:
+    owasp: dict[str, tuple[str, str]] = {}
+    for cat, raw in _section(data, "owasp").items():
+        if not _OWASP_CAT.match(cat) or not isinstance(raw, dict):
+            raise ConfigError(f"compliance mapping: [owasp] entry {cat!r} is not A01..A10 = {{ title, url }}")
+        owasp[cat] = (str(raw.get("title", "")), str(raw.get("url", "")))
+    return owasp
+
+
+def _pci_dss(data: Mapping[str, object]) -> dict[str, str]:
+    pci_dss: dict[str, str] = {}
+    for req, title in _section(data, "pci_dss").items():
+        if not _PCI_REQ.match(req) or not isinstance(title, str):
+            raise ConfigError(f"compliance mapping: [pci_dss] entry {req!r} is not a requirement id = title")
+        pci_dss[req] = title
+    return pci_dss
+
+
 def load_table(text: str) -> ComplianceTable:
     """Parse and validate a mapping file's text; ConfigError (one line) if it is malformed."""
     try:
@@ -99,17 +117,8 @@ def load_table(text: str) -> ComplianceTable:
     if data.get("version") != 1:
         raise ConfigError(f"compliance mapping: unsupported version {data.get('version')!r} (expected 1)")
 
-    owasp: dict[str, tuple[str, str]] = {}
-    for cat, raw in _section(data, "owasp").items():
-        if not _OWASP_CAT.match(cat) or not isinstance(raw, dict):
-            raise ConfigError(f"compliance mapping: [owasp] entry {cat!r} is not A01..A10 = {{ title, url }}")
-        owasp[cat] = (str(raw.get("title", "")), str(raw.get("url", "")))
-    pci_dss: dict[str, str] = {}
-    for req, title in _section(data, "pci_dss").items():
-        if not _PCI_REQ.match(req) or not isinstance(title, str):
-            raise ConfigError(f"compliance mapping: [pci_dss] entry {req!r} is not a requirement id = title")
-        pci_dss[req] = title
-
+    owasp = _owasp(data)
+    pci_dss = _pci_dss(data)
     cwe: dict[str, Entry] = {}
     for key, raw in _section(data, "cwe").items():
         m = re.fullmatch(r"CWE-(\d+)", key)

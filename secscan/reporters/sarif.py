@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
-from secscan.models import Confidence, Finding, Kind, Location, RunResult, ScannerState, Severity, Status
+from secscan.models import Confidence, Finding, Kind, Location, RunResult, ScannerState, Severity, Status, Suppression
 from secscan.reporters import _common as c
 from secscan.textsafe import md_text
 
@@ -211,6 +211,27 @@ def _rule(f: Finding) -> dict[str, Any]:
     return rule
 
 
+def _suppression(s: Suppression) -> dict[str, Any]:
+    justification = s.reason
+    if s.owner:
+        justification += f" (owner: {s.owner})"
+    if s.expires:
+        justification += f" (expires: {s.expires})"
+    return {
+        "kind": "inSource" if s.origin == "inline" else "external",
+        "justification": justification,
+        "properties": c.compact(
+            {
+                "origin": s.origin,
+                "owner": s.owner,
+                "expires": s.expires,
+                "ticket": s.ticket,
+                "matchedBy": s.matched_by,
+            }
+        ),
+    }
+
+
 def _result(f: Finding, rule_index: int, blocking: frozenset[str], with_baseline: bool) -> dict[str, Any]:
     res: dict[str, Any] = {
         "ruleId": f.rule_id,
@@ -231,27 +252,7 @@ def _result(f: Finding, rule_index: int, blocking: frozenset[str], with_baseline
     if with_baseline:
         res["baselineState"] = _baseline_state(f)
     if f.suppression is not None:
-        s = f.suppression
-        justification = s.reason
-        if s.owner:
-            justification += f" (owner: {s.owner})"
-        if s.expires:
-            justification += f" (expires: {s.expires})"
-        res["suppressions"] = [
-            {
-                "kind": "inSource" if s.origin == "inline" else "external",
-                "justification": justification,
-                "properties": c.compact(
-                    {
-                        "origin": s.origin,
-                        "owner": s.owner,
-                        "expires": s.expires,
-                        "ticket": s.ticket,
-                        "matchedBy": s.matched_by,
-                    }
-                ),
-            }
-        ]
+        res["suppressions"] = [_suppression(f.suppression)]
     props: dict[str, Any] = {
         "security-severity": SECURITY_SEVERITY[f.severity],
         "secscan/severity": f.severity.value,
