@@ -120,12 +120,7 @@ def validate(cfg: ScanConfig) -> ScanConfig:
     """Checks of the values themselves; files are read and checked by :mod:`secscan.inputs`."""
     from secscan.scanners import registry
 
-    known = registry.names()
-    for name in (*cfg.only, *cfg.skip, *cfg.timeouts):
-        if name not in known:
-            hint = difflib.get_close_matches(name, known, n=1)
-            extra = f"did you mean {hint[0]!r}? " if hint else ""
-            raise ConfigError(f"unknown scanner {name!r} ({extra}known: {', '.join(known)})")
+    _check_scanner_names(cfg, registry.names())
     if cfg.shard:
         k, sep, n = cfg.shard.partition("/")
         if not (sep and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
@@ -139,20 +134,32 @@ def validate(cfg: ScanConfig) -> ScanConfig:
     for name in cfg.only:
         registry.get_class(name).check_selected(cfg)
     if cfg.zap_target:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(cfg.zap_target)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            # Never echo the URL itself: it may carry credentials.
-            raise ConfigError("--zap-target must be an http:// or https:// URL with a host")
-        from secscan.zap.settings import validate as validate_zap  # zap-2 (issue 22)
-
-        validate_zap(cfg, os.environ)
+        _check_zap_target(cfg)
     if cfg.changed_only and not cfg.diff_base:
         raise ConfigError(
             "--changed-only needs --diff-base REF (or CI_MERGE_REQUEST_DIFF_BASE_SHA in a merge request pipeline)"
         )
     return cfg
+
+
+def _check_scanner_names(cfg: ScanConfig, known: tuple[str, ...]) -> None:
+    for name in (*cfg.only, *cfg.skip, *cfg.timeouts):
+        if name not in known:
+            hint = difflib.get_close_matches(name, known, n=1)
+            extra = f"did you mean {hint[0]!r}? " if hint else ""
+            raise ConfigError(f"unknown scanner {name!r} ({extra}known: {', '.join(known)})")
+
+
+def _check_zap_target(cfg: ScanConfig) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(cfg.zap_target or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        # Never echo the URL itself: it may carry credentials.
+        raise ConfigError("--zap-target must be an http:// or https:// URL with a host")
+    from secscan.zap.settings import validate as validate_zap  # start-up: only a ZAP run loads ZAP's settings
+
+    validate_zap(cfg, os.environ)
 
 
 @dataclass(frozen=True, kw_only=True)

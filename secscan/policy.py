@@ -45,7 +45,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -374,12 +374,13 @@ def _state_word(s: ScannerStatus) -> str:
     return "incomplete" if s.incomplete_files else s.state.value
 
 
-def evaluate(result: RunResult, policy: Policy) -> Verdict:
-    """Apply ``policy`` to ``result``: one BlockReason per blocking finding (and per rule of the run)."""
+def _inline_reasons(findings: Sequence[Finding], policy: Policy) -> tuple[list[BlockReason], list[str], list[Finding]]:
+    """Refused inline suppressions (blocking when the finding is new underneath, else a warning),
+    and the new findings that count as unsuppressed."""
     reasons: list[BlockReason] = []
     warnings: list[str] = []
-    counted: list[Finding] = []  # new findings that count as unsuppressed
-    for f in result.findings:
+    counted: list[Finding] = []
+    for f in findings:
         if f.status is Status.NEW:
             counted.append(f)
         elif policy.inline_refused(f):
@@ -398,6 +399,12 @@ def evaluate(result: RunResult, policy: Policy) -> Verdict:
                 warnings.append(
                     f"inline suppression of an existing {f.severity.value} finding is not accepted: {_describe(f)}"
                 )
+    return reasons, warnings, counted
+
+
+def _finding_reasons(counted: list[Finding], policy: Policy) -> list[BlockReason]:
+    """Blocking new findings: each over its threshold, and the counts over ``[max_new]``."""
+    reasons: list[BlockReason] = []
     for f in counted:
         in_tests = TEST_CODE in f.tags
         threshold, rule = policy.threshold(f.kind, test_code=in_tests)
@@ -415,6 +422,13 @@ def evaluate(result: RunResult, policy: Policy) -> Verdict:
             reasons.append(
                 BlockReason(rule=f"max_new.{key}={limit}", message=f"{count} {what} (at most {limit} allowed)")
             )
+    return reasons
+
+
+def evaluate(result: RunResult, policy: Policy) -> Verdict:
+    """Apply ``policy`` to ``result``: one BlockReason per blocking finding (and per rule of the run)."""
+    reasons, warnings, counted = _inline_reasons(result.findings, policy)
+    reasons += _finding_reasons(counted, policy)
 
     failed = [s for s in result.scanners if s.state.is_error]
     scanner_reasons = [

@@ -146,9 +146,6 @@ class DockerRunner(ZapRunner):
         reaper: Reaper | None = None,
         env: Mapping[str, str] | None = None,
     ) -> ZapRun:
-        import requests
-        from docker.errors import DockerException, NotFound
-
         started = time.monotonic()
         deadline = started + timeout
         client = self.client()
@@ -176,52 +173,78 @@ class DockerRunner(ZapRunner):
             # A signal during the create: never start ZAP (the finally block removes it).
             check("while its container was being created")
             pending = _in_background("zap-start", container.start)
-            while not pending.finished.wait(POLL_S):
-                if cancel.is_set() or time.monotonic() >= deadline:
-                    # The container exists: remove it ourselves (the usual, quick case); only an
-                    # engine too slow for that gets the container handed to the watchdog.
-                    removal = _in_background("zap-remove", lambda: container.remove(force=True))
-                    if removal.finished.wait(REMOVE_GRACE_S) and removal.error is None:
-                        watchdog.send("removed")
-                    else:
-                        watchdog.handoff()
-                    handed_off = True  # dealt with here: the finally block leaves it alone
-                    break
+            handed_off = self._await_start(pending, container, watchdog, cancel, deadline)
             check("while its container was starting")
             pending.value(f"cannot start the ZAP container from {self.image}")
             progress(f"ZAP {job.mode} running in container {container.short_id} ({self.image})")
-            while True:
-                check("while running")
-                remaining = deadline - time.monotonic()
-                try:
-                    # A short blocking wait: returns the moment ZAP exits, and lets us look at
-                    # cancel/deadline between waits.
-                    container.wait(timeout=max(0.05, min(POLL_S, remaining)))
-                    break
-                except NotFound as e:
-                    raise ScannerError("the ZAP container disappeared while running (removed by someone else?)") from e
-                except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-                    continue
-            container.reload()
-            state = container.attrs.get("State", {})
-            exit_code = int(state.get("ExitCode", -1))
-            log = container.logs(stdout=True, stderr=True, tail=LOG_TAIL_LINES).decode("utf-8", errors="replace")
-            if state.get("OOMKilled"):
-                log += "\n(the ZAP container ran out of memory)"
-            return ZapRun(exit_code=exit_code, log=log, duration_s=time.monotonic() - started, mode=self.mode)
+            self._wait_exit(container, check, deadline)
+            return self._outcome(container, started)
         finally:
             if container is not None and not handed_off:
-                try:
-                    container.remove(force=True)
-                    watchdog.send("removed")
-                except NotFound:
-                    watchdog.send("removed")
-                except DockerException:
-                    # Leave it to the watchdog (it removes by label).
-                    handed_off = True
-                    watchdog.handoff()
+                handed_off = self._remove(container, watchdog)
             if own_reaper and not handed_off:
                 watchdog.done()
+
+    @staticmethod
+    def _await_start(
+        pending: _Pending, container: Any, watchdog: Reaper, cancel: threading.Event, deadline: float
+    ) -> bool:
+        """Wait for the start request; True when cancelled or out of time meanwhile, and the
+        container was dealt with here (the caller's cleanup leaves it alone)."""
+        while not pending.finished.wait(POLL_S):
+            if cancel.is_set() or time.monotonic() >= deadline:
+                # The container exists: remove it ourselves (the usual, quick case); only an
+                # engine too slow for that gets the container handed to the watchdog.
+                removal = _in_background("zap-remove", lambda: container.remove(force=True))
+                if removal.finished.wait(REMOVE_GRACE_S) and removal.error is None:
+                    watchdog.send("removed")
+                else:
+                    watchdog.handoff()
+                return True
+        return False
+
+    @staticmethod
+    def _wait_exit(container: Any, check: Callable[[str], None], deadline: float) -> None:
+        """Until ZAP exits, looking at cancel/deadline (``check``) between short waits."""
+        import requests
+        from docker.errors import NotFound
+
+        while True:
+            check("while running")
+            remaining = deadline - time.monotonic()
+            try:
+                # A short blocking wait: returns the moment ZAP exits.
+                container.wait(timeout=max(0.05, min(POLL_S, remaining)))
+                return
+            except NotFound as e:
+                raise ScannerError("the ZAP container disappeared while running (removed by someone else?)") from e
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+                continue
+
+    def _outcome(self, container: Any, started: float) -> ZapRun:
+        container.reload()
+        state = container.attrs.get("State", {})
+        exit_code = int(state.get("ExitCode", -1))
+        log = container.logs(stdout=True, stderr=True, tail=LOG_TAIL_LINES).decode("utf-8", errors="replace")
+        if state.get("OOMKilled"):
+            log += "\n(the ZAP container ran out of memory)"
+        return ZapRun(exit_code=exit_code, log=log, duration_s=time.monotonic() - started, mode=self.mode)
+
+    @staticmethod
+    def _remove(container: Any, watchdog: Reaper) -> bool:
+        """Remove the container; True when it was handed to the watchdog instead."""
+        from docker.errors import DockerException, NotFound
+
+        try:
+            container.remove(force=True)
+            watchdog.send("removed")
+        except NotFound:
+            watchdog.send("removed")
+        except DockerException:
+            # Leave it to the watchdog (it removes by label).
+            watchdog.handoff()
+            return True
+        return False
 
     @staticmethod
     def _await(pending: _Pending, watchdog: Reaper, cancel: threading.Event, deadline: float) -> bool:
