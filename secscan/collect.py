@@ -436,10 +436,16 @@ class _FileRun:
     ) -> ScanOutcome:
         work = self.ctx.workdir / self.name  # private: no scanner reads or writes another's files
         work.mkdir(parents=True, exist_ok=True)
-        parts = [self._files(exe, version, work, production)]
         tester, tests = tested
-        if tester is not None:
-            parts.append(tester._files(exe, version, work, tests))
+        if tester is None:
+            parts = [self._files(exe, version, work, production)]
+        else:
+            # Side by side: the test-code run is mostly the tool's start-up, which the
+            # production run's analysis hides (its own work folder: no report is shared).
+            (work / "tests").mkdir(exist_ok=True)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-tests") as pool:
+                later = pool.submit(tester._files, exe, version, work / "tests", tests)
+                parts = [self._files(exe, version, work, production), later.result()]
             self.argv = self.argv or tester.argv
         extra = self._uncached(exe, work)
         self.warnings.extend(extra.warnings)
