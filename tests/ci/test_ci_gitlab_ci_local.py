@@ -233,7 +233,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     exe = ci_local.tool()
     for name in ("git", *ci_local.SCANNER_TOOLS):
         require_tool(name)
-    shared = tmp_path_factory.getbasetemp().parent / "secscan-release"
+    shared = release.shared_dir(tmp_path_factory)
     dist, deps = release.build_dist(shared), release.deps_site(shared)
     work = tmp_path_factory.mktemp("ci-local")
     advisories = work / "advisories"
@@ -406,8 +406,10 @@ def test_rules_select_the_jobs_a_merge_request_pipeline_gets(
     with_zap = names(**MR_SOURCE, SECSCAN_ZAP_TARGET="https://review.example.com", SECSCAN_SKIP="semgrep")
     assert "secscan:zap" in with_zap and "secscan:semgrep" not in with_zap and "secscan:bandit" in with_zap
     assert names(**MR_SOURCE, SECSCAN_DISABLED="true") == set()
-    # A scheduled pipeline: the compliance check (and nothing else without a ZAP target).
-    assert names(CI_PIPELINE_SOURCE="schedule") == {"secscan:compliance"}
+    # A scheduled pipeline: the upkeep jobs (the compliance check among them), no scanner job
+    # without a ZAP target.
+    scheduled = names(CI_PIPELINE_SOURCE="schedule")
+    assert "secscan:compliance" in scheduled and not scheduled & static
 
 
 def test_results_committed_in_the_merge_request_never_reach_the_gate(world: World, tmp_path: Path) -> None:

@@ -11,8 +11,7 @@ from tests.support import release
 
 @pytest.fixture(scope="session")
 def release_shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # The parent of the per-worker base folder is common to every xdist worker of this session.
-    return tmp_path_factory.getbasetemp().parent / "secscan-release"
+    return release.shared_dir(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from secscan import __version__
@@ -48,6 +49,14 @@ def _locked(folder: Path) -> Iterator[None]:
     with (folder / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+
+
+def shared_dir(factory: pytest.TempPathFactory) -> Path:
+    """This session's folder for the release artifacts: the parent of the per-worker folders
+    under xdist (common to the workers, new each session), the session's own folder otherwise
+    (the parent there is common to every session: a wheel of an older checkout would be reused)."""
+    base = factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "secscan-release"
 
 
 def build_dist(shared: Path) -> Path:
