@@ -29,16 +29,6 @@ def default_db() -> Path:
     return platformdirs.user_data_path("secscan") / DB_FILENAME
 
 
-db_option = click.option(
-    "--db",
-    "db",
-    type=click.Path(path_type=Path, dir_okay=True),
-    default=None,
-    envvar="SECSCAN_ADVISORY_DB",
-    help=f"Advisory database (default: the user data dir's secscan/{DB_FILENAME}; env SECSCAN_ADVISORY_DB).",
-)
-
-
 @click.group("advisories", cls=Group)
 def advisories() -> None:
     """Offline OSV advisory database for pip-audit and npm-audit: import, serve, info.
@@ -51,15 +41,21 @@ def advisories() -> None:
     """
 
 
+_DB_TYPE = {"db": click.Path(path_type=Path, dir_okay=True)}
+
+
 @advisories.command("import")
 @click.argument("source", type=click.Path(path_type=Path, exists=True))
-@db_option
-@click.option("--strict", is_flag=True, help="Fail (exit 2, database unchanged) if any file is malformed.")
+@options("advisories import", types=_DB_TYPE)
+@click.pass_context
 @handle_command_errors
-def import_cmd(*, source: Path, db: Path | None, strict: bool) -> None:
+def import_cmd(ctx: click.Context, *, source: Path, **_settings: Any) -> None:
     """Load OSV advisories for PyPI and npm from SOURCE (a folder or a zip) into the database."""
     from secscan.advisories import sources, store
 
+    given = effective(ctx, "advisories import", os.environ)
+    db: Path | None = given.get("db")
+    strict = bool(given.get("strict"))
     target = db or default_db()
     if target.is_dir():
         target = target / DB_FILENAME
@@ -115,12 +111,10 @@ def update_cmd(ctx: click.Context, **_settings: Any) -> None:
 
 
 @advisories.command("serve")
-@db_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (the API has no authentication).")
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port (0: any free port).")
-@click.option("--log", "log_requests", is_flag=True, help="Log every request to stderr.")
+@options("advisories serve", types={**_DB_TYPE, "port": click.IntRange(0, 65535)})
+@click.pass_context
 @handle_command_errors
-def serve(*, db: Path | None, host: str, port: int, log_requests: bool) -> None:
+def serve(ctx: click.Context, **_settings: Any) -> None:
     """Answer the OSV API (POST /v1/query, /v1/querybatch, GET /v1/vulns/ID) until stopped.
 
     DB may also be a source folder or zip: it is then imported into a temporary database.
@@ -129,6 +123,11 @@ def serve(*, db: Path | None, host: str, port: int, log_requests: bool) -> None:
 
     from secscan.advisories import service
 
+    given = effective(ctx, "advisories serve", os.environ)
+    db: Path | None = given.get("db")
+    host: str = given.get("host")
+    port: int = given.get("port")
+    log_requests = bool(given.get("log_requests"))
     store, tmpdir = service.open_store(db or default_db())
     log = (lambda line: click.echo(one_line(line), err=True)) if log_requests else None
     svc = service.AdvisoryService(store, host=host, port=port, tmpdir=tmpdir, log=log)
@@ -159,13 +158,16 @@ def serve(*, db: Path | None, host: str, port: int, log_requests: bool) -> None:
 
 
 @advisories.command("info")
-@db_option
-@click.option("--json", "as_json", is_flag=True, help="Print the description as JSON.")
+@options("advisories info", types=_DB_TYPE)
+@click.pass_context
 @handle_command_errors
-def info(*, db: Path | None, as_json: bool) -> None:
+def info(ctx: click.Context, **_settings: Any) -> None:
     """Describe the database: snapshot id, counts, source, files skipped at import."""
     from secscan.advisories.store import AdvisoryStore
 
+    given = effective(ctx, "advisories info", os.environ)
+    db: Path | None = given.get("db")
+    as_json = bool(given.get("as_json"))
     path = db or default_db()
     if path.is_dir() and (path / DB_FILENAME).is_file():
         path = path / DB_FILENAME

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from secscan.commands.wrapper import Group, handle_command_errors
+from secscan.settings.options import effective, options
 
 
 @click.group("hook", cls=Group)
@@ -17,33 +19,23 @@ def hook() -> None:
 
 
 @hook.command("install")
-@click.option(
-    "-C",
-    "--repo",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="The git repository.",
-)
-@click.option("--force", is_flag=True, help="Replace a pre-push hook secscan did not write (it is kept as a backup).")
-@click.option("--base", help="Compare with this ref instead of the remote's default branch (e.g. origin/develop).")
-@click.option(
-    "--scan-arg",
-    "scan_args",
-    multiple=True,
-    help="Extra option passed to `secscan scan` by the hook (repeatable), e.g. --scan-arg=--advisory-db=osv.db.",
-)
+@options("hook install", types={"repo": click.Path(file_okay=False, path_type=Path)})
+@click.pass_context
 @handle_command_errors
-def install_cmd(*, repo: Path, force: bool, base: str | None, scan_args: tuple[str, ...]) -> int:
+def install_cmd(ctx: click.Context, **_settings: Any) -> int:
     """Write .git/hooks/pre-push: on `git push`, scan what changed since the merge-base with the
     upstream branch, with the policy CI uses, and block the push when the gate fails."""
     from secscan import hook as hook_mod
 
+    given = effective(ctx, "hook install", os.environ)
+    repo: Path = given.get("repo")
+    base: str | None = given.get("base")
+    scan_args: tuple[str, ...] = given.get("scan_args") or ()
     run_args: list[str] = []
     if base:
         run_args += ["--base", base]
     run_args += [f"--scan-arg={a}" for a in scan_args]
-    outcome = hook_mod.install(repo, force=force, run_args=run_args)
+    outcome = hook_mod.install(repo, force=bool(given.get("force")), run_args=run_args)
     if outcome.replaced == "foreign":
         click.echo(f"secscan: moved the existing hook to {outcome.backup}")
     verb = "updated" if outcome.replaced == "secscan" else "installed"
@@ -54,11 +46,10 @@ def install_cmd(*, repo: Path, force: bool, base: str | None, scan_args: tuple[s
 @hook.command("run")
 @click.argument("remote", required=False, default="")
 @click.argument("url", required=False, default="")
-@click.option("--base", envvar="SECSCAN_HOOK_BASE", help="Compare with this ref [the remote's default branch].")
-@click.option("--scan-arg", "scan_args", multiple=True, help="Extra option for `secscan scan` (repeatable).")
-@click.option("-C", "--repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."), hidden=True)
+@options("hook run", types={"repo": click.Path(file_okay=False, path_type=Path)})
+@click.pass_context
 @handle_command_errors
-def run_cmd(*, remote: str, url: str, base: str | None, scan_args: tuple[str, ...], repo: Path) -> int:
+def run_cmd(ctx: click.Context, *, remote: str, url: str, **_settings: Any) -> int:
     """What the pre-push hook runs: reads git's pre-push lines on stdin (REMOTE and URL are the
     hook's arguments), scans each pushed commit and exits with the verdict (0 lets the push go).
 
@@ -68,6 +59,10 @@ def run_cmd(*, remote: str, url: str, base: str | None, scan_args: tuple[str, ..
     """
     from secscan import hook as hook_mod
 
+    given = effective(ctx, "hook run", os.environ)
+    repo: Path = given.get("repo")
+    base: str | None = given.get("base")
+    scan_args: tuple[str, ...] = given.get("scan_args") or ()
     if os.environ.get(hook_mod.SKIP_VARIABLE, "0") not in ("", "0"):
         click.echo(f"secscan: pre-push scan skipped ({hook_mod.SKIP_VARIABLE} is set)", err=True)
         return 0

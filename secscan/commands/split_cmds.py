@@ -85,21 +85,16 @@ def baseline() -> None:
 
 @baseline.command("create")
 @click.argument("result", type=_RESULT)
-@click.option(
-    "-o",
-    "--out",
-    type=_RESULT,
-    default=Path(".secscan") / "baseline.json",
-    show_default=True,
-    help="Baseline file to write.",
-)
+@options("baseline create", types={"out": _RESULT})
+@click.pass_context
 @handle_command_errors
-def create(*, result: Path, out: Path) -> int:
+def create(ctx: click.Context, *, result: Path, **_settings: Any) -> int:
     """Write a baseline from RESULT (a secscan.json): every finding in it becomes accepted."""
     from secscan import resultio
     from secscan.fsutil import atomic_write
     from secscan.triage import baseline as baseline_mod
 
+    out: Path = effective(ctx, "baseline create", os.environ).get("out")
     made = baseline_mod.from_result(resultio.load(result), origin=str(result))
     atomic_write(out, baseline_mod.dumps(made))
     click.echo(f"secscan baseline: {len(made.entries)} finding(s) -> {out}")

@@ -664,6 +664,87 @@ ADVISORIES_SETTINGS: tuple[Setting, ...] = (
     ),
 )
 
+
+def _of(commands: str, key: str, type_: Any, help_: str, **kw: Any) -> Setting:
+    """An option of the commands named (comma-separated), nothing else unless ``kw`` says so."""
+    return Setting(key=key, type=type_, help=help_, commands=frozenset(commands.split(",")), **kw)
+
+
+def _switch(commands: str, key: str, help_: str, **kw: Any) -> Setting:
+    """A plain flag (no ``--no-`` form), off unless given."""
+    return _of(commands, key, bool, help_, default=False, off_flag="", **kw)
+
+
+_ADVISORY_DB = "advisories import,advisories serve,advisories info"
+
+TOOL_SETTINGS: tuple[Setting, ...] = (
+    # baseline
+    _of(
+        "baseline create",
+        "out",
+        Path,
+        "Baseline file to write.",
+        default=Path(".secscan") / "baseline.json",
+        flags=("-o", "--out"),
+        metavar="FILE",
+    ),
+    # hook
+    _of("hook install", "repo", Path, "The git repository.", default=Path("."), flags=("-C", "--repo"), metavar="DIR"),
+    _of("hook run", "repo", Path, "The git repository.", default=Path("."), flags=("-C", "--repo"), hidden=True),
+    _switch("hook install", "force", "Replace a pre-push hook secscan did not write (it is kept as a backup)."),
+    _of(
+        "hook install",
+        "base",
+        str,
+        "Compare with this ref instead of the remote's default branch (e.g. origin/develop).",
+        metavar="REF",
+    ),
+    _of("hook run", "base", str, "Compare with this ref [the remote's default branch].", env=("SECSCAN_HOOK_BASE",)),
+    _of(
+        "hook install,hook run",
+        "scan_args",
+        Strings,
+        "Extra option for `secscan scan` (repeatable).",
+        helps={
+            "hook install": "Extra option passed to `secscan scan` by the hook (repeatable), "
+            "e.g. --scan-arg=--advisory-db=osv.db."
+        },
+        flags=("--scan-arg",),
+        verbatim=True,
+        metavar="ARG",
+    ),
+    # advisories
+    _of(
+        _ADVISORY_DB,
+        "db",
+        Path,
+        "Advisory database [the user data dir's secscan/advisories.sqlite].",
+        env=("SECSCAN_ADVISORY_DB",),
+        metavar="PATH",
+    ),
+    _switch("advisories import", "strict", "Fail (exit 2, database unchanged) if any file is malformed."),
+    _of("advisories serve", "host", str, "Address to bind (the API has no authentication).", default="127.0.0.1"),
+    _of("advisories serve", "port", Annotated[int, Meta(ge=0, le=65535)], "Port (0: any free port).", default=0),
+    _of(
+        "advisories serve",
+        "log_requests",
+        bool,
+        "Log every request to stderr.",
+        default=False,
+        flags=("--log",),
+        off_flag="",
+    ),
+    _of(
+        "advisories info",
+        "as_json",
+        bool,
+        "Print the description as JSON.",
+        default=False,
+        flags=("--json",),
+        off_flag="",
+    ),
+)
+
 # Variables read outside these settings: known, so that only a real typo is reported.
 OTHER_VARIABLES: tuple[Setting, ...] = (
     _env("SECSCAN_DEBUG", "Show tracebacks for unexpected errors (the CLI)."),
@@ -675,7 +756,6 @@ OTHER_VARIABLES: tuple[Setting, ...] = (
     _env("SECSCAN_AUDIT_KEY", "HMAC key of the audit trail's hash chain."),
     _env("SECSCAN_AUDIT_HEAD", "The audit log's head hash from the previous run (CI template)."),
     _env("SECSCAN_SKIP_HOOK", "Skip the pre-push hook once."),
-    _env("SECSCAN_HOOK_BASE", "The pre-push hook's base ref."),
     _env("SECSCAN_REQUIRE_COMPONENTS", "The test suite: a missing component fails instead of skipping."),
     _env("SECSCAN_MASK_VARIABLES", "More variables whose values are masked in every output."),
     _env("SECSCAN_CACHE_KEY", "HMAC key of the per-file result cache."),
@@ -709,7 +789,13 @@ OTHER_VARIABLES: tuple[Setting, ...] = (
 )
 
 ALL: tuple[Setting, ...] = (
-    SCAN_SETTINGS + PUBLISH_SETTINGS + COMMAND_SETTINGS + TEAM_SETTINGS + ADVISORIES_SETTINGS + OTHER_VARIABLES
+    SCAN_SETTINGS
+    + PUBLISH_SETTINGS
+    + COMMAND_SETTINGS
+    + TEAM_SETTINGS
+    + ADVISORIES_SETTINGS
+    + TOOL_SETTINGS
+    + OTHER_VARIABLES
 )
 
 

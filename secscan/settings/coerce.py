@@ -37,7 +37,7 @@ def coerce(setting: Setting, raw: Any, *, where: str, base: Path | None = None) 
     if setting.is_table:
         return _table(raw, where)
     if setting.is_list:
-        raw = _split(raw, where)
+        raw = _split(raw, where, commas=not setting.verbatim)
     elif isinstance(raw, str):
         raw = raw.strip()
         if setting.is_bool:
@@ -53,12 +53,14 @@ def coerce(setting: Setting, raw: Any, *, where: str, base: Path | None = None) 
     return value
 
 
-def _split(raw: Any, where: str) -> list[str]:
+def _split(raw: Any, where: str, *, commas: bool) -> list[str]:
     """A list from a TOML array, a comma-separated string or repeated options (each of which may
-    itself be comma-separated)."""
+    itself be comma-separated, unless ``commas`` is off)."""
     items = [raw] if isinstance(raw, str) else raw
     if not isinstance(items, (list, tuple)) or not all(isinstance(v, str) for v in items):
         raise ConfigError(f"{where}: expected a list of strings")
+    if not commas:
+        return [item for item in items if item.strip()]
     return [v.strip() for item in items for v in item.split(",") if v.strip()]
 
 

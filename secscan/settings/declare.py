@@ -91,6 +91,10 @@ class Setting:
     trusted side when a diff base is known."""
     joined: bool = False
     """A string built from a repeatable option joined with spaces (``--zap-option``)."""
+    verbatim: bool = False
+    """Lists: each repeated option is one item as typed (not split at commas: ``--scan-arg``)."""
+    hidden: bool = False
+    """An option not shown in help (what a generated script passes)."""
     required: bool = False
     secret: bool = False
     """Never an option, never shown (a token)."""

@@ -44,7 +44,7 @@ def _option(s: Setting, command: str, type_: click.ParamType | None, note: str) 
         off = s.off()
         decls = [f"{s.long}/{off}" if off else s.long, *(n for n in s.names if n != s.long)]
         flag: dict[str, Any] = {"is_flag": True} if off is None else {}  # "--on/--off" says it
-        return click.option(*decls, s.key, default=None, required=s.required, help=text, **flag)
+        return click.option(*decls, s.key, default=None, required=s.required, help=text, hidden=s.hidden, **flag)
     kind: Any = type_ or _click_type(s)
     return click.option(
         *s.names,
@@ -55,6 +55,7 @@ def _option(s: Setting, command: str, type_: click.ParamType | None, note: str) 
         required=s.required,
         metavar=s.metavar,
         help=text,
+        hidden=s.hidden,
     )
 
 
