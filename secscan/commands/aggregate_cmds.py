@@ -18,11 +18,6 @@ from secscan.commands.wrapper import Command, Group, handle_command_errors
 from secscan.errors import ConfigError, ExitCode
 from secscan.settings.options import effective, options
 
-DB_HELP = (
-    "History database: an SQLite file or a postgresql://user@host/db URL"
-    " [$SECSCAN_HISTORY_DB, else history.sqlite3 in the user data directory]."
-)
-
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -115,27 +110,10 @@ def history_prune(ctx: click.Context, **_settings: Any) -> int:
 
 
 @click.command(cls=Command)
-@click.option("--gitlab-group", "group", required=True, help="Group id or full path, e.g. payments/backend.")
-@click.option("--url", "api_url", help="GitLab API URL [$CI_API_V4_URL], e.g. https://gitlab.example.com/api/v4.")
-@click.option(
-    "--artifact-path",
-    default="secscan-out/secscan.json",
-    show_default=True,
-    help="Path of secscan.json inside the job artifacts.",
-)
-@click.option("--job", "job_name", help="Only take the artifact from jobs with this name.")
-@click.option(
-    "--pipelines",
-    default=5,
-    show_default=True,
-    type=click.IntRange(1, 100),
-    help="Newest pipelines to search per project.",
-)
-@click.option("--db", metavar="PATH|URL", help=DB_HELP)
+@options("aggregate", types={"pipelines": click.IntRange(1, 100)})
+@click.pass_context
 @handle_command_errors
-def aggregate(
-    *, group: str, api_url: str | None, artifact_path: str, job_name: str | None, pipelines: int, db: str | None
-) -> int:
+def aggregate(ctx: click.Context, **_settings: Any) -> int:
     """Add the newest secscan.json of each project's default-branch pipeline in a GitLab group.
 
     Needs a token that can read the group's projects and job artifacts in $SECSCAN_GITLAB_TOKEN
@@ -145,10 +123,16 @@ def aggregate(
     from secscan.aggregate import gitlab_group
     from secscan.aggregate.history import History
 
-    source = gitlab_group.GroupSource.from_env(os.environ, api_url=api_url)
-    with History(db_target(db)) as h:
+    given = effective(ctx, "aggregate", os.environ)
+    source = gitlab_group.GroupSource.from_env(os.environ, api_url=given.get("api_url"))
+    with History(db_target(given.get("db"))) as h:
         summary = gitlab_group.collect(
-            source, group, h, artifact_path=artifact_path, job_name=job_name, max_pipelines=pipelines
+            source,
+            given.get("group"),
+            h,
+            artifact_path=given.get("artifact_path"),
+            job_name=given.get("job_name"),
+            max_pipelines=given.get("pipelines"),
         )
     for line in summary.lines():
         click.echo(line)
@@ -179,37 +163,13 @@ def parse_now(value: str | None) -> datetime:
 
 
 @click.command(cls=Command)
-@click.option(
-    "-o",
-    "--out",
-    "output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("dashboard.html"),
-    show_default=True,
-    help="Dashboard file.",
+@options(
+    "dashboard",
+    types={"out": click.Path(path_type=Path, dir_okay=False), "days": click.IntRange(7, 730)},
 )
-# The old spelling, still accepted: every command writes with -o/--out.
-@click.option("--output", "output_alias", type=click.Path(path_type=Path, dir_okay=False), default=None, hidden=True)
-@click.option("--db", metavar="PATH|URL", help=DB_HELP)
-@click.option("--now", help="Compute ages and windows as of this ISO-8601 time [the current time].")
-@click.option(
-    "--days", default=60, show_default=True, type=click.IntRange(7, 730), help="Days shown in the trend charts."
-)
-@click.option("--title", default="Security dashboard", show_default=True)
-@options("dashboard")
 @click.pass_context
 @handle_command_errors
-def dashboard(
-    ctx: click.Context,
-    *,
-    output: Path,
-    output_alias: Path | None,
-    db: str | None,
-    now: str | None,
-    days: int,
-    title: str,
-    **_settings: Any,
-) -> int:
+def dashboard(ctx: click.Context, **_settings: Any) -> int:
     """Write the security team's dashboard: one self-contained HTML file."""
     from secscan.aggregate import compliance_facts, findings, metrics, pages
     from secscan.aggregate import dashboard as dash
@@ -218,17 +178,18 @@ def dashboard(
     from secscan.aggregate.metrics import SlaBreach
     from secscan.fsutil import atomic_write
 
-    output = output_alias if output_alias is not None else output
-
-    when = parse_now(now)
     given = effective(ctx, "dashboard", os.environ)
+    output: Path = given.get("out")
+    title: str = given.get("title")
+    days: int = given.get("days")
+    when = parse_now(given.get("now"))
     sla_days = policy_sla(given.get("policy"))
     with_pages = given.get("pages") is not False
     pages_dir = output.with_name(output.stem + "-pages")
     staging = output.with_name(f".{pages_dir.name}.staging-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     written = 0
-    with History(db_target(db, must_exist=True)) as h:
+    with History(db_target(given.get("db"), must_exist=True)) as h:
         page_ctx = pages.PageContext(
             now=when,
             dashboard_name=output.name,
@@ -294,16 +255,10 @@ def audit() -> None:
 
 
 @audit.command("verify")
-@click.option(
-    "--log",
-    "log",
-    metavar="PATH|URL",
-    help="Audit log: a JSON-lines file, or a history database (postgresql://... or sqlite:PATH) holding the"
-    " trail [$SECSCAN_AUDIT_LOG, else secscan-out/secscan-audit.jsonl].",
-)
-@click.option("--expect-head", help="The head hash recorded earlier: also detects entries cut off the end.")
+@options("audit verify")
+@click.pass_context
 @handle_command_errors
-def audit_verify(*, log: str | None, expect_head: str | None) -> int:
+def audit_verify(ctx: click.Context, **_settings: Any) -> int:
     """Check every entry's digest, hash chain and order; name the first bad entry.
 
     With $SECSCAN_AUDIT_KEY set the chain must be keyed with that key (HMAC-SHA256).
@@ -311,6 +266,9 @@ def audit_verify(*, log: str | None, expect_head: str | None) -> int:
     """
     from secscan.audit import trail
 
+    given = effective(ctx, "audit verify", os.environ)
+    log: str | None = given.get("log")
+    expect_head: str | None = given.get("expect_head")
     where = trail.sink(Path("secscan-out"), os.environ) if log is None else trail.parse_location(log)
     res = trail.verify_at(where, trail.key_from_env(os.environ), expected_head=expect_head)
     click.echo(f"{trail.describe_location(where)}: {res.describe()}")

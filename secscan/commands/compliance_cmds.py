@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from secscan.commands.aggregate_cmds import DB_HELP, db_target, parse_now, policy_sla
+from secscan.commands.aggregate_cmds import db_target, parse_now, policy_sla
 from secscan.commands.wrapper import Group, handle_command_errors
 from secscan.errors import ExitCode
 from secscan.settings.options import effective, options
@@ -25,59 +25,18 @@ def compliance() -> None:
 
 
 @compliance.command("check")
-@click.option("--db", metavar="PATH|URL", help=DB_HELP)
-@click.option("--now", help="Check as of this ISO-8601 time [the current time].")
-@click.option(
-    "--max-scan-age", "max_scan", default=7, show_default=True, type=click.IntRange(1), help="Days a scan may be old."
+@options(
+    "compliance check",
+    types={
+        "max_scan": click.IntRange(1),
+        "max_dep": click.IntRange(1),
+        "retention": click.IntRange(1),
+        "fmt": click.Choice(["text", "json"]),
+    },
 )
-@click.option(
-    "--max-dependency-age",
-    "max_dep",
-    default=7,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Days a clean dependency audit may be old.",
-)
-@click.option(
-    "--audit-retention",
-    "retention",
-    default=365,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Days the audit trail must reach back (or to the first run in the history).",
-)
-@click.option(
-    "--dependency-scanner",
-    "dep_scanners",
-    multiple=True,
-    default=("pip-audit",),
-    show_default=True,
-    help="Scanner whose clean run is a dependency audit (repeatable).",
-)
-@click.option(
-    "--audit-log",
-    metavar="PATH|URL",
-    help="Audit trail to check [$SECSCAN_AUDIT_LOG, else the history database's audit table].",
-)
-@click.option("--expect-head", help="The audit trail's head hash kept elsewhere: also catches entries cut off the end.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@options("compliance check")
 @click.pass_context
 @handle_command_errors
-def check(
-    ctx: click.Context,
-    *,
-    db: str | None,
-    now: str | None,
-    max_scan: int,
-    max_dep: int,
-    retention: int,
-    dep_scanners: tuple[str, ...],
-    audit_log: str | None,
-    expect_head: str | None,
-    fmt: str,
-    **_settings: Any,
-) -> int:
+def check(ctx: click.Context, **_settings: Any) -> int:
     """List, per project, every control that fails: stale scans or dependency audits, a last run
     with a failed scanner, expired suppressions; and an audit trail that does not verify or keeps
     too little."""
@@ -85,25 +44,26 @@ def check(
     from secscan.aggregate.guardrails import Thresholds
     from secscan.aggregate.history import History
 
-    when = parse_now(now)
+    given = effective(ctx, "compliance check", os.environ)
+    when = parse_now(given.get("now"))
     thresholds = Thresholds(
-        max_scan_age_days=max_scan,
-        max_dependency_age_days=max_dep,
-        audit_retention_days=retention,
-        dependency_scanners=tuple(dep_scanners),
+        max_scan_age_days=given.get("max_scan"),
+        max_dependency_age_days=given.get("max_dep"),
+        audit_retention_days=given.get("retention"),
+        dependency_scanners=tuple(given.get("dep_scanners")),
     )
-    sla_days = policy_sla(effective(ctx, "compliance check", os.environ).get("policy"))
-    with History(db_target(db, must_exist=True)) as h:
+    sla_days = policy_sla(given.get("policy"))
+    with History(db_target(given.get("db"), must_exist=True)) as h:
         report = compliance_facts.check(
             h,
             now=when,
             thresholds=thresholds,
             env=os.environ,
-            audit_log=audit_log,
-            expected_head=expect_head,
+            audit_log=given.get("audit_log"),
+            expected_head=given.get("expect_head"),
             sla_days=sla_days,
         )
-    if fmt == "json":
+    if given.get("fmt") == "json":
         click.echo(json.dumps(asdict(report) | {"ok": report.ok}, indent=2, sort_keys=True))
     else:
         for v in report.violations:

@@ -8,7 +8,7 @@ range checks. Adding a setting is one entry here (and, for ``scan``, the field o
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from msgspec import Meta
 
@@ -20,6 +20,7 @@ from secscan.settings.defaults import DEFAULT_PRODUCTION_ONLY_RULES, DEFAULT_TES
 Strings = tuple[str, ...]
 Count = Annotated[int, Meta(ge=0)]
 Positive = Annotated[int, Meta(ge=1)]
+Days = Positive
 Seconds = Annotated[float, Meta(gt=0)]
 Sha = Annotated[str, Meta(pattern=r"^[0-9a-fA-F]{7,64}$")]
 # The name goes into a hidden HTML marker: letters, digits, . _ - only, so it can never close
@@ -492,7 +493,17 @@ COMMAND_SETTINGS: tuple[Setting, ...] = (
         type=str,
         help="History database: an SQLite file or a postgresql://user@host/db URL"
         " [else history.sqlite3 in the user data directory].",
-        commands=frozenset({"history add", "history list", "history prune", *TEAM_DB_COMMANDS}),
+        commands=frozenset(
+            {
+                "history add",
+                "history list",
+                "history prune",
+                "aggregate",
+                "dashboard",
+                "compliance check",
+                *TEAM_DB_COMMANDS,
+            }
+        ),
         env=("SECSCAN_HISTORY_DB",),
         metavar="PATH|URL",
     ),
@@ -725,24 +736,105 @@ TOOL_SETTINGS: tuple[Setting, ...] = (
     _switch("advisories import", "strict", "Fail (exit 2, database unchanged) if any file is malformed."),
     _of("advisories serve", "host", str, "Address to bind (the API has no authentication).", default="127.0.0.1"),
     _of("advisories serve", "port", Annotated[int, Meta(ge=0, le=65535)], "Port (0: any free port).", default=0),
+    _switch("advisories serve", "log_requests", "Log every request to stderr.", flags=("--log",)),
+    _switch("advisories info", "as_json", "Print the description as JSON.", flags=("--json",)),
+    # aggregate
     _of(
-        "advisories serve",
-        "log_requests",
-        bool,
-        "Log every request to stderr.",
-        default=False,
-        flags=("--log",),
-        off_flag="",
+        "aggregate",
+        "group",
+        str,
+        "Group id or full path, e.g. payments/backend.",
+        flags=("--gitlab-group",),
+        required=True,
     ),
     _of(
-        "advisories info",
-        "as_json",
-        bool,
-        "Print the description as JSON.",
-        default=False,
-        flags=("--json",),
-        off_flag="",
+        "aggregate",
+        "api_url",
+        str,
+        "GitLab API URL [$CI_API_V4_URL], e.g. https://gitlab.example.com/api/v4.",
+        flags=("--url",),
+        metavar="URL",
     ),
+    _of(
+        "aggregate",
+        "artifact_path",
+        str,
+        "Path of secscan.json inside the job artifacts.",
+        default="secscan-out/secscan.json",
+        metavar="PATH",
+    ),
+    _of("aggregate", "job_name", str, "Only take the artifact from jobs with this name.", flags=("--job",)),
+    _of(
+        "aggregate",
+        "pipelines",
+        Annotated[int, Meta(ge=1, le=100)],
+        "Newest pipelines to search per project.",
+        default=5,
+    ),
+    # dashboard
+    _of(
+        "dashboard",
+        "out",
+        Path,
+        "Dashboard file.",
+        default=Path("dashboard.html"),
+        flags=("-o", "--out"),
+        aliases=("--output",),
+        metavar="FILE",
+    ),
+    _of("dashboard", "now", str, "Compute ages and windows as of this ISO-8601 time [the current time]."),
+    _of("dashboard", "days", Annotated[int, Meta(ge=7, le=730)], "Days shown in the trend charts.", default=60),
+    _of("dashboard", "title", str, "The dashboard's title.", default="Security dashboard"),
+    # audit verify, compliance check
+    _of(
+        "audit verify",
+        "log",
+        str,
+        "Audit log: a JSON-lines file, or a history database (postgresql://... or sqlite:PATH) holding the"
+        " trail [$SECSCAN_AUDIT_LOG, else secscan-out/secscan-audit.jsonl].",
+        metavar="PATH|URL",
+    ),
+    _of(
+        "audit verify,compliance check",
+        "expect_head",
+        str,
+        "The head hash recorded earlier: also detects entries cut off the end.",
+        helps={"compliance check": "The audit trail's head hash kept elsewhere: also catches entries cut off the end."},
+    ),
+    _of("compliance check", "now", str, "Check as of this ISO-8601 time [the current time]."),
+    _of("compliance check", "max_scan", Days, "Days a scan may be old.", default=7, flags=("--max-scan-age",)),
+    _of(
+        "compliance check",
+        "max_dep",
+        Days,
+        "Days a clean dependency audit may be old.",
+        default=7,
+        flags=("--max-dependency-age",),
+    ),
+    _of(
+        "compliance check",
+        "retention",
+        Days,
+        "Days the audit trail must reach back (or to the first run in the history).",
+        default=365,
+        flags=("--audit-retention",),
+    ),
+    _of(
+        "compliance check",
+        "dep_scanners",
+        Strings,
+        "Scanner whose clean run is a dependency audit (repeatable).",
+        default=("pip-audit",),
+        flags=("--dependency-scanner",),
+    ),
+    _of(
+        "compliance check",
+        "audit_log",
+        str,
+        "Audit trail to check [$SECSCAN_AUDIT_LOG, else the history database's audit table].",
+        metavar="PATH|URL",
+    ),
+    _of("compliance check", "fmt", Literal["text", "json"], "Output format.", default="text", flags=("--format",)),
 )
 
 # Variables read outside these settings: known, so that only a real typo is reported.
