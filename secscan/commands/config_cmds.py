@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from secscan.commands.wrapper import Group, handle_command_errors
+from secscan.errors import ConfigError
 from secscan.settings.options import flag_layer, options
 
 
@@ -38,7 +39,10 @@ def show(ctx: click.Context, *, path: Path, **_settings: Any) -> int:
     from secscan.credentials import mask
     from secscan.settings.docs import format_table, show_rows
 
-    flags = flag_layer(ctx, "config").values
+    flags = dict(flag_layer(ctx, "config").values)
+    other = flags.pop("for_command", None)
+    if other is not None and other != "scan":
+        return _show_command(other)
     with tempfile.TemporaryDirectory(prefix="secscan-config-") as scratch:
         resolved = inputs.resolve(path, flags, env=os.environ, scratch=Path(scratch))
     rows = show_rows(config_mod.SPECS, resolved.settings.values, resolved.pending)
@@ -47,4 +51,20 @@ def show(ctx: click.Context, *, path: Path, **_settings: Any) -> int:
     click.echo(mask(format_table(rows, header)))
     for w in resolved.warnings:
         click.echo(mask(f"warning: {w}"), err=True)
+    return 0
+
+
+def _show_command(command: str) -> int:
+    """The settings of another command: default < environment (flags are typed to it, not here)."""
+    from secscan.credentials import mask
+    from secscan.settings import catalog, combine, env_layer
+    from secscan.settings.docs import format_table, show_rows
+
+    declared = catalog.for_command(command)
+    if not declared:
+        known = sorted({c for s in catalog.ALL for c in s.commands} - {"config"})
+        raise ConfigError(f"--for {command!r}: no such command with settings (known: {', '.join(known)})")
+    given = combine(declared, [env_layer(declared.values(), os.environ)])
+    rows = [r[:3] for r in show_rows(declared, given.values, {})]
+    click.echo(mask(format_table(rows, ("setting", "value", "layer"))))
     return 0

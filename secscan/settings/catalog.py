@@ -835,6 +835,16 @@ TOOL_SETTINGS: tuple[Setting, ...] = (
         metavar="PATH|URL",
     ),
     _of("compliance check", "fmt", Literal["text", "json"], "Output format.", default="text", flags=("--format",)),
+    # config show
+    _of(
+        "config",
+        "for_command",
+        str,
+        "Show another command's settings instead (defaults and environment: its flags are its own), "
+        "e.g. --for 'compliance check'.",
+        flags=("--for",),
+        metavar="COMMAND",
+    ),
 )
 
 # Variables read outside these settings: known, so that only a real typo is reported.

@@ -67,6 +67,42 @@ def test_every_commands_options_are_generated_from_the_declarations(command: str
         assert option.default is None  # "not given" is never a value that could mask a layer
 
 
+def _leaves(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
+    ctx = click.Context(group)
+    out: dict[str, click.Command] = {}
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
+        assert cmd is not None
+        if isinstance(cmd, click.Group):
+            out |= _leaves(cmd, f"{prefix}{name} ")
+        else:
+            out[f"{prefix}{name}"] = cmd
+    return out
+
+
+def test_no_command_declares_an_option_by_hand() -> None:
+    """Every option of every command of the CLI (not only those listed above) is a declaration."""
+    from secscan.cli import cli
+
+    leaves = _leaves(cli)
+    assert {"hook install", "advisories serve", "compliance check", "dashboard", "baseline create"} <= set(leaves)
+    for path, cmd in leaves.items():
+        declared = settings.for_command("config" if path == "config show" else path)
+        shown = {k for k, s in declared.items() if not s.hidden}
+        assert set(_options(cmd)) == shown, path
+
+
+def test_config_show_knows_the_other_commands_settings(tmp_path: Path) -> None:
+    env = {"SECSCAN_HISTORY_DB": str(tmp_path / "h.sqlite3")}
+    res = CliRunner().invoke(show, [str(tmp_path), "--for", "compliance check"], env=env)
+    assert res.exit_code == 0, res.output + repr(res.exception)
+    rows = {line.split()[0]: line for line in res.stdout.splitlines()[1:]}
+    assert "env (SECSCAN_HISTORY_DB)" in rows["db"] and str(tmp_path / "h.sqlite3") in rows["db"]
+    assert rows["max_scan"].split()[1:] == ["7", "default"]
+    res = CliRunner().invoke(show, [str(tmp_path), "--for", "nonsense"], env={})
+    assert res.exit_code == 2 and "no such command with settings" in res.output
+
+
 def test_secrets_are_never_options() -> None:
     token = [s for s in settings.ALL if s.secret]
     assert token and all(not s.commands for s in token)
