@@ -86,7 +86,8 @@ def _where(got: Sourced) -> str:
     return got.where.removesuffix(" (merge base)")  # the layer already says so
 
 
-def _cut(text: str, limit: int = 72) -> str:
+def _cut(text: str, limit: int = 400) -> str:
+    # Only a runaway value (a long list) is cut: a path or URL is shown whole, so it can be copied.
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
