@@ -308,9 +308,13 @@ def _note(body: str | None, head: str) -> tuple[list[str], list[tuple[str, str]]
         return None
     lines: list[str] = []
     rows: set[tuple[str, str]] = set()
+    # A file a scanner could not analyse says so the same way, whether this run or a cached one
+    # found out (a warm local cache marks it "[from the cache]"; the pipeline's cache is its own).
+    body = body.replace(" \\[from the cache\\]", "")
     for line in body.replace(f"commit {head[:12]}", "commit <head>").splitlines():
         cells = [c.strip() for c in line.split("|")[1:-1]]
-        if len(cells) == 6 and cells[1].split()[-1:] and cells[1].split()[-1] in SCANNER_STATES:
+        if len(cells) >= 6 and cells[1].split()[-1:] and cells[1].split()[-1] in SCANNER_STATES:
+            # Scanner and state (the columns after them: version, counts, time, note).
             rows.add((cells[0], cells[1]))
         elif not line.startswith(("🔗", "<sub>secscan ")):
             lines.append(line)
