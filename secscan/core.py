@@ -145,6 +145,9 @@ def _production_tests(
 
 
 _FILE_KINDS = (Kind.SAST, Kind.SECRET)
+# secscan's own checks of the checkout look past the excludes on purpose (bytecode in
+# __pycache__ that shadows its source, links out of the tree): their findings always stand.
+_WHOLE_TREE = frozenset({"tree"})
 
 
 def _in_scope(findings: Sequence[Finding], tree: SourceTree, excludes: Sequence[str]) -> list[Finding]:
@@ -152,7 +155,14 @@ def _in_scope(findings: Sequence[Finding], tree: SourceTree, excludes: Sequence[
     production code) are dropped: a report imported from another job is held to the same excludes
     as ``scan``. Dependency and DAST findings name no scanned file."""
     matcher = pathmatch.excludes(excludes)
-    outside = [f for f in findings if f.kind in _FILE_KINDS and f.location.path and matcher.matches(f.location.path)]
+    outside = [
+        f
+        for f in findings
+        if f.kind in _FILE_KINDS
+        and f.scanner not in _WHOLE_TREE
+        and f.location.path
+        and matcher.matches(f.location.path)
+    ]
     if not outside or tree.root is None:
         return list(findings)
     imported = set(tree.selection.listing(tree.root, excludes).imported)

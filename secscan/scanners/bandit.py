@@ -60,6 +60,10 @@ def _code_lines(code: str, start: int, end: int) -> str | None:
     return "\n".join(out) if out else None
 
 
+def _link(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _title(issue_text: str, limit: int = 90) -> str:
     """A short title from bandit's text: its first sentence (test names like "blacklist" or
     "hashlib" say too little to a reader)."""
@@ -98,10 +102,12 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree) -> Finding:
         end_column=end_col + 1 if isinstance(end_col, int) else None,
         snippet=snippet,
     )
-    identifiers = [Identifier(type="bandit", value=test_id, url=item.get("more_info") or None)]
+    # Links are informational: one of another type is left out, like a non-integer column.
+    more_info = _link(item.get("more_info"))
+    identifiers = [Identifier(type="bandit", value=test_id, url=more_info)]
     cwe = item.get("issue_cwe")
     if isinstance(cwe, dict) and isinstance(cwe.get("id"), int) and cwe["id"] > 0:
-        identifiers.append(Identifier(type="cwe", value=f"CWE-{cwe['id']}", url=cwe.get("link") or None))
+        identifiers.append(Identifier(type="cwe", value=f"CWE-{cwe['id']}", url=_link(cwe.get("link"))))
     test_name = str(item.get("test_name") or test_id)
     return Finding(
         kind=sast_kind((i.value for i in identifiers if i.type == "cwe"), rule_id=test_id),
@@ -114,7 +120,7 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree) -> Finding:
         confidence=_CONFIDENCE.get(conf_raw, Confidence.UNKNOWN),
         location=loc,
         identifiers=tuple(identifiers),
-        references=(item["more_info"],) if item.get("more_info") else (),
+        references=(more_info,) if more_info else (),
         sources=(Source(scanner="bandit", rule_id=test_id, severity_original=sev_raw, message=text, location=loc),),
     )
 

@@ -93,3 +93,17 @@ def test_the_seeds_themselves_import_cleanly(tmp_path: Path) -> None:
         for path in paths:
             outcome = fz.run_import(tool, path.read_text(encoding="utf-8"), tmp_path)
             assert outcome.code == 0, f"{tool} {path.name}: {outcome.stderr}"
+
+
+@pytest.mark.parametrize("field", ["more_info", "cwe link"])
+def test_a_link_of_another_type_is_left_out_not_a_crash(field: str, tmp_path: Path) -> None:
+    """Found by the fuzz in CI: a bandit result whose ``more_info`` was a number was exit 70."""
+    seed = next(p for p in fz.SEEDS["bandit"])
+    data: dict[str, Any] = json.loads(seed.read_text(encoding="utf-8"))
+    first = data["results"][0]
+    if field == "more_info":
+        first["more_info"] = 5
+    else:
+        first["issue_cwe"] = {"id": 78, "link": ["not", "a", "url"]}
+    outcome = fz.run_import("bandit", json.dumps(data), tmp_path)
+    assert outcome.code == 0 and fz.problems(outcome, tmp_path / "report.json") == [], outcome.stderr
