@@ -79,7 +79,7 @@ def _is_key(text: str, m: re.Match[str]) -> bool:
 _PLAIN_WORD = re.compile(r"^[A-Za-z][A-Za-z._-]{0,15}$")
 _WORD_THEN_SPACE = re.compile(r"^[A-Za-z][A-Za-z._-]{0,15}\s+$")
 _NAMES_SECRET = re.compile(
-    r"(?i)(?:pass(?:wd|word)?|pwd|secret|token|api_?key|private_?key|credential|client_?secret)\w*['\"]?\]?\s*(?:[:=]|[=!]=|\bis(?:\s+not)?\b)\s*$"
+    r"(?i)(?:pass(?:wd|word)?|pwd|pw|secret|token|api_?key|private_?key|credential|client_?secret)\w*['\"]?\]?\s*(?:[:=]|[=!]=|\bis(?:\s+not)?\b)\s*$"
 )
 
 

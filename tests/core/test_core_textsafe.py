@@ -70,6 +70,9 @@ def test_code_span_cannot_be_closed_from_inside() -> None:
         # A comparison shows the value as an assignment does (Flask's tests: seen in a real scan).
         ('    assert app.secret_key == "config"', '    assert app.secret_key == "****"'),
         ('ok = token != "letmein"', 'ok = token != "****"'),
+        # A short name for a password still names one: a word-only value is masked.
+        ('db_pw = "correcthorse"', 'db_pw = "corr****"'),
+        ('conn(user="app", pw="letmeinplease")', 'conn(user="app", pw="letm****")'),
     ],
 )
 def test_masking_hides_the_secret_and_only_the_secret(line: str, masked: str) -> None:
