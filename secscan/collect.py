@@ -32,7 +32,7 @@ from secscan.config import ScanConfig
 from secscan.core import Evidence, mask, utc_now
 from secscan.errors import ConfigError, ParseError, ScannerError
 from secscan.inputs import Inputs
-from secscan.models import AdvisorySnapshot, Finding, ScannerState, ScannerStatus, Scope
+from secscan.models import AdvisorySnapshot, Finding, NarrowedTestCode, ScannerRules, ScannerState, ScannerStatus, Scope
 from secscan.proc import ProcResult, run_tool
 from secscan.scanners import registry
 from secscan.scanners.base import (
@@ -185,8 +185,23 @@ def collect(
         advisories=advisories.snapshot,
         meta=meta,
         scanned_paths=scanned,
-        scope=Scope(paths=scanned, changed_only=inputs.changed_files is not None, shard=_shard_name(cfg)),
+        scope=Scope(
+            paths=scanned,
+            changed_only=inputs.changed_files is not None,
+            shard=_shard_name(cfg),
+            test_code=narrowed_test_code(inputs, ctx.test_scope, outcomes),
+        ),
     )
+
+
+def narrowed_test_code(
+    inputs: Inputs, scope: TestScope | None, outcomes: Sequence[ScanOutcome]
+) -> NarrowedTestCode | None:
+    """How the run scanned test code, when some scanner read it with fewer than its rules."""
+    rules = tuple(ScannerRules(scanner=o.status.name, rules=o.test_rules) for o in outcomes if o.test_rules is not None)
+    if scope is None or not rules:
+        return None
+    return NarrowedTestCode(test_paths=tuple(inputs.triage.test_paths), production=scope.production(), rules=rules)
 
 
 def _shard_name(cfg: ScanConfig) -> str | None:
@@ -373,6 +388,8 @@ class _FileRun:
         self.warnings: list[str] = []
         self.argv: Sequence[str] = ()
         """The first command run (the status shows it)."""
+        self.test_rules: tuple[str, ...] | None = None
+        """The rules run on test code when not every rule (:attr:`ScanOutcome.test_rules`)."""
 
     def outcome(self) -> ScanOutcome:
         problem = self.scanner.preflight(self.cfg)
@@ -411,6 +428,7 @@ class _FileRun:
         if variant is self.scanner:
             return targets, (), None
         production = tuple(t for t in targets if t not in set(tests))
+        self.test_rules = () if variant is None else (variant.rule_ids() or ())
         if variant is None:
             return production, (), None
         sub = _FileRun(variant, self.cfg, self.ctx, self.digests)
@@ -455,7 +473,8 @@ class _FileRun:
         )
         status = replace(out.status, cache_hits=sum(p.hits for p in parts), cache_misses=sum(p.misses for p in parts))
         gaps = [g for p in parts for g in p.gaps]
-        return incomplete_outcome(replace(out, status=status, scanned=targets), (*gaps, *extra.incomplete))
+        done = replace(out, status=status, scanned=targets, test_rules=self.test_rules)
+        return incomplete_outcome(done, (*gaps, *extra.incomplete))
 
     def _files(self, exe: str, version: str | None, work: Path, targets: tuple[str, ...]) -> _Part:
         """The per-file work: the cache's answers, the tool on the rest, the stores."""

@@ -396,9 +396,39 @@ class JudgedWith:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ScannerRules:
+    """The rules one scanner ran on test code, when that was not every rule."""
+
+    scanner: str
+    rules: tuple[str, ...] = ()
+    """Rule ids as the rule files name them (bandit test ids, semgrep rule ids); empty: the
+    scanner did not read test code at all."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NarrowedTestCode:
+    """A run that scanned test code only with the rules that can block there (the default since
+    speed-2; ``--scan-all-test-code`` turns it off): what it did not look for in test code is not
+    known fixed by it (issue 31)."""
+
+    test_paths: tuple[str, ...]
+    """The ``test_paths`` globs that said what test code is."""
+    production: tuple[str, ...] = ()
+    """Test-path files that production code imports: production code, scanned with every rule."""
+    rules: tuple[ScannerRules, ...] = ()
+    """Per scanner that narrowed, the rules it ran on test code; a scanner not listed ran every
+    rule there (or had no test code to read)."""
+
+    def rules_of(self, scanner: str) -> tuple[str, ...] | None:
+        """The rules ``scanner`` ran on test code; None: every rule."""
+        return next((r.rules for r in self.rules if r.scanner == scanner), None)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Scope:
     """Which part of the project a run looked at. The history closes a finding as fixed only
-    where a run looked: its file is in ``paths`` and its scanner ran (``scanners`` statuses)."""
+    where a run looked: its file is in ``paths``, its scanner ran (``scanners`` statuses) and,
+    in test code, its rule ran there (``test_code``)."""
 
     paths: tuple[str, ...] | None = None
     """The files the run covered when not the whole tree (--changed-only, a shard, shards merged
@@ -406,6 +436,9 @@ class Scope:
     changed_only: bool = False
     shard: str | None = None
     """``K/N`` of --shard (None: not a shard, or every shard merged)."""
+    test_code: NarrowedTestCode | None = None
+    """How test code was scanned when not with every rule (None: every rule everywhere, or not
+    recorded: results written before it was)."""
 
     @property
     def partial(self) -> bool:

@@ -128,7 +128,14 @@ class TestScope:
         """Test code by its path and not imported by production code."""
         if not is_test_path(path, self.globs):
             return False
+        return path not in self._imported()
+
+    def production(self) -> tuple[str, ...]:
+        """The test-path files production code imports (they are scanned as production code)."""
+        return tuple(sorted(self._imported()))
+
+    def _imported(self) -> frozenset[str]:
         with self._lock:
             if self._production is None:
                 self._production = production_imported(self._files(), self.globs, self._read)
-        return path not in self._production
+            return self._production

@@ -10,6 +10,7 @@ which keeps 200 projects x 100 runs small. Metrics are computed from these snaps
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -21,7 +22,8 @@ from secscan.aggregate import migrations, sqldb
 from secscan.aggregate.sqldb import Database
 from secscan.dbtarget import DbTarget
 from secscan.errors import ConfigError, InputError
-from secscan.models import Finding, RunResult, Status
+from secscan.models import Finding, NarrowedTestCode, RunResult, ScannerRules, Status
+from secscan.testcode import is_test_path
 
 if TYPE_CHECKING:
     from secscan.aggregate.timeline import StreamTimeline
@@ -124,11 +126,16 @@ class RunSnapshot:
     """Per scanner, the files it could not complete (``path (why)``, as the result names them)."""
     changed_only: bool = False
     shard: str | None = None
+    test_code: NarrowedTestCode | None = None
+    """How the run read test code when not with every rule (None: every rule everywhere)."""
 
     def covers(self, info: FindingInfo) -> bool:
         """Whether this run looked for ``info``: its scanner ran (cleanly, or incomplete
-        elsewhere) and its file was in the run's scope. Only such a run can say it is fixed."""
+        elsewhere), its file was in the run's scope and, in test code, its rule ran there. Only
+        such a run can say it is fixed."""
         if self.paths is not None and (not info.path or info.path not in self.paths):
+            return False
+        if self.test_code is not None and not rule_ran(self.test_code, info):
             return False
         if not self.scanners:
             return True  # an imported result without scanner statuses: taken at its word
@@ -139,6 +146,38 @@ class RunSnapshot:
         if states & {"timeout", "not_installed"} or ("failed" in states and not entries):
             return False  # some part of it crashed: nothing it did not report is known fixed
         return not any(e.startswith(f"{info.path} (") for e in entries)
+
+
+def rule_ran(test_code: NarrowedTestCode, info: FindingInfo) -> bool:
+    """Whether a run that read test code as ``test_code`` says ``info`` ran its rule on its file:
+    always outside test code; in test code when its scanner ran every rule there or ran this one
+    (a reported id may carry the folder prefix semgrep adds)."""
+    ran = test_code.rules_of(info.scanner)
+    if ran is None or not info.path or info.path in test_code.production:
+        return True
+    if not is_test_path(info.path, test_code.test_paths):
+        return True
+    return any(info.rule_id == r or info.rule_id.endswith("." + r) for r in ran)
+
+
+def narrowed_spec(test_code: NarrowedTestCode) -> str:
+    """The stored text of a run's :class:`NarrowedTestCode`: canonical, so runs share one row."""
+    doc = {
+        "test_paths": list(test_code.test_paths),
+        "production": sorted(test_code.production),
+        "rules": {r.scanner: sorted(r.rules) for r in test_code.rules},
+    }
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"))
+
+
+def parse_narrowed(spec: str) -> NarrowedTestCode:
+    """The inverse of :func:`narrowed_spec`."""
+    doc = json.loads(spec)
+    return NarrowedTestCode(
+        test_paths=tuple(doc["test_paths"]),
+        production=tuple(doc["production"]),
+        rules=tuple(ScannerRules(scanner=k, rules=tuple(v)) for k, v in sorted(doc["rules"].items())),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,12 +238,15 @@ class RunScopes:
     """Run id -> (changed only, shard) for runs that covered part of the tree."""
     paths: Mapping[int, frozenset[str]]
     incomplete: Mapping[int, dict[str, tuple[str, ...]]]
+    test_code: Mapping[int, NarrowedTestCode] = field(default_factory=dict)
+    """Run id -> how it read test code, for runs that read it with fewer than every rule."""
 
     def scoped(self, run: RunSnapshot) -> RunSnapshot:
         """``run`` with its scope filled in (unchanged for a whole-tree run that completed)."""
         part = self.partial.get(run.id)
         gaps = self.incomplete.get(run.id)
-        if part is None and gaps is None:
+        tests = self.test_code.get(run.id)
+        if part is None and gaps is None and tests is None:
             return run
         return replace(
             run,
@@ -212,6 +254,7 @@ class RunScopes:
             incomplete=gaps or {},
             changed_only=bool(part and part[0]),
             shard=part[1] if part else None,
+            test_code=tests,
         )
 
 
@@ -239,10 +282,22 @@ def load_scopes(db: Database, pids: list[int]) -> RunScopes:
         pids,
     ):
         incomplete.setdefault(int(run_id), {}).setdefault(str(scanner), []).append(str(entry))
+    specs: dict[int, NarrowedTestCode] = {}
+    test_code: dict[int, NarrowedTestCode] = {}
+    for run_id, spec_id, spec in db.execute(
+        "SELECT r.id, t.id, t.spec FROM runs r JOIN test_scopes t ON t.id = r.scope_test_id"  # noqa: S608
+        f" WHERE r.project_id IN ({marks})",
+        pids,
+    ):
+        known = specs.get(int(spec_id))
+        if known is None:
+            known = specs[int(spec_id)] = parse_narrowed(str(spec))
+        test_code[int(run_id)] = known
     return RunScopes(
         partial=partial,
         paths={k: frozenset(v) for k, v in paths.items()},
         incomplete={k: {n: tuple(e) for n, e in v.items()} for k, v in incomplete.items()},
+        test_code=test_code,
     )
 
 
@@ -338,6 +393,7 @@ class History:
             int(scope is not None and scope.changed_only),
             None if scope is None else scope.shard,
         )
+        spec = None if scope is None or scope.test_code is None else narrowed_spec(scope.test_code)
         # One observation per fingerprint: if dedupe left two, the open / worse one counts.
         chosen: dict[str, Finding] = {}
         for f in result.findings:
@@ -357,9 +413,10 @@ class History:
                 row = self.db.execute(
                     "INSERT INTO runs (project_id, ref, finished_at, finished_epoch, started_at, tool_version,"
                     " target, passed, exit_code, policy, commit_sha, job_url, result_sha256, scope_partial,"
-                    " scope_changed_only, scope_shard) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " scope_changed_only, scope_shard, scope_test_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (project_id, ref, result_sha256) DO NOTHING RETURNING id",
-                    (pid, *run_row),
+                    (pid, *run_row, None if spec is None else self._test_scope_id(spec)),
                 ).fetchone()
                 if row is None:  # stored before (maybe a moment ago by a concurrent job)
                     existing = self.db.execute(
@@ -408,6 +465,11 @@ class History:
             )
 
         return self.db.retrying(work)
+
+    def _test_scope_id(self, spec: str) -> int:
+        """The row of a test-code record, shared by every run that read test code alike."""
+        self.db.execute("INSERT INTO test_scopes (spec) VALUES (?) ON CONFLICT (spec) DO NOTHING", (spec,))
+        return int(self.db.execute("SELECT id FROM test_scopes WHERE spec = ?", (spec,)).fetchone()[0])
 
     def _store_scope(self, run_id: int, result: RunResult) -> None:
         """The files a partial run covered, and the files each scanner could not complete."""
@@ -505,6 +567,10 @@ class History:
                 for table in ("observations", "scanner_runs", "run_paths", "run_incomplete"):
                     self.db.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT id FROM prune_ids)")  # noqa: S608
                 self.db.execute("DELETE FROM runs WHERE id IN (SELECT id FROM prune_ids)")
+                self.db.execute(
+                    "DELETE FROM test_scopes WHERE NOT EXISTS"
+                    " (SELECT 1 FROM runs r WHERE r.scope_test_id = test_scopes.id)"
+                )
                 self.db.execute(
                     "DELETE FROM finding_locations WHERE NOT EXISTS"
                     " (SELECT 1 FROM observations o WHERE o.finding_id = finding_locations.finding_id)"

@@ -203,6 +203,9 @@ class BanditScanner(CommandScanner):
             return self
         return BanditScanner(tests=tuple(sorted(SECRET_RULES))) if Kind.SECRET in kinds else None
 
+    def rule_ids(self) -> tuple[str, ...] | None:
+        return self.tests or None
+
     @classmethod
     def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
         scanned = scanned_files(text, tree)

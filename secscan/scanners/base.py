@@ -100,6 +100,9 @@ class ScanOutcome:
     scanned: tuple[str, ...] | None = None
     """The files it covered when that is a subset of the tree (a shard): baseline entries of
     other files are not "fixed" by this run."""
+    test_rules: tuple[str, ...] | None = None
+    """The rules it ran on the test code it was handed, when not every rule (empty: it did not
+    read test code): the history does not close a test-code finding of another rule."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -272,6 +275,11 @@ class FileScanner(Scanner):
         fewer rules (``work``: a private folder for what the variant writes), or None when none of
         its rules can block there."""
         return self
+
+    def rule_ids(self) -> tuple[str, ...] | None:
+        """The ids of the rules this instance runs when it runs a selection of them (a test-code
+        variant); None: every configured rule."""
+        return None
 
     def skip_reason(self, data: bytes) -> str | None:
         """Why a wanted file is not handed over after all, by its content (with ``reads_content``)."""

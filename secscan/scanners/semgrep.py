@@ -314,18 +314,33 @@ class SemgrepScanner(CommandScanner):
 
     per_file = True  # OSS semgrep: intra-file analysis only, so a file's results are its own
 
-    def __init__(self, *, test_rules: tuple[frozenset[Kind], tuple[str, ...]] | None = None) -> None:
+    def __init__(
+        self, *, test_rules: tuple[frozenset[Kind], tuple[str, ...]] | None = None, kept: tuple[str, ...] = ()
+    ) -> None:
         self.test_rules = test_rules
         """The variant for test code: (the kinds it keeps, the folders its rules were copied
         to); None: the configured rules."""
+        self.kept = kept
+        """The variant's rule ids (as their files name them)."""
 
     def for_test_code(self, cfg: ScanConfig, kinds: frozenset[Kind], work: Path) -> SemgrepScanner | None:
         """The live-credential rules (they block anywhere), and the secret rules where secrets
         can block in test code: copies of those rules under ``work`` (ids and folders kept)."""
         if Kind.SAST in kinds or self.test_rules is not None:
             return self
-        copies = copy_rules(self.configs(cfg), work / "rules", keep=lambda rule: _keeps(rule, kinds))
-        return SemgrepScanner(test_rules=(kinds, tuple(copies))) if copies else None
+        kept: list[str] = []
+
+        def keep(rule: dict[str, Any]) -> bool:
+            if _keeps(rule, kinds):
+                kept.append(str(rule.get("id", "")))
+                return True
+            return False
+
+        copies = copy_rules(self.configs(cfg), work / "rules", keep=keep)
+        return SemgrepScanner(test_rules=(kinds, tuple(copies)), kept=tuple(sorted(set(kept)))) if copies else None
+
+    def rule_ids(self) -> tuple[str, ...] | None:
+        return None if self.test_rules is None else self.kept
 
     def covers(self, cfg: ScanConfig, path: str) -> bool:
         """A file of a language the rules are written for, or one a generic rule includes."""

@@ -8,10 +8,19 @@ The verdict is not merged: ``secscan gate`` decides on the merged result.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from secscan.core import Evidence
 from secscan.errors import InputError
-from secscan.models import JUDGED_WITH_VERSION, JudgedWith, RunResult, ScannerStatus, Scope
+from secscan.models import (
+    JUDGED_WITH_VERSION,
+    JudgedWith,
+    NarrowedTestCode,
+    RunResult,
+    ScannerRules,
+    ScannerStatus,
+    Scope,
+)
 from secscan.triage.suppressions import STALE
 
 
@@ -71,7 +80,36 @@ def _same_settings(results: Sequence[RunResult], names: Sequence[str]) -> Judged
 
 
 def merged_scope(scopes: Sequence[Scope | None]) -> Scope | None:
-    """What results merged together covered. The whole tree when every input did (None when one
+    """What results merged together covered: the files (:func:`_merged_files`), and how test
+    code was read (:func:`merged_test_code`)."""
+    files = _merged_files(scopes)
+    test_code = merged_test_code([s.test_code for s in scopes if s is not None])
+    if test_code is None:
+        return files
+    return replace(files or Scope(), test_code=test_code)
+
+
+def merged_test_code(parts: Sequence[NarrowedTestCode | None]) -> NarrowedTestCode | None:
+    """How merged results read test code, failing closed: narrowed when any input was; a scanner
+    ran on test code only the rules every input that narrowed it ran; a test-path file is
+    production code only when every narrowed input found production importing it."""
+    narrowed = [p for p in parts if p is not None]
+    if not narrowed:
+        return None
+    production = set(narrowed[0].production).intersection(*(p.production for p in narrowed[1:]))
+    rules: dict[str, set[str]] = {}
+    for p in narrowed:
+        for r in p.rules:
+            rules[r.scanner] = rules[r.scanner] & set(r.rules) if r.scanner in rules else set(r.rules)
+    return NarrowedTestCode(
+        test_paths=tuple(dict.fromkeys(g for p in narrowed for g in p.test_paths)),
+        production=tuple(sorted(production)),
+        rules=tuple(ScannerRules(scanner=name, rules=tuple(sorted(ids))) for name, ids in sorted(rules.items())),
+    )
+
+
+def _merged_files(scopes: Sequence[Scope | None]) -> Scope | None:
+    """The files results merged together covered. The whole tree when every input did (None when one
     did not record a scope: read as the whole tree, as the history reads it), or when they are
     every shard K/N of one N (none changed-only). Otherwise the files the partial inputs covered:
     a scope is not per scanner, so a whole-tree input of one scanner merged with another

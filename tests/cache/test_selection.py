@@ -20,7 +20,8 @@ import pytest
 
 from secscan import resultio
 from secscan.models import RunResult
-from secscan.testcode import TAG
+from secscan.scanners.bandit import SECRET_RULES
+from secscan.testcode import LIVE_RULES, TAG
 from tests.cache.test_cache import EXAMPLE, status
 from tests.conftest import require_tool
 from tests.realprojects.test_realprojects_sdists import _sdist
@@ -104,6 +105,13 @@ def test_example_app_same_gate(tmp_path: Path) -> None:
     assert any(f.rule_id == "B602" for f in imported) and not any(TAG in f.tags for f in imported)
     assert any(f.location.path == "tests/test_shell.py" and TAG in f.tags for f in full.findings)
     assert not any(f.location.path == "tests/test_shell.py" for f in selected.findings)
+    # The result says how test code was read, for the history (issue 31): bandit not at all,
+    # semgrep with the live-key rules; the imported test-path module with every rule.
+    assert full.scope is not None and full.scope.test_code is None
+    narrowed = selected.scope.test_code if selected.scope is not None else None
+    assert narrowed is not None and narrowed.rules_of("bandit") == ()
+    assert set(narrowed.rules_of("semgrep") or ()) == set(LIVE_RULES)
+    assert "payments/testing/charge.py" in narrowed.production
 
 
 def test_a_policy_that_blocks_secrets_in_tests_runs_the_secret_rules_there(tmp_path: Path) -> None:
@@ -121,6 +129,9 @@ def test_a_policy_that_blocks_secrets_in_tests_runs_the_secret_rules_there(tmp_p
     full = run(tree, tmp_path / "full", "--policy", str(policy), "--no-cache", "--scan-all-test-code")
     secret = [f for f in selected.findings if f.rule_id == "B105"]
     assert secret and TAG in secret[0].tags
+    narrowed = selected.scope.test_code if selected.scope is not None else None
+    assert narrowed is not None and narrowed.rules_of("bandit") == tuple(sorted(SECRET_RULES))
+    assert set(LIVE_RULES) < set(narrowed.rules_of("semgrep") or ())  # and secscan's secret rules
     assert selected.verdict is not None and full.verdict is not None
     assert not selected.verdict.passed and selected.verdict.reasons == full.verdict.reasons
 
