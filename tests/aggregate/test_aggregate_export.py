@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ FLAGS = {"active", "verified", "false_p", "risk_accepted", "is_mitigated", "stat
 FLAGS |= {"out_of_scope", "under_review"}
 INTEGERS = {"cwe", "line", "nb_occurences", "scanner_confidence", "sast_source_line"}
 SEVERITIES = {"Critical", "High", "Medium", "Low", "Info"}
+RUN_PY = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
 MAX_LEN = {"title": 511, "unique_id_from_tool": 500, "vuln_id_from_tool": 500}
 
 
@@ -147,7 +149,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     require_tool("bandit")
     app = tmp / "app"
     app.mkdir()
-    (app / "run.py").write_text("import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n")
+    (app / "run.py").write_text(RUN_PY)
     scan = secscan("scan", str(app), "--only", "bandit", "--out", str(tmp / "o"), "--no-progress")
     assert scan.returncode in (0, 1), scan.stderr
     added = secscan("history", "add", str(tmp / "o" / "secscan.json"), "--project", "app", "--db", str(db))
@@ -173,6 +175,29 @@ def test_defectdojo_export_follows_the_generic_parser_and_reimports_deduplicate(
     if project == "app":
         (shell,) = [f for f in doc["findings"] if f["vuln_id_from_tool"] == "B602"]
         assert shell["cwe"] == 78 and shell["file_path"] == "run.py" and shell["severity"] == "High"
+
+
+def test_a_later_run_keeps_the_unique_ids(history: Path, tmp_path: Path) -> None:
+    """The next pipeline's scan (the code moved down two lines) stored in the history: the
+    re-export names the same findings with the same ids, so DefectDojo updates them."""
+    db = tmp_path / "h.sqlite3"
+    shutil.copyfile(history, db)  # the module's history stays as the other tests read it
+
+    def export(name: str) -> dict[str, str]:
+        out = tmp_path / name
+        proc = secscan("export", "--format", "defectdojo", "--project", "app", "--db", str(db), "-o", str(out))
+        assert proc.returncode == 0, proc.stderr
+        return {f["vuln_id_from_tool"]: f["unique_id_from_tool"] for f in json.loads(out.read_text())["findings"]}
+
+    before = export("dd1.json")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "run.py").write_text("# moved\n\n" + RUN_PY)
+    scan = secscan("scan", str(app), "--only", "bandit", "--out", str(tmp_path / "o"), "--no-progress")
+    assert scan.returncode in (0, 1), scan.stderr
+    added = secscan("history", "add", str(tmp_path / "o" / "secscan.json"), "--project", "app", "--db", str(db))
+    assert added.returncode == 0 and "added as run" in added.stdout, added.stderr
+    assert export("dd2.json") == before and "B602" in before
 
 
 def test_csv_export_has_a_row_per_finding_and_no_formula_cells(history: Path, tmp_path: Path) -> None:
