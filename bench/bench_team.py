@@ -3,7 +3,8 @@ projects, on SQLite and on PostgreSQL.
 
 The history (500 projects x 365 runs, ~25 findings a run: ~4.5 million observations; findings
 appear, get fixed, are suppressed with expiry dates; scanners occasionally fail; a few projects
-stop being scanned) is generated straight into the product's schema with bulk inserts (the
+stop being scanned; six runs in seven read test code with the blocking rules only, so the
+test-code findings of other rules are reported by every seventh run alone) is generated straight into the product's schema with bulk inserts (the
 dashboard is what is measured, not 180,000 single adds) and cached under ``bench/.cache``. The
 PostgreSQL copy is loaded from it with COPY into a server this benchmark starts (initdb +
 pg_ctl in a temporary folder, fsync off: reads are measured). Then, on each store:
@@ -34,20 +35,23 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from secscan.aggregate.history import History, iso
+from secscan.aggregate.history import History, iso, narrowed_spec
 from secscan.models import (
     Finding,
     Kind,
     Location,
+    NarrowedTestCode,
     RunResult,
+    ScannerRules,
     ScannerState,
     ScannerStatus,
     Severity,
     Verdict,
 )
+from secscan.testcode import DEFAULT_TEST_PATHS, LIVE_RULES
 
 NOW = datetime(2025, 6, 30, 12, 0, tzinfo=UTC)
-GENERATOR_VERSION = 3  # bump when the generated history changes: the cache key includes it
+GENERATOR_VERSION = 4  # bump when the generated history changes: the cache key includes it
 CACHE = Path(__file__).resolve().parent / ".cache"
 RULES = [
     ("B602", "CWE-78", "PCI-DSS-4.0:6.2.4"),
@@ -62,6 +66,7 @@ RULES = [
 SEVS = ["critical", "high", "high", "medium", "medium", "low", "info"]
 POOL = 60  # findings a project can have
 TABLES = {
+    "test_scopes": ("id", "spec"),
     "projects": ("id", "name"),
     "findings": (
         "id",
@@ -91,6 +96,7 @@ TABLES = {
         "commit_sha",
         "job_url",
         "result_sha256",
+        "scope_test_id",
     ),
     "scanner_runs": ("run_id", "name", "state", "error", "version"),
     "observations": ("run_id", "finding_id", "status", "severity", "sup_expires", "sup_owner", "sup_reason"),
@@ -112,13 +118,25 @@ TABLES = {
 }
 
 
-def _project_rows(p: int, runs: int, ids: dict[str, int]) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of one project's year (deterministic per project)."""
-    rng = random.Random(p * 7919 + 1)
-    out: dict[str, list[tuple[object, ...]]] = {t: [] for t in TABLES}
+# How a default run reads test code (speed-2): bandit not at all, semgrep with the live-key rules.
+# Six runs in seven are such runs; every seventh is a --scan-all-test-code run, the only one that
+# reports (and can close) the test-code findings of other rules (issue 31).
+TEST_SCOPE = narrowed_spec(
+    NarrowedTestCode(
+        test_paths=DEFAULT_TEST_PATHS,
+        rules=(ScannerRules(scanner="bandit"), ScannerRules(scanner="semgrep", rules=LIVE_RULES)),
+    )
+)
+FULL_EVERY = 7
+
+
+def _finding_rows(
+    p: int, runs: int, ids: dict[str, int], out: dict[str, list[tuple[object, ...]]]
+) -> tuple[list[int], set[int]]:
+    """A project's pool of findings and where they were; (their ids, the pool numbers in test code)."""
     pid = p + 1
-    out["projects"].append((pid, f"group{p // 25}/project-{p:03d}"))
     fids = []
+    in_tests: set[int] = set()
     for n in range(POOL):
         rule, cwe, pci = RULES[n % len(RULES)]
         ids["finding"] += 1
@@ -126,6 +144,9 @@ def _project_rows(p: int, runs: int, ids: dict[str, int]) -> dict[str, list[tupl
         scanner = "pip-audit" if rule.startswith("PYSEC") else ("bandit" if n % 3 else "semgrep")
         kind = "dependency" if scanner == "pip-audit" else "sast"
         path = "requirements.txt" if kind == "dependency" else f"src/mod{n % 17}.py"
+        if kind == "sast" and n % 13 == 0:
+            path = f"tests/test_mod{n % 17}.py"  # test code: reported by the full runs only
+            in_tests.add(n)
         desc = (rule, f"{rule} issue {n}", path, cwe, pci, path)
         out["findings"].append((ids["finding"], pid, f"v1:{p:04d}{n:06d}", kind, scanner, *desc))
         # Where it was first reported; one in eleven moved to another file half way through the year.
@@ -133,6 +154,16 @@ def _project_rows(p: int, runs: int, ids: dict[str, int]) -> dict[str, list[tupl
         out["finding_locations"].append((ids["finding"], path, start))
         if n % 11 == 0 and kind == "sast":
             out["finding_locations"].append((ids["finding"], f"src/moved/mod{n % 17}.py", start + runs * 43200))
+    return fids, in_tests
+
+
+def _project_rows(p: int, runs: int, ids: dict[str, int]) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of one project's year (deterministic per project)."""
+    rng = random.Random(p * 7919 + 1)
+    out: dict[str, list[tuple[object, ...]]] = {t: [] for t in TABLES}
+    pid = p + 1
+    out["projects"].append((pid, f"group{p // 25}/project-{p:03d}"))
+    fids, in_tests = _finding_rows(p, runs, ids, out)
     # Two triage decisions a project: a false positive and a planned fix, each approved by a second person.
     for k, (decision, owner, due) in enumerate((("false-positive", None, None), ("fix-planned", "dev", "2025-08-01"))):
         ids["decision"] = ids.get("decision", 0) + 1
@@ -169,8 +200,10 @@ def _project_rows(p: int, runs: int, ids: dict[str, int]) -> dict[str, list[tupl
         failed = rng.random() < 0.03
         ci = (f"{run_id:040x}", f"https://gitlab.example/job/{run_id}", hashlib.sha256(b"%d" % run_id).hexdigest())
         stamp = iso(when)
+        full = r % FULL_EVERY == 0
+        test = None if full else 1  # the run's test_scopes row
         out["runs"].append(
-            (run_id, pid, "main", stamp, int(when.timestamp()), stamp, "0.1.0", f"p{p}", 0, 1, "default", *ci)
+            (run_id, pid, "main", stamp, int(when.timestamp()), stamp, "0.1.0", f"p{p}", 0, 1, "default", *ci, test)
         )
         out["scanner_runs"] += [
             (run_id, "bandit", "failed" if failed else "ok", "bandit crashed" if failed else None, "1.7.9"),
@@ -179,6 +212,8 @@ def _project_rows(p: int, runs: int, ids: dict[str, int]) -> dict[str, list[tupl
         ]
         for n in sorted(open_set):
             if failed and n % 3:  # bandit's findings are not reported when it crashed
+                continue
+            if not full and n in in_tests:  # test code: not read with this rule by this run
                 continue
             sev = SEVS[(n * 7 + p) % len(SEVS)]
             if n % 19 == 0:
@@ -191,6 +226,7 @@ def _project_rows(p: int, runs: int, ids: dict[str, int]) -> dict[str, list[tupl
 
 def _generate(projects: int, runs: int) -> Iterator[dict[str, list[tuple[object, ...]]]]:
     ids = {"finding": 0, "run": 0}
+    yield {"test_scopes": [(1, TEST_SCOPE)]}
     for p in range(projects):
         yield _project_rows(p, runs, ids)
 
@@ -236,7 +272,7 @@ def load_postgres(src: Path, url: str) -> float:
             with con.cursor().copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
                 for row in lite.execute(f"SELECT {', '.join(cols)} FROM {table}"):  # noqa: S608
                     copy.write_row(row)
-        for table in ("projects", "findings", "runs", "triage_decisions"):
+        for table in ("test_scopes", "projects", "findings", "runs", "triage_decisions"):
             con.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # noqa: S608
         con.commit()
     with psycopg.connect(url, autocommit=True) as con:
