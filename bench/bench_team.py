@@ -4,8 +4,9 @@ projects, on SQLite and on PostgreSQL.
 The history (500 projects x 365 runs, ~25 findings a run: ~4.5 million observations; findings
 appear, get fixed, are suppressed with expiry dates; scanners occasionally fail; a few projects
 stop being scanned; six runs in seven read test code with the blocking rules only, so the
-test-code findings of other rules are reported by every seventh run alone) is generated straight into the product's schema with bulk inserts (the
-dashboard is what is measured, not 180,000 single adds) and cached under ``bench/.cache``. The
+test-code findings of other rules are reported by every seventh run alone) is generated
+straight into the product's schema with bulk inserts (the dashboard is what is measured, not
+180,000 single adds) and cached under ``bench/.cache``. The
 PostgreSQL copy is loaded from it with COPY into a server this benchmark starts (initdb +
 pg_ctl in a temporary folder, fsync off: reads are measured). Then, on each store:
 
