@@ -12,13 +12,12 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, cast
 
 from secscan import credentials
-from secscan.models import SEVERITIES_DESC, RunResult, ScannerState, Status
+from secscan.models import SEVERITIES_DESC, RunResult, ScannerState
 from secscan.scanners.base import ScanOutcome
 from secscan.textsafe import one_line, strip_controls
 
@@ -245,24 +244,18 @@ def _summary(result: RunResult, out: IO[str], *, color: bool | None, width: int)
     result = credentials.current().structure(result)
     console = Console(file=out, force_terminal=color, no_color=color is False, width=width, highlight=False)
 
-    # One count everywhere: findings after merging (a problem several rules or scanners reported
-    # is one finding), fixed ones (only in the baseline) left out. A scanner's row counts the
-    # findings it took part in; the scanners table also shows its raw results.
-    active = _common.active(result.findings)
-    by_scanner: dict[str, Counter[str]] = {}
-    for f in active:
-        for scanner in sorted({s.scanner for s in f.sources} or {f.scanner}):
-            by_scanner.setdefault(scanner, Counter())[f.severity.value] += 1
+    # One count everywhere (reporters._common.counts, which the Markdown and HTML reports print
+    # too): findings after merging, fixed ones left out. A scanner's row counts the findings it
+    # took part in; the scanners table also shows its raw results.
+    counts = _common.counts(result)
     sev_table = Table(title="Findings by severity", title_justify="left")
     sev_table.add_column("scanner")
     for sev in SEVERITIES_DESC:
         sev_table.add_column(sev.value, justify="right", style=_SEV_STYLE[sev.value])
     sev_table.add_column("findings", justify="right")
-    totals: Counter[str] = Counter(f.severity.value for f in active)
-    for scanner in sorted(by_scanner):
-        row = by_scanner[scanner]
-        sev_table.add_row(scanner, *(str(row[s.value]) for s in SEVERITIES_DESC), str(sum(row.values())))
-    sev_table.add_row("[bold]all[/bold]", *(str(totals[s.value]) for s in SEVERITIES_DESC), str(len(active)))
+    for row in sorted((r for r in counts.scanners if r.findings), key=lambda r: r.name):
+        sev_table.add_row(row.name, *(str(row.by_severity[s]) for s in SEVERITIES_DESC), str(row.findings))
+    sev_table.add_row("[bold]all[/bold]", *(str(counts.by_severity[s]) for s in SEVERITIES_DESC), str(counts.total))
     console.print(sev_table)
     # Plain lines after the tables: a rich title or caption would be wrapped to the table's width.
     console.print(
@@ -271,12 +264,10 @@ def _summary(result: RunResult, out: IO[str], *, color: bool | None, width: int)
         markup=False,
     )
 
-    status_counts = Counter(f.status.value for f in result.findings)
     if result.findings:
-        said = ", ".join(f"{status_counts[s.value]} {s.value}" for s in Status if status_counts[s.value])
+        said = ", ".join(f"{n} {s.value}" for s, n in counts.by_status.items() if n)
         console.print(f"Status: {said}", soft_wrap=True)
 
-    per_scanner = terminal.findings_per_scanner(result)
     health = Table(title="Scanners", title_justify="left")
     for col in ("scanner", "status", "version", "time", "results", "findings", "note"):
         health.add_column(col, justify="right" if col in ("time", "results", "findings") else "left")
@@ -287,7 +278,7 @@ def _summary(result: RunResult, out: IO[str], *, color: bool | None, width: int)
             escape(s.version or "-"),
             f"{s.duration_s:.1f}s",
             str(s.findings),
-            str(per_scanner.get(s.name, 0)),
+            str(counts.findings_of(s.name)),
             escape(one_line(s.error or "", terminal.LONG)),
         )
     console.print(health)

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from secscan import config, testcode
+from secscan import config, files, testcode
 from secscan import trusted as trust
 from secscan.config import ScanConfig
 from secscan.errors import ConfigError
@@ -52,6 +52,9 @@ class TriageInputs:
     """The gate policy, with any --fail-closed/--fail-open override applied."""
     suppressions: tuple[sup.Rule, ...] = ()
     suppressions_origin: str | None = None
+    pending_suppressions: tuple[sup.Rule, ...] = ()
+    """Entries the merge request adds to the suppressions file: they apply once merged, and are
+    said on the findings they would suppress."""
     baseline: Baseline | None = None
     baseline_origin: str | None = None
     diff: DiffInfo | None = None
@@ -479,7 +482,9 @@ def resolve(
     cfg, effective = config.resolve(target, layers)
     pending = list(file.pending)
     origins: dict[str, str] = {}
+    head_suppressions = None
     if trusted is not None:
+        head_suppressions = trust.inside(Path(cfg.suppressions or trusted.root / DEFAULT_SUPPRESSIONS), trusted.root)
         cfg, changed_files, origins = _trusted_paths(cfg, trusted)
         pending += changed_files
     triage = read_triage_inputs(
@@ -497,6 +502,9 @@ def resolve(
         origins=origins,
         settings_origin=settings_origin(effective),
     )
+    if trusted is not None and head_suppressions:
+        added = sup.added_rules(_head_rules(trusted.root, head_suppressions), triage.suppressions)
+        triage = replace(triage, pending_suppressions=added)
     return Resolved(
         cfg=cfg,
         settings=effective,
@@ -504,6 +512,18 @@ def resolve(
         triage=triage,
         warnings=config.env_warnings(env) + tuple(pending),
     )
+
+
+def _head_rules(root: Path, rel: str) -> tuple[sup.Rule, ...]:
+    """The merge request's own suppressions file (untrusted: read inside the tree only, never
+    applied). Broken or absent, it has no entry to say pending: its change is listed anyway."""
+    text = files.text_of(root, rel)
+    if text is None:
+        return ()
+    try:
+        return sup.parse_rules(tomllib.loads(text), origin=rel)
+    except (tomllib.TOMLDecodeError, ConfigError):
+        return ()
 
 
 def settings_origin(effective: Effective) -> tuple[SettingOrigin, ...]:

@@ -150,6 +150,8 @@ class ScannerState(StrEnum):
 # Warnings with this prefix name a merge request's changes to what decides the verdict
 # (settings, policy, suppressions, baseline, rules): shown as pending, applied once merged.
 PENDING_SETTINGS = "pending settings change (applies once merged): "
+PENDING_SUPPRESSION = "a suppression for this is pending review (applies once merged)"
+"""What every output says on a finding an entry the merge request adds would suppress."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -259,6 +261,9 @@ class Finding:
     compliance: tuple[str, ...] = ()
     """Compliance ids, e.g. ``PCI-DSS-4.0:6.2.4``, ``OWASP-2021:A03``."""
     suppression: Suppression | None = None
+    pending_suppression: Suppression | None = None
+    """An entry the merge request adds to the suppressions file that would suppress this finding:
+    it applies once merged (the target branch's file decides), so the finding still counts."""
     sources: tuple[Source, ...] = ()
     tags: tuple[str, ...] = wire((), omit_empty=True)
     """Free-form labels (e.g. ``inline-suppression-refused``)."""

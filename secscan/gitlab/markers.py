@@ -38,6 +38,13 @@ def finding_key(f: Finding) -> str:
     return "x:" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:40]
 
 
+def pin_key(manifest: str, package: str, version: str) -> str:
+    """The key of the one thread on a dependency pin (every advisory reported for the pinned
+    version is discussed there): stable while the pin stays, gone when the version moves."""
+    seed = "\0".join([manifest.lstrip("/"), package.lower().replace("_", "-").replace(".", "-"), version])
+    return "pin:" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:40]
+
+
 def summary_marker(report: str) -> str:
     return f"<!-- secscan:summary report={report} -->"
 

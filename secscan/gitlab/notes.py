@@ -11,13 +11,14 @@ entirely.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from secscan.credentials import mask
 from secscan.gitlab import markers, suggest
 from secscan.models import Finding, RunResult, Severity, Status, Suppression
 from secscan.reporters import _common as c
-from secscan.reporters import markdown
+from secscan.reporters import markdown, terminal
 from secscan.textsafe import defuse_quick_actions, gitlab_code_block, md_code_span, md_text
 
 NOTE_LIMIT = 1_000_000  # GitLab rejects longer notes (Note validates `note` at 1,000,000 characters)
@@ -179,6 +180,9 @@ def thread_body(
         head += ["**Identifiers:** " + ", ".join(ids[:8]), ""]
     if f.fix:
         head += [f"**Fix:** {md_text(f.fix, 600)}", ""]
+    pending = terminal.pending_text(f)
+    if pending:
+        head += [f"⏳ {md_text(pending, 600)}", ""]
     foot = f"<sub>secscan · {md_code_span(key, 140)} · new in this merge request</sub>"
     snippet = c.snippet_for(f)
     block: list[str] = []
@@ -192,7 +196,11 @@ def thread_body(
             ),
             "",
         ]
-    offer = _suggestion(f, line, line_text, path, target)
+    return _finish(head, _suggestion(f, line, line_text, path, target), block, foot, limit)
+
+
+def _finish(head: list[str], offer: list[str], block: list[str], foot: str, limit: int) -> str:
+    """The thread's text, masked and defused, with the suggestion only if it survives both."""
     if offer:
         with_offer = mask(defuse_quick_actions("\n".join([*head, *offer, *block, foot]) + "\n"))
         # Posted only as built: if masking or the quick-action guard changed it, applying it
@@ -203,6 +211,49 @@ def thread_body(
     if len(body) > limit:
         body = mask(defuse_quick_actions("\n".join([*head, foot]) + "\n"))[:limit]
     return body
+
+
+PIN_ADVISORIES = 20
+"""At most this many advisories are listed in a pin's thread (the rest are counted)."""
+
+
+def pin_thread_body(
+    findings: Sequence[Finding],
+    *,
+    report: str,
+    key: str,
+    limit: int = THREAD_LIMIT,
+    line: int | None = None,
+    line_text: str | None = None,
+    path: str | None = None,
+    target: str | None = None,
+) -> str:
+    """The one thread on a dependency pin with several advisories: each advisory listed, and one
+    suggestion moving the pin to ``target``, the lowest version that fixes all of them."""
+    first = findings[0]
+    worst = max(findings, key=lambda f: f.severity.rank)
+    pinned = f"{first.location.package or ''} {first.location.version or ''}".strip()
+    head = [
+        markers.thread_marker(report, key),
+        f"{SEVERITY_LABEL[worst.severity]}: {len(findings)} advisories for {md_code_span(pinned, 120)} "
+        f"({md_text(first.scanner, 30)})",
+        "",
+    ]
+    for f in findings[:PIN_ADVISORIES]:
+        ids = ", ".join(md_text(i.value, 40) for i in f.identifiers if i.type in ("cve", "ghsa"))
+        fixed = f" · fixed in {md_text(', '.join(f.fixed_versions), 120)}" if f.fixed_versions else ""
+        head.append(
+            f"- {SEVERITY_LABEL[f.severity]} {md_code_span(f.rule_id, 80)} {md_text(f.title or '', 160)}"
+            + (f" ({ids})" if ids else "")
+            + fixed
+        )
+    if len(findings) > PIN_ADVISORIES:
+        head.append(f"- … and {len(findings) - PIN_ADVISORIES} more (in the summary's report)")
+    head.append("")
+    if target:
+        head += [f"**Fix:** upgrade to {md_code_span(target, 60)}, the lowest version that fixes all of them", ""]
+    foot = f"<sub>secscan · {md_code_span(key, 140)} · new in this merge request</sub>"
+    return _finish(head, _suggestion(first, line, line_text, path, target), [], foot, limit)
 
 
 def _suggestion(f: Finding, line: int | None, line_text: str | None, path: str | None, target: str | None) -> list[str]:

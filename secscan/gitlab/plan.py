@@ -45,6 +45,12 @@ class NewThread:
     key: str
     position: Mapping[str, Any]
     body: str
+    also: tuple[Finding, ...] = ()
+    """The other findings this thread discusses: the other advisories of the same pin."""
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return (self.finding, *self.also)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,22 +136,41 @@ def pin_line(f: Finding, path: str, changed: ChangedFile | None) -> int | None:
     return next((n for n, text in sorted(changed.added_text.items()) if suggest.pin_matches(f, text, path)), None)
 
 
+def pin_keys(f: Finding) -> tuple[str, ...]:
+    """The keys of the pin threads a dependency finding belongs to (one per manifest it can be
+    pinned in): every advisory of one pinned version shares its pin's one thread."""
+    loc = f.location
+    if f.kind is not Kind.DEPENDENCY or not loc.package or not loc.version:
+        return ()
+    return tuple(markers.pin_key(m, loc.package, loc.version) for m in suggest.pin_files(f))
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Place:
+    wanted: bool
+    position: dict[str, Any] | None = None
+    pin: str | None = None
+    """The pin's thread key, for a vulnerable pin."""
+
+
 def _position(
     f: Finding, files: Mapping[str, ChangedFile], refs: DiffRefs, *, min_severity: Severity, path_prefix: str
-) -> tuple[bool, dict[str, Any] | None]:
-    """(whether the finding wants a thread, its position on the diff or None when off the diff)."""
+) -> _Place:
+    """Whether the finding wants a thread, and its position on the diff (None when off the diff)."""
     if qualifies(f, min_severity):
         assert f.location.path and f.location.start_line
         path = path_prefix + f.location.path.lstrip("/")
-        return True, position_for(files, refs, path, f.location.start_line, f.location.end_line)
+        return _Place(wanted=True, position=position_for(files, refs, path, f.location.start_line, f.location.end_line))
     if dependency_qualifies(f, min_severity):
+        assert f.location.package and f.location.version
         for manifest in suggest.pin_files(f):
             path = path_prefix + manifest.lstrip("/")
             pin = pin_line(f, path, files.get(path))
             if pin is not None:
-                return True, position_for(files, refs, path, pin, pin)
+                key = markers.pin_key(manifest, f.location.package, f.location.version)
+                return _Place(wanted=True, position=position_for(files, refs, path, pin, pin), pin=key)
         # A pin the merge request did not add gets no thread: the summary lists the finding.
-    return False, None
+    return _Place(wanted=False)
 
 
 def inline_candidates(findings: Sequence[Finding], min_severity: Severity) -> tuple[Finding, ...]:
@@ -176,63 +201,42 @@ def plan_threads(
     # Several threads with one key (a race, a lost answer, an older bug): the oldest counts, the
     # key "has a thread" either way, and duplicate_threads() resolves the others.
     threads = keep_oldest(existing)
-    open_keys = {markers.finding_key(f) for f in findings if f.status in (Status.NEW, Status.EXISTING)}
+    live = [f for f in findings if f.status in (Status.NEW, Status.EXISTING)]
+    open_keys = {markers.finding_key(f) for f in live} | {k for f in live for k in pin_keys(f)}
     by_key = {markers.finding_key(f): f for f in findings}
+    for f in findings:
+        for k in pin_keys(f):
+            by_key.setdefault(k, f)
+
+    candidates = _candidates(findings, files, refs, min_severity=min_severity, path_prefix=path_prefix)
+
+    def has_thread(key: str, members: Sequence[Finding]) -> bool:
+        # A pin's thread, or (posted before pins had one thread) a thread of one of its advisories.
+        return key in threads or any(markers.finding_key(m) in threads for m in members)
 
     # One version per pinned package that fixes every advisory reported for it.
     targets = suggest.common_targets(f for f in findings if f.status is Status.NEW)
-    candidates: list[tuple[Finding, str, dict[str, Any]]] = []
-    off_diff = 0
-    seen: set[str] = set()
-    for f in sorted(findings, key=_sort_key):
-        key = markers.finding_key(f)
-        if key in seen:
-            continue
-        seen.add(key)
-        wanted, position = _position(f, files, refs, min_severity=min_severity, path_prefix=path_prefix)
-        if not wanted:
-            continue
-        if position is None:
-            off_diff += 1
-            continue
-        candidates.append((f, key, position))
-
     slots = max_threads
     kept = 0
     create: list[NewThread] = []
     over_cap: list[Finding] = []
     rejected: list[Finding] = []
     # Findings that already have a thread take their slots first (stable across re-runs).
-    for _f, key, _pos in candidates:
-        if key in threads:
+    for key, members, _pos in candidates.placed:
+        if has_thread(key, members):
             kept += 1
             slots -= 1
-    for f, key, position in candidates:
-        if key in threads:
+    for key, members, position in candidates.placed:
+        if has_thread(key, members):
             continue
         if key in rejected_keys:
-            rejected.append(f)
+            rejected += members
             continue
         if slots > 0:
-            create.append(
-                NewThread(
-                    finding=f,
-                    key=key,
-                    position=position,
-                    body=notes.thread_body(
-                        f,
-                        report=report,
-                        key=key,
-                        line=position.get("new_line"),
-                        line_text=_added_text(files, position),
-                        path=str(position.get("new_path")),
-                        target=suggest.target_for(f, targets),
-                    ),
-                )
-            )
+            create.append(_new_thread(members, key, position, files, report=report, targets=targets))
             slots -= 1
         else:
-            over_cap.append(f)
+            over_cap += members
 
     resolve = [
         Resolve(
@@ -250,8 +254,70 @@ def plan_threads(
         kept=kept,
         over_cap=tuple(over_cap),
         previously_rejected=tuple(rejected),
-        off_diff=off_diff,
+        off_diff=candidates.off_diff,
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Candidates:
+    placed: list[tuple[str, list[Finding], dict[str, Any]]]
+    """(thread key, the findings it discusses, position), in thread order."""
+    off_diff: int
+
+
+def _candidates(
+    findings: Sequence[Finding],
+    files: Mapping[str, ChangedFile],
+    refs: DiffRefs,
+    *,
+    min_severity: Severity,
+    path_prefix: str,
+) -> _Candidates:
+    """The threads wanted on the diff: one per finding, and one per vulnerable pin whatever the
+    number of advisories reported for it (the most severe first)."""
+    placed: list[tuple[str, list[Finding], dict[str, Any]]] = []
+    pins: dict[str, list[Finding]] = {}
+    off_diff = 0
+    seen: set[str] = set()
+    for f in sorted(findings, key=_sort_key):
+        key = markers.finding_key(f)
+        if key in seen:
+            continue
+        seen.add(key)
+        place = _position(f, files, refs, min_severity=min_severity, path_prefix=path_prefix)
+        if not place.wanted:
+            continue
+        if place.position is None:
+            off_diff += 1
+        elif place.pin is None:
+            placed.append((key, [f], place.position))
+        elif place.pin in pins:
+            pins[place.pin].append(f)
+        else:
+            pins[place.pin] = [f]
+            placed.append((place.pin, pins[place.pin], place.position))
+    return _Candidates(placed=placed, off_diff=off_diff)
+
+
+def _new_thread(
+    members: Sequence[Finding],
+    key: str,
+    position: dict[str, Any],
+    files: Mapping[str, ChangedFile],
+    *,
+    report: str,
+    targets: Mapping[tuple[str, str], str],
+) -> NewThread:
+    f = members[0]
+    line = position.get("new_line")
+    text, path, target = _added_text(files, position), str(position.get("new_path")), suggest.target_for(f, targets)
+    if len(members) > 1:
+        body = notes.pin_thread_body(
+            members, report=report, key=key, line=line, line_text=text, path=path, target=target
+        )
+    else:
+        body = notes.thread_body(f, report=report, key=key, line=line, line_text=text, path=path, target=target)
+    return NewThread(finding=f, key=key, position=position, body=body, also=tuple(members[1:]))
 
 
 def _added_text(files: Mapping[str, ChangedFile], position: Mapping[str, Any]) -> str | None:

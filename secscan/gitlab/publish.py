@@ -371,7 +371,7 @@ class _Publisher:
             if self.stopped:
                 break
             if not self._note_room(reserve=reserve):
-                self.t.over_limit.append(nt.finding)
+                self.t.over_limit += nt.findings
                 continue
             self._open_thread(nt, target)
         for r in plan.resolve:
@@ -406,20 +406,28 @@ class _Publisher:
             except PositionRejected:
                 # Nothing is lost: the finding goes into the summary, and this head is not retried.
                 log.debug("GitLab rejected the position %s; listing the finding in the summary", target)
-                self.t.unplaced.append(nt.finding)
+                self.t.unplaced += nt.findings
                 self.t.rejected_keys.append(nt.key)
                 return
             except BodyTooLong as e:
                 if attempt == 0:
                     # GitLab's limit is lower than ours (a configured instance): once more, bare.
-                    body = notes.thread_body(
-                        nt.finding, report=self.s.report_name, key=nt.key, limit=2_000, line=nt.position.get("new_line")
+                    body = (
+                        notes.pin_thread_body(nt.findings, report=self.s.report_name, key=nt.key, limit=2_000)
+                        if nt.also
+                        else notes.thread_body(
+                            nt.finding,
+                            report=self.s.report_name,
+                            key=nt.key,
+                            limit=2_000,
+                            line=nt.position.get("new_line"),
+                        )
                     )
                     continue
                 self._fail(e)
             except CommentLimit:
                 self._comment_limit_hit()
-                self.t.over_limit.append(nt.finding)
+                self.t.over_limit += nt.findings
             except Forbidden as e:
                 self._stop(e, "opening an inline thread")
             except CallFailed as e:

@@ -10,7 +10,8 @@ import json
 import re
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from secscan import textsafe
@@ -116,6 +117,72 @@ def count_by_kind(findings: Iterable[Finding]) -> dict[Kind, int]:
 def active(findings: Iterable[Finding]) -> list[Finding]:
     """Findings present in this run (``fixed`` ones are only in the baseline)."""
     return [f for f in findings if f.status is not Status.FIXED]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScannerCount:
+    """One row of the scanners table."""
+
+    name: str
+    results: int
+    """What the scanner reported (its own results, before merging)."""
+    findings: int
+    """Findings (after merging) the scanner took part in."""
+    by_severity: Mapping[Severity, int]
+    """Those findings per severity (the severity table's row for this scanner)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Counts:
+    """Every count a report shows, computed once (:func:`counts`): the terminal, the Markdown
+    summary and the HTML report print these, so their tables cannot disagree."""
+
+    total: int
+    """Findings in this run, after merging, fixed ones (only in the baseline) left out."""
+    by_severity: Mapping[Severity, int]
+    by_status: Mapping[Status, int]
+    """Every finding, fixed ones included."""
+    by_kind: Mapping[Kind, int]
+    scanners: tuple[ScannerCount, ...]
+    """The scanners of the run in its order, then any other scanner that has findings."""
+
+    def scanner(self, name: str) -> ScannerCount | None:
+        return next((s for s in self.scanners if s.name == name), None)
+
+    def findings_of(self, name: str) -> int:
+        """The findings column of a scanner's row (0 for a scanner with none)."""
+        row = self.scanner(name)
+        return row.findings if row else 0
+
+
+def counts(result: RunResult) -> Counts:
+    """One count everywhere: findings after merging (a problem several rules or scanners reported
+    is one finding), fixed ones left out; a finding two scanners reported counts once in each of
+    their rows and once in the totals."""
+    act = active(result.findings)
+    per: dict[str, Counter[Severity]] = {}
+    for f in act:
+        for name in {s.scanner for s in f.sources} or {f.scanner}:
+            per.setdefault(name, Counter())[f.severity] += 1
+    names = [s.name for s in result.scanners]
+    results = {s.name: s.findings for s in result.scanners}
+    names += sorted(n for n in per if n not in results)
+    rows = tuple(
+        ScannerCount(
+            name=n,
+            results=results.get(n, 0),
+            findings=sum(per.get(n, Counter()).values()),
+            by_severity={s: per.get(n, Counter()).get(s, 0) for s in SEVERITIES_DESC},
+        )
+        for n in names
+    )
+    return Counts(
+        total=len(act),
+        by_severity=count_by_severity(act),
+        by_status=count_by_status(result.findings),
+        by_kind=count_by_kind(act),
+        scanners=rows,
+    )
 
 
 def parse_timestamp(value: str, what: str) -> datetime:

@@ -253,11 +253,9 @@ def context(result: RunResult) -> dict[str, Any]:
     """Everything the template shows, as plain data (tests and other templates can reuse it)."""
     blocking = c.blocking_fingerprints(result)
     findings, rules = _by_rule(list(result.findings), blocking)
-    act = c.active(findings)
+    counts = c.counts(result)  # the terminal's and the Markdown summary's counts
     today = _run_date(result)
-    sev = c.count_by_severity(act)
-    st = c.count_by_status(findings)
-    kinds = c.count_by_kind(act)
+    sev, st, kinds = counts.by_severity, counts.by_status, counts.by_kind
     views = _Views(findings[:MAX_ROWS], blocking, today)
     first_row: dict[tuple[str, str], int] = {}
     for i, f in enumerate(findings[:MAX_ROWS]):
@@ -272,7 +270,8 @@ def context(result: RunResult) -> dict[str, Any]:
             "error_state": s.state.is_error,
             "version": s.version or "",
             "duration": f"{s.duration_s:.1f} s",
-            "findings": s.findings,
+            "results": s.findings,
+            "findings": counts.findings_of(s.name),
             "error": s.error or "",
             "not_audited": ", ".join(s.not_audited),
         }
@@ -305,7 +304,7 @@ def context(result: RunResult) -> dict[str, Any]:
         "result": result,
         "title": f"secscan report: {result.target}" if result.target else "secscan report",
         "verdict": verdict,
-        "total": len(act),
+        "total": counts.total,
         "all_total": len(findings),
         "blocking_count": sum(1 for f in findings if c.is_blocking(f, blocking)),
         "sev_counts": [(s.value, sev[s], SEVERITY_COLOR[s]) for s in SEVERITIES_DESC],
@@ -315,6 +314,9 @@ def context(result: RunResult) -> dict[str, Any]:
         "kind_chart": _bars([(KIND_LABEL[k], KIND_COLOR[k], n) for k, n in kinds.items()]),
         "status_chart": _bars([(s.value, STATUS_COLOR[s], n) for s, n in st.items()]),
         "scanners": scanners,
+        "sev_rows": [
+            (r.name, [r.by_severity[s] for s in SEVERITIES_DESC], r.findings) for r in counts.scanners if r.findings
+        ],
         "scanners_ok": sum(1 for s in scanners if s["ok"]),
         "findings": views,
         "rules": rules,

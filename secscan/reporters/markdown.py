@@ -49,22 +49,19 @@ def _verdict_line(result: RunResult) -> str:
 
 def render_header(result: RunResult) -> str:
     """Title, verdict, and the counts by severity, status and kind."""
-    findings = c.active(result.findings)
-    sev = c.count_by_severity(findings)
-    st = c.count_by_status(result.findings)
-    kinds = c.count_by_kind(findings)
+    n = c.counts(result)
     lines = [
         "## secscan security report",
         "",
         _verdict_line(result),
         "",
-        f"**{len(findings)} finding{'s' if len(findings) != 1 else ''}**: "
-        + " · ".join(f"{SEVERITY_ICON[s]} {n} {s.value}" for s, n in sev.items()),
+        f"**{n.total} finding{'s' if n.total != 1 else ''}**: "
+        + " · ".join(f"{SEVERITY_ICON[s]} {k} {s.value}" for s, k in n.by_severity.items()),
         "",
         "Status: "
-        + " · ".join(f"{n} {s.value}" for s, n in st.items())
+        + " · ".join(f"{k} {s.value}" for s, k in n.by_status.items())
         + " — Kind: "
-        + " · ".join(f"{n} {k.value}" for k, n in kinds.items()),
+        + " · ".join(f"{k} {kind.value}" for kind, k in n.by_kind.items()),
     ]
     return "\n".join(lines) + "\n"
 
@@ -113,7 +110,7 @@ def render_scanner_table(result: RunResult) -> str:
     """Scanner health: a failed or partial scanner is never silent."""
     if not result.scanners:
         return ""
-    per_scanner = terminal.findings_per_scanner(result)
+    counts = c.counts(result)
     lines = [
         "### Scanners",
         "",
@@ -128,7 +125,7 @@ def render_scanner_table(result: RunResult) -> str:
             note = (note + "; " if note else "") + f"not audited: {', '.join(s.not_audited)}"
         lines.append(
             f"| {md_text(s.name, 40)} | {STATE_ICON[s.state]} {s.state.value} | {md_text(s.version or '-', 40)} "
-            f"| {s.findings} | {per_scanner.get(s.name, 0)} | {s.duration_s:.1f}s | {md_text(note, 300)} |"
+            f"| {s.findings} | {counts.findings_of(s.name)} | {s.duration_s:.1f}s | {md_text(note, 300)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -139,6 +136,8 @@ def finding_row(f: Finding, blocking: frozenset[str] = frozenset()) -> str:
     status = f.status.value + (" ⛔ blocking" if c.is_blocking(f, blocking) else "")
     if f.status is Status.SUPPRESSED and f.suppression is not None:
         status += f" ({md_text(f.suppression.reason, 80)})"
+    elif terminal.pending_text(f):
+        status += " ⏳ suppression pending review"
     title = f"**{md_text(f.title or f.rule_id, 120)}** {md_text(f.rule_id, 80)}"
     if f.message and f.message != f.title:
         title += f"<br>{md_text(f.message, 240)}"
@@ -183,7 +182,10 @@ def blocking_block(f: Finding, *, n: int, expires: date) -> str:
         lines += ["**Identifiers:** " + ", ".join(md_text(i, 80) for i in ids), ""]
     fingerprint = c.stable_id(f)
     lines += [f"**Fingerprint:** {md_code_span(fingerprint, 200)}", ""]
-    if f.status in (Status.NEW, Status.EXISTING):
+    pending = terminal.pending_text(f)
+    if pending:
+        lines += [f"⏳ {md_text(pending, 600)}", ""]
+    elif f.status in (Status.NEW, Status.EXISTING):
         command = terminal.suppress_command(fingerprint, expires=expires)
         lines += ["**Suppress:**", "", _code_line(command, "shell"), ""]
     return "\n".join(lines)

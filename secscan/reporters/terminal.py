@@ -20,7 +20,7 @@ import shlex
 from collections import Counter
 from collections.abc import Iterable
 
-from secscan.models import Finding, RunResult, Status
+from secscan.models import PENDING_SUPPRESSION, Finding, RunResult, Status
 from secscan.reporters import _common as c
 from secscan.textsafe import one_line, strip_controls
 
@@ -130,6 +130,16 @@ def identifiers(f: Finding) -> list[str]:
     return c.dedupe([_clean(("ZAP " if i.type == "zap_plugin" else "") + i.value, 80) for i in ids])
 
 
+def pending_text(f: Finding) -> str:
+    """On an open finding an entry the merge request adds would suppress: that it is pending,
+    with the entry's reason and owner (the target branch's file decides until it is merged)."""
+    p = f.pending_suppression
+    if p is None or f.status not in (Status.NEW, Status.EXISTING):
+        return ""
+    who = f", owner {_clean(p.owner, 200)}" if p.owner else ""
+    return f"{PENDING_SUPPRESSION}: {_clean(p.reason, 300)}{who}"
+
+
 def finding_lines(f: Finding, *, expires: dt.date, result: str | None = None, suppress: bool = True) -> list[str]:
     """Everything needed to act on one finding, one fact per line."""
     title = _clean(f.title, 300)
@@ -153,9 +163,12 @@ def finding_lines(f: Finding, *, expires: dt.date, result: str | None = None, su
         lines.append(f"    suppressed ({s.origin}): {_clean(s.reason)}{extra}")
     if "suppression-expired" in f.tags:
         lines.append("    its suppression expired: renew it (with a reason) or fix the finding")
+    pending = pending_text(f)
+    if pending:
+        lines.append(f"    {pending}")
     fingerprint = c.stable_id(f)
     lines.append(f"    fingerprint: {_clean(fingerprint, 200)}")
-    if suppress and f.status in (Status.NEW, Status.EXISTING):
+    if suppress and f.status in (Status.NEW, Status.EXISTING) and not pending:
         lines.append(f"    suppress: {suppress_command(_clean(fingerprint, 200), expires=expires, result=result)}")
     return lines
 
@@ -292,27 +305,24 @@ def verdict_lines(result: RunResult) -> list[str]:
 
 def render(result: RunResult, *, verbose: bool = True) -> str:
     """The ``terminal`` report file: counts, scanners, every finding (``verbose``), the verdict."""
-    act = c.active(result.findings)
-    sev = c.count_by_severity(act)
-    st = c.count_by_status(result.findings)
+    n = c.counts(result)
     out = [
         f"secscan {_clean(result.tool_version or 'unknown', 40)}: {_clean(result.target)}",
         f"run {_clean(result.started_at, 40)} .. {_clean(result.finished_at, 40)}",
         "=" * len(RULE),
-        f"{len(act)} findings: " + ", ".join(f"{n} {s.value}" for s, n in sev.items()),
-        "status: " + ", ".join(f"{n} {s.value}" for s, n in st.items()),
+        f"{n.total} findings: " + ", ".join(f"{k} {s.value}" for s, k in n.by_severity.items()),
+        "status: " + ", ".join(f"{k} {s.value}" for s, k in n.by_status.items()),
     ]
     if result.advisory_db:
         out.append(f"advisory database: {_clean(result.advisory_db, 200)}")
     out.append("")
     if result.scanners:
-        per_scanner = findings_per_scanner(result)
         out += ["Scanners (results: what the scanner reported; findings: after merging one problem's results)", RULE]
         for s in result.scanners:
             name, version = _clean(s.name, 40), _clean(s.version or "-", 40)
             out.append(
                 f"  {name:14} {s.state.value:14} {version:12} {s.findings:6} results "
-                f"{per_scanner.get(s.name, 0):6} findings {s.duration_s:7.1f}s"
+                f"{n.findings_of(s.name):6} findings {s.duration_s:7.1f}s"
             )
             if s.error:
                 out.append(f"      {_clean(s.error)}")
@@ -323,13 +333,3 @@ def render(result: RunResult, *, verbose: bool = True) -> str:
     out += [f"warning: {_clean(w)}" for w in result.warnings]
     out += verdict_lines(result)
     return strip_controls("\n".join(out)) + "\n"
-
-
-def findings_per_scanner(result: RunResult) -> Counter[str]:
-    """Findings (after merging) each scanner took part in, fixed ones left out: a finding two
-    scanners reported counts once for each of them (and once in a total)."""
-    counts: Counter[str] = Counter()
-    for f in c.active(result.findings):
-        for name in {s.scanner for s in f.sources} or {f.scanner}:
-            counts[name] += 1
-    return counts

@@ -50,6 +50,9 @@ class TriageContext:
     """Injected so expiry checks are testable."""
     suppressions: tuple[sup.Rule, ...] = ()
     """The suppressions file's entries, loaded by :mod:`secscan.inputs`."""
+    pending_suppressions: tuple[sup.Rule, ...] = ()
+    """Entries the merge request adds to the suppressions file (not applied: said on the findings
+    they would suppress)."""
     baseline: baseline_mod.Baseline | None = None
     diff: DiffInfo | None = None
     """The diff against the diff base (diff-aware mode), computed once by :mod:`secscan.inputs`."""
@@ -278,6 +281,7 @@ def _apply(findings: Sequence[Finding], ctx: TriageContext) -> TriageOutcome:
     for f, before in zip(file_result.findings, out, strict=True):
         final.append(_suppress_inline(f, ctx.tree, new=before.status is Status.NEW))
 
+    final = list(sup.mark_pending(final, ctx.pending_suppressions, today=ctx.today))
     if base is not None:
         final.extend(
             baseline_mod.fixed_entries(

@@ -122,6 +122,7 @@ def merge_group(group: Sequence[Finding]) -> Finding:
         sources=tuple(sources[k] for k in sorted(sources)),
         status=status_holder.status,
         suppression=status_holder.suppression,
+        pending_suppression=next((f.pending_suppression for f in ordered if f.pending_suppression), None),
     )
 
 

@@ -210,6 +210,35 @@ def apply_rules(findings: Sequence[Finding], rules: Sequence[Rule], *, today: dt
     return FileSuppressionResult(findings=tuple(out), warnings=tuple(warnings))
 
 
+def _entry(rule: Rule) -> tuple[object, ...]:
+    """An entry's content, whatever its place in the file."""
+    return tuple(getattr(rule, k) for k in (*SELECTORS, "reason", "owner", "expires", "ticket"))
+
+
+def added_rules(head: Sequence[Rule], base: Sequence[Rule]) -> tuple[Rule, ...]:
+    """The head's entries that the base's file does not have (added or changed by the merge
+    request): pending, they apply once merged."""
+    known = {_entry(r) for r in base}
+    return tuple(r for r in head if _entry(r) not in known)
+
+
+def mark_pending(findings: Sequence[Finding], pending: Sequence[Rule], *, today: dt.date) -> tuple[Finding, ...]:
+    """Say on each open finding that an entry the merge request adds would suppress it. Only
+    said: the status, the verdict and every count stay as the target branch's file decides."""
+    if not pending:
+        return tuple(findings)
+    live = [r for r in pending if r.expires is None or r.expires >= today]
+    return tuple(_pending_on(f, live) if f.status in (Status.NEW, Status.EXISTING) else f for f in findings)
+
+
+def _pending_on(f: Finding, pending: Sequence[Rule]) -> Finding:
+    for rule in pending:
+        how = matches(rule, f)
+        if how is not None:
+            return replace(f, pending_suppression=rule.to_model(how))
+    return f
+
+
 # ------------------------------------------------------------------ inline comments
 
 # bandit: "# nosec" or "# nosec B602, B607"; words that are not test ids (a free-text

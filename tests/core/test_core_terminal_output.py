@@ -322,11 +322,11 @@ def test_mr_summary_counts_the_same_findings(ci_log: tuple[Run, RunResult, Path]
     text = markdown.render(result, max_chars=1_000_000)
     active = [f for f in result.findings if f.status is not Status.FIXED]
     assert f"**{len(active)} findings**" in text
-    per_scanner = terminal.findings_per_scanner(result)
+    counts = _common.counts(result)
     for status in result.scanners:
         row = next(ln for ln in text.splitlines() if ln.startswith(f"| {status.name.replace('-', chr(92) + '-')} |"))
         cells = [c.strip() for c in row.split("|")[1:-1]]
-        assert (int(cells[3]), int(cells[4])) == (status.findings, per_scanner.get(status.name, 0)), row
+        assert (int(cells[3]), int(cells[4])) == (status.findings, counts.findings_of(status.name)), row
     blocking = _blocking(result)
     assert f"### Blocking findings ({len(blocking)})" in text
     for fp in blocking:

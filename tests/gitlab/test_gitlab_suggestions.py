@@ -193,3 +193,52 @@ def test_a_pin_is_only_ever_moved_to_a_version_above_it(pinned: tuple[Path, RunR
         assert suggest.bumped_pin(g, line, "requirements.txt") is None
     assert suggest.bumped_pin(f, "jinja2==2.9  # another pin", "requirements.txt") is None
     assert suggest.bumped_pin(f, "jinja2>=2.10", "requirements.txt") is None
+
+
+def test_several_advisories_on_one_pin_give_one_thread_resolved_once_the_pin_moves(
+    pinned: tuple[Path, RunResult, dict[str, str]], gitlab_standin: GitLabStandIn, tmp_path: Path
+) -> None:
+    """jinja2 2.10 has two advisories: one thread on its pin lists both, with one suggestion to the
+    version fixing both; publishing again posts nothing; after the author moves the pin (a real
+    rescan of the new head) that thread is resolved and the other pins' threads stay open."""
+    repo, result, head = pinned
+    files = {path: ("", head[path]) for path in ("requirements.txt", "checkout-node/package.json")}
+    mr = gitlab_standin.add_merge_request(project_id=7, iid=3, files=files)
+    publish_result(result, settings(gitlab_standin, min_severity="low", max_threads=100))
+    threads = gitlab_standin.merge_requests[(7, 3)].threads()
+    places = [(d["notes"][0]["position"]["new_path"], d["notes"][0]["position"]["new_line"]) for d in threads]
+    assert len(places) == len(set(places)), places  # one thread per pin
+
+    jinja = [f for f in result.findings if f.location.package == "jinja2"]
+    assert len(jinja) == 2
+    line = by_line_index({"requirements.txt": head["requirements.txt"].splitlines()}, "requirements.txt", "jinja2==")
+    (thread,) = [d for d in threads if d["notes"][0]["position"]["new_line"] == line]
+    body = str(thread["notes"][0]["body"])
+    assert "2 advisories" in body
+    for f in jinja:
+        assert f.rule_id.replace("-", "\\-") in body or f.rule_id in body, (f.rule_id, body)
+    assert BLOCK.findall(body) == ["jinja2==2.11.3"]
+
+    publish_result(result, settings(gitlab_standin, min_severity="low", max_threads=100))
+    assert len(gitlab_standin.merge_requests[(7, 3)].threads()) == len(threads)  # never posted twice
+
+    # The author applies the suggestion; the next pipeline scans the new head for real.
+    moved = head["requirements.txt"].replace("jinja2==2.10", "jinja2==2.11.3")
+    sha = commit(repo, {"requirements.txt": moved}, "apply the suggestion")
+    out = tmp_path / "out"
+    run = secscan(
+        "scan", ".", "--only", "pip-audit,npm-audit", "--advisory-db", EXAMPLE / "advisories", "-o", out,
+        "--no-progress", cwd=repo, clean=True,
+    )  # fmt: skip
+    assert run.code == 1, run.stdout[-2000:] + run.stderr[-2000:]  # the other pins are still vulnerable
+    after = resultio.load(out / "secscan.json")
+    assert not [f for f in after.findings if f.location.package == "jinja2"]
+    gitlab_standin.push_version(mr, head_sha=sha, files={**files, "requirements.txt": ("", moved)})
+    publish_result(
+        after, dataclasses.replace(settings(gitlab_standin, min_severity="low", max_threads=100), commit_sha=sha)
+    )
+    now = gitlab_standin.merge_requests[(7, 3)].threads()
+    assert len(now) == len(threads)
+    state = {d["id"]: bool(d["notes"][0].get("resolved")) for d in now}
+    assert state[thread["id"]] is True
+    assert not any(resolved for d_id, resolved in state.items() if d_id != thread["id"])

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from secscan.errors import ConfigError
-from secscan.models import RunResult
+from secscan.models import PENDING_SUPPRESSION, RunResult
 from secscan.triage import suppressions as sup
 from secscan.triage.merge import merge_results
 from tests.conftest import require_tool
@@ -54,6 +54,31 @@ def _bad_inputs_write_nothing(repo: Path, fp: str, result: str) -> None:
     past = _suppress(repo, fp, "--reason", "x", "--expires", TODAY.isoformat(), "--result", result)
     assert past.code == 2 and "after today" in past.stderr
     assert not (repo / ".secscan").exists()
+
+
+def _pending_is_said_on_the_finding(run: Run, doc: dict[str, Any], fp: str, result: Path) -> None:
+    """The entry the branch adds is named on the finding it would suppress: in secscan.json, on
+    the terminal, in the MR note and in the finding's inline thread (and the terminal offers no
+    second `suppress:` line for it)."""
+    from secscan import resultio
+    from secscan.gitlab import notes
+
+    got = next(f for f in doc["findings"] if f["fingerprint"] == fp)
+    assert got["pending_suppression"]["reason"] == "cache key, not a checksum"
+    assert got["pending_suppression"]["owner"] == "alice@example.com"
+    said = f"{PENDING_SUPPRESSION}: cache key, not a checksum, owner alice@example.com"
+    block = run.stdout[run.stdout.index("B324") :]
+    assert said in block and f"fingerprint: {fp}" in block
+    assert "suppress: secscan suppress" not in block
+    # Markdown escapes the punctuation of every untrusted text (GitLab shows it unescaped) and
+    # an @ (no mention of anyone from a finding).
+    said = said.replace("@", "&#64;")
+    note = secscan("report", result, "--format", "markdown", "-o", "-", clean=True)
+    assert note.code == 0
+    blocking = note.stdout[note.stdout.index("### Blocking findings") :].replace("\\", "")
+    assert said in blocking, blocking[:3000]
+    finding = next(f for f in resultio.load(result).findings if f.fingerprint == fp)
+    assert said in notes.thread_body(finding, report="secscan", key=fp).replace("\\", "")
 
 
 @pytest.mark.integration
@@ -98,6 +123,7 @@ def test_suppress_pending_on_the_branch_applies_once_merged_stale_when_it_matche
     (pending,) = [w for w in doc["warnings"] if "suppressions .secscan/suppressions.toml" in w]
     assert "applies once merged" in pending and "target branch's file decides" in pending
     assert "code owners" in pending
+    _pending_is_said_on_the_finding(run, doc, fp, tmp_path / "out2" / "secscan.json")
 
     # Merged into the target branch (the entry's commit alone): the next pipeline suppresses it.
     git(repo, "checkout", "-q", "main")
@@ -109,6 +135,7 @@ def test_suppress_pending_on_the_branch_applies_once_merged_stale_when_it_matche
     got = next(f for f in doc["findings"] if f["fingerprint"] == fp)
     assert got["status"] == "suppressed"
     assert got["suppression"]["owner"] == "alice@example.com"
+    assert "pending_suppression" not in got
     assert not any("stale suppression" in w for w in doc["warnings"])
 
     # An entry for a finding that is gone: stale, in the result and on the terminal.
@@ -195,3 +222,31 @@ def test_an_entry_joins_the_one_line_form_the_terminal_offers() -> None:
     text = sup.add_entry(existing, entry, origin="s.toml")
     rules = sup.parse_rules(tomllib.loads(text), origin="s.toml")
     assert [(r.fingerprint, r.owner) for r in rules] == [("v1:aa", "o"), ("v1:bb", "bob@example.com")]
+
+
+def test_only_the_entries_the_branch_adds_are_pending_and_only_open_findings_say_so() -> None:
+    from dataclasses import replace
+
+    from secscan.models import Status
+    from tests.triage.triage_helpers import sast
+
+    def rules(*entries: dict[str, Any]) -> tuple[sup.Rule, ...]:
+        return sup.parse_rules({"version": 1, "suppression": list(entries)}, origin="s.toml")
+
+    kept = {"rule_id": "B101", "reason": "asserts", "owner": "o"}
+    added = {"fingerprint": "v1:aa", "reason": "cache key", "owner": "bob"}
+    lapsed = {"fingerprint": "v1:bb", "reason": "old", "owner": "bob", "expires": "2020-01-01"}
+    changed = {"rule_id": "B101", "reason": "asserts", "owner": "o", "path": "app/**"}
+    base = rules(kept)
+    # An entry the base already has is not pending, wherever it moved in the file.
+    pending = sup.added_rules(rules(added, lapsed, changed, kept), base)
+    assert [(r.fingerprint, r.path) for r in pending] == [("v1:aa", None), ("v1:bb", None), (None, "app/**")]
+
+    open_ = replace(sast(rule_id="B324", path="lib/x.py"), fingerprint="v1:aa")
+    suppressed = replace(open_, status=Status.SUPPRESSED)
+    expired_only = replace(sast(rule_id="B324", path="lib/y.py"), fingerprint="v1:bb")
+    marked = sup.mark_pending([open_, suppressed, expired_only], pending, today=dt.date(2026, 1, 1))
+    assert marked[0].pending_suppression is not None and marked[0].pending_suppression.reason == "cache key"
+    assert marked[0].status is open_.status  # said, never applied: the target branch decides
+    assert marked[1].pending_suppression is None  # already suppressed by the trusted file
+    assert marked[2].pending_suppression is None  # an expired entry would not suppress it either

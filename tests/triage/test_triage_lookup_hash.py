@@ -1,0 +1,127 @@
+"""MD5 / SHA-1 as a lookup key is recognised; a hash doing a security job is not hidden (issue 30).
+
+One real bandit run over a module whose every weak-hash line says what secscan must make of it
+(``# lookup``: lowered to low, tagged, not blocking; ``# kept``: bandit's finding as it is). The
+``kept`` lines are the ways a merge request could try to pass a password or token hash off as a
+cache key: a cache-key function hashing ``password``, a local alias of ``user.password``, a
+token as a dict key, a secret fed through ``update()``, an integrity comparison, a verifying
+function.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from secscan.triage import lookup_hash
+from tests.conftest import require_tool
+from tests.support.cli import Run, secscan
+
+pytestmark = [pytest.mark.integration]
+
+APP = """\
+import hashlib
+import os
+
+CACHE = {}
+SEEN = {}
+
+
+def cache_key(url):
+    return hashlib.sha1(url.encode()).hexdigest()  # lookup
+
+
+def load(url):
+    key = hashlib.md5(url.encode()).hexdigest()  # lookup
+    return CACHE.get(key)
+
+
+def path_for(folder, url):
+    return os.path.join(folder, hashlib.sha1(url.encode()).hexdigest() + ".json")  # lookup
+
+
+def respond(body):
+    headers = {}
+    headers["ETag"] = hashlib.md5(body).hexdigest()  # lookup
+    return headers
+
+
+def remember(row):
+    SEEN[hashlib.sha1(row).hexdigest()] = row  # lookup
+
+
+def cache_key_for(password):
+    return hashlib.sha1(password.encode()).hexdigest()  # kept
+
+
+def lookup_user(user):
+    pw = user.password
+    key = hashlib.md5(pw.encode()).hexdigest()  # kept
+    return CACHE.get(key)
+
+
+def same(a, b):
+    return hashlib.md5(a).hexdigest() == b  # kept
+
+
+def verify_download(data):
+    key = hashlib.sha1(data).hexdigest()  # kept
+    return CACHE.get(key)
+
+
+def by_token(token):
+    return CACHE[hashlib.sha1(token).hexdigest()]  # kept
+
+
+def fingerprint_key(data):
+    h = hashlib.md5()  # kept
+    h.update(data.secret)
+    return h.hexdigest()
+
+
+def digest_value(data):
+    CACHE["last"] = hashlib.sha1(data).hexdigest()  # kept
+"""
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, dict[str, Any]]:
+    require_tool("bandit")
+    base = tmp_path_factory.mktemp("lookup-hash")
+    (base / "app").mkdir()
+    (base / "app" / "app.py").write_text(APP, encoding="utf-8")
+    run = secscan("scan", base / "app", "--only", "bandit", "-o", base / "out", "--no-progress", clean=True)
+    return run, json.loads((base / "out" / "secscan.json").read_text(encoding="utf-8"))
+
+
+def _expected() -> dict[int, str]:
+    marked = enumerate(APP.splitlines(), 1)
+    return {n: line.rsplit("# ", 1)[1] for n, line in marked if line.endswith(("# lookup", "# kept"))}
+
+
+def test_each_weak_hash_is_judged_by_how_its_digest_is_used(scanned: tuple[Run, dict[str, Any]]) -> None:
+    _, doc = scanned
+    got = {f["location"]["start_line"]: f for f in doc["findings"] if f["rule_id"] == "B324"}
+    assert set(got) == set(_expected())  # bandit reported every one of them
+    for line, want in _expected().items():
+        f = got[line]
+        if want == "lookup":
+            assert (f["severity"], f.get("tags", [])) == ("low", [lookup_hash.TAG]), (line, f)
+            assert "usedforsecurity=False" in f["fix"]
+            assert f["sources"][0]["severity_original"].lower() == "high"  # bandit's own rating kept
+        else:
+            assert f["severity"] == "high" and lookup_hash.TAG not in f.get("tags", []), (line, f)
+
+
+def test_the_lookups_do_not_block_and_the_security_uses_do(scanned: tuple[Run, dict[str, Any]]) -> None:
+    run, doc = scanned
+    assert run.code == 1
+    blocking = {r["fingerprint"] for r in doc["verdict"]["reasons"] if r.get("fingerprint")}
+    lines = {f["location"]["start_line"] for f in doc["findings"] if f["fingerprint"] in blocking}
+    assert lines == {n for n, want in _expected().items() if want == "kept"}
+    # Shown, not dropped: the terminal counts them with the findings that do not block.
+    lookups = sum(1 for want in _expected().values() if want == "lookup")
+    assert re.search(rf"{lookups} x low\s+B324", run.stdout), run.stdout[-3000:]
