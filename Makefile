@@ -10,7 +10,8 @@ DEMO_OUT ?= secscan-out/demo
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	# The versions the suite is run with, which secscan's own pipeline audits (requirements-lock.txt).
+	$(PY) -m pip install --quiet -e '.[dev]' -c requirements-lock.txt
 	touch $(STAMP)
 
 # Scan the bundled vulnerable payment app offline (advisories from examples/advisories), print
