@@ -30,7 +30,6 @@ from secscan.models import (
 )
 from secscan.sourcefiles import SourceTree
 from secscan.textsafe import mask_pans, mask_userinfo, redact_secret, secret_title, secret_values
-from secscan.triage import lookup_hash
 from secscan.triage.dedupe import dedupe, sort_key
 
 if TYPE_CHECKING:
@@ -81,9 +80,6 @@ def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None
     warnings = list(evidence.warnings)
     if not evidence.triaged:
         fingerprinted = _in_scope(fingerprinted, tree, inputs.excludes if inputs is not None else ())
-        # A weak hash whose digest only names something (a cache key, a file name) is lowered,
-        # shown and tagged, the same way for scan and import.
-        fingerprinted = lookup_hash.judge(fingerprinted, tree)
         # Test code is tagged (and production-only rules dropped there) before triage, so the
         # same finding is classified the same way by scan and import.
         globs = inputs.test_paths if inputs is not None else testcode.DEFAULT_TEST_PATHS
@@ -105,7 +101,6 @@ def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None
                 tree=tree,
                 today=inputs.today,
                 suppressions=inputs.suppressions,
-                pending_suppressions=inputs.pending_suppressions,
                 baseline=inputs.baseline,
                 diff=inputs.diff,
                 scanners_run=ran,

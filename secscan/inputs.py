@@ -51,10 +51,9 @@ class TriageInputs:
     policy: Policy
     """The gate policy, with any --fail-closed/--fail-open override applied."""
     suppressions: tuple[sup.Rule, ...] = ()
+    """The entries that apply, then (marked ``pending``) the ones the merge request adds: those
+    apply once merged, and are said on the findings they would suppress."""
     suppressions_origin: str | None = None
-    pending_suppressions: tuple[sup.Rule, ...] = ()
-    """Entries the merge request adds to the suppressions file: they apply once merged, and are
-    said on the findings they would suppress."""
     baseline: Baseline | None = None
     baseline_origin: str | None = None
     diff: DiffInfo | None = None
@@ -504,7 +503,7 @@ def resolve(
     )
     if trusted is not None and head_suppressions:
         added = sup.added_rules(_head_rules(trusted.root, head_suppressions), triage.suppressions)
-        triage = replace(triage, pending_suppressions=added)
+        triage = replace(triage, suppressions=(*triage.suppressions, *added))
     return Resolved(
         cfg=cfg,
         settings=effective,

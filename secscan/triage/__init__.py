@@ -3,14 +3,17 @@
 ``apply`` is the one entry point the pipeline (and ``secscan import``) calls, after
 :func:`secscan.fingerprint.assign`. The order matters and is fixed:
 
-1. dedupe (so a suppression or status applies to the merged problem, not to one scanner's copy);
+1. weak hashes used only as lookup keys are judged (:mod:`secscan.triage.lookup_hash`), then
+   dedupe (so a suppression or status applies to the merged problem, not to one scanner's copy);
 2. the underlying status: ``new`` unless the baseline has it or, in diff-aware mode, it is not on
    an added/changed line (or its flagged code only moved) - both must say "new" when both apply;
 3. suppressions: the suppressions file first (owner, reason, expiry), then inline comments, then
    a suppression the input already carried (e.g. SARIF ``inSource``). Suppressed findings keep
    their underlying status as a tag (``underlying:new``) so the policy can refuse an inline
    suppression of a new high finding;
-4. baseline entries no longer found are appended as ``fixed``.
+4. entries the merge request adds to the suppressions file (``pending``) are said on the open
+   findings they would suppress, never applied;
+5. baseline entries no longer found are appended as ``fixed``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from secscan.pathmatch import PathMatcher
 from secscan.scanners.npm_lockfiles import is_lockfile, line_pins
 from secscan.sourcefiles import SourceTree
 from secscan.triage import baseline as baseline_mod
+from secscan.triage import lookup_hash
 from secscan.triage import suppressions as sup
 from secscan.triage.dedupe import dedupe, sort_key
 from secscan.triage.diff import (
@@ -49,10 +53,8 @@ class TriageContext:
     today: date
     """Injected so expiry checks are testable."""
     suppressions: tuple[sup.Rule, ...] = ()
-    """The suppressions file's entries, loaded by :mod:`secscan.inputs`."""
-    pending_suppressions: tuple[sup.Rule, ...] = ()
-    """Entries the merge request adds to the suppressions file (not applied: said on the findings
-    they would suppress)."""
+    """The suppressions file's entries, loaded by :mod:`secscan.inputs`; those marked ``pending``
+    are the merge request's additions (never applied: said on the findings they would suppress)."""
     baseline: baseline_mod.Baseline | None = None
     diff: DiffInfo | None = None
     """The diff against the diff base (diff-aware mode), computed once by :mod:`secscan.inputs`."""
@@ -258,12 +260,14 @@ def apply(findings: Sequence[Finding], ctx: TriageContext) -> TriageOutcome:
 
 def _apply(findings: Sequence[Finding], ctx: TriageContext) -> TriageOutcome:
     warnings: list[str] = []
-    live = [f for f in dedupe(findings) if f.status is not Status.FIXED]
+    # A weak hash whose digest only names something (a cache key, a file name) is lowered, shown
+    # and tagged before dedupe, so the merged finding takes the judged severity (scan and import).
+    live = [f for f in dedupe(lookup_hash.judge(findings, ctx.tree)) if f.status is not Status.FIXED]
 
     base = ctx.baseline
     known = base.fingerprints() if base is not None else frozenset()
     introduced = _Introduced(ctx.diff, ctx.tree) if ctx.diff is not None else None
-    rules = ctx.suppressions
+    rules = tuple(r for r in ctx.suppressions if not r.pending)
 
     out: list[Finding] = []
     for f in live:
@@ -281,7 +285,7 @@ def _apply(findings: Sequence[Finding], ctx: TriageContext) -> TriageOutcome:
     for f, before in zip(file_result.findings, out, strict=True):
         final.append(_suppress_inline(f, ctx.tree, new=before.status is Status.NEW))
 
-    final = list(sup.mark_pending(final, ctx.pending_suppressions, today=ctx.today))
+    final = list(sup.mark_pending(final, ctx.suppressions, today=ctx.today))
     if base is not None:
         final.extend(
             baseline_mod.fixed_entries(

@@ -58,6 +58,9 @@ class Rule:
     owner: str
     expires: dt.date | None = None
     ticket: str | None = None
+    pending: bool = False
+    """An entry the merge request adds (read from its own file, never applied): said on the
+    findings it would suppress once merged (:func:`mark_pending`)."""
 
     def describe(self) -> str:
         sel = ", ".join(f"{k}={getattr(self, k)}" for k in SELECTORS if getattr(self, k) is not None)
@@ -217,17 +220,17 @@ def _entry(rule: Rule) -> tuple[object, ...]:
 
 def added_rules(head: Sequence[Rule], base: Sequence[Rule]) -> tuple[Rule, ...]:
     """The head's entries that the base's file does not have (added or changed by the merge
-    request): pending, they apply once merged."""
+    request), marked pending: they apply once merged."""
     known = {_entry(r) for r in base}
-    return tuple(r for r in head if _entry(r) not in known)
+    return tuple(replace(r, pending=True) for r in head if _entry(r) not in known)
 
 
 def mark_pending(findings: Sequence[Finding], pending: Sequence[Rule], *, today: dt.date) -> tuple[Finding, ...]:
     """Say on each open finding that an entry the merge request adds would suppress it. Only
     said: the status, the verdict and every count stay as the target branch's file decides."""
-    if not pending:
+    live = [r for r in pending if r.pending and (r.expires is None or r.expires >= today)]
+    if not live:
         return tuple(findings)
-    live = [r for r in pending if r.expires is None or r.expires >= today]
     return tuple(_pending_on(f, live) if f.status in (Status.NEW, Status.EXISTING) else f for f in findings)
 
 

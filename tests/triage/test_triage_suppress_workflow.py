@@ -241,6 +241,7 @@ def test_only_the_entries_the_branch_adds_are_pending_and_only_open_findings_say
     # An entry the base already has is not pending, wherever it moved in the file.
     pending = sup.added_rules(rules(added, lapsed, changed, kept), base)
     assert [(r.fingerprint, r.path) for r in pending] == [("v1:aa", None), ("v1:bb", None), (None, "app/**")]
+    assert all(r.pending for r in pending) and not any(r.pending for r in base)
 
     open_ = replace(sast(rule_id="B324", path="lib/x.py"), fingerprint="v1:aa")
     suppressed = replace(open_, status=Status.SUPPRESSED)
