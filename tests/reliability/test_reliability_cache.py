@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -102,13 +103,30 @@ def reseal(path: Path, doc: dict[str, Any], secret: bytes | None) -> None:
     path.write_bytes(f"{cache.FORMAT} {head}\n".encode() + body)
 
 
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
+@dataclass(frozen=True)
+class Cold:
+    """A copy of the example app, a cache folder its first scan filled, and that scan's result."""
+
+    tree: Path
+    store: Path
+    result: RunResult
+
+    def store_copy(self, where: Path) -> Path:
+        """The filled cache folder, copied for one test to tamper with."""
+        shutil.copytree(self.store, where, symlinks=True)
+        return where
+
+
+@pytest.fixture(scope="module")
+def cold(tmp_path_factory: pytest.TempPathFactory) -> Cold:
+    """One cold scan for the module: every test tampers with its own copy of the entries it wrote."""
     require_tool("bandit")
     require_tool("semgrep")
-    dest = tmp_path / "app"
-    shutil.copytree(EXAMPLE, dest)
-    return dest
+    root = tmp_path_factory.mktemp("cold")
+    tree = root / "app"
+    shutil.copytree(EXAMPLE, tree)
+    store = root / "cache"
+    return Cold(tree=tree, store=store, result=scan(tree, root / "out", store))
 
 
 def flip_three_bytes(path: Path) -> None:
@@ -159,20 +177,20 @@ def link_a_shard(cache_dir: Path, outside: Path, skip: set[Path]) -> tuple[Path,
     return shard, moved, counts
 
 
-def test_tampered_entries_are_misses_and_the_result_equals_a_cold_scan(tree: Path, tmp_path: Path) -> None:
-    store = tmp_path / "cache"
-    cold = scan(tree, tmp_path / "cold", store)
-    assert cold.findings
+def test_tampered_entries_are_misses_and_the_result_equals_a_cold_scan(cold: Cold, tmp_path: Path) -> None:
+    store = cold.store_copy(tmp_path / "cache")
+    tree = cold.tree
+    assert cold.result.findings
     victims = set(with_findings(store)[:6])
     lies = tamper(store, tmp_path / "outside")
     shard, moved, shard_counts = link_a_shard(store, tmp_path / "outside", victims)
     before = {p: p.read_bytes() for p in moved.iterdir()}
     warm = scan(tree, tmp_path / "warm", store)
-    assert essence(warm) == essence(cold)
+    assert essence(warm) == essence(cold.result)
     for name in ("bandit", "semgrep"):
         expected = lies.get(name, 0) + shard_counts.get(name, 0)
         assert status(warm, name).cache_misses == expected, (name, lies, shard_counts)
-        assert status(warm, name).cache_hits == status(cold, name).cache_misses - expected
+        assert status(warm, name).cache_hits == status(cold.result, name).cache_misses - expected
     shown = [w for w in warm.warnings if "did not verify" in w]
     assert shown, warm.warnings
     # Every lie is named. The linked shard's entries are misses either way (asserted above), but
@@ -184,18 +202,18 @@ def test_tampered_entries_are_misses_and_the_result_equals_a_cold_scan(tree: Pat
     assert {p: p.read_bytes() for p in moved.iterdir()} == before
     assert shard.is_dir() and not shard.is_symlink()
     again = scan(tree, tmp_path / "again", store)
-    assert essence(again) == essence(cold)
+    assert essence(again) == essence(cold.result)
     for name in ("bandit", "semgrep"):
         assert status(again, name).cache_misses == 0, name
     assert not [w for w in again.warnings if "did not verify" in w]
 
 
-def test_with_a_key_only_entries_sealed_with_it_are_believed(tree: Path, tmp_path: Path) -> None:
-    store = tmp_path / "cache"
-    cold = scan(tree, tmp_path / "cold", store)  # no key: digest-sealed entries
-    files = {n: status(cold, n).cache_misses for n in ("bandit", "semgrep")}
+def test_with_a_key_only_entries_sealed_with_it_are_believed(cold: Cold, tmp_path: Path) -> None:
+    store = cold.store_copy(tmp_path / "cache")  # written without a key: digest-sealed entries
+    tree = cold.tree
+    files = {n: status(cold.result, n).cache_misses for n in ("bandit", "semgrep")}
     keyed = scan(tree, tmp_path / "keyed", store, key=KEY)
-    assert essence(keyed) == essence(cold)
+    assert essence(keyed) == essence(cold.result)
     for name in ("bandit", "semgrep"):
         # A job without the key (a merge request's) wrote them: not one is believed.
         assert status(keyed, name).cache_hits == 0 and status(keyed, name).cache_misses == files[name]
@@ -208,11 +226,11 @@ def test_with_a_key_only_entries_sealed_with_it_are_believed(tree: Path, tmp_pat
         doc["findings"] = []
         reseal(p, doc, secret)
     warm = scan(tree, tmp_path / "warm", store, key=KEY)
-    assert essence(warm) == essence(cold)
+    assert essence(warm) == essence(cold.result)
     assert sum(status(warm, n).cache_misses for n in ("bandit", "semgrep")) == 2
     # And the same folder without the key: entries sealed with it are not believed either.
     unkeyed = scan(tree, tmp_path / "unkeyed", store)
-    assert essence(unkeyed) == essence(cold)
+    assert essence(unkeyed) == essence(cold.result)
     assert sum(status(unkeyed, n).cache_hits for n in ("bandit", "semgrep")) == 0
 
 
