@@ -32,6 +32,7 @@ from secscan.models import (
     Status,
 )
 from secscan.reporters import _common as c
+from secscan.reporters import terminal
 from secscan.resources import templates_dir
 from secscan.testcode import TAG as TEST_CODE
 
@@ -194,6 +195,7 @@ def _finding_view(f: Finding, n: int, blocking: frozenset[str], today: date | No
         confidence=f.confidence.value,
         severity_original=f.severity_original,
         suppression=sup,
+        pending=terminal.pending_text(f),
         tags=list(f.tags),
         search=search,
     )

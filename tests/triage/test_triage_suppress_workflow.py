@@ -9,6 +9,7 @@ an entry that matches nothing is reported as stale, an expired one on every run.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import tomllib
 from pathlib import Path
@@ -77,6 +78,8 @@ def _pending_is_said_on_the_finding(run: Run, doc: dict[str, Any], fp: str, resu
     assert note.code == 0
     blocking = note.stdout[note.stdout.index("### Blocking findings") :].replace("\\", "")
     assert said in blocking, blocking[:3000]
+    page = secscan("report", result, "--format", "html", "-o", "-", clean=True)
+    assert page.code == 0 and html.escape(said.replace("&#64;", "@")) in page.stdout
     finding = next(f for f in resultio.load(result).findings if f.fingerprint == fp)
     assert said in notes.thread_body(finding, report="secscan", key=fp).replace("\\", "")
 
