@@ -242,3 +242,27 @@ def test_several_advisories_on_one_pin_give_one_thread_resolved_once_the_pin_mov
     state = {d["id"]: bool(d["notes"][0].get("resolved")) for d in now}
     assert state[thread["id"]] is True
     assert not any(resolved for d_id, resolved in state.items() if d_id != thread["id"])
+
+
+def test_a_thread_an_earlier_secscan_posted_for_one_advisory_counts_for_the_pin(
+    pinned: tuple[Path, RunResult, dict[str, str]], gitlab_standin: GitLabStandIn
+) -> None:
+    """Before pins had one thread, each advisory got its own: such a thread on the jinja2 pin keeps
+    the pin from getting a second one."""
+    _repo, result, head = pinned
+    files = {path: ("", head[path]) for path in ("requirements.txt", "checkout-node/package.json")}
+    mr = gitlab_standin.add_merge_request(project_id=7, iid=3, files=files)
+    jinja = sorted((f for f in result.findings if f.location.package == "jinja2"), key=lambda f: f.fingerprint)
+    line = by_line_index({"requirements.txt": head["requirements.txt"].splitlines()}, "requirements.txt", "jinja2==")
+    old = notes.thread_body(jinja[1], report="secscan", key=jinja[1].fingerprint)
+    gitlab_standin.add_thread(
+        mr, old, author=gitlab_standin.bot_user, position={"new_path": "requirements.txt", "new_line": line}
+    )
+    publish_result(result, settings(gitlab_standin, min_severity="low", max_threads=100))
+    on_pin = [
+        d
+        for d in gitlab_standin.merge_requests[(7, 3)].threads()
+        if d["notes"][0].get("position", {}).get("new_path") == "requirements.txt"
+        and d["notes"][0]["position"].get("new_line") == line
+    ]
+    assert len(on_pin) == 1 and not on_pin[0]["notes"][0].get("resolved")
