@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from secscan import __version__, compliance, fingerprint, pathmatch, policy, testcode, triage
+from secscan import __version__, compliance, fingerprint, pathmatch, policy, secretlines, testcode, triage
 from secscan.models import (
     AdvisorySnapshot,
     Finding,
@@ -201,28 +201,79 @@ def mask(findings: Sequence[Finding]) -> list[Finding]:
     """Mask secrets and card numbers in what findings quote from the code, after fingerprinting
     (which needs the real code) and before anything is written: a live key or a PAN must not
     spread into CI artifacts, merge request notes or dashboards. Idempotent, so results that
-    pass through it twice (merge) are unchanged."""
-    out = []
-    for f in findings:
-        values: tuple[str, ...] | None = None
-        if f.kind is Kind.SECRET:
-            # The values quoted in any of its snippets: titles and messages repeat them
-            # (bandit: "Possible hardcoded password: '...'").
-            snippets = [f.location.snippet, *(s.location.snippet for s in f.sources)]
-            values = tuple(sorted({v for sn in snippets if sn for v in secret_values(sn)}, key=len, reverse=True))
-        out.append(
-            replace(
-                f,
-                # A secret's title loses the quoted value altogether: titles become rule names
-                # (SARIF rules, grouped summaries, the dashboard), shown far from the finding.
-                title=_text(secret_title(f.title) if values is not None else f.title, values),
-                message=_text(f.message, values),
-                location=_masked(f.location, values),
-                other_locations=tuple(_masked(x, values) for x in f.other_locations),
-                sources=tuple(
-                    replace(s, location=_masked(s.location, values), message=_text(s.message, values))
-                    for s in f.sources
-                ),
-            )
+    pass through it twice (merge) are unchanged.
+
+    A line holding a detected secret is masked in every finding that quotes it, as the secret
+    findings masked it (``secscan.secretlines``): bandit's finding on ``requests.get("https://
+    svc:<password>@host", verify=False)`` must not show what detect-secrets' finding hides."""
+    masked = [_mask_one(f) for f in findings]
+    index = secretlines.secret_lines(masked)
+    if not index:
+        return masked
+    relined = [_reline(f, index) for f in masked]
+    parts = secretlines.searched([p for _f, found in relined for p in found])
+    return [_mask_parts(f, parts) if parts else f for f, _found in relined]
+
+
+def _mask_one(f: Finding) -> Finding:
+    values: tuple[str, ...] | None = None
+    if f.kind is Kind.SECRET:
+        # The values quoted in any of its snippets: titles and messages repeat them
+        # (bandit: "Possible hardcoded password: '...'").
+        snippets = [f.location.snippet, *(s.location.snippet for s in f.sources)]
+        values = tuple(sorted({v for sn in snippets if sn for v in secret_values(sn)}, key=len, reverse=True))
+    return replace(
+        f,
+        # A secret's title loses the quoted value altogether: titles become rule names
+        # (SARIF rules, grouped summaries, the dashboard), shown far from the finding.
+        title=_text(secret_title(f.title) if values is not None else f.title, values),
+        message=_text(f.message, values),
+        location=_masked(f.location, values),
+        other_locations=tuple(_masked(x, values) for x in f.other_locations),
+        sources=tuple(
+            replace(s, location=_masked(s.location, values), message=_text(s.message, values)) for s in f.sources
+        ),
+    )
+
+
+def _reline(f: Finding, index: secretlines.LineIndex) -> tuple[Finding, list[str]]:
+    """``f`` with the secrets' lines it quotes masked, and the parts of the code masked."""
+    found: list[str] = []
+
+    def at(loc: Location) -> Location:
+        new, parts = secretlines.reline(loc, index)
+        found.extend(parts)
+        return new
+
+    out = replace(
+        f,
+        location=at(f.location),
+        other_locations=tuple(at(x) for x in f.other_locations),
+        sources=tuple(replace(s, location=at(s.location)) for s in f.sources),
+    )
+    return out, found
+
+
+def _mask_parts(f: Finding, parts: tuple[str, ...]) -> Finding:
+    """``f`` with the masked parts of secrets' lines masked in every text it carries: a message
+    or another line can repeat a secret that was found elsewhere."""
+
+    def text(value: str) -> str:
+        return secretlines.mask_parts(value, parts)
+
+    def at(loc: Location) -> Location:
+        return replace(
+            loc,
+            snippet=text(loc.snippet) if loc.snippet else loc.snippet,
+            evidence=text(loc.evidence) if loc.evidence else loc.evidence,
         )
-    return out
+
+    return replace(
+        f,
+        title=text(f.title),
+        message=text(f.message),
+        fix=text(f.fix) if f.fix else f.fix,  # a semgrep fix is rendered from the matched code
+        location=at(f.location),
+        other_locations=tuple(at(x) for x in f.other_locations),
+        sources=tuple(replace(s, location=at(s.location), message=text(s.message)) for s in f.sources),
+    )
