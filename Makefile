@@ -7,7 +7,7 @@ DEMO_OUT ?= secscan-out/demo
 
 .PHONY: demo test lint unit bench semgrep-test clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-lock.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# The versions the suite is run with, which secscan's own pipeline audits (requirements-lock.txt).
