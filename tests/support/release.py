@@ -7,7 +7,7 @@ install them with nothing but local files.
   editable install points at a source tree), as one folder of links. A fresh virtualenv with
   this folder on its path has every dependency installed, so ``pip install --no-index`` of the
   wheel installs exactly one thing: the wheel (pip checks the requirements against it).
-* :func:`fresh_venv` — such a virtualenv.
+* :func:`fresh_venv` — such a virtualenv (pip, too, comes from that folder).
 
 The session-wide copies live in one folder per session (``tmp_path_factory``), shared by the
 xdist workers through a lock file, so the wheel is built once however the tests are spread.
@@ -95,8 +95,12 @@ def deps_site(shared: Path) -> Path:
 
 
 def fresh_venv(where: Path, site: Path) -> Path:
-    """A new virtualenv (with pip) whose path also holds ``site``; returns its ``bin``."""
-    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, capture_output=True, timeout=300)
+    """A new virtualenv whose path also holds ``site``; returns its ``bin``. Its ``python -m pip``
+    is the shared venv's pip, reached through ``site`` (ensurepip would cost ~5 CPU-s a venv),
+    and installs into the new virtualenv (pip installs into ``sys.prefix``, the venv's)."""
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(where)], check=True, capture_output=True, timeout=300
+    )
     inner = next((where / "lib").glob("python3*/site-packages"))
     (inner / "secscan-test-deps.pth").write_text(f"{site}\n", encoding="utf-8")
     return where / "bin"
