@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
 
-from secscan.models import Finding, Kind
+from secscan.models import Finding, Kind, NarrowedTestCode
 from secscan.settings.defaults import DEFAULT_PRODUCTION_ONLY_RULES, DEFAULT_TEST_PATHS
 
 __all__ = ["DEFAULT_PRODUCTION_ONLY_RULES", "DEFAULT_TEST_PATHS"]  # where the pipeline reads them
@@ -64,6 +64,19 @@ def is_test_path(path: str | None, globs: Sequence[str]) -> bool:
         elif fnmatchcase(name, glob):
             return True
     return False
+
+
+def rule_ran(test_code: NarrowedTestCode | None, *, scanner: str, rule_id: str, path: str | None) -> bool:
+    """Whether a run that read test code as ``test_code`` ran ``scanner``'s ``rule_id`` on ``path``:
+    always outside test code (and when it read test code with every rule); in test code when the
+    scanner ran every rule there or ran this one (a reported id may carry the folder prefix
+    semgrep adds). What it did not run there, it cannot say is fixed (issue 31)."""
+    if test_code is None or not path:
+        return True
+    ran = test_code.rules_of(scanner)
+    if ran is None or path in test_code.production or not is_test_path(path, test_code.test_paths):
+        return True
+    return any(rule_id == r or rule_id.endswith("." + r) for r in ran)
 
 
 def production_imported(

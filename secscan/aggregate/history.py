@@ -23,7 +23,7 @@ from secscan.aggregate.sqldb import Database
 from secscan.dbtarget import DbTarget
 from secscan.errors import ConfigError, InputError
 from secscan.models import Finding, NarrowedTestCode, RunResult, ScannerRules, Status
-from secscan.testcode import is_test_path
+from secscan.testcode import rule_ran
 
 if TYPE_CHECKING:
     from secscan.aggregate.timeline import StreamTimeline
@@ -135,7 +135,7 @@ class RunSnapshot:
         such a run can say it is fixed."""
         if self.paths is not None and (not info.path or info.path not in self.paths):
             return False
-        if self.test_code is not None and not rule_ran(self.test_code, info):
+        if not rule_ran(self.test_code, scanner=info.scanner, rule_id=info.rule_id, path=info.path):
             return False
         if not self.scanners:
             return True  # an imported result without scanner statuses: taken at its word
@@ -146,18 +146,6 @@ class RunSnapshot:
         if states & {"timeout", "not_installed"} or ("failed" in states and not entries):
             return False  # some part of it crashed: nothing it did not report is known fixed
         return not any(e.startswith(f"{info.path} (") for e in entries)
-
-
-def rule_ran(test_code: NarrowedTestCode, info: FindingInfo) -> bool:
-    """Whether a run that read test code as ``test_code`` says ``info`` ran its rule on its file:
-    always outside test code; in test code when its scanner ran every rule there or ran this one
-    (a reported id may carry the folder prefix semgrep adds)."""
-    ran = test_code.rules_of(info.scanner)
-    if ran is None or not info.path or info.path in test_code.production:
-        return True
-    if not is_test_path(info.path, test_code.test_paths):
-        return True
-    return any(info.rule_id == r or info.rule_id.endswith("." + r) for r in ran)
 
 
 def narrowed_spec(test_code: NarrowedTestCode) -> str:

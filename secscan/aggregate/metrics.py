@@ -249,6 +249,12 @@ def _walk(stream: StreamTimeline) -> tuple[_Lifecycle, list[tuple[int, ...]]]:
                 counts[_sev_index(seg.severity)] += 1
         for seg in segs:
             if seg.status not in _OPEN and seg.finding_id in state.open_since:
+                info = stream.findings.get(seg.finding_id)
+                if seg.status == "fixed" and info is not None and not run.covers(info):
+                    # "Fixed" from a run that did not look for it (a baseline entry in test code
+                    # a default run did not read with its rule): as good as absent.
+                    absent[seg.finding_id] = None
+                    continue
                 # Reported fixed: fixed. Suppressed: no longer open, but accepted, not fixed.
                 close(seg.finding_id, epoch, fixed=seg.status != "suppressed")
         if absent:

@@ -19,8 +19,9 @@ import pytest
 
 from secscan import dbtarget, resultio
 from secscan.aggregate import metrics, migrations, sqldb
-from secscan.aggregate.history import FindingInfo, History, rule_ran
+from secscan.aggregate.history import History
 from secscan.models import NarrowedTestCode, RunResult, ScannerRules, Scope
+from secscan.testcode import rule_ran
 from secscan.triage.merge import merge_results, merged_scope
 from tests.conftest import require_tool
 from tests.support.cli import secscan
@@ -45,6 +46,8 @@ class Story:
     """The default run's tree in 3 shards (same commit)."""
     all_again: RunResult
     """--scan-all-test-code after tests/test_run.py was fixed."""
+    with_baseline: RunResult
+    """The default run against a baseline made of ``all_rules``."""
 
 
 def _scan(repo: Path, out: Path, *args: str) -> RunResult:
@@ -72,10 +75,13 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
     all_rules = _scan(repo, tmp / "o1", "--scan-all-test-code")
     commit(repo, {"app/run.py": SAFE, HELPER: JSON}, "fix production")
     default = _scan(repo, tmp / "o2")
+    made = secscan("baseline", "create", str(tmp / "o1" / "secscan.json"), "-o", str(tmp / "baseline.json"))
+    assert made.returncode == 0, made.stderr
+    with_baseline = _scan(repo, tmp / "o5", "--baseline", str(tmp / "baseline.json"))
     shards = tuple(_scan(repo, tmp / f"o3{k}", "--shard", f"{k}/3") for k in (1, 2, 3))
     commit(repo, {TEST_FILE: SAFE}, "fix the test")
     all_again = _scan(repo, tmp / "o4", "--scan-all-test-code")
-    return Story(all_rules=all_rules, default=default, shards=shards, all_again=all_again)
+    return Story(all_rules=all_rules, default=default, shards=shards, all_again=all_again, with_baseline=with_baseline)
 
 
 def _open(result: RunResult) -> dict[tuple[str, str], str]:
@@ -97,6 +103,23 @@ def test_the_result_records_how_test_code_was_read(story: Story) -> None:
     assert (TEST_FILE, "B602") in _open(story.all_rules) and (TEST_FILE, "B602") not in _open(story.default)
     # secscan.json carries it.
     assert resultio.loads(resultio.dumps(story.default), origin="x").scope == scope
+
+
+def test_a_baseline_entry_in_test_code_stays_open(story: Story, tmp_path: Path) -> None:
+    """The same trap through the baseline: a run that reports an entry it did not look for as
+    "fixed" does not close it in the history (it closes what it looked at)."""
+    status = {(f.location.path, f.rule_id): f.status.value for f in story.with_baseline.findings}
+    assert status[("app/run.py", "B602")] == "fixed" and status[(HELPER, "B301")] == "fixed"
+    full = _open(story.all_rules)
+    test_fp, prod_fp = full[(TEST_FILE, "B602")], full[("app/run.py", "B602")]
+    with History(tmp_path / "h.sqlite3") as h:
+        h.add(story.all_rules, project="shop", ref="main", finished_at=T0.isoformat())
+        h.add(story.with_baseline, project="shop", ref="main", finished_at=(T0 + timedelta(days=1)).isoformat())
+        states = _states(h)
+        assert states[test_fp].open_since is not None and states[prod_fp].fixed_at == _epoch(1)
+        # A covering run closes it (the entry is absent from the --scan-all-test-code run).
+        h.add(story.all_again, project="shop", ref="main", finished_at=(T0 + timedelta(days=2)).isoformat())
+        assert _states(h)[test_fp].fixed_at == _epoch(2)
 
 
 def test_merged_shards_keep_the_narrowed_test_code(story: Story) -> None:
@@ -140,28 +163,18 @@ def test_a_rule_ran_only_where_the_run_says() -> None:
         ),
     )
 
-    def info(scanner: str, rule: str, path: str) -> FindingInfo:
-        return FindingInfo(
-            id=1,
-            fingerprint="f",
-            kind="sast",
-            scanner=scanner,
-            rule_id=rule,
-            title="t",
-            location=path,
-            cwes=(),
-            compliance=(),
-            path=path,
-        )
+    def ran(scanner: str, rule: str, path: str) -> bool:
+        return rule_ran(narrowed, scanner=scanner, rule_id=rule, path=path)
 
-    assert not rule_ran(narrowed, info("bandit", "B105", "tests/test_a.py"))
-    assert not rule_ran(narrowed, info("bandit", "B105", "pkg/test_a.py"))
-    assert rule_ran(narrowed, info("bandit", "B105", "tests/shared.py"))  # production imports it
-    assert rule_ran(narrowed, info("bandit", "B105", "app/a.py"))
-    assert rule_ran(narrowed, info("semgrep", "payment.stripe-live-secret-key", "tests/test_a.py"))
-    assert rule_ran(narrowed, info("semgrep", "rules.payment.stripe-live-secret-key", "tests/test_a.py"))
-    assert not rule_ran(narrowed, info("semgrep", "payment.sql-injection", "tests/test_a.py"))
-    assert rule_ran(narrowed, info("detect-secrets", "Secret Keyword", "tests/test_a.py"))  # every rule
+    assert not ran("bandit", "B105", "tests/test_a.py")
+    assert not ran("bandit", "B105", "pkg/test_a.py")
+    assert ran("bandit", "B105", "tests/shared.py")  # production imports it
+    assert ran("bandit", "B105", "app/a.py")
+    assert ran("semgrep", "payment.stripe-live-secret-key", "tests/test_a.py")
+    assert ran("semgrep", "rules.payment.stripe-live-secret-key", "tests/test_a.py")
+    assert not ran("semgrep", "payment.sql-injection", "tests/test_a.py")
+    assert ran("detect-secrets", "Secret Keyword", "tests/test_a.py")  # every rule
+    assert rule_ran(None, scanner="bandit", rule_id="B105", path="tests/test_a.py")
 
 
 def _states(h: History) -> dict[str, metrics.FindingState]:

@@ -101,7 +101,8 @@ def _oracle(stream: StreamHistory) -> tuple[list[tuple[int, ...]], int, list[int
                 continue
             if now_status == "suppressed":
                 del open_since[fid]
-            elif now_status == "fixed" or not run.scanners or scanner_of[fid] in ok:
+            elif not run.scanners or scanner_of[fid] in ok:
+                # Absent or reported fixed: fixed when the run covered it (its scanner ran).
                 del open_since[fid]
                 fixed += 1
         after.append(tuple(sum(1 for f in open_since if severity[f] == sev) for sev in metrics.SEV_ORDER))
