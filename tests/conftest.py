@@ -20,15 +20,20 @@ DATA = Path(__file__).resolve().parent / "data"
 VENV_BIN = Path(sys.executable).parent
 
 # The per-file result cache of this test run: its own folder (never the user's ~/.cache), shared
-# by the scans of one worker as it would be by a developer's runs. XDG_CACHE_HOME reaches the
-# subprocesses even where a test drops every SECSCAN_* variable from their environment.
-os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="secscan-test-cache-")
+# by the scans of the whole session as it would be by a developer's runs. The xdist workers
+# inherit the folder the controller made (the cache takes concurrent scans), so content one
+# worker scanned is a hit on the other; tests that count hits and misses name their own folder.
+# XDG_CACHE_HOME reaches the subprocesses even where a test drops every SECSCAN_* variable.
+_SESSION_CACHE = "TESTS_SECSCAN_CACHE_HOME"  # not SECSCAN_*: secscan warns of unknown ones
+if not os.environ.get("PYTEST_XDIST_WORKER") or not os.environ.get(_SESSION_CACHE):
+    os.environ[_SESSION_CACHE] = tempfile.mkdtemp(prefix="secscan-test-cache-")
+os.environ["XDG_CACHE_HOME"] = os.environ[_SESSION_CACHE]
 # Likewise the user data folder (the default history database, the advisory database): a test
 # that does not name one must never read or write the developer's own (~/.local/share/secscan).
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="secscan-test-data-")
 
 # Shared fixtures from tests/support/ (importable as `tests.support.*`).
-pytest_plugins = ["tests.support.gitlab_standin"]
+pytest_plugins = ["tests.support.gitlab_standin", "tests.support.xdist_groups"]
 
 
 def require(ok: bool, what: str) -> None:
