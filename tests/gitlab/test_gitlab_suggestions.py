@@ -32,6 +32,11 @@ NEW = (
     "    data = yaml.load(text, Loader=yaml.Loader)  # the settings\n"  # line 5: added
     "    return data\n"
 )
+
+# One worker for the module: under xdist each worker builds a module fixture of its own, and
+# scanned and pinned are real scans.
+pytestmark = pytest.mark.xdist_group("gitlab-suggestions")
+
 LINE = 5
 BLOCK = re.compile(r"^```suggestion:-0\+0\n(.*?)\n```$", re.M | re.S)
 

@@ -19,7 +19,9 @@ import pytest
 from tests.conftest import ROOT, require_tool
 from tests.support.cli import secscan
 
-pytestmark = [pytest.mark.integration]
+# One worker for the module: under xdist each worker builds a module fixture of its own, and
+# scanned is a real scan.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("importers-round-trip")]
 
 EXAMPLE = ROOT / "examples" / "payment-app"
 ADVISORIES = ROOT / "tests" / "data" / "npm" / "advisories"

@@ -15,6 +15,10 @@ import pytest
 
 from tests.support.mergerequest import Scan, make_mr, scan_mr
 
+# One worker for the module: under xdist each worker builds a module fixture of its own, and
+# pep_695_scan is a real scan.
+pytestmark = pytest.mark.xdist_group("reliability-accounting")
+
 BODY = "import subprocess\n\n\ndef run(cmd, expr):\n    subprocess.call(cmd, shell=True)\n    return eval(expr)\n"
 NEW_SYNTAX = "type Command = str\n\n"
 SQL = "def find(cur, payment_id):\n    return cur.execute(\"SELECT * FROM payments WHERE id = '%s'\" % payment_id)\n"

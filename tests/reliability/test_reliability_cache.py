@@ -30,6 +30,10 @@ from secscan.models import RunResult, ScannerStatus
 from tests.conftest import ROOT, require_tool
 from tests.support.cli import secscan as run_secscan
 
+# One worker for the module: under xdist each worker builds a module fixture of its own, and
+# cold is a real scan.
+pytestmark = pytest.mark.xdist_group("reliability-cache")
+
 EXAMPLE = ROOT / "examples" / "payment-app"
 KEY = "k3y-for-tests-" + "x" * 24
 

@@ -30,6 +30,10 @@ import pytest
 
 from tests.conftest import ROOT
 
+# One worker for the module: under xdist each worker builds a module fixture of its own, and
+# previous is a real scan.
+pytestmark = pytest.mark.xdist_group("reliability-signals")
+
 FILES = 6
 LINES = 800
 

@@ -26,6 +26,10 @@ from packaging.utils import canonicalize_name
 from tests.conftest import ROOT, require_tool
 from tests.support.cli import Run, secscan
 
+# One worker for the module: under xdist each worker builds a module fixture of its own, and
+# self_scan is a real scan.
+pytestmark = pytest.mark.xdist_group("rules-self-scan")
+
 PIPELINE_SCANNERS = ("bandit", "semgrep", "pip-audit", "detect-secrets", "tree")
 """The template's scanner jobs that have something to scan here (no npm lockfile: npm-audit is
 skipped, as in the pipeline)."""

@@ -19,6 +19,10 @@ from secscan.models import Finding, Kind, Location, Severity, Source
 from secscan.secretlines import mask_line, secret_lines
 from tests.support.cli import secscan
 
+# One worker for the module: under xdist each worker builds a module fixture of its own, and
+# reports is a real scan.
+pytestmark = pytest.mark.xdist_group("secrets-lines")
+
 PASSWORD = "Zq8vkLm2pQxTw9"
 CLIENT = f"""import requests
 

@@ -24,6 +24,10 @@ from tests.secrets.fakes import private_key, provider_secrets, settings_file
 from tests.support.cli import Run, secscan
 from tests.support.mergerequest import commit, new_repo
 
+# One worker for the module: under xdist each worker builds a module fixture of its own, and
+# provider_scan is a real scan.
+pytestmark = pytest.mark.xdist_group("secrets-repo")
+
 
 def scan(repo: Path, out: Path, *args: str, env: dict[str, str] | None = None) -> Run:
     require_tool("detect-secrets")
