@@ -106,6 +106,7 @@ def produce(evidence: Evidence, *, tree: SourceTree, inputs: TriageInputs | None
                 scanners_run=ran,
                 scanned_paths=evidence.scanned_paths,
                 excluded=pathmatch.excludes(inputs.excludes),  # what no scanner looked at
+                test_code=evidence.scope.test_code if evidence.scope is not None else None,
             ),
         )
         findings = outcome.findings

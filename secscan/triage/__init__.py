@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from secscan.fingerprint import ScopeIndex, evolve, gc_paused, normalize_code, normalize_package
-from secscan.models import Finding, Kind, Status
+from secscan.models import Finding, Kind, NarrowedTestCode, Status
 from secscan.pathmatch import PathMatcher
 from secscan.scanners.npm_lockfiles import is_lockfile, line_pins
 from secscan.sourcefiles import SourceTree
@@ -64,6 +64,9 @@ class TriageContext:
     """With --changed-only: the files scanned; baseline entries elsewhere are not "fixed"."""
     excluded: PathMatcher | None = None
     """What the scanners were told to skip (defaults + --exclude); baseline entries there are not "fixed"."""
+    test_code: NarrowedTestCode | None = None
+    """How test code was read when not with every rule: a baseline entry there whose rule did
+    not run is not "fixed"."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -289,7 +292,12 @@ def _apply(findings: Sequence[Finding], ctx: TriageContext) -> TriageOutcome:
     if base is not None:
         final.extend(
             baseline_mod.fixed_entries(
-                base, final, scanners_run=ctx.scanners_run, scanned_paths=ctx.scanned_paths, excluded=ctx.excluded
+                base,
+                final,
+                scanners_run=ctx.scanners_run,
+                scanned_paths=ctx.scanned_paths,
+                excluded=ctx.excluded,
+                test_code=ctx.test_code,
             )
         )
     return TriageOutcome(findings=tuple(sorted(final, key=sort_key)), warnings=tuple(warnings))

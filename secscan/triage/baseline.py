@@ -10,8 +10,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from secscan import testcode
 from secscan.fsutil import read_input_text
-from secscan.models import Baseline, BaselineEntry, Finding, Kind, Location, RunResult, Source, Status
+from secscan.models import (
+    Baseline,
+    BaselineEntry,
+    Finding,
+    Kind,
+    Location,
+    NarrowedTestCode,
+    RunResult,
+    Source,
+    Status,
+)
 from secscan.pathmatch import PathMatcher
 from secscan.triage.dedupe import source_of
 
@@ -83,12 +94,14 @@ def fixed_entries(
     scanners_run: Sequence[str] | None = None,
     scanned_paths: Sequence[str] | None = None,
     excluded: PathMatcher | None = None,
+    test_code: NarrowedTestCode | None = None,
 ) -> list[Finding]:
     """Baseline entries no run finding matches, as FIXED findings.
 
     An entry only counts as fixed when the run could have seen it: one of its scanners ran
-    (split pipelines run one scanner per job), with --changed-only its file was scanned, and its
-    file (or manifest) is not one the scan excluded.
+    (split pipelines run one scanner per job), with --changed-only its file was scanned, its
+    file (or manifest) is not one the scan excluded, and in test code its rule ran there
+    (``test_code``: how the run read test code when not with every rule).
     """
     seen = {f.fingerprint for f in present}
     ran = set(scanners_run) if scanners_run is not None else None
@@ -103,5 +116,18 @@ def fixed_entries(
             continue
         if excluded is not None and e.kind is not Kind.DAST and e.path and excluded.matches(e.path):
             continue
+        if not _rule_ran(test_code, e):
+            continue
         out.append(fixed_finding(e))
     return out
+
+
+def _rule_ran(test_code: NarrowedTestCode | None, e: BaselineEntry) -> bool:
+    """Whether the run ran the entry's rule on its file: by one of its scanners; an entry that
+    does not name them, by every scanner that narrowed (fail closed)."""
+    if test_code is None or e.kind not in (Kind.SAST, Kind.SECRET):
+        return True
+    if e.scanners:
+        return any(testcode.rule_ran(test_code, scanner=s, rule_id=e.rule_id, path=e.path) for s in e.scanners)
+    names = [r.scanner for r in test_code.rules]
+    return all(testcode.rule_ran(test_code, scanner=s, rule_id=e.rule_id, path=e.path) for s in names)

@@ -144,3 +144,37 @@ def test_malformed_baselines_are_input_errors(tmp_path: Path, text: str, message
     with pytest.raises(InputError) as e:
         bl.load(p)
     assert e.value.message.startswith(f"{p}: {message}")
+
+
+def test_an_entry_in_test_code_is_fixed_only_where_its_rule_ran() -> None:
+    """A run that read test code with some rules only (issue 31): entries there of other rules,
+    and entries naming no scanner, are not "fixed"; the rules it ran, and production code, are."""
+    from secscan.models import BaselineEntry, Kind, NarrowedTestCode, ScannerRules, Severity
+
+    def entry(fp: str, rule: str, path: str, *scanners: str) -> BaselineEntry:
+        return BaselineEntry(
+            fingerprint=fp,
+            kind=Kind.SAST,
+            rule_id=rule,
+            title="t",
+            severity=Severity.HIGH,
+            path=path,
+            scanners=scanners,
+        )
+
+    entries = (
+        entry("a", "B602", "tests/test_a.py", "bandit"),
+        entry("b", "B105", "tests/test_a.py", "bandit"),
+        entry("c", "B602", "app/a.py", "bandit"),
+        entry("d", "B602", "tests/test_a.py"),
+        entry("e", "B602", "tests/shared.py", "bandit"),
+    )
+    narrowed = NarrowedTestCode(
+        test_paths=("tests/",),
+        production=("tests/shared.py",),
+        rules=(ScannerRules(scanner="bandit", rules=("B105",)),),
+    )
+    base = bl.Baseline(origin="b", entries=entries)
+    fixed = {f.fingerprint for f in bl.fixed_entries(base, [], test_code=narrowed)}
+    assert fixed == {"b", "c", "e"}
+    assert {f.fingerprint for f in bl.fixed_entries(base, [])} == {"a", "b", "c", "d", "e"}
