@@ -24,6 +24,9 @@ from tests.conftest import require_tool
 from tests.support.cli import secscan
 from tests.support.mergerequest import commit, new_repo
 
+# The module fixture is real scans: one worker builds it once.
+pytestmark = pytest.mark.xdist_group("aggregate-scope")
+
 VULN = "import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
 SAFE = "import shlex\n\n\ndef run(cmd):\n    return shlex.split(cmd)\n"
 PICKLE = "import pickle\n\n\ndef load(blob):\n    return pickle.loads(blob)\n"
