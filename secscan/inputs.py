@@ -284,25 +284,29 @@ def check_out_dir(out_dir: Path, *, tree: Path | None = None) -> Path:
     out = out_dir if out_dir.is_absolute() else Path.cwd() / out_dir
     out = Path(os.path.normpath(out))
     root = tree.resolve() if tree is not None else None
-    probe = out
-    while True:
-        if probe.is_symlink():
-            inside = root is not None and Path(os.path.normpath(probe)).is_relative_to(root)
-            if inside:
-                raise ConfigError(f"output folder {out_dir}: {probe} is a symlink inside the scanned tree; refusing")
-        if probe.parent == probe:
-            break
-        probe = probe.parent
+    _refuse_links_in_tree(out_dir, out, root)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"output folder {out_dir} is not a directory")
+    _prove_writable(out_dir, out)
+    return out
+
+
+def _refuse_links_in_tree(out_dir: Path, out: Path, root: Path | None) -> None:
+    """A symlink inside the scanned tree on the way to ``out``, or in it, is refused."""
+    for probe in (out, *out.parents):
+        if probe.is_symlink() and root is not None and Path(os.path.normpath(probe)).is_relative_to(root):
+            raise ConfigError(f"output folder {out_dir}: {probe} is a symlink inside the scanned tree; refusing")
     if root is not None and out.is_dir() and out.is_relative_to(root):
         # Reports, the manifest and the audit log are written into it: a committed
         # secscan-out/secscan-audit.jsonl -> ~/.ssh/authorized_keys must not be followed.
         links = sorted(p.name for p in out.iterdir() if p.is_symlink())
         if links:
             raise ConfigError(f"output folder {out_dir}: {links[0]} is a symlink inside the scanned tree; refusing")
-    # Prove it writable without leaving anything behind when a later check fails: probe the
-    # folder itself, or the nearest existing folder it will be created in.
+
+
+def _prove_writable(out_dir: Path, out: Path) -> None:
+    """Prove it writable without leaving anything behind when a later check fails: probe the
+    folder itself, or the nearest existing folder it will be created in."""
     existing = out
     while not existing.exists():
         existing = existing.parent
@@ -315,7 +319,6 @@ def check_out_dir(out_dir: Path, *, tree: Path | None = None) -> Path:
             os.unlink(name)
     except OSError as e:
         raise ConfigError(f"output folder {out_dir} is not writable: {e.strerror or e}") from None
-    return out
 
 
 # Settings naming files or folders whose content decides the verdict.
@@ -395,15 +398,8 @@ def _trusted_paths(cfg: ScanConfig, trusted: TrustedBase) -> tuple[ScanConfig, l
             changes[key] = swap(value, key.replace("_", " "))
     if cfg.suppressions is None:
         changes["suppressions"] = swap(root / DEFAULT_SUPPRESSIONS, "suppressions")
-    rules = []
-    for r in cfg.semgrep_rules:
-        if is_remote_semgrep_config(r):
-            rules.append(r)
-            continue
-        copy = swap(r, "semgrep rules")
-        if copy is not None:
-            rules.append(str(copy))
-    changes["semgrep_rules"] = tuple(rules)
+    rules = (r if is_remote_semgrep_config(r) else swap(r, "semgrep rules") for r in cfg.semgrep_rules)
+    changes["semgrep_rules"] = tuple(str(r) for r in rules if r is not None)
     # zap-2 (issue 22): an API definition in the tree decides which operations ZAP attacks.
     definition = cfg.zap_api_definition
     if definition and not definition.startswith(("http://", "https://")):

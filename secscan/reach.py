@@ -79,27 +79,38 @@ def _py_imports(path: str, text: str, exists: Exists) -> set[str]:
         for part in m.group(1).replace("\\", " ").split(","):
             name = part.strip().split()[0] if part.strip() else ""
             # `import a.b.c` imports a, a.b and a.b.c.
-            pieces = name.split(".")
-            for n in range(1, len(pieces) + 1):
-                out.update(_py_module_files(".".join(pieces[:n]), roots))
+            out.update(_py_prefixes(name.split("."), roots))
     for m in _PY_FROM.finditer(text):
-        dots, module, names = m.group(1), m.group(2), m.group(3) or m.group(4) or ""
-        if dots:
-            base = here
-            for _ in range(len(dots) - 1):
-                base = base.parent
-            local = ["" if str(base) == "." else str(base)]
-        else:
-            local = roots
-        pieces = module.split(".") if module else []
-        for n in range(1, len(pieces) + 1):
-            out.update(_py_module_files(".".join(pieces[:n]), local))
-        for name in re.sub(r"#[^\n]*", "", names).replace("\\", " ").split(","):
-            word = name.strip().split()[0] if name.strip() else ""
-            if word and word != "*":
-                out.update(_py_module_files(".".join([*pieces, word]), local))
-        if dots and not module:
-            out.update(f"{r}/__init__.py" if r else "__init__.py" for r in local)
+        out.update(_py_from(m, here, roots))
+    return out
+
+
+def _py_prefixes(pieces: list[str], roots: list[str]) -> set[str]:
+    """The files of a dotted module and of each package above it."""
+    out: set[str] = set()
+    for n in range(1, len(pieces) + 1):
+        out.update(_py_module_files(".".join(pieces[:n]), roots))
+    return out
+
+
+def _py_from(m: re.Match[str], here: PurePosixPath, roots: list[str]) -> set[str]:
+    """Candidate files of one ``from X import a, b`` (relative or absolute)."""
+    dots, module, names = m.group(1), m.group(2), m.group(3) or m.group(4) or ""
+    if dots:
+        base = here
+        for _ in range(len(dots) - 1):
+            base = base.parent
+        local = ["" if str(base) == "." else str(base)]
+    else:
+        local = roots
+    pieces = module.split(".") if module else []
+    out = _py_prefixes(pieces, local)
+    for name in re.sub(r"#[^\n]*", "", names).replace("\\", " ").split(","):
+        word = name.strip().split()[0] if name.strip() else ""
+        if word and word != "*":
+            out.update(_py_module_files(".".join([*pieces, word]), local))
+    if dots and not module:
+        out.update(f"{r}/__init__.py" if r else "__init__.py" for r in local)
     return out
 
 

@@ -94,22 +94,30 @@ def _parse_commit(sha: str, body: str) -> CommitAdditions:
             next_no = int(m.group(1))
             continue
         if not in_hunk:
-            # The file's header: where it goes, or that it is binary.
-            if line.startswith("+++ "):
-                target = _unquote(line[4:])
-                path = None if target == "/dev/null" else _strip_prefix(target, "b/")
-            elif line.startswith("Binary files ") and line.endswith(" differ"):
-                b = re.match(r"^Binary files (.*) and (.*) differ$", line)
-                if b and b.group(2) != "/dev/null":
-                    binary.append(_strip_prefix(b.group(2), "b/"))
-            continue
-        if path is not None:
-            if line.startswith("+"):
-                lines.append((next_no, line[1:]))
-                next_no += 1
-            elif line.startswith(" "):
-                next_no += 1
+            path = _header(line, path, binary)
+        elif path is not None:
+            next_no = _hunk_line(line, next_no, lines)
     return CommitAdditions(sha=sha, files=tuple(files), binary=tuple(binary))
+
+
+def _header(line: str, path: str | None, binary: list[str]) -> str | None:
+    """A line of a file's header: where the file goes (``+++``), or that it is binary."""
+    if line.startswith("+++ "):
+        target = _unquote(line[4:])
+        return None if target == "/dev/null" else _strip_prefix(target, "b/")
+    if line.startswith("Binary files ") and line.endswith(" differ"):
+        b = re.match(r"^Binary files (.*) and (.*) differ$", line)
+        if b and b.group(2) != "/dev/null":
+            binary.append(_strip_prefix(b.group(2), "b/"))
+    return path
+
+
+def _hunk_line(line: str, next_no: int, lines: list[tuple[int, str]]) -> int:
+    """An added line is kept with its number; the number of the next line of the new file."""
+    if line.startswith("+"):
+        lines.append((next_no, line[1:]))
+        return next_no + 1
+    return next_no + 1 if line.startswith(" ") else next_no
 
 
 def read_history(root: Path, base: str) -> History:

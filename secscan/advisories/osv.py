@@ -159,6 +159,17 @@ def _check_event_version(kind: str, value: str, *, field: str, ecosystem: str = 
         raise AdvisoryFormatError(f"{field}: {kind} {value!r} is not a PEP 440 version")
 
 
+def _parse_event(ev: object, *, where: str) -> Event:
+    if not isinstance(ev, dict) or len(ev) != 1:
+        raise AdvisoryFormatError(f"{where}: each event must have exactly one key")
+    ((kind, value),) = ev.items()
+    if kind not in EVENT_KINDS:
+        raise AdvisoryFormatError(f"{where}: unknown event {kind!r}")
+    if not isinstance(value, str):
+        raise AdvisoryFormatError(f"{where}: {kind} {value!r} is a {type(value).__name__}, not a string")
+    return Event(kind=kind, value=value)
+
+
 def _parse_range(raw: object, *, field: str, ecosystem: str) -> Range | None:
     if not isinstance(raw, dict):
         raise AdvisoryFormatError(f"{field}: expected a mapping")
@@ -168,17 +179,7 @@ def _parse_range(raw: object, *, field: str, ecosystem: str) -> Range | None:
     events_raw = raw.get("events")
     if not isinstance(events_raw, list) or not events_raw:
         raise AdvisoryFormatError(f"{field}.events: expected a non-empty list")
-    events: list[Event] = []
-    for j, ev in enumerate(events_raw):
-        where = f"{field}.events[{j}]"
-        if not isinstance(ev, dict) or len(ev) != 1:
-            raise AdvisoryFormatError(f"{where}: each event must have exactly one key")
-        ((kind, value),) = ev.items()
-        if kind not in EVENT_KINDS:
-            raise AdvisoryFormatError(f"{where}: unknown event {kind!r}")
-        if not isinstance(value, str):
-            raise AdvisoryFormatError(f"{where}: {kind} {value!r} is a {type(value).__name__}, not a string")
-        events.append(Event(kind=kind, value=value))
+    events = [_parse_event(ev, where=f"{field}.events[{j}]") for j, ev in enumerate(events_raw)]
     if not any(e.kind == "introduced" for e in events):
         raise AdvisoryFormatError(f"{field}.events: no 'introduced' event")
     if rtype not in MATCHED_RANGE_TYPES:

@@ -73,6 +73,16 @@ def parse_purl(purl: str) -> tuple[str, str, str | None]:
     return ptype.lower(), name, unquote(version) if version else None
 
 
+def _purl_query(purl: object, version: str | None) -> Query:
+    if not isinstance(purl, str):
+        raise QueryError("package.purl must be a string")
+    ptype, pname, pversion = parse_purl(purl)
+    if pversion is not None and version is not None:
+        raise QueryError("version specified in params and PURL query")
+    eco = {"pypi": ECOSYSTEM, "npm": "npm"}.get(ptype)
+    return Query(package=normalize_name(pname, eco) if eco else None, version=pversion or version, ecosystem=eco or "")
+
+
 def parse_query(body: object) -> Query:
     if not isinstance(body, dict):
         raise QueryError("query must be a JSON object")
@@ -88,15 +98,7 @@ def parse_query(body: object) -> Query:
     if purl is not None:
         if name is not None or ecosystem is not None:
             raise QueryError("package: purl and name/ecosystem are mutually exclusive")
-        if not isinstance(purl, str):
-            raise QueryError("package.purl must be a string")
-        ptype, pname, pversion = parse_purl(purl)
-        if pversion is not None and version is not None:
-            raise QueryError("version specified in params and PURL query")
-        eco = {"pypi": ECOSYSTEM, "npm": "npm"}.get(ptype)
-        return Query(
-            package=normalize_name(pname, eco) if eco else None, version=pversion or version, ecosystem=eco or ""
-        )
+        return _purl_query(purl, version)
     if not isinstance(name, str) or not name:
         raise QueryError("package.name (or package.purl) is required")
     if ecosystem is not None and not isinstance(ecosystem, str):

@@ -138,6 +138,55 @@ def _find_artifact(
     return None
 
 
+@dataclass(frozen=True)
+class _Wanted:
+    """Which artifact of which job is a project's result."""
+
+    artifact_path: str
+    job_name: str | None
+    max_pipelines: int
+
+
+def _collect_project(gl: Any, p: Any, history: History, wanted: _Wanted, redact: Redactor) -> ProjectOutcome:
+    """One project's newest result added to ``history``, or why not (never raises for one project)."""
+    import gitlab.exceptions
+    import requests
+
+    name = str(p.path_with_namespace)
+    ref = getattr(p, "default_branch", None)
+    if not ref:
+        return ProjectOutcome(project=name, state="no_artifact", detail="empty repository")
+    artifact_path = wanted.artifact_path
+    try:
+        found = _find_artifact(
+            gl, p, ref, artifact_path=artifact_path, job_name=wanted.job_name, max_pipelines=wanted.max_pipelines
+        )
+    except gitlab.exceptions.GitlabError as e:
+        return ProjectOutcome(project=name, ref=ref, state="error", detail=redact(e.error_message))
+    except (requests.RequestException, InputError) as e:
+        return ProjectOutcome(project=name, ref=ref, state="error", detail=redact(str(e)))
+    if found is None:
+        detail = f"no {artifact_path} in the last {wanted.max_pipelines} pipelines"
+        return ProjectOutcome(project=name, ref=ref, state="no_artifact", detail=detail)
+    content, pipeline_id, job_id = found
+    try:
+        text = content.decode("utf-8")
+        result = resultio.loads(text, origin=f"{name} job {job_id} {artifact_path}")
+        added = history.add(result, project=name, ref=ref, digest=hashlib.sha256(content).hexdigest())
+    except UnicodeDecodeError:
+        return ProjectOutcome(project=name, ref=ref, state="error", detail=f"{artifact_path} is not UTF-8")
+    except InputError as e:
+        return ProjectOutcome(project=name, ref=ref, state="error", detail=e.message)
+    return ProjectOutcome(
+        project=name,
+        ref=ref,
+        state="added" if added.added else "unchanged",
+        pipeline_id=pipeline_id,
+        job_id=job_id,
+        detail=f"{added.findings} findings, finished {added.finished_at}",
+    )
+
+
 def collect(
     source: GroupSource,
     group: str,
@@ -168,54 +217,9 @@ def collect(
     except requests.RequestException as e:
         raise InputError(f"cannot reach GitLab at {source.base_url}: {redact(type(e).__name__)}") from None
 
-    outcomes: list[ProjectOutcome] = []
-    for p in sorted(projects, key=lambda p: str(p.path_with_namespace)):
-        name = str(p.path_with_namespace)
-        ref = getattr(p, "default_branch", None)
-        if not ref:
-            outcomes.append(ProjectOutcome(project=name, state="no_artifact", detail="empty repository"))
-            continue
-        try:
-            found = _find_artifact(
-                gl, p, ref, artifact_path=artifact_path, job_name=job_name, max_pipelines=max_pipelines
-            )
-        except gitlab.exceptions.GitlabError as e:
-            outcomes.append(ProjectOutcome(project=name, ref=ref, state="error", detail=redact(e.error_message)))
-            continue
-        except (requests.RequestException, InputError) as e:
-            outcomes.append(ProjectOutcome(project=name, ref=ref, state="error", detail=redact(str(e))))
-            continue
-        if found is None:
-            outcomes.append(
-                ProjectOutcome(
-                    project=name,
-                    ref=ref,
-                    state="no_artifact",
-                    detail=f"no {artifact_path} in the last {max_pipelines} pipelines",
-                )
-            )
-            continue
-        content, pipeline_id, job_id = found
-        try:
-            text = content.decode("utf-8")
-            result = resultio.loads(text, origin=f"{name} job {job_id} {artifact_path}")
-            added = history.add(result, project=name, ref=ref, digest=hashlib.sha256(content).hexdigest())
-        except UnicodeDecodeError:
-            outcomes.append(
-                ProjectOutcome(project=name, ref=ref, state="error", detail=f"{artifact_path} is not UTF-8")
-            )
-            continue
-        except InputError as e:
-            outcomes.append(ProjectOutcome(project=name, ref=ref, state="error", detail=e.message))
-            continue
-        outcomes.append(
-            ProjectOutcome(
-                project=name,
-                ref=ref,
-                state="added" if added.added else "unchanged",
-                pipeline_id=pipeline_id,
-                job_id=job_id,
-                detail=f"{added.findings} findings, finished {added.finished_at}",
-            )
-        )
+    wanted = _Wanted(artifact_path=artifact_path, job_name=job_name, max_pipelines=max_pipelines)
+    outcomes = [
+        _collect_project(gl, p, history, wanted, redact)
+        for p in sorted(projects, key=lambda p: str(p.path_with_namespace))
+    ]
     return Summary(group=group, outcomes=tuple(outcomes))

@@ -21,7 +21,7 @@ body, after the Markdown escaping (:class:`_MaskingApi`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -44,6 +44,7 @@ from secscan.gitlab.plan import (
     Duplicate,
     ExistingThread,
     NewThread,
+    Resolve,
     ThreadPlan,
     duplicate_threads,
     inline_candidates,
@@ -361,8 +362,18 @@ class _Publisher:
     # ------------------------------------------------------------------ threads
 
     def _threads(self, plan: ThreadPlan) -> None:
+        self._create_threads(plan.create)
+        self._resolve_threads(plan.resolve)
+        if self.resolve_refused:
+            left = len(plan.resolve) - self.t.resolved
+            self.t.notices.append(
+                f"{left} thread{'s' if left != 1 else ''} of fixed findings could not be resolved: resolving needs "
+                "the Developer role (or being the merge request's author); see the job log."
+            )
+
+    def _create_threads(self, create: Sequence[NewThread]) -> None:
         reserve = 0 if self._summary_exists else 1  # the summary comes first: never spend its note on a thread
-        for nt in plan.create:
+        for nt in create:
             target = f"inline thread at {nt.position['new_path']}:{nt.position['new_line']}"
             if self.s.dry_run:
                 self.t.planned.append(notes.dry_run_listing("open", target, nt.body))
@@ -374,7 +385,9 @@ class _Publisher:
                 self.t.over_limit += nt.findings
                 continue
             self._open_thread(nt, target)
-        for r in plan.resolve:
+
+    def _resolve_threads(self, resolve: Sequence[Resolve]) -> None:
+        for r in resolve:
             if self.s.dry_run:
                 self.t.planned.append(
                     notes.dry_run_listing("resolve and reply to", f"thread {r.discussion_id}", r.reply)
@@ -387,12 +400,6 @@ class _Publisher:
                 self.t.resolved += 1
                 if r.reply_needed:
                     self._reply(r.discussion_id, r.reply, r.key, "resolved")
-        if self.resolve_refused:
-            left = len(plan.resolve) - self.t.resolved
-            self.t.notices.append(
-                f"{left} thread{'s' if left != 1 else ''} of fixed findings could not be resolved: resolving needs "
-                "the Developer role (or being the merge request's author); see the job log."
-            )
 
     def _open_thread(self, nt: NewThread, target: str) -> None:
         body = nt.body

@@ -140,33 +140,54 @@ class Retrier:
                     self.breaker.failure()
                 attempt += 1
                 if not info.retryable or attempt >= self.max_attempts or self.breaker.is_open:
-                    landed = self._last_look(what, info, recheck, classify)
-                    if landed is not None:
-                        return landed
-                    raise CallFailed(f"{what}: {info.message}", status=info.status, detail=info.detail) from None
+                    return self._give_up(what, info, recheck, classify, "")
                 wait = self.backoff(attempt - 1)
                 if info.retry_after is not None:
                     wait = max(wait, info.retry_after)
                 if wait >= self.remaining():
-                    landed = self._last_look(what, info, recheck, classify)
-                    if landed is not None:
-                        return landed
-                    raise CallFailed(
-                        f"{what}: {info.message}; retrying in {wait:.1f}s would exceed the time budget",
-                        status=info.status,
-                        detail=info.detail,
-                    ) from None
-                log.debug("%s: %s; retry %d in %.2fs", what, info.message, attempt, wait)
-                self.retries += 1
-                self.sleep(wait)
-                if info.ambiguous and recheck is not None:
-                    found = self._recheck(what, recheck, classify)
-                    if found is not None:
-                        log.debug("%s: the earlier attempt had landed; not sending it again", what)
-                        return found
+                    late = f"; retrying in {wait:.1f}s would exceed the time budget"
+                    return self._give_up(what, info, recheck, classify, late)
+                found = self._pause(what, info, attempt, wait, recheck=recheck, classify=classify)
+                if found is not None:
+                    return found
                 continue
             self.breaker.success()
             return result
+
+    def _give_up(
+        self,
+        what: str,
+        info: Attempt,
+        recheck: Callable[[], T | None] | None,
+        classify: Callable[[BaseException], Attempt],
+        why: str,
+    ) -> T:
+        """The write that landed after all (found by its marker), else :class:`CallFailed`."""
+        landed = self._last_look(what, info, recheck, classify)
+        if landed is not None:
+            return landed
+        raise CallFailed(f"{what}: {info.message}{why}", status=info.status, detail=info.detail) from None
+
+    def _pause(
+        self,
+        what: str,
+        info: Attempt,
+        attempt: int,
+        wait: float,
+        *,
+        recheck: Callable[[], T | None] | None,
+        classify: Callable[[BaseException], Attempt],
+    ) -> T | None:
+        """Wait before retry ``attempt``; then, if the failed write may have landed, look for it."""
+        log.debug("%s: %s; retry %d in %.2fs", what, info.message, attempt, wait)
+        self.retries += 1
+        self.sleep(wait)
+        if info.ambiguous and recheck is not None:
+            found = self._recheck(what, recheck, classify)
+            if found is not None:
+                log.debug("%s: the earlier attempt had landed; not sending it again", what)
+                return found
+        return None
 
     def _last_look(
         self,

@@ -323,11 +323,8 @@ def _pnpm_ref(name: str, version: str) -> str:
     return f"{name}@{version}"
 
 
-def parse_pnpm_lock(text: str) -> Lockfile:
-    try:
-        doc = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as e:
-        raise LockfileError(f"not valid YAML: {' '.join(str(e).split())[:200]}") from None
+def _pnpm_major(doc: object) -> tuple[int, str]:
+    """The lockfile's major version and its spelling, or :class:`LockfileError`."""
     if not isinstance(doc, dict) or "lockfileVersion" not in doc:
         raise LockfileError("not a pnpm lockfile (no lockfileVersion)")
     raw = str(doc["lockfileVersion"])
@@ -337,41 +334,62 @@ def parse_pnpm_lock(text: str) -> Lockfile:
         raise LockfileError(f"unsupported lockfileVersion {raw!r}") from None
     if major < 5 or major > 9:
         raise LockfileError(f"unsupported lockfileVersion {raw!r} (known: 5.x, 6.x, 9.x)")
+    return major, raw
+
+
+def _pnpm_production(doc: dict[str, Any]) -> set[str]:
+    """pnpm 9: ``name@version`` of every package an importer reaches by production edges."""
+    snapshots = doc.get("snapshots") or {}
+    importers = doc.get("importers") or {}
+    if not isinstance(snapshots, dict) or not isinstance(importers, dict):
+        raise LockfileError("snapshots/importers: expected mappings")
+    edges = {
+        str(k): [
+            _pnpm_ref(str(n), str(v))
+            for section in ("dependencies", "optionalDependencies")
+            for n, v in ((s or {}).get(section) or {}).items()
+        ]
+        for k, s in snapshots.items()
+        if s is None or isinstance(s, dict)
+    }
+    reached = _reach(_importer_roots(importers, ("dependencies", "optionalDependencies")), edges)
+    return {_strip_peers(k) for k in reached}
+
+
+def _pnpm_entry(key: str, entry: dict[str, Any], major: int) -> tuple[str, str] | str:
+    """(name, version) of one ``packages`` entry, or what to list as not audited (a tarball or
+    git package without an integrity hash)."""
+    parsed = _pnpm_key(key, major)
+    if isinstance(entry.get("name"), str) and isinstance(entry.get("version"), str):
+        parsed = (entry["name"], entry["version"])  # tarball / git packages say who they are
+        resolution = entry.get("resolution") or {}
+        if isinstance(resolution, dict) and "integrity" not in resolution:
+            return f"{parsed[0]} ({key[:80]})"
+    if parsed is None:
+        raise LockfileError(f"packages[{key[:80]!r}]: not a name and version")
+    return parsed
+
+
+def parse_pnpm_lock(text: str) -> Lockfile:
+    try:
+        doc = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as e:
+        raise LockfileError(f"not valid YAML: {' '.join(str(e).split())[:200]}") from None
+    major, raw = _pnpm_major(doc)
     packages = doc.get("packages") or {}
     if not isinstance(packages, dict):
         raise LockfileError("packages: expected a mapping")
-    prod: set[str] | None = None
-    if major >= 9:
-        snapshots = doc.get("snapshots") or {}
-        importers = doc.get("importers") or {}
-        if not isinstance(snapshots, dict) or not isinstance(importers, dict):
-            raise LockfileError("snapshots/importers: expected mappings")
-        edges = {
-            str(k): [
-                _pnpm_ref(str(n), str(v))
-                for section in ("dependencies", "optionalDependencies")
-                for n, v in ((s or {}).get(section) or {}).items()
-            ]
-            for k, s in snapshots.items()
-            if s is None or isinstance(s, dict)
-        }
-        reached = _reach(_importer_roots(importers, ("dependencies", "optionalDependencies")), edges)
-        prod = {_strip_peers(k) for k in reached}
+    prod = _pnpm_production(doc) if major >= 9 else None
     found: list[LockedPackage] = []
     skipped: list[str] = []
     for key, raw_entry in packages.items():
         entry = raw_entry or {}
         if not isinstance(entry, dict):
             raise LockfileError(f"packages[{key!r}]: expected a mapping")
-        parsed = _pnpm_key(str(key), major)
-        if isinstance(entry.get("name"), str) and isinstance(entry.get("version"), str):
-            parsed = (entry["name"], entry["version"])  # tarball / git packages say who they are
-            resolution = entry.get("resolution") or {}
-            if isinstance(resolution, dict) and "integrity" not in resolution:
-                skipped.append(f"{parsed[0]} ({str(key)[:80]})")
-                continue
-        if parsed is None:
-            raise LockfileError(f"packages[{str(key)[:80]!r}]: not a name and version")
+        parsed = _pnpm_entry(str(key), entry, major)
+        if isinstance(parsed, str):
+            skipped.append(parsed)
+            continue
         name, version = parsed
         dev = (f"{name}@{version}" not in prod) if prod is not None else entry.get("dev") is True
         found.append(LockedPackage(name=name, version=version, dev=dev))
