@@ -509,16 +509,26 @@ def resolve(
     )
 
 
+_HEAD_SUPPRESSIONS_MAX_BYTES = 256 * 1024
+_HEAD_SUPPRESSIONS_MAX_ENTRIES = 200
+"""The merge request's own suppressions file is only said on findings: past these (a file written
+to slow the gate down: each entry is matched against every finding), it says nothing."""
+
+
 def _head_rules(root: Path, rel: str) -> tuple[sup.Rule, ...]:
     """The merge request's own suppressions file (untrusted: read inside the tree only, never
-    applied). Broken or absent, it has no entry to say pending: its change is listed anyway."""
+    applied). Broken, absent or too big, it has no entry to say pending: its change is listed anyway."""
     text = files.text_of(root, rel)
-    if text is None:
+    if text is None or len(text.encode("utf-8", errors="replace")) > _HEAD_SUPPRESSIONS_MAX_BYTES:
         return ()
     try:
-        return sup.parse_rules(tomllib.loads(text), origin=rel)
-    except (tomllib.TOMLDecodeError, ConfigError):
-        return ()
+        data = tomllib.loads(text)
+        entries = data.get("suppression")
+        if isinstance(entries, list) and len(entries) > _HEAD_SUPPRESSIONS_MAX_ENTRIES:
+            return ()
+        return sup.parse_rules(data, origin=rel)
+    except (tomllib.TOMLDecodeError, ConfigError, RecursionError):
+        return ()  # RecursionError: nesting deep enough to exhaust the parser's stack
 
 
 def settings_origin(effective: Effective) -> tuple[SettingOrigin, ...]:

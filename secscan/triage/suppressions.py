@@ -31,6 +31,7 @@ from secscan.fingerprint import advisory_ids, normalize_package
 from secscan.models import Finding, Kind, Status, Suppression
 from secscan.settings.tomlfile import load_toml
 from secscan.sourcefiles import SourceTree
+from secscan.textsafe import mask_pans, redact_secret
 from secscan.triage.dedupe import source_of
 
 FILE_VERSION = 1
@@ -238,8 +239,22 @@ def _pending_on(f: Finding, pending: Sequence[Rule]) -> Finding:
     for rule in pending:
         how = matches(rule, f)
         if how is not None:
-            return replace(f, pending_suppression=rule.to_model(how))
+            said = rule.to_model(how)
+            # The merge request wrote these texts after the findings were masked: masked like them.
+            return replace(
+                f,
+                pending_suppression=replace(
+                    said,
+                    reason=_masked(said.reason),
+                    owner=_masked(said.owner) if said.owner else said.owner,
+                    ticket=_masked(said.ticket) if said.ticket else said.ticket,
+                ),
+            )
     return f
+
+
+def _masked(text: str) -> str:
+    return mask_pans(redact_secret(text))
 
 
 # ------------------------------------------------------------------ inline comments
