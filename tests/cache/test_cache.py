@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ from secscan import resultio
 from secscan.models import RunResult, ScannerStatus
 from tests.conftest import ROOT, require_tool
 from tests.support.cli import secscan as run_secscan
+
+# One worker for the module: under xdist each worker builds a module fixture of its own, and
+# cold and filled are real scans.
+pytestmark = pytest.mark.xdist_group("cache")
 
 EXAMPLE = ROOT / "examples" / "payment-app"
 
@@ -92,13 +97,37 @@ def cold(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
     return scan(where / "app", where / "out", "--no-cache")
 
 
+@dataclass(frozen=True)
+class Filled:
+    """A cache folder filled by a first scan of an unchanged copy of the example app, and that
+    scan's result: where most tests start (one first scan for the module instead of one each)."""
+
+    store: Path
+    result: RunResult
+
+    def copy(self, where: Path) -> Path:
+        """The filled folder, copied for one test to use (and tamper with)."""
+        shutil.copytree(self.store, where, symlinks=True)
+        return where
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> Filled:
+    require_tool("bandit")
+    require_tool("semgrep")
+    where = tmp_path_factory.mktemp("filled")
+    shutil.copytree(EXAMPLE, where / "app")
+    store = where / "cache"
+    return Filled(store=store, result=scan(where / "app", where / "out", "--cache-dir", str(store)))
+
+
 def entries(cache_dir: Path) -> list[Path]:
     return sorted(p for p in cache_dir.rglob("*.json")) if cache_dir.exists() else []
 
 
-def test_warm_run_reuses_every_file_and_changes_nothing(tree: Path, tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
-    cold = scan(tree, tmp_path / "cold", "--cache-dir", str(cache))
+def test_warm_run_reuses_every_file_and_changes_nothing(tree: Path, tmp_path: Path, filled: Filled) -> None:
+    cache = filled.copy(tmp_path / "cache")  # a first scan of another copy of the app filled it
+    cold = filled.result
     warm = scan(tree, tmp_path / "warm", "--cache-dir", str(cache))
     assert cold.findings, "the example app has findings: an empty comparison would prove nothing"
     assert essence(warm) == essence(cold)
@@ -109,9 +138,9 @@ def test_warm_run_reuses_every_file_and_changes_nothing(tree: Path, tmp_path: Pa
         assert status(warm, name).cache_misses == 0, name
 
 
-def test_edit_rename_delete_rescan_only_the_changed_files(tree: Path, tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
-    first = scan(tree, tmp_path / "first", "--cache-dir", str(cache))
+def test_edit_rename_delete_rescan_only_the_changed_files(tree: Path, tmp_path: Path, filled: Filled) -> None:
+    cache = filled.copy(tmp_path / "cache")
+    first = filled.result
     files = {n: status(first, n).cache_misses for n in ("bandit", "semgrep")}
     with (tree / "payments" / "api.py").open("a") as fh:  # an edit that adds a finding
         fh.write("\n\ndef run(cmd):\n    import os\n    return os.system(cmd)\n")
@@ -219,9 +248,9 @@ def test_killed_run_leaves_a_usable_cache(tree: Path, tmp_path: Path, cold: RunR
     assert status(after, "semgrep").cache_hits > 0, "what the killed run stored is reused"
 
 
-def test_corrupt_entry_is_a_miss_and_rescanned(tree: Path, tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
-    cold = scan(tree, tmp_path / "cold", "--cache-dir", str(cache))
+def test_corrupt_entry_is_a_miss_and_rescanned(tree: Path, tmp_path: Path, filled: Filled) -> None:
+    cache = filled.copy(tmp_path / "cache")
+    cold = filled.result
     # An entry with findings: losing it silently would change the result.
     victim = next(p for p in entries(cache) if '"rule_id"' in p.read_text())
     victim.write_bytes(b"\x00\xffgarbage{not json" * 20)
@@ -258,9 +287,8 @@ def test_two_concurrent_scans_share_one_cache(tree: Path, tmp_path: Path, cold: 
     assert status(warm, "bandit").cache_misses == 0 and status(warm, "semgrep").cache_misses == 0
 
 
-def test_no_cache_reads_and_writes_nothing(tree: Path, tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
-    scan(tree, tmp_path / "filled", "--cache-dir", str(cache))
+def test_no_cache_reads_and_writes_nothing(tree: Path, tmp_path: Path, filled: Filled) -> None:
+    cache = filled.copy(tmp_path / "cache")
     before = {p: p.read_bytes() for p in entries(cache)}
     assert before
     off = scan(tree, tmp_path / "off", "--cache-dir", str(cache), "--no-cache")
