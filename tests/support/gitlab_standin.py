@@ -747,38 +747,17 @@ class GitLabStandIn:
     def handle(self, req: Request) -> Response | None:
         """Route one request (``None`` = reset the connection)."""
         found = self._match(req.method, req.path)
-        route = found[0] if found else None
-        name = route.name if route else None
+        name = found[0].name if found else None
         self._run_triggers(name)
         fault = self._take_fault(req.method, name)
         if fault is not None and not fault.lands:
-            if fault.delay:
-                time.sleep(fault.delay)
-            if fault.reset:
-                self._record(req, name, 0)
-                return None
-            if fault.status is not None:
-                self._record(req, name, fault.status)
-                return self._fault_response(fault)
-            if not fault.apply_after_delay:
-                self._record(req, name, 504)
-                return Response(504, {"message": "504 Gateway Timeout"})
+            answered, answer = self._fault_first(req, name, fault)
+            if answered:
+                return answer
         req.token_kind, req.token = self._auth(req.headers)
-        try:
-            if not req.token_kind and (route is None or not route.public):
-                raise ApiError(401, "401 Unauthorized")
-            if found is None or route is None:
-                raise ApiError(404, "404 Not Found")
-            if req.token_kind == "job" and not route.job_token:
-                raise ApiError(403, "403 Forbidden")
-            if req.method in WRITE_METHODS and req.token is not None and "api" not in req.token.scopes:
-                self._record(req, name, 403)
-                return Response(403, dict(INSUFFICIENT_SCOPE_403))
-            resp = route.handler(req, found[1])
-        except ApiError as e:
-            resp = Response(e.status, {"message": e.message})
-        except (ValueError, KeyError, TypeError) as e:
-            resp = Response(400, {"message": f"400 Bad request - {type(e).__name__}"})
+        resp, recorded = self._dispatch(req, found, name)
+        if recorded:
+            return resp
         applied = 200 <= resp.status < 300
         if fault is not None and fault.lands:
             # Committed, and then the answer is lost: what a client sees is only the error.
@@ -788,6 +767,43 @@ class GitLabStandIn:
             return None if fault.reset else self._fault_response(fault)
         self._record(req, name, resp.status, applied=applied)
         return resp
+
+    def _fault_first(self, req: Request, name: str | None, fault: Fault) -> tuple[bool, Response | None]:
+        """A fault that strikes before the request is handled: (True, its answer; ``None``: reset),
+        or (False, None) when it only delays a request that is then handled."""
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.reset:
+            self._record(req, name, 0)
+            return True, None
+        if fault.status is not None:
+            self._record(req, name, fault.status)
+            return True, self._fault_response(fault)
+        if not fault.apply_after_delay:
+            self._record(req, name, 504)
+            return True, Response(504, {"message": "504 Gateway Timeout"})
+        return False, None
+
+    def _dispatch(
+        self, req: Request, found: tuple[Route, dict[str, str]] | None, name: str | None
+    ) -> tuple[Response, bool]:
+        """The route's answer, or GitLab's refusal; and whether it is recorded already."""
+        route = found[0] if found else None
+        try:
+            if not req.token_kind and (route is None or not route.public):
+                raise ApiError(401, "401 Unauthorized")
+            if found is None or route is None:
+                raise ApiError(404, "404 Not Found")
+            if req.token_kind == "job" and not route.job_token:
+                raise ApiError(403, "403 Forbidden")
+            if req.method in WRITE_METHODS and req.token is not None and "api" not in req.token.scopes:
+                self._record(req, name, 403)
+                return Response(403, dict(INSUFFICIENT_SCOPE_403)), True
+            return route.handler(req, found[1]), False
+        except ApiError as e:
+            return Response(e.status, {"message": e.message}), False
+        except (ValueError, KeyError, TypeError) as e:
+            return Response(400, {"message": f"400 Bad request - {type(e).__name__}"}), False
 
     def _fault_response(self, fault: Fault) -> Response:
         status = fault.status or 502
@@ -882,57 +898,71 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 def install_core_routes(gl: GitLabStandIn) -> None:
     """The endpoints secscan's publisher uses: user, MR, versions, changes/diffs, notes, discussions, statuses."""
+    _install_mr_routes(gl)
+    _install_note_routes(gl)
+    _install_note_write_routes(gl)
+    _install_discussion_routes(gl)
+    _install_discussion_state_routes(gl)
+    _install_status_routes(gl)
 
-    def mr_of(params: dict[str, str]) -> MergeRequestState:
-        raw = params["project"]
-        pid = gl.project_paths.get(raw) if not raw.isdigit() else int(raw)
-        try:
-            iid = int(params["iid"])
-        except ValueError:
-            raise ApiError(404, "404 Not found") from None
-        mr = gl.merge_requests.get((pid or -1, iid))
-        if mr is None:
-            raise ApiError(404, "404 Not found")
-        return mr
 
-    def mr_json(mr: MergeRequestState) -> dict[str, Any]:
-        data: dict[str, Any] = load_fixture("danger_merge_request_1_response.json")
-        v = mr.latest
-        data.update(
-            {
-                "id": mr.id,
-                "iid": mr.iid,
-                "project_id": mr.project_id,
-                "title": mr.title,
-                "source_branch": mr.source_branch,
-                "target_branch": mr.target_branch,
-                "source_project_id": mr.project_id,
-                "target_project_id": mr.project_id,
-                "sha": v.head_sha,
-                "changes_count": str(len(v.diffs)),  # a string in GitLab's API
-                "user_notes_count": len([n for n in mr.notes() if not n["system"]]),
-                "diff_refs": {"base_sha": v.base_sha, "head_sha": v.head_sha, "start_sha": v.start_sha},
-                "web_url": f"https://gitlab.example.com/acme/payments/-/merge_requests/{mr.iid}",
-            }
-        )
-        return data
+def _mr_of(gl: GitLabStandIn, params: dict[str, str]) -> MergeRequestState:
+    raw = params["project"]
+    pid = gl.project_paths.get(raw) if not raw.isdigit() else int(raw)
+    try:
+        iid = int(params["iid"])
+    except ValueError:
+        raise ApiError(404, "404 Not found") from None
+    mr = gl.merge_requests.get((pid or -1, iid))
+    if mr is None:
+        raise ApiError(404, "404 Not found")
+    return mr
 
-    def need(req: Request, level: int) -> None:
-        """GitLab's role check for the calling token (403 Forbidden below ``level``)."""
-        if req.access_level < level:
-            raise ApiError(403, "403 Forbidden")
 
-    def new_note_allowed(mr: MergeRequestState, body: Any, req: Request, where: str) -> str:
-        """The checks every new note goes through: blank, length, the MR's comment limit, role."""
-        need(req, REPORTER)
-        if not isinstance(body, str) or not body.strip():
-            raise ApiError(400, {"body": ["can't be blank"]})
-        gl.check_body(body, where)
-        if len(body) > NOTE_MAX_CHARS:
-            raise ApiError(400, TOO_LONG_400)
-        if len(mr.notes()) >= gl.notes_limit:
-            raise ApiError(400, NOTES_LIMIT_400)
-        return body
+def _mr_json(mr: MergeRequestState) -> dict[str, Any]:
+    data: dict[str, Any] = load_fixture("danger_merge_request_1_response.json")
+    v = mr.latest
+    data.update(
+        {
+            "id": mr.id,
+            "iid": mr.iid,
+            "project_id": mr.project_id,
+            "title": mr.title,
+            "source_branch": mr.source_branch,
+            "target_branch": mr.target_branch,
+            "source_project_id": mr.project_id,
+            "target_project_id": mr.project_id,
+            "sha": v.head_sha,
+            "changes_count": str(len(v.diffs)),  # a string in GitLab's API
+            "user_notes_count": len([n for n in mr.notes() if not n["system"]]),
+            "diff_refs": {"base_sha": v.base_sha, "head_sha": v.head_sha, "start_sha": v.start_sha},
+            "web_url": f"https://gitlab.example.com/acme/payments/-/merge_requests/{mr.iid}",
+        }
+    )
+    return data
+
+
+def _need(req: Request, level: int) -> None:
+    """GitLab's role check for the calling token (403 Forbidden below ``level``)."""
+    if req.access_level < level:
+        raise ApiError(403, "403 Forbidden")
+
+
+def _new_note_allowed(gl: GitLabStandIn, mr: MergeRequestState, body: Any, req: Request, where: str) -> str:
+    """The checks every new note goes through: blank, length, the MR's comment limit, role."""
+    _need(req, REPORTER)
+    if not isinstance(body, str) or not body.strip():
+        raise ApiError(400, {"body": ["can't be blank"]})
+    gl.check_body(body, where)
+    if len(body) > NOTE_MAX_CHARS:
+        raise ApiError(400, TOO_LONG_400)
+    if len(mr.notes()) >= gl.notes_limit:
+        raise ApiError(400, NOTES_LIMIT_400)
+    return body
+
+
+def _install_mr_routes(gl: GitLabStandIn) -> None:
+    """The calling user, project members, the merge request, its changes, diffs and versions."""
 
     @gl.route("GET", "/user", name="user_get")
     def user_get(req: Request, params: dict[str, str]) -> Response:
@@ -953,33 +983,33 @@ def install_core_routes(gl: GitLabStandIn) -> None:
     @gl.route("GET", "/projects/{project}/merge_requests/{iid}", name="mr_get")
     def mr_get(req: Request, params: dict[str, str]) -> Response:
         with gl.lock:
-            return Response(200, mr_json(mr_of(params)))
+            return Response(200, _mr_json(_mr_of(gl, params)))
 
     @gl.route("GET", "/projects/{project}/merge_requests/{iid}/changes", name="mr_changes")
     def mr_changes(req: Request, params: dict[str, str]) -> Response:
         with gl.lock:
-            mr = mr_of(params)
-            data = mr_json(mr)
+            mr = _mr_of(gl, params)
+            data = _mr_json(mr)
             data["changes"] = [d.as_json() for d in mr.latest.diffs]
             return Response(200, data)
 
     @gl.route("GET", "/projects/{project}/merge_requests/{iid}/diffs", name="mr_diffs")
     def mr_diffs(req: Request, params: dict[str, str]) -> Response:
         with gl.lock:
-            mr = mr_of(params)
+            mr = _mr_of(gl, params)
             return gl.paginate(req, [d.as_json() for d in mr.latest.diffs])
 
     @gl.route("GET", "/projects/{project}/merge_requests/{iid}/versions", name="versions_list")
     def versions_list(req: Request, params: dict[str, str]) -> Response:
         with gl.lock:
-            mr = mr_of(params)
+            mr = _mr_of(gl, params)
             # newest first, like GitLab
             return gl.paginate(req, [v.as_json(mr.id) for v in reversed(mr.versions)])
 
     @gl.route("GET", "/projects/{project}/merge_requests/{iid}/versions/{version}", name="version_get")
     def version_get(req: Request, params: dict[str, str]) -> Response:
         with gl.lock:
-            mr = mr_of(params)
+            mr = _mr_of(gl, params)
             v = next((v for v in mr.versions if str(v.id) == params["version"]), None)
             if v is None:
                 raise ApiError(404, "404 Not found")
@@ -988,12 +1018,16 @@ def install_core_routes(gl: GitLabStandIn) -> None:
             data["diffs"] = [d.as_json() for d in v.diffs]
             return Response(200, data)
 
+
+def _install_note_routes(gl: GitLabStandIn) -> None:
+    """The merge request's notes: list, create, update, delete."""
+
     # ---- notes
 
     @gl.route("GET", "/projects/{project}/merge_requests/{iid}/notes", name="notes_list")
     def notes_list(req: Request, params: dict[str, str]) -> Response:
         with gl.lock:
-            mr = mr_of(params)
+            mr = _mr_of(gl, params)
             notes = sorted(mr.notes(), key=lambda n: n["id"])
             if req.query.get("sort", ["desc"])[-1] != "asc":
                 notes.reverse()  # GitLab's default: newest first
@@ -1002,17 +1036,21 @@ def install_core_routes(gl: GitLabStandIn) -> None:
     @gl.route("POST", "/projects/{project}/merge_requests/{iid}/notes", name="note_create")
     def note_create(req: Request, params: dict[str, str]) -> Response:
         with gl.lock:
-            mr = mr_of(params)
-            body = new_note_allowed(mr, req.param("body"), req, "note")
+            mr = _mr_of(gl, params)
+            body = _new_note_allowed(gl, mr, req.param("body"), req, "note")
             note = gl._new_note(mr, body, author=req.user, note_type=None, resolvable=False)
             mr.discussions.append({"id": _discussion_id(note["id"]), "individual_note": True, "notes": [note]})
             return Response(201, dict(note))
+
+
+def _install_note_write_routes(gl: GitLabStandIn) -> None:
+    """Changing a note: update and delete."""
 
     @gl.route("PUT", "/projects/{project}/merge_requests/{iid}/notes/{note}", name="note_update")
     def note_update(req: Request, params: dict[str, str]) -> Response:
         body = req.param("body")
         with gl.lock:
-            mr = mr_of(params)
+            mr = _mr_of(gl, params)
             note = mr.find_note(int(params["note"]))
             if note is None:
                 raise ApiError(404, "404 Not found")
@@ -1029,7 +1067,7 @@ def install_core_routes(gl: GitLabStandIn) -> None:
     @gl.route("DELETE", "/projects/{project}/merge_requests/{iid}/notes/{note}", name="note_delete")
     def note_delete(req: Request, params: dict[str, str]) -> Response:
         with gl.lock:
-            mr = mr_of(params)
+            mr = _mr_of(gl, params)
             note = mr.find_note(int(params["note"]))
             if note is None:
                 raise ApiError(404, "404 Not found")
@@ -1040,12 +1078,16 @@ def install_core_routes(gl: GitLabStandIn) -> None:
             mr.discussions = [d for d in mr.discussions if d["notes"]]
             return Response(204, b"")
 
+
+def _install_discussion_routes(gl: GitLabStandIn) -> None:
+    """Discussions (inline threads): list, create, reply, get, resolve."""
+
     # ---- discussions
 
     @gl.route("GET", "/projects/{project}/merge_requests/{iid}/discussions", name="discussions_list")
     def discussions_list(req: Request, params: dict[str, str]) -> Response:
         with gl.lock:
-            mr = mr_of(params)
+            mr = _mr_of(gl, params)
             return gl.paginate(req, json.loads(json.dumps(mr.discussions)))
 
     @gl.route("POST", "/projects/{project}/merge_requests/{iid}/discussions", name="discussion_create")
@@ -1053,8 +1095,8 @@ def install_core_routes(gl: GitLabStandIn) -> None:
         data = req.json()
         position = data.get("position")
         with gl.lock:
-            mr = mr_of(params)
-            body = new_note_allowed(mr, data.get("body"), req, "thread")
+            mr = _mr_of(gl, params)
+            body = _new_note_allowed(gl, mr, data.get("body"), req, "thread")
             if position is not None:
                 _check_position(mr, position)
                 if (position.get("new_path"), _int_or_none(position.get("new_line"))) in gl.reject_positions:
@@ -1082,11 +1124,11 @@ def install_core_routes(gl: GitLabStandIn) -> None:
     )
     def discussion_reply(req: Request, params: dict[str, str]) -> Response:
         with gl.lock:
-            mr = mr_of(params)
+            mr = _mr_of(gl, params)
             d = next((d for d in mr.discussions if d["id"] == params["discussion"]), None)
             if d is None or d["individual_note"]:
                 raise ApiError(404, "404 Not found")
-            body = new_note_allowed(mr, req.param("body"), req, "reply")
+            body = _new_note_allowed(gl, mr, req.param("body"), req, "reply")
             first = d["notes"][0]
             note = gl._new_note(mr, body, author=req.user, note_type=first["type"], resolvable=True)
             if "position" in first:
@@ -1095,10 +1137,14 @@ def install_core_routes(gl: GitLabStandIn) -> None:
             d["notes"].append(note)
             return Response(201, dict(note))
 
+
+def _install_discussion_state_routes(gl: GitLabStandIn) -> None:
+    """One discussion: get and resolve."""
+
     @gl.route("GET", "/projects/{project}/merge_requests/{iid}/discussions/{discussion}", name="discussion_get")
     def discussion_get(req: Request, params: dict[str, str]) -> Response:
         with gl.lock:
-            mr = mr_of(params)
+            mr = _mr_of(gl, params)
             d = next((d for d in mr.discussions if d["id"] == params["discussion"]), None)
             if d is None:
                 raise ApiError(404, "404 Not found")
@@ -1112,18 +1158,22 @@ def install_core_routes(gl: GitLabStandIn) -> None:
         if not isinstance(resolved, bool):
             raise ApiError(400, "400 Bad request - resolved is missing")
         with gl.lock:
-            mr = mr_of(params)
+            mr = _mr_of(gl, params)
             d = next((d for d in mr.discussions if d["id"] == params["discussion"]), None)
             if d is None or d["individual_note"]:
                 raise ApiError(404, "404 Not found")
             # Discussion#can_resolve?: the merge request's author, or the Developer role.
             if req.user["id"] != mr.author_id:
-                need(req, DEVELOPER)
+                _need(req, DEVELOPER)
             for n in d["notes"]:
                 n["resolved"] = resolved
                 n["resolved_by"] = dict(req.user) if resolved else None
                 n["resolved_at"] = _now() if resolved else None
             return Response(200, json.loads(json.dumps(d)))
+
+
+def _install_status_routes(gl: GitLabStandIn) -> None:
+    """Commit statuses: list and create."""
 
     # ---- commit statuses
 
@@ -1143,7 +1193,7 @@ def install_core_routes(gl: GitLabStandIn) -> None:
         if state not in ("pending", "running", "success", "failed", "canceled", "skipped"):
             raise ApiError(400, "400 Bad request - state does not have a valid value")
         name = req.param("name") or req.param("context") or "default"
-        need(req, DEVELOPER)  # :create_commit_status
+        _need(req, DEVELOPER)  # :create_commit_status
         with gl.lock:
             pid = int(params["project"]) if params["project"].isdigit() else gl.project_paths.get(params["project"], -1)
             history = gl.statuses.setdefault((pid, params["sha"]), [])

@@ -279,6 +279,14 @@ def _flag(req: Request, name: str) -> bool | None:
 def install(gl: GitLabStandIn) -> Groups:
     """Register the routes on ``gl``; returns the state to fill."""
     state = Groups(gl)
+    _install_group_routes(gl, state)
+    _install_pipeline_routes(gl, state)
+    _install_artifact_routes(gl, state)
+    return state
+
+
+def _install_group_routes(gl: GitLabStandIn, state: Groups) -> None:
+    """A group and its projects (subgroups included on request)."""
 
     @gl.route("GET", "/groups/{group}", name="group_get")
     def group_get(req: Request, params: dict[str, str]) -> Response:
@@ -299,6 +307,10 @@ def install(gl: GitLabStandIn) -> Groups:
         else:
             items.sort(key=lambda p: p.id, reverse=True)
         return gl.paginate(req, [p.as_json() for p in items])
+
+
+def _install_pipeline_routes(gl: GitLabStandIn, state: Groups) -> None:
+    """A project's pipelines and a pipeline's jobs."""
 
     @gl.route("GET", "/projects/{project}/pipelines", name="project_pipelines", job_token=False)
     def project_pipelines(req: Request, params: dict[str, str]) -> Response:
@@ -327,6 +339,10 @@ def install(gl: GitLabStandIn) -> Groups:
         # GitLab lists a pipeline's jobs newest first.
         return gl.paginate(req, [j.as_json() for j in sorted(jobs, key=lambda j: j.id, reverse=True)])
 
+
+def _install_artifact_routes(gl: GitLabStandIn, state: Groups) -> None:
+    """A job's artifact file, at every folder depth the tests use."""
+
     def artifact(req: Request, params: dict[str, str]) -> Response:
         p = state.project(params["project"])
         path = "/".join(params[f"a{i}"] for i in range(_MAX_DEPTH) if f"a{i}" in params)
@@ -348,7 +364,6 @@ def install(gl: GitLabStandIn) -> Groups:
             name="job_artifact_file",
             job_token=True,
         )
-    return state
 
 
 @pytest.fixture

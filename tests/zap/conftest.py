@@ -335,23 +335,10 @@ class EngineProxy:
         buf = b""
         try:
             while True:
-                while b"\r\n\r\n" not in buf:
-                    chunk = client.recv(65536)
-                    if not chunk:
-                        return
-                    buf += chunk
-                head, buf = buf.split(b"\r\n\r\n", 1)
-                length = 0
-                for line in head.split(b"\r\n")[1:]:
-                    name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
-                        length = int(value.strip())
-                while len(buf) < length:
-                    chunk = client.recv(65536)
-                    if not chunk:
-                        break
-                    buf += chunk
-                body, buf = buf[:length], buf[length:]
+                request = _read_request(client, buf)
+                if request is None:
+                    return
+                head, body, buf = request
                 request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
                 pattern = self._pattern
                 if pattern is not None and pattern in request_line:
@@ -363,6 +350,28 @@ class EngineProxy:
         finally:
             # Let the engine finish and answer (like a real in-flight request), then close.
             threading.Timer(10, upstream.close).start()
+
+
+def _read_request(client: Any, buf: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """One HTTP request from ``client`` (after what ``buf`` holds already): its head, its body
+    and what came after it; None when the client closed before a whole head."""
+    while b"\r\n\r\n" not in buf:
+        chunk = client.recv(65536)
+        if not chunk:
+            return None
+        buf += chunk
+    head, buf = buf.split(b"\r\n\r\n", 1)
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(buf) < length:
+        chunk = client.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    return head, buf[:length], buf[length:]
 
 
 def _pipe(src: Any, dst: Any) -> None:
