@@ -70,3 +70,37 @@ function legacyPlaceholders(connection, name) {
   // ok: payment.js-sql-built-by-string-formatting
   connection.query(query, [name]);
 }
+
+// issue 28: pg-promise's query methods (db.one/many/any/none/oneOrNone/manyOrNone/result).
+function getProduct(db, productId) {
+  var q = "SELECT * FROM products WHERE id = '" + productId + "';";
+  // ruleid: payment.js-sql-built-by-string-formatting
+  return db.one(q);
+}
+
+function search(db, query) {
+  // ruleid: payment.js-sql-built-by-string-formatting
+  return db.many("SELECT * FROM products WHERE name ILIKE '%" + query + "%'");
+}
+
+function searchSafe(db, query) {
+  // ok: payment.js-sql-built-by-string-formatting
+  return db.many("SELECT * FROM products WHERE name ILIKE '%' || $1 || '%'", [query]);
+}
+
+function listTables(db, names) {
+  // ok: payment.js-sql-built-by-string-formatting
+  return db.any(names.map((n) => n + "_archive"));
+}
+
+function loginWithOptions(connection, req, res) {
+  let statement = `SELECT * FROM users WHERE user_name='${req.body.username}'`;
+  // ruleid: payment.js-sql-built-by-string-formatting
+  connection.query({ sql: statement, timeout: 40000 }, (err, rows) => res.json(rows));
+}
+
+function loginWithOptionsSafe(connection, req, res) {
+  let statement = "SELECT * FROM users WHERE user_name = ?";
+  // ok: payment.js-sql-built-by-string-formatting
+  connection.query({ sql: statement, values: [req.body.username] }, (err, rows) => res.json(rows));
+}

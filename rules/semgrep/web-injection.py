@@ -76,6 +76,19 @@ def hello_safe():
     return render_template_string("<h1>Hello {{ name }}</h1>", name=name)
 
 
+@app.errorhandler(404)
+def page_not_found(e):
+    template = "<h1>Not found</h1><h3>%s</h3>" % request.url
+    # ruleid: web.server-side-template-injection
+    return render_template_string(template), 404
+
+
+@app.errorhandler(410)
+def page_gone(e):
+    # ok: web.server-side-template-injection
+    return render_template_string("<h1>Gone</h1><h3>{{ url }}</h3>", url=request.url), 410
+
+
 def render_page(title):
     # ruleid: web.server-side-template-injection
     return render_template_string(f"<title>{title}</title>{{{{ body }}}}")

@@ -31,6 +31,15 @@ app.post('/login', (req, res) => {
   res.cookie('auth_token', token, { httpOnly: false });
   // ok: web.js-insecure-session-cookie
   res.cookie('theme', 'dark', { httpOnly: false });
+  // ruleid: web.js-insecure-session-cookie
+  res.cookie('theme', 'dark', { secure: false });
+  const secureFlag = false;
+  // ruleid: web.js-insecure-session-cookie
+  res.cookie('prefs', 'compact', { secure: secureFlag, httpOnly: true });
+  // ok: web.js-insecure-session-cookie
+  res.cookie('prefs', 'compact', { secure: true, httpOnly: true });
+  // ok: web.js-insecure-session-cookie
+  res.cookie('prefs', 'compact', { secure: process.env.NODE_ENV === 'production' });
   // ok: web.js-hardcoded-session-secret
   res.send(jwt.sign({ id: 1 }, process.env.JWT_SECRET));
 });

@@ -1,6 +1,8 @@
 // Test cases for the Node injection rules.
 const { exec, execFile } = require('child_process');
 const child_process = require('child_process');
+const command = require('child_process').exec;
+const runFile = require('child_process').execFile;
 const math = require('mathjs');
 const yaml = require('js-yaml');
 const _ = require('lodash');
@@ -63,4 +65,23 @@ app.post('/import', (req, res) => {
   // ruleid: web.js-yaml-unsafe-load-of-request-data
   const doc3 = yaml.load(req.file.buffer.toString());
   res.json({ doc, doc2, doc3 });
+});
+
+app.get('/files/:user', (req, res) => {
+  const user = req.params['user'];
+  // ruleid: web.js-command-injection
+  command('ls target/user_files/' + user + '/', (err, out) => res.json(out.split('\n')));
+  // ok: web.js-command-injection
+  runFile('ls', ['target/user_files/' + user], (err, out) => res.json(out.split('\n')));
+});
+
+app.get('/files-through-a-list/:user', (req, res) => {
+  const parts = ['safe'];
+  parts.push(req.params.user);
+  // ruleid: web.js-command-injection
+  exec('ls ' + parts[1], (err, out) => res.send(out));
+  const fixed = ['safe'];
+  fixed.push('also-safe');
+  // ok: web.js-command-injection
+  exec('ls ' + fixed[1], (err, out) => res.send(out));
 });

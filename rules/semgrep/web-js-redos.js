@@ -17,6 +17,16 @@ function validEmail(email) {
 // ruleid: web.js-redos-nested-quantifier
 const WORDS = /^(\w+\s?)*$/;
 
+function validMail(mail) {
+  // ruleid: web.js-redos-nested-quantifier
+  var re = /^([a-zA-Z0-9])(([\-.]|[_]+)?([a-zA-Z0-9]+))*(@){1}[a-z0-9]+$/;
+  // ok: web.js-redos-nested-quantifier
+  var safe = /^[a-zA-Z0-9._-]+@[a-z0-9]+$/;
+  // ruleid: web.js-redos-nested-quantifier
+  let host = /^([0-9a-zA-Z]([-.\w]*[0-9a-zA-Z])*)$/;
+  return re.test(mail) && safe.test(mail) && host.test(mail);
+}
+
 function version(s) {
   // ok: web.js-redos-nested-quantifier
   return s.match(/^(\d+\.)+\d+$/);

@@ -59,6 +59,16 @@ def login(request, resp, token):
     resp.set_cookie("sessionid", token, httponly=False)
     # ok: web.insecure-session-cookie-settings
     resp.set_cookie("theme", "dark", httponly=False)
+    # ruleid: web.insecure-session-cookie-settings
+    resp.set_cookie("vulpy_session", token)
+    # ruleid: web.insecure-session-cookie-settings
+    resp.set_cookie("auth_token", token, httponly=True)
+    # ok: web.insecure-session-cookie-settings
+    resp.set_cookie("auth_token", token, secure=True, httponly=True, samesite="Lax")
+    # ok: web.insecure-session-cookie-settings
+    resp.set_cookie("session", token, httponly=True, secure=request.is_secure)
+    # ok: web.insecure-session-cookie-settings
+    resp.set_cookie("theme", "dark")
     return resp
 
 
@@ -66,3 +76,32 @@ def settings_for_tests():
     # ok: web.django-debug-enabled
     DEBUG = True
     return DEBUG
+
+
+app = Flask(__name__)
+# ruleid: web.flask-debug-enabled
+app.debug = True
+# ok: web.flask-debug-enabled
+app.debug = os.environ.get("FLASK_DEBUG") == "1"
+
+if __name__ == "__main__":
+    # ruleid: web.flask-debug-enabled
+    app.run(debug=True, host="127.0.1.1", port=5000)
+    # ok: web.flask-debug-enabled
+    app.run(host="0.0.0.0", port=5000)
+    # ok: web.flask-debug-enabled
+    app.run(debug=os.environ.get("FLASK_DEBUG") == "1")
+
+# ruleid: web.django-weak-password-hasher
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# ruleid: web.django-weak-password-hasher
+PASSWORD_HASHERS = ("django.contrib.auth.hashers.UnsaltedSHA1PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher")
+# ok: web.django-weak-password-hasher
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher", "django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# ruleid: web.django-pickle-session-serializer
+SESSION_SERIALIZER = "django.contrib.sessions.serializers.PickleSerializer"
+# ok: web.django-pickle-session-serializer
+SESSION_SERIALIZER = "django.contrib.sessions.serializers.JSONSerializer"
+# ruleid: web.django-pickle-session-serializer
+SESSION_SERIALIZER = "myproject.sessions.PickleSerializer"

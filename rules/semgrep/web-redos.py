@@ -16,4 +16,8 @@ AS = re.match("(a+)+b", "aaaa")
 DOTTED = re.compile(r"^(\d+\.)+\d+$")
 # ok: web.redos-nested-quantifier
 WORDS_SAFE = re.compile(r"^\w+(?:\s\w+)*$")
+# ruleid: web.redos-nested-quantifier
+EMAIL_2 = re.search(r"^([0-9a-zA-Z]([-.\w]*[0-9a-zA-Z])*@{1}([0-9a-zA-Z][-\w]*[0-9a-zA-Z]\.)+[a-zA-Z]{2,9})$", "x")
+# ok: web.redos-nested-quantifier
+CSV_FIELDS = re.compile(r"^([^,]*,)*[^,]*$")
 

@@ -37,6 +37,7 @@ FAMILIES = {
     "js-open-redirect",
     "js-xxe",
     "js-redos",
+    "js-crypto",
     "templates",
 }
 ALL = [(p, r) for p in RULE_FILES for r in yaml.safe_load(p.read_text(encoding="utf-8"))["rules"]]
