@@ -36,3 +36,13 @@ function spa() {
   // ruleid: web.js-open-redirect
   window.location.href = next;
 }
+
+// The framework's own code: `this.req` is not a handler's request parameter.
+res.redirect = function redirect(url) {
+  let loc = url;
+  if (url === 'back') {
+    loc = this.req.get('Referrer') || '/';
+  }
+  // ok: web.js-open-redirect
+  this.location(loc);
+};
