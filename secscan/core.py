@@ -11,7 +11,7 @@ timestamps of :class:`Evidence`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -209,11 +209,13 @@ def mask(findings: Sequence[Finding]) -> list[Finding]:
     svc:<password>@host", verify=False)`` must not show what detect-secrets' finding hides."""
     masked = [_mask_one(f) for f in findings]
     index = secretlines.secret_lines(masked)
-    if not index:
-        return masked
-    relined = [_reline(f, index) for f in masked]
-    parts = secretlines.searched([p for _f, found in relined for p in found])
-    return [_mask_parts(f, parts) if parts else f for f, _found in relined]
+    if index:
+        relined = [_reline(f, index) for f in masked]
+        parts = secretlines.searched([p for _f, found in relined for p in found])
+        masked = [_mask_parts(f, parts) if parts else f for f, _found in relined]
+    # Last, a URL's credentials in any finding: a per-scanner CI job (bandit alone) has no secret
+    # finding to mask the line by, and writes its result, reports and job log all the same.
+    return [_map_texts(f, mask_userinfo) for f in masked]
 
 
 def _mask_one(f: Finding) -> Finding:
@@ -258,9 +260,11 @@ def _reline(f: Finding, index: secretlines.LineIndex) -> tuple[Finding, list[str
 def _mask_parts(f: Finding, parts: tuple[str, ...]) -> Finding:
     """``f`` with the masked parts of secrets' lines masked in every text it carries: a message
     or another line can repeat a secret that was found elsewhere."""
+    return _map_texts(f, lambda value: secretlines.mask_parts(value, parts))
 
-    def text(value: str) -> str:
-        return secretlines.mask_parts(value, parts)
+
+def _map_texts(f: Finding, text: Callable[[str], str]) -> Finding:
+    """``f`` with ``text`` applied to every text it carries."""
 
     def at(loc: Location) -> Location:
         return replace(

@@ -39,7 +39,7 @@ def again():
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = tmp_path_factory.mktemp("repo")
     (repo / "app").mkdir()
     (repo / "app" / "client.py").write_text(CLIENT, encoding="utf-8")
@@ -47,6 +47,11 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "client"], check=True)
+    return repo
+
+
+@pytest.fixture(scope="module")
+def reports(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("out")
     run = secscan("scan", repo, "--only", "bandit,detect-secrets", "--out", out, "--format", "all", "--no-cache")
     assert run.code == 1, run.stderr
@@ -63,6 +68,28 @@ def test_no_report_and_no_terminal_line_shows_the_secret(reports: tuple[Path, st
     # The bandit findings are still shown with their code, masked where the secret was.
     assert 'requests.get("http' in terminal and "verify=False" in terminal
     assert "B501" in written["secscan.json"]
+
+
+def test_the_pipelines_bandit_job_alone_and_the_merge_do_not_show_it(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The CI template runs one job per scanner (its result, reports and log are artifacts), then
+    merges the results: the bandit job has no detect-secrets finding to mask the line by."""
+    out = tmp_path_factory.mktemp("jobs")
+    logs = []
+    for scanner in ("bandit", "detect-secrets"):
+        run = secscan("scan", repo, "--only", scanner, "--out", out / scanner, "--format", "all", "--no-cache")
+        assert run.code == 1, run.stderr
+        logs.append(run.stdout + run.stderr)
+    merged = out / "merged.json"
+    assert (
+        secscan("merge", out / "bandit" / "secscan.json", out / "detect-secrets" / "secscan.json", "-o", merged).code
+        == 0
+    )
+    written = [p.read_text(encoding="utf-8") for p in out.rglob("*") if p.is_file()]
+    for text in [*written, *logs]:
+        assert PASSWORD[4:] not in text
+    assert "verify=False, timeout=5" in (out / "bandit" / "secscan.json").read_text(encoding="utf-8")
 
 
 def test_the_line_is_masked_in_the_bandit_finding_as_in_the_secret_finding(reports: tuple[Path, str]) -> None:
