@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -104,32 +104,33 @@ def parse_rules(data: dict[str, Any], *, origin: str) -> tuple[Rule, ...]:
     entries = data.get("suppression", [])
     if not isinstance(entries, list):
         raise ConfigError(f"{origin}: 'suppression' must be an array of tables ([[suppression]])")
-    rules = []
-    for n, entry in enumerate(entries, start=1):
-        where = f"{origin}: suppression #{n}"
-        if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: expected a table")
-        unknown = set(entry) - _ALLOWED
-        if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-        values: dict[str, Any] = {}
-        for key in (*SELECTORS, "reason", "owner", "ticket"):
-            v = entry.get(key)
-            if v is None:
-                continue
-            if not isinstance(v, str) or not v.strip():
-                raise ConfigError(f"{where}: {key} must be a non-empty string")
-            values[key] = v.strip()
-        if not any(k in values for k in SELECTORS):
-            raise ConfigError(f"{where}: needs at least one of {', '.join(SELECTORS)}")
-        for key in ("reason", "owner"):
-            if key not in values:
-                raise ConfigError(f"{where}: '{key}' is required (an accepted risk needs a {key})")
-        expires = _parse_date(entry["expires"], where) if "expires" in entry else None
-        if "path" in values:
-            _check_path(values["path"], where)
-        rules.append(Rule(index=n, expires=expires, **values))
-    return tuple(rules)
+    return tuple(_parse_entry(entry, n, f"{origin}: suppression #{n}") for n, entry in enumerate(entries, start=1))
+
+
+def _parse_entry(entry: object, n: int, where: str) -> Rule:
+    """One ``[[suppression]]`` table, validated."""
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a table")
+    unknown = set(entry) - _ALLOWED
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for key in (*SELECTORS, "reason", "owner", "ticket"):
+        v = entry.get(key)
+        if v is None:
+            continue
+        if not isinstance(v, str) or not v.strip():
+            raise ConfigError(f"{where}: {key} must be a non-empty string")
+        values[key] = v.strip()
+    if not any(k in values for k in SELECTORS):
+        raise ConfigError(f"{where}: needs at least one of {', '.join(SELECTORS)}")
+    for key in ("reason", "owner"):
+        if key not in values:
+            raise ConfigError(f"{where}: '{key}' is required (an accepted risk needs a {key})")
+    expires = _parse_date(entry["expires"], where) if "expires" in entry else None
+    if "path" in values:
+        _check_path(values["path"], where)
+    return Rule(index=n, expires=expires, **values)
 
 
 def _check_path(pattern: str, where: str) -> None:
@@ -171,23 +172,11 @@ class FileSuppressionResult:
 
 def apply_rules(findings: Sequence[Finding], rules: Sequence[Rule], *, today: dt.date) -> FileSuppressionResult:
     """Mark findings matched by a live rule as suppressed; report expired and expiring rules."""
-    warnings: list[str] = []
     expired_hits: dict[int, int] = {}
     live_hits: dict[int, int] = {}
     out = []
     for finding in findings:
-        chosen: tuple[Rule, str] | None = None
-        lapsed = False
-        for rule in rules:
-            how = matches(rule, finding)
-            if how is None:
-                continue
-            if rule.expires is not None and rule.expires < today:
-                expired_hits[rule.index] = expired_hits.get(rule.index, 0) + 1
-                lapsed = True
-                continue
-            chosen = (rule, how)
-            break
+        chosen, lapsed = _first_live(finding, rules, today, expired_hits)
         if chosen is not None:
             live_hits[chosen[0].index] = live_hits.get(chosen[0].index, 0) + 1
             out.append(replace(finding, status=Status.SUPPRESSED, suppression=chosen[0].to_model(chosen[1])))
@@ -196,22 +185,48 @@ def apply_rules(findings: Sequence[Finding], rules: Sequence[Rule], *, today: dt
             out.append(replace(finding, tags=tuple(sorted({*finding.tags, "suppression-expired"}))))
         else:
             out.append(finding)
-    for rule in rules:
-        if rule.index in expired_hits and rule.expires is not None:
-            warnings.append(
-                f"{rule.describe()} expired on {rule.expires.isoformat()}: "
-                f"{expired_hits[rule.index]} finding(s) no longer suppressed"
-            )
-        elif rule.expires is not None and (rule.expires - today).days <= EXPIRY_WARNING_DAYS:
-            days = (rule.expires - today).days
-            when = "today" if days == 0 else f"in {days} day(s)"
-            if rule.expires < today:
-                warnings.append(f"{rule.describe()} expired on {rule.expires.isoformat()} (matches nothing now)")
-            else:
-                warnings.append(f"{rule.describe()} expires {when} ({rule.expires.isoformat()}): renew or fix")
-        if rule.index not in live_hits and rule.index not in expired_hits:
-            warnings.append(f"{STALE}{rule.describe()} matches no finding: remove it if the problem is gone")
+    warnings = [w for rule in rules for w in _rule_warnings(rule, today, expired_hits, live_hits)]
     return FileSuppressionResult(findings=tuple(out), warnings=tuple(warnings))
+
+
+def _first_live(
+    finding: Finding, rules: Sequence[Rule], today: dt.date, expired_hits: dict[int, int]
+) -> tuple[tuple[Rule, str] | None, bool]:
+    """The first rule that matches and has not expired (with how it matched), and whether an
+    expired one matched before it (counted in ``expired_hits``)."""
+    lapsed = False
+    for rule in rules:
+        how = matches(rule, finding)
+        if how is None:
+            continue
+        if rule.expires is not None and rule.expires < today:
+            expired_hits[rule.index] = expired_hits.get(rule.index, 0) + 1
+            lapsed = True
+            continue
+        return (rule, how), lapsed
+    return None, lapsed
+
+
+def _rule_warnings(
+    rule: Rule, today: dt.date, expired_hits: Mapping[int, int], live_hits: Mapping[int, int]
+) -> list[str]:
+    """What to say about one entry: expired, expiring soon, or matching nothing (stale)."""
+    warnings = []
+    if rule.index in expired_hits and rule.expires is not None:
+        warnings.append(
+            f"{rule.describe()} expired on {rule.expires.isoformat()}: "
+            f"{expired_hits[rule.index]} finding(s) no longer suppressed"
+        )
+    elif rule.expires is not None and (rule.expires - today).days <= EXPIRY_WARNING_DAYS:
+        days = (rule.expires - today).days
+        when = "today" if days == 0 else f"in {days} day(s)"
+        if rule.expires < today:
+            warnings.append(f"{rule.describe()} expired on {rule.expires.isoformat()} (matches nothing now)")
+        else:
+            warnings.append(f"{rule.describe()} expires {when} ({rule.expires.isoformat()}): renew or fix")
+    if rule.index not in live_hits and rule.index not in expired_hits:
+        warnings.append(f"{STALE}{rule.describe()} matches no finding: remove it if the problem is gone")
+    return warnings
 
 
 def _entry(rule: Rule) -> tuple[object, ...]:
@@ -311,23 +326,37 @@ def inline_marker(f: Finding, tree: SourceTree) -> str | None:
     for src in source_of(f):
         scanner = src.scanner.lower()
         for n, line in window:
-            if scanner == "bandit":
-                m = _NOSEC.search(line)
-                if m and _covers(tuple(_BANDIT_ID.findall(m.group(1))), src.rule_id, dotted=False):
-                    return f"# nosec on line {n}"
-            if scanner == "semgrep":
-                m = _NOSEMGREP.search(line)
-                if m and _covers(_ids(m.group(1)), src.rule_id, dotted=True):
-                    return f"# nosemgrep on line {n}"
-            if scanner == "detect-secrets" and _ALLOWLIST.search(line):
-                return f"pragma: allowlist secret on line {n}"
-        if scanner == "detect-secrets" and _ALLOWLIST_NEXT.search(above):
-            return f"pragma: allowlist nextline secret on line {start - 1}"
-        if scanner == "semgrep" and above.strip().startswith(("#", "//")):
-            m = _NOSEMGREP.search(above)
-            if m and _covers(_ids(m.group(1)), src.rule_id, dotted=True):
-                return f"# nosemgrep on line {start - 1}"
+            if _marks_line(scanner, src.rule_id, line):
+                return f"{_MARKER_NAMES[scanner]} on line {n}"
+        if _marks_next(scanner, src.rule_id, above):
+            return f"{_NEXT_MARKER_NAMES[scanner]} on line {start - 1}"
     return None
+
+
+_MARKER_NAMES = {"bandit": "# nosec", "semgrep": "# nosemgrep", "detect-secrets": "pragma: allowlist secret"}
+_NEXT_MARKER_NAMES = {"semgrep": "# nosemgrep", "detect-secrets": "pragma: allowlist nextline secret"}
+
+
+def _marks_line(scanner: str, rule_id: str, line: str) -> bool:
+    """Whether ``line`` carries the scanner's own marker covering ``rule_id``."""
+    if scanner == "bandit":
+        m = _NOSEC.search(line)
+        return m is not None and _covers(tuple(_BANDIT_ID.findall(m.group(1))), rule_id, dotted=False)
+    if scanner == "semgrep":
+        m = _NOSEMGREP.search(line)
+        return m is not None and _covers(_ids(m.group(1)), rule_id, dotted=True)
+    return scanner == "detect-secrets" and bool(_ALLOWLIST.search(line))
+
+
+def _marks_next(scanner: str, rule_id: str, above: str) -> bool:
+    """Whether the line above carries a marker for the next line: detect-secrets' nextline
+    pragma, or semgrep's ``nosemgrep`` on a comment line of its own."""
+    if scanner == "detect-secrets":
+        return bool(_ALLOWLIST_NEXT.search(above))
+    if scanner == "semgrep" and above.strip().startswith(("#", "//")):
+        m = _NOSEMGREP.search(above)
+        return m is not None and _covers(_ids(m.group(1)), rule_id, dotted=True)
+    return False
 
 
 def inline_suppression(marker: str) -> Suppression:
