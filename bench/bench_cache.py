@@ -21,6 +21,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.bench_core import CACHE, django_tree
@@ -130,7 +131,11 @@ def one_project(name: str, source: Path, tmp: Path) -> None:
     print(f"semgrep alone on the files secscan gives it ({scanned} files): {same_w:.2f} s ({same_c:.1f} CPU-s)")
     print(f"same-work limit: {same_limit:.2f} s; cold secscan / same-work limit: {cold / same_limit:.3f}")
 
-    # 4 shards merged vs one unsharded scan (both without the cache: each shard is a cold job).
+    shards(name, tmp, secscan, scan)
+
+
+def shards(name: str, tmp: Path, secscan: str, scan: Callable[..., tuple[float, float, Path]]) -> None:
+    """4 shards merged vs one unsharded scan (both without the cache: each shard is a cold job)."""
     shard_docs = []
     for k in range(1, 5):
         _, _, doc = scan(f"{name}-shard{k}", "--no-cache", "--shard", f"{k}/4")
