@@ -32,8 +32,12 @@ LIVE_RULES: tuple[str, ...] = (
     "payment.stripe-live-secret-key",
     "payment.braintree-private-key",
     "payment.plaid-secret",
+    "payment.js-stripe-live-secret-key",
+    "payment.js-braintree-private-key",
+    "payment.js-plaid-secret",
 )
-"""secscan's semgrep rules that match only a provider's live (production) key formats."""
+"""secscan's semgrep rules (Python, and JavaScript/TypeScript) that match only a provider's live
+(production) key formats (tests/cache/test_selection.py checks the rule files name no other)."""
 
 
 def is_live_credential(f: Finding) -> bool:

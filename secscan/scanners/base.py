@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -37,6 +37,7 @@ from secscan.proc import (  # noqa: F401 - re-exported: scanner modules import t
     scanner_env,
     wait_within_limits,
 )
+from secscan.scanners.secret_text import Bulk
 from secscan.sourcefiles import SourceTree
 from secscan.testcode import TestScope
 
@@ -229,6 +230,8 @@ class Root:
     files: tuple[str, ...]
     label: str = ""
     """What :meth:`CommandScanner.parse_output` needs to know about the folder ("": the checkout)."""
+    bulk: Mapping[str, Bulk] = field(default_factory=dict)
+    """Files of which the tool read only the parts that can hold a provider's key (detect-secrets)."""
 
 
 @dataclass(frozen=True, kw_only=True)

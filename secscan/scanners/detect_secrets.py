@@ -24,8 +24,8 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,7 @@ from secscan.scanners.base import (
     installed_version,
     text_path,
 )
+from secscan.scanners.secret_text import LONG_LINE, Bulk, cache_key, text_form
 from secscan.sourcefiles import SourceTree, to_repo_path
 from secscan.testcode import LIVE_CREDENTIAL
 from secscan.textsafe import redact_secret
@@ -61,10 +62,8 @@ _NAME_FILTERS = (
 
 if TYPE_CHECKING:
     from secscan.config import ScanConfig  # an annotation only: the configuration is above the plugins
-# Where secscan writes the text form of files detect-secrets would skip (NUL bytes, invalid UTF-8).
+# Where secscan writes what detect-secrets reads instead of a file (:mod:`secscan.scanners.secret_text`).
 _COPIES = "secrets-text-copies"
-# Text by content: at most this share of a file's bytes (NULs aside) may be invalid UTF-8.
-_MAX_INVALID_SHARE = 0.01
 # The label of the history folder's root: its paths are ``<commit>/<path>``.
 _HISTORY = "history"
 _UNPUSHED = "secrets-history-unpushed.txt"
@@ -141,7 +140,6 @@ _LOCK_NAMES = frozenset(
      "cargo.lock", "gemfile.lock", "go.sum", "uv.lock", "pdm.lock", "npm-shrinkwrap.json"}
 )  # fmt: skip
 _MINIFIED = re.compile(r"\.min\.(js|css|mjs)$|\.(map|svg|woff2?|snap)$")
-_LONG_LINE = 500
 
 
 def noise_reason(path: str, line: str | None) -> str | None:
@@ -154,7 +152,7 @@ def noise_reason(path: str, line: str | None) -> str | None:
     name = parts[-1]
     if name in _LOCK_NAMES or name.endswith(".lock"):
         return "lock file"
-    if _MINIFIED.search(name) or (line is not None and len(line) > _LONG_LINE):
+    if _MINIFIED.search(name) or (line is not None and len(line) > LONG_LINE):
         return "minified asset"
     if any(p in _TEST_DIRS for p in parts[:-1]) or name.startswith("test_") or name == "conftest.py":
         return "test data"
@@ -282,13 +280,20 @@ def _finding(entry: dict[str, Any], path: str, where: str, tree: SourceTree, com
 
 
 def parse(
-    text: str, *, tree: SourceTree, history: bool = False, noise_filter: bool = True
+    text: str,
+    *,
+    tree: SourceTree,
+    history: bool = False,
+    noise_filter: bool = True,
+    bulk: Mapping[str, Bulk] | None = None,
 ) -> tuple[list[Finding], list[str]]:
     """Findings and warnings from a detect-secrets JSON report or baseline (pure).
 
     ``history``: paths are ``<commit>/<path>`` of :mod:`secscan.secrets_history`'s folder.
     Documentation example keys and entries a baseline audit marked ``is_secret: false`` are left
-    out; generic findings in test data, lock files, minified assets and docs too (counted)."""
+    out; generic findings in test data, lock files, minified assets and docs too (counted).
+    ``bulk``: the lines of a file read only for provider key formats (a generic finding in the
+    windows around one is noise, as on the whole line)."""
     findings: list[Finding] = []
     left_out: dict[str, int] = {}
     for raw_path, entries in sorted(_results(text).items()):
@@ -298,7 +303,8 @@ def parse(
         if place is None:
             continue
         for n, entry in enumerate(entries):
-            judged = _entry(entry, f"results[{raw_path!r}][{n}]", place, tree, noise_filter=noise_filter)
+            where = f"results[{raw_path!r}][{n}]"
+            judged = _entry(entry, where, place, tree, noise_filter=noise_filter, bulk=(bulk or {}).get(place.path))
             if isinstance(judged, Finding):
                 findings.append(judged)
             else:
@@ -346,7 +352,9 @@ _AUDITED = "audited"
 _NOISE = "noise: "
 
 
-def _entry(entry: Any, where: str, place: _Place, tree: SourceTree, *, noise_filter: bool) -> Finding | str:
+def _entry(
+    entry: Any, where: str, place: _Place, tree: SourceTree, *, noise_filter: bool, bulk: Bulk | None = None
+) -> Finding | str:
     """The finding of one report entry, or why it is left out (:data:`_EXAMPLE`, ...)."""
     if not isinstance(entry, dict):
         raise ParseError(f"detect-secrets report: {where}: expected an object")
@@ -360,7 +368,8 @@ def _entry(entry: Any, where: str, place: _Place, tree: SourceTree, *, noise_fil
     line = tree.lines(place.path, f.location.start_line or 0)
     kind = str(entry.get("type"))
     if kind in _GENERIC and noise_filter:
-        reason = _generic_noise(entry, tree, place, line)
+        in_bulk = bulk is not None and bulk.covers(f.location.start_line or 0)
+        reason = bulk.reason if bulk is not None and in_bulk else _generic_noise(entry, tree, place, line)
         if reason is not None:
             return _NOISE + reason
     elif kind in _NOT_LIVE:
@@ -420,35 +429,26 @@ def _excluded(rel: str, patterns: Sequence[str], *, is_dir: bool = False) -> boo
     return pathmatch.excludes(tuple(patterns)).matches(rel, is_dir=is_dir)
 
 
-def is_text(data: bytes) -> bool:
-    """Text by content, not by a NUL byte (detect-secrets' and git's rule, which one NUL in a config
-    file defeats): once NUL bytes are set aside it decodes as UTF-8, but for at most 1% of bytes
-    (a Latin-1 comment). Empty files are text; a file of NULs is not."""
-    rest = data.replace(b"\0", b"")
-    if not rest:
-        return not data
-    decoded = rest.decode("utf-8", errors="replace")
-    invalid = decoded.count("\ufffd") - rest.count("\ufffd".encode())
-    return invalid <= len(rest) * _MAX_INVALID_SHARE
+@dataclass(frozen=True, kw_only=True)
+class TextCopies:
+    """The files detect-secrets reads as they are, and those it reads through their text form."""
+
+    clean: tuple[str, ...] = ()
+    copied: tuple[str, ...] = ()
+    """Written in their text form under the copies folder, at the same relative path."""
+    bulk: Mapping[str, Bulk] = field(default_factory=dict)
+    """Of the copied files, the lines read for provider key formats only."""
+    left_out: int = 0
+    """Lines of large files no detector could match, left empty."""
 
 
-def text_form(data: bytes) -> bytes | None:
-    """What detect-secrets can read of a text file it would skip: NULs as spaces, invalid UTF-8 as
-    U+FFFD (line numbers unchanged); None when the file is clean UTF-8 as it is."""
-    if b"\0" not in data:
-        try:
-            data.decode("utf-8")
-            return None
-        except UnicodeDecodeError:
-            pass
-    return data.replace(b"\0", b" ").decode("utf-8", errors="replace").encode("utf-8")
-
-
-def text_copies(root: Path, files: Sequence[str], folder: Path) -> tuple[list[str], list[str]]:
-    """(files as they are, files written to ``folder`` in their :func:`text_form` at the same
-    relative path): scanned there, and their findings are the files' own."""
+def text_copies(root: Path, files: Sequence[str], folder: Path) -> TextCopies:
+    """The files as they are, and the others written to ``folder`` in their text form
+    (:func:`secscan.scanners.secret_text.text_form`): scanned there, their findings the files' own."""
     clean: list[str] = []
     copied: list[str] = []
+    bulk: dict[str, Bulk] = {}
+    left_out = 0
     for rel in files:
         try:
             form = text_form((root / rel).read_bytes())
@@ -460,9 +460,34 @@ def text_copies(root: Path, files: Sequence[str], folder: Path) -> tuple[list[st
             continue
         dest = folder / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(form)
+        dest.write_bytes(form.data)
         copied.append(rel)
-    return clean, copied
+        left_out += form.left_out
+        if form.bulk is not None:
+            bulk[rel] = form.bulk
+    return TextCopies(clean=tuple(clean), copied=tuple(copied), bulk=bulk, left_out=left_out)
+
+
+def _copy_notes(copies: TextCopies) -> tuple[str, ...]:
+    """What the run says of the files detect-secrets read through their text form."""
+    notes: list[str] = []
+    bulky = sorted(copies.bulk)
+    if bulky:
+        notes.append(
+            f"detect-secrets: {len(bulky)} file(s) with lines too long for configuration, or binary, read only "
+            f"where a provider's key format could be (e.g. {text_path(bulky[0])})"
+        )
+    if copies.left_out:
+        notes.append(
+            f"detect-secrets: {copies.left_out} line(s) of files over 512 KiB that no detector could match not read"
+        )
+    others = [c for c in copies.copied if c not in copies.bulk]
+    if others:
+        notes.append(
+            f"detect-secrets: {len(others)} text file(s) with NUL bytes, invalid UTF-8 or over 512 KiB read through"
+            f" their text form (e.g. {text_path(others[0])})"
+        )
+    return tuple(notes)
 
 
 class DetectSecretsScanner(CommandScanner):
@@ -478,7 +503,7 @@ class DetectSecretsScanner(CommandScanner):
     # are cached per file and the files split into shards like bandit's (issue speed-2).
     per_file = True
     skip_when_empty = False  # the merge request's history is scanned whatever the tree holds
-    reads_content = True  # text or binary: by content, never by name
+    reads_content = True  # what of a file is read: by content, never by name
 
     @classmethod
     def parse_report(cls, text: str, *, tree: SourceTree, origin: str, manifest: str | None = None) -> Parsed:
@@ -490,29 +515,27 @@ class DetectSecretsScanner(CommandScanner):
             return installed_version("detect-secrets")
         return None
 
-    def skip_reason(self, data: bytes) -> str | None:
-        return None if is_text(data) else "binary"
-
     def skipped_warnings(self, skipped: Sequence[str], *, changed_only: bool) -> tuple[str, ...]:
-        if changed_only:
-            return tuple(f"detect-secrets: binary file {b} not scanned for secrets" for b in skipped)
-        return (f"detect-secrets: {len(skipped)} binary file(s) not scanned for secrets",) if skipped else ()
+        # Only a file that cannot be read is left out (binary ones are read for key formats).
+        return tuple(f"detect-secrets: {text_path(s)} could not be read: not scanned for secrets" for s in skipped)
+
+    def cache_context(self, cfg: ScanConfig, *, exe: str, version: str | None) -> list[str]:
+        # Which parts of a file are read, and secscan's own plugins, decide the results too.
+        plugins = hashlib.sha256(PLUGINS_FILE.read_bytes()).hexdigest()
+        return [*super().cache_context(cfg, exe=exe, version=version), cache_key(), plugins]
 
     def prepare(self, cfg: ScanConfig, work: Path, targets: tuple[str, ...]) -> Prepared:
-        """The text files as they are, and those detect-secrets would skip (a NUL byte, invalid
-        UTF-8) through their text form in the work folder, so a key in a config file with one NUL
-        is found."""
+        """The files as they are, and the others through their text form in the work folder
+        (:mod:`secscan.scanners.secret_text`): a key in a config file with one NUL byte is found, a
+        minified bundle or a lockfile backup costs what its few candidate lines cost."""
         root = cfg.target.resolve()
         folder = work / _COPIES
-        clean, copied = text_copies(root, targets, folder)
-        notes: tuple[str, ...] = ()
-        if copied:
-            notes = (
-                f"detect-secrets: {len(copied)} text file(s) with NUL bytes or invalid UTF-8 scanned as text"
-                f" (e.g. {text_path(copied[0])})",
-            )
-        roots = (Root(path=root, files=tuple(clean)), Root(path=folder.resolve(), files=tuple(copied)))
-        return Prepared(roots=roots, warnings=notes)
+        copies = text_copies(root, targets, folder)
+        roots = (
+            Root(path=root, files=copies.clean),
+            Root(path=folder.resolve(), files=copies.copied, bulk=copies.bulk),
+        )
+        return Prepared(roots=roots, warnings=_copy_notes(copies))
 
     def argv(
         self, exe: str, cfg: ScanConfig, *, work: Path, out_file: Path, root: Path, targets: Sequence[str]
@@ -538,7 +561,7 @@ class DetectSecretsScanner(CommandScanner):
         if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
             # ``{}`` is not "no secrets": a report without results says nothing was scanned.
             raise ParseError("no 'results' mapping: the files were not scanned")
-        findings, warnings = parse(text, tree=tree, history=root.label == _HISTORY)
+        findings, warnings = parse(text, tree=tree, history=root.label == _HISTORY, bulk=root.bulk)
         if root.label == _HISTORY:
             marks = work / _UNPUSHED
             local = frozenset(marks.read_text(encoding="utf-8").split()) if marks.is_file() else frozenset()

@@ -100,7 +100,11 @@ def test_example_app_same_gate(tmp_path: Path) -> None:
     (tree / "tests" / "test_shell.py").write_text(
         "import subprocess\n\n\ndef test_it():\n    subprocess.call('ls', shell=True)\n", encoding="utf-8"
     )
+    # A live key in JavaScript test code blocks as in Python test code: the JS live-key rules run there.
+    (tree / "tests" / "charge.test.js").write_text(f'const stripe = "{STRIPE_LIVE}";\n', encoding="utf-8")
     selected, full = compare(tree, tmp_path)
+    js_live = [f for f in selected.findings if f.rule_id.endswith("payment.js-stripe-live-secret-key")]
+    assert js_live and not any(TAG in f.tags for f in js_live), [f.rule_id for f in selected.findings]
     imported = [f for f in selected.findings if f.location.path == "payments/testing/charge.py"]
     assert any(f.rule_id == "B602" for f in imported) and not any(TAG in f.tags for f in imported)
     assert any(f.location.path == "tests/test_shell.py" and TAG in f.tags for f in full.findings)
@@ -112,6 +116,19 @@ def test_example_app_same_gate(tmp_path: Path) -> None:
     assert narrowed is not None and narrowed.rules_of("bandit") == ()
     assert set(narrowed.rules_of("semgrep") or ()) == set(LIVE_RULES)
     assert "payments/testing/charge.py" in narrowed.production
+
+
+def test_every_live_key_rule_is_known_as_one() -> None:
+    """A rule for a provider's live key format, in any language, is in testcode.LIVE_RULES (so it
+    runs in test code and its findings block there)."""
+    import yaml
+
+    from secscan.testcode import LIVE_RULES
+
+    rules = Path(__file__).resolve().parents[2] / "rules" / "semgrep"
+    ids = [r["id"] for f in sorted(rules.glob("*.yaml")) for r in yaml.safe_load(f.read_text())["rules"]]
+    live = {i for i in ids if "live" in i or i.endswith(("braintree-private-key", "plaid-secret"))}
+    assert len(live) >= 6 and live == {i for i in ids if i.endswith(LIVE_RULES)}
 
 
 def test_a_policy_that_blocks_secrets_in_tests_runs_the_secret_rules_there(tmp_path: Path) -> None:
