@@ -37,13 +37,13 @@ from secscan.proc import (  # noqa: F401 - re-exported: scanner modules import t
     scanner_env,
     wait_within_limits,
 )
-from secscan.scanners.secret_text import Bulk
 from secscan.sourcefiles import SourceTree
 from secscan.testcode import TestScope
 
 if TYPE_CHECKING:
     from secscan.advisories.store import AdvisoryStore
     from secscan.config import ScanConfig  # an annotation only: the configuration is above the plugins
+    from secscan.scanners.secret_text import Bulk
     from secscan.zap.baseline_conf import BaselineConfig
 
 

@@ -7,11 +7,11 @@ not configuration, and secscan already judges keyword and entropy findings on a 
 :data:`LONG_LINE` as noise (a minified asset). So detect-secrets reads:
 
 - a line longer than :data:`LONG_LINE`, and every line of a binary file, only where a provider's
-  key format could match: windows around the :data:`PROVIDER` anchors (the formats of
+  key format could match: windows around the :func:`provider` anchors (the formats of
   detect-secrets' provider plugins and of secscan's own, each at least as wide as its detector),
   joined by spaces on the same line; the rest of the line is not handed over;
 - in a file larger than :data:`LARGE_FILE`, only the lines where any detector could match
-  (provider formats, a secret-named assignment, a credential in a URL: :data:`GENERIC`) whole; its
+  (provider formats, a secret-named assignment, a credential in a URL: :func:`generic`) whole; its
   other lines are left empty (a high-entropy string alone there is a hash in a lockfile backup
   or a number table, not a credential);
 - a text file with NUL bytes or invalid UTF-8 through its text form (NULs as spaces, invalid
@@ -25,6 +25,7 @@ decides on the windows (tests/secrets/test_secret_text.py plants one of each for
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -40,7 +41,6 @@ _MARGIN = 120
 (AWS' secret key regex reads 20 + 20 characters around its keyword; an artifactory token one)."""
 _TOKEN_CAP = 1024
 """The longest key a window extends to (GitLab agent tokens: 1,024 characters)."""
-_TOKEN = re.compile(rf"[A-Za-z0-9_\-+/=.$:]{{0,{_TOKEN_CAP}}}")
 
 # The providers' formats, as wide as detect-secrets' plugins (detect_secrets/plugins/*.py) and
 # secscan's (detect_secrets_plugins.py) or wider: an anchor lands inside every key they find (the
@@ -85,11 +85,30 @@ _GENERIC = (  # detect-secrets' keyword list (api_key ... password, secret)
     *((p, True) for p in (rb"key", rb"pass", rb"pwd", rb"secret", rb"contrase")),
     (rb"://[^{}\s]+:[^{}\s]+@", False),  # a credential in a URL
 )
-PROVIDER = tuple((re.compile(p), low) for p, low in _EXACT)
-"""Where a provider's key could be: the windows of a bulk line are read around these."""
-GENERIC = tuple((re.compile(p), low) for p, low in _GENERIC)
-"""Where a keyword detector could match: with :data:`PROVIDER`, the lines of a large file kept whole."""
-_LONG_BYTES = re.compile(rb"[^\n\r]{%d}" % (LONG_LINE + 1))
+_Patterns = tuple[tuple[re.Pattern[bytes], bool], ...]
+
+
+@functools.cache
+def provider() -> _Patterns:
+    """Where a provider's key could be: the windows of a bulk line are read around these
+    (compiled on first use: every command imports this module, few read bulky files)."""
+    return tuple((re.compile(p), low) for p, low in _EXACT)
+
+
+@functools.cache
+def generic() -> _Patterns:
+    """Where a keyword detector could match: with :func:`provider`, the lines of a large file kept whole."""
+    return tuple((re.compile(p), low) for p, low in _GENERIC)
+
+
+@functools.cache
+def _long_bytes() -> re.Pattern[bytes]:
+    return re.compile(rb"[^\n\r]{%d}" % (LONG_LINE + 1))
+
+
+@functools.cache
+def _token() -> re.Pattern[str]:
+    return re.compile(rf"[A-Za-z0-9_\-+/=.$:]{{0,{_TOKEN_CAP}}}")
 
 
 def cache_key() -> str:
@@ -138,7 +157,7 @@ def text_form(data: bytes) -> TextForm | None:
     UTF-8, no line over :data:`LONG_LINE`, not over :data:`LARGE_FILE`)."""
     binary = not is_text(data)
     large = len(data) > LARGE_FILE
-    if not binary and not large and not _LONG_BYTES.search(data):
+    if not binary and not large and not _long_bytes().search(data):
         if b"\0" not in data:
             try:
                 data.decode("utf-8")
@@ -151,8 +170,8 @@ def text_form(data: bytes) -> TextForm | None:
     lines = text.splitlines()
     starts = list(itertools.accumulate((len(x) for x in text.splitlines(keepends=True)), initial=0))
     shadow = text.encode("ascii", errors="replace")  # one byte a character
-    anchors = _by_line(_spans(shadow, PROVIDER), starts)
-    generic = _by_line(_spans(shadow, GENERIC), starts) if large else {}
+    anchors = _by_line(_spans(shadow, provider()), starts)
+    kept = _by_line(_spans(shadow, generic()), starts) if large else {}
     out: list[str] = []
     bulky: set[int] = set()
     left_out = 0
@@ -160,7 +179,7 @@ def text_form(data: bytes) -> TextForm | None:
         if binary or len(line) > LONG_LINE:
             bulky.add(n + 1)
             out.append(windows(line, anchors.get(n, [])))
-        elif large and n not in anchors and n not in generic:
+        elif large and n not in anchors and n not in kept:
             left_out += 1 if line.strip() else 0
             out.append("")
         else:
@@ -173,7 +192,7 @@ def text_form(data: bytes) -> TextForm | None:
     return TextForm(data=_joined(out), bulk=bulk, left_out=left_out)
 
 
-def _spans(shadow: bytes, patterns: tuple[tuple[re.Pattern[bytes], bool], ...]) -> list[tuple[int, int]]:
+def _spans(shadow: bytes, patterns: _Patterns) -> list[tuple[int, int]]:
     """Every anchor's (start, end) in the text, sorted."""
     lowered = shadow.lower()
     return sorted(m.span() for p, low in patterns for m in p.finditer(lowered if low else shadow))
@@ -201,8 +220,8 @@ def windows(line: str, anchors: list[tuple[int, int]]) -> str:
     for a, b in anchors:
         # The whole token the anchor is in (a key may start before its anchor: Mailchimp's).
         behind = line[max(0, a - _TOKEN_CAP) : a][::-1]
-        start = a - len(_match(_TOKEN, behind, 0))
-        end = b + len(_match(_TOKEN, line, b))
+        start = a - len(_match(_token(), behind, 0))
+        end = b + len(_match(_token(), line, b))
         start, end = max(0, start - _MARGIN), min(len(line), end + _MARGIN)
         if spans and start <= spans[-1][1]:
             spans[-1] = (spans[-1][0], max(end, spans[-1][1]))

@@ -141,7 +141,7 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict[st
 
 def test_every_provider_detector_has_a_planted_sample() -> None:
     """A detect-secrets release with a new provider format fails here until the anchors and the
-    samples know it (secret_text.PROVIDER must be at least as wide as every detector)."""
+    samples know it (secret_text.provider() must be at least as wide as every detector)."""
     try:
         from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     except ImportError:  # pragma: no cover - detect-secrets is a test dependency
