@@ -15,6 +15,7 @@ Pure: paths, globs and file texts in, findings out.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -78,9 +79,15 @@ def rule_ran(test_code: NarrowedTestCode | None, *, scanner: str, rule_id: str, 
     if test_code is None or not path:
         return True
     ran = test_code.rules_of(scanner)
-    if ran is None or path in test_code.production or not is_test_path(path, test_code.test_paths):
+    if ran is None or path in test_code.production or not _is_test_cached(path, test_code.test_paths):
         return True
     return any(rule_id == r or rule_id.endswith("." + r) for r in ran)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _is_test_cached(path: str, globs: tuple[str, ...]) -> bool:
+    """:func:`is_test_path` for the history, which asks about the same few paths at every run."""
+    return is_test_path(path, globs)
 
 
 def production_imported(
