@@ -13,6 +13,7 @@ and title of the run as well.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -25,6 +26,11 @@ WHOLE_LINE = "****"
 # A masked part shorter than this is not searched for in other texts: it would be a fragment
 # ("=", a quote) of the diff between the two versions of a line, not a secret.
 _SEARCHED_MIN = 6
+# A private key is found on its BEGIN line only; its body follows on the next lines (a PEM body
+# line is base64, 64 characters; a 16384-bit RSA key has fewer than 200 lines).
+_KEY_BEGIN = "-----BEGI"
+_KEY_LINES = 200
+_KEY_BODY = re.compile(r"^[\s\"'`(,+]*(?:[A-Za-z0-9+/]{16,}={0,2}|Proc-Type:.*|DEK-Info:.*)[\s\"'`),+\\n]*$")
 
 
 def secret_lines(findings: Sequence[Finding]) -> dict[LineKey, list[str]]:
@@ -83,12 +89,22 @@ def reline(loc: Location, index: LineIndex) -> tuple[Location, list[str]]:
         return loc, []
     lines = loc.snippet.split("\n")
     found: list[str] = []
+    begins = _key_begins(index, loc.path)
     for k, raw in enumerate(lines):
-        versions = index.get((loc.path, loc.start_line + k))
+        number = loc.start_line + k
+        versions = index.get((loc.path, number))
         if versions:
             lines[k], parts = mask_line(raw, versions)
             found += parts
+        elif raw.strip() and _KEY_BODY.match(raw) and any(0 < number - b <= _KEY_LINES for b in begins):
+            lines[k], parts = mask_line(raw, [WHOLE_LINE])
+            found += parts
     return (replace(loc, snippet="\n".join(lines)) if found else loc), found
+
+
+def _key_begins(index: LineIndex, path: str) -> list[int]:
+    """The lines of ``path`` where a secret finding found a private key's BEGIN line."""
+    return [n for (p, n), versions in index.items() if p == path and any(_KEY_BEGIN in v for v in versions)]
 
 
 def mask_parts(text: str, parts: Sequence[str]) -> str:

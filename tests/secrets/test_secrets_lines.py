@@ -151,3 +151,32 @@ def test_the_masking_is_idempotent_and_leaves_other_files_and_lines_alone() -> N
     # A secret from an earlier commit is on a line that holds other code now: not an index entry.
     historic = replace(secret, location=Location(path="a.py", start_line=3, commit="abc"), sources=())
     assert secret_lines([historic]) == {}
+
+
+def test_a_private_keys_body_is_masked_in_a_finding_that_quotes_it() -> None:
+    """detect-secrets finds a private key on its BEGIN line only; bandit's B501 on the call that
+    passes it quotes the whole call, body and all (seen with real bandit and detect-secrets)."""
+    body = [
+        "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
+        "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK",
+    ]
+    call = "\n".join(
+        [
+            "    return requests.get(",
+            '        "https://billing.example.com/api",',
+            "        verify=False,",
+            '        data="""-----BEGIN RSA PRIVATE KEY-----',
+            *body,
+            '-----END RSA PRIVATE KEY-----""",',
+            "    )",
+        ]
+    )
+    key = _finding(Kind.SECRET, '        data="""-----BEGI****-----', line=8, scanner="detect-secrets")
+    b501 = _finding(Kind.SAST, call, line=5)
+    from_body = _finding(Kind.SAST, body[1], line=10)  # a finding on a line of the body alone
+    masked = core.mask([key, b501, from_body])
+    for f in masked[1:]:
+        for line in body:
+            assert line not in (f.location.snippet or "") and line not in f.message, f
+    assert "verify=False," in (masked[1].location.snippet or "")  # the code around stays readable
+    assert "-----END RSA PRIVATE KEY-----" in (masked[1].location.snippet or "")
