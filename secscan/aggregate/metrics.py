@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from secscan.aggregate.history import RunSnapshot, iso
+from secscan.aggregate.history import FindingInfo, RunSnapshot, iso
 from secscan.aggregate.timeline import Segment, StreamTimeline
 from secscan.models import SEVERITIES_DESC
 
@@ -220,56 +220,76 @@ def _walk(stream: StreamTimeline) -> tuple[_Lifecycle, list[tuple[int, ...]]]:
         starts[seg.first].append(seg)
         if seg.status in _OPEN:
             open_ends[seg.last].append(seg.finding_id)
-    state = _Lifecycle()
-    counts = [0] * len(SEV_ORDER)
-    absent: dict[int, None] = {}  # open findings not reported since their segment ended (ordered)
+    walker = _Walker(stream)
     after_each: list[tuple[int, ...]] = []
+    for i, run in enumerate(stream.runs):
+        segs = starts.get(i, ())
+        for seg in segs:
+            walker.reported(seg, run.finished_epoch)
+        for seg in segs:
+            walker.settled(seg, run)
+        walker.look_again(run)
+        after_each.append(tuple(walker.counts))
+        for fid in open_ends.get(i, ()):
+            if fid in walker.state.open_since:
+                walker.absent[fid] = None  # a segment starting at run i + 1 takes it back out
+    return walker.state, after_each
 
-    def close(fid: int, epoch: int, *, fixed: bool) -> None:
-        counts[_sev_index(state.severity.get(fid, "info"))] -= 1
+
+class _Walker:
+    """The state :func:`_walk` carries from run to run."""
+
+    def __init__(self, stream: StreamTimeline) -> None:
+        self.stream = stream
+        self.state = _Lifecycle()
+        self.counts = [0] * len(SEV_ORDER)
+        self.absent: dict[int, None] = {}  # open findings not reported since their segment ended (ordered)
+
+    def close(self, fid: int, epoch: int, *, fixed: bool) -> None:
+        state = self.state
+        self.counts[_sev_index(state.severity.get(fid, "info"))] -= 1
         opened = state.open_since.pop(fid)
         if fixed:
             state.fixed.append((opened, epoch))
             state.fixed_at[fid] = epoch
 
-    for i, run in enumerate(stream.runs):
-        epoch = run.finished_epoch
-        segs = starts.get(i, ())
-        for seg in segs:
-            absent.pop(seg.finding_id, None)
-            if seg.status in _OPEN:
-                fid = seg.finding_id
-                if fid in state.open_since:
-                    counts[_sev_index(state.severity.get(fid, "info"))] -= 1
-                else:
-                    state.open_since[fid] = epoch
-                    state.started.append(epoch)
-                    state.fixed_at.pop(fid, None)
-                state.severity[fid] = seg.severity
-                counts[_sev_index(seg.severity)] += 1
-        for seg in segs:
-            if seg.status not in _OPEN and seg.finding_id in state.open_since:
-                info = stream.findings.get(seg.finding_id)
-                if seg.status == "fixed" and info is not None and not run.covers(info):
-                    # "Fixed" from a run that did not look for it (a baseline entry in test code
-                    # a default run did not read with its rule): as good as absent.
-                    absent[seg.finding_id] = None
-                    continue
-                # Reported fixed: fixed. Suppressed: no longer open, but accepted, not fixed.
-                close(seg.finding_id, epoch, fixed=seg.status != "suppressed")
-        if absent:
-            for fid in list(absent):
-                info = stream.findings.get(fid)
-                if info is not None and run.covers(info):
-                    del absent[fid]
-                    close(fid, epoch, fixed=True)
-                # else: this run did not look at its file with its scanner (a partial run, a
-                # scanner that failed); we cannot tell, so it stays open.
-        after_each.append(tuple(counts))
-        for fid in open_ends.get(i, ()):
-            if fid in state.open_since:
-                absent[fid] = None  # a segment starting at run i + 1 takes it back out
-    return state, after_each
+    def reported(self, seg: Segment, epoch: int) -> None:
+        """A segment starts: the finding is reported again (open: counted at its severity)."""
+        self.absent.pop(seg.finding_id, None)
+        if seg.status not in _OPEN:
+            return
+        state, fid = self.state, seg.finding_id
+        if fid in state.open_since:
+            self.counts[_sev_index(state.severity.get(fid, "info"))] -= 1
+        else:
+            state.open_since[fid] = epoch
+            state.started.append(epoch)
+            state.fixed_at.pop(fid, None)
+        state.severity[fid] = seg.severity
+        self.counts[_sev_index(seg.severity)] += 1
+
+    def settled(self, seg: Segment, run: RunSnapshot) -> None:
+        """A segment reporting an open finding fixed or suppressed closes it."""
+        if seg.status in _OPEN or seg.finding_id not in self.state.open_since:
+            return
+        info = self.stream.findings.get(seg.finding_id)
+        if seg.status == "fixed" and info is not None and not run.covers(info):
+            # "Fixed" from a run that did not look for it (a baseline entry in test code
+            # a default run did not read with its rule): as good as absent.
+            self.absent[seg.finding_id] = None
+            return
+        # Reported fixed: fixed. Suppressed: no longer open, but accepted, not fixed.
+        self.close(seg.finding_id, run.finished_epoch, fixed=seg.status != "suppressed")
+
+    def look_again(self, run: RunSnapshot) -> None:
+        """Open findings no longer reported are fixed by the first run that covers them."""
+        for fid in list(self.absent):
+            info = self.stream.findings.get(fid)
+            if info is not None and run.covers(info):
+                del self.absent[fid]
+                self.close(fid, run.finished_epoch, fixed=True)
+            # else: this run did not look at its file with its scanner (a partial run, a
+            # scanner that failed); we cannot tell, so it stays open.
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -377,105 +397,15 @@ def _project(
     state, after_each = _walk(stream)
     if acc.sla_days:
         acc.sla.extend(sla_breaches(stream, acc.sla_days, now_epoch=now_epoch, state=state))
-    day_ends = [_utc_midnight(d) + DAY for d in acc.days]
-    spark: list[int] = []
-    di = 0
-    last_counts: tuple[int, ...] = (0,) * len(SEV_ORDER)
-    for run, counts in zip(stream.runs, after_each, strict=True):
-        # Days that end before this run see the state as of the previous run.
-        while di < len(day_ends) and day_ends[di] <= run.finished_epoch:
-            _add_counts(acc.trend_open[di], last_counts)
-            di += 1
-        last_counts = counts
-        spark.append(sum(last_counts))
-    while di < len(day_ends):
-        _add_counts(acc.trend_open[di], last_counts)
-        di += 1
-    first_day_start = day_ends[0] - DAY if day_ends else now_epoch
-    for t in state.started:
-        if t >= first_day_start:
-            idx = (t - first_day_start) // DAY
-            if 0 <= idx < len(acc.trend_new):
-                acc.trend_new[idx] += 1
-    for _, t in state.fixed:
-        if t >= first_day_start:
-            idx = (t - first_day_start) // DAY
-            if 0 <= idx < len(acc.trend_fixed):
-                acc.trend_fixed[idx] += 1
-
-    last = stream.runs[-1]
+    last_counts, spark = _trends(stream, state, after_each, acc, now_epoch)
     name = stream.project
     for fid in state.open_since:
         info = stream.findings.get(fid)
-        if info is None:
-            continue
-        sev = state.severity.get(fid, "info")
-        key = (info.scanner, info.rule_id)
-        entry = acc.rules.setdefault(key, _RuleAcc(title=info.title))
-        entry.open += 1
-        entry.severities.append(sev)
-        acc.rule_projects[key].add(name)
-        for cwe in info.cwes:
-            acc.cwes[cwe] += 1
-            acc.cwe_projects[cwe].add(name)
-            acc.cwe_sev[cwe].append(sev)
-        for cid in info.compliance:
-            if not cid.upper().startswith("PCI-DSS"):
-                continue
-            req = cid.split(":", 1)[1] if ":" in cid else cid
-            acc.pci[req] += 1
-            acc.pci_projects[req].add(name)
-            acc.pci_sev[req].append(sev)
-            acc.pci_rules[req][info.rule_id] += 1
-
-    last_index = len(stream.runs) - 1
-    for o in stream.segments:
-        if o.last != last_index or o.status != "suppressed" or not o.sup_expires:
-            continue
-        try:
-            exp = date.fromisoformat(o.sup_expires[:10])
-        except ValueError:
-            continue
-        left = (exp - today).days
-        if left <= 30:
-            info = stream.findings.get(o.finding_id)
-            acc.expiring.append(
-                ExpiringSuppression(
-                    project=name,
-                    ref=stream.ref,
-                    rule_id=info.rule_id if info else "",
-                    title=info.title if info else "",
-                    location=info.location if info else "",
-                    severity=o.severity,
-                    expires=exp.isoformat(),
-                    days_left=left,
-                    owner=o.sup_owner,
-                    reason=o.sup_reason,
-                )
-            )
-
-    recent = stream.runs[-failure_window:]
-    by_scanner: dict[str, list[tuple[RunSnapshot, str, str | None]]] = defaultdict(list)
-    for run in recent:
-        for s in run.scanners:
-            if s.state in _ERROR_STATES:
-                by_scanner[s.name].append((run, s.state, s.error))
-    for scanner, fails in sorted(by_scanner.items()):
-        run, st, err = fails[-1]
-        acc.failures.append(
-            ScannerFailure(
-                project=name,
-                ref=stream.ref,
-                scanner=scanner,
-                state=st,
-                error=err,
-                last_failed_at=run.finished_at,
-                failed_runs=len(fails),
-                of_runs=len(recent),
-                failing_now=run.id == last.id,
-            )
-        )
-
+        if info is not None:
+            _count_open(acc, name, info, state.severity.get(fid, "info"))
+    _expiring(stream, today, acc)
+    _failures(stream, acc, failure_window)
+    last = stream.runs[-1]
     open_starts = list(state.open_since.values())
     return ProjectRow(
         project=name,
@@ -494,6 +424,116 @@ def _project(
         sparkline=tuple(spark[-spark_len:]),
         last_job_url=last.job_url,
     )
+
+
+def _trends(
+    stream: StreamTimeline, state: _Lifecycle, after_each: list[tuple[int, ...]], acc: _Acc, now_epoch: int
+) -> tuple[tuple[int, ...], list[int]]:
+    """Add the stream to the daily trends (open at each day's end, new and fixed per day);
+    returns the open counts after its last run and its sparkline (open findings per run)."""
+    day_ends = [_utc_midnight(d) + DAY for d in acc.days]
+    spark: list[int] = []
+    di = 0
+    last_counts: tuple[int, ...] = (0,) * len(SEV_ORDER)
+    for run, counts in zip(stream.runs, after_each, strict=True):
+        # Days that end before this run see the state as of the previous run.
+        while di < len(day_ends) and day_ends[di] <= run.finished_epoch:
+            _add_counts(acc.trend_open[di], last_counts)
+            di += 1
+        last_counts = counts
+        spark.append(sum(last_counts))
+    while di < len(day_ends):
+        _add_counts(acc.trend_open[di], last_counts)
+        di += 1
+    first_day_start = day_ends[0] - DAY if day_ends else now_epoch
+    _per_day(acc.trend_new, state.started, first_day_start)
+    _per_day(acc.trend_fixed, [t for _, t in state.fixed], first_day_start)
+    return last_counts, spark
+
+
+def _per_day(trend: list[int], epochs: Iterable[int], first_day_start: int) -> None:
+    for t in epochs:
+        if t >= first_day_start:
+            idx = (t - first_day_start) // DAY
+            if 0 <= idx < len(trend):
+                trend[idx] += 1
+
+
+def _count_open(acc: _Acc, name: str, info: FindingInfo, sev: str) -> None:
+    """One open finding in the rule, CWE and PCI DSS tables."""
+    key = (info.scanner, info.rule_id)
+    entry = acc.rules.setdefault(key, _RuleAcc(title=info.title))
+    entry.open += 1
+    entry.severities.append(sev)
+    acc.rule_projects[key].add(name)
+    for cwe in info.cwes:
+        acc.cwes[cwe] += 1
+        acc.cwe_projects[cwe].add(name)
+        acc.cwe_sev[cwe].append(sev)
+    for cid in info.compliance:
+        if not cid.upper().startswith("PCI-DSS"):
+            continue
+        req = cid.split(":", 1)[1] if ":" in cid else cid
+        acc.pci[req] += 1
+        acc.pci_projects[req].add(name)
+        acc.pci_sev[req].append(sev)
+        acc.pci_rules[req][info.rule_id] += 1
+
+
+def _expiring(stream: StreamTimeline, today: date, acc: _Acc) -> None:
+    """Suppressions of the newest run that expire within 30 days."""
+    last_index = len(stream.runs) - 1
+    for o in stream.segments:
+        if o.last != last_index or o.status != "suppressed" or not o.sup_expires:
+            continue
+        try:
+            exp = date.fromisoformat(o.sup_expires[:10])
+        except ValueError:
+            continue
+        left = (exp - today).days
+        if left > 30:
+            continue
+        info = stream.findings.get(o.finding_id)
+        acc.expiring.append(
+            ExpiringSuppression(
+                project=stream.project,
+                ref=stream.ref,
+                rule_id=info.rule_id if info else "",
+                title=info.title if info else "",
+                location=info.location if info else "",
+                severity=o.severity,
+                expires=exp.isoformat(),
+                days_left=left,
+                owner=o.sup_owner,
+                reason=o.sup_reason,
+            )
+        )
+
+
+def _failures(stream: StreamTimeline, acc: _Acc, failure_window: int) -> None:
+    """Scanners that failed in the stream's recent runs."""
+    recent = stream.runs[-failure_window:]
+    last = stream.runs[-1]
+    by_scanner: dict[str, list[tuple[RunSnapshot, str, str | None]]] = defaultdict(list)
+    for run in recent:
+        for s in run.scanners:
+            if s.state in _ERROR_STATES:
+                by_scanner[s.name].append((run, s.state, s.error))
+    for scanner, fails in sorted(by_scanner.items()):
+        run, st, err = fails[-1]
+        acc.failures.append(
+            ScannerFailure(
+                project=stream.project,
+                ref=stream.ref,
+                scanner=scanner,
+                state=st,
+                error=err,
+                last_failed_at=run.finished_at,
+                failed_runs=len(fails),
+                of_runs=len(recent),
+                failing_now=run.id == last.id,
+            )
+        )
 
 
 def _utc_midnight(d: date) -> int:
