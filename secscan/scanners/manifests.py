@@ -159,6 +159,8 @@ def from_pyproject(text: str, *, path: str = "pyproject.toml", opener: Opener | 
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         return Declared(errors=(f"not valid TOML: {e}",))
+    except RecursionError:  # nested deeper than the parser's stack: the file is the merge request's
+        return Declared(errors=("not valid TOML: nested too deeply",))
     project = _table(data.get("project"))
     items = _strings(project.get("dependencies"))
     for extra in _table(project.get("optional-dependencies")).values():
@@ -231,6 +233,8 @@ def from_pipfile(text: str) -> Declared:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         return Declared(errors=(f"not valid TOML: {e}",))
+    except RecursionError:  # nested deeper than the parser's stack: the file is the merge request's
+        return Declared(errors=("not valid TOML: nested too deeply",))
     return merge(
         _entry(name, spec, "Pipfile")
         for key, table in data.items()
@@ -385,8 +389,8 @@ def from_lock(text: str, name: str) -> Declared:
                         pinned.append((pkg, version[2:]))
             return Declared(pinned=tuple(pinned))
         data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, AttributeError) as e:
-        return Declared(errors=(f"lock file could not be read: {e}",))
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, AttributeError, RecursionError) as e:
+        return Declared(errors=(f"lock file could not be read: {type(e).__name__}: {e}",))
     for pkg in data.get("package") or data.get("packages") or []:
         if isinstance(pkg, dict) and isinstance(pkg.get("name"), str) and isinstance(pkg.get("version"), str):
             source = pkg.get("source")

@@ -171,6 +171,19 @@ def test_pep735_groups_lock_files_and_pins(tmp_path: Path) -> None:
     assert lock.pinned == (("urllib3", "1.26.4"),)
 
 
+def test_a_manifest_nested_deeper_than_the_parser_is_an_error_of_that_file() -> None:
+    """A merge request's pyproject.toml, Pipfile or lock file built to exhaust the parser's stack
+    (a RecursionError, the run's internal error before) is reported like any unreadable file."""
+    toml = "x = " + "[" * 20000 + "]" * 20000 + "\n"
+    for declared in (
+        manifests.from_pyproject(toml),
+        manifests.from_pipfile(toml),
+        manifests.from_lock(toml, "poetry.lock"),
+        manifests.from_lock("[" * 200000 + "]" * 200000, "Pipfile.lock"),
+    ):
+        assert declared.errors and not declared.pinned, declared
+
+
 def test_in_files_are_skipped_next_to_their_compiled_txt(tmp_path: Path) -> None:
     (tmp_path / "requirements").mkdir()
     for name in ("tests.in", "tests.txt", "docs.in"):
