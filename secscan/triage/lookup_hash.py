@@ -322,11 +322,15 @@ class _Judgement:
         return False
 
     def _calls_of(self, name: str, index: _Index) -> Iterator[tuple[_Index, ast.Call]]:
+        """Every call of the function ``name``; the function handed on as a value (``map(name,
+        passwords)``, a callback) has callers that cannot be seen: unsure."""
         for module in self.modules.naming(name, index):
             for n in ast.walk(module.module):
                 self._spend()
                 if isinstance(n, ast.Call) and _func_name(n) == name:
                     yield module, n
+                elif _refers_to(n, name) and not _called(n, module) and name not in module.bindings:
+                    raise _Unsure
 
     # -- where the digest goes ----------------------------------------------------------------
 
@@ -386,6 +390,17 @@ class _Judgement:
             if not self._flows_to_lookups(call, caller_scope, caller_index, depth - 1):
                 return False
         return True
+
+
+def _refers_to(n: ast.AST, name: str) -> bool:
+    if isinstance(n, ast.Name):
+        return n.id == name and isinstance(n.ctx, ast.Load)
+    return isinstance(n, ast.Attribute) and n.attr == name and isinstance(n.ctx, ast.Load)
+
+
+def _called(n: ast.AST, module: _Index) -> bool:
+    up = module.parents.get(n)
+    return isinstance(up, ast.Call) and up.func is n
 
 
 def _returned(func: _Func) -> list[ast.AST]:

@@ -8,10 +8,10 @@ token as a dict key, a secret fed through ``update()``, an integrity comparison,
 function. The lines after ``digest_value`` are the ways round a first version of the judgement
 (each was lowered): tuple unpacking, ``getattr``, a subscript by name, two aliases, ``:=``, a
 module-level alias, a helper returning the password, a key function a caller feeds a password
-(in this module, and in another one), a key function whose caller compares its result, a
-comparison earlier in a loop, a ``global`` digest, a decorator comparing the result, ``**kwargs``,
-a comprehension, and a password hash aliased next to a lookup on one line (``# mixed``: the
-lookup's finding is lowered, the other's not).
+(in this module, and in another one), a key function whose caller compares its result or that is
+handed to ``map`` over passwords, a comparison earlier in a loop, a ``global`` digest, a
+decorator comparing the result, ``**kwargs``, a comprehension, and a password hash aliased next
+to a lookup on one line (``# mixed``: the lookup's finding is lowered, the other's not).
 """
 
 from __future__ import annotations
@@ -158,6 +158,14 @@ def shard_for(data):
 
 def place(user):
     return CACHE.get(shard_for(user.password))
+
+
+def bucket_for(data):
+    return hashlib.md5(data).hexdigest()  # kept
+
+
+def buckets(users):
+    return list(map(bucket_for, [u.password for u in users]))
 
 
 def loop_compare(items, expected):
