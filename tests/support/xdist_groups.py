@@ -8,9 +8,8 @@ the gitlab-ci-local world (minutes) and the example app's shared scan, twice. Th
 suffix where pytest 9 reads it, after xdist's own hook, and leaves a node id xdist could already
 suffix (an older pytest) as it is.
 
-It also moves the groups to the front (each group's tests, and the rest, keep their order). The
-scheduler hands out work in collection order, and a group is one unit of it: last in the order
-(tests/zap's dockerd group is) it would run on one worker while the other has nothing left.
+The order needs nothing: the scheduler hands out its units largest first (xdist's loadscope
+reorder, on by default), so the groups start before the single tests.
 """
 
 from __future__ import annotations
@@ -36,4 +35,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if group is None or item.nodeid.endswith(f"@{group}"):
             continue
         item._id = coerce_node_id(f"{item.nodeid}@{group}")  # what xdist sets as item._nodeid
-    items.sort(key=lambda item: _group(item) is None)  # stable: grouped first, order kept
