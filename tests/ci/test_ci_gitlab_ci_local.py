@@ -2,12 +2,14 @@
 
 Six merge requests (clean; vulnerable; a strict project policy; a suppression the merge request
 adds; ``parallel: 3`` shards; a scanner that fails), each a repository whose ``.gitlab-ci.yml`` is
-the README's copy-paste: ``include: project: acme/secscan`` (the template) or ``component:
-$CI_SERVER_FQDN/acme/secscan/secscan@<version>`` (the component). gitlab-ci-local evaluates the
+the README's copy-paste, run twice: ``include: project: acme/secscan`` (the template) and
+``component: $CI_SERVER_FQDN/acme/secscan/secscan@<version>`` (the component). gitlab-ci-local evaluates the
 rules, extends, references, inputs, needs, parallel, artifacts and caches and runs every job's
 script; the final job publishes to the GitLab stand-in. For each pipeline the verdict (the final
 job's exit code), the findings and the merge request note must equal those of ``secscan scan
---publish`` on the same merge request.
+--publish`` on the same merge request (semgrep, the slowest scanner, runs in one pipeline of
+each kind, the vulnerable template's and the sharded component's; the others and their reference
+scans skip it).
 
 The jobs run secscan from the wheel built from this checkout: most pipelines as in secscan's
 image (the wheel installed once, ``secscan`` on PATH), and the vulnerable merge request's
@@ -69,21 +71,19 @@ class Case:
     """Appended to the README's ``.gitlab-ci.yml`` (on both commits)."""
     expect: int = 1
     """The verdict (both ways); the comparison is the point, this guards against both being wrong."""
-    semgrep: bool = False
-    """Whether semgrep runs (the slowest job; SECSCAN_SKIP=semgrep otherwise, for both runs)."""
-    component: bool = False
-    """Also run through the CI/CD component (the template always)."""
+    semgrep: tuple[str, ...] = ()
+    """The pipelines (kinds) in which semgrep runs, the slowest job (SECSCAN_SKIP=semgrep in the
+    others); the reference scan of each pipeline skips what it skips."""
 
 
 CASES = (
     Case("clean", {"app/pay.py": OLD_PAY + "\n\ndef total(items):\n    return sum(items)\n"}, BASE, expect=0),
-    Case("vulnerable", {"app/pay.py": SHELL, "requirements.txt": VULNERABLE_REQ}, BASE, semgrep=True, component=True),
+    Case("vulnerable", {"app/pay.py": SHELL, "requirements.txt": VULNERABLE_REQ}, BASE, semgrep=("template",)),
     # The target branch's policy blocks lows; a new `import pickle` (bandit B403, low) blocks.
     Case(
         "strict-policy",
         {"app/pay.py": "import pickle\n\n" + OLD_PAY},
         {**BASE, ".secscan.toml": 'policy = "policy/strict.toml"\n', "policy/strict.toml": STRICT},
-        component=True,
     ),
     # The merge request suppresses its own finding: pending until merged, the gate still fails.
     Case("suppression-in-mr", {"app/pay.py": SHELL, ".secscan/suppressions.toml": SUPPRESS_SHELL}, BASE),
@@ -95,8 +95,7 @@ CASES = (
         },
         BASE,
         extra_ci=SHARDED,
-        semgrep=True,
-        component=True,
+        semgrep=("component",),
     ),
     # bandit cannot parse a file: its scan fails closed, the pipeline's verdict is 3 (a blocking
     # finding would make it 1: blocked findings win over a failed scanner).
@@ -129,7 +128,8 @@ class Reference:
 @dataclass
 class World:
     pipelines: dict[tuple[str, str], Outcome]
-    references: dict[str, Reference]
+    references: dict[tuple[str, bool], Reference]
+    """(merge request, whether semgrep ran) -> ``secscan scan``'s outcome."""
     registry: packages.Registry
     seconds: float
     image_env: dict[str, str]
@@ -161,26 +161,18 @@ def _variables(gl: GitLabStandIn, project: ci_local.CiProject, iid: int, advisor
     }
 
 
-def _summary(gl: GitLabStandIn, iid: int) -> str | None:
-    mr = gl.merge_requests.get((7, iid))
-    if mr is None:
-        return None
-    notes = [n["body"] for n in mr.notes() if n.get("type") != "DiffNote" and "secscan:summary" in n["body"]]
-    return notes[-1] if notes else None
-
-
 def _outcome(gl: GitLabStandIn, project: ci_local.CiProject, run: ci_local.PipelineRun, iid: int) -> Outcome:
     verdicts = re.findall(r"secscan verdict exit code (\d+)", run.log)
     result_file = project.build("secscan", "secscan-reports/secscan.json")
     result = json.loads(result_file.read_text(encoding="utf-8")) if result_file.is_file() else None
-    note = _summary(gl, iid)
+    note = ci_local.summary_note(gl, iid)
     # Kept next to the project for whoever reads a failure.
     (project.repo.parent / "pipeline.log").write_text(run.log, encoding="utf-8")
     (project.repo.parent / "note.md").write_text(note or "", encoding="utf-8")
     return Outcome(project.head, int(verdicts[-1]) if verdicts else None, result, note, run.log, run.jobs)
 
 
-def _reference(gl: GitLabStandIn, case: Case, where: Path, iid: int, advisories: Path) -> Reference:
+def _reference(gl: GitLabStandIn, case: Case, kind: str, where: Path, *, iid: int, advisories: Path) -> Reference:
     """``secscan scan --publish`` on the merge request's head, as a developer's CI job would run it."""
     project = ci_local.make_project(where, case.base, case.head, ci=ci_local.TEMPLATE_CI + case.extra_ci)
     _add_mr(gl, case, project, iid)
@@ -204,18 +196,18 @@ def _reference(gl: GitLabStandIn, case: Case, where: Path, iid: int, advisories:
         "SECSCAN_GITLAB_ALLOW_HTTP": "true",
         "SECSCAN_ADVISORY_DB": str(advisories),
         "SECSCAN_HTML_REPORT_URL": f"{JOB_URL}/artifacts/file/secscan-reports/secscan-report.html",
-        **_skip(case),
+        **_skip(case, kind),
     }
     out = where / "reference-out"
     run = secscan("scan", ".", "--out", out, "--no-progress", "--publish", cwd=project.repo, env=env, clean=True)
     result = json.loads((out / "secscan.json").read_text(encoding="utf-8"))
-    note = _summary(gl, iid)
+    note = ci_local.summary_note(gl, iid)
     (where / "note.md").write_text(note or "", encoding="utf-8")
     return Reference(project.head, run.returncode, result, note)
 
 
-def _skip(case: Case) -> dict[str, str]:
-    return {} if case.semgrep else {"SECSCAN_SKIP": "semgrep"}
+def _skip(case: Case, kind: str) -> dict[str, str]:
+    return {} if kind in case.semgrep else {"SECSCAN_SKIP": "semgrep"}
 
 
 def _add_mr(gl: GitLabStandIn, case: Case, project: ci_local.CiProject, iid: int) -> None:
@@ -272,65 +264,44 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         with ThreadPoolExecutor(max_workers=3) as pool:
             for c, case in enumerate(CASES):
                 for k, kind in enumerate(KINDS):
-                    if kind == "component" and not case.component:
-                        continue
                     ci = (ci_local.TEMPLATE_CI if kind == "template" else ci_local.COMPONENT_CI) + case.extra_ci
                     project = ci_local.make_project(work / f"{case.name}-{kind}", case.base, case.head, ci=ci)
                     iid = _iid(c, k)
                     _add_mr(gl, case, project, iid)
                     env = pip_env if (case.name, kind) == PIP_PATH else image_env
-                    variables = {**_variables(gl, project, iid, advisories), **_skip(case)}
+                    variables = {**_variables(gl, project, iid, advisories), **_skip(case, kind)}
                     runs[case.name, kind] = (
                         project,
                         iid,
                         pool.submit(ci_local.run_pipeline, exe, project, variables, env),
                     )
             # Meanwhile, in this thread: what `secscan scan` says about each merge request.
-            references = {
-                case.name: _reference(gl, case, work / f"{case.name}-reference", _iid(c, 9), advisories)
-                for c, case in enumerate(CASES)
-            }
+            # One per merge request and semgrep setting (the kind stands for the setting it has).
+            references: dict[tuple[str, bool], Reference] = {}
+            for c, case in enumerate(CASES):
+                for kind in KINDS:
+                    key = case.name, kind in case.semgrep
+                    if key not in references:
+                        where = work / f"{case.name}-reference{'-semgrep' if key[1] else ''}"
+                        iid = _iid(c, 8 + key[1])
+                        references[key] = _reference(gl, case, kind, where, iid=iid, advisories=advisories)
             pipelines = {key: _outcome(gl, project, fut.result(), iid) for key, (project, iid, fut) in runs.items()}
         yield World(pipelines, references, registry, time.monotonic() - started, image_env)
 
 
-def _findings(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    return sorted((f["fingerprint"], f["rule_id"], f["severity"], f["status"]) for f in result["findings"])
+def _reference_of(world: World, name: str, kind: str) -> Reference:
+    """The reference scan of a pipeline: its merge request, with semgrep where the pipeline ran it."""
+    case = next(c for c in CASES if c.name == name)
+    return world.references[name, kind in case.semgrep]
 
 
-def _note(body: str | None, head: str) -> tuple[list[str], list[tuple[str, str]]] | None:
-    """The note without what two runs of one merge request may differ in: the scanner table's
-    rows become a set of (scanner, state) (their order is the order results arrived, their
-    durations differ, a sharded scanner has one row per shard), the footer's start time and diff
-    base commit (each run's repository is its own, with its own .gitlab-ci.yml) and the links
-    line (only a pipeline has a job and artifacts) go; the head commit is named as such."""
-    if body is None:
-        return None
-    lines: list[str] = []
-    rows: set[tuple[str, str]] = set()
-    # A file a scanner could not analyse says so the same way, whether this run or a cached one
-    # found out (a warm local cache marks it "[from the cache]"; the pipeline's cache is its own).
-    body = body.replace(" \\[from the cache\\]", "")
-    for line in body.replace(f"commit {head[:12]}", "commit <head>").splitlines():
-        cells = [c.strip() for c in line.split("|")[1:-1]]
-        if len(cells) >= 6 and cells[1].split()[-1:] and cells[1].split()[-1] in SCANNER_STATES:
-            # Scanner and state (the columns after them: version, counts, time, note).
-            rows.add((cells[0], cells[1]))
-        elif not line.startswith(("🔗", "<sub>secscan ")):
-            lines.append(line)
-    return lines, sorted(rows)
-
-
-SCANNER_STATES = {"ok", "skipped", "failed", "timeout", "incomplete", "error"}
-
-
-RUNS = [(c, k) for c in CASES for k in KINDS if k == "template" or c.component]
+RUNS = [(c, k) for c in CASES for k in KINDS]
 
 
 @pytest.mark.parametrize(("case", "kind"), RUNS, ids=[f"{c.name}-{k}" for c, k in RUNS])
 def test_pipeline_gives_what_secscan_scan_gives(world: World, case: Case, kind: str) -> None:
     got = world.pipelines[case.name, kind]
-    ref = world.references[case.name]
+    ref = _reference_of(world, case.name, kind)
     context = got.log[-6000:]
     # Every scanner job succeeded (their verdicts are the final job's), the final job ran.
     scanner_jobs = {j: s for j, s in got.jobs.items() if j.startswith("secscan:")}
@@ -340,10 +311,10 @@ def test_pipeline_gives_what_secscan_scan_gives(world: World, case: Case, kind: 
     assert got.result["verdict"]["passed"] is (case.expect == 0)
     if case.name == "scanner-fails":
         assert {s["name"]: s["state"] for s in got.result["scanners"]}["bandit"] == "failed"
-    assert _findings(got.result) == _findings(ref.result), context
+    assert ci_local.findings_key(got.result) == ci_local.findings_key(ref.result), context
     assert got.note is not None and ref.note is not None, context
     assert "🔗 [HTML report](" in got.note
-    assert _note(got.note, got.head) == _note(ref.note, ref.head)
+    assert ci_local.comparable_note(got.note, got.head) == ci_local.comparable_note(ref.note, ref.head)
 
 
 def test_the_pip_path_installed_the_release_from_the_package_registry(world: World) -> None:
@@ -352,7 +323,7 @@ def test_the_pip_path_installed_the_release_from_the_package_registry(world: Wor
     # (the jobs share a pip cache, so maybe not every time) is the release's wheel.
     assert set(world.registry.pages) == {"secscan"}, got.log[-4000:]
     assert set(world.registry.downloads) <= {f"secscan-{__version__}-py3-none-any.whl"}
-    assert got.verdict == world.references["vulnerable"].code == 1
+    assert got.verdict == _reference_of(world, *PIP_PATH).code == 1
     assert "secscan: using" not in got.log  # no secscan on PATH: installed by the template
     others = [o for key, o in world.pipelines.items() if key != PIP_PATH]
     assert all("secscan: using" in o.log for o in others)
@@ -368,7 +339,7 @@ def test_parallel_shards_are_merged_into_one_verdict(world: World) -> None:
 
 
 def test_the_merge_requests_suppression_is_pending_not_applied(world: World) -> None:
-    for kind in ("template",):
+    for kind in KINDS:
         got = world.pipelines["suppression-in-mr", kind]
         assert got.result is not None
         shell = [f for f in got.result["findings"] if f["rule_id"] == "B602"]

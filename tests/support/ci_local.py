@@ -28,24 +28,37 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import yaml
 
 from secscan import __version__
 from tests.conftest import ROOT, VENV_BIN, require
 from tests.support.mergerequest import Content, commit, git, new_repo
 
+if TYPE_CHECKING:
+    from tests.support.gitlab_standin import GitLabStandIn
+
 TOOL_ENV = "SECSCAN_GITLAB_CI_LOCAL"
 DEFAULT_TOOL = ROOT / ".tools" / "gitlab-ci-local" / "node_modules" / ".bin" / "gitlab-ci-local"
 HOST = "gitlab.example.com"
 PROJECT_PATH = "acme/payments"
-TEMPLATE_CI = f"""include:
-  - project: acme/secscan
-    ref: v{__version__}
-    file: templates/gitlab/secscan.gitlab-ci.yml
-"""
-COMPONENT_CI = f"""include:
-  - component: $CI_SERVER_FQDN/acme/secscan/secscan@{__version__}
-"""
+
+
+def readme_ci(marker: str) -> str:
+    """The ``.gitlab-ci.yml`` the README's "GitLab CI" section tells a user to write (its YAML
+    block holding ``marker``), without the lines it marks ``# optional``: the pipelines run the
+    README's copy-paste itself, so the two cannot drift apart."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## GitLab CI\n", 1)[1].split("\n## ", 1)[0]
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", section, re.S) if marker in b)
+    kept = "\n".join(line for line in block.splitlines() if "# optional" not in line)
+    doc = {key: value for key, value in yaml.safe_load(kept).items() if value is not None}
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+TEMPLATE_CI = readme_ci("project: acme/secscan")
+COMPONENT_CI = readme_ci("component: ")
 # The scanners' own executables (their packages are in the dependency folder too).
 SCANNER_TOOLS = ("bandit", "semgrep", "pysemgrep", "pip-audit", "detect-secrets")
 
@@ -147,6 +160,17 @@ def make_project(
     return CiProject(repo, base_sha, head_sha)
 
 
+# Each job on this machine, in its own copy of the checkout (no image can be pulled here).
+SHELL_EXECUTOR = ("--force-shell-executor", "--shell-isolation")
+
+
+def docker_executor(helper: str) -> tuple[str, ...]:
+    """Each job in a container of its ``image:`` (local images only: gitlab-ci-local inspects
+    before it pulls), on the host's network (the GitLab stand-in listens on loopback); ``helper``
+    is the image of the containers that copy the checkout, caches and artifacts (bash, rsync)."""
+    return ("--network", "host", "--helper-image", helper, "--pull-policy", "if-not-present", "--cleanup")
+
+
 @dataclass
 class PipelineRun:
     returncode: int
@@ -162,10 +186,11 @@ def run_pipeline(
     env: dict[str, str],
     *,
     jobs: tuple[str, ...] = (),
-    timeout: float = 900,
+    timeout: float = 1500,
+    executor: tuple[str, ...] = SHELL_EXECUTOR,
 ) -> PipelineRun:
-    """The merge request pipeline (or only ``jobs``)."""
-    argv = [exe, *jobs, "--force-shell-executor", "--shell-isolation", "--no-color", "--max-job-name-padding", "0"]
+    """The merge request pipeline (or only ``jobs``), each job run the way ``executor`` says."""
+    argv = [exe, *jobs, *executor, "--no-color", "--max-job-name-padding", "0"]
     for k, v in variables.items():
         argv += ["--variable", f"{k}={v}"]
     proc = subprocess.run(argv, cwd=project.repo, env=env, capture_output=True, text=True, timeout=timeout, check=False)
@@ -193,3 +218,43 @@ def list_jobs(exe: str, project: CiProject, variables: dict[str, str], env: dict
     start = proc.stdout.index("[")
     jobs: list[dict[str, Any]] = json.loads(proc.stdout[start:])
     return [j for j in jobs if j.get("when") != "never"]
+
+
+def summary_note(gl: GitLabStandIn, iid: int) -> str | None:
+    """The merge request's secscan summary note (the last one), if any."""
+    mr = gl.merge_requests.get((7, iid))
+    if mr is None:
+        return None
+    notes = [n["body"] for n in mr.notes() if n.get("type") != "DiffNote" and "secscan:summary" in n["body"]]
+    return notes[-1] if notes else None
+
+
+def findings_key(result: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """What two runs on one merge request must agree on, finding by finding."""
+    return sorted((f["fingerprint"], f["rule_id"], f["severity"], f["status"]) for f in result["findings"])
+
+
+def comparable_note(body: str | None, head: str) -> tuple[list[str], list[tuple[str, str]]] | None:
+    """The note without what two runs of one merge request may differ in: the scanner table's
+    rows become a set of (scanner, state) (their order is the order results arrived, their
+    durations differ, a sharded scanner has one row per shard), the footer's start time and diff
+    base commit (each run's repository is its own, with its own .gitlab-ci.yml) and the links
+    line (only a pipeline has a job and artifacts) go; the head commit is named as such."""
+    if body is None:
+        return None
+    lines: list[str] = []
+    rows: set[tuple[str, str]] = set()
+    # A file a scanner could not analyse says so the same way, whether this run or a cached one
+    # found out (a warm local cache marks it "[from the cache]"; the pipeline's cache is its own).
+    body = body.replace(" \\[from the cache\\]", "")
+    for line in body.replace(f"commit {head[:12]}", "commit <head>").splitlines():
+        cells = [c.strip() for c in line.split("|")[1:-1]]
+        if len(cells) >= 6 and cells[1].split()[-1:] and cells[1].split()[-1] in SCANNER_STATES:
+            # Scanner and state (the columns after them: version, counts, time, note).
+            rows.add((cells[0], cells[1]))
+        elif not line.startswith(("🔗", "<sub>secscan ")):
+            lines.append(line)
+    return lines, sorted(rows)
+
+
+SCANNER_STATES = {"ok", "skipped", "failed", "timeout", "incomplete", "error"}
