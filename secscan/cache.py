@@ -39,7 +39,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from secscan import __version__, credentials
+from secscan import __version__, credentials, resultio
+from secscan.errors import SecscanError
 from secscan.models import Finding, RunResult
 
 FORMAT = "secscan-cache/2"
@@ -211,8 +212,6 @@ class FileCache:
     def _decode(self, body: bytes, key: str, path: str) -> tuple[tuple[Finding, ...], str | None]:
         """The findings of a sealed body; a body that checks yet says something else (another
         file, a finding placed elsewhere) is still rejected."""
-        from secscan import resultio
-        from secscan.errors import SecscanError
 
         try:
             result: RunResult = resultio.loads(body.decode("utf-8"), origin="cache entry")
@@ -233,7 +232,6 @@ class FileCache:
         """Store (atomically); False when the cache folder is not writable (never an error: a
         cache that cannot be written only means the next run scans again). ``incomplete``: why
         the scanner could not fully analyse the file (the findings are what it did find)."""
-        from secscan import resultio
 
         key = self.key(path, content_digest)
         doc = RunResult(

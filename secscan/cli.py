@@ -10,6 +10,7 @@ and the masking of the real standard streams (:mod:`secscan.credentials`).
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 
@@ -94,8 +95,6 @@ class LazyGroup(Group):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = click.utils.make_str(args[0]) if args else ""
         if args and name not in COMMANDS and not name.startswith("-"):
-            import difflib
-
             hint = difflib.get_close_matches(name, sorted(COMMANDS), n=1)
             extra = f" Did you mean {hint[0]!r}?" if hint else ""
             ctx.fail(f"No such command {name!r}.{extra}")

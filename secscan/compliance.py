@@ -20,6 +20,7 @@ from pathlib import Path
 
 from secscan.errors import ConfigError
 from secscan.models import Finding, Identifier
+from secscan.resources import rules_dir
 
 OWASP_PREFIX = "OWASP-2021:"
 PCI_PREFIX = "PCI-DSS-4.0:"
@@ -135,7 +136,6 @@ def load_table(text: str) -> ComplianceTable:
 
 
 def mapping_path() -> Path:
-    from secscan.resources import rules_dir
 
     return rules_dir() / "compliance" / "mapping.toml"
 

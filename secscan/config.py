@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from secscan import pathmatch, settings
 from secscan.errors import ConfigError
@@ -151,7 +152,6 @@ def _check_scanner_names(cfg: ScanConfig, known: tuple[str, ...]) -> None:
 
 
 def _check_zap_target(cfg: ScanConfig) -> None:
-    from urllib.parse import urlsplit
 
     parts = urlsplit(cfg.zap_target or "")
     if parts.scheme not in ("http", "https") or not parts.hostname:

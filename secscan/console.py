@@ -9,6 +9,7 @@ masked in every text before it is cut or wrapped into a table cell, and again in
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -19,6 +20,7 @@ from typing import IO, Any, cast
 from secscan import credentials
 from secscan.models import SEVERITIES_DESC, RunResult, ScannerState
 from secscan.scanners.base import ScanOutcome
+from secscan.settings import catalog
 from secscan.textsafe import one_line, strip_controls
 
 _STATE_STYLE = {
@@ -185,7 +187,6 @@ UNLIMITED = 1_000_000
 def output_width(stream: IO[str], env: Mapping[str, str] | None = None) -> int:
     """A terminal's width; else ``$COLUMNS``; else unlimited (a CI log wraps nothing itself, and a
     line cut or wrapped at some guessed width is what made notes unreadable there)."""
-    import os
 
     environ = os.environ if env is None else env
     try:
@@ -224,7 +225,6 @@ def details(
 def result_option(path: Path) -> str | None:
     """``path`` as ``secscan suppress --result`` wants it: None when it is that option's default
     (``secscan-out/secscan.json`` where secscan runs), else as given."""
-    from secscan.settings import catalog
 
     default = catalog.for_command("suppress")["result"].default
     try:

@@ -36,6 +36,7 @@ import html.entities
 import io
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from typing import IO, Any, TypeVar
 
@@ -413,7 +414,6 @@ class MaskingStream(io.TextIOBase):
 
 def install_on_std_streams() -> None:
     """Wrap ``sys.stdout`` and ``sys.stderr`` (once) so nothing secscan prints carries a secret."""
-    import sys
 
     if not isinstance(sys.stdout, MaskingStream):
         sys.stdout = MaskingStream(sys.stdout)

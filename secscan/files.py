@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from secscan import pathmatch
+from secscan import pathmatch, reach
 from secscan.pathmatch import PathMatcher
 
 _MAX_DEPTH = 200
@@ -277,7 +277,6 @@ def with_imported(root: Path, listing: Listing, extra_excludes: Sequence[str] = 
     """``listing`` with the code files that default excludes hid but the kept files import
     (``payments/build/refunds.py``, imported by ``app.py``): a folder name does not decide what
     runs. The operator's own excludes are trusted decisions and keep what they exclude."""
-    from secscan import reach  # a leaf of pure functions, loaded by the runs that walk a tree
 
     defaults = pathmatch.excludes(())
     operator = pathmatch.compiled(tuple(extra_excludes)) if extra_excludes else None

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 from secscan.models import Finding, Kind
 from secscan.sourcefiles import SourceTree, to_repo_path
+from secscan.textsafe import secret_values
 
 VERSION = "v1"
 _SEP = "\x1f"
@@ -289,7 +290,6 @@ def blank_secrets(code: str) -> str:
     """The code with every secret-looking value replaced: a secret finding's fingerprint is
     published (reports, GitLab tracking, MR markers) and must not be a hash one could test
     guesses of the secret against."""
-    from secscan.textsafe import secret_values
 
     for value in secret_values(code):
         code = code.replace(value, "\x00")

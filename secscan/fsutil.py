@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from secscan import credentials
+from secscan import credentials, interrupts
 from secscan.errors import InputError, SecscanError
 
 
@@ -96,7 +96,6 @@ class StagedSet:
         Held from SIGINT/SIGTERM (:func:`secscan.interrupts.deferred`): a few renames, so a stop
         lands before them (the previous set stays) or after them (the new set is complete).
         """
-        from secscan import interrupts
 
         moved = []
         with interrupts.deferred():

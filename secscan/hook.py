@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from secscan import config
 from secscan.errors import ConfigError, InputError
 from secscan.fsutil import atomic_write
 from secscan.gitutil import run_git
@@ -308,7 +309,6 @@ def run(
 
 
 def _scan(root: Path, p: ScanPlan, *, out_dir: Path, scan_args: Sequence[str], env: Mapping[str, str]) -> int:
-    from secscan import config
 
     skip = config.load(root, {}, env=env).skip
     cmd = scan_command(root, p, out_dir=out_dir, scan_args=scan_args, skip=skip)

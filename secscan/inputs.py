@@ -23,13 +23,21 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from secscan import config, files, testcode
+from secscan import cache, config, files, testcode
 from secscan import trusted as trust
 from secscan.config import ScanConfig
 from secscan.errors import ConfigError
 from secscan.gitutil import merge_base
-from secscan.models import PENDING_SETTINGS, JudgedWith, RecordedFile, RecordedPolicy, RunResult, SettingOrigin
-from secscan.policy import Policy, digest, load_policy, to_dict
+from secscan.models import (
+    JUDGED_WITH_VERSION,
+    PENDING_SETTINGS,
+    JudgedWith,
+    RecordedFile,
+    RecordedPolicy,
+    RunResult,
+    SettingOrigin,
+)
+from secscan.policy import Policy, digest, from_dict, load_policy, to_dict
 from secscan.settings import Effective, Layer
 from secscan.settings.defaults import is_remote_semgrep_config
 from secscan.settings.layers import SETTINGS_FILES, read_file_settings, settings_table
@@ -233,8 +241,6 @@ def _record_policy(pol: Policy, origin: str) -> RecordedPolicy:
 def _recorded_policy(recorded: RecordedPolicy, version: int) -> Policy:
     """The policy a result records, checked: a record this secscan does not understand, or whose
     definition does not match its digest, is refused rather than half-applied (exit 2)."""
-    from secscan.models import JUDGED_WITH_VERSION
-    from secscan.policy import from_dict
 
     if version != JUDGED_WITH_VERSION:
         raise ConfigError(
@@ -413,7 +419,6 @@ def _trusted_paths(cfg: ScanConfig, trusted: TrustedBase) -> tuple[ScanConfig, l
 def _check_cache_dir(cfg: ScanConfig) -> None:
     """A result cache committed in the tree would be poisoning: entries saying "no findings" for
     the merge request's files. A cache folder inside the tree must not hold tracked files."""
-    from secscan import cache
 
     where = cfg.cache_dir or cache.default_dir()
     rel = trust.inside(where, cfg.target)

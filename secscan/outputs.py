@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from secscan import credentials
+from secscan import credentials, interrupts, resultio
 from secscan.errors import ExitCode, PublishError
 from secscan.fsutil import atomic_write, staged_set
 from secscan.models import RunResult
@@ -51,7 +51,6 @@ def write_formats(
 
 
 def write_result(result: RunResult, path: Path) -> Path:
-    from secscan import resultio
 
     atomic_write(path, resultio.dumps(masked(result)))
     return path
@@ -82,7 +81,6 @@ def write_outputs(
     verdict goes on the audit trail just before the switch, in the same section held from
     signals: reports a consumer can see always have their audit entry.
     """
-    from secscan import interrupts
     from secscan.audit import manifest
 
     result = masked(result, env)

@@ -55,6 +55,7 @@ from secscan.models import BlockReason, Finding, Kind, RunResult, ScannerStatus,
 from secscan.resources import rules_dir
 from secscan.settings.tomlfile import load_toml
 from secscan.testcode import TAG as TEST_CODE
+from secscan.textsafe import one_line
 
 POLICY_VERSION = 1
 NONE = "none"
@@ -485,7 +486,6 @@ def format_verdict(verdict: Verdict, *, limit: int = 50, policy_from: str | None
 
     ``policy_from`` says where the policy came from when that is not obvious (``recorded in the
     result``: the split pipeline's gate applies what the scan jobs resolved)."""
-    from secscan.textsafe import one_line
 
     head = "PASSED" if verdict.passed else f"FAILED (exit {verdict.exit_code})"
     where = f" ({policy_from})" if policy_from else ""

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
 from secscan import __version__
 from secscan.advisories import sources
@@ -83,7 +84,6 @@ def archive_url(base_url: str, ecosystem: str) -> str:
 
 def check_base_url(base_url: str) -> str:
     """An http(s) URL with a host; anything else is a usage error before any work."""
-    from urllib.parse import urlsplit
 
     parts = urlsplit(base_url.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:

@@ -18,6 +18,7 @@ import io
 import json
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from secscan import __version__
@@ -30,7 +31,6 @@ _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9._:/-]+")
 
 
 def _in_force(decisions: Sequence[Decision], kind: str, today: str) -> Decision | None:
-    from datetime import date
 
     day = date.fromisoformat(today)
     return next((d for d in reversed(decisions) if d.decision == kind and d.state(day) == "active"), None)

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from secscan import credentials
+from secscan import credentials, interrupts
 from secscan.dbtarget import DbTarget, parse_target
 from secscan.errors import InputError, SecscanError
 from secscan.models import RunResult, Status
@@ -122,7 +122,7 @@ def _locked(path: Path) -> Iterator[int]:
         raise SecscanError(f"cannot open audit log {path}: {e.strerror or e}") from e
     try:
         try:
-            import fcntl
+            import fcntl  # POSIX only: where it is missing, appends are still atomic lines
 
             fcntl.flock(fd, fcntl.LOCK_EX)
         except ImportError:  # pragma: no cover - Windows: no advisory locks; appends are still atomic lines
@@ -361,7 +361,6 @@ def append_many(
     log whose last complete line is not an entry: chaining onto a damaged entry would hide the
     damage.
     """
-    from secscan import interrupts
 
     key = key_from_env(env)
     path = Path(path)

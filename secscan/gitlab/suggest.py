@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from secscan.models import Finding, Kind
+from secscan.resources import rules_dir
 
 _METAVAR = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f`\u2028\u2029]")
@@ -34,8 +35,6 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f`\u2028\u2029]")
 def trusted_fixes(folder: Path | None = None) -> Mapping[str, str]:
     """Rule id -> fix template of secscan's own semgrep rules (the shipped rules folder)."""
     import yaml
-
-    from secscan.resources import rules_dir
 
     out: dict[str, str] = {}
     for path in sorted((folder or rules_dir() / "semgrep").glob("*.yaml")):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secscan.errors import InputError, ParseError
+from secscan.fingerprint import gc_paused
 from secscan.importers import completeness
 from secscan.models import Finding, ScannerState, ScannerStatus
 from secscan.scanners.base import FileGap, incomplete_error
@@ -66,7 +67,6 @@ def parse_report(
     if not text.strip():
         # A tool that crashed before writing anything: not "no findings" (fail closed).
         raise InputError(f"{origin}: the {tool} report is empty (did the tool crash?)")
-    from secscan.fingerprint import gc_paused
     from secscan.importers import guard
 
     try:

@@ -16,6 +16,7 @@ from datetime import date
 from secscan.models import PENDING_SETTINGS, Finding, RunResult, ScannerState, Severity, Status
 from secscan.reporters import _common as c
 from secscan.reporters import terminal
+from secscan.testcode import TAG as TEST_CODE
 from secscan.textsafe import gitlab_code_block, md_code_span, md_text, strip_controls
 
 GITLAB_NOTE_LIMIT = 1_000_000
@@ -335,7 +336,6 @@ def render(result: RunResult, *, report_url: str | None = None, max_chars: int =
     """The summary: verdict, counts, the blocking findings, new findings grouped by rule, the
     others collapsed, a link to the full report; at most ``max_chars`` characters whatever the
     number of findings (sections are cut, each saying what it left out)."""
-    from secscan.testcode import TAG as TEST_CODE
 
     blocking = c.blocking_fingerprints(result)
     findings = c.ordered(result.findings, blocking)

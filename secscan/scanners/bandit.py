@@ -8,6 +8,8 @@ exits 1 when it found issues, so the exit code alone says nothing about failure.
 from __future__ import annotations
 
 import json
+import os
+import platform
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -192,7 +194,6 @@ class BanditScanner(CommandScanner):
 
     def processes(self, cfg: ScanConfig) -> int:
         """One run per core: bandit analyses on one core, file after file."""
-        import os
 
         return max(1, os.cpu_count() or 1)
 
@@ -219,14 +220,12 @@ class BanditScanner(CommandScanner):
         return path.endswith(PYTHON_SUFFIXES)
 
     def cache_context(self, cfg: ScanConfig, *, exe: str, version: str | None) -> list[str]:
-        import platform
 
         # bandit parses with the interpreter it runs on: another Python version, another AST.
         return [*super().cache_context(cfg, exe=exe, version=version), platform.python_version()]
 
     def version(self) -> str | None:
         """The installed package's version; for a user-supplied executable, ask it (briefly)."""
-        import os
 
         if not os.environ.get("SECSCAN_BANDIT_BIN"):
             found = installed_version("bandit")

@@ -13,11 +13,14 @@ so one failing scanner never loses the other scanners' results.
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -475,7 +478,6 @@ def outcome_for_error(name: str, e: ScannerError, *, duration_s: float, version:
 
 def installed_version(distribution: str) -> str | None:
     """The installed version of a Python distribution (the scanner secscan runs), or None."""
-    from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version(distribution)
@@ -486,8 +488,6 @@ def installed_version(distribution: str) -> str | None:
 def find_executable(name: str) -> str | None:
     """Where the tool is: ``SECSCAN_<NAME>_BIN`` if set, else next to our interpreter (the venv
     secscan runs from), else PATH. The override lets users pin a tool and tests swap in fakes."""
-    import shutil
-    import sys
 
     override = os.environ.get("SECSCAN_" + name.upper().replace("-", "_") + "_BIN")
     if override:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import hashlib
 import json
 import os
 import re
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -360,7 +362,6 @@ class SemgrepScanner(CommandScanner):
         """The rules' content too: a changed rule must rescan every file. The test-code variant:
         the configured rules' context and the kinds it keeps (its copies live in a new folder
         on every run)."""
-        import hashlib
 
         if self.test_rules is not None:
             kinds = sorted(k.value for k in self.test_rules[0])
@@ -612,7 +613,6 @@ def copy_rules(configs: Sequence[str], dest: Path, *, keep: Callable[[dict[str, 
     """Copies of ``configs`` under ``dest`` holding only the rules ``keep`` selects, with their
     ids and sub-folders (semgrep names a rule by its folder): the configs to pass, none when no
     rule is kept. A rule file that does not load is copied whole (semgrep reports it)."""
-    import shutil
 
     import yaml
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -243,7 +244,6 @@ class ZapScanner(Scanner):
         """What the watchdog removes if secscan dies: the CLI's private ``secscan-*`` folder in
         the temp folder (made for this run only: the scanners' work folder or its parent), else
         just ZAP's own work folder in it (a caller's folder is never deleted)."""
-        import tempfile
 
         temp = Path(tempfile.gettempdir()).resolve()
         work = ctx.workdir.resolve()

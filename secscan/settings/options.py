@@ -11,7 +11,7 @@ import click
 from click.core import ParameterSource
 
 from secscan.settings import catalog
-from secscan.settings.declare import UNSET, Layer, Setting
+from secscan.settings.declare import UNSET, Layer, Setting, _bare
 from secscan.settings.layers import Effective, Raw, combine, env_layer
 
 _ALIAS = "__alias"
@@ -62,7 +62,6 @@ def _option(s: Setting, command: str, type_: click.ParamType | None, note: str) 
 def _click_type(s: Setting) -> click.ParamType:
     """Numbers are parsed by click (its usage error names the option); the rest is text that
     the one coercer reads, for every layer alike."""
-    from secscan.settings.declare import _bare
 
     bare = _bare(s.type)
     if bare is int:

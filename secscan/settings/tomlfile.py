@@ -3,6 +3,7 @@ one line naming the file, exit 2."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,6 @@ from secscan.errors import ConfigError
 
 def load_toml(path: Path, *, what: str) -> dict[str, Any]:
     """A TOML settings file (policy, suppressions); :class:`ConfigError` (exit 2) on any problem."""
-    import tomllib  # start-up: only a run that reads a settings file loads the TOML parser
 
     try:
         text = Path(path).read_text(encoding="utf-8")

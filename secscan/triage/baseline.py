@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from secscan import testcode
+from secscan import jsonload, schema, testcode
 from secscan.fsutil import read_input_text
 from secscan.models import (
     Baseline,
@@ -54,7 +54,6 @@ def dumps(baseline: Baseline) -> str:
 
 def loads(text: str, *, origin: str) -> Baseline:
     """A baseline file, or a plain ``secscan.json`` (its present findings become the entries)."""
-    from secscan import jsonload, schema
 
     with jsonload.guarded(origin):  # a baseline comes with the merge request: deep nesting is exit 2
         doc = schema.loads_baseline(text, origin=origin)

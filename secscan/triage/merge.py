@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from secscan.core import Evidence
+from secscan.core import Evidence, produce
 from secscan.errors import InputError
 from secscan.models import (
     JUDGED_WITH_VERSION,
@@ -21,6 +21,7 @@ from secscan.models import (
     ScannerStatus,
     Scope,
 )
+from secscan.sourcefiles import SourceTree
 from secscan.triage.suppressions import STALE
 
 
@@ -178,7 +179,4 @@ def _merged_warnings(results: Sequence[RunResult]) -> tuple[str, ...]:
 def merge_results(results: Sequence[RunResult], *, names: Sequence[str] | None = None) -> RunResult:
     """Merge result files through the core (no policy: ``secscan gate`` decides, with the
     policy the results record). ``names`` name the inputs in errors (their file names)."""
-    from secscan.core import produce
-    from secscan.sourcefiles import SourceTree
-
     return produce(merge_evidence(results, names=names), tree=SourceTree(None), inputs=None)

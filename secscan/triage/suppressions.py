@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -400,7 +401,6 @@ def add_entry(text: str | None, entry: NewEntry, *, origin: str) -> str:
     :func:`parse_rules`, so what is written is what a scan will accept. An entry for the same
     fingerprint is refused: two entries for one finding would disagree on who owns it.
     """
-    import tomllib
 
     import tomlkit
 

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass, replace
@@ -85,8 +87,6 @@ def load_context(path: Path, user: str | None) -> bytes:
 
 def context_users(ctx: ElementTree.Element) -> tuple[str, ...]:
     """User names of a context: ``<users><user>ID;ENABLED;BASE64(NAME);...</user>``."""
-    import base64
-    import binascii
 
     names = []
     for u in ctx.iterfind("users/user"):

@@ -48,6 +48,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from secscan.proc import allowed_env
+
 LABEL = "secscan.zap.run"
 """Container label whose value is unique per ZAP run."""
 CREATE_GRACE_S = 300.0
@@ -72,7 +74,6 @@ class Reaper:
         create_grace: float = CREATE_GRACE_S,
         secrets_env: tuple[str, ...] = (),
     ) -> Reaper:
-        from secscan.proc import allowed_env
 
         base = dict(os.environ if env is None else env)
         # The watchdog needs no credential: the scanners' allow list plus where the engine is.
