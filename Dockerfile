@@ -2,37 +2,39 @@
 # advisory snapshot it was built with. Non-root, no compilers, no network needed to scan.
 #
 #   python -m build --outdir dist .                       # the wheel (the release job does this)
-#   docker build --build-arg ADVISORIES=advisories -t secscan:$(secscan --version | cut -d' ' -f3) .
+#   docker build -t secscan:$(secscan --version | cut -d' ' -f3) .
 #
-# BASE: any Debian-like image with python3 (>= 3.11) and python3-venv; the default is Docker
-# Hub's. Tests that cannot pull make it from Debian's packages (bench/image.py: mmdebstrap) and
-# pass it here. ADVISORIES: a folder in the build context holding OSV exports (zips or folders of
-# OSV JSON, e.g. PyPI's and npm's all.zip); the default is the demo set, for local builds only.
+# BASE: any Debian-like image with python3 (>= 3.11), python3-venv and useradd; the default is
+# Docker Hub's. tests/release/test_release_image.py makes one from Debian's packages
+# (tests/support/image.py: mmdebstrap, docker import) and passes it here; so can a runner that
+# cannot pull. ADVISORY_SOURCE_URL: where `secscan advisories update` fetches OSV's exports for
+# PyPI and npm at build time (a mirror, or a loopback server in the tests).
 ARG BASE=python:3.12-slim-bookworm
 
 FROM ${BASE} AS build
-# Inherit nothing from the build machine's pip configuration.
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_CONFIG_FILE=/dev/null
+# Inherit nothing from the build machine's pip configuration; write no bytecode while building
+# (what is compiled is chosen below).
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_CONFIG_FILE=/dev/null PYTHONDONTWRITEBYTECODE=1
 COPY image/requirements.txt /tmp/requirements.txt
 COPY dist/ /tmp/dist/
 # Only binary wheels: a dependency that would need a compiler fails the build instead of
-# pulling one in. PIP_FIND_LINKS / PIP_INDEX_URL as build args point at a local wheelhouse.
+# pulling one in. PIP_FIND_LINKS / PIP_NO_INDEX as build args point at a local wheelhouse.
 ARG PIP_INDEX_URL=
 ARG PIP_FIND_LINKS=
 ARG PIP_NO_INDEX=
+# --no-compile: the scanners' bytecode would add 58 MB to an image whose largest part is
+# semgrep's engine (264 MB); secscan's own package, which every job starts several times, is
+# compiled. pip stays (pip-audit asks it for its version).
 RUN python3 -m venv /opt/secscan \
- && /opt/secscan/bin/pip install --only-binary=:all: -r /tmp/requirements.txt /tmp/dist/secscan-*.whl \
+ && /opt/secscan/bin/pip install --no-compile --only-binary=:all: -r /tmp/requirements.txt /tmp/dist/secscan-*.whl \
+ && /opt/secscan/bin/python -m compileall -q /opt/secscan/lib/python3*/site-packages/secscan \
  && /opt/secscan/bin/secscan --version
 
-ARG ADVISORIES=examples/advisories
-COPY ${ADVISORIES} /tmp/advisories/
-# One import per OSV export zip (PyPI's and npm's all.zip); a folder of OSV files is imported
-# whole. Nothing is fetched at scan time.
-RUN set -e; db=/opt/secscan/advisories.sqlite; \
-    if ls /tmp/advisories/*.zip >/dev/null 2>&1; then \
-      for z in /tmp/advisories/*.zip; do /opt/secscan/bin/secscan advisories import "$z" --db "$db"; done; \
-    else /opt/secscan/bin/secscan advisories import /tmp/advisories --db "$db"; fi; \
-    /opt/secscan/bin/secscan advisories info --db "$db"; rm -rf /tmp/advisories
+# The advisory snapshot: OSV's exports of the build day, checked and stored by the same command
+# the template's scheduled job runs. Nothing is fetched at scan time.
+ARG ADVISORY_SOURCE_URL=https://osv-vulnerabilities.storage.googleapis.com
+RUN /opt/secscan/bin/secscan advisories update --store /opt/secscan/advisories.sqlite --source-url "$ADVISORY_SOURCE_URL" \
+ && /opt/secscan/bin/secscan advisories info --db /opt/secscan/advisories.sqlite
 
 FROM ${BASE}
 # git: the merge base, the diff and the merge request's commits (detect-secrets' history scan).

@@ -125,15 +125,16 @@ def _mounts_under(root: Path) -> list[str]:
     return sorted((p for p in points if p.startswith(prefix)), key=len, reverse=True)
 
 
-def start_engine(dockerd: str) -> StartedEngine:
-    """A private dockerd (vfs storage, no bridge, no iptables) on a socket in a new temp dir."""
+def start_engine(dockerd: str, storage_driver: str = "vfs") -> StartedEngine:
+    """A private dockerd (vfs storage unless told, no bridge, no iptables) on a socket in a new
+    temp dir."""
     root = Path(tempfile.mkdtemp(prefix="szd-"))  # short: unix socket paths are limited to 108 bytes
     sock = root / "d.sock"
     with open(root / "dockerd.log", "wb") as log:
         proc = subprocess.Popen(
             [
                 dockerd,
-                "--storage-driver=vfs",
+                f"--storage-driver={storage_driver}",
                 "--iptables=false",
                 "--bridge=none",
                 "--data-root", str(root / "data"),
