@@ -14,6 +14,8 @@ One scan (minutes: every builtin semgrep rule over secscan's code), shared by th
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -42,13 +44,33 @@ def _pipeline_excludes() -> str:
     return value
 
 
+def _checkout(dest: Path) -> Path:
+    """The repository as its pipeline's checkout holds it: the tracked files, as the work tree
+    has them, in a git repository. Not the folder the suite runs in, which also holds the
+    virtualenv, .tools' node_modules and the linters' caches (no pipeline scans those)."""
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z"], capture_output=True, check=True).stdout
+    for raw in listed.split(b"\0"):
+        rel = raw.decode("utf-8")
+        src = ROOT / rel
+        if not rel or not (src.exists() or src.is_symlink()):
+            continue  # deleted in the work tree
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest / rel, follow_symlinks=False)
+    git = ["git", "-C", str(dest), "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "checkout"], check=True)
+    return dest
+
+
 @pytest.fixture(scope="module")
 def self_scan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, dict[str, Any]]:
     for tool in ("bandit", "semgrep", "pip-audit", "detect-secrets"):
         require_tool(tool)
+    tree = _checkout(tmp_path_factory.mktemp("self-checkout"))
     out = tmp_path_factory.mktemp("self-scan") / "out"
     run = secscan(
-        "scan", ROOT, "-o", out, "--no-progress", "--advisory-db", ROOT / "examples" / "advisories",
+        "scan", tree, "-o", out, "--no-progress", "--advisory-db", ROOT / "examples" / "advisories",
         clean=True, env={"SECSCAN_EXCLUDE": _pipeline_excludes()},
     )  # fmt: skip
     return run, json.loads((out / "secscan.json").read_text(encoding="utf-8"))
