@@ -40,6 +40,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import IO, Any, TypeVar
 
+from secscan.textsafe import mask_userinfo
+
 MASK = "[MASKED]"
 MASK_LIST_ENV = "SECSCAN_MASK_VARIABLES"
 NAMED = frozenset(
@@ -330,6 +332,9 @@ def secret_values(environ: Mapping[str, str]) -> tuple[str, ...]:
         if minimum is None:
             continue
         candidates = {value, *(line.strip() for line in (value, *value.splitlines()))}
+        # A URL's credentials are masked in findings before the final bytes are (core.mask):
+        # the rest of the URL (host, path) is still this value's, in the form that step leaves.
+        candidates |= {mask_userinfo(c) for c in candidates}
         out.update(c for c in candidates if len(c.strip()) >= minimum)
     return tuple(sorted(out))
 
