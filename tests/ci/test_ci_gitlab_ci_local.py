@@ -104,7 +104,7 @@ CASES = (
 KINDS = ("template", "component")
 # The one pipeline that installs secscan the template's pip way (from the package registry).
 PIP_PATH = ("vulnerable", "template")
-JOB_URL = "https://gitlab.example.com/acme/payments/-/jobs/42"
+JOB_URL = ci_local.JOB_URL
 
 
 @dataclass
@@ -142,21 +142,10 @@ def _iid(case: int, kind: int) -> int:
 
 def _variables(gl: GitLabStandIn, project: ci_local.CiProject, iid: int, advisories: Path) -> dict[str, str]:
     return {
-        "CI_PIPELINE_SOURCE": "merge_request_event",
-        "CI_API_V4_URL": gl.api_url,
-        "CI_SERVER_URL": gl.url,
-        "CI_PROJECT_ID": "7",
-        "CI_MERGE_REQUEST_IID": str(iid),
-        "CI_MERGE_REQUEST_PROJECT_ID": "7",
-        "CI_MERGE_REQUEST_DIFF_BASE_SHA": project.base,
-        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
-        "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature",
-        "CI_JOB_URL": JOB_URL,
+        **ci_local.mr_variables(gl, project, iid),
         # Project CI/CD variables: a runner that cannot pull secscan's image (the pip path), the
-        # token for the note, the offline advisories.
+        # offline advisories.
         "SECSCAN_IMAGE": "python:3.12-slim",
-        "SECSCAN_GITLAB_TOKEN": gl.private_token,
-        "SECSCAN_GITLAB_ALLOW_HTTP": "true",
         "SECSCAN_ADVISORY_DB": str(advisories),
     }
 

@@ -242,25 +242,11 @@ MR_BASE: dict[str, Content] = {
 }
 MR_HEAD: dict[str, Content] = {"app/pay.py": SHELL_PAY, "requirements.txt": "urllib3==2.2.2\nrequests==2.19.1\n"}
 IID = 300
-JOB_URL = "https://gitlab.example.com/acme/payments/-/jobs/42"
+JOB_URL = ci_local.JOB_URL
 
 
 def _mr_variables(gl: GitLabStandIn, project: ci_local.CiProject, iid: int) -> dict[str, str]:
-    return {
-        "CI_PIPELINE_SOURCE": "merge_request_event",
-        "CI_API_V4_URL": gl.api_url,
-        "CI_SERVER_URL": gl.url,
-        "CI_PROJECT_ID": "7",
-        "CI_MERGE_REQUEST_IID": str(iid),
-        "CI_MERGE_REQUEST_PROJECT_ID": "7",
-        "CI_MERGE_REQUEST_DIFF_BASE_SHA": project.base,
-        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
-        "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature",
-        "CI_JOB_URL": JOB_URL,
-        "SECSCAN_GITLAB_TOKEN": gl.private_token,
-        "SECSCAN_GITLAB_ALLOW_HTTP": "true",
-        "SECSCAN_SKIP": "semgrep",
-    }
+    return {**ci_local.mr_variables(gl, project, iid), "SECSCAN_SKIP": "semgrep"}
 
 
 def _merge_request(gl: GitLabStandIn, where: Path, iid: int) -> ci_local.CiProject:

@@ -164,6 +164,28 @@ def make_project(
 SHELL_EXECUTOR = ("--force-shell-executor", "--shell-isolation")
 
 
+JOB_URL = "https://gitlab.example.com/acme/payments/-/jobs/42"
+
+
+def mr_variables(gl: GitLabStandIn, project: CiProject, iid: int) -> dict[str, str]:
+    """The predefined variables of a merge request pipeline of the stand-in's project 7, and the
+    token and plain-HTTP permission the jobs publish to the stand-in with."""
+    return {
+        "CI_PIPELINE_SOURCE": "merge_request_event",
+        "CI_API_V4_URL": gl.api_url,
+        "CI_SERVER_URL": gl.url,
+        "CI_PROJECT_ID": "7",
+        "CI_MERGE_REQUEST_IID": str(iid),
+        "CI_MERGE_REQUEST_PROJECT_ID": "7",
+        "CI_MERGE_REQUEST_DIFF_BASE_SHA": project.base,
+        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+        "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature",
+        "CI_JOB_URL": JOB_URL,
+        "SECSCAN_GITLAB_TOKEN": gl.private_token,
+        "SECSCAN_GITLAB_ALLOW_HTTP": "true",
+    }
+
+
 def docker_executor(helper: str) -> tuple[str, ...]:
     """Each job in a container of its ``image:`` (local images only: gitlab-ci-local inspects
     before it pulls), on the host's network (the GitLab stand-in listens on loopback); ``helper``
