@@ -86,8 +86,11 @@ def test_secscan_passes_its_own_gate_with_the_pipelines_settings(self_scan: tupl
     # The default policy and secscan's builtin rules, nothing suppressed.
     assert doc["judged_with"]["policy"]["name"] == "default"
     assert not [f for f in doc["findings"] if f["status"] == "suppressed"]
-    semgrep = next(s for s in doc["scanners"] if s["name"] == "semgrep")
-    assert any("rules/semgrep" in arg for arg in semgrep.get("command", [])), semgrep.get("command")
+    # Only the builtin rules (no rule setting from any layer), which semgrep gets as one bundle.
+    assert not {"semgrep_builtin_rules", "semgrep_rules"} & {s["key"] for s in doc["judged_with"]["settings_origin"]}
+    command = next(s for s in doc["scanners"] if s["name"] == "semgrep")["command"]
+    configs = [command[i + 1] for i, arg in enumerate(command) if arg == "--config"]
+    assert len(configs) == 1 and configs[0].endswith("semgrep-rules/0.json"), command
 
 
 @pytest.mark.integration
