@@ -33,6 +33,12 @@ _BYTE = re.compile(r"^(?:JSON is malformed: )?(.*?) \(byte (\d+)\)$")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+def json_int(value: Any) -> int | None:
+    """A JSON integer, or None: ``true`` and ``false`` are not line numbers (Python's bool is an
+    int, so ``isinstance(True, int)`` lets them through to a model that refuses them)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def too_deep(origin: str) -> InputError:
     """The one message for a document nested deeper than a decoder (or a walk over it) can go."""
     return InputError(f"{origin}: JSON nested too deeply (more than about 1000 levels); not a report secscan reads")

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from secscan.errors import ParseError
+from secscan.jsonload import json_int
 from secscan.models import Confidence, Finding, Identifier, Kind, Location, Severity, Source, Suppression
 from secscan.scanners.base import sast_kind
 from secscan.sourcefiles import SourceTree
@@ -113,8 +114,8 @@ def _location(loc: dict[str, Any], kind: Kind, tree: SourceTree) -> Location:
         url = f"{loc.get('hostname') or ''}{loc.get('path') or ''}" or None
         return Location(url=url, method=loc.get("method"), param=loc.get("param"))
     path = loc.get("file")
-    start = loc.get("start_line") if isinstance(loc.get("start_line"), int) else None
-    end = loc.get("end_line") if isinstance(loc.get("end_line"), int) else start
+    start = json_int(loc.get("start_line"))
+    end = json_int(loc.get("end_line")) or start
     snippet = tree.lines(path, start, end or start) if path and start else None
     return Location(path=path, start_line=start, end_line=end, snippet=snippet)
 

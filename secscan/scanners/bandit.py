@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from secscan.errors import ParseError, ScannerError
+from secscan.jsonload import json_int
 from secscan.models import (
     Confidence,
     Finding,
@@ -85,7 +86,7 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree) -> Finding:
     except (KeyError, TypeError, ValueError) as e:
         raise ParseError(f"bandit report: {where}: missing or invalid field ({e})") from e
     line_range = item.get("line_range") or [line]
-    if not isinstance(line_range, list) or not all(isinstance(x, int) for x in line_range):
+    if not isinstance(line_range, list) or not all(json_int(x) is not None for x in line_range):
         raise ParseError(f"bandit report: {where}.line_range: expected a list of line numbers")
     on_disk = to_repo_path(filename, tree.root)
     path = text_path(on_disk)
@@ -108,7 +109,7 @@ def _finding(item: dict[str, Any], n: int, tree: SourceTree) -> Finding:
     more_info = _link(item.get("more_info"))
     identifiers = [Identifier(type="bandit", value=test_id, url=more_info)]
     cwe = item.get("issue_cwe")
-    if isinstance(cwe, dict) and isinstance(cwe.get("id"), int) and cwe["id"] > 0:
+    if isinstance(cwe, dict) and (json_int(cwe.get("id")) or 0) > 0:
         identifiers.append(Identifier(type="cwe", value=f"CWE-{cwe['id']}", url=_link(cwe.get("link"))))
     test_name = str(item.get("test_name") or test_id)
     return Finding(

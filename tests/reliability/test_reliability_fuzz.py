@@ -76,6 +76,8 @@ SIGNATURES: list[tuple[str, str, str]] = [
             )
         ),
     ),
+    # Found by the fuzz (round 3): JSON true is a Python int, and reached the model as a line.
+    ("bandit line_range: [true]", "bandit", json.dumps(_set(fz.seed("bandit"), ("results", 0, "line_range"), [True]))),
     *((f"nested 10^5 deep ({tool})", tool, '{"a":' * 100_000 + "1" + "}" * 100_000) for tool in sorted(fz.SEEDS)),
 ]
 
