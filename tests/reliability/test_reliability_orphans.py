@@ -223,11 +223,16 @@ def test_killed_while_real_semgrep_runs(tmp_path: Path) -> None:
     require_tool("semgrep")
     tree = tmp_path / "app"
     shutil.copytree(ROOT / "examples" / "payment-app", tree)
+    # semgrep takes ~0.5 s on the app alone: a long module keeps it busy for seconds.
+    (tree / "payments" / "generated.py").write_text(
+        "".join(f"def f{n}(x):\n    return x + {n}\n" for n in range(20_000))
+    )
     secscan = start(tmp_path, tree, "semgrep", {})
     tag = str(tmp_path)
 
     def core_running() -> bool:
-        return any("semgrep-core" in line or "pysemgrep" in line for line in mentioning(tag))
+        # semgrep's OCaml binary runs as "osemgrep" (the scan) and "semgrep-core" (its workers).
+        return any(name in line for line in mentioning(tag) for name in ("semgrep-core", "osemgrep", "pysemgrep"))
 
     wait_for(core_running, 120, "semgrep's own processes", secscan)
     kill_and_check(tmp_path, secscan)

@@ -123,8 +123,7 @@ json.dump({"errors": [], "results": [], "metrics": {"_totals": {}}}, open(out, "
 
 _FAKE_SEMGREP = """
 import json, sys
-out = sys.argv[sys.argv.index("--output") + 1]
-json.dump({"errors": [], "results": [], "paths": {"scanned": []}, "version": "1.182.0"}, open(out, "w"))
+json.dump({"errors": [], "results": [], "paths": {"scanned": []}, "version": "1.182.0"}, sys.stdout)
 """
 
 _FAKE_DETECT_SECRETS = """
