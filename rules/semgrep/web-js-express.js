@@ -44,6 +44,20 @@ app.post('/login', (req, res) => {
   res.send(jwt.sign({ id: 1 }, process.env.JWT_SECRET));
 });
 
+app.get('/me', (req, res) => {
+  // ruleid: web.js-hardcoded-session-secret
+  const claims = jwt.verify(req.cookies.auth_token, 'supersecret');
+  // ok: web.js-hardcoded-session-secret
+  const checked = jwt.verify(req.cookies.auth_token, process.env.JWT_SECRET);
+  res.json({ claims, checked });
+});
+
+// Koa's cookie-signing keys
+// ruleid: web.js-hardcoded-session-secret
+koaApp.keys = ['im a newer secret', 'i like turtle'];
+// ok: web.js-hardcoded-session-secret
+koaApp.keys = [process.env.COOKIE_KEY];
+
 // ruleid: web.js-directory-listing
 app.use('/ftp', serveIndex('ftp', { icons: true }));
 // ok: web.js-directory-listing

@@ -55,6 +55,19 @@ function render(el, user) {
   el.insertAdjacentHTML('beforeend', '<li>' + items.length + '</li>');
 }
 
+function legacy(user) {
+  // ruleid: web.js-xss-html-sink
+  $('#greeting').html('<b>' + user.name + '</b>');
+  // ok: web.js-xss-html-sink
+  $('#greeting').html('<b>' + user.NAME + '</b>');
+  // ruleid: web.js-xss-html-sink
+  document.write(`<p>${user.bio}</p>`);
+  // ruleid: web.js-xss-html-sink
+  document.writeln(document.referrer);
+  // ok: web.js-xss-html-sink
+  document.write('<p>static</p>');
+}
+
 class ProductComponent {
   show(desc) {
     // ruleid: web.js-angular-bypass-security-trust
@@ -83,3 +96,9 @@ const tpl2 = Handlebars.compile(source, { strict: true });
 nunjucks.configure('views', { autoescape: false, express: app });
 // ok: web.js-template-engine-escaping-disabled
 nunjucks.configure('views', { autoescape: true, express: app });
+// ruleid: web.js-template-engine-escaping-disabled
+ejs.escapeXML = (s) => s;
+// ruleid: web.js-template-engine-escaping-disabled
+Mustache.escape = function(text) { return text; };
+// ok: web.js-template-engine-escaping-disabled
+Mustache.escape = function(text) { return escapeHtml(text); };
