@@ -65,10 +65,14 @@ def as_secscan_runs_it(rules: Path, dest: Path) -> tuple[Path, tuple[str, ...]]:
 
 
 def run(rules: Path, target: Path) -> tuple[float, float, int]:
-    """(wall s, cpu s, findings) of one semgrep run."""
+    """(wall s, cpu s, findings) of one semgrep run (its bundle, if any, in a folder of its own)."""
     semgrep = str(Path(sys.executable).parent / "semgrep")
-    scratch = Path(tempfile.gettempdir()) / f"bench-detect-{os.getpid()}" / str(abs(hash(str(rules)))) / "0.json"
-    config, front_end = (rules, ()) if AS == "folder" else as_secscan_runs_it(rules, scratch)
+    with tempfile.TemporaryDirectory() as scratch:
+        config, front_end = (rules, ()) if AS == "folder" else as_secscan_runs_it(rules, Path(scratch) / "0.json")
+        return _timed(semgrep, config, front_end, target)
+
+
+def _timed(semgrep: str, config: Path, front_end: tuple[str, ...], target: Path) -> tuple[float, float, int]:
     argv = [semgrep, "scan", *front_end, "--metrics=off", "--disable-version-check", "--no-git-ignore",
             "--config", str(config), "--json", "--timeout", "30", "-j", "1", "."]  # fmt: skip
     before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -577,12 +577,13 @@ def _rule_docs(configs: Sequence[str]) -> list[tuple[Path, Path, Any]]:
     """(config, rule file, its parsed YAML) for every rule file of ``configs`` (unreadable: None)."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: 10x faster
     out: list[tuple[Path, Path, Any]] = []
     for c in configs:
         base = Path(c)
         for f in sorted(base.rglob("*.y*ml")) if base.is_dir() else [base]:
             try:
-                out.append((base, f, yaml.safe_load(f.read_text(encoding="utf-8"))))
+                out.append((base, f, yaml.load(f.read_text(encoding="utf-8"), Loader=loader)))  # noqa: S506 - a safe loader
             except (OSError, UnicodeDecodeError, yaml.YAMLError):
                 out.append((base, f, None))
     return out
@@ -656,12 +657,12 @@ def bundled_rules(config: str) -> list[dict[str, Any]] | None:
             return None
         if any(part.startswith(".") for n in names for part in n.parts):
             return None
-    return _joined([(base, f) for f in files]) if files else None
+    return _joined(config) if files else None
 
 
-def _joined(files: list[tuple[Path, Path]]) -> list[dict[str, Any]] | None:
+def _joined(config: str) -> list[dict[str, Any]] | None:
     out: list[dict[str, Any]] = []
-    for base, f, doc in _rule_docs_of(files):
+    for base, f, doc in _rule_docs([config]):
         rules = doc.get("rules") if isinstance(doc, dict) else None
         if not isinstance(rules, list) or not all(isinstance(r, dict) and isinstance(r.get("id"), str) for r in rules):
             return None
@@ -669,19 +670,6 @@ def _joined(files: list[tuple[Path, Path]]) -> list[dict[str, Any]] | None:
         out.extend({**r, "id": ".".join((*folder, r["id"]))} for r in rules)
     ids = [r["id"] for r in out]
     return out if len(ids) == len(set(ids)) else None
-
-
-def _rule_docs_of(files: list[tuple[Path, Path]]) -> list[tuple[Path, Path, Any]]:
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: 10x faster
-    out = []
-    for base, f in files:
-        try:
-            out.append((base, f, yaml.load(f.read_text(encoding="utf-8"), Loader=loader)))  # noqa: S506 - a safe loader
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            out.append((base, f, None))
-    return out
 
 
 def copy_rules(configs: Sequence[str], dest: Path, *, keep: Callable[[dict[str, Any]], bool]) -> list[str]:

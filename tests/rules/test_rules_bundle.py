@@ -92,7 +92,7 @@ def test_a_folder_semgrep_reads_differently_is_passed_whole(tmp_path: Path) -> N
     ],
 )
 def test_a_folder_with_a_file_that_is_no_rule_list_is_passed_whole(tmp_path: Path, name: str, text: str) -> None:
-    """semgrep reports such a file itself (the scan fails, as it does without secscan)."""
+    """Not bundled: semgrep gets the folder and reports such a file itself, as without secscan."""
     rules = rules_folder(tmp_path / "rules")
     (rules / name).write_text(text)
     assert semgrep.bundled_rules(str(rules)) is None
